@@ -1,0 +1,49 @@
+export { ALGORITHMS, isAlgorithm } from './algorithms.js';
+export type { Algorithm, AlgorithmInfo, KeyType } from './algorithms.js';
+export {
+  AlgorithmKeyMismatchError,
+  AlgorithmNotAllowedError,
+  ConfigError,
+  CORE_ERROR_CODES,
+  InsufficientScopeError,
+  JwksInvalidError,
+  KeyInvalidError,
+  KeyNotFoundError,
+  ScopeSyntaxError,
+  SignatureInvalidError,
+  TesseraError,
+  TokenClaimError,
+  TokenError,
+  TokenExpiredError,
+  TokenMalformedError,
+  TokenNotYetValidError,
+  TokenTooLargeError,
+  TokenTypeError,
+  UnsupportedHeaderError,
+} from './errors.js';
+export { Key, MAX_RSA_BITS, MIN_RSA_BITS } from './key/key.js';
+export type { KeyKind } from './key/key.js';
+export { generateKey } from './key/generate.js';
+export type { GenerateOptions } from './key/generate.js';
+export { importDer, importJwk, importKey, importPem, importSecret, importSshPublicKey } from './key/import.js';
+export type { ImportOptions } from './key/import.js';
+export { jwkThumbprint } from './key/thumbprint.js';
+export { buildJwks, KeySet, MAX_JWKS_KEYS, parseJwks } from './jwks.js';
+export type { JsonWebKeySet, ParseJwksOptions, SkippedKey } from './jwks.js';
+export { ACCESS_TOKEN_TYPE, signAccessToken, signJwt } from './jwt/sign.js';
+export type { AccessTokenInput, SignOptions } from './jwt/sign.js';
+export {
+  AccessTokenVerifier,
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_MAX_TOKEN_LENGTH,
+  JwsVerifier,
+  verifyAccessToken,
+} from './jwt/verify.js';
+export type { AccessTokenVerifyOptions, JwsVerifyOptions, KeySource, VerifiedAccessToken, VerifiedJws } from './jwt/verify.js';
+export { decodeUnverified } from './jwt/decode.js';
+export type { DecodedToken } from './jwt/decode.js';
+export type { AccessTokenClaims, JwsHeader } from './jwt/types.js';
+export { formatScope, hasScopes, isScopeToken, parseScope, requireScopes } from './scopes.js';
+export type { ScopeMode } from './scopes.js';
+export { decodeBase64url, encodeBase64url, isCanonicalBase64url } from './lib/base64url.js';

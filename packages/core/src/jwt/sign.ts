@@ -1,0 +1,100 @@
+import { Buffer } from 'node:buffer';
+import { createHmac, randomUUID, sign as cryptoSign } from 'node:crypto';
+
+import { ALGORITHMS } from '../algorithms.js';
+import { ConfigError, KeyInvalidError } from '../errors.js';
+import type { Key } from '../key/key.js';
+import { encodeBase64url } from '../lib/base64url.js';
+import { epochSeconds } from '../lib/clock.js';
+import { formatScope, isScopeToken } from '../scopes.js';
+import type { AccessTokenClaims } from './types.js';
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/** Registered claims that `signAccessToken` sets itself; extra claims may not override them. */
+const REGISTERED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'client_id', 'scope']);
+
+export interface AccessTokenInput {
+  iss: string;
+  sub: string;
+  aud: string | readonly string[];
+  client_id: string;
+  /** Scope tokens, or a scope string. */
+  scope?: string | readonly string[];
+  /** Lifetime in seconds (a positive integer). */
+  ttl: number;
+  /** Defaults to a random UUID. */
+  jti?: string;
+  /** Any further claims (`act`, `roles`, ...); registered claim names are refused. */
+  claims?: Readonly<Record<string, unknown>>;
+}
+
+export interface SignOptions {
+  /** Clock in milliseconds; defaults to Date.now. */
+  now?: () => number;
+}
+
+/** Encoded headers per key and typ, built once. */
+const headerCache = new WeakMap<Key, Map<string, string>>();
+
+function encodedHeader(key: Key, typ: string): string {
+  let byTyp = headerCache.get(key);
+  if (!byTyp) headerCache.set(key, (byTyp = new Map()));
+  let h = byTyp.get(typ);
+  if (h === undefined) {
+    h = encodeBase64url(JSON.stringify({ alg: key.alg, typ, kid: key.kid }));
+    byTyp.set(typ, h);
+  }
+  return h;
+}
+
+/**
+ * Signs an RFC 9068 access token: header `{alg, typ: "at+jwt", kid}`, claims iss, sub, aud, exp, iat,
+ * jti, client_id, scope, plus the caller's extra claims.
+ */
+export function signAccessToken(input: AccessTokenInput, key: Key, options: SignOptions = {}): string {
+  for (const name of ['iss', 'sub', 'client_id'] as const) {
+    if (typeof input[name] !== 'string' || input[name].length === 0) throw new ConfigError(name, 'must be a non-empty string');
+  }
+  const aud = input.aud;
+  if (typeof aud === 'string' ? aud.length === 0 : !Array.isArray(aud) || aud.length === 0 || !aud.every((a) => typeof a === 'string' && a.length > 0)) {
+    throw new ConfigError('aud', 'must be a non-empty string or a non-empty array of them');
+  }
+  if (!Number.isInteger(input.ttl) || input.ttl <= 0) throw new ConfigError('ttl', 'must be a positive integer number of seconds');
+  const iat = epochSeconds((options.now ?? Date.now)());
+  const claims: AccessTokenClaims = {
+    iss: input.iss,
+    sub: input.sub,
+    aud: typeof aud === 'string' ? aud : [...aud],
+    exp: iat + input.ttl,
+    iat,
+    jti: input.jti ?? randomUUID(),
+    client_id: input.client_id,
+  };
+  if (input.scope !== undefined) {
+    if (typeof input.scope === 'string') {
+      if (input.scope !== '' && !input.scope.split(' ').every(isScopeToken)) throw new ConfigError('scope', 'not a valid scope string');
+      claims.scope = input.scope;
+    } else claims.scope = formatScope(input.scope);
+  }
+  if (input.claims) {
+    for (const name of Object.keys(input.claims)) {
+      if (REGISTERED.has(name)) throw new ConfigError('claims', `claim ${name} is set by signAccessToken itself`);
+      claims[name] = input.claims[name];
+    }
+  }
+  return signJwt(claims, key, { typ: ACCESS_TOKEN_TYPE });
+}
+
+/** Signs any JSON claim set as a compact JWS with header `{alg, typ, kid}` (typ defaults to `JWT`). */
+export function signJwt(payload: Readonly<Record<string, unknown>>, key: Key, options: { typ?: string } = {}): string {
+  const input = `${encodedHeader(key, options.typ ?? 'JWT')}.${encodeBase64url(JSON.stringify(payload))}`;
+  return `${input}.${signBytes(Buffer.from(input, 'latin1'), key).toString('base64url')}`;
+}
+
+function signBytes(data: Buffer, key: Key): Buffer {
+  const info = ALGORITHMS[key.alg];
+  if (key.signInput === undefined) throw new KeyInvalidError('public', 'a public key cannot sign');
+  if (info.kty === 'oct') return createHmac(info.hash!, key.keyObject).update(data).digest();
+  return cryptoSign(info.hash, data, key.signInput as never);
+}

@@ -1,0 +1,270 @@
+import { Buffer, isUtf8 } from 'node:buffer';
+import { createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+
+import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
+import {
+  AlgorithmKeyMismatchError,
+  AlgorithmNotAllowedError,
+  ConfigError,
+  SignatureInvalidError,
+  TokenMalformedError,
+  TokenTooLargeError,
+  TokenTypeError,
+  UnsupportedHeaderError,
+} from '../errors.js';
+import { KeySet } from '../jwks.js';
+import { Key } from '../key/key.js';
+import { decodeBase64url } from '../lib/base64url.js';
+import { epochSeconds } from '../lib/clock.js';
+import { JsonSyntaxError, parseStrictJson } from '../lib/json.js';
+import { checkClaims, type ClaimRules } from './claims.js';
+import { ACCESS_TOKEN_TYPE } from './sign.js';
+import type { AccessTokenClaims, JwsHeader } from './types.js';
+
+export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
+export const DEFAULT_MAX_JSON_DEPTH = 16;
+export const DEFAULT_CLOCK_TOLERANCE = 5;
+/** Parsed headers kept per verifier; headers repeat (one per signing key), so this saves a parse. */
+const HEADER_CACHE_SIZE = 64;
+
+/** Where the verification key comes from: one key, a key set, or a function of the header. */
+export type KeySource = Key | KeySet | ((header: JwsHeader) => Key);
+
+export interface JwsVerifyOptions {
+  /** Exact allowlist of algorithms. Required; `none` is never accepted. */
+  algorithms: readonly Algorithm[];
+  /** Longest token accepted, in characters. Default 8192. */
+  maxTokenLength?: number;
+  /** Deepest JSON nesting accepted in the header and payload. Default 16. */
+  maxJsonDepth?: number;
+}
+
+export interface AccessTokenVerifyOptions extends JwsVerifyOptions {
+  /** Accepted issuer(s), compared as exact strings. */
+  issuer: string | readonly string[];
+  /** Accepted audience(s): the token's aud must hold at least one, compared as exact strings. */
+  audience: string | readonly string[];
+  /** Seconds of clock skew tolerated for exp, nbf and iat. Default 5. */
+  clockTolerance?: number;
+  /** Seconds: refuse tokens whose iat is older (iat then becomes required). */
+  maxTokenAge?: number;
+  /**
+   * Required `typ` header (RFC 8725 section 3.11 explicit typing). Default `at+jwt` (RFC 9068), which also
+   * matches `application/at+jwt`, case-insensitively.
+   */
+  typ?: string;
+  /** Clock in milliseconds; defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface VerifiedJws {
+  header: JwsHeader;
+  payload: Buffer;
+  key: Key;
+}
+
+export interface VerifiedAccessToken {
+  header: JwsHeader;
+  claims: AccessTokenClaims;
+  key: Key;
+}
+
+function malformed(reason: string, message: string): TokenMalformedError {
+  return new TokenMalformedError(reason, message);
+}
+
+function nonNegative(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(name, 'must be a non-negative number');
+  return v;
+}
+
+function stringList(name: string, v: string | readonly string[] | undefined): readonly string[] {
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === 'string' && s.length > 0)) {
+    throw new ConfigError(name, 'must be a non-empty string or a non-empty array of non-empty strings');
+  }
+  return Object.freeze([...list]);
+}
+
+/** The compact-JWS half of verification: everything but the claims. */
+export class JwsVerifier {
+  protected readonly allowed: ReadonlySet<string>;
+  protected readonly maxLength: number;
+  protected readonly maxDepth: number;
+  private readonly headers = new Map<string, JwsHeader>();
+
+  constructor(options: JwsVerifyOptions) {
+    const algs = options?.algorithms;
+    if (!Array.isArray(algs) || algs.length === 0) throw new ConfigError('algorithms', 'an explicit, non-empty allowlist is required');
+    for (const a of algs) {
+      if (!isAlgorithm(a)) throw new ConfigError('algorithms', `unsupported algorithm ${JSON.stringify(String(a)).slice(0, 40)}`);
+    }
+    this.allowed = new Set(algs);
+    this.maxLength = nonNegative('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH);
+    this.maxDepth = nonNegative('maxJsonDepth', options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH);
+  }
+
+  /** Verifies a compact JWS and returns its header, raw payload and the key that verified it. */
+  verify(token: string, keys: KeySource): VerifiedJws {
+    const parts = this.split(token);
+    const header = this.header(parts.header);
+    const payload = decodeBase64url(parts.payload);
+    if (payload === undefined) throw malformed('base64url', 'payload is not canonical base64url');
+    const key = this.checkHeaderAndKey(header, keys);
+    this.checkSignature(token, parts.signingInputLength, parts.signature, header.alg, key);
+    return { header, payload, key };
+  }
+
+  protected split(token: string): { header: string; payload: string; signature: string; signingInputLength: number } {
+    if (typeof token !== 'string') throw malformed('type', 'token must be a string');
+    if (token.length > this.maxLength) throw new TokenTooLargeError(this.maxLength);
+    const d1 = token.indexOf('.');
+    const d2 = d1 === -1 ? -1 : token.indexOf('.', d1 + 1);
+    if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1) {
+      if (token.trimStart().startsWith('{')) throw malformed('json-serialization', 'JWS JSON serialization is not accepted; use compact');
+      if (token.split('.').length === 5) throw malformed('jwe', 'encrypted tokens (JWE) are not accepted');
+      throw malformed('segments', 'token must have exactly three segments');
+    }
+    return {
+      header: token.slice(0, d1),
+      payload: token.slice(d1 + 1, d2),
+      signature: token.slice(d2 + 1),
+      signingInputLength: d2,
+    };
+  }
+
+  protected header(segment: string): JwsHeader {
+    const cached = this.headers.get(segment);
+    if (cached !== undefined) return cached;
+    const header = this.parseObject(segment, 'header') as JwsHeader;
+    if (typeof header.alg !== 'string') throw new AlgorithmNotAllowedError('header has no alg');
+    if (header.kid !== undefined && typeof header.kid !== 'string') throw new UnsupportedHeaderError('kid', 'kid must be a string');
+    Object.freeze(header);
+    if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
+    this.headers.set(segment, header);
+    return header;
+  }
+
+  protected parseObject(segment: string, what: 'header' | 'payload'): Record<string, unknown> {
+    const bytes = decodeBase64url(segment);
+    if (bytes === undefined) throw malformed('base64url', `${what} is not canonical base64url`);
+    if (!isUtf8(bytes)) throw malformed('utf8', `${what} is not valid UTF-8`);
+    let value: unknown;
+    try {
+      value = parseStrictJson(bytes.toString('utf8'), this.maxDepth);
+    } catch (err) {
+      if (err instanceof JsonSyntaxError) throw malformed(err.reason === 'syntax' ? 'json' : err.reason, `${what}: ${err.message}`);
+      throw err;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('json', `${what} must be a JSON object`);
+    return value as Record<string, unknown>;
+  }
+
+  /** Header rules before the signature: alg allowlist, typ (subclass), crit and b64, then the key. */
+  protected checkHeaderAndKey(header: JwsHeader, keys: KeySource): Key {
+    if (!this.allowed.has(header.alg)) throw new AlgorithmNotAllowedError('alg is not in the allowlist');
+    this.checkType(header);
+    if (header.crit !== undefined) throw new UnsupportedHeaderError('crit', 'no critical header extension is supported');
+    if (header.b64 !== undefined) throw new UnsupportedHeaderError('b64', 'unencoded payloads (RFC 7797) are not accepted');
+    // jwk, jku, x5u, x5c and x5t are never read: keys come only from the caller's KeySource.
+    let key: Key;
+    if (keys instanceof Key) key = keys;
+    else if (keys instanceof KeySet) return keys.select(header.kid, header.alg);
+    else key = keys(header);
+    if (key.alg !== header.alg) throw new AlgorithmKeyMismatchError();
+    return key;
+  }
+
+  protected checkType(_header: JwsHeader): void {}
+
+  protected checkSignature(token: string, signingInputLength: number, signatureSegment: string, alg: string, key: Key): void {
+    const sig = decodeBase64url(signatureSegment);
+    if (sig === undefined) throw malformed('base64url', 'signature is not canonical base64url');
+    if (sig.length !== key.signatureLength) throw new SignatureInvalidError();
+    const info = ALGORITHMS[alg as Algorithm];
+    const data = Buffer.from(token.slice(0, signingInputLength), 'latin1');
+    let ok: boolean;
+    if (info.kty === 'oct') {
+      ok = timingSafeEqual(createHmac(info.hash!, key.keyObject).update(data).digest(), sig);
+    } else {
+      if (info.order !== undefined && !scalarsInRange(sig, info.order)) throw new SignatureInvalidError();
+      try {
+        ok = cryptoVerify(info.hash, data, key.verifyInput as never, sig);
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) throw new SignatureInvalidError();
+  }
+}
+
+/** ECDSA r and s, big-endian halves of the signature, must both lie in [1, n-1]. */
+function scalarsInRange(sig: Uint8Array, n: Uint8Array): boolean {
+  const size = n.length;
+  return inRange(sig, 0, n) && inRange(sig, size, n);
+}
+
+function inRange(sig: Uint8Array, offset: number, n: Uint8Array): boolean {
+  let zero = true;
+  let cmp = 0; // sign of (value - n), decided by the first differing byte
+  for (let i = 0; i < n.length; i++) {
+    const b = sig[offset + i]!;
+    if (b !== 0) zero = false;
+    if (cmp === 0 && b !== n[i]) cmp = b < n[i]! ? -1 : 1;
+  }
+  return !zero && cmp < 0;
+}
+
+/**
+ * Strict verification of RFC 9068 access tokens, in this order: size cap; three segments of canonical
+ * base64url; header and payload as JSON objects (valid UTF-8, no duplicate members, bounded depth); alg
+ * in the allowlist; typ; no crit or b64; the key by exact kid, pinned to the token's alg; the signature;
+ * then the claims (see checkClaims).
+ */
+export class AccessTokenVerifier extends JwsVerifier {
+  private readonly rules: ClaimRules;
+  private readonly typ: string;
+  private readonly now: () => number;
+
+  constructor(options: AccessTokenVerifyOptions) {
+    super(options);
+    this.rules = Object.freeze({
+      issuers: stringList('issuer', options.issuer),
+      audiences: stringList('audience', options.audience),
+      clockTolerance: nonNegative('clockTolerance', options.clockTolerance, DEFAULT_CLOCK_TOLERANCE),
+      maxTokenAge: options.maxTokenAge === undefined ? undefined : nonNegative('maxTokenAge', options.maxTokenAge, 0),
+    });
+    const typ = options.typ ?? ACCESS_TOKEN_TYPE;
+    if (typeof typ !== 'string' || typ.length === 0) throw new ConfigError('typ', 'must be a non-empty string');
+    this.typ = normalizeType(typ);
+    if (options.now !== undefined && typeof options.now !== 'function') throw new ConfigError('now', 'must be a function');
+    this.now = options.now ?? Date.now;
+  }
+
+  verifyAccessToken(token: string, keys: KeySource): VerifiedAccessToken {
+    const parts = this.split(token);
+    const header = this.header(parts.header);
+    const payload = this.parseObject(parts.payload, 'payload');
+    const key = this.checkHeaderAndKey(header, keys);
+    this.checkSignature(token, parts.signingInputLength, parts.signature, header.alg, key);
+    const claims = checkClaims(payload, this.rules, epochSeconds(this.now()));
+    return { header, claims, key };
+  }
+
+  protected override checkType(header: JwsHeader): void {
+    if (typeof header.typ !== 'string') throw new TokenTypeError('typ header is required');
+    if (normalizeType(header.typ) !== this.typ) throw new TokenTypeError('unexpected typ');
+  }
+}
+
+/** Media types compare case-insensitively, and `application/` may be omitted (RFC 7515 section 4.1.9). */
+function normalizeType(typ: string): string {
+  const t = typ.toLowerCase();
+  return t.startsWith('application/') ? t.slice(12) : t;
+}
+
+/** One-shot access-token verification; build an `AccessTokenVerifier` once to verify many tokens. */
+export function verifyAccessToken(token: string, keys: KeySource, options: AccessTokenVerifyOptions): VerifiedAccessToken {
+  return new AccessTokenVerifier(options).verifyAccessToken(token, keys);
+}

@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { AccessTokenVerifier, generateKey, signAccessToken, TokenExpiredError } from '@tessera/core';
+
+describe('sign and verify round trip', () => {
+  for (const alg of ['ES256', 'EdDSA', 'RS256', 'HS256'] as const) {
+    it(`${alg}: a signed access token verifies and its claims come back`, () => {
+      const key = generateKey(alg);
+      const token = signAccessToken({ iss: 'https://issuer', sub: 'alice', aud: 'orders', client_id: 'web', scope: 'orders:read', ttl: 60 }, key);
+      const v = new AccessTokenVerifier({ algorithms: [alg], issuer: 'https://issuer', audience: 'orders' });
+      const { claims, header } = v.verifyAccessToken(token, key.publicKey());
+      assert.equal(header.typ, 'at+jwt');
+      assert.equal(header.kid, key.kid);
+      assert.equal(claims.sub, 'alice');
+      assert.equal(claims.scope, 'orders:read');
+      assert.equal(claims.exp - claims.iat!, 60);
+      const later = new AccessTokenVerifier({ algorithms: [alg], issuer: 'https://issuer', audience: 'orders', now: () => Date.now() + 120_000 });
+      assert.throws(() => later.verifyAccessToken(token, key), TokenExpiredError);
+    });
+  }
+});
