@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { requireScopes, TesseraError, type ScopeMode } from '@tessera/core';
+
+import { TokenMissingError } from '../errors.js';
+import type { Principal } from '../principal.js';
+import type { AuthorizeOptions, Verifier } from '../verifier.js';
+import { rejection, type ChallengeOptions } from './rejection.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by the Tessera middleware once the bearer token verified. */
+      principal?: Principal;
+    }
+  }
+}
+
+type Next = (err?: unknown) => void;
+type Req = IncomingMessage & { principal?: Principal };
+
+function send(res: ServerResponse, err: unknown, options: ChallengeOptions): void {
+  const r = rejection(err, options);
+  res.statusCode = r.status;
+  for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('cache-control', 'no-store');
+  res.end(JSON.stringify(r.body));
+}
+
+/**
+ * Express / Connect middleware: verifies the bearer token, sets `req.principal`, and answers 401 / 403 /
+ * 503 itself (RFC 6750). Errors that are not Tessera's go to `next(err)`.
+ */
+export function tesseraExpress(verifier: Verifier, options: AuthorizeOptions & ChallengeOptions = {}) {
+  return function tesseraAuth(req: Req, res: ServerResponse, next: Next): void {
+    verifier.authorize(req.headers.authorization, options).then(
+      (principal) => {
+        req.principal = principal;
+        next();
+      },
+      (err: unknown) => (err instanceof TesseraError ? send(res, err, options) : next(err)),
+    );
+  };
+}
+
+/** Per-route scope check, after `tesseraExpress` has set `req.principal`. */
+export function requireScope(scopes: readonly string[], mode: ScopeMode = 'all', options: ChallengeOptions = {}) {
+  return function tesseraRequireScope(req: Req, res: ServerResponse, next: Next): void {
+    try {
+      if (!req.principal) throw new TokenMissingError(false);
+      requireScopes(req.principal.scopes, scopes, mode);
+      next();
+    } catch (err) {
+      send(res, err, options);
+    }
+  };
+}

@@ -1,0 +1,39 @@
+import { TesseraError } from '@tessera/core';
+
+import type { Principal } from '../principal.js';
+import type { AuthorizeOptions, Verifier } from '../verifier.js';
+import { rejection, type ChallengeOptions } from './rejection.js';
+
+export type AuthOptions = AuthorizeOptions & ChallengeOptions;
+
+/** Fetch-API helper: the Principal of a Request's bearer token; throws a TesseraError when refused. */
+export function authenticateRequest(verifier: Verifier, request: Request, options: AuthorizeOptions = {}): Promise<Principal> {
+  return verifier.authorize(request.headers.get('authorization'), options);
+}
+
+/** The RFC 6750 Response for a refusal (401 / 400 / 403 / 503). */
+export function rejectionResponse(err: unknown, options: ChallengeOptions = {}): Response {
+  const r = rejection(err, options);
+  return new Response(JSON.stringify(r.body), {
+    status: r.status,
+    headers: { ...r.headers, 'content-type': 'application/json', 'cache-control': 'no-store' },
+  });
+}
+
+/** Wraps a fetch handler (Request -> Response) so that it runs only for authorized requests. */
+export function withAuth(
+  verifier: Verifier,
+  handler: (request: Request, principal: Principal) => Response | Promise<Response>,
+  options: AuthOptions = {},
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    let principal: Principal;
+    try {
+      principal = await authenticateRequest(verifier, request, options);
+    } catch (err) {
+      if (!(err instanceof TesseraError)) throw err;
+      return rejectionResponse(err, options);
+    }
+    return handler(request, principal);
+  };
+}

@@ -1,0 +1,42 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { TesseraError } from '@tessera/core';
+
+import type { Principal } from '../principal.js';
+import type { AuthorizeOptions, Verifier } from '../verifier.js';
+import { rejection, type ChallengeOptions } from './rejection.js';
+
+export type AuthOptions = AuthorizeOptions & ChallengeOptions;
+
+/**
+ * node:http helper: verifies the request's bearer token. On success returns the Principal; on refusal
+ * writes the RFC 6750 answer (401 / 400 / 403 / 503) and returns undefined.
+ */
+export async function authenticate(verifier: Verifier, req: IncomingMessage, res: ServerResponse, options: AuthOptions = {}): Promise<Principal | undefined> {
+  try {
+    return await verifier.authorize(req.headers.authorization, options);
+  } catch (err) {
+    if (!(err instanceof TesseraError)) throw err;
+    const r = rejection(err, options);
+    res.writeHead(r.status, { ...r.headers, 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(r.body));
+    return undefined;
+  }
+}
+
+/** Wraps a request listener so that it runs only for authorized requests, with the Principal. */
+export function withAuth(
+  verifier: Verifier,
+  handler: (req: IncomingMessage, res: ServerResponse, principal: Principal) => void | Promise<void>,
+  options: AuthOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    authenticate(verifier, req, res, options)
+      .then((principal) => (principal ? handler(req, res, principal) : undefined))
+      .catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'server_error' }));
+        req.emit('tessera:error', err);
+      });
+  };
+}

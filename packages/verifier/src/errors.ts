@@ -1,0 +1,48 @@
+import { TesseraError, TokenError } from '@tessera/core';
+
+/** The request carries no bearer token, or an Authorization header that is not `Bearer <token>`. */
+export class TokenMissingError extends TokenError {
+  static readonly code = 'ERR_TOKEN_MISSING';
+  /** True when an Authorization header was present but malformed (RFC 6750 `invalid_request`). */
+  readonly malformed: boolean;
+  constructor(malformed: boolean) {
+    super(TokenMissingError.code, malformed ? 'the Authorization header is not a valid Bearer credential' : 'no bearer token');
+    this.malformed = malformed;
+  }
+}
+
+/** The token verified, but the revocation hook reports it revoked. */
+export class TokenRevokedError extends TokenError {
+  static readonly code = 'ERR_TOKEN_REVOKED';
+  constructor() {
+    super(TokenRevokedError.code, 'token has been revoked');
+  }
+}
+
+/** Fetching the JWKS failed: network error, timeout, status, size, or a body that is not a usable JWKS. */
+export class JwksFetchError extends TesseraError {
+  static readonly code = 'ERR_JWKS_FETCH';
+  readonly reason: 'timeout' | 'network' | 'status' | 'too_large' | 'invalid';
+  constructor(reason: JwksFetchError['reason'], message: string, options?: { cause?: unknown }) {
+    super(JwksFetchError.code, message, options);
+    this.reason = reason;
+  }
+}
+
+/**
+ * No verification keys can be used: none were ever fetched, or the last good set is older than the
+ * maximum stale age. The verifier fails closed; adapters answer 503.
+ */
+export class KeysUnavailableError extends TesseraError {
+  static readonly code = 'ERR_KEYS_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(KeysUnavailableError.code, message, options);
+  }
+}
+
+export const VERIFIER_ERROR_CODES: readonly string[] = Object.freeze([
+  TokenMissingError.code,
+  TokenRevokedError.code,
+  JwksFetchError.code,
+  KeysUnavailableError.code,
+]);

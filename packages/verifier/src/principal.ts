@@ -1,0 +1,31 @@
+import type { AccessTokenClaims } from '@tessera/core';
+
+/** Who is calling, as established by a verified access token. */
+export interface Principal {
+  /** The subject: a user id, or the client id for a service token. */
+  readonly sub: string | undefined;
+  /** The OAuth client the token was issued to (`client_id`). */
+  readonly clientId: string | undefined;
+  /** The granted scopes, from the `scope` claim. */
+  readonly scopes: readonly string[];
+  /** The token id (`jti`), used by revocation. */
+  readonly tokenId: string | undefined;
+  /** The token's expiry, in seconds since the epoch. */
+  readonly expiresAt: number;
+  /** When the token was issued (`iat`), in seconds since the epoch, if it says. */
+  readonly issuedAt: number | undefined;
+  /** Every claim of the token. */
+  readonly claims: Readonly<AccessTokenClaims>;
+}
+
+export function principalFromClaims(claims: AccessTokenClaims): Principal {
+  return Object.freeze({
+    sub: claims.sub,
+    clientId: claims.client_id,
+    scopes: Object.freeze(claims.scope ? claims.scope.split(' ') : []),
+    tokenId: claims.jti,
+    expiresAt: claims.exp,
+    issuedAt: claims.iat,
+    claims: Object.freeze(claims),
+  });
+}

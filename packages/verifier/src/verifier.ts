@@ -1,0 +1,200 @@
+import {
+  AccessTokenVerifier,
+  ConfigError,
+  importKey,
+  importSecret,
+  Key,
+  KeyNotFoundError,
+  KeySet,
+  parseJwks,
+  requireScopes,
+  type AccessTokenVerifyOptions,
+  type Algorithm,
+  type JsonWebKeySet,
+  type ScopeMode,
+} from '@tessera/core';
+
+import { TokenMissingError, TokenRevokedError } from './errors.js';
+import { Lru } from './lru.js';
+import { principalFromClaims, type Principal } from './principal.js';
+import { RemoteJwks, type RemoteJwksOptions } from './remote-jwks.js';
+
+export interface VerifierOptions {
+  /** Accepted issuer(s), exact match. */
+  issuer: string | readonly string[];
+  /** This service's audience identifier(s); the token's aud must hold one. */
+  audience: string | readonly string[];
+  /** Exact algorithm allowlist, e.g. ['ES256']. Required. */
+  algorithms: readonly Algorithm[];
+
+  /** Keys: exactly one of jwks, jwksUri, publicKey, secret. */
+  jwks?: JsonWebKeySet | KeySet;
+  jwksUri?: string | URL;
+  /** A Key, or a public key as PEM, JWK (object or text) or OpenSSH line. */
+  publicKey?: Key | string | Record<string, unknown>;
+  /** HMAC secret, single-app mode only (algorithms must be HS256/384/512). */
+  secret?: Uint8Array;
+
+  clockTolerance?: number;
+  maxTokenAge?: number;
+  maxTokenLength?: number;
+  maxJsonDepth?: number;
+  typ?: string;
+
+  /** Verified-token cache. On by default with 10,000 entries; `false` turns it off. */
+  cache?: false | { maxEntries?: number };
+  /** Remote JWKS tuning (timeouts, cooldown, cache bounds, max stale age). */
+  jwksOptions?: RemoteJwksOptions;
+  /**
+   * Revocation hook, consulted on every verification, cached or not. Return true to refuse the token
+   * with ERR_TOKEN_REVOKED. The revocation list of @tessera/verifier plugs in here.
+   */
+  isRevoked?: (principal: Principal) => boolean;
+  /** Clock in milliseconds; defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface AuthorizeOptions {
+  /** Scopes the caller must hold. */
+  scopes?: readonly string[];
+  /** `all` (default) or `any` of `scopes`. */
+  mode?: ScopeMode;
+}
+
+const DEFAULT_CACHE_ENTRIES = 10_000;
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/**
+ * Verifies access tokens locally: no call to the issuer per request. Build one per service and share it;
+ * every adapter (Fastify, Express, node:http, fetch, RPC, gateway) wraps the same instance.
+ */
+export class Verifier {
+  private readonly core: AccessTokenVerifier;
+  private readonly staticKeys: Key | KeySet | undefined;
+  private readonly remote: RemoteJwks | undefined;
+  private readonly cache: Lru<string, Principal> | undefined;
+  private readonly isRevoked: ((p: Principal) => boolean) | undefined;
+  private readonly now: () => number;
+
+  constructor(options: VerifierOptions) {
+    if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'required');
+    const coreOptions: AccessTokenVerifyOptions = {
+      algorithms: options.algorithms,
+      issuer: options.issuer,
+      audience: options.audience,
+      clockTolerance: options.clockTolerance,
+      maxTokenAge: options.maxTokenAge,
+      maxTokenLength: options.maxTokenLength,
+      maxJsonDepth: options.maxJsonDepth,
+      typ: options.typ,
+      now: options.now,
+    };
+    this.core = new AccessTokenVerifier(coreOptions);
+    this.now = options.now ?? Date.now;
+    const sources = (['jwks', 'jwksUri', 'publicKey', 'secret'] as const).filter((s) => options[s] !== undefined);
+    if (sources.length !== 1) throw new ConfigError('keys', 'give exactly one of jwks, jwksUri, publicKey, secret');
+    if (options.jwksUri !== undefined) {
+      this.remote = new RemoteJwks(options.jwksUri, options.algorithms, { now: options.now, ...options.jwksOptions });
+    } else if (options.jwks !== undefined) {
+      this.staticKeys = options.jwks instanceof KeySet ? options.jwks : parseJwks(options.jwks, { algorithms: options.algorithms });
+    } else if (options.publicKey !== undefined) {
+      const pk = options.publicKey;
+      const single = options.algorithms.length === 1 ? { alg: options.algorithms[0]! } : {};
+      this.staticKeys = (pk instanceof Key ? pk : importKey(pk, single)).publicKey();
+    } else {
+      const alg = options.algorithms.find((a) => a.startsWith('HS'));
+      if (!alg || options.algorithms.length !== 1) throw new ConfigError('secret', 'a secret needs algorithms to be exactly one of HS256, HS384, HS512');
+      this.staticKeys = importSecret(options.secret!, { alg: alg as 'HS256' });
+    }
+    const cache = options.cache ?? {};
+    if (cache !== false) {
+      const max = cache.maxEntries ?? DEFAULT_CACHE_ENTRIES;
+      if (!Number.isInteger(max) || max < 1) throw new ConfigError('cache.maxEntries', 'must be a positive integer');
+      this.cache = new Lru(max);
+    }
+    if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw new ConfigError('isRevoked', 'must be a function');
+    this.isRevoked = options.isRevoked;
+  }
+
+  /**
+   * Verifies a token and returns its Principal. Throws a TesseraError: a TokenError subclass when the
+   * token is refused, KeysUnavailableError when no keys can be used (fail closed).
+   */
+  async verify(token: string): Promise<Principal> {
+    const cache = this.cache;
+    if (cache !== undefined) {
+      const hit = cache.get(token);
+      if (hit !== undefined) {
+        if (hit.expiresAt * 1000 > this.now()) return this.checkRevoked(hit);
+        cache.delete(token);
+      }
+    }
+    const claims = this.staticKeys !== undefined ? this.core.verifyAccessToken(token, this.staticKeys).claims : await this.verifyRemote(token);
+    const principal = this.checkRevoked(principalFromClaims(claims));
+    cache?.set(token, principal);
+    return principal;
+  }
+
+  /** Verifies the credential of an `Authorization: Bearer <token>` header and checks scopes. */
+  async authorize(authorization: string | undefined | null, options: AuthorizeOptions = {}): Promise<Principal> {
+    const principal = await this.verify(bearerToken(authorization));
+    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
+    return principal;
+  }
+
+  /** Drops cached verifications for which `predicate` is true (e.g. a revoked subject); returns how many. */
+  invalidate(predicate: (principal: Principal) => boolean): number {
+    if (!this.cache) return 0;
+    let n = 0;
+    for (const [token, p] of [...this.cache.entries()]) {
+      if (predicate(p)) {
+        this.cache.delete(token);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  clearCache(): void {
+    this.cache?.clear();
+  }
+
+  /** Stops background JWKS refreshes. */
+  close(): void {
+    this.remote?.close();
+  }
+
+  private checkRevoked(p: Principal): Principal {
+    if (this.isRevoked !== undefined && this.isRevoked(p)) throw new TokenRevokedError();
+    return p;
+  }
+
+  private async verifyRemote(token: string) {
+    const remote = this.remote!;
+    const keys = await remote.getKeySet();
+    try {
+      return this.core.verifyAccessToken(token, keys).claims;
+    } catch (err) {
+      if (!(err instanceof KeyNotFoundError)) throw err;
+      const next = await remote.refreshForUnknownKid();
+      if (next === undefined || next === keys) throw err;
+      return this.core.verifyAccessToken(token, next).claims;
+    }
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1). */
+export function bearerToken(authorization: string | undefined | null): string {
+  if (authorization === undefined || authorization === null || authorization === '') throw new TokenMissingError(false);
+  const m = BEARER.exec(authorization);
+  if (!m) {
+    // Another scheme (Basic, ...) carries no bearer credential; a broken Bearer header is a bad request.
+    if (/^bearer(\s|$)/i.test(authorization)) throw new TokenMissingError(true);
+    throw new TokenMissingError(false);
+  }
+  return m[1]!;
+}
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  return new Verifier(options);
+}

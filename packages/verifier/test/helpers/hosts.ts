@@ -1,0 +1,114 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { Principal, Verifier } from '@tessera/verifier';
+import { tesseraExpress, requireScope } from '@tessera/verifier/express';
+import { tesseraFastify } from '@tessera/verifier/fastify';
+import { withAuth as fetchWithAuth } from '@tessera/verifier/fetch';
+import { authenticate } from '@tessera/verifier/node';
+import express from 'express';
+import Fastify from 'fastify';
+
+/**
+ * The routes every host serves, so that one behaviour suite runs through every adapter:
+ *   GET /orders        requires orders:read
+ *   GET /orders/write  requires orders:write
+ *   GET /any           requires any of (admin:all, orders:read)
+ *   GET /public        no token needed
+ * Authorized routes answer 200 with { sub, clientId, scopes }.
+ */
+export const ROUTES = {
+  '/orders': { scopes: ['orders:read'], mode: 'all' as const },
+  '/orders/write': { scopes: ['orders:write'], mode: 'all' as const },
+  '/any': { scopes: ['admin:all', 'orders:read'], mode: 'any' as const },
+};
+
+export interface HostResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+export interface Host {
+  name: string;
+  request(path: string, authorization?: string): Promise<HostResponse>;
+  close(): Promise<void>;
+}
+
+const who = (p: Principal) => JSON.stringify({ sub: p.sub, clientId: p.clientId, scopes: p.scopes });
+const REALM = 'orders-api';
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function viaHttp(base: string, path: string, authorization?: string): Promise<HostResponse> {
+  const res = await fetch(base + path, { headers: authorization === undefined ? {} : { authorization } });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+async function fastifyHost(verifier: Verifier): Promise<Host> {
+  const app = Fastify({ logger: false });
+  await app.register(tesseraFastify, { verifier, realm: REALM });
+  for (const [path, policy] of Object.entries(ROUTES)) {
+    app.get(path, { config: { tessera: policy } }, async (req) => who(req.principal!));
+  }
+  app.get('/public', { config: { tessera: { public: true } } }, async (req) => JSON.stringify({ public: true, principal: req.principal }));
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { name: 'fastify', request: (p, a) => viaHttp(base, p, a), close: () => app.close() };
+}
+
+async function expressHost(verifier: Verifier): Promise<Host> {
+  const app = express();
+  app.get('/public', (_req, res) => void res.send(JSON.stringify({ public: true })));
+  app.use(tesseraExpress(verifier, { realm: REALM }));
+  for (const [path, policy] of Object.entries(ROUTES)) {
+    app.get(path, requireScope(policy.scopes, policy.mode, { realm: REALM }), (req, res) => void res.send(who(req.principal!)));
+  }
+  const server = createServer(app);
+  const base = await listen(server);
+  return { name: 'express', request: (p, a) => viaHttp(base, p, a), close: () => closeServer(server) };
+}
+
+async function nodeHost(verifier: Verifier): Promise<Host> {
+  const server = createServer(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/public') return void res.end(JSON.stringify({ public: true }));
+    const policy = ROUTES[path as keyof typeof ROUTES];
+    if (!policy) return void res.writeHead(404).end();
+    const principal = await authenticate(verifier, req, res, { ...policy, realm: REALM });
+    if (principal) res.end(who(principal));
+  });
+  const base = await listen(server);
+  return { name: 'node:http', request: (p, a) => viaHttp(base, p, a), close: () => closeServer(server) };
+}
+
+async function fetchHost(verifier: Verifier): Promise<Host> {
+  const handlers = Object.fromEntries(
+    Object.entries(ROUTES).map(([path, policy]) => [path, fetchWithAuth(verifier, (_req, p) => new Response(who(p)), { ...policy, realm: REALM })]),
+  );
+  return {
+    name: 'fetch',
+    async request(path, authorization) {
+      const request = new Request('http://fetch.test' + path, { headers: authorization === undefined ? {} : { authorization } });
+      const res = path === '/public' ? new Response(JSON.stringify({ public: true })) : await handlers[path]!(request);
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    },
+    close: async () => {},
+  };
+}
+
+export const HOSTS: readonly { name: string; start: (v: Verifier) => Promise<Host> }[] = [
+  { name: 'fastify', start: fastifyHost },
+  { name: 'express', start: expressHost },
+  { name: 'node:http', start: nodeHost },
+  { name: 'fetch', start: fetchHost },
+];
