@@ -155,6 +155,11 @@ export class Verifier {
     return n;
   }
 
+  /** Entries in the verified-token cache. */
+  get cacheSize(): number {
+    return this.cache?.size ?? 0;
+  }
+
   clearCache(): void {
     this.cache?.clear();
   }
