@@ -7,10 +7,18 @@ import Fastify from 'fastify';
 
 const mode = process.argv[2] ?? 'plain';
 const key = generateKey('ES256');
-const token = signAccessToken({ iss: 'https://auth.bench', sub: 'alice', aud: 'orders', client_id: 'web', scope: 'orders:read', ttl: 3600 }, key);
+const token = signAccessToken(
+  { iss: 'https://auth.bench', sub: 'alice', aud: 'orders', client_id: 'web', scope: 'orders:read', ttl: 3600 },
+  key,
+);
 const app = Fastify({ logger: false });
 if (mode === 'auth') {
-  const verifier = createVerifier({ issuer: 'https://auth.bench', audience: 'orders', algorithms: ['ES256'], jwks: buildJwks([key]) });
+  const verifier = createVerifier({
+    issuer: 'https://auth.bench',
+    audience: 'orders',
+    algorithms: ['ES256'],
+    jwks: buildJwks([key]),
+  });
   await app.register(tesseraFastify, { verifier });
   app.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({ ok: true, sub: req.principal.sub }));
 } else {

@@ -37,7 +37,17 @@ function startServer(mode) {
 
 function load(port, token) {
   const bin = here('../node_modules/autocannon/autocannon.js');
-  const [cmd, args] = pin(1, process.execPath, [bin, '-j', '-c', String(CONNECTIONS), '-d', String(DURATION), '-H', `authorization=Bearer ${token}`, `http://127.0.0.1:${port}/orders`]);
+  const [cmd, args] = pin(1, process.execPath, [
+    bin,
+    '-j',
+    '-c',
+    String(CONNECTIONS),
+    '-d',
+    String(DURATION),
+    '-H',
+    `authorization=Bearer ${token}`,
+    `http://127.0.0.1:${port}/orders`,
+  ]);
   const out = execFileSync(cmd, args, { maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   const r = JSON.parse(out);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`non-2xx ${r.non2xx}, errors ${r.errors}`);
@@ -77,4 +87,6 @@ writeFileSync(here('./results/http.json'), JSON.stringify(summary, null, 2) + '\
 console.log(`| route | req/s (median of ${ROUNDS}) | p99 ms |\n| --- | ---: | ---: |`);
 console.log(`| unauthenticated | ${summary.plainRps} | ${summary.plainP99Ms} |`);
 console.log(`| Tessera plugin, cache on | ${summary.authRps} | ${summary.authP99Ms} |`);
-console.log(`ratio ${summary.ratio} (target >= 0.9); ${summary.machine}, node ${summary.node}, server on core 0, load on core 1: ${hasTaskset}`);
+console.log(
+  `ratio ${summary.ratio} (target >= 0.9); ${summary.machine}, node ${summary.node}, server on core 0, load on core 1: ${hasTaskset}`,
+);

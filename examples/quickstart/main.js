@@ -27,17 +27,25 @@ const jwksServer = createServer((req, res) => {
 });
 await new Promise((resolve) => jwksServer.listen(port, host, resolve));
 
-const verifier = createVerifier({ issuer, audience: 'orders', algorithms: ['ES256'], jwksUri: `${issuer}/.well-known/jwks.json` });
+const verifier = createVerifier({
+  issuer,
+  audience: 'orders',
+  algorithms: ['ES256'],
+  jwksUri: `${issuer}/.well-known/jwks.json`,
+});
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } });
 await app.register(tesseraFastify, { verifier, realm: 'orders' });
 app.get('/healthz', { config: { tessera: { public: true } } }, async () => ({ ok: true }));
 app.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({
   orders: [{ id: 1, item: 'tessera tiles', owner: req.principal.sub }],
 }));
-app.post('/orders', { config: { tessera: { scopes: ['orders:write'] } } }, async (req, reply) => reply.code(201).send({ created: true, by: req.principal.sub }));
+app.post('/orders', { config: { tessera: { scopes: ['orders:write'] } } }, async (req, reply) =>
+  reply.code(201).send({ created: true, by: req.principal.sub }),
+);
 await app.listen({ port: port + 1, host });
 
-const token = (scope) => signAccessToken({ iss: issuer, sub: 'alice', aud: 'orders', client_id: 'quickstart', scope, ttl: 3600 }, key);
+const token = (scope) =>
+  signAccessToken({ iss: issuer, sub: 'alice', aud: 'orders', client_id: 'quickstart', scope, ttl: 3600 }, key);
 const reader = token('orders:read');
 const writer = token('orders:read orders:write');
 const orders = `http://${host}:${port + 1}/orders`;

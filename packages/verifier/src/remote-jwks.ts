@@ -75,12 +75,14 @@ export class RemoteJwks {
     } catch {
       throw new ConfigError('jwksUri', 'not a valid URL');
     }
-    if (this.url.protocol !== 'https:' && this.url.protocol !== 'http:') throw new ConfigError('jwksUri', 'must be an http(s) URL');
+    if (this.url.protocol !== 'https:' && this.url.protocol !== 'http:')
+      throw new ConfigError('jwksUri', 'must be an http(s) URL');
     const o = { ...DEFAULTS };
     for (const name of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
       const v = options[name];
       if (v === undefined) continue;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`jwks.${name}`, 'must be a non-negative number');
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        throw new ConfigError(`jwks.${name}`, 'must be a non-negative number');
       o[name] = v;
     }
     if (o.minCacheMs > o.maxCacheMs) throw new ConfigError('jwks.minCacheMs', 'must not exceed maxCacheMs');
@@ -111,7 +113,9 @@ export class RemoteJwks {
       return keys;
     }
     return this.refresh('keys').catch((err: unknown) => {
-      throw err instanceof KeysUnavailableError ? err : new KeysUnavailableError('no usable JWKS: the endpoint could not be read', { cause: err });
+      throw err instanceof KeysUnavailableError
+        ? err
+        : new KeysUnavailableError('no usable JWKS: the endpoint could not be read', { cause: err });
     });
   }
 
@@ -143,7 +147,9 @@ export class RemoteJwks {
     if (this.inflight) return this.inflight;
     const now = this.now();
     if (why === 'keys' && now < this.nextAttemptAt) {
-      return Promise.reject(new KeysUnavailableError('JWKS endpoint unavailable; retrying after backoff', { cause: this.lastError }));
+      return Promise.reject(
+        new KeysUnavailableError('JWKS endpoint unavailable; retrying after backoff', { cause: this.lastError }),
+      );
     }
     this.lastAttemptAt = now;
     const p = this.fetchOnce().then(
@@ -177,20 +183,29 @@ export class RemoteJwks {
   private schedule(delayMs: number): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.refresh('background').catch(() => {});
-    }, Math.max(delayMs, 0));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.refresh('background').catch(() => {});
+      },
+      Math.max(delayMs, 0),
+    );
     this.timer.unref();
   }
 
   private async fetchOnce(): Promise<{ set: KeySet; lifetimeMs: number }> {
     let res: Response;
     try {
-      res = await this.fetchImpl(this.url, { headers: this.headers, signal: AbortSignal.timeout(this.o.timeoutMs), redirect: 'follow' });
+      res = await this.fetchImpl(this.url, {
+        headers: this.headers,
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+        redirect: 'follow',
+      });
     } catch (err) {
       const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      throw new JwksFetchError(timeout ? 'timeout' : 'network', timeout ? 'JWKS fetch timed out' : 'JWKS fetch failed', { cause: err });
+      throw new JwksFetchError(timeout ? 'timeout' : 'network', timeout ? 'JWKS fetch timed out' : 'JWKS fetch failed', {
+        cause: err,
+      });
     }
     try {
       if (res.status !== 200) throw new JwksFetchError('status', `JWKS endpoint answered HTTP ${res.status}`);
@@ -205,7 +220,8 @@ export class RemoteJwks {
       try {
         set = parseJwks(json, { algorithms: this.algorithms });
       } catch (err) {
-        if (err instanceof JwksInvalidError) throw new JwksFetchError('invalid', `JWKS response refused: ${err.message}`, { cause: err });
+        if (err instanceof JwksInvalidError)
+          throw new JwksFetchError('invalid', `JWKS response refused: ${err.message}`, { cause: err });
         throw err;
       }
       const declared = maxAgeMs(res.headers.get('cache-control'));

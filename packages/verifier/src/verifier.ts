@@ -96,14 +96,16 @@ export class Verifier {
     if (options.jwksUri !== undefined) {
       this.remote = new RemoteJwks(options.jwksUri, options.algorithms, { now: options.now, ...options.jwksOptions });
     } else if (options.jwks !== undefined) {
-      this.staticKeys = options.jwks instanceof KeySet ? options.jwks : parseJwks(options.jwks, { algorithms: options.algorithms });
+      this.staticKeys =
+        options.jwks instanceof KeySet ? options.jwks : parseJwks(options.jwks, { algorithms: options.algorithms });
     } else if (options.publicKey !== undefined) {
       const pk = options.publicKey;
       const single = options.algorithms.length === 1 ? { alg: options.algorithms[0]! } : {};
       this.staticKeys = (pk instanceof Key ? pk : importKey(pk, single)).publicKey();
     } else {
       const alg = options.algorithms.find((a) => a.startsWith('HS'));
-      if (!alg || options.algorithms.length !== 1) throw new ConfigError('secret', 'a secret needs algorithms to be exactly one of HS256, HS384, HS512');
+      if (!alg || options.algorithms.length !== 1)
+        throw new ConfigError('secret', 'a secret needs algorithms to be exactly one of HS256, HS384, HS512');
       this.staticKeys = importSecret(options.secret!, { alg: alg as 'HS256' });
     }
     const cache = options.cache ?? {};
@@ -112,7 +114,8 @@ export class Verifier {
       if (!Number.isInteger(max) || max < 1) throw new ConfigError('cache.maxEntries', 'must be a positive integer');
       this.cache = new Lru(max);
     }
-    if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') throw new ConfigError('isRevoked', 'must be a function');
+    if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function')
+      throw new ConfigError('isRevoked', 'must be a function');
     this.isRevoked = options.isRevoked;
   }
 
@@ -129,7 +132,8 @@ export class Verifier {
         cache.delete(token);
       }
     }
-    const claims = this.staticKeys !== undefined ? this.core.verifyAccessToken(token, this.staticKeys).claims : await this.verifyRemote(token);
+    const claims =
+      this.staticKeys !== undefined ? this.core.verifyAccessToken(token, this.staticKeys).claims : await this.verifyRemote(token);
     const principal = this.checkRevoked(principalFromClaims(claims));
     cache?.set(token, principal);
     return principal;

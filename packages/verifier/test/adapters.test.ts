@@ -29,29 +29,132 @@ const past = () => Date.now() - 3_600_000;
 const bearer = (t: string) => `Bearer ${t}`;
 
 const CASES: Case[] = [
-  { name: 'a valid token reaches the handler with its principal', path: '/orders', authorization: () => bearer(issuer.token()), status: 200, sub: 'alice' },
-  { name: 'the scheme is case-insensitive', path: '/orders', authorization: () => `bearer ${issuer.token()}`, status: 200, sub: 'alice' },
-  { name: 'no Authorization header: 401 with a bare challenge', path: '/orders', authorization: () => undefined, status: 401, error: null },
-  { name: 'another scheme (Basic): 401 with a bare challenge', path: '/orders', authorization: () => 'Basic YWxpY2U6c2VjcmV0', status: 401, error: null },
-  { name: 'a broken Bearer header: 400 invalid_request', path: '/orders', authorization: () => 'Bearer two tokens', status: 400, error: 'invalid_request' },
-  { name: 'an empty Bearer header: 400 invalid_request', path: '/orders', authorization: () => 'Bearer ', status: 400, error: 'invalid_request' },
-  { name: 'an expired token: 401 invalid_token', path: '/orders', authorization: () => bearer(issuer.token({ ttl: 60 }, { now: past })), status: 401, error: 'invalid_token' },
-  { name: 'another audience: 401 invalid_token', path: '/orders', authorization: () => bearer(issuer.token({ aud: 'billing' })), status: 401, error: 'invalid_token' },
-  { name: 'another issuer: 401 invalid_token', path: '/orders', authorization: () => bearer(issuer.token({ iss: 'https://evil.test' })), status: 401, error: 'invalid_token' },
   {
-    name: 'a token signed by an unknown key: 401 invalid_token',
+    name: 'a valid token reaches the handler with its principal',
     path: '/orders',
-    authorization: () => bearer(signAccessToken({ iss: ISSUER, sub: 'alice', aud: AUDIENCE, client_id: 'web', scope: 'orders:read', ttl: 60 }, generateKey('ES256', { kid: issuer.key.kid }))),
+    authorization: () => bearer(issuer.token()),
+    status: 200,
+    sub: 'alice',
+  },
+  {
+    name: 'the scheme is case-insensitive',
+    path: '/orders',
+    authorization: () => `bearer ${issuer.token()}`,
+    status: 200,
+    sub: 'alice',
+  },
+  {
+    name: 'no Authorization header: 401 with a bare challenge',
+    path: '/orders',
+    authorization: () => undefined,
+    status: 401,
+    error: null,
+  },
+  {
+    name: 'another scheme (Basic): 401 with a bare challenge',
+    path: '/orders',
+    authorization: () => 'Basic YWxpY2U6c2VjcmV0',
+    status: 401,
+    error: null,
+  },
+  {
+    name: 'a broken Bearer header: 400 invalid_request',
+    path: '/orders',
+    authorization: () => 'Bearer two tokens',
+    status: 400,
+    error: 'invalid_request',
+  },
+  {
+    name: 'an empty Bearer header: 400 invalid_request',
+    path: '/orders',
+    authorization: () => 'Bearer ',
+    status: 400,
+    error: 'invalid_request',
+  },
+  {
+    name: 'an expired token: 401 invalid_token',
+    path: '/orders',
+    authorization: () => bearer(issuer.token({ ttl: 60 }, { now: past })),
     status: 401,
     error: 'invalid_token',
   },
-  { name: 'alg none: 401 invalid_token', path: '/orders', authorization: () => bearer(noneToken()), status: 401, error: 'invalid_token' },
-  { name: 'garbage: 401 invalid_token', path: '/orders', authorization: () => bearer('abc.def.ghi'), status: 401, error: 'invalid_token' },
-  { name: 'a revoked token: 401 invalid_token', path: '/orders', authorization: () => bearer(issuer.token({ jti: revokedJti })), status: 401, error: 'invalid_token' },
-  { name: 'a missing scope: 403 insufficient_scope naming it', path: '/orders/write', authorization: () => bearer(issuer.token()), status: 403, error: 'insufficient_scope', scope: 'orders:write' },
-  { name: 'no scope claim at all: 403', path: '/orders', authorization: () => bearer(issuer.token({ scope: undefined })), status: 403, error: 'insufficient_scope' },
-  { name: 'any-of: one of the scopes suffices', path: '/any', authorization: () => bearer(issuer.token()), status: 200, sub: 'alice' },
-  { name: 'any-of: none of the scopes is refused', path: '/any', authorization: () => bearer(issuer.token({ scope: 'billing:read' })), status: 403, error: 'insufficient_scope' },
+  {
+    name: 'another audience: 401 invalid_token',
+    path: '/orders',
+    authorization: () => bearer(issuer.token({ aud: 'billing' })),
+    status: 401,
+    error: 'invalid_token',
+  },
+  {
+    name: 'another issuer: 401 invalid_token',
+    path: '/orders',
+    authorization: () => bearer(issuer.token({ iss: 'https://evil.test' })),
+    status: 401,
+    error: 'invalid_token',
+  },
+  {
+    name: 'a token signed by an unknown key: 401 invalid_token',
+    path: '/orders',
+    authorization: () =>
+      bearer(
+        signAccessToken(
+          { iss: ISSUER, sub: 'alice', aud: AUDIENCE, client_id: 'web', scope: 'orders:read', ttl: 60 },
+          generateKey('ES256', { kid: issuer.key.kid }),
+        ),
+      ),
+    status: 401,
+    error: 'invalid_token',
+  },
+  {
+    name: 'alg none: 401 invalid_token',
+    path: '/orders',
+    authorization: () => bearer(noneToken()),
+    status: 401,
+    error: 'invalid_token',
+  },
+  {
+    name: 'garbage: 401 invalid_token',
+    path: '/orders',
+    authorization: () => bearer('abc.def.ghi'),
+    status: 401,
+    error: 'invalid_token',
+  },
+  {
+    name: 'a revoked token: 401 invalid_token',
+    path: '/orders',
+    authorization: () => bearer(issuer.token({ jti: revokedJti })),
+    status: 401,
+    error: 'invalid_token',
+  },
+  {
+    name: 'a missing scope: 403 insufficient_scope naming it',
+    path: '/orders/write',
+    authorization: () => bearer(issuer.token()),
+    status: 403,
+    error: 'insufficient_scope',
+    scope: 'orders:write',
+  },
+  {
+    name: 'no scope claim at all: 403',
+    path: '/orders',
+    authorization: () => bearer(issuer.token({ scope: undefined })),
+    status: 403,
+    error: 'insufficient_scope',
+  },
+  {
+    name: 'any-of: one of the scopes suffices',
+    path: '/any',
+    authorization: () => bearer(issuer.token()),
+    status: 200,
+    sub: 'alice',
+  },
+  {
+    name: 'any-of: none of the scopes is refused',
+    path: '/any',
+    authorization: () => bearer(issuer.token({ scope: 'billing:read' })),
+    status: 403,
+    error: 'insufficient_scope',
+  },
   { name: 'a public route needs no token', path: '/public', authorization: () => undefined, status: 200 },
 ];
 
@@ -116,7 +219,13 @@ for (const { name, start } of HOSTS) {
     let host: Host;
     let verifier: Verifier;
     before(async () => {
-      verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwksUri: await deadUrl(), jwksOptions: { timeoutMs: 1000 } });
+      verifier = createVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['ES256'],
+        jwksUri: await deadUrl(),
+        jwksOptions: { timeoutMs: 1000 },
+      });
       host = await start(verifier);
     });
     after(async () => {

@@ -10,7 +10,15 @@ import { AUDIENCE, ISSUER, TestIssuer } from './helpers/issuer.js';
 const issuer = new TestIssuer('EdDSA');
 
 function verifierAt(clock: { t: number }, extra: object = {}) {
-  return createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], jwks: issuer.jwks(), clockTolerance: 0, now: () => clock.t, ...extra });
+  return createVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    algorithms: ['EdDSA'],
+    jwks: issuer.jwks(),
+    clockTolerance: 0,
+    now: () => clock.t,
+    ...extra,
+  });
 }
 
 describe('verified-token cache', () => {
@@ -28,7 +36,13 @@ describe('verified-token cache', () => {
   });
 
   it('is bounded: the least recently used entry goes first', async () => {
-    const v = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], jwks: issuer.jwks(), cache: { maxEntries: 3 } });
+    const v = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['EdDSA'],
+      jwks: issuer.jwks(),
+      cache: { maxEntries: 3 },
+    });
     const tokens = Array.from({ length: 5 }, (_, i) => issuer.token({ sub: `user-${i}` }));
     for (const t of tokens) await v.verify(t);
     assert.equal(v.cacheSize, 3);
@@ -36,7 +50,13 @@ describe('verified-token cache', () => {
 
   it('the revocation hook is consulted on cache hits too', async () => {
     const revoked = new Set<string>();
-    const v = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], jwks: issuer.jwks(), isRevoked: (p) => revoked.has(p.sub!) });
+    const v = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['EdDSA'],
+      jwks: issuer.jwks(),
+      isRevoked: (p) => revoked.has(p.sub!),
+    });
     const token = issuer.token({ sub: 'carol' });
     assert.equal((await v.verify(token)).sub, 'carol');
     revoked.add('carol');
@@ -47,7 +67,10 @@ describe('verified-token cache', () => {
     const v = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], jwks: issuer.jwks() });
     await v.verify(issuer.token({ sub: 'dave' }));
     await v.verify(issuer.token({ sub: 'erin' }));
-    assert.equal(v.invalidate((p) => p.sub === 'dave'), 1);
+    assert.equal(
+      v.invalidate((p) => p.sub === 'dave'),
+      1,
+    );
     assert.equal(v.cacheSize, 1);
   });
 
@@ -103,14 +126,33 @@ describe('configuration', () => {
   it('needs exactly one key source and an algorithm allowlist', () => {
     assert.throws(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'] }), /exactly one/);
     assert.throws(
-      () => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], jwks: issuer.jwks(), jwksUri: 'https://x.test/jwks' }),
+      () =>
+        createVerifier({
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          algorithms: ['EdDSA'],
+          jwks: issuer.jwks(),
+          jwksUri: 'https://x.test/jwks',
+        }),
       /exactly one/,
     );
-    assert.throws(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: [], jwks: issuer.jwks() }), /algorithms/);
-    assert.throws(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['none' as 'EdDSA'], jwks: issuer.jwks() }), /algorithms/);
-    assert.throws(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], jwksUri: 'ftp://x.test/jwks' }), /jwksUri/);
+    assert.throws(
+      () => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: [], jwks: issuer.jwks() }),
+      /algorithms/,
+    );
+    assert.throws(
+      () => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['none' as 'EdDSA'], jwks: issuer.jwks() }),
+      /algorithms/,
+    );
+    assert.throws(
+      () => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], jwksUri: 'ftp://x.test/jwks' }),
+      /jwksUri/,
+    );
   });
   it('a secret needs exactly one HMAC algorithm', () => {
-    assert.throws(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], secret: new Uint8Array(32) }), /secret/);
+    assert.throws(
+      () => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], secret: new Uint8Array(32) }),
+      /secret/,
+    );
   });
 });

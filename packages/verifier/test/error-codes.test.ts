@@ -7,7 +7,11 @@ import * as core from '@tessera/core';
 import * as verifier from '@tessera/verifier';
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
-const rows = [...doc.matchAll(/^\| `(ERR_[A-Z_]+)` \| `(\w+)` \| (\w+) \|/gm)].map((m) => ({ code: m[1]!, cls: m[2]!, pkg: m[3]! }));
+const rows = [...doc.matchAll(/^\| `(ERR_[A-Z_]+)` \| `(\w+)` \| (\w+) \|/gm)].map((m) => ({
+  code: m[1]!,
+  cls: m[2]!,
+  pkg: m[3]!,
+}));
 
 describe('error code table (docs/errors.md)', () => {
   const thrown = [...core.CORE_ERROR_CODES, ...verifier.VERIFIER_ERROR_CODES];

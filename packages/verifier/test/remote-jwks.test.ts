@@ -17,7 +17,15 @@ describe('remote JWKS', () => {
   const token = (key = issuer.key) => issuer.token({ ttl: 172_800 }, { now, key });
 
   function make(options: Partial<VerifierOptions> = {}): Verifier {
-    verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwksUri: server.url, now, cache: false, ...options });
+    verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['ES256'],
+      jwksUri: server.url,
+      now,
+      cache: false,
+      ...options,
+    });
     return verifier;
   }
 
@@ -122,13 +130,19 @@ describe('remote JWKS', () => {
   it('bad JSON with no previous keys fails closed', async () => {
     server.mode = 'bad-json';
     const v = make();
-    await assert.rejects(v.verify(token()), (err: unknown) => err instanceof KeysUnavailableError && (err.cause as JwksFetchError).reason === 'invalid');
+    await assert.rejects(
+      v.verify(token()),
+      (err: unknown) => err instanceof KeysUnavailableError && (err.cause as JwksFetchError).reason === 'invalid',
+    );
   });
 
   it('an oversized JWKS response is refused', async () => {
     server.mode = 'huge';
     const v = make();
-    await assert.rejects(v.verify(token()), (err: unknown) => err instanceof KeysUnavailableError && (err.cause as JwksFetchError).reason === 'too_large');
+    await assert.rejects(
+      v.verify(token()),
+      (err: unknown) => err instanceof KeysUnavailableError && (err.cause as JwksFetchError).reason === 'too_large',
+    );
   });
 
   it('Cache-Control max-age is honoured within the configured bounds', async () => {

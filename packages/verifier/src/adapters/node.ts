@@ -12,7 +12,12 @@ export type AuthOptions = AuthorizeOptions & ChallengeOptions;
  * node:http helper: verifies the request's bearer token. On success returns the Principal; on refusal
  * writes the RFC 6750 answer (401 / 400 / 403 / 503) and returns undefined.
  */
-export async function authenticate(verifier: Verifier, req: IncomingMessage, res: ServerResponse, options: AuthOptions = {}): Promise<Principal | undefined> {
+export async function authenticate(
+  verifier: Verifier,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: AuthOptions = {},
+): Promise<Principal | undefined> {
   try {
     return await verifier.authorize(req.headers.authorization, options);
   } catch (err) {

@@ -35,24 +35,50 @@ export function rejection(err: unknown, options: ChallengeOptions = {}): HttpRej
   if (err instanceof TokenMissingError) {
     if (err.malformed) {
       const d = 'the Authorization header is not a valid Bearer credential';
-      return { status: 400, headers: { 'www-authenticate': challenge(realm, { error: 'invalid_request', error_description: d }) }, body: { error: 'invalid_request', error_description: d } };
+      return {
+        status: 400,
+        headers: { 'www-authenticate': challenge(realm, { error: 'invalid_request', error_description: d }) },
+        body: { error: 'invalid_request', error_description: d },
+      };
     }
-    return { status: 401, headers: { 'www-authenticate': challenge(realm, {}) }, body: { error: 'unauthorized', error_description: 'a bearer token is required' } };
+    return {
+      status: 401,
+      headers: { 'www-authenticate': challenge(realm, {}) },
+      body: { error: 'unauthorized', error_description: 'a bearer token is required' },
+    };
   }
   if (err instanceof TokenError) {
     const d = err instanceof TokenExpiredError ? 'the access token expired' : 'the access token is invalid';
-    return { status: 401, headers: { 'www-authenticate': challenge(realm, { error: 'invalid_token', error_description: d }) }, body: { error: 'invalid_token', error_description: d } };
+    return {
+      status: 401,
+      headers: { 'www-authenticate': challenge(realm, { error: 'invalid_token', error_description: d }) },
+      body: { error: 'invalid_token', error_description: d },
+    };
   }
   if (err instanceof InsufficientScopeError) {
     const d = 'the access token lacks the required scope';
     return {
       status: 403,
-      headers: { 'www-authenticate': challenge(realm, { error: 'insufficient_scope', error_description: d, scope: err.required.join(' ') }) },
+      headers: {
+        'www-authenticate': challenge(realm, {
+          error: 'insufficient_scope',
+          error_description: d,
+          scope: err.required.join(' '),
+        }),
+      },
       body: { error: 'insufficient_scope', error_description: d },
     };
   }
   if (err instanceof KeysUnavailableError) {
-    return { status: 503, headers: { 'retry-after': '5' }, body: { error: 'temporarily_unavailable', error_description: 'token verification is unavailable' } };
+    return {
+      status: 503,
+      headers: { 'retry-after': '5' },
+      body: { error: 'temporarily_unavailable', error_description: 'token verification is unavailable' },
+    };
   }
-  return { status: 500, headers: {}, body: { error: 'server_error', error_description: err instanceof TesseraError ? 'authorization failed' : 'internal error' } };
+  return {
+    status: 500,
+    headers: {},
+    body: { error: 'server_error', error_description: err instanceof TesseraError ? 'authorization failed' : 'internal error' },
+  };
 }

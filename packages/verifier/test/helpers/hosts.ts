@@ -61,7 +61,9 @@ async function fastifyHost(verifier: Verifier): Promise<Host> {
   for (const [path, policy] of Object.entries(ROUTES)) {
     app.get(path, { config: { tessera: policy } }, async (req) => who(req.principal!));
   }
-  app.get('/public', { config: { tessera: { public: true } } }, async (req) => JSON.stringify({ public: true, principal: req.principal }));
+  app.get('/public', { config: { tessera: { public: true } } }, async (req) =>
+    JSON.stringify({ public: true, principal: req.principal }),
+  );
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return { name: 'fastify', request: (p, a) => viaHttp(base, p, a), close: () => app.close() };
 }
@@ -93,7 +95,10 @@ async function nodeHost(verifier: Verifier): Promise<Host> {
 
 async function fetchHost(verifier: Verifier): Promise<Host> {
   const handlers = Object.fromEntries(
-    Object.entries(ROUTES).map(([path, policy]) => [path, fetchWithAuth(verifier, (_req, p) => new Response(who(p)), { ...policy, realm: REALM })]),
+    Object.entries(ROUTES).map(([path, policy]) => [
+      path,
+      fetchWithAuth(verifier, (_req, p) => new Response(who(p)), { ...policy, realm: REALM }),
+    ]),
   );
   return {
     name: 'fetch',

@@ -65,7 +65,10 @@ export async function startJwksServer(issuer: TestIssuer): Promise<JwksServer> {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [], pad: 'x'.repeat(1 << 20) }));
           return;
         default:
-          res.writeHead(200, { 'content-type': 'application/json', ...(state.cacheControl ? { 'cache-control': state.cacheControl } : {}) });
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            ...(state.cacheControl ? { 'cache-control': state.cacheControl } : {}),
+          });
           res.end(JSON.stringify(issuer.jwks()));
       }
     };
