@@ -20,3 +20,18 @@ describe('sign and verify round trip', () => {
     });
   }
 });
+
+describe('extra claims', () => {
+  it('a claim named __proto__ is carried as a claim, not as a prototype', () => {
+    const key = generateKey('HS256');
+    const token = signAccessToken(
+      { iss: 'https://issuer', sub: 'alice', aud: 'orders', client_id: 'web', ttl: 60, claims: JSON.parse('{"__proto__": {"admin": true}, "tenant": "t1"}') },
+      key,
+    );
+    const { claims } = new AccessTokenVerifier({ algorithms: ['HS256'], issuer: 'https://issuer', audience: 'orders' }).verifyAccessToken(token, key);
+    assert.equal(claims.tenant, 't1');
+    assert.deepEqual(Object.getOwnPropertyDescriptor(claims, '__proto__')?.value, { admin: true });
+    assert.equal((claims as Record<string, unknown>).admin, undefined);
+    assert.equal(Object.getPrototypeOf(claims), Object.prototype);
+  });
+});

@@ -80,7 +80,8 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
   if (input.claims) {
     for (const name of Object.keys(input.claims)) {
       if (REGISTERED.has(name)) throw new ConfigError('claims', `claim ${name} is set by signAccessToken itself`);
-      claims[name] = input.claims[name];
+      // defineProperty, not assignment: a claim named __proto__ must stay a claim, not become a prototype.
+      Object.defineProperty(claims, name, { value: input.claims[name], enumerable: true, writable: true, configurable: true });
     }
   }
   return signJwt(claims, key, { typ: ACCESS_TOKEN_TYPE });
