@@ -1,1 +1,67 @@
-export {};
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+
+import type { Command } from './command.js';
+import { keysGenerate } from './commands/keys-generate.js';
+import { tokenDecode } from './commands/token-decode.js';
+import { tokenSign } from './commands/token-sign.js';
+import { tokenVerify } from './commands/token-verify.js';
+import { HelpRequest } from './args.js';
+import { UsageError } from './errors.js';
+import { note, out } from './io.js';
+import { redact } from './redact.js';
+import { EXIT_OK, reportError } from './report-error.js';
+import { mainUsage } from './usage.js';
+
+const COMMANDS: readonly Command[] = [keysGenerate, tokenSign, tokenDecode, tokenVerify];
+const USAGE = mainUsage(COMMANDS);
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** The usage lines of a command (its text up to the first blank line) and where to find the rest. */
+function synopsis(command: Command): string {
+  return `${command.usage.split('\n\n')[0]}\nRun "tessera ${command.name} --help" for every flag.\n`;
+}
+
+const isHelp = (arg: string | undefined): boolean => arg === '--help' || arg === '-h' || arg === 'help';
+const MAX_ECHO = 40;
+
+/** Runs one command line and returns the exit code; all output goes through stdout and stderr. */
+async function main(argv: string[]): Promise<number> {
+  const [group, action, ...rest] = argv;
+  if (isHelp(group)) {
+    out(USAGE);
+    return EXIT_OK;
+  }
+  if (group === '--version' || group === '-v') {
+    out(version());
+    return EXIT_OK;
+  }
+  const command = COMMANDS.find((c) => c.name === `${group} ${action}`);
+  if (command === undefined) {
+    const message =
+      group === undefined
+        ? 'no command given'
+        : `unknown command "${redact([group, action].filter(Boolean).join(' ')).slice(0, MAX_ECHO)}"`;
+    const report = reportError(new UsageError(message), USAGE);
+    note(report.text);
+    return report.exitCode;
+  }
+  try {
+    await command.run(rest);
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof HelpRequest) {
+      out(command.usage);
+      return EXIT_OK;
+    }
+    const report = reportError(err, synopsis(command));
+    note(report.text);
+    return report.exitCode;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

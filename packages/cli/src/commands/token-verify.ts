@@ -1,0 +1,105 @@
+import { AccessTokenVerifier, KeyNotFoundError, type AccessTokenClaims, type Algorithm, type KeySource } from '@tessera/core';
+
+import { algorithmList, nonNegativeInteger, parseFlags, required, requiredList } from '../args.js';
+import type { Command } from '../command.js';
+import { UsageError } from '../errors.js';
+import { formatJson, note, out } from '../io.js';
+import { createJwksUrlVerifier, isJwksUrl } from '../jwks-url.js';
+import { readToken } from '../token-input.js';
+import { describeSkipped, loadJwksFile, loadPublicKeyFile, loadSecretFile } from '../verification-key.js';
+
+const OPTIONS = {
+  jwks: { type: 'string' },
+  'public-key': { type: 'string' },
+  'secret-file': { type: 'string' },
+  issuer: { type: 'string', multiple: true },
+  audience: { type: 'string', multiple: true },
+  alg: { type: 'string' },
+  'clock-tolerance': { type: 'string' },
+} as const;
+
+const usage = `Usage: tessera token verify [TOKEN] (--jwks FILE|URL | --public-key FILE | --secret-file FILE)
+                            --issuer ISS --audience AUD --alg LIST [--clock-tolerance SECONDS]
+
+Verifies an access token (signature, typ at+jwt, iss, aud, exp, nbf, iat) and prints its claims as JSON.
+The token is read from the argument, else from standard input (preferred: it stays out of the process list).
+
+Exactly one key source:
+  --jwks FILE|URL       a JWKS document, or an http:// or https:// URL serving one
+  --public-key FILE     a public key: PEM (SPKI or PKCS#1), a JWK, or an OpenSSH .pub line
+  --secret-file FILE    an HMAC secret as base64url text, as "keys generate --alg HS256" writes
+
+  --issuer ISS          accepted issuer, exact match (required; repeat for several)
+  --audience AUD        this service's audience, exact match (required; repeat for several)
+  --alg LIST            comma-separated algorithm allowlist, e.g. ES256 or ES256,EdDSA (required)
+  --clock-tolerance S   seconds of clock skew tolerated on exp, nbf and iat (default 5)
+
+Exit codes: 0 valid (claims on stdout), 1 refused ("error: CODE: message" on stderr), 2 bad usage.
+`;
+
+type KeySourceFlag =
+  { flag: '--jwks'; value: string } | { flag: '--public-key'; value: string } | { flag: '--secret-file'; value: string };
+
+function keySourceFlag(values: { jwks?: string; 'public-key'?: string; 'secret-file'?: string }): KeySourceFlag {
+  const given: KeySourceFlag[] = [];
+  if (values.jwks !== undefined) given.push({ flag: '--jwks', value: values.jwks });
+  if (values['public-key'] !== undefined) given.push({ flag: '--public-key', value: values['public-key'] });
+  if (values['secret-file'] !== undefined) given.push({ flag: '--secret-file', value: values['secret-file'] });
+  if (given.length === 0) throw new UsageError('a key source is required: --jwks, --public-key or --secret-file');
+  if (given.length > 1) throw new UsageError(`give one key source, not ${given.map((g) => g.flag).join(' and ')}`);
+  const source = given[0]!;
+  if (source.value.length === 0) throw new UsageError(`${source.flag} must not be empty`);
+  return source;
+}
+
+async function localKeys(
+  source: KeySourceFlag,
+  algorithms: readonly Algorithm[],
+): Promise<{ keys: KeySource; skippedNote: string }> {
+  switch (source.flag) {
+    case '--jwks': {
+      const keys = await loadJwksFile(source.value, algorithms);
+      return { keys, skippedNote: describeSkipped(keys.skipped) };
+    }
+    case '--public-key':
+      return { keys: await loadPublicKeyFile(source.value, algorithms), skippedNote: '' };
+    case '--secret-file':
+      return { keys: await loadSecretFile(source.value, algorithms), skippedNote: '' };
+  }
+}
+
+async function run(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(args, OPTIONS);
+  const source = keySourceFlag(values);
+  const issuer = requiredList(values.issuer, '--issuer');
+  const audience = requiredList(values.audience, '--audience');
+  const algorithms = algorithmList(required(values.alg, '--alg'), '--alg');
+  const tolerance = values['clock-tolerance'];
+  const clockTolerance = tolerance === undefined ? undefined : nonNegativeInteger(tolerance, '--clock-tolerance');
+  if (positionals.length > 1) throw new UsageError('expected at most one TOKEN argument');
+
+  let claims: AccessTokenClaims;
+  if (source.flag === '--jwks' && isJwksUrl(source.value)) {
+    const verifier = createJwksUrlVerifier({ url: source.value, issuer, audience, algorithms, clockTolerance });
+    try {
+      const token = await readToken(positionals);
+      claims = { ...(await verifier.verify(token)).claims };
+    } finally {
+      verifier.close();
+    }
+  } else {
+    // Built first: a ConfigError here is bad usage, reported before any file or stdin is read.
+    const verifier = new AccessTokenVerifier({ issuer, audience, algorithms, clockTolerance });
+    const { keys, skippedNote } = await localKeys(source, algorithms);
+    const token = await readToken(positionals);
+    try {
+      claims = verifier.verifyAccessToken(token, keys).claims;
+    } catch (err) {
+      if (err instanceof KeyNotFoundError && skippedNote) note(`note: the JWKS has unusable keys${skippedNote}`);
+      throw err;
+    }
+  }
+  out(formatJson(claims));
+}
+
+export const tokenVerify: Command = { name: 'token verify', summary: 'verify an access token and print its claims', usage, run };

@@ -1,0 +1,54 @@
+import { TesseraError } from '@tessera/core';
+
+/**
+ * Errors of the `tessera` command itself. Like every Tessera error they carry a stable `code`; messages
+ * name files and flags but never hold a token, a key or a secret. Errors from @tessera/core pass through
+ * with their own codes.
+ */
+export class CliError extends TesseraError {}
+
+/** A missing, unknown or invalid flag or argument. Exit code 2, with the command's usage. */
+export class UsageError extends CliError {
+  static readonly code = 'ERR_USAGE';
+  constructor(message: string) {
+    super(UsageError.code, message);
+  }
+}
+
+/** `keys generate --out` would overwrite a file. Nothing is written. */
+export class FileExistsError extends CliError {
+  static readonly code = 'ERR_FILE_EXISTS';
+  readonly path: string;
+  constructor(path: string) {
+    super(FileExistsError.code, `${path} already exists; refusing to overwrite it (move it away or choose another --out)`);
+    this.path = path;
+  }
+}
+
+/** A file or standard input could not be read, or is larger than the command accepts. */
+export class InputError extends CliError {
+  static readonly code = 'ERR_INPUT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(InputError.code, message, options);
+  }
+}
+
+/** A file could not be written (other than because it exists). */
+export class OutputError extends CliError {
+  static readonly code = 'ERR_OUTPUT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(OutputError.code, message, options);
+  }
+}
+
+/** Anything that is not a Tessera error; reported with this code and a redacted message. */
+export const UNEXPECTED_ERROR_CODE = 'ERR_UNEXPECTED';
+
+/** Every code the CLI itself prints (besides those of @tessera/core and @tessera/verifier). */
+export const CLI_ERROR_CODES: readonly string[] = Object.freeze([
+  UsageError.code,
+  FileExistsError.code,
+  InputError.code,
+  OutputError.code,
+  UNEXPECTED_ERROR_CODE,
+]);
