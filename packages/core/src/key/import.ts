@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
 import { KeyInvalidError } from '../errors.js';
@@ -36,6 +36,7 @@ export function importJwk(jwk: unknown, options: ImportOptions = {}): Key {
   }
   if (j.kid !== undefined && (typeof j.kid !== 'string' || j.kid.length === 0)) throw new KeyInvalidError('kid', 'kid must be a non-empty string');
   if (j.alg !== undefined && !isAlgorithm(j.alg)) throw new KeyInvalidError('alg', 'alg is not a supported JWS algorithm');
+  if (options.alg !== undefined && !isAlgorithm(options.alg)) throw new KeyInvalidError('alg', 'alg is not a supported JWS algorithm');
   if (options.alg !== undefined && j.alg !== undefined && options.alg !== j.alg) {
     throw new KeyInvalidError('alg', "the JWK's alg differs from the requested one");
   }
@@ -61,7 +62,28 @@ export function importJwk(jwk: unknown, options: ImportOptions = {}): Key {
     if (err instanceof KeyInvalidError) throw err;
     throw new KeyInvalidError('jwk', 'invalid key material', { cause: err });
   }
-  return new Key(ko, alg, options.kid ?? (j.kid as string | undefined));
+  const key = new Key(ko, alg, options.kid ?? (j.kid as string | undefined));
+  if (isPrivate && !isConsistentPair(ko, j)) {
+    throw new KeyInvalidError('inconsistent', "the JWK's public members do not belong to its private key");
+  }
+  return key;
+}
+
+/**
+ * node:crypto signs with a private JWK's private members (and, for Ed25519, ignores `x`), while the kid and
+ * the published key come from its public members: a signature made with the first must verify with the second.
+ */
+function isConsistentPair(privateKey: KeyObject, j: Record<string, unknown>): boolean {
+  const members: Record<string, unknown> = {};
+  for (const m of ['kty', 'crv', 'x', 'y', 'n', 'e']) if (j[m] !== undefined) members[m] = j[m];
+  const t = privateKey.asymmetricKeyType;
+  const hash = t === 'ed25519' || t === 'ed448' ? null : 'sha256';
+  const data = Buffer.from('tessera key pair consistency check');
+  try {
+    return cryptoVerify(hash, data, createPublicKey({ key: members as never, format: 'jwk' }), cryptoSign(hash, data, privateKey));
+  } catch {
+    return false;
+  }
 }
 
 function inferAlg(j: Record<string, unknown>): Algorithm {

@@ -1,6 +1,6 @@
 import { constants, createPublicKey, type KeyObject } from 'node:crypto';
 
-import { ALGORITHMS, type Algorithm, type KeyType } from '../algorithms.js';
+import { ALGORITHMS, isAlgorithm, type Algorithm, type KeyType } from '../algorithms.js';
 import { KeyInvalidError } from '../errors.js';
 import { hasRocaFingerprint } from './roca.js';
 import { jwkThumbprint } from './thumbprint.js';
@@ -42,8 +42,9 @@ export class Key {
   readonly signatureLength: number;
 
   constructor(keyObject: KeyObject, alg: Algorithm, kid?: string) {
+    // isAlgorithm, not ALGORITHMS[alg]: the latter finds `constructor`, `__proto__`, ... on the prototype.
+    if (!isAlgorithm(alg)) throw new KeyInvalidError('alg', 'unknown algorithm');
     const info = ALGORITHMS[alg];
-    if (!info) throw new KeyInvalidError('alg', 'unknown algorithm');
     checkFits(keyObject, alg);
     this.alg = alg;
     this.kty = info.kty;
