@@ -1,0 +1,30 @@
+import { SETTINGS } from '../config/schema.js';
+import type { ServerContext } from '../context.js';
+
+/** A cut-off record must outlive every token it can affect: the longest access-token lifetime, plus skew. */
+const CUTOFF_LIFETIME_MS = (SETTINGS.accessTokenTtl.max + 60) * 1000;
+
+/**
+ * Revokes everything of a user (`subject`) or a client: every live refresh-token family, and every access
+ * token issued before now (a cut-off pushed to verifiers through the revocation registry).
+ */
+export async function revokeEverything(
+  ctx: ServerContext,
+  target: { kind: 'subject' | 'client'; id: string },
+  reason: string,
+  who: { actor: string | null; ip: string },
+): Promise<{ families: number; seq: number }> {
+  const now = ctx.now();
+  const families = await ctx.store.revokeRefreshFamiliesOf(target.kind === 'subject' ? { userId: target.id } : { clientId: target.id }, reason, now);
+  const r = await ctx.revocations.revoke(target.kind, target.id, { cutoff: now, expiresAt: now + CUTOFF_LIFETIME_MS, reason, now });
+  await ctx.audit.record({
+    type: 'revocation.cutoff',
+    outcome: 'success',
+    actor: who.actor,
+    subject: target.kind === 'subject' ? target.id : null,
+    clientId: target.kind === 'client' ? target.id : null,
+    ip: who.ip,
+    data: { reason, families: families.length, seq: r.seq },
+  });
+  return { families: families.length, seq: r.seq };
+}

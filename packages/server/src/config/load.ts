@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+import { ConfigError } from '@tessera/core';
+
+import { resolvePath, SETTINGS, type Config, type SettingName, type SettingSpec } from './schema.js';
+
+export interface LoadConfigOptions {
+  /** A JSON config file; its keys are the setting names. */
+  file?: string;
+  /** Environment; defaults to process.env. `TESSERA_*` variables override the file. */
+  env?: Record<string, string | undefined>;
+  /** Programmatic overrides, applied last. */
+  overrides?: Partial<Record<SettingName, unknown>>;
+  /** Base for relative paths; defaults to the config file's folder, else the working directory. */
+  cwd?: string;
+}
+
+function parse(name: string, spec: SettingSpec, raw: unknown, source: string): unknown {
+  const fail = (why: string): never => {
+    throw new ConfigError(name, `${why} (from ${source})`);
+  };
+  const str = typeof raw === 'string' ? raw.trim() : raw;
+  switch (spec.type) {
+    case 'string':
+      if (typeof str !== 'string' || str === '') fail('must be a non-empty string');
+      return str;
+    case 'url': {
+      if (typeof str !== 'string') return fail('must be a URL');
+      let u: URL;
+      try {
+        u = new URL(str);
+      } catch {
+        return fail('must be a URL');
+      }
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') fail('must be an http(s) URL');
+      if (u.search || u.hash) fail('must not have a query or fragment');
+      return str.replace(/\/+$/, '');
+    }
+    case 'integer': {
+      const n = typeof str === 'number' ? str : typeof str === 'string' && /^-?\d+$/.test(str) ? Number(str) : NaN;
+      if (!Number.isSafeInteger(n)) fail('must be an integer');
+      if (spec.min !== undefined && n < spec.min) fail(`must be at least ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max) fail(`must be at most ${spec.max}`);
+      return n;
+    }
+    case 'boolean':
+      if (typeof str === 'boolean') return str;
+      if (str === 'true' || str === '1') return true;
+      if (str === 'false' || str === '0') return false;
+      return fail('must be true or false');
+    case 'enum':
+      if (typeof str !== 'string' || !spec.values!.includes(str)) fail(`must be one of ${spec.values!.join(', ')}`);
+      return str;
+    case 'list':
+      if (Array.isArray(str) && str.every((s) => typeof s === 'string')) return str;
+      if (typeof str === 'string') return str.split(',').map((s) => s.trim()).filter(Boolean);
+      return fail('must be a list of strings');
+  }
+}
+
+/**
+ * Reads the configuration once: defaults, then the file, then `TESSERA_*` environment variables, then
+ * overrides. Every value is checked against the schema; the first bad one throws a ConfigError naming it.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  let fromFile: Record<string, unknown> = {};
+  if (options.file) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch {
+      throw new ConfigError('config', `cannot read the config file ${options.file}`);
+    }
+    try {
+      fromFile = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new ConfigError('config', `${options.file} is not valid JSON`);
+    }
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new ConfigError('config', 'the config file must hold a JSON object');
+    for (const k of Object.keys(fromFile)) {
+      if (!(k in SETTINGS) && k !== '$schema') throw new ConfigError(k, 'unknown setting (from the config file)');
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    let value: unknown = spec.default;
+    if (fromFile[name] !== undefined) value = parse(name, spec, fromFile[name], 'the config file');
+    if (env[spec.env] !== undefined && env[spec.env] !== '') value = parse(name, spec, env[spec.env], spec.env);
+    if (options.overrides?.[name] !== undefined) value = parse(name, spec, options.overrides[name], 'options');
+    out[name] = value;
+  }
+  const base = resolve(options.cwd ?? (options.file ? dirname(options.file) : process.cwd()));
+  const c = out as unknown as Config;
+  c.dataDir = resolvePath(base, c.dataDir);
+  c.database = c.database === undefined ? resolvePath(c.dataDir, 'tessera.db') : c.database === ':memory:' ? c.database : resolvePath(base, c.database);
+  c.masterKeyFile = c.masterKeyFile === undefined ? resolvePath(c.dataDir, 'master.key') : resolvePath(base, c.masterKeyFile);
+  c.issuerConfigured = c.issuer !== undefined;
+  c.issuer ??= baseUrl(c.host, c.port);
+  if (c.signingAlg === 'HS256' && !c.singleApp) throw new ConfigError('signingAlg', 'HS256 is only allowed in single-app mode (singleApp: true)');
+  if (c.singleApp && c.signingAlg !== 'HS256') throw new ConfigError('singleApp', 'single-app mode signs with HS256; set signingAlg to HS256');
+  if (c.refreshTokenAbsoluteTtl < c.refreshTokenTtl) throw new ConfigError('refreshTokenAbsoluteTtl', 'must be at least refreshTokenTtl');
+  if (c.keyRotationInterval <= c.jwksMaxAge + c.accessTokenTtl) {
+    throw new ConfigError('keyRotationInterval', 'must exceed jwksMaxAge + accessTokenTtl so that keys can be published before they sign and kept until their tokens expire');
+  }
+  return c;
+}
+
+export function baseUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -1,0 +1,73 @@
+import { isAbsolute, join } from 'node:path';
+
+/**
+ * Every setting of the auth server, in one place: its environment variable, type, default and meaning.
+ * `loadConfig` checks them once at start-up; docs/configuration.md is generated from this table
+ * (`node scripts/config-doc.mjs`) and a test keeps the two equal.
+ */
+export interface SettingSpec {
+  env: string;
+  type: 'string' | 'url' | 'integer' | 'boolean' | 'enum' | 'list';
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  /** The default as written in the docs; `undefined` means no default (optional or derived). */
+  default?: string | number | boolean;
+  doc: string;
+}
+
+export const SETTINGS = {
+  issuer: { env: 'TESSERA_ISSUER', type: 'url', doc: 'The issuer URL (`iss` of every token, base of every endpoint). Default `http://<host>:<port>`.' },
+  host: { env: 'TESSERA_HOST', type: 'string', default: '127.0.0.1', doc: 'Address to listen on.' },
+  port: { env: 'TESSERA_PORT', type: 'integer', min: 0, max: 65535, default: 4000, doc: 'Port to listen on (0: any free port).' },
+  dataDir: { env: 'TESSERA_DATA_DIR', type: 'string', default: '.tessera', doc: 'Folder for the SQLite database and the master key file.' },
+  database: { env: 'TESSERA_DATABASE', type: 'string', doc: 'SQLite database file. Default `<dataDir>/tessera.db`.' },
+  masterKey: { env: 'TESSERA_MASTER_KEY', type: 'string', doc: 'Master key (32 bytes, base64url) that encrypts private signing keys at rest. Takes precedence over `masterKeyFile`.' },
+  masterKeyFile: { env: 'TESSERA_MASTER_KEY_FILE', type: 'string', doc: 'File holding the master key; must have mode 0600. Default `<dataDir>/master.key`, created on first start.' },
+  signingAlg: { env: 'TESSERA_SIGNING_ALG', type: 'enum', values: ['ES256', 'EdDSA', 'RS256', 'HS256'], default: 'ES256', doc: 'Algorithm of new signing keys. HS256 only with `singleApp`.' },
+  singleApp: { env: 'TESSERA_SINGLE_APP', type: 'boolean', default: false, doc: 'Single-app mode: the issuer and its only verifier share an HMAC secret (HS256); no JWKS is published.' },
+  accessTokenTtl: { env: 'TESSERA_ACCESS_TOKEN_TTL', type: 'integer', min: 30, max: 86_400, default: 600, doc: 'Access-token lifetime in seconds (per-client override).' },
+  refreshTokenTtl: { env: 'TESSERA_REFRESH_TOKEN_TTL', type: 'integer', min: 60, max: 31_536_000, default: 2_592_000, doc: 'Refresh-token idle lifetime in seconds, renewed at each rotation (sliding).' },
+  refreshTokenAbsoluteTtl: { env: 'TESSERA_REFRESH_TOKEN_ABSOLUTE_TTL', type: 'integer', min: 60, max: 63_072_000, default: 7_776_000, doc: 'Hard cap on a refresh-token family, in seconds from the login.' },
+  keyRotationInterval: { env: 'TESSERA_KEY_ROTATION_INTERVAL', type: 'integer', min: 3_600, default: 2_592_000, doc: 'Seconds a key signs before the next one takes over.' },
+  jwksMaxAge: { env: 'TESSERA_JWKS_MAX_AGE', type: 'integer', min: 0, max: 86_400, default: 300, doc: 'Cache-Control max-age of the JWKS, seconds. A next key is published at least this long before it signs.' },
+  loginMaxFailures: { env: 'TESSERA_LOGIN_MAX_FAILURES', type: 'integer', min: 1, default: 5, doc: 'Failed logins for one username before it is locked out.' },
+  loginLockoutSeconds: { env: 'TESSERA_LOGIN_LOCKOUT', type: 'integer', min: 1, default: 900, doc: 'Lockout duration after `loginMaxFailures`, seconds.' },
+  loginMaxFailuresPerAddress: { env: 'TESSERA_LOGIN_MAX_FAILURES_PER_ADDRESS', type: 'integer', min: 1, default: 50, doc: 'Failed logins from one source address (any username) before it is locked out.' },
+  tokenRateLimit: { env: 'TESSERA_TOKEN_RATE_LIMIT', type: 'integer', min: 0, default: 0, doc: 'Token requests per second per client and per source address (0: unlimited).' },
+  bodyLimit: { env: 'TESSERA_BODY_LIMIT', type: 'integer', min: 1_024, max: 1_048_576, default: 16_384, doc: 'Largest request body, bytes.' },
+  trustProxy: { env: 'TESSERA_TRUST_PROXY', type: 'boolean', default: false, doc: 'Take the client address from X-Forwarded-For (behind a load balancer).' },
+  logLevel: { env: 'TESSERA_LOG_LEVEL', type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'], default: 'info', doc: 'Log level.' },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface Config {
+  issuer: string;
+  /** False when the issuer was derived from host and port (then listen() fixes it to the bound port). */
+  issuerConfigured: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  database: string;
+  masterKey: string | undefined;
+  masterKeyFile: string;
+  signingAlg: 'ES256' | 'EdDSA' | 'RS256' | 'HS256';
+  singleApp: boolean;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  refreshTokenAbsoluteTtl: number;
+  keyRotationInterval: number;
+  jwksMaxAge: number;
+  loginMaxFailures: number;
+  loginLockoutSeconds: number;
+  loginMaxFailuresPerAddress: number;
+  tokenRateLimit: number;
+  bodyLimit: number;
+  trustProxy: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export function resolvePath(base: string, p: string): string {
+  return isAbsolute(p) ? p : join(base, p);
+}

@@ -1,0 +1,26 @@
+import type { FastifyBaseLogger } from 'fastify';
+
+import type { Audit } from './audit/audit.js';
+import type { Config } from './config/schema.js';
+import type { KeyManager } from './keys/manager.js';
+import type { Metrics } from './metrics.js';
+import type { RevocationRegistry } from './revocation/registry.js';
+import type { MasterKey } from './security/master-key.js';
+import type { LoginThrottle } from './security/throttle.js';
+import type { Store } from './store/types.js';
+
+/** What every endpoint works with: one per server instance. */
+export interface ServerContext {
+  config: Config;
+  store: Store;
+  master: MasterKey;
+  keys: KeyManager;
+  revocations: RevocationRegistry;
+  audit: Audit;
+  metrics: Metrics;
+  userThrottle: LoginThrottle;
+  addressThrottle: LoginThrottle;
+  log: FastifyBaseLogger;
+  /** Clock in milliseconds. */
+  now: () => number;
+}

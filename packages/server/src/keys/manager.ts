@@ -1,0 +1,168 @@
+import { buildJwks, generateKey, importJwk, KeySet, type Algorithm, type JsonWebKeySet, type Key } from '@tessera/core';
+
+import type { MasterKey } from '../security/master-key.js';
+import type { SigningKeyRecord, Store } from '../store/types.js';
+
+export interface KeySchedule {
+  alg: Algorithm;
+  /** Seconds a key signs before the next takes over. */
+  rotationInterval: number;
+  /** Seconds: the JWKS cache lifetime; a next key is published at least this long before it signs. */
+  jwksMaxAge: number;
+  /** Seconds: the longest access-token lifetime; a retired key stays published this long (plus skew). */
+  maxAccessTokenTtl: () => Promise<number>;
+}
+
+/** Seconds added to a retired key's life for verifiers' clock tolerance. */
+const RETIRE_SKEW_S = 60;
+
+/**
+ * Signing keys through their states: next (published, not signing) -> active (signing) -> retired
+ * (published until the last token it signed has expired) -> removed. Private keys live encrypted in the
+ * store and decrypted in memory. `tick()` applies the schedule; the server calls it periodically.
+ */
+export class KeyManager {
+  private records: SigningKeyRecord[] = [];
+  private readonly decrypted = new Map<string, Key>();
+  private jwksCache: JsonWebKeySet | undefined;
+  private keySetCache: KeySet | undefined;
+  /** Bumped on every change; lets callers notice rotations. */
+  version = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly master: MasterKey,
+    private readonly schedule: KeySchedule,
+  ) {}
+
+  /** Loads the keys; on a fresh store creates the first active key and its successor. */
+  async init(now: number): Promise<void> {
+    await this.reload();
+    await this.tick(now);
+  }
+
+  async reload(): Promise<void> {
+    this.records = await this.store.listKeys();
+    this.jwksCache = undefined;
+    this.keySetCache = undefined;
+    this.version++;
+  }
+
+  list(): readonly SigningKeyRecord[] {
+    return this.records;
+  }
+
+  /** The key that signs now. */
+  activeKey(): Key {
+    const rec = this.records.find((r) => r.state === 'active');
+    if (!rec) throw new Error('no active signing key');
+    return this.key(rec);
+  }
+
+  /** The published JWKS: next, active and retired keys. Empty in single-app (HMAC) mode. */
+  jwks(): JsonWebKeySet {
+    if (!this.jwksCache) {
+      const published = this.records.filter((r) => r.state !== 'removed' && r.publicJwk !== null);
+      this.jwksCache = buildJwks(published.map((r) => this.key(r).publicKey()));
+    }
+    return this.jwksCache;
+  }
+
+  /** Every key that may have signed a live token (for introspection and revocation). */
+  verificationKeys(): KeySet {
+    this.keySetCache ??= new KeySet(this.records.filter((r) => r.state === 'active' || r.state === 'retired').map((r) => this.key(r)));
+    return this.keySetCache;
+  }
+
+  /** Applies the schedule at `now`: creates a next key, promotes it when due, retires and removes old ones. */
+  async tick(now: number): Promise<boolean> {
+    const s = this.schedule;
+    let changed = false;
+    let active = this.records.find((r) => r.state === 'active');
+    if (!active) {
+      active = await this.create('active', now, now);
+      changed = true;
+    }
+    let next = this.records.find((r) => r.state === 'next');
+    if (!next) {
+      next = await this.create('next', now, Math.max(active.activatesAt + s.rotationInterval * 1000, now + s.jwksMaxAge * 1000));
+      changed = true;
+    }
+    if (next.activatesAt <= now && next.createdAt + s.jwksMaxAge * 1000 <= now) {
+      const removeAfter = now + ((await s.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
+      await this.store.updateKey(active.kid, { state: 'retired', retiredAt: now, removeAfter });
+      await this.store.updateKey(next.kid, { state: 'active', activatesAt: now });
+      await this.reload();
+      await this.create('next', now, now + s.rotationInterval * 1000);
+      changed = true;
+    }
+    for (const r of this.records) {
+      if (r.state === 'retired' && r.removeAfter !== null && r.removeAfter <= now) {
+        await this.store.updateKey(r.kid, { state: 'removed' });
+        this.decrypted.delete(r.kid);
+        changed = true;
+      }
+    }
+    if (changed) await this.reload();
+    return changed;
+  }
+
+  /**
+   * Rotates as soon as it is safe: the next key signs once it has been published for one JWKS cache
+   * lifetime (at once if it already has). Returns the next key's kid and when it takes over.
+   */
+  async rotateNow(now: number): Promise<{ kid: string; activatesAt: number }> {
+    await this.tick(now);
+    const next = this.records.find((r) => r.state === 'next')!;
+    const activatesAt = Math.max(now, next.createdAt + this.schedule.jwksMaxAge * 1000);
+    await this.store.updateKey(next.kid, { activatesAt });
+    await this.reload();
+    await this.tick(now);
+    return { kid: next.kid, activatesAt };
+  }
+
+  /** Adds an existing private key (e.g. from ssh-keygen) as the next key: published now, signing after the lead time. */
+  async importKey(key: Key, now: number): Promise<SigningKeyRecord> {
+    if (key.kind === 'public') throw new Error('a public key cannot sign');
+    if (this.records.some((r) => r.kid === key.kid)) throw new Error('a key with this kid already exists');
+    const current = this.records.find((r) => r.state === 'next');
+    if (current) await this.store.updateKey(current.kid, { state: 'removed' });
+    const rec = this.record(key, 'next', now, now + this.schedule.jwksMaxAge * 1000);
+    await this.store.insertKey(rec);
+    await this.reload();
+    return rec;
+  }
+
+  private async create(state: 'active' | 'next', now: number, activatesAt: number): Promise<SigningKeyRecord> {
+    const rec = this.record(generateKey(this.schedule.alg), state, now, activatesAt);
+    await this.store.insertKey(rec);
+    this.records.push(rec);
+    this.jwksCache = undefined;
+    this.keySetCache = undefined;
+    return rec;
+  }
+
+  private record(key: Key, state: 'active' | 'next', now: number, activatesAt: number): SigningKeyRecord {
+    this.decrypted.set(key.kid, key);
+    return {
+      kid: key.kid,
+      alg: key.alg,
+      state,
+      encryptedPrivateKey: this.master.encrypt(JSON.stringify(key.toJwk({ private: true })), key.kid),
+      publicJwk: key.kind === 'secret' ? null : key.toJwk(),
+      createdAt: now,
+      activatesAt,
+      retiredAt: null,
+      removeAfter: null,
+    };
+  }
+
+  private key(rec: SigningKeyRecord): Key {
+    let k = this.decrypted.get(rec.kid);
+    if (!k) {
+      k = importJwk(JSON.parse(this.master.decrypt(rec.encryptedPrivateKey, rec.kid)), { kid: rec.kid });
+      this.decrypted.set(rec.kid, k);
+    }
+    return k;
+  }
+}

@@ -1,0 +1,41 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import type { KeyManager } from './keys/manager.js';
+
+/** Prometheus metrics of one server instance, served at /metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly tokens = new Counter({
+    name: 'tessera_tokens_issued_total',
+    help: 'Token requests by grant type and outcome (success, or the OAuth error code).',
+    labelNames: ['grant', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly tokenLatency = new Histogram({
+    name: 'tessera_token_request_duration_seconds',
+    help: 'Token endpoint latency by grant type.',
+    labelNames: ['grant'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly loginFailures = new Counter({
+    name: 'tessera_login_failures_total',
+    help: 'Failed password logins by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(keys: KeyManager) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tessera_process_' });
+    new Gauge({
+      name: 'tessera_signing_keys',
+      help: 'Signing keys by state.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const state of ['next', 'active', 'retired', 'removed']) this.set({ state }, keys.list().filter((k) => k.state === state).length);
+      },
+    });
+  }
+}

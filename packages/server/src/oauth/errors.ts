@@ -1,0 +1,22 @@
+/** An OAuth error response (RFC 6749 section 5.2, RFC 7009, RFC 7662, RFC 8693, RFC 8707). */
+export class OAuthError extends Error {
+  constructor(
+    readonly error:
+      | 'invalid_request'
+      | 'invalid_client'
+      | 'invalid_grant'
+      | 'unauthorized_client'
+      | 'unsupported_grant_type'
+      | 'invalid_scope'
+      | 'invalid_target'
+      | 'unsupported_token_type'
+      | 'temporarily_unavailable'
+      | 'server_error',
+    readonly description: string,
+    readonly status: number = error === 'invalid_client' ? 401 : error === 'temporarily_unavailable' ? 503 : error === 'server_error' ? 500 : 400,
+    /** For invalid_client: the authentication scheme the client tried, for WWW-Authenticate. */
+    readonly scheme: 'Basic' | 'Bearer' = 'Basic',
+  ) {
+    super(description);
+  }
+}

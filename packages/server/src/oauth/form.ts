@@ -1,0 +1,38 @@
+import { OAuthError } from './errors.js';
+
+/** A parsed application/x-www-form-urlencoded body: each parameter once (RFC 6749 section 3.2). */
+export interface Form {
+  params: Map<string, string>;
+  /** Names that appeared more than once. */
+  duplicates: string[];
+}
+
+export function parseForm(body: string): Form {
+  const params = new Map<string, string>();
+  const duplicates = new Set<string>();
+  for (const [k, v] of new URLSearchParams(body)) {
+    if (params.has(k)) duplicates.add(k);
+    else params.set(k, v);
+  }
+  return { params, duplicates: [...duplicates] };
+}
+
+/** The form of a token-endpoint style request; refuses duplicates and empty values of the named parameters. */
+export function requireForm(body: unknown): Form {
+  const form = body as Form | undefined;
+  if (!form || !(form.params instanceof Map)) throw new OAuthError('invalid_request', 'the request body must be application/x-www-form-urlencoded');
+  if (form.duplicates.length > 0) throw new OAuthError('invalid_request', `parameter ${form.duplicates[0]} is repeated`);
+  return form;
+}
+
+export function param(form: Form, name: string, required: true): string;
+export function param(form: Form, name: string, required?: false): string | undefined;
+export function param(form: Form, name: string, required = false): string | undefined {
+  const v = form.params.get(name);
+  if (v === undefined || v === '') {
+    if (required) throw new OAuthError('invalid_request', `missing parameter ${name}`);
+    return undefined;
+  }
+  if (v.length > 4096) throw new OAuthError('invalid_request', `parameter ${name} is too long`);
+  return v;
+}

@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+
+import type { ServerContext } from '../context.js';
+import { authenticateClient } from './client-auth.js';
+import { OAuthError } from './errors.js';
+import { param, requireForm } from './form.js';
+import { readOwnAccessToken } from './own-tokens.js';
+import { sendOAuthError } from './token-route.js';
+
+/**
+ * POST /oauth/introspect (RFC 7662), for authenticated clients only. Active access tokens report their
+ * claims; refresh tokens report their family's client, subject, scope and expiry; everything else, including
+ * expired and revoked tokens, is `{ "active": false }`.
+ */
+export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/oauth/introspect', async (req, reply) => {
+    try {
+      const form = requireForm(req.body);
+      const client = await authenticateClient(ctx, req.headers.authorization, form);
+      const token = param(form, 'token', true);
+      const now = ctx.now();
+      reply.header('cache-control', 'no-store');
+      const claims = readOwnAccessToken(ctx, token);
+      if (claims) {
+        const active = claims.exp * 1000 > now && !(typeof claims.nbf === 'number' && claims.nbf * 1000 > now) && !ctx.revocations.isRevoked(claims, now);
+        if (!active) return { active: false };
+        return { active: true, token_type: 'Bearer', ...claims };
+      }
+      const found = await ctx.store.findRefreshToken(ctx.master.refreshDigest(token));
+      if (found && found.family.clientId === client.id) {
+        const { token: t, family: f } = found;
+        const active = t.usedAt === null && f.revokedAt === null && t.expiresAt > now && f.absoluteExpiresAt > now;
+        if (!active) return { active: false };
+        return {
+          active: true,
+          token_type: 'refresh_token',
+          client_id: f.clientId,
+          sub: f.userId,
+          scope: f.scope,
+          aud: f.audience,
+          iss: ctx.config.issuer,
+          exp: Math.floor(t.expiresAt / 1000),
+          iat: Math.floor(t.createdAt / 1000),
+          sid: f.id,
+        };
+      }
+      return { active: false };
+    } catch (err) {
+      if (err instanceof OAuthError) return sendOAuthError(reply, err);
+      throw err;
+    }
+  });
+}

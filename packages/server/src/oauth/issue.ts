@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+
+import { signAccessToken } from '@tessera/core';
+
+import type { ServerContext } from '../context.js';
+import { newId, newRefreshToken } from '../security/random.js';
+import type { Client, RefreshFamily } from '../store/types.js';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  issued_token_type?: string;
+}
+
+export interface AccessTokenRequest {
+  sub: string;
+  client: Client;
+  scopes: readonly string[];
+  audience: readonly string[];
+  /** Refresh-token family (session) the token belongs to; carried as `sid`. */
+  sid?: string;
+  claims?: Record<string, unknown>;
+}
+
+export function accessTokenTtl(ctx: ServerContext, client: Client): number {
+  return client.accessTokenTtl ?? ctx.config.accessTokenTtl;
+}
+
+/** Signs an RFC 9068 access token with the active key. */
+export function issueAccessToken(ctx: ServerContext, req: AccessTokenRequest): { token: string; jti: string; expiresIn: number } {
+  const ttl = accessTokenTtl(ctx, req.client);
+  const jti = randomUUID();
+  const token = signAccessToken(
+    {
+      iss: ctx.config.issuer,
+      sub: req.sub,
+      aud: req.audience.length === 1 ? req.audience[0]! : req.audience,
+      client_id: req.client.id,
+      scope: req.scopes,
+      ttl,
+      jti,
+      claims: { ...(req.sid ? { sid: req.sid } : {}), ...req.claims },
+    },
+    ctx.keys.activeKey(),
+    { now: ctx.now },
+  );
+  return { token, jti, expiresIn: ttl };
+}
+
+/** Starts a refresh-token family (a login session) and returns its first token. */
+export async function startRefreshFamily(
+  ctx: ServerContext,
+  userId: string,
+  client: Client,
+  scopes: readonly string[],
+  audience: readonly string[],
+): Promise<{ token: string; family: RefreshFamily }> {
+  const now = ctx.now();
+  const token = newRefreshToken();
+  const family: RefreshFamily = {
+    id: newId(),
+    userId,
+    clientId: client.id,
+    scope: scopes.join(' '),
+    audience: [...audience],
+    createdAt: now,
+    absoluteExpiresAt: now + ctx.config.refreshTokenAbsoluteTtl * 1000,
+    lastUsedAt: now,
+    revokedAt: null,
+    revokedReason: null,
+  };
+  await ctx.store.createRefreshFamily(family, {
+    digest: ctx.master.refreshDigest(token),
+    familyId: family.id,
+    createdAt: now,
+    expiresAt: Math.min(now + refreshTtl(ctx, client) * 1000, family.absoluteExpiresAt),
+    usedAt: null,
+  });
+  return { token, family };
+}
+
+export function refreshTtl(ctx: ServerContext, client: Client): number {
+  return client.refreshTokenTtl ?? ctx.config.refreshTokenTtl;
+}

@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+
+import type { ServerContext } from '../context.js';
+import { authenticateClient } from './client-auth.js';
+import { OAuthError } from './errors.js';
+import { param, requireForm } from './form.js';
+import { readOwnAccessToken } from './own-tokens.js';
+import { sendOAuthError } from './token-route.js';
+
+/**
+ * POST /oauth/revoke (RFC 7009). The client must own the token. A refresh token revokes its whole family
+ * (and the family's access tokens); an access token is revoked by jti until it expires. Unknown or
+ * invalid tokens get the same 200 as revoked ones (section 2.2).
+ */
+export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/oauth/revoke', async (req, reply) => {
+    try {
+      const form = requireForm(req.body);
+      const client = await authenticateClient(ctx, req.headers.authorization, form);
+      const token = param(form, 'token', true);
+      const hint = param(form, 'token_type_hint');
+      const now = ctx.now();
+      const asRefresh = async () => {
+        const found = await ctx.store.findRefreshToken(ctx.master.refreshDigest(token));
+        if (!found || found.family.clientId !== client.id) return false;
+        if (await ctx.store.revokeRefreshFamily(found.family.id, 'revoked', now)) {
+          const ttl = (client.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
+          await ctx.revocations.revoke('family', found.family.id, { expiresAt: now + ttl * 1000, reason: 'rfc7009', now });
+          await ctx.audit.record({ type: 'token.revoked', outcome: 'success', subject: found.family.userId, clientId: client.id, ip: req.ip, data: { kind: 'refresh_token', family: found.family.id } });
+        }
+        return true;
+      };
+      const asAccess = async () => {
+        const claims = readOwnAccessToken(ctx, token);
+        if (!claims || claims.client_id !== client.id || claims.exp * 1000 <= now) return false;
+        await ctx.revocations.revoke('jti', claims.jti!, { expiresAt: (claims.exp + 60) * 1000, reason: 'rfc7009', now });
+        await ctx.audit.record({ type: 'token.revoked', outcome: 'success', subject: claims.sub, clientId: client.id, ip: req.ip, data: { kind: 'access_token', jti: claims.jti } });
+        return true;
+      };
+      if (hint === 'access_token') (await asAccess()) || (await asRefresh());
+      else (await asRefresh()) || (await asAccess());
+      reply.header('cache-control', 'no-store');
+      return reply.code(200).send();
+    } catch (err) {
+      if (err instanceof OAuthError) return sendOAuthError(reply, err);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+import type { ServerContext } from '../context.js';
+import { RateLimiter } from '../security/rate-limit.js';
+import { authenticateClient } from './client-auth.js';
+import { OAuthError } from './errors.js';
+import { param, requireForm } from './form.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
+import { passwordGrant } from './grants/password.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
+
+const GRANTS = {
+  client_credentials: clientCredentialsGrant,
+  password: passwordGrant,
+  refresh_token: refreshTokenGrant,
+} as const;
+
+/** Sends an OAuth error (RFC 6749 section 5.2); invalid_client gets 401 and a WWW-Authenticate challenge. */
+export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
+  reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+  if (err.status === 401) reply.header('www-authenticate', `${err.scheme} realm="tessera", error="${err.error}"`);
+  if (err.status === 429) reply.header('retry-after', '1');
+  return reply.code(err.status).send({ error: err.error, error_description: err.description });
+}
+
+/**
+ * POST /oauth/token as named steps: no-store headers -> the form (urlencoded, no repeated parameters) ->
+ * grant_type -> rate limit -> client authentication -> the grant's handler -> metrics and audit.
+ */
+export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
+  const limiter = new RateLimiter(ctx.config.tokenRateLimit);
+  app.post('/oauth/token', async (req, reply) => {
+    const started = performance.now();
+    let grant = 'unknown';
+    try {
+      const form = requireForm(req.body);
+      const grantType = param(form, 'grant_type', true);
+      if (Object.prototype.hasOwnProperty.call(GRANTS, grantType)) grant = grantType;
+      if (!limiter.hit(`ip:${req.ip}`, ctx.now())) throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
+      const client = await authenticateClient(ctx, req.headers.authorization, form);
+      if (!limiter.hit(`client:${client.id}`, ctx.now())) throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
+      if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
+      const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip);
+      ctx.metrics.tokens.inc({ grant, outcome: 'success' });
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+      return response;
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      ctx.metrics.tokens.inc({ grant, outcome: err.error });
+      if (err.error !== 'invalid_grant' || grant !== 'password') {
+        await ctx.audit.record({ type: 'token.refused', outcome: 'failure', ip: req.ip, data: { grant, error: err.error } });
+      }
+      return sendOAuthError(reply, err);
+    } finally {
+      ctx.metrics.tokenLatency.observe({ grant }, (performance.now() - started) / 1000);
+    }
+  });
+}

@@ -1,0 +1,15 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** A client secret: 256 random bits, base64url, with a recognisable prefix for secret scanners. */
+export function newClientSecret(): string {
+  return `tss_${randomBytes(32).toString('base64url')}`;
+}
+
+/** A refresh token: 256 random bits, base64url, prefixed. */
+export function newRefreshToken(): string {
+  return `tsr_${randomBytes(32).toString('base64url')}`;
+}
+
+export function newId(): string {
+  return randomUUID();
+}

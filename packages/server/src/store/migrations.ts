@@ -1,0 +1,117 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/**
+ * Schema migrations, run at start. Append new migrations; never edit one that has shipped. Written with
+ * Kysely's schema builder so that SQLite and PostgreSQL share them (`serial` picks the auto-increment type).
+ */
+export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
+  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
+  const time = 'bigint';
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('username', 'text', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('roles', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('roles')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('permissions', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('clients')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('auth_method', 'text', (c) => c.notNull())
+          .addColumn('secrets', 'text', (c) => c.notNull())
+          .addColumn('jwks', 'text')
+          .addColumn('grant_types', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('audiences', 'text', (c) => c.notNull())
+          .addColumn('first_party', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('access_token_ttl', 'integer')
+          .addColumn('refresh_token_ttl', 'integer')
+          .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('refresh_families')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('audience', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('absolute_expires_at', time, (c) => c.notNull())
+          .addColumn('last_used_at', time, (c) => c.notNull())
+          .addColumn('revoked_at', time)
+          .addColumn('revoked_reason', 'text')
+          .execute();
+        await db.schema.createIndex('refresh_families_user').on('refresh_families').column('user_id').execute();
+        await db.schema.createIndex('refresh_families_client').on('refresh_families').column('client_id').execute();
+        await db.schema
+          .createTable('refresh_tokens')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('family_id', 'text', (c) => c.notNull().references('refresh_families.id').onDelete('cascade'))
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('used_at', time)
+          .execute();
+        await db.schema.createIndex('refresh_tokens_family').on('refresh_tokens').column('family_id').execute();
+        await db.schema
+          .createTable('revocations')
+          .addColumn('seq', serial as 'integer', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('cutoff', time)
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('revocations_expiry').on('revocations').column('expires_at').execute();
+        await db.schema
+          .createTable('signing_keys')
+          .addColumn('kid', 'text', (c) => c.primaryKey())
+          .addColumn('alg', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('encrypted_private_key', 'text', (c) => c.notNull())
+          .addColumn('public_jwk', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('activates_at', time, (c) => c.notNull())
+          .addColumn('retired_at', time)
+          .addColumn('remove_after', time)
+          .execute();
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('id', serial as 'integer', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('time', time, (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text')
+          .addColumn('subject', 'text')
+          .addColumn('client_id', 'text')
+          .addColumn('ip', 'text')
+          .addColumn('data', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_events_type_time').on('audit_events').columns(['type', 'time']).execute();
+        await db.schema.createIndex('audit_events_subject').on('audit_events').column('subject').execute();
+        await db.schema
+          .createTable('assertion_jtis')
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('jti', 'text', (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('assertion_jtis_pk', ['client_id', 'jti'])
+          .execute();
+        void sql;
+      },
+    },
+  };
+}

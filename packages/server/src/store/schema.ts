@@ -1,0 +1,60 @@
+import type { Generated } from 'kysely';
+
+/** Row types of the SQL stores. JSON columns are text; times are integer milliseconds. */
+export interface Database {
+  users: { id: string; username: string; password_hash: string; disabled: number; roles: string; created_at: number; updated_at: number };
+  roles: { name: string; permissions: string };
+  clients: {
+    id: string;
+    name: string;
+    auth_method: string;
+    secrets: string;
+    jwks: string | null;
+    grant_types: string;
+    scopes: string;
+    audiences: string;
+    first_party: number;
+    access_token_ttl: number | null;
+    refresh_token_ttl: number | null;
+    disabled: number;
+    created_at: number;
+    updated_at: number;
+  };
+  refresh_families: {
+    id: string;
+    user_id: string;
+    client_id: string;
+    scope: string;
+    audience: string;
+    created_at: number;
+    absolute_expires_at: number;
+    last_used_at: number;
+    revoked_at: number | null;
+    revoked_reason: string | null;
+  };
+  refresh_tokens: { digest: string; family_id: string; created_at: number; expires_at: number; used_at: number | null };
+  revocations: { seq: Generated<number>; kind: string; value: string; cutoff: number | null; expires_at: number; created_at: number; reason: string };
+  signing_keys: {
+    kid: string;
+    alg: string;
+    state: string;
+    encrypted_private_key: string;
+    public_jwk: string | null;
+    created_at: number;
+    activates_at: number;
+    retired_at: number | null;
+    remove_after: number | null;
+  };
+  audit_events: {
+    id: Generated<number>;
+    time: number;
+    type: string;
+    outcome: string;
+    actor: string | null;
+    subject: string | null;
+    client_id: string | null;
+    ip: string | null;
+    data: string;
+  };
+  assertion_jtis: { client_id: string; jti: string; expires_at: number };
+}
