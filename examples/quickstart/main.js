@@ -1,74 +1,78 @@
-// `npm start`: a local demo of what Tessera ships today. It runs
-//   - a token issuer's JWKS endpoint (an ES256 key generated at start, published at /.well-known/jwks.json),
-//   - an `orders` service (Fastify) that verifies bearer tokens locally with @tessera/verifier, fetching
-//     the keys from that JWKS URL, with per-route scopes,
-// and prints tokens and curl commands to try. The full auth server (login, client credentials, refresh
-// tokens) replaces the demo issuer in a later release.
-//   PORT=4000 npm start   (the JWKS on PORT, the orders service on PORT+1)
-import { createServer } from 'node:http';
+// `npm start`: Tessera on its embedded default. On first run it creates a data folder (.tessera-demo, or
+// $TESSERA_DEMO_DIR) with `tessera init` defaults plus demo data, then runs
+//   - the auth server (SQLite, ES256 keys) on PORT (default 4000),
+//   - an `orders` service (Fastify + @tessera/verifier, keys from the server's JWKS) on PORT+1,
+// and prints curl lines that get a token and call the service.
+//   PORT=4000 npm start
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
-import { buildJwks, generateKey, signAccessToken } from '@tessera/core';
+import { createServer, hashPassword, initialize, registerClient, CONFIG_FILE } from '@tessera/server';
 import { createVerifier } from '@tessera/verifier';
 import { tesseraFastify } from '@tessera/verifier/fastify';
 import Fastify from 'fastify';
 
 const port = Number(process.env.PORT ?? 4000);
-const host = process.env.HOST ?? '127.0.0.1';
-const issuer = `http://${host}:${port}`;
-const key = generateKey('ES256');
+const dir = resolve(process.env.TESSERA_DEMO_DIR ?? '.tessera-demo');
+const credentialsFile = join(dir, 'demo-credentials.json');
 
-const jwksServer = createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/.well-known/jwks.json') {
-    res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=300' });
-    res.end(JSON.stringify(buildJwks([key])));
-    return;
-  }
-  res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
-});
-await new Promise((resolve) => jwksServer.listen(port, host, resolve));
+if (!existsSync(join(dir, CONFIG_FILE))) {
+  const init = await initialize({ dir, port });
+  const server = await createServer({ file: join(dir, CONFIG_FILE), overrides: { logLevel: 'silent' } });
+  const { store, master } = server.context;
+  const now = Date.now();
+  const service = await registerClient(store, master, { id: 'quickstart', grantTypes: ['client_credentials'], scopes: ['orders:read', 'orders:write'], audiences: ['orders'] }, now);
+  const web = await registerClient(
+    store,
+    master,
+    { id: 'web', authMethod: 'client_secret_post', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['orders:read'], audiences: ['orders'] },
+    now,
+  );
+  await store.putRole({ name: 'customer', permissions: ['orders:read'] });
+  const password = 'correct horse battery staple';
+  await store.createUser({ id: crypto.randomUUID(), username: 'alice', passwordHash: await hashPassword(password), disabled: false, roles: ['customer'], createdAt: now, updatedAt: now });
+  await server.close();
+  // Demo only: a real installation shows secrets once and keeps none of them.
+  writeFileSync(
+    credentialsFile,
+    JSON.stringify({ admin: init.admin, adminClient: init.adminClient, service: { clientId: 'quickstart', clientSecret: service.secret }, web: { clientId: 'web', clientSecret: web.secret }, user: { username: 'alice', password } }, null, 2),
+    { mode: 0o600 },
+  );
+}
 
-const verifier = createVerifier({
-  issuer,
-  audience: 'orders',
-  algorithms: ['ES256'],
-  jwksUri: `${issuer}/.well-known/jwks.json`,
-});
-const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+const demo = JSON.parse(readFileSync(credentialsFile, 'utf8'));
+const server = await createServer({ file: join(dir, CONFIG_FILE), overrides: { port, logLevel: process.env.LOG_LEVEL ?? 'warn' } });
+await server.listen();
+const issuer = server.config.issuer;
+
+const verifier = createVerifier({ issuer, audience: 'orders', algorithms: ['ES256'], jwksUri: `${issuer}/.well-known/jwks.json` });
+const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
 await app.register(tesseraFastify, { verifier, realm: 'orders' });
 app.get('/healthz', { config: { tessera: { public: true } } }, async () => ({ ok: true }));
-app.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({
-  orders: [{ id: 1, item: 'tessera tiles', owner: req.principal.sub }],
-}));
-app.post('/orders', { config: { tessera: { scopes: ['orders:write'] } } }, async (req, reply) =>
-  reply.code(201).send({ created: true, by: req.principal.sub }),
-);
-await app.listen({ port: port + 1, host });
+app.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({ orders: [{ id: 1, item: 'tessera tiles', for: req.principal.sub }] }));
+app.post('/orders', { config: { tessera: { scopes: ['orders:write'] } } }, async (req, reply) => reply.code(201).send({ created: true, by: req.principal.sub }));
+const ordersUrl = `http://${server.config.host}:${port + 1}/orders`;
+await app.listen({ port: port + 1, host: server.config.host });
 
-const token = (scope) =>
-  signAccessToken({ iss: issuer, sub: 'alice', aud: 'orders', client_id: 'quickstart', scope, ttl: 3600 }, key);
-const reader = token('orders:read');
-const writer = token('orders:read orders:write');
-const orders = `http://${host}:${port + 1}/orders`;
 console.log(`
-Tessera quickstart
-  JWKS:            ${issuer}/.well-known/jwks.json
-  orders service:  ${orders}  (GET needs orders:read, POST needs orders:write)
+Tessera is running (data in ${dir})
+  auth server:     ${issuer}   (metadata: ${issuer}/.well-known/oauth-authorization-server)
+  orders service:  ${ordersUrl}   (GET needs orders:read, POST needs orders:write)
 
-Try:
-  curl -i ${orders}                                          # 401, no token
-  curl -i -H "Authorization: Bearer ${reader}" ${orders}
-  curl -i -X POST -H "Authorization: Bearer ${reader}" ${orders}   # 403 insufficient_scope
-  curl -i -X POST -H "Authorization: Bearer ${writer}" ${orders}
+Get a token (client credentials) and call the service:
+  TOKEN=$(curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials -d resource=orders ${issuer}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
+  curl -i -H "Authorization: Bearer $TOKEN" ${ordersUrl}
 
-  npx tessera token decode <token>
-  npx tessera token verify --jwks ${issuer}/.well-known/jwks.json --issuer ${issuer} --audience orders --alg ES256 <token>
+Log in as a user (password grant, first-party client "web"):
+  curl -s -d grant_type=password -d username=${demo.user.username} -d 'password=${demo.user.password}' -d client_id=${demo.web.clientId} -d client_secret=${demo.web.clientSecret} ${issuer}/oauth/token
 
-Ctrl-C to stop.`);
+Admin: ${demo.adminClient.clientId} / ${demo.adminClient.clientSecret} (client credentials, scope tessera:admin, resource ${demo.adminClient.audience})
+Demo credentials are kept in ${credentialsFile}. Ctrl-C to stop.`);
 
 const stop = async () => {
   verifier.close();
   await app.close();
-  jwksServer.close();
+  await server.close();
   process.exit(0);
 };
 process.on('SIGINT', stop);

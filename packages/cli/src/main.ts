@@ -2,7 +2,13 @@
 import { readFileSync } from 'node:fs';
 
 import type { Command } from './command.js';
+import { clientsAdd, clientsList, clientsRotateSecret } from './commands/clients.js';
+import { init } from './commands/init.js';
 import { keysGenerate } from './commands/keys-generate.js';
+import { keysImport, keysList, keysRotate } from './commands/keys-manage.js';
+import { serve } from './commands/serve.js';
+import { tokenGet } from './commands/token-get.js';
+import { usersAdd, usersDisable, usersList } from './commands/users.js';
 import { tokenDecode } from './commands/token-decode.js';
 import { tokenSign } from './commands/token-sign.js';
 import { tokenVerify } from './commands/token-verify.js';
@@ -13,7 +19,24 @@ import { redact } from './redact.js';
 import { EXIT_OK, reportError } from './report-error.js';
 import { mainUsage } from './usage.js';
 
-const COMMANDS: readonly Command[] = [keysGenerate, tokenSign, tokenDecode, tokenVerify];
+const COMMANDS: readonly Command[] = [
+  init,
+  serve,
+  usersAdd,
+  usersList,
+  usersDisable,
+  clientsAdd,
+  clientsList,
+  clientsRotateSecret,
+  keysGenerate,
+  keysList,
+  keysRotate,
+  keysImport,
+  tokenSign,
+  tokenDecode,
+  tokenVerify,
+  tokenGet,
+];
 const USAGE = mainUsage(COMMANDS);
 
 function version(): string {
@@ -40,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
     out(version());
     return EXIT_OK;
   }
-  const command = COMMANDS.find((c) => c.name === `${group} ${action}`);
+  // One-word commands (init, serve) take every following argument; the others are `group action`.
+  const single = COMMANDS.find((c) => c.name === group);
+  const command = single ?? COMMANDS.find((c) => c.name === `${group} ${action}`);
   if (command === undefined) {
     const message =
       group === undefined
@@ -51,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     return report.exitCode;
   }
   try {
-    await command.run(rest);
+    await command.run(single ? argv.slice(1) : rest);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof HelpRequest) {

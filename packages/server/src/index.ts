@@ -16,4 +16,6 @@ export { KeyManager } from './keys/manager.js';
 export { registerClient, rotateClientSecret, publicClient, ClientInputError, GRANT_TYPES, AUTH_METHODS } from './services/clients.js';
 export type { ClientInput } from './services/clients.js';
 export { ADMIN_SCOPE, adminAudience } from './admin/guard.js';
+export { ADMIN_CLIENT, ADMIN_ROLE, CONFIG_FILE, initialize } from './services/init.js';
+export type { InitOptions, InitResult } from './services/init.js';
 export { RevocationRegistry } from './revocation/registry.js';

@@ -70,7 +70,11 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   buildApp(context, app);
 
   const timer = setInterval(() => {
-    keys.tick(now()).catch((err: unknown) => app.log.error({ err }, 'key schedule failed'));
+    // Reload first: another instance or the CLI may have changed the keys.
+    keys
+      .reload()
+      .then(() => keys.tick(now()))
+      .catch((err: unknown) => app.log.error({ err }, 'key schedule failed'));
     store.pruneRevocations(now()).catch((err: unknown) => app.log.error({ err }, 'revocation pruning failed'));
   }, options.tickMs ?? 10_000);
   timer.unref();

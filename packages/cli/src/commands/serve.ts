@@ -1,0 +1,42 @@
+import { createServer } from '@tessera/server';
+
+import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
+import type { Command } from '../command.js';
+import { configFile, LOCAL_OPTIONS } from '../local.js';
+import { note } from '../io.js';
+
+const usage = `Usage: tessera serve [--config FILE | --dir DIR] [--port N] [--host ADDR]
+
+Runs the auth server. Settings come from the config file, then TESSERA_* environment variables,
+then these flags (see docs/configuration.md).
+
+  --config FILE   config file (default DIR/tessera.json)
+  --dir DIR       data folder made by "tessera init" (default .tessera)
+  --port N        port to listen on
+  --host ADDR     address to listen on
+`;
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the auth server',
+  usage,
+  async run(args) {
+    const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, port: { type: 'string' }, host: { type: 'string' } });
+    noPositionals(positionals);
+    const overrides: Record<string, unknown> = {};
+    if (values.port !== undefined) overrides.port = nonNegativeInteger(values.port, '--port');
+    if (values.host !== undefined) overrides.host = values.host;
+    const server = await createServer({ file: configFile(values), overrides });
+    await server.listen();
+    note(`tessera listening at ${server.config.issuer}`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        server.close().then(resolve, resolve);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  },
+};

@@ -1,0 +1,32 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { CONFIG_FILE, createServer, type TesseraServer } from '@tessera/server';
+
+import { UsageError } from './errors.js';
+
+export const LOCAL_OPTIONS = {
+  config: { type: 'string' },
+  dir: { type: 'string' },
+} as const;
+
+/** The config file of a data folder: --config FILE, else DIR/tessera.json (DIR from --dir, default .tessera). */
+export function configFile(values: { config?: string; dir?: string }): string {
+  if (values.config !== undefined && values.dir !== undefined) throw new UsageError('give --config or --dir, not both');
+  const file = values.config ?? join(values.dir ?? '.tessera', CONFIG_FILE);
+  if (!existsSync(file)) throw new UsageError(`${file} not found: run "tessera init" first (or pass --config / --dir)`);
+  return file;
+}
+
+/**
+ * Opens the local installation (store, master key, signing keys) without listening, runs `fn`, closes it.
+ * Works beside a running server on the same SQLite file.
+ */
+export async function withLocal<T>(values: { config?: string; dir?: string }, fn: (server: TesseraServer) => Promise<T>): Promise<T> {
+  const server = await createServer({ file: configFile(values), overrides: { logLevel: 'silent' }, tickMs: 3_600_000 });
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}

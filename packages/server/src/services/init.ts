@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { ConfigError } from '@tessera/core';
+
+import { ADMIN_SCOPE, adminAudience } from '../admin/guard.js';
+import { createServer } from '../server.js';
+import { hashPassword } from '../security/password.js';
+import { newId } from '../security/random.js';
+import { registerClient } from './clients.js';
+
+export const CONFIG_FILE = 'tessera.json';
+export const ADMIN_ROLE = 'admin';
+export const ADMIN_CLIENT = 'tessera-admin';
+
+export interface InitOptions {
+  dir: string;
+  issuer?: string;
+  port?: number;
+  adminUsername?: string;
+  /** Extra settings written to the config file. */
+  settings?: Record<string, unknown>;
+}
+
+export interface InitResult {
+  configFile: string;
+  issuer: string;
+  admin: { username: string; password: string };
+  adminClient: { clientId: string; clientSecret: string; audience: string; scope: string };
+}
+
+/**
+ * Sets up a data folder: config file, master key (0600), SQLite database (migrated), signing keys, an
+ * `admin` role granting tessera:admin, a first admin user and an admin client. The credentials are returned
+ * once and stored only as hashes and digests. Refuses a folder that already holds a config file.
+ */
+export async function initialize(options: InitOptions): Promise<InitResult> {
+  const configFile = join(options.dir, CONFIG_FILE);
+  if (existsSync(configFile)) throw new ConfigError('dir', `${options.dir} is already initialised (${CONFIG_FILE} exists)`);
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  const settings = { dataDir: '.', ...(options.issuer ? { issuer: options.issuer } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...options.settings };
+  const server = await createServer({ file: undefined, cwd: options.dir, overrides: { ...(settings as object), dataDir: options.dir, logLevel: 'silent' } });
+  try {
+    const { store, master } = server.context;
+    const now = Date.now();
+    const issuer = server.config.issuer;
+    await store.putRole({ name: ADMIN_ROLE, permissions: [ADMIN_SCOPE] });
+    const username = options.adminUsername ?? 'admin';
+    const password = randomBytes(18).toString('base64url');
+    await store.createUser({ id: newId(), username, passwordHash: await hashPassword(password), disabled: false, roles: [ADMIN_ROLE], createdAt: now, updatedAt: now });
+    const { secret } = await registerClient(
+      store,
+      master,
+      {
+        id: ADMIN_CLIENT,
+        name: 'Tessera administration',
+        grantTypes: ['client_credentials', 'password', 'refresh_token'],
+        firstParty: true,
+        scopes: [ADMIN_SCOPE],
+        audiences: [adminAudience(issuer)],
+      },
+      now,
+    );
+    writeFileSync(configFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    return {
+      configFile,
+      issuer,
+      admin: { username, password },
+      adminClient: { clientId: ADMIN_CLIENT, clientSecret: secret!, audience: adminAudience(issuer), scope: ADMIN_SCOPE },
+    };
+  } finally {
+    await server.close();
+  }
+}
