@@ -17,7 +17,7 @@ describe('tessera: dispatch, help and exit codes', () => {
     assert.equal(r.stdout, '');
   });
 
-  for (const args of [['frobnicate'], ['token'], ['token', 'refresh'], ['keys', 'rotate']]) {
+  for (const args of [['frobnicate'], ['token'], ['token', 'refresh'], ['keys', 'frobnicate']]) {
     it(`unknown command "${args.join(' ')}": exit 2`, async () => {
       const r = await tessera(args);
       assert.equal(r.code, 2);

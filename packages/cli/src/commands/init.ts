@@ -1,7 +1,11 @@
-import { initialize } from '@tessera/server';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
-import { noPositionals, optional, parseFlags } from '../args.js';
+import { CONFIG_FILE, initialize } from '@tessera/server';
+
+import { noPositionals, nonNegativeInteger, optional, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
+import { FileExistsError } from '../errors.js';
 import { formatJson, note, out } from '../io.js';
 
 const usage = `Usage: tessera init [--dir DIR] [--issuer URL] [--port N] [--admin-username NAME] [--json]
@@ -31,10 +35,12 @@ export const init: Command = {
     });
     noPositionals(positionals);
     const port = optional(values.port, '--port');
+    const dir = values.dir ?? '.tessera';
+    if (existsSync(join(dir, CONFIG_FILE))) throw new FileExistsError(join(dir, CONFIG_FILE));
     const result = await initialize({
-      dir: values.dir ?? '.tessera',
+      dir,
       issuer: optional(values.issuer, '--issuer'),
-      port: port === undefined ? 4000 : Number(port),
+      port: port === undefined ? 4000 : nonNegativeInteger(port, '--port'),
       adminUsername: optional(values['admin-username'], '--admin-username'),
     });
     if (values.json) {
