@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { hashPassword, normalizeUsername, StoreConflictError } from '@tessera/server';
+import { createUserAccount, normalizeUsername, revokeEverything, UserInputError } from '@tessera/server';
 
 import { noPositionals, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
@@ -34,22 +34,19 @@ line); otherwise a random one is generated and printed once.
       const input = await readStdin('password');
       if (input === undefined) throw new UsageError('--password-stdin needs the password piped on standard input');
       password = input.replace(/\r?\n$/, '');
-      if (password.length < 8) throw new InputError('the password must have at least 8 characters');
     } else {
       password = randomBytes(18).toString('base64url');
       generated = true;
     }
     const user = await withLocal(values, async (server) => {
-      const now = Date.now();
-      const u = { id: crypto.randomUUID(), username, passwordHash: await hashPassword(password), disabled: false, roles: values.role ?? [], createdAt: now, updatedAt: now };
       try {
-        await server.context.store.createUser(u);
+        const u = await createUserAccount(server.context.store, { username, password, roles: values.role ?? [] }, Date.now());
+        await server.context.audit.record({ type: 'admin.user.created', outcome: 'success', actor: 'cli', subject: u.id, data: { username, roles: u.roles } });
+        return u;
       } catch (err) {
-        if (err instanceof StoreConflictError) throw new InputError(`a user named ${username} exists`);
+        if (err instanceof UserInputError) throw new InputError(err.message);
         throw err;
       }
-      await server.context.audit.record({ type: 'admin.user.created', outcome: 'success', actor: 'cli', subject: u.id, data: { username, roles: u.roles } });
-      return u;
     });
     const shown = { id: user.id, username: user.username, roles: user.roles, ...(generated ? { password } : {}) };
     if (values.json) out(formatJson(shown));
@@ -86,12 +83,10 @@ Disables the user and revokes every refresh-token family and access token they h
       const ctx = server.context;
       const user = await ctx.store.getUserByUsername(username);
       if (!user) throw new InputError(`no user named ${username}`);
-      const now = Date.now();
-      await ctx.store.updateUser(user.id, { disabled: true }, now);
-      const families = await ctx.store.revokeRefreshFamiliesOf({ userId: user.id }, 'user_disabled', now);
-      await ctx.revocations.revoke('subject', user.id, { cutoff: now, expiresAt: now + 86_460_000, reason: 'user_disabled', now });
+      await ctx.store.updateUser(user.id, { disabled: true }, Date.now());
       await ctx.audit.record({ type: 'admin.user.disabled', outcome: 'success', actor: 'cli', subject: user.id });
-      return { id: user.id, username, disabled: true, revokedSessions: families.length };
+      const { families } = await revokeEverything(ctx, { kind: 'subject', id: user.id }, 'user_disabled', { actor: 'cli', ip: 'local' });
+      return { id: user.id, username, disabled: true, revokedSessions: families };
     });
     if (values.json) out(formatJson(result));
     else out(`disabled ${username}; revoked ${result.revokedSessions} session(s) and every access token issued before now`);
