@@ -12,8 +12,16 @@ import { InsufficientScopeError, ScopeSyntaxError } from './errors.js';
  */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
+/** The whole `scope` grammar in one pass: what `scope.split(' ').every(isScopeToken)` says, without the array. */
+const SCOPE_STRING = /^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+
 export function isScopeToken(value: string): boolean {
   return SCOPE_TOKEN.test(value);
+}
+
+/** True for a non-empty scope string: scope tokens separated by single spaces. */
+export function isScopeString(value: string): boolean {
+  return SCOPE_STRING.test(value);
 }
 
 /** Splits a scope string into its tokens; throws `ScopeSyntaxError` for anything off the grammar. */

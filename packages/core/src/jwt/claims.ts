@@ -1,6 +1,6 @@
 import { TokenClaimError, TokenExpiredError, TokenNotYetValidError } from '../errors.js';
 import { isNumericDate } from '../lib/clock.js';
-import { isScopeToken } from '../scopes.js';
+import { isScopeString } from '../scopes.js';
 import type { AccessTokenClaims } from './types.js';
 
 export interface ClaimRules {
@@ -19,8 +19,6 @@ function wrongType(claim: string, expected: string): TokenClaimError {
   return new TokenClaimError(claim, 'type', `claim ${claim} must be ${expected}`);
 }
 
-const OPTIONAL_STRINGS = ['sub', 'jti', 'client_id'] as const;
-
 /**
  * Checks an access token's claim set: types first (so a mistyped claim is reported as such, never
  * coerced), then iss and aud by exact string match, then the clock.
@@ -30,12 +28,13 @@ export function checkClaims(c: Record<string, unknown>, rules: ClaimRules, nowSe
   if (!isNumericDate(c.exp)) throw wrongType('exp', 'a NumericDate');
   if (c.nbf !== undefined && !isNumericDate(c.nbf)) throw wrongType('nbf', 'a NumericDate');
   if (c.iat !== undefined && !isNumericDate(c.iat)) throw wrongType('iat', 'a NumericDate');
-  for (const name of OPTIONAL_STRINGS) {
-    if (c[name] !== undefined && typeof c[name] !== 'string') throw wrongType(name, 'a string');
-  }
+  // Named reads rather than a loop over names: this runs for every token, and named reads are cheaper.
+  if (c.sub !== undefined && typeof c.sub !== 'string') throw wrongType('sub', 'a string');
+  if (c.jti !== undefined && typeof c.jti !== 'string') throw wrongType('jti', 'a string');
+  if (c.client_id !== undefined && typeof c.client_id !== 'string') throw wrongType('client_id', 'a string');
   if (c.scope !== undefined) {
     if (typeof c.scope !== 'string') throw wrongType('scope', 'a string');
-    if (c.scope !== '' && !c.scope.split(' ').every(isScopeToken)) {
+    if (c.scope !== '' && !isScopeString(c.scope)) {
       throw new TokenClaimError('scope', 'syntax', 'claim scope must be scope tokens separated by single spaces');
     }
   }

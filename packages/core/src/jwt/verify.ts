@@ -1,4 +1,4 @@
-import { Buffer, isUtf8 } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
@@ -17,12 +17,15 @@ import { Key } from '../key/key.js';
 import { decodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
 import { JsonSyntaxError, parseStrictJson } from '../lib/json.js';
+import { decodeUtf8 } from '../lib/utf8.js';
 import { checkClaims, type ClaimRules } from './claims.js';
 import { ACCESS_TOKEN_TYPE } from './sign.js';
 import type { AccessTokenClaims, JwsHeader } from './types.js';
 
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 export const DEFAULT_MAX_JSON_DEPTH = 16;
+/** The parser recurses once per nesting level; above this a deep enough token would overflow the stack. */
+const MAX_JSON_DEPTH_LIMIT = 1000;
 export const DEFAULT_CLOCK_TOLERANCE = 5;
 /** Parsed headers kept per verifier; headers repeat (one per signing key), so this saves a parse. */
 const HEADER_CACHE_SIZE = 64;
@@ -35,7 +38,7 @@ export interface JwsVerifyOptions {
   algorithms: readonly Algorithm[];
   /** Longest token accepted, in characters. Default 8192. */
   maxTokenLength?: number;
-  /** Deepest JSON nesting accepted in the header and payload. Default 16. */
+  /** Deepest JSON nesting accepted in the header and payload. Default 16, at most 1000. */
   maxJsonDepth?: number;
 }
 
@@ -103,6 +106,7 @@ export class JwsVerifier {
     this.allowed = new Set(algs);
     this.maxLength = nonNegative('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH);
     this.maxDepth = nonNegative('maxJsonDepth', options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH);
+    if (this.maxDepth > MAX_JSON_DEPTH_LIMIT) throw new ConfigError('maxJsonDepth', `must be at most ${MAX_JSON_DEPTH_LIMIT}`);
   }
 
   /** Verifies a compact JWS and returns its header, raw payload and the key that verified it. */
@@ -121,7 +125,8 @@ export class JwsVerifier {
     if (token.length > this.maxLength) throw new TokenTooLargeError(this.maxLength);
     const d1 = token.indexOf('.');
     const d2 = d1 === -1 ? -1 : token.indexOf('.', d1 + 1);
-    if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1) {
+    // JSON serialization may hold exactly two dots (in an unprotected kid or jku), so test for it first.
+    if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1 || token.trimStart().startsWith('{')) {
       if (token.trimStart().startsWith('{')) throw malformed('json-serialization', 'JWS JSON serialization is not accepted; use compact');
       if (token.split('.').length === 5) throw malformed('jwe', 'encrypted tokens (JWE) are not accepted');
       throw malformed('segments', 'token must have exactly three segments');
@@ -149,10 +154,11 @@ export class JwsVerifier {
   protected parseObject(segment: string, what: 'header' | 'payload'): Record<string, unknown> {
     const bytes = decodeBase64url(segment);
     if (bytes === undefined) throw malformed('base64url', `${what} is not canonical base64url`);
-    if (!isUtf8(bytes)) throw malformed('utf8', `${what} is not valid UTF-8`);
+    const text = decodeUtf8(bytes);
+    if (text === undefined) throw malformed('utf8', `${what} is not valid UTF-8`);
     let value: unknown;
     try {
-      value = parseStrictJson(bytes.toString('utf8'), this.maxDepth);
+      value = parseStrictJson(text, this.maxDepth);
     } catch (err) {
       if (err instanceof JsonSyntaxError) throw malformed(err.reason === 'syntax' ? 'json' : err.reason, `${what}: ${err.message}`);
       throw err;
@@ -183,14 +189,16 @@ export class JwsVerifier {
     if (sig === undefined) throw malformed('base64url', 'signature is not canonical base64url');
     if (sig.length !== key.signatureLength) throw new SignatureInvalidError();
     const info = ALGORITHMS[alg as Algorithm];
-    const data = Buffer.from(token.slice(0, signingInputLength), 'latin1');
+    // The signing input is the token's first two segments, already checked to be base64url (ASCII), so
+    // latin1 gives its bytes. HMAC takes the string directly, which saves building a Buffer.
+    const signingInput = token.slice(0, signingInputLength);
     let ok: boolean;
     if (info.kty === 'oct') {
-      ok = timingSafeEqual(createHmac(info.hash!, key.keyObject).update(data).digest(), sig);
+      ok = timingSafeEqual(createHmac(info.hash!, key.keyObject).update(signingInput, 'latin1').digest(), sig);
     } else {
       if (info.order !== undefined && !scalarsInRange(sig, info.order)) throw new SignatureInvalidError();
       try {
-        ok = cryptoVerify(info.hash, data, key.verifyInput as never, sig);
+        ok = cryptoVerify(info.hash, Buffer.from(signingInput, 'latin1'), key.verifyInput as never, sig);
       } catch {
         ok = false;
       }

@@ -87,7 +87,7 @@ export async function authenticateClient(ctx: ServerContext, authorization: stri
   const creds = clientCredentials(authorization, form);
   const now = ctx.now();
   const client = await ctx.store.getClient(creds.clientId);
-  const refuse = () => new OAuthError('invalid_client', 'client authentication failed', 401, creds.method === 'client_secret_basic' ? 'Basic' : 'Basic');
+  const refuse = () => new OAuthError('invalid_client', 'client authentication failed');
   if (creds.secret !== undefined) {
     const ok = secretMatches(ctx, client, creds.secret, now);
     if (!client || client.disabled || client.authMethod !== creds.method || !ok) throw refuse();

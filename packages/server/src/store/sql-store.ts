@@ -298,6 +298,17 @@ export class SqlStore implements Store {
 
   async rotateRefreshToken(digest: string, next: Omit<RefreshToken, 'familyId'>, now: number): Promise<RotateResult> {
     return this.db.transaction().execute(async (tx): Promise<RotateResult> => {
+      // The single statement that decides the winner: only one caller flips used_at from null, in a live family.
+      // It comes first so that on SQLite the transaction takes the write lock at once; one that read first could
+      // not upgrade (SQLITE_BUSY) after another connection's write.
+      const spent = await tx
+        .updateTable('refresh_tokens')
+        .set({ used_at: now })
+        .where('digest', '=', digest)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('family_id', 'in', tx.selectFrom('refresh_families').select('id').where('revoked_at', 'is', null).where('absolute_expires_at', '>', now))
+        .executeTakeFirst();
       const row = await tx
         .selectFrom('refresh_tokens')
         .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
@@ -307,24 +318,23 @@ export class SqlStore implements Store {
         .executeTakeFirst();
       if (!row) return { kind: 'invalid', reason: 'unknown' };
       const family = toFamily(row);
-      if (family.revokedAt !== null) return { kind: 'invalid', reason: 'revoked' };
-      // The single statement that decides the winner: only one caller flips used_at from null.
-      const spent = await tx
-        .updateTable('refresh_tokens')
-        .set({ used_at: now })
-        .where('digest', '=', digest)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
       if (Number(spent.numUpdatedRows) === 0) {
+        // Unused, so not spent because it expired or its family is revoked; an expired token stays unspent, so
+        // presenting it again is not mistaken for a reuse.
+        if (row.token_used_at === null) {
+          const expired = num(row.token_expires_at)! <= now || family.absoluteExpiresAt <= now;
+          return { kind: 'invalid', reason: family.revokedAt === null && expired ? 'expired' : 'revoked' };
+        }
+        // Spent before: a reuse, even once the family is revoked (by an earlier reuse, say), so that every loser
+        // of a race sees `reused`.
         await tx
           .updateTable('refresh_families')
           .set({ revoked_at: now, revoked_reason: 'reuse' })
           .where('id', '=', family.id)
           .where('revoked_at', 'is', null)
           .execute();
-        return { kind: 'reused', family: { ...family, revokedAt: now, revokedReason: 'reuse' } };
+        return { kind: 'reused', family: family.revokedAt === null ? { ...family, revokedAt: now, revokedReason: 'reuse' } : family };
       }
-      if (num(row.token_expires_at)! <= now || family.absoluteExpiresAt <= now) return { kind: 'invalid', reason: 'expired' };
       await tx
         .insertInto('refresh_tokens')
         .values({
@@ -372,16 +382,12 @@ export class SqlStore implements Store {
 
   async revokeRefreshFamiliesOf(filter: { userId?: string; clientId?: string }, reason: string, now: number): Promise<string[]> {
     if (filter.userId === undefined && filter.clientId === undefined) throw new Error('revokeRefreshFamiliesOf needs a user or a client');
-    return this.db.transaction().execute(async (tx) => {
-      let q = tx.selectFrom('refresh_families').select('id').where('revoked_at', 'is', null);
-      if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
-      if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
-      const ids = (await q.execute()).map((r) => r.id);
-      if (ids.length > 0) {
-        await tx.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('id', 'in', ids).execute();
-      }
-      return ids;
-    });
+    // One statement, not a read then a write: on SQLite a transaction that read first could not upgrade to a write
+    // (SQLITE_BUSY) after another connection's write.
+    let q = this.db.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('revoked_at', 'is', null);
+    if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+    if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
+    return (await q.returning('id').execute()).map((r) => r.id);
   }
 
   // Revocations
@@ -450,7 +456,12 @@ export class SqlStore implements Store {
 
   async queryAudit(f: AuditFilter): Promise<AuditEvent[]> {
     let q = this.db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(f.limit);
-    if (f.type !== undefined) q = f.type.endsWith('.*') ? q.where('type', 'like', `${f.type.slice(0, -1)}%`) : q.where('type', '=', f.type);
+    // `prefix.*` compares the leading characters, not LIKE: LIKE folds case in SQLite (not in PostgreSQL) and reads
+    // `_` and `%` in the prefix as wildcards.
+    if (f.type !== undefined) {
+      const prefix = f.type.endsWith('.*') ? f.type.slice(0, -1) : undefined;
+      q = prefix === undefined ? q.where('type', '=', f.type) : q.where(sql<string>`substr(${sql.ref('type')}, 1, ${sql.lit(prefix.length)})`, '=', prefix);
+    }
     if (f.subject !== undefined) q = q.where('subject', '=', f.subject);
     if (f.from !== undefined) q = q.where('time', '>=', f.from);
     if (f.to !== undefined) q = q.where('time', '<', f.to);
