@@ -81,6 +81,13 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   return app;
 }
 
+/**
+ * Request schemas are checked as written: Fastify's Ajv defaults would silently drop unknown properties
+ * (`removeAdditional`) and turn `42` into `"42"` or `"x"` into `["x"]` (`coerceTypes`). Query strings,
+ * whose values are always strings, use string patterns instead (see admin/respond.ts).
+ */
+const AJV_OPTIONS = { removeAdditional: false, coerceTypes: false } as const;
+
 export function newFastify(level: string, bodyLimit: number, trustProxy: boolean): FastifyInstance {
-  return Fastify({ logger: createLogger(level), bodyLimit, trustProxy });
+  return Fastify({ logger: createLogger(level), bodyLimit, trustProxy, ajv: { customOptions: AJV_OPTIONS } });
 }

@@ -19,3 +19,5 @@ export { ADMIN_SCOPE, adminAudience } from './admin/guard.js';
 export { ADMIN_CLIENT, ADMIN_ROLE, CONFIG_FILE, initialize } from './services/init.js';
 export type { InitOptions, InitResult } from './services/init.js';
 export { RevocationRegistry } from './revocation/registry.js';
+export { createUserAccount, UserInputError } from './services/users.js';
+export { revokeEverything } from './admin/revoke-all.js';

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { QUERY_ID, QUERY_LIMIT, QUERY_TIME } from './respond.js';
 
 /** Signing keys (list, rotate now) and the audit trail (filter by type, subject, time; newest first, paged). */
 export function keyAndAuditRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -14,7 +15,7 @@ export function keyAndAuditRoutes(app: FastifyInstance, ctx: ServerContext): voi
     return r;
   });
 
-  app.get<{ Querystring: { type?: string; subject?: string; from?: number; to?: number; limit?: number; cursor?: number } }>(
+  app.get<{ Querystring: { type?: string; subject?: string; from?: string; to?: string; limit?: string; cursor?: string } }>(
     '/admin/audit',
     {
       schema: {
@@ -24,17 +25,19 @@ export function keyAndAuditRoutes(app: FastifyInstance, ctx: ServerContext): voi
           properties: {
             type: { type: 'string', maxLength: 100, pattern: '^[a-z_.]+(\\.\\*)?$' },
             subject: { type: 'string', maxLength: 256 },
-            from: { type: 'integer', minimum: 0 },
-            to: { type: 'integer', minimum: 0 },
-            limit: { type: 'integer', minimum: 1, maximum: 500 },
-            cursor: { type: 'integer', minimum: 1 },
+            from: QUERY_TIME,
+            to: QUERY_TIME,
+            limit: QUERY_LIMIT,
+            cursor: QUERY_ID,
           },
         },
       },
     },
     async (req) => {
-      const limit = req.query.limit ?? 100;
-      const events = await ctx.store.queryAudit({ type: req.query.type, subject: req.query.subject, from: req.query.from, to: req.query.to, limit: limit + 1, before: req.query.cursor });
+      const q = req.query;
+      const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const limit = int(q.limit) ?? 100;
+      const events = await ctx.store.queryAudit({ type: q.type, subject: q.subject, from: int(q.from), to: int(q.to), limit: limit + 1, before: int(q.cursor) });
       const items = events.slice(0, limit);
       return { items, ...(events.length > limit ? { next: String(items[items.length - 1]!.id) } : {}) };
     },

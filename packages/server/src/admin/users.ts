@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
 import { hashPassword, passwordProblem } from '../security/password.js';
-import { newId } from '../security/random.js';
-import { normalizeUsername } from '../security/username.js';
-import { StoreConflictError, type User } from '../store/types.js';
-import { badRequest, conflict, NAME, notFound } from './respond.js';
+import { createUserAccount, UserInputError } from '../services/users.js';
+import type { User } from '../store/types.js';
+import { badRequest, conflict, NAME, notFound, QUERY_LIMIT } from './respond.js';
 import { revokeEverything } from './revoke-all.js';
 
 const publicUser = (u: User) => ({ id: u.id, username: u.username, roles: u.roles, disabled: u.disabled, createdAt: u.createdAt, updatedAt: u.updatedAt });
@@ -27,28 +26,23 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req, reply) => {
-      const username = normalizeUsername(req.body.username);
-      if (username === undefined) return badRequest(reply, 'username must be 1-128 characters without control characters, quotes, angle brackets or backslashes');
-      const problem = passwordProblem(req.body.password);
-      if (problem) return badRequest(reply, problem);
-      const now = ctx.now();
-      const user: User = { id: newId(), username, passwordHash: await hashPassword(req.body.password), disabled: false, roles: req.body.roles ?? [], createdAt: now, updatedAt: now };
+      let user: User;
       try {
-        await ctx.store.createUser(user);
+        user = await createUserAccount(ctx.store, req.body, ctx.now());
       } catch (err) {
-        if (err instanceof StoreConflictError) return conflict(reply, 'a user with this username exists');
+        if (err instanceof UserInputError) return err.conflict ? conflict(reply, err.message) : badRequest(reply, err.message);
         throw err;
       }
-      await ctx.audit.record({ type: 'admin.user.created', outcome: 'success', ...who(req), subject: user.id, data: { username, roles: user.roles } });
+      await ctx.audit.record({ type: 'admin.user.created', outcome: 'success', ...who(req), subject: user.id, data: { username: user.username, roles: user.roles } });
       return reply.code(201).send(publicUser(user));
     },
   );
 
-  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
+  app.get<{ Querystring: { limit?: string; cursor?: string } }>(
     '/admin/users',
-    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, cursor: { type: 'string', maxLength: 512 } } } } },
+    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: QUERY_LIMIT, cursor: { type: 'string', maxLength: 512 } } } } },
     async (req) => {
-      const limit = req.query.limit ?? 100;
+      const limit = Number(req.query.limit ?? 100);
       const users = await ctx.store.listUsers(limit + 1, req.query.cursor);
       const items = users.slice(0, limit).map(publicUser);
       return { items, ...(users.length > limit ? { next: items[items.length - 1]!.username } : {}) };

@@ -26,6 +26,8 @@ export class KeyManager {
   private readonly decrypted = new Map<string, Key>();
   private jwksCache: JsonWebKeySet | undefined;
   private keySetCache: KeySet | undefined;
+  /** Schedule changes run one at a time: two overlapping ticks would both promote and leave two next keys. */
+  private queue: Promise<unknown> = Promise.resolve();
   /** Bumped on every change; lets callers notice rotations. */
   version = 0;
 
@@ -41,7 +43,12 @@ export class KeyManager {
     await this.tick(now);
   }
 
-  async reload(): Promise<void> {
+  /** Re-reads the keys from the store (another instance or the CLI may have changed them). */
+  reload(): Promise<void> {
+    return this.serially(() => this.load());
+  }
+
+  private async load(): Promise<void> {
     this.records = await this.store.listKeys();
     this.jwksCache = undefined;
     this.keySetCache = undefined;
@@ -75,7 +82,11 @@ export class KeyManager {
   }
 
   /** Applies the schedule at `now`: creates a next key, promotes it when due, retires and removes old ones. */
-  async tick(now: number): Promise<boolean> {
+  tick(now: number): Promise<boolean> {
+    return this.serially(() => this.applySchedule(now));
+  }
+
+  private async applySchedule(now: number): Promise<boolean> {
     const s = this.schedule;
     let changed = false;
     let active = this.records.find((r) => r.state === 'active');
@@ -92,7 +103,7 @@ export class KeyManager {
       const removeAfter = now + ((await s.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
       await this.store.updateKey(active.kid, { state: 'retired', retiredAt: now, removeAfter });
       await this.store.updateKey(next.kid, { state: 'active', activatesAt: now });
-      await this.reload();
+      await this.load();
       await this.create('next', now, now + s.rotationInterval * 1000);
       changed = true;
     }
@@ -103,7 +114,7 @@ export class KeyManager {
         changed = true;
       }
     }
-    if (changed) await this.reload();
+    if (changed) await this.load();
     return changed;
   }
 
@@ -111,26 +122,36 @@ export class KeyManager {
    * Rotates as soon as it is safe: the next key signs once it has been published for one JWKS cache
    * lifetime (at once if it already has). Returns the next key's kid and when it takes over.
    */
-  async rotateNow(now: number): Promise<{ kid: string; activatesAt: number }> {
-    await this.tick(now);
-    const next = this.records.find((r) => r.state === 'next')!;
-    const activatesAt = Math.max(now, next.createdAt + this.schedule.jwksMaxAge * 1000);
-    await this.store.updateKey(next.kid, { activatesAt });
-    await this.reload();
-    await this.tick(now);
-    return { kid: next.kid, activatesAt };
+  rotateNow(now: number): Promise<{ kid: string; activatesAt: number }> {
+    return this.serially(async () => {
+      await this.applySchedule(now);
+      const next = this.records.find((r) => r.state === 'next')!;
+      const activatesAt = Math.max(now, next.createdAt + this.schedule.jwksMaxAge * 1000);
+      await this.store.updateKey(next.kid, { activatesAt });
+      await this.load();
+      await this.applySchedule(now);
+      return { kid: next.kid, activatesAt };
+    });
   }
 
   /** Adds an existing private key (e.g. from ssh-keygen) as the next key: published now, signing after the lead time. */
-  async importKey(key: Key, now: number): Promise<SigningKeyRecord> {
-    if (key.kind === 'public') throw new Error('a public key cannot sign');
-    if (this.records.some((r) => r.kid === key.kid)) throw new Error('a key with this kid already exists');
-    const current = this.records.find((r) => r.state === 'next');
-    if (current) await this.store.updateKey(current.kid, { state: 'removed' });
-    const rec = this.record(key, 'next', now, now + this.schedule.jwksMaxAge * 1000);
-    await this.store.insertKey(rec);
-    await this.reload();
-    return rec;
+  importKey(key: Key, now: number): Promise<SigningKeyRecord> {
+    return this.serially(async () => {
+      if (key.kind === 'public') throw new Error('a public key cannot sign');
+      if (this.records.some((r) => r.kid === key.kid)) throw new Error('a key with this kid already exists');
+      const current = this.records.find((r) => r.state === 'next');
+      if (current) await this.store.updateKey(current.kid, { state: 'removed' });
+      const rec = this.record(key, 'next', now, now + this.schedule.jwksMaxAge * 1000);
+      await this.store.insertKey(rec);
+      await this.load();
+      return rec;
+    });
+  }
+
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(change, change);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async create(state: 'active' | 'next', now: number, activatesAt: number): Promise<SigningKeyRecord> {

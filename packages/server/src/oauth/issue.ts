@@ -29,10 +29,22 @@ export function accessTokenTtl(ctx: ServerContext, client: Client): number {
   return client.accessTokenTtl ?? ctx.config.accessTokenTtl;
 }
 
+/**
+ * When a new token is dated. `iat` has whole seconds, so a token issued in the same second as a revocation
+ * cut-off for its subject or client would look issued before it and be born revoked: such a token is dated
+ * from the cut-off's next whole second instead (less than a second ahead, within any verifier's skew).
+ */
+function issueTime(ctx: ServerContext, sub: string, clientId: string): number {
+  const now = ctx.now();
+  const cutoff = ctx.revocations.latestCutoff(sub, clientId, now);
+  return cutoff === undefined ? now : Math.max(now, Math.ceil(cutoff / 1000) * 1000);
+}
+
 /** Signs an RFC 9068 access token with the active key. */
 export function issueAccessToken(ctx: ServerContext, req: AccessTokenRequest): { token: string; jti: string; expiresIn: number } {
   const ttl = accessTokenTtl(ctx, req.client);
   const jti = randomUUID();
+  const issuedAt = issueTime(ctx, req.sub, req.client.id);
   const token = signAccessToken(
     {
       iss: ctx.config.issuer,
@@ -45,7 +57,7 @@ export function issueAccessToken(ctx: ServerContext, req: AccessTokenRequest): {
       claims: { ...(req.sid ? { sid: req.sid } : {}), ...req.claims },
     },
     ctx.keys.activeKey(),
-    { now: ctx.now },
+    { now: () => issuedAt },
   );
   return { token, jti, expiresIn: ttl };
 }

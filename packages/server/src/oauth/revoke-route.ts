@@ -37,8 +37,9 @@ export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
         await ctx.audit.record({ type: 'token.revoked', outcome: 'success', subject: claims.sub, clientId: client.id, ip: req.ip, data: { kind: 'access_token', jti: claims.jti } });
         return true;
       };
-      if (hint === 'access_token') (await asAccess()) || (await asRefresh());
-      else (await asRefresh()) || (await asAccess());
+      // The hint names where to look first (RFC 7009 section 2.1); the other kind is tried next.
+      const [first, second] = hint === 'access_token' ? [asAccess, asRefresh] : [asRefresh, asAccess];
+      if (!(await first())) await second();
       reply.header('cache-control', 'no-store');
       return reply.code(200).send();
     } catch (err) {

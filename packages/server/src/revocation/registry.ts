@@ -53,6 +53,15 @@ export class RevocationRegistry {
     return hit('jti', claims.jti, false) || hit('family', claims.sid, false) || hit('subject', claims.sub, true) || hit('client', claims.client_id, true);
   }
 
+  /** The latest cut-off (ms) in force for this subject or client, if any. */
+  latestCutoff(sub: string, clientId: string, now: number): number | undefined {
+    let latest: number | undefined;
+    for (const r of [this.byKey.get(`subject:${sub}`), this.byKey.get(`client:${clientId}`)]) {
+      if (r && r.expiresAt > now && r.cutoff !== null && (latest === undefined || r.cutoff > latest)) latest = r.cutoff;
+    }
+    return latest;
+  }
+
   active(now: number): Revocation[] {
     return [...this.byKey.values()].filter((r) => r.expiresAt > now).sort((a, b) => a.seq - b.seq);
   }

@@ -1,5 +1,6 @@
-import { Migrator, sql, type Kysely, type MigrationProvider, type Selectable } from 'kysely';
+import { Migrator, sql, type Insertable, type Kysely, type MigrationProvider, type Selectable } from 'kysely';
 
+import { AuditBatch } from './audit-batch.js';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
 import {
@@ -110,6 +111,11 @@ function isUniqueViolation(err: unknown): boolean {
  * write, so they hold across connections and instances.
  */
 export class SqlStore implements Store {
+  /** Audit events are written in groups: one INSERT per turn of the event loop (see audit-batch.ts). */
+  private readonly auditBatch = new AuditBatch<Insertable<Database['audit_events']>>(async (rows) =>
+    (await this.db.insertInto('audit_events').values(rows).returning('id').execute()).map((r) => num(r.id)!),
+  );
+
   constructor(
     readonly db: Kysely<Database>,
     private readonly dialect: 'sqlite' | 'postgres',
@@ -130,6 +136,7 @@ export class SqlStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.auditBatch.drain();
     await this.db.destroy();
   }
 
@@ -446,12 +453,8 @@ export class SqlStore implements Store {
   // Audit
 
   async appendAudit(e: NewAuditEvent): Promise<number> {
-    const r = await this.db
-      .insertInto('audit_events')
-      .values({ time: e.time, type: e.type, outcome: e.outcome, actor: e.actor, subject: e.subject, client_id: e.clientId, ip: e.ip, data: json(e.data) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return num(r.id)!;
+    const row = { time: e.time, type: e.type, outcome: e.outcome, actor: e.actor, subject: e.subject, client_id: e.clientId, ip: e.ip, data: json(e.data) };
+    return this.auditBatch.append(row);
   }
 
   async queryAudit(f: AuditFilter): Promise<AuditEvent[]> {

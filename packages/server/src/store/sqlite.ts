@@ -6,9 +6,10 @@ import { Kysely, SqliteDialect } from 'kysely';
 
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
+import { withStatementCache } from './statement-cache.js';
 
 /**
- * The embedded default: one SQLite file (WAL mode, foreign keys on). `:memory:` gives a throwaway database.
+ * The embedded default: one SQLite file (WAL mode, foreign keys on, prepared statements reused). `:memory:` gives a throwaway database.
  * Call `migrate()` before use.
  */
 export function openSqliteStore(file: string): SqlStore {
@@ -18,5 +19,5 @@ export function openSqliteStore(file: string): SqlStore {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
-  return new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+  return new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), 'sqlite');
 }

@@ -1,6 +1,6 @@
 import type { ServerContext } from '../../context.js';
 import { newRefreshToken } from '../../security/random.js';
-import type { Client } from '../../store/types.js';
+import type { Client, RefreshFamily, User } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import { accessTokenTtl, issueAccessToken, refreshTtl, type TokenResponse } from '../issue.js';
@@ -20,6 +20,12 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
   const found = await ctx.store.findRefreshToken(digest);
   // A token of another client is not spent: it was never this client's to use.
   if (!found || found.family.clientId !== client.id) throw new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
+  // A refused scope request must not spend the token: the client would lose its session, and its retry
+  // with the same token would look like a reuse. (A spent token goes on to reuse detection.)
+  if (requested !== undefined && found.token.usedAt === null && found.family.revokedAt === null) {
+    const owner = await ctx.store.getUserById(found.family.userId);
+    if (owner && !owner.disabled) grantScopes(requested, await allowedScopes(ctx, client, found.family, owner));
+  }
   const next = newRefreshToken();
   const result = await ctx.store.rotateRefreshToken(digest, { digest: ctx.master.refreshDigest(next), createdAt: now, expiresAt: now + refreshTtl(ctx, client) * 1000, usedAt: null }, now);
   if (result.kind === 'reused') {
@@ -36,11 +42,15 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
     await ctx.store.revokeRefreshFamily(family.id, 'user_disabled', now);
     throw new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
   }
-  const permissions = await ctx.store.permissionsOf(user.roles);
-  const granted = family.scope === '' ? [] : family.scope.split(' ');
-  const allowed = granted.filter((s) => client.scopes.includes(s) && permissions.includes(s));
-  const scopes = grantScopes(requested, allowed);
+  const scopes = grantScopes(requested, await allowedScopes(ctx, client, family, user));
   const { token, jti, expiresIn } = issueAccessToken(ctx, { sub: user.id, client, scopes, audience: family.audience, sid: family.id });
   await ctx.audit.record({ type: 'token.issued', outcome: 'success', subject: user.id, clientId: client.id, ip, data: { grant: 'refresh_token', jti, sid: family.id, scope: scopes.join(' ') } });
   return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' '), refresh_token: next };
+}
+
+/** The family's scopes that the client and the user's current roles still allow. */
+async function allowedScopes(ctx: ServerContext, client: Client, family: RefreshFamily, user: User): Promise<string[]> {
+  const permissions = await ctx.store.permissionsOf(user.roles);
+  const granted = family.scope === '' ? [] : family.scope.split(' ');
+  return granted.filter((s) => client.scopes.includes(s) && permissions.includes(s));
 }

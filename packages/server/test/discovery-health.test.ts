@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { decodeUnverified, parseJwks } from '@tessera/core';
+
+import { assertTokenResponse, clientCredentials, get, login, postForm, type ClientCreds } from './helpers/oauth.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+/** The value of one Prometheus sample, e.g. `tessera_signing_keys{state="active"}`; undefined when absent. */
+function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of metrics.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+describe('discovery, health and metrics', () => {
+  let t: TestServer;
+  let svc: ClientCreds;
+
+  before(async () => {
+    t = await startServer();
+    svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['a'], audiences: ['api'] });
+  });
+  after(() => t.close());
+
+  describe('GET /.well-known/jwks.json', () => {
+    it('publishes the public signing keys with a cache lifetime', async () => {
+      const r = await get(t, '/.well-known/jwks.json');
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('content-type') ?? '', /^application\/jwk-set\+json/);
+      assert.match(r.headers.get('cache-control') ?? '', /(^|[ ,])max-age=300($|[ ,])/);
+      const keys = r.body.keys as Record<string, unknown>[];
+      assert.ok(Array.isArray(keys) && keys.length >= 1);
+      for (const k of keys) {
+        assert.equal(k.kty, 'EC');
+        assert.equal(k.alg, 'ES256');
+        assert.equal(typeof k.kid, 'string');
+        assert.equal(k.d, undefined, 'no private key material');
+      }
+      assert.ok(parseJwks(r.body, { algorithms: ['ES256'] }).size >= 1);
+      // The key that signs access tokens is in the set.
+      const token = await clientCredentials(t, svc);
+      assert.ok(keys.some((k) => k.kid === decodeUnverified(token.body.access_token!).header.kid));
+    });
+  });
+
+  describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
+    it('describes the server, its issuer equal to the URL it is served from', async () => {
+      const r = await get(t, '/.well-known/oauth-authorization-server');
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+      const m = r.body;
+      assert.equal(m.issuer, t.url);
+      assert.equal(m.token_endpoint, `${t.url}/oauth/token`);
+      assert.equal(m.jwks_uri, `${t.url}/.well-known/jwks.json`);
+      assert.equal(m.revocation_endpoint, `${t.url}/oauth/revoke`);
+      assert.equal(m.introspection_endpoint, `${t.url}/oauth/introspect`);
+      assert.deepEqual(m.grant_types_supported, ['client_credentials', 'password', 'refresh_token']);
+      assert.ok(Array.isArray(m.response_types_supported), 'response_types_supported is REQUIRED');
+      for (const field of [
+        'token_endpoint_auth_methods_supported',
+        'revocation_endpoint_auth_methods_supported',
+        'introspection_endpoint_auth_methods_supported',
+      ]) {
+        assert.deepEqual(m[field], ['client_secret_basic', 'client_secret_post', 'private_key_jwt'], field);
+      }
+      assert.ok((m.token_endpoint_auth_signing_alg_values_supported as string[]).includes('ES256'));
+      assert.ok(!(m.token_endpoint_auth_signing_alg_values_supported as string[]).includes('none'));
+      assert.deepEqual(m.access_token_signing_alg_values_supported, ['ES256']);
+      // Every advertised endpoint exists.
+      assert.equal((await get(t, new URL(m.jwks_uri as string).pathname)).status, 200);
+      for (const endpoint of ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint']) {
+        assert.equal((await postForm(t, new URL(m[endpoint] as string).pathname, {})).status !== 404, true, endpoint);
+      }
+    });
+  });
+
+  describe('health', () => {
+    it('answers /healthz and /readyz with 200', async () => {
+      const live = await get(t, '/healthz');
+      assert.equal(live.status, 200);
+      assert.deepEqual(live.body, { status: 'ok' });
+      const ready = await get(t, '/readyz');
+      assert.equal(ready.status, 200);
+      assert.deepEqual(ready.body, { status: 'ready' });
+    });
+
+    it('answers unknown paths with a JSON 404', async () => {
+      const r = await get(t, '/nope');
+      assert.equal(r.status, 404);
+      assert.equal(r.body.error, 'not_found');
+    });
+  });
+
+  describe('GET /metrics', () => {
+    it('exposes token, latency, login-failure and signing-key metrics in Prometheus text', async () => {
+      const app = await t.client({ id: 'app', grantTypes: ['password'], scopes: [], audiences: ['api'], firstParty: true });
+      assertTokenResponse(await clientCredentials(t, svc));
+      await clientCredentials(t, svc, { scope: 'nope' });
+      await postForm(t, '/oauth/token', { grant_type: 'urn:x' });
+      await login(t, app, 'nobody', 'wrong password');
+
+      const r = await get(t, '/metrics');
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      const text = r.text;
+      assert.match(text, /^# TYPE tessera_tokens_issued_total counter$/m);
+      assert.ok(sample(text, 'tessera_tokens_issued_total', { grant: 'client_credentials', outcome: 'success' })! >= 1);
+      assert.equal(sample(text, 'tessera_tokens_issued_total', { grant: 'client_credentials', outcome: 'invalid_scope' }), 1);
+      assert.equal(sample(text, 'tessera_tokens_issued_total', { grant: 'password', outcome: 'invalid_grant' }), 1);
+      assert.equal(
+        sample(text, 'tessera_tokens_issued_total', { grant: 'unknown', outcome: 'invalid_client' }),
+        1,
+        'unknown grant types share one label',
+      );
+      assert.ok(!text.includes('urn:x'), 'no label value taken from the request');
+
+      assert.match(text, /^# TYPE tessera_token_request_duration_seconds histogram$/m);
+      assert.ok(sample(text, 'tessera_token_request_duration_seconds_count', { grant: 'client_credentials' })! >= 2);
+      assert.ok(sample(text, 'tessera_token_request_duration_seconds_bucket', { grant: 'client_credentials', le: '+Inf' })! >= 2);
+
+      assert.match(text, /^# TYPE tessera_login_failures_total counter$/m);
+      assert.equal(sample(text, 'tessera_login_failures_total', { reason: 'unknown_user' }), 1);
+
+      assert.match(text, /^# TYPE tessera_signing_keys gauge$/m);
+      assert.equal(sample(text, 'tessera_signing_keys', { state: 'active' }), 1);
+      for (const state of ['next', 'retired', 'removed'])
+        assert.notEqual(sample(text, 'tessera_signing_keys', { state }), undefined, state);
+    });
+  });
+});
