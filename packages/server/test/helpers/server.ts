@@ -13,6 +13,10 @@ import {
   type TesseraServer,
 } from '@tessera/server';
 
+/** A parsed JSON response body; tests read it field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 /** A real auth server on a fresh SQLite file in a temp dir, listening on 127.0.0.1 port 0. */
 export interface TestServer {
   server: TesseraServer;
@@ -20,7 +24,7 @@ export interface TestServer {
   url: string;
   dir: string;
   /** POST an application/x-www-form-urlencoded body. */
-  form(path: string, params: Record<string, string>, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
+  form(path: string, params: Record<string, string>, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: Json }>;
   /** Registers a client directly in the store; returns its id and secret. */
   client(input: ClientInput): Promise<{ id: string; secret: string | undefined }>;
   /** Creates a user directly in the store. */
@@ -28,7 +32,7 @@ export interface TestServer {
   /** An admin access token (client credentials of a built-in admin client). */
   adminToken(): Promise<string>;
   /** Calls the admin API with the admin token. */
-  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
   /** Stops the server; `keepData` leaves the folder for a restart. */
   close(keepData?: boolean): Promise<void>;
 }
