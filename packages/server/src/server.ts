@@ -41,9 +41,10 @@ export interface CreateServerOptions extends LoadConfigOptions {
 export async function createServer(options: CreateServerOptions = {}): Promise<TesseraServer> {
   const config = loadConfig(options);
   const now = options.now ?? Date.now;
+  // The master key first: a refused key file must not leave a database open.
+  const master = loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, create: true });
   const store = options.store ?? openSqliteStore(config.database);
   await store.migrate();
-  const master = loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, create: true });
   const app = newFastify(config.logLevel, config.bodyLimit, config.trustProxy);
   const keys = new KeyManager(store, master, {
     alg: config.signingAlg as Algorithm,

@@ -28,13 +28,22 @@ describe('admin API: clients', () => {
     return { id: r.body.id as string, secret: r.body.client_secret as string | undefined };
   }
 
-  const service = (id: string, extra: Record<string, unknown> = {}) => ({ id, grantTypes: ['client_credentials'], scopes: ['orders:read', 'orders:write'], audiences: ['orders'], ...extra });
+  const service = (id: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    grantTypes: ['client_credentials'],
+    scopes: ['orders:read', 'orders:write'],
+    audiences: ['orders'],
+    ...extra,
+  });
   const active = async (token: string) => (await introspect(t, rs, token)).body.active;
 
   /** A client assertion (RFC 7523) signed with `key`. */
   function assertion(key: Key, clientId: string): string {
     const now = Math.floor(Date.now() / 1000);
-    return signJwt({ iss: clientId, sub: clientId, aud: `${t.url}/oauth/token`, iat: now, exp: now + 60, jti: randomUUID() }, key);
+    return signJwt(
+      { iss: clientId, sub: clientId, aud: `${t.url}/oauth/token`, iat: now, exp: now + 60, jti: randomUUID() },
+      key,
+    );
   }
 
   it('shows the client secret once, in the 201 response, and never again', async () => {
@@ -94,16 +103,30 @@ describe('admin API: clients', () => {
     const got = await t.admin('GET', '/admin/clients/signer');
     assert.equal(got.body.authMethod, 'private_key_jwt');
     assert.deepEqual(got.body.secrets, []);
-    const r = await postForm(t, '/oauth/token', { grant_type: 'client_credentials', client_id: 'signer', client_assertion_type: JWT_BEARER, client_assertion: assertion(key, 'signer') });
+    const r = await postForm(t, '/oauth/token', {
+      grant_type: 'client_credentials',
+      client_id: 'signer',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: assertion(key, 'signer'),
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const stranger = generateKey('ES256');
-    const refused = await postForm(t, '/oauth/token', { grant_type: 'client_credentials', client_id: 'signer', client_assertion_type: JWT_BEARER, client_assertion: assertion(stranger, 'signer') });
+    const refused = await postForm(t, '/oauth/token', {
+      grant_type: 'client_credentials',
+      client_id: 'signer',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: assertion(stranger, 'signer'),
+    });
     assert.equal(refused.status, 401);
     assert.equal((await t.admin('POST', '/admin/clients/signer/rotate-secret', {})).status, 400);
   });
 
   it('refuses a private_key_jwt client with a missing or unusable JWKS, and a JWKS on a secret client', async () => {
-    const pkj = (id: string, jwks: unknown) => ({ ...service(id), authMethod: 'private_key_jwt', ...(jwks === undefined ? {} : { jwks }) });
+    const pkj = (id: string, jwks: unknown) => ({
+      ...service(id),
+      authMethod: 'private_key_jwt',
+      ...(jwks === undefined ? {} : { jwks }),
+    });
     const bad: Record<string, unknown>[] = [
       pkj('j1', undefined),
       pkj('j2', null),
@@ -159,14 +182,27 @@ describe('admin API: clients', () => {
     const ok = await clientCredentials(t, c);
     assert.equal(ok.body.scope, 'orders:read');
 
-    for (const body of [{}, { id: 'renamed' }, { secrets: [] }, { scopes: 'orders:read' }, { disabled: 'true' }, { unknown: 1 }]) {
+    for (const body of [
+      {},
+      { id: 'renamed' },
+      { secrets: [] },
+      { scopes: 'orders:read' },
+      { disabled: 'true' },
+      { unknown: 1 },
+    ]) {
       assert.equal((await t.admin('PATCH', '/admin/clients/narrowed', body)).status, 400, JSON.stringify(body));
     }
     assert.equal((await t.admin('GET', '/admin/clients/narrowed')).body.id, 'narrowed');
   });
 
   it('PATCH disabled: true cuts the client off: its tokens are revoked and it cannot authenticate', async () => {
-    const c = await create({ id: 'kiosk', firstParty: true, grantTypes: ['client_credentials', 'password', 'refresh_token'], scopes: ['orders:read'], audiences: ['orders'] });
+    const c = await create({
+      id: 'kiosk',
+      firstParty: true,
+      grantTypes: ['client_credentials', 'password', 'refresh_token'],
+      scopes: ['orders:read'],
+      audiences: ['orders'],
+    });
     await t.admin('PUT', '/admin/roles/buyer', { permissions: ['orders:read'] });
     await t.user('kim', 'a fine long password', ['buyer']);
     const own = await tokenOf(t, c);

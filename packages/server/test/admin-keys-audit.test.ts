@@ -57,7 +57,8 @@ describe('admin API: keys', () => {
     assert.ok(next.activatesAt > Date.now());
     assert.deepEqual(await jwksKids(t), [active.kid, next.kid].sort());
     assert.equal(kidOf(await tokenOf(t, svc)), active.kid);
-    for (const k of items) assert.deepEqual(Object.keys(k).sort(), ['activatesAt', 'alg', 'createdAt', 'kid', 'removeAfter', 'retiredAt', 'state']);
+    for (const k of items)
+      assert.deepEqual(Object.keys(k).sort(), ['activatesAt', 'alg', 'createdAt', 'kid', 'removeAfter', 'retiredAt', 'state']);
   });
 
   it('rotate does not switch before the next key has been published for jwksMaxAge', async () => {
@@ -109,7 +110,12 @@ describe('admin API: keys with jwksMaxAge 0', () => {
 
     const newToken = await tokenOf(t, svc);
     assert.equal(kidOf(newToken), next!.kid);
-    const v = createVerifier({ issuer: t.url, audience: 'api', algorithms: ['ES256'], jwksUri: `${t.url}/.well-known/jwks.json` });
+    const v = createVerifier({
+      issuer: t.url,
+      audience: 'api',
+      algorithms: ['ES256'],
+      jwksUri: `${t.url}/.well-known/jwks.json`,
+    });
     try {
       assert.equal((await v.verify(oldToken)).sub, 'svc');
       assert.equal((await v.verify(newToken)).sub, 'svc');
@@ -136,7 +142,13 @@ describe('admin API: audit', () => {
   before(async () => {
     t = await startServer();
     const ok = (r: { status: number; body: unknown }, status = 200) => assert.equal(r.status, status, JSON.stringify(r.body));
-    const app = await t.client({ id: 'app', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['docs:read'], audiences: ['docs'] });
+    const app = await t.client({
+      id: 'app',
+      firstParty: true,
+      grantTypes: ['password', 'refresh_token'],
+      scopes: ['docs:read'],
+      audiences: ['docs'],
+    });
     secrets.push(app.secret!);
 
     // Every kind of admin change, and some logins.
@@ -158,7 +170,12 @@ describe('admin API: audit', () => {
     ok(await t.admin('POST', `/admin/users/${userId}/enable`));
     ok(await t.admin('POST', `/admin/users/${userId}/password`, { password: 'second secret password' }), 204);
     secrets.push('second secret password');
-    const c = await t.admin('POST', '/admin/clients', { id: 'svc', grantTypes: ['client_credentials'], scopes: ['a'], audiences: ['api'] });
+    const c = await t.admin('POST', '/admin/clients', {
+      id: 'svc',
+      grantTypes: ['client_credentials'],
+      scopes: ['a'],
+      audiences: ['api'],
+    });
     ok(c, 201);
     secrets.push(c.body.client_secret);
     ok(await t.admin('PATCH', '/admin/clients/svc', { name: 'Service' }));
@@ -193,7 +210,11 @@ describe('admin API: audit', () => {
       ['admin.keys.rotated', {}],
     ];
     for (const [type, fields] of expected) {
-      const found = items.filter((e) => e.type === type && Object.entries(fields).every(([k, v]) => JSON.stringify(e[k as keyof AuditItem]) === JSON.stringify(v)));
+      const found = items.filter(
+        (e) =>
+          e.type === type &&
+          Object.entries(fields).every(([k, v]) => JSON.stringify(e[k as keyof AuditItem]) === JSON.stringify(v)),
+      );
       assert.ok(found.length > 0, `no ${type} event with ${JSON.stringify(fields)}`);
       for (const e of found) assert.equal(e.actor, 'test-admin', type);
     }
@@ -275,7 +296,19 @@ describe('admin API: audit', () => {
   });
 
   it('refuses bad filters with 400', async () => {
-    for (const q of ['type=Login', 'type=login.*.*', 'type=login%25', 'limit=0', 'limit=501', 'limit=2.5', 'cursor=0', 'cursor=abc', 'from=-1', 'to=yesterday', 'sort=asc']) {
+    for (const q of [
+      'type=Login',
+      'type=login.*.*',
+      'type=login%25',
+      'limit=0',
+      'limit=501',
+      'limit=2.5',
+      'cursor=0',
+      'cursor=abc',
+      'from=-1',
+      'to=yesterday',
+      'sort=asc',
+    ]) {
       assert.equal((await adminAs(t, reader, 'GET', `/admin/audit?${q}`)).status, 400, q);
     }
   });

@@ -19,7 +19,13 @@ describe('admin API', () => {
   before(async () => {
     t = await startServer();
     rs = await t.client({ id: 'resource-server', grantTypes: ['client_credentials'], scopes: [], audiences: ['none'] });
-    app = await t.client({ id: 'app', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['docs:read', 'docs:write'], audiences: ['docs'] });
+    app = await t.client({
+      id: 'app',
+      firstParty: true,
+      grantTypes: ['password', 'refresh_token'],
+      scopes: ['docs:read', 'docs:write'],
+      audiences: ['docs'],
+    });
     assert.equal((await t.admin('PUT', '/admin/roles/reader', { permissions: ['docs:read'] })).status, 200);
     assert.equal((await t.admin('PUT', '/admin/roles/writer', { permissions: ['docs:write'] })).status, 200);
   });
@@ -53,7 +59,12 @@ describe('admin API', () => {
     });
 
     it('refuses a token without the tessera:admin scope with 403 insufficient_scope', async () => {
-      const c = await t.client({ id: 'reporting', grantTypes: ['client_credentials'], scopes: ['reports:read'], audiences: [adminAudience(t.url)] });
+      const c = await t.client({
+        id: 'reporting',
+        grantTypes: ['client_credentials'],
+        scopes: ['reports:read'],
+        audiences: [adminAudience(t.url)],
+      });
       const r = await adminAs(t, await tokenOf(t, c), 'GET', '/admin/users');
       assert.equal(r.status, 403);
       assert.equal(r.body.error, 'insufficient_scope');
@@ -61,7 +72,12 @@ describe('admin API', () => {
     });
 
     it('refuses an admin-scoped token for another audience with 401', async () => {
-      const c = await t.client({ id: 'wrong-audience', grantTypes: ['client_credentials'], scopes: [ADMIN_SCOPE], audiences: ['inventory'] });
+      const c = await t.client({
+        id: 'wrong-audience',
+        grantTypes: ['client_credentials'],
+        scopes: [ADMIN_SCOPE],
+        audiences: ['inventory'],
+      });
       const r = await adminAs(t, await tokenOf(t, c), 'GET', '/admin/users');
       assert.equal(r.status, 401);
       assert.equal(r.body.error, 'invalid_token');
@@ -104,7 +120,11 @@ describe('admin API', () => {
         assert.equal(r.body.error, 'invalid_request');
       }
       for (const username of ['', '   ', 'a<b', 'quote"d', 'x'.repeat(129), 'tab\tbed']) {
-        assert.equal((await t.admin('POST', '/admin/users', { username, password: PASSWORD })).status, 400, JSON.stringify(username));
+        assert.equal(
+          (await t.admin('POST', '/admin/users', { username, password: PASSWORD })).status,
+          400,
+          JSON.stringify(username),
+        );
       }
       assert.equal((await t.admin('GET', '/admin/users/weak')).status, 404);
     });
@@ -147,7 +167,8 @@ describe('admin API', () => {
         path = `/admin/users?limit=2&cursor=${encodeURIComponent(r.body.next)}`;
       }
       assert.deepEqual(seen, names);
-      for (const q of ['limit=0', 'limit=501', 'limit=ten', 'order=desc']) assert.equal((await t.admin('GET', `/admin/users?${q}`)).status, 400, q);
+      for (const q of ['limit=0', 'limit=501', 'limit=ten', 'order=desc'])
+        assert.equal((await t.admin('GET', `/admin/users?${q}`)).status, 400, q);
     });
 
     it('gets one user, 404 for an unknown id', async () => {
@@ -191,7 +212,10 @@ describe('admin API', () => {
       await session('heidi', 'a brand new passphrase');
       assert.equal((await refresh(t, app, s.refresh)).body.error, 'invalid_grant');
       assert.equal(await active(s.access), false);
-      assert.equal((await t.admin('POST', '/admin/users/no-such-user/password', { password: 'a brand new passphrase' })).status, 404);
+      assert.equal(
+        (await t.admin('POST', '/admin/users/no-such-user/password', { password: 'a brand new passphrase' })).status,
+        404,
+      );
     });
 
     it('setting roles changes the scopes granted at the next login and refresh', async () => {
@@ -240,7 +264,10 @@ describe('admin API', () => {
       assert.equal((await refresh(t, app, first.refresh)).body.error, 'invalid_grant');
       assert.equal(await active(first.access), false, "the session's access tokens are revoked with it");
       assert.equal((await refresh(t, app, second.refresh)).status, 200, 'the other session lives on');
-      const after = (await t.admin('GET', `/admin/users/${id}/sessions`)).body.items as { id: string; revokedAt: number | null }[];
+      const after = (await t.admin('GET', `/admin/users/${id}/sessions`)).body.items as {
+        id: string;
+        revokedAt: number | null;
+      }[];
       assert.notEqual(after.find((f) => f.id === sid)!.revokedAt, null);
 
       assert.equal((await t.admin('DELETE', '/admin/sessions/no-such-session')).status, 404);
@@ -278,7 +305,10 @@ describe('admin API', () => {
       const list = await t.admin('GET', '/admin/roles');
       assert.equal(list.status, 200);
       const roles = list.body.items as { name: string; permissions: string[] }[];
-      assert.deepEqual(roles.find((r) => r.name === 'auditor'), { name: 'auditor', permissions: ['audit:read'] });
+      assert.deepEqual(
+        roles.find((r) => r.name === 'auditor'),
+        { name: 'auditor', permissions: ['audit:read'] },
+      );
       assert.ok(roles.some((r) => r.name === 'reader'));
 
       assert.equal((await t.admin('DELETE', '/admin/roles/auditor')).status, 204);
@@ -299,11 +329,16 @@ describe('admin API', () => {
         ['/admin/roles/bad%20name', { permissions: [] }],
         ['/admin/roles/bad%2Fname', { permissions: [] }],
       ];
-      for (const [path, body] of bad) assert.equal((await t.admin('PUT', path, body)).status, 400, `${path} ${JSON.stringify(body)}`);
-      assert.ok(!((await t.admin('GET', '/admin/roles')).body.items as { name: string }[]).some((r) => r.name === 'ok' || r.name.startsWith('bad')));
+      for (const [path, body] of bad)
+        assert.equal((await t.admin('PUT', path, body)).status, 400, `${path} ${JSON.stringify(body)}`);
+      assert.ok(
+        !((await t.admin('GET', '/admin/roles')).body.items as { name: string }[]).some(
+          (r) => r.name === 'ok' || r.name.startsWith('bad'),
+        ),
+      );
     });
 
-    it("a deleted role no longer grants its permissions at the next login", async () => {
+    it('a deleted role no longer grants its permissions at the next login', async () => {
       assert.equal((await t.admin('PUT', '/admin/roles/temp', { permissions: ['docs:write'] })).status, 200);
       await createUser('oscar', ['reader', 'temp']);
       assert.equal((await session('oscar')).scope, 'docs:read docs:write');

@@ -100,11 +100,20 @@ describe('audit group commit', () => {
   it('every token of a burst of concurrent requests has its token.issued event', async () => {
     const t = await startServer();
     try {
-      const c = await t.client({ id: 'burst', grantTypes: ['client_credentials'], scopes: ['orders:read'], audiences: ['orders'] });
+      const c = await t.client({
+        id: 'burst',
+        grantTypes: ['client_credentials'],
+        scopes: ['orders:read'],
+        audiences: ['orders'],
+      });
       const auth = basic(c.id, c.secret!);
-      const responses = await Promise.all(Array.from({ length: 40 }, () => t.form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: auth })));
+      const responses = await Promise.all(
+        Array.from({ length: 40 }, () => t.form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: auth })),
+      );
       assert.ok(responses.every((r) => r.status === 200));
-      const jtis = responses.map((r) => JSON.parse(Buffer.from(r.body.access_token.split('.')[1], 'base64url').toString()).jti).sort();
+      const jtis = responses
+        .map((r) => JSON.parse(Buffer.from(r.body.access_token.split('.')[1], 'base64url').toString()).jti)
+        .sort();
       const events = await t.server.context.store.queryAudit({ limit: 100, type: 'token.issued' });
       assert.deepEqual(events.map((e) => (e.data as { jti: string }).jti).sort(), jtis);
     } finally {

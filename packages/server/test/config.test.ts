@@ -29,7 +29,14 @@ function throwsFor(fn: () => unknown, setting: string, why = ''): void {
 function badValues(spec: SettingSpec): string[] {
   switch (spec.type) {
     case 'integer':
-      return ['abc', '1.5', '12abc', '0x10', ...(spec.min !== undefined ? [String(spec.min - 1)] : []), ...(spec.max !== undefined ? [String(spec.max + 1)] : [])];
+      return [
+        'abc',
+        '1.5',
+        '12abc',
+        '0x10',
+        ...(spec.min !== undefined ? [String(spec.min - 1)] : []),
+        ...(spec.max !== undefined ? [String(spec.max + 1)] : []),
+      ];
     case 'boolean':
       return ['yes', 'maybe', '2'];
     case 'enum':
@@ -77,8 +84,22 @@ describe('configuration', () => {
   });
 
   it('reads the file, then TESSERA_* variables, then overrides (later wins)', () => {
-    const path = file('precedence.json', { $schema: './schema.json', port: 5000, logLevel: 'warn', jwksMaxAge: 100, host: '0.0.0.0', dataDir: 'data', trustProxy: true });
-    const env = { TESSERA_PORT: '6000', TESSERA_LOG_LEVEL: 'error', TESSERA_HOST: '', TESSERA_TRUST_PROXY: 'false', TESSERA_ACCESS_TOKEN_TTL: ' 120 ' };
+    const path = file('precedence.json', {
+      $schema: './schema.json',
+      port: 5000,
+      logLevel: 'warn',
+      jwksMaxAge: 100,
+      host: '0.0.0.0',
+      dataDir: 'data',
+      trustProxy: true,
+    });
+    const env = {
+      TESSERA_PORT: '6000',
+      TESSERA_LOG_LEVEL: 'error',
+      TESSERA_HOST: '',
+      TESSERA_TRUST_PROXY: 'false',
+      TESSERA_ACCESS_TOKEN_TTL: ' 120 ',
+    };
     const c = loadConfig({ file: path, env, overrides: { port: 7000 } });
     assert.equal(c.port, 7000, 'override over env over file');
     assert.equal(c.logLevel, 'error', 'env over file');
@@ -127,8 +148,16 @@ describe('configuration', () => {
     throwsFor(() => loadConfig({ env: { TESSERA_SIGNING_ALG: 'HS256' } }), 'signingAlg', 'HS256 without singleApp');
     throwsFor(() => loadConfig({ env: { TESSERA_SINGLE_APP: 'true' } }), 'singleApp', 'singleApp with ES256');
     assert.equal(loadConfig({ env: { TESSERA_SIGNING_ALG: 'HS256', TESSERA_SINGLE_APP: 'true' } }).singleApp, true);
-    throwsFor(() => loadConfig({ env: {}, overrides: { refreshTokenTtl: 7200, refreshTokenAbsoluteTtl: 3600 } }), 'refreshTokenAbsoluteTtl', 'absolute < idle');
-    throwsFor(() => loadConfig({ env: {}, overrides: { keyRotationInterval: 3600, jwksMaxAge: 3000, accessTokenTtl: 600 } }), 'keyRotationInterval', 'rotation too short');
+    throwsFor(
+      () => loadConfig({ env: {}, overrides: { refreshTokenTtl: 7200, refreshTokenAbsoluteTtl: 3600 } }),
+      'refreshTokenAbsoluteTtl',
+      'absolute < idle',
+    );
+    throwsFor(
+      () => loadConfig({ env: {}, overrides: { keyRotationInterval: 3600, jwksMaxAge: 3000, accessTokenTtl: 600 } }),
+      'keyRotationInterval',
+      'rotation too short',
+    );
   });
 
   it('refuses a master key file readable by others (mode 0644)', async () => {
@@ -137,7 +166,10 @@ describe('configuration', () => {
     chmodSync(keyFile, 0o644);
     throwsFor(() => loadMasterKey({ masterKey: undefined, masterKeyFile: keyFile, create: false }), 'masterKeyFile', '0644');
     assert.throws(() => loadMasterKey({ masterKey: undefined, masterKeyFile: keyFile, create: false }), /chmod 600/);
-    await assert.rejects(createServer({ env: {}, overrides: { dataDir: dir, masterKeyFile: keyFile, port: 0, logLevel: 'silent' } }), (err: unknown) => err instanceof ConfigError && err.option === 'masterKeyFile');
+    await assert.rejects(
+      createServer({ env: {}, overrides: { dataDir: dir, masterKeyFile: keyFile, port: 0, logLevel: 'silent' } }),
+      (err: unknown) => err instanceof ConfigError && err.option === 'masterKeyFile',
+    );
     chmodSync(keyFile, 0o640);
     throwsFor(() => loadMasterKey({ masterKey: undefined, masterKeyFile: keyFile, create: false }), 'masterKeyFile', '0640');
     chmodSync(keyFile, 0o600);

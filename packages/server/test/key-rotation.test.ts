@@ -29,12 +29,27 @@ async function clockServer(start: number) {
     now: () => clock.ms,
     tickMs: 24 * HOUR,
     env: {},
-    overrides: { dataDir: dir, port: 0, logLevel: 'silent', jwksMaxAge: JWKS_MAX_AGE, keyRotationInterval: 3_600, accessTokenTtl: ACCESS_TTL },
+    overrides: {
+      dataDir: dir,
+      port: 0,
+      logLevel: 'silent',
+      jwksMaxAge: JWKS_MAX_AGE,
+      keyRotationInterval: 3_600,
+      accessTokenTtl: ACCESS_TTL,
+    },
   });
   const ctx = server.context;
   const clients = [];
-  for (const [id, ttl] of [['short', null], ['long', LONG_TTL]] as const) {
-    const { secret } = await registerClient(ctx.store, ctx.master, { id, grantTypes: ['client_credentials'], scopes: ['a'], audiences: ['api'], accessTokenTtl: ttl }, clock.ms);
+  for (const [id, ttl] of [
+    ['short', null],
+    ['long', LONG_TTL],
+  ] as const) {
+    const { secret } = await registerClient(
+      ctx.store,
+      ctx.master,
+      { id, grantTypes: ['client_credentials'], scopes: ['a'], audiences: ['api'], accessTokenTtl: ttl },
+      clock.ms,
+    );
     clients.push({ id, secret: secret! });
   }
   return {
@@ -42,7 +57,12 @@ async function clockServer(start: number) {
     server,
     clients,
     async token(c: { id: string; secret: string }): Promise<string> {
-      const r = await server.app.inject({ method: 'POST', url: '/oauth/token', headers: { authorization: basic(c.id, c.secret), 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' });
+      const r = await server.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { authorization: basic(c.id, c.secret), 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'grant_type=client_credentials',
+      });
       assert.equal(r.statusCode, 200, r.body);
       return (JSON.parse(r.body) as { access_token: string }).access_token;
     },
@@ -97,7 +117,8 @@ describe('key rotation schedule (fake clock)', () => {
       const jwks = await s.jwks();
       const published = new Set(jwks.keys.map((k) => k.kid as string));
       for (const kid of published) if (!firstPublished.has(kid)) firstPublished.set(kid, clock.ms);
-      for (const kid of firstPublished.keys()) if (!published.has(kid) && !unpublishedAt.has(kid)) unpublishedAt.set(kid, clock.ms);
+      for (const kid of firstPublished.keys())
+        if (!published.has(kid) && !unpublishedAt.has(kid)) unpublishedAt.set(kid, clock.ms);
 
       for (const c of s.clients) {
         const token = await s.token(c);
@@ -108,13 +129,26 @@ describe('key rotation schedule (fake clock)', () => {
         if (c.id === 'long') live.set(kid, token);
       }
       // Every token still valid verifies against the JWKS as published now.
-      const v = createVerifier({ issuer: s.server.config.issuer, audience: 'api', algorithms: ['ES256'], jwks, now: () => clock.ms, cache: false });
+      const v = createVerifier({
+        issuer: s.server.config.issuer,
+        audience: 'api',
+        algorithms: ['ES256'],
+        jwks,
+        now: () => clock.ms,
+        cache: false,
+      });
       for (const [kid, token] of live) {
         if (lastExpiry.get(kid)! <= clock.ms) {
           live.delete(kid);
           continue;
         }
-        await v.verify(token).catch((err: unknown) => verifyFailures.push(`${kid} at +${(clock.ms - start) / 1000} s: ${err instanceof TesseraError ? err.code : String(err)}`));
+        await v
+          .verify(token)
+          .catch((err: unknown) =>
+            verifyFailures.push(
+              `${kid} at +${(clock.ms - start) / 1000} s: ${err instanceof TesseraError ? err.code : String(err)}`,
+            ),
+          );
       }
 
       // Right after the first scheduled rotation, ask for one now: the fresh next key must still wait.
@@ -159,7 +193,10 @@ describe('key rotation schedule (fake clock)', () => {
     assert.ok(removed.length >= 3);
     for (const kid of removed) {
       const gone = unpublishedAt.get(kid)!;
-      assert.ok(gone >= lastExpiry.get(kid)!, `${kid} left the JWKS ${(lastExpiry.get(kid)! - gone) / 1000} s before its last token expired`);
+      assert.ok(
+        gone >= lastExpiry.get(kid)!,
+        `${kid} left the JWKS ${(lastExpiry.get(kid)! - gone) / 1000} s before its last token expired`,
+      );
       const rec = s.server.context.keys.list().find((k) => k.kid === kid)!;
       assert.equal(rec.state, 'removed');
       // A token signed at the instant of retirement, by the longest-lived client, plus 60 s of clock skew.

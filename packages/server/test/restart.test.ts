@@ -71,11 +71,26 @@ describe('restart', () => {
 
     await ok('PUT', '/admin/roles/reader', { permissions: ['docs:read'] });
     userId = (await ok('POST', '/admin/users', { username: 'Rita', password: PASSWORD, roles: ['reader'] }, 201)).id;
-    const a = await ok('POST', '/admin/clients', { id: 'app', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['docs:read'], audiences: ['docs'] }, 201);
+    const a = await ok(
+      'POST',
+      '/admin/clients',
+      { id: 'app', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['docs:read'], audiences: ['docs'] },
+      201,
+    );
     app = { id: 'app', secret: a.client_secret };
-    const s = await ok('POST', '/admin/clients', { id: 'svc', grantTypes: ['client_credentials'], scopes: ['docs:read'], audiences: ['docs'] }, 201);
+    const s = await ok(
+      'POST',
+      '/admin/clients',
+      { id: 'svc', grantTypes: ['client_credentials'], scopes: ['docs:read'], audiences: ['docs'] },
+      201,
+    );
     svc = { id: 'svc', secret: s.client_secret };
-    const other = await ok('POST', '/admin/clients', { id: 'cut-off', grantTypes: ['client_credentials'], scopes: [], audiences: ['docs'] }, 201);
+    const other = await ok(
+      'POST',
+      '/admin/clients',
+      { id: 'cut-off', grantTypes: ['client_credentials'], scopes: [], audiences: ['docs'] },
+      201,
+    );
 
     earlier.svcToken = await tokenOf(t, svc);
     const session = await login(t, app, 'rita', PASSWORD);
@@ -92,7 +107,8 @@ describe('restart', () => {
     earlier.cutOffToken = await tokenOf(t, { id: 'cut-off', secret: other.client_secret });
     await ok('POST', '/admin/revoke', { client: 'cut-off' });
 
-    for (const token of [earlier.revokedToken, earlier.cutOffToken, doomed.body.access_token!]) assert.equal((await introspect(t, svc, token)).body.active, false);
+    for (const token of [earlier.revokedToken, earlier.cutOffToken, doomed.body.access_token!])
+      assert.equal((await introspect(t, svc, token)).body.active, false);
     earlier.jwks = await (await fetch(`${t.url}/.well-known/jwks.json`)).json();
     earlier.keys = (await ok('GET', '/admin/keys', undefined)).items;
 
@@ -123,7 +139,12 @@ describe('restart', () => {
   it('keeps the signing keys: same JWKS, and tokens issued before still verify', async () => {
     assert.deepEqual(await (await fetch(`${t.url}/.well-known/jwks.json`)).json(), earlier.jwks);
     assert.deepEqual((await adminAs(t, await tokenOf(t, admin), 'GET', '/admin/keys')).body.items, earlier.keys);
-    const v = createVerifier({ issuer: t.url, audience: 'docs', algorithms: ['ES256'], jwksUri: `${t.url}/.well-known/jwks.json` });
+    const v = createVerifier({
+      issuer: t.url,
+      audience: 'docs',
+      algorithms: ['ES256'],
+      jwksUri: `${t.url}/.well-known/jwks.json`,
+    });
     try {
       assert.equal((await v.verify(earlier.svcToken)).sub, 'svc');
       assert.equal((await v.verify(earlier.userToken)).sub, userId);

@@ -43,8 +43,9 @@ export class Audit {
   }
 
   /** Counts a failed login; records `anomaly.login_burst` when one address fails too often too fast. */
-  async loginFailed(ip: string, username: string | undefined, clientId: string, reason: string): Promise<void> {
-    await this.record({ type: 'login.failure', outcome: 'failure', subject: username, clientId, ip, data: { reason } });
+  async loginFailed(ip: string, user: { id?: string; username?: string }, clientId: string, reason: string): Promise<void> {
+    // subject is the user id, as in every other user event; the username (possibly of no user) goes in data.
+    await this.record({ type: 'login.failure', outcome: 'failure', subject: user.id, clientId, ip, data: { reason, username: user.username } });
     const now = this.now();
     const list = (this.failures.get(ip) ?? []).filter((t) => now - t < BURST_WINDOW_MS);
     list.push(now);

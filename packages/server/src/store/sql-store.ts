@@ -453,8 +453,8 @@ export class SqlStore implements Store {
   // Audit
 
   async appendAudit(e: NewAuditEvent): Promise<number> {
-    const row = { time: e.time, type: e.type, outcome: e.outcome, actor: e.actor, subject: e.subject, client_id: e.clientId, ip: e.ip, data: json(e.data) };
-    return this.auditBatch.append(row);
+    const { time, type, outcome, actor, subject, clientId, ip, data } = e;
+    return this.auditBatch.append({ time, type, outcome, actor, subject, client_id: clientId, ip, data: json(data) });
   }
 
   async queryAudit(f: AuditFilter): Promise<AuditEvent[]> {

@@ -9,8 +9,8 @@ import { SqlStore } from './sql-store.js';
 import { withStatementCache } from './statement-cache.js';
 
 /**
- * The embedded default: one SQLite file (WAL mode, foreign keys on, prepared statements reused). `:memory:` gives a throwaway database.
- * Call `migrate()` before use.
+ * The embedded default: one SQLite file (WAL mode, foreign keys on, prepared statements reused). `:memory:`
+ * gives a throwaway database. Call `migrate()` before use.
  */
 export function openSqliteStore(file: string): SqlStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

@@ -17,10 +17,20 @@ export interface AdminAnswer {
  * Calls the admin API with the given bearer token (or none). `body` is sent as JSON unless it is a
  * string, which is sent as written with `content-type: application/json`.
  */
-export async function adminAs(t: TestServer, token: string | undefined, method: string, path: string, body?: unknown): Promise<AdminAnswer> {
+export async function adminAs(
+  t: TestServer,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminAnswer> {
   const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(t.url + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(t.url + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }

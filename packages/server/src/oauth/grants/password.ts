@@ -33,7 +33,7 @@ export async function passwordGrant(ctx: ServerContext, client: Client, form: Fo
       }
       if (ctx.addressThrottle.fail(ip, now)) await ctx.audit.record({ type: 'login.lockout', outcome: 'info', clientId: client.id, ip, data: { scope: 'address' } });
     }
-    await ctx.audit.loginFailed(ip, username, client.id, reason);
+    await ctx.audit.loginFailed(ip, { id: user?.id, username }, client.id, reason);
     throw new OAuthError('invalid_grant', BAD_CREDENTIALS);
   }
   ctx.userThrottle.succeed(username!);
