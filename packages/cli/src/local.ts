@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { CONFIG_FILE, createServer, type TesseraServer } from '@tessera/server';
+import type * as ServerModule from '@tessera/server';
+import type { TesseraServer } from '@tessera/server';
 
 import { UsageError } from './errors.js';
 
@@ -9,6 +10,14 @@ export const LOCAL_OPTIONS = {
   config: { type: 'string' },
   dir: { type: 'string' },
 } as const;
+
+/** The config file `tessera init` writes into a data folder. */
+export const CONFIG_FILE = 'tessera.json';
+
+/** The @tessera/server module, loaded only by the commands that need it (it is heavy to start). */
+export function serverModule(): Promise<typeof ServerModule> {
+  return import('@tessera/server');
+}
 
 /** The config file of a data folder: --config FILE, else DIR/tessera.json (DIR from --dir, default .tessera). */
 export function configFile(values: { config?: string; dir?: string }): string {
@@ -23,6 +32,7 @@ export function configFile(values: { config?: string; dir?: string }): string {
  * Works beside a running server on the same SQLite file.
  */
 export async function withLocal<T>(values: { config?: string; dir?: string }, fn: (server: TesseraServer) => Promise<T>): Promise<T> {
+  const { createServer } = await serverModule();
   const server = await createServer({ file: configFile(values), overrides: { logLevel: 'silent' }, tickMs: 3_600_000 });
   try {
     return await fn(server);

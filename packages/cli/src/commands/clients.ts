@@ -1,10 +1,10 @@
-import { AUTH_METHODS, ClientInputError, GRANT_TYPES, publicClient, registerClient, rotateClientSecret, type ClientInput } from '@tessera/server';
+import type { ClientInput } from '@tessera/server';
 
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { InputError, UsageError } from '../errors.js';
 import { formatJson, note, out, readInputFile } from '../io.js';
-import { LOCAL_OPTIONS, withLocal } from '../local.js';
+import { LOCAL_OPTIONS, serverModule, withLocal } from '../local.js';
 
 const JSON_FLAG = { json: { type: 'boolean' } } as const;
 
@@ -40,6 +40,7 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       'access-token-ttl': { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one client ID');
+    const { AUTH_METHODS, ClientInputError, GRANT_TYPES, publicClient, registerClient } = await serverModule();
     const grants = values.grant ?? [];
     if (grants.length === 0) throw new UsageError('--grant is required');
     for (const g of grants) if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new UsageError(`--grant must be one of ${GRANT_TYPES.join(', ')}`);
@@ -88,6 +89,7 @@ export const clientsList: Command = {
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
+    const { publicClient } = await serverModule();
     const clients = (await withLocal(values, (s) => s.context.store.listClients())).map(publicClient);
     if (values.json) out(formatJson(clients));
     else out(clients.map((c) => `${c.id}\t${c.authMethod}\t${c.grantTypes.join(',')}\t${c.scopes.join(' ') || '-'}\t${c.audiences.join(',') || '-'}${c.disabled ? '\tdisabled' : ''}`).join('\n') || '(no clients)');
@@ -105,6 +107,7 @@ Issues a new secret, printed once. The previous secret keeps working for --overl
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG, overlap: { type: 'string' } });
     if (positionals.length !== 1) throw new UsageError('give exactly one client ID');
     const overlap = values.overlap !== undefined ? nonNegativeInteger(values.overlap, '--overlap') : 86_400;
+    const { ClientInputError, rotateClientSecret } = await serverModule();
     const secret = await withLocal(values, async (server) => {
       const client = await server.context.store.getClient(positionals[0]!);
       if (!client) throw new InputError(`no client ${positionals[0]}`);

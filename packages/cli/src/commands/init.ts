@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { CONFIG_FILE, initialize } from '@tessera/server';
 
 import { noPositionals, nonNegativeInteger, optional, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { FileExistsError } from '../errors.js';
 import { formatJson, note, out } from '../io.js';
+import { CONFIG_FILE, serverModule } from '../local.js';
 
 const usage = `Usage: tessera init [--dir DIR] [--issuer URL] [--port N] [--admin-username NAME] [--json]
 
@@ -37,6 +37,7 @@ export const init: Command = {
     const port = optional(values.port, '--port');
     const dir = values.dir ?? '.tessera';
     if (existsSync(join(dir, CONFIG_FILE))) throw new FileExistsError(join(dir, CONFIG_FILE));
+    const { initialize } = await serverModule();
     const result = await initialize({
       dir,
       issuer: optional(values.issuer, '--issuer'),

@@ -1,8 +1,7 @@
-import { createServer } from '@tessera/server';
 
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { configFile, LOCAL_OPTIONS } from '../local.js';
+import { configFile, LOCAL_OPTIONS, serverModule } from '../local.js';
 import { note } from '../io.js';
 
 const usage = `Usage: tessera serve [--config FILE | --dir DIR] [--port N] [--host ADDR]
@@ -26,7 +25,9 @@ export const serve: Command = {
     const overrides: Record<string, unknown> = {};
     if (values.port !== undefined) overrides.port = nonNegativeInteger(values.port, '--port');
     if (values.host !== undefined) overrides.host = values.host;
-    const server = await createServer({ file: configFile(values), overrides });
+    const file = configFile(values);
+    const { createServer } = await serverModule();
+    const server = await createServer({ file, overrides });
     await server.listen();
     note(`tessera listening at ${server.config.issuer}`);
     await new Promise<void>((resolve) => {

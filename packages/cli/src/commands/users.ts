@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 
-import { createUserAccount, normalizeUsername, revokeEverything, UserInputError } from '@tessera/server';
 
 import { noPositionals, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { InputError, UsageError } from '../errors.js';
 import { formatJson, note, out, readStdin } from '../io.js';
-import { LOCAL_OPTIONS, withLocal } from '../local.js';
+import { LOCAL_OPTIONS, serverModule, withLocal } from '../local.js';
 
 const JSON_FLAG = { json: { type: 'boolean' } } as const;
 
-function oneUsername(positionals: string[]): string {
+async function oneUsername(positionals: string[]): Promise<string> {
   if (positionals.length !== 1) throw new UsageError('give exactly one USERNAME');
+  const { normalizeUsername } = await serverModule();
   const u = normalizeUsername(positionals[0]);
   if (u === undefined) throw new UsageError('invalid username');
   return u;
@@ -27,7 +27,7 @@ line); otherwise a random one is generated and printed once.
 `,
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG, role: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' } });
-    const username = oneUsername(positionals);
+    const username = await oneUsername(positionals);
     let password: string;
     let generated = false;
     if (values['password-stdin']) {
@@ -38,6 +38,7 @@ line); otherwise a random one is generated and printed once.
       password = randomBytes(18).toString('base64url');
       generated = true;
     }
+    const { createUserAccount, UserInputError } = await serverModule();
     const user = await withLocal(values, async (server) => {
       try {
         const u = await createUserAccount(server.context.store, { username, password, roles: values.role ?? [] }, Date.now());
@@ -78,7 +79,8 @@ Disables the user and revokes every refresh-token family and access token they h
 `,
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
-    const username = oneUsername(positionals);
+    const username = await oneUsername(positionals);
+    const { revokeEverything } = await serverModule();
     const result = await withLocal(values, async (server) => {
       const ctx = server.context;
       const user = await ctx.store.getUserByUsername(username);
