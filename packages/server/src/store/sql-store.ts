@@ -1,4 +1,4 @@
-import { Migrator, sql, type Insertable, type Kysely, type MigrationProvider, type Selectable } from 'kysely';
+import { CompiledQuery, Migrator, sql, type Insertable, type Kysely, type MigrationProvider, type Selectable } from 'kysely';
 
 import { AuditBatch } from './audit-batch.js';
 import { migrations } from './migrations.js';
@@ -246,8 +246,12 @@ export class SqlStore implements Store {
     }
   }
 
+  /** Every token request reads its client: SQL compiled once, not built by the query builder each time. */
+  private readonly clientById = (id: string) =>
+    CompiledQuery.raw(this.dialect === 'postgres' ? 'select * from "clients" where "id" = $1' : 'select * from "clients" where "id" = ?', [id]);
+
   async getClient(id: string): Promise<Client | undefined> {
-    const r = await this.db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = (await this.db.executeQuery<Selectable<Database['clients']>>(this.clientById(id))).rows[0];
     return r && toClient(r);
   }
 

@@ -1,0 +1,140 @@
+// One token server for bench/token-endpoint.mjs, listening on 127.0.0.1 port 0:
+//   tessera           @tessera/server, client_credentials client (client_secret_basic), ES256
+//   tessera-password  @tessera/server, first-party password-grant client and one user (argon2id)
+//   oidc-provider     node-oidc-provider, client_credentials client (client_secret_basic), JWT access tokens, ES256
+// Prints `READY <port> <request JSON>` on stdout once listening: the request autocannon sends.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const mode = process.argv[2] ?? 'tessera';
+const AUDIENCE = 'https://orders.example';
+const SCOPE = 'orders:read';
+const basic = (id, secret) =>
+  'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+const form = (params) => new URLSearchParams(params).toString();
+
+async function tessera(password) {
+  const { createServer, registerClient, hashPassword } = await import('@tessera/server');
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  const server = await createServer({
+    env: {},
+    overrides: { dataDir: dir, host: '127.0.0.1', port: 0, logLevel: 'silent', signingAlg: 'ES256' },
+  });
+  const address = await server.listen();
+  const ctx = server.context;
+  const now = Date.now();
+  let body;
+  let client;
+  if (password) {
+    client = await registerClient(
+      ctx.store,
+      ctx.master,
+      { id: 'web', firstParty: true, grantTypes: ['password'], scopes: [SCOPE], audiences: [AUDIENCE] },
+      now,
+    );
+    await ctx.store.putRole({ name: 'reader', permissions: [SCOPE] });
+    const passwordHash = await hashPassword('correct horse battery staple');
+    await ctx.store.createUser({
+      id: 'u-alice',
+      username: 'alice',
+      passwordHash,
+      disabled: false,
+      roles: ['reader'],
+      createdAt: now,
+      updatedAt: now,
+    });
+    body = form({
+      grant_type: 'password',
+      username: 'alice',
+      password: 'correct horse battery staple',
+      scope: SCOPE,
+      resource: AUDIENCE,
+    });
+  } else {
+    client = await registerClient(
+      ctx.store,
+      ctx.master,
+      { id: 'reports', grantTypes: ['client_credentials'], scopes: [SCOPE], audiences: [AUDIENCE] },
+      now,
+    );
+    body = form({ grant_type: 'client_credentials', scope: SCOPE, resource: AUDIENCE });
+  }
+  const request = {
+    path: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client.id, client.secret) },
+    body,
+  };
+  const close = async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { port: new URL(address).port, request, close };
+}
+
+async function oidcProvider() {
+  const { default: Provider } = await import('oidc-provider');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'es256-1', alg: 'ES256', use: 'sig' };
+  const secret = 'a-client-secret-of-sufficient-length-for-the-bench';
+  const provider = new Provider('http://127.0.0.1', {
+    clients: [
+      {
+        client_id: 'reports',
+        client_secret: secret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        id_token_signed_response_alg: 'ES256',
+        scope: SCOPE,
+      },
+    ],
+    jwks: { keys: [jwk] },
+    scopes: [SCOPE],
+    ttl: { ClientCredentials: 600 },
+    cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
+    enabledJWA: { idTokenSigningAlgValues: ['ES256'] },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => AUDIENCE,
+        getResourceServerInfo: () => ({
+          scope: SCOPE,
+          audience: AUDIENCE,
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: 600,
+          jwt: { sign: { alg: 'ES256' } },
+        }),
+      },
+    },
+  });
+  const server = provider.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const request = {
+    path: '/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('reports', secret) },
+    body: form({ grant_type: 'client_credentials', scope: SCOPE, resource: AUDIENCE }),
+  };
+  const close = () => new Promise((resolve) => server.close(resolve));
+  return { port: server.address().port, request, close };
+}
+
+const started = mode === 'oidc-provider' ? await oidcProvider() : await tessera(mode === 'tessera-password');
+// One request before READY, so a broken setup fails here and not as non-2xx answers under load.
+const res = await fetch(`http://127.0.0.1:${started.port}${started.request.path}`, {
+  method: 'POST',
+  headers: started.request.headers,
+  body: started.request.body,
+});
+const text = await res.text();
+if (res.status !== 200) {
+  console.error(`${mode}: token request answered ${res.status}: ${text}`);
+  process.exit(1);
+}
+console.error(`${mode}: ${text.slice(0, 400)}`);
+console.log(`READY ${started.port} ${JSON.stringify(started.request)}`);
+process.on('SIGTERM', () => started.close().then(() => process.exit(0)));

@@ -1,0 +1,178 @@
+// Token endpoint benchmark: client_credentials requests/s and p99 of Tessera (@tessera/server on a temp SQLite
+// folder, ES256) against node-oidc-provider (JWT access tokens, ES256), plus Tessera's password grant (one
+// argon2id verification per request).
+//
+//   npx tsc -b && node bench/token-endpoint.mjs
+//   env: ROUNDS=5 DURATION=10 WARMUP=5 CONNECTIONS=50 PASSWORD_CONNECTIONS=10 MODES=tessera,oidc-provider,tessera-password
+//
+// Method: each server runs in its own process (bench/token-endpoint-server.mjs) pinned to core 0; autocannon
+// runs pinned to core 1 (when taskset and two cores are there). Every request is POST with a Basic-authenticated
+// client and the same form body (grant_type, scope, resource). Per round, each mode gets a fresh server, a
+// WARMUP-second run that is discarded, then a DURATION-second measured run; modes alternate inside a round so
+// that background load falls on all alike. Reported: the median over ROUNDS of requests/s, of p99 latency and
+// of the server process's CPU time (user + system, all threads, from /proc) per request, which depends less
+// on what else the machine is running than requests/s does. The password grant is bound by argon2id on the
+// libuv pool, so it runs with PASSWORD_CONNECTIONS (more would only queue). Any non-2xx answer, socket error
+// or timeout fails the run. Writes bench/results/token-endpoint.json.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const DURATION = Number(process.env.DURATION ?? 10);
+const WARMUP = Number(process.env.WARMUP ?? 5);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const PASSWORD_CONNECTIONS = Number(process.env.PASSWORD_CONNECTIONS ?? 10);
+const connectionsOf = (mode) => (mode === 'tessera-password' ? PASSWORD_CONNECTIONS : CONNECTIONS);
+const TARGET = 2;
+const MODES = (process.env.MODES ?? 'tessera,oidc-provider,tessera-password').split(',');
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const version = (pkg) => JSON.parse(readFileSync(here(`../node_modules/${pkg}/package.json`), 'utf8')).version;
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+    return cpus().length >= 2;
+  } catch {
+    return false;
+  }
+})();
+const pin = (core, cmd, args) => (hasTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+
+function startServer(mode) {
+  const [cmd, args] = pin(0, process.execPath, [here('./token-endpoint-server.mjs'), mode]);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /READY (\d+) (.+)\n/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]), request: JSON.parse(m[2]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${mode} server exited ${code}: ${err}`)));
+  });
+}
+
+/** CPU time (user + system) the process has used so far, ms; undefined where /proc is not there. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+function load(port, request, seconds, connections) {
+  const bin = here('../node_modules/autocannon/autocannon.js');
+  const headers = Object.entries(request.headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
+  const [cmd, args] = pin(1, process.execPath, [
+    bin,
+    '-j',
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    ...headers,
+    '-b',
+    request.body,
+    `http://127.0.0.1:${port}${request.path}`,
+  ]);
+  const out = execFileSync(cmd, args, { maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const r = JSON.parse(out);
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0)
+    throw new Error(`non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}`);
+  return { rps: r.requests.average, p99: r.latency.p99, requests: r.requests.total };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const runs = Object.fromEntries(MODES.map((m) => [m, []]));
+const loadBefore = loadavg()[0];
+for (let round = 0; round < ROUNDS; round++) {
+  for (const mode of MODES) {
+    const { child, port, request } = await startServer(mode);
+    try {
+      if (WARMUP > 0) load(port, request, WARMUP, connectionsOf(mode));
+      const cpuBefore = cpuMs(child.pid);
+      const r = load(port, request, DURATION, connectionsOf(mode));
+      const cpuAfter = cpuMs(child.pid);
+      const cpuUsPerRequest =
+        cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1000) / r.requests);
+      runs[mode].push({ ...r, cpuUsPerRequest });
+      console.error(
+        `round ${round + 1} ${mode}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${cpuUsPerRequest} µs/request`,
+      );
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((res) => (child.exitCode !== null ? res() : child.on('exit', res)));
+    }
+  }
+}
+
+const figures = Object.fromEntries(
+  MODES.map((m) => [
+    m,
+    {
+      rps: Math.round(median(runs[m].map((r) => r.rps))),
+      p99Ms: median(runs[m].map((r) => r.p99)),
+      cpuUsPerRequest: median(runs[m].map((r) => r.cpuUsPerRequest ?? NaN)),
+      rounds: runs[m],
+    },
+  ]),
+);
+const both = figures.tessera && figures['oidc-provider'];
+const ratio = both ? Number((figures.tessera.rps / figures['oidc-provider'].rps).toFixed(2)) : undefined;
+const cpuRatio = both
+  ? Number((figures['oidc-provider'].cpuUsPerRequest / figures.tessera.cpuUsPerRequest).toFixed(2))
+  : undefined;
+const summary = {
+  machine: `${cpus()[0]?.model} x${cpus().length}`,
+  node: process.version,
+  pinned: hasTaskset,
+  rounds: ROUNDS,
+  durationS: DURATION,
+  warmupS: WARMUP,
+  connections: CONNECTIONS,
+  passwordConnections: PASSWORD_CONNECTIONS,
+  /** One-minute load average of the machine before and after the run (2 cores: above 2, others compete). */
+  loadAverage: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
+  versions: { 'oidc-provider': version('oidc-provider'), autocannon: version('autocannon') },
+  figures,
+  clientCredentialsRatio: ratio,
+  /** oidc-provider's server CPU per request over Tessera's: the ratio with contention on the machine factored out. */
+  clientCredentialsCpuRatio: cpuRatio,
+  target: `Tessera client_credentials >= ${TARGET}x oidc-provider`,
+  targetMet: ratio === undefined ? undefined : ratio >= TARGET,
+};
+mkdirSync(here('./results'), { recursive: true });
+writeFileSync(here('./results/token-endpoint.json'), JSON.stringify(summary, null, 2) + '\n');
+
+const LABELS = {
+  tessera: 'Tessera, client_credentials',
+  'oidc-provider': `oidc-provider ${summary.versions['oidc-provider']}, client_credentials`,
+  'tessera-password': 'Tessera, password (argon2id)',
+};
+console.log(
+  `| server, grant | req/s (median of ${ROUNDS}) | p99 ms (median) | server CPU µs/request (median) |\n| --- | ---: | ---: | ---: |`,
+);
+for (const m of MODES) console.log(`| ${LABELS[m]} | ${figures[m].rps} | ${figures[m].p99Ms} | ${figures[m].cpuUsPerRequest} |`);
+if (ratio !== undefined) {
+  console.log(
+    `\nclient_credentials, Tessera / oidc-provider: ${ratio}x req/s, ${cpuRatio}x less CPU per request (target >= ${TARGET}x req/s: ${summary.targetMet ? 'met' : 'missed'})`,
+  );
+}
+console.log(
+  `${summary.machine}, node ${summary.node}, ${CONNECTIONS} connections (password: ${PASSWORD_CONNECTIONS}), ${DURATION} s runs; ` +
+    `server on core 0, load on core 1: ${hasTaskset}; load average ${summary.loadAverage.join(' -> ')}`,
+);
