@@ -25,8 +25,8 @@ export function grantScopes(requested: string[] | undefined, allowed: readonly s
 }
 
 /**
- * The audience: `resource` (RFC 8707; may repeat? no - Tessera takes one value per request) or `audience`,
- * which must be one of the client's audiences; with neither, the client's only audience.
+ * The audience: `resource` (RFC 8707) or `audience`, one value per request (a repeated parameter is refused
+ * with the form), which must be one of the client's audiences; with neither, the client's only audience.
  */
 export function grantAudience(form: Form, client: Client): string[] {
   const resource = param(form, 'resource');
