@@ -139,6 +139,22 @@ export class Verifier {
     return principal;
   }
 
+  /**
+   * The synchronous fast path of `authorize`: the Principal when the header's token is in the verified-token
+   * cache (still unexpired, not revoked, scopes checked), undefined when it needs a full verification.
+   * Throws like `authorize` for a missing header or missing scopes.
+   */
+  authorizeCached(authorization: string | undefined | null, options: AuthorizeOptions = {}): Principal | undefined {
+    const cache = this.cache;
+    if (cache === undefined) return undefined;
+    const token = bearerToken(authorization);
+    const hit = cache.get(token);
+    if (hit === undefined || hit.expiresAt * 1000 <= this.now()) return undefined;
+    this.checkRevoked(hit);
+    if (options.scopes && options.scopes.length > 0) requireScopes(hit.scopes, options.scopes, options.mode ?? 'all');
+    return hit;
+  }
+
   /** Verifies the credential of an `Authorization: Bearer <token>` header and checks scopes. */
   async authorize(authorization: string | undefined | null, options: AuthorizeOptions = {}): Promise<Principal> {
     const principal = await this.verify(bearerToken(authorization));
