@@ -6,7 +6,7 @@ import { ConfigError, KeyInvalidError } from '../errors.js';
 import type { Key } from '../key/key.js';
 import { encodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
-import { formatScope, isScopeToken } from '../scopes.js';
+import { formatScope, isScopeString } from '../scopes.js';
 import type { AccessTokenClaims } from './types.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -53,9 +53,11 @@ function encodedHeader(key: Key, typ: string): string {
  * jti, client_id, scope, plus the caller's extra claims.
  */
 export function signAccessToken(input: AccessTokenInput, key: Key, options: SignOptions = {}): string {
-  for (const name of ['iss', 'sub', 'client_id'] as const) {
-    if (typeof input[name] !== 'string' || input[name].length === 0) throw new ConfigError(name, 'must be a non-empty string');
-  }
+  // Named reads rather than a loop over names: this runs for every token, and named reads are cheaper.
+  if (typeof input.iss !== 'string' || input.iss.length === 0) throw new ConfigError('iss', 'must be a non-empty string');
+  if (typeof input.sub !== 'string' || input.sub.length === 0) throw new ConfigError('sub', 'must be a non-empty string');
+  if (typeof input.client_id !== 'string' || input.client_id.length === 0)
+    throw new ConfigError('client_id', 'must be a non-empty string');
   const aud = input.aud;
   if (typeof aud === 'string' ? aud.length === 0 : !Array.isArray(aud) || aud.length === 0 || !aud.every((a) => typeof a === 'string' && a.length > 0)) {
     throw new ConfigError('aud', 'must be a non-empty string or a non-empty array of them');
@@ -73,7 +75,7 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
   };
   if (input.scope !== undefined) {
     if (typeof input.scope === 'string') {
-      if (input.scope !== '' && !input.scope.split(' ').every(isScopeToken)) throw new ConfigError('scope', 'not a valid scope string');
+      if (input.scope !== '' && !isScopeString(input.scope)) throw new ConfigError('scope', 'not a valid scope string');
       claims.scope = input.scope;
     } else claims.scope = formatScope(input.scope);
   }
