@@ -279,9 +279,11 @@ async function setup(alg, createTesseraVerifier) {
     if (got.alg !== alg || got.typ !== 'at+jwt' || got.kid !== key.kid)
       throw new Error(`${alg} ${c.id}: header ${JSON.stringify(got)}`);
     const gotClaims = decodeSegment(tp);
-    for (const name of ['iss', 'sub', 'aud', 'exp', 'jti', 'client_id', 'scope']) {
+    for (const name of ['iss', 'sub', 'aud', 'jti', 'client_id', 'scope']) {
       if (gotClaims[name] !== claims[name]) throw new Error(`${alg} ${c.id}: claim ${name} differs`);
     }
+    // Signers that compute exp from their own clock may cross a second boundary.
+    if (Math.abs(gotClaims.exp - claims.exp) > 1) throw new Error(`${alg} ${c.id}: claim exp differs`);
     await expectAccept(`${alg} Tessera verifying the ${c.id} token`, () => tv.check(t));
   }
   return { sign, verify, tokenLength: token.length };
