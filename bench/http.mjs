@@ -7,19 +7,12 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync, mkdirSync } from 'node:fs';
 
+import { hasTaskset, pin } from './pin.mjs';
+
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return cpus().length >= 2;
-  } catch {
-    return false;
-  }
-})();
-const pin = (core, cmd, args) => (hasTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
 
 function startServer(mode) {
   const [cmd, args] = pin(0, process.execPath, [here('./http-server.mjs'), mode]);

@@ -19,6 +19,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+import { hasTaskset, pin } from './pin.mjs';
+
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const DURATION = Number(process.env.DURATION ?? 10);
 const WARMUP = Number(process.env.WARMUP ?? 5);
@@ -36,15 +38,6 @@ const CLOCK_TICKS = (() => {
 })();
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const version = (pkg) => JSON.parse(readFileSync(here(`../node_modules/${pkg}/package.json`), 'utf8')).version;
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return cpus().length >= 2;
-  } catch {
-    return false;
-  }
-})();
-const pin = (core, cmd, args) => (hasTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
 
 function startServer(mode) {
   const [cmd, args] = pin(0, process.execPath, [here('./token-endpoint-server.mjs'), mode]);
