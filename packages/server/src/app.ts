@@ -11,6 +11,7 @@ import { parseForm } from './oauth/form.js';
 import { introspectRoute } from './oauth/introspect-route.js';
 import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
+import { revocationRoutes } from './revocation/routes.js';
 
 /** Headers that may carry secrets: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'];
@@ -70,6 +71,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   revokeRoute(app, ctx);
   introspectRoute(app, ctx);
   discoveryRoutes(app, ctx);
+  revocationRoutes(app, ctx);
 
   app.register(async (admin) => {
     adminGuard(admin, ctx);

@@ -25,6 +25,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly revocationStreams = new Gauge({
+    name: 'tessera_revocation_streams',
+    help: 'Open revocation event streams (verifiers and gateways following this instance).',
+    registers: [this.registry],
+  });
+  readonly revocationSequence = new Gauge({
+    name: 'tessera_revocation_sequence',
+    help: 'Sequence number of the last revocation this instance has applied.',
+    registers: [this.registry],
+  });
+
   constructor(keys: KeyManager) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_process_' });
     new Gauge({

@@ -40,9 +40,34 @@ export class KeysUnavailableError extends TesseraError {
   }
 }
 
+/**
+ * The revocation list cannot vouch for a token: it has not loaded yet, or has not heard from the server for
+ * longer than its staleness window. The verifier fails closed (the default); adapters answer 503.
+ */
+export class RevocationsUnavailableError extends TesseraError {
+  static readonly code = 'ERR_REVOCATIONS_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(RevocationsUnavailableError.code, message, options);
+  }
+}
+
+/** The token endpoint refused or could not be reached; `error` is the OAuth error code when there was one. */
+export class TokenRequestError extends TesseraError {
+  static readonly code = 'ERR_TOKEN_REQUEST';
+  readonly status: number | undefined;
+  readonly error: string | undefined;
+  constructor(message: string, details: { status?: number; error?: string; cause?: unknown } = {}) {
+    super(TokenRequestError.code, message, { cause: details.cause });
+    this.status = details.status;
+    this.error = details.error;
+  }
+}
+
 export const VERIFIER_ERROR_CODES: readonly string[] = Object.freeze([
   TokenMissingError.code,
   TokenRevokedError.code,
   JwksFetchError.code,
   KeysUnavailableError.code,
+  RevocationsUnavailableError.code,
+  TokenRequestError.code,
 ]);

@@ -3,6 +3,22 @@ export type { AuthorizeOptions, VerifierOptions } from './verifier.js';
 export type { Principal } from './principal.js';
 export { RemoteJwks } from './remote-jwks.js';
 export type { RemoteJwksOptions } from './remote-jwks.js';
-export { JwksFetchError, KeysUnavailableError, TokenMissingError, TokenRevokedError, VERIFIER_ERROR_CODES } from './errors.js';
+export {
+  JwksFetchError,
+  KeysUnavailableError,
+  RevocationsUnavailableError,
+  TokenMissingError,
+  TokenRequestError,
+  TokenRevokedError,
+  VERIFIER_ERROR_CODES,
+} from './errors.js';
+export { createRevocationList, RevocationList, REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE } from './revocation/list.js';
+export type { RedisSubscriber, RevocationListOptions } from './revocation/list.js';
+export { parseRevocationEntry, revokes, RevocationSet } from './revocation/set.js';
+export type { RevocableClaims, RevocationEntry, RevocationKind } from './revocation/set.js';
+export { SseParser } from './revocation/sse.js';
+export type { SseEvent } from './revocation/sse.js';
+export { ServiceTokenSource } from './token-source.js';
+export type { ServiceTokenSourceOptions, TokenRequest } from './token-source.js';
 export { rejection } from './adapters/rejection.js';
 export type { ChallengeOptions, HttpRejection } from './adapters/rejection.js';

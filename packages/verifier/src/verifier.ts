@@ -18,6 +18,8 @@ import { TokenMissingError, TokenRevokedError } from './errors.js';
 import { Lru } from './lru.js';
 import { principalFromClaims, type Principal } from './principal.js';
 import { RemoteJwks, type RemoteJwksOptions } from './remote-jwks.js';
+import type { RevocationList } from './revocation/list.js';
+import { revokes } from './revocation/set.js';
 
 export interface VerifierOptions {
   /** Accepted issuer(s), exact match. */
@@ -50,6 +52,12 @@ export interface VerifierOptions {
    * with ERR_TOKEN_REVOKED. The revocation list of @tessera/verifier plugs in here.
    */
   isRevoked?: (principal: Principal) => boolean;
+  /**
+   * A revocation list (createRevocationList): consulted on every verification, cached or not, and each new
+   * revocation drops the cached verifications it revokes. While the list is not current it fails closed
+   * with ERR_REVOCATIONS_UNAVAILABLE (unless built with `whenStale: 'accept'`).
+   */
+  revocations?: RevocationList;
   /** Clock in milliseconds; defaults to Date.now. */
   now?: () => number;
 }
@@ -75,6 +83,7 @@ export class Verifier {
   private readonly cache: Lru<string, Principal> | undefined;
   private readonly isRevoked: ((p: Principal) => boolean) | undefined;
   private readonly now: () => number;
+  private readonly stopRevocations: (() => void) | undefined;
 
   constructor(options: VerifierOptions) {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'required');
@@ -116,7 +125,13 @@ export class Verifier {
     }
     if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function')
       throw new ConfigError('isRevoked', 'must be a function');
-    this.isRevoked = options.isRevoked;
+    const hook = options.isRevoked;
+    const list = options.revocations;
+    this.isRevoked = list === undefined ? hook : hook === undefined ? (p) => list.isRevoked(p) : (p) => list.isRevoked(p) || hook(p);
+    this.stopRevocations = list?.onRevocation((entry) => {
+      const now = this.now();
+      this.invalidate((p) => revokes(entry, p.claims, now));
+    });
   }
 
   /**
@@ -184,9 +199,10 @@ export class Verifier {
     this.cache?.clear();
   }
 
-  /** Stops background JWKS refreshes. */
+  /** Stops background JWKS refreshes and cache invalidation by the revocation list (which stays open). */
   close(): void {
     this.remote?.close();
+    this.stopRevocations?.();
   }
 
   private checkRevoked(p: Principal): Principal {

@@ -1,6 +1,6 @@
 import { AccessTokenVerifier, InsufficientScopeError, requireScopes, TesseraError, type Algorithm } from '@tessera/core';
 import { bearerToken, rejection, TokenRevokedError, type Principal } from '@tessera/verifier';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
 
@@ -23,24 +23,41 @@ declare module 'fastify' {
  * `tessera:admin`, verified against the live signing keys and the revocation registry.
  */
 export function adminGuard(app: FastifyInstance, ctx: ServerContext): void {
+  app.decorateRequest('admin', null);
+  const check = bearerGuard(ctx, { audience: adminAudience, scope: ADMIN_SCOPE, realm: 'tessera-admin' });
+  app.addHook('onRequest', async (req, reply) => {
+    const principal = check(req, reply);
+    if (!principal) return reply;
+    req.admin = principal;
+  });
+}
+
+/**
+ * Checks the bearer token of a request to one of the server's own APIs: an access token from this issuer
+ * for `audience(issuer)` holding `scope`, verified against the live signing keys and the revocation
+ * registry. Returns the caller, or sends the RFC 6750 refusal and returns undefined.
+ */
+export function bearerGuard(
+  ctx: ServerContext,
+  options: { audience: (issuer: string) => string; scope: string; realm: string },
+): (req: FastifyRequest, reply: FastifyReply) => Principal | undefined {
   // Built for the current issuer (which a server on port 0 learns only when it binds).
   let verifier: AccessTokenVerifier | undefined;
   let builtFor = '';
   const current = () => {
     if (!verifier || builtFor !== ctx.config.issuer) {
       builtFor = ctx.config.issuer;
-      verifier = new AccessTokenVerifier({ algorithms: [ctx.config.signingAlg as Algorithm], issuer: builtFor, audience: adminAudience(builtFor), now: ctx.now });
+      verifier = new AccessTokenVerifier({ algorithms: [ctx.config.signingAlg as Algorithm], issuer: builtFor, audience: options.audience(builtFor), now: ctx.now });
     }
     return verifier;
   };
-  app.decorateRequest('admin', null);
-  app.addHook('onRequest', async (req, reply) => {
+  return (req, reply) => {
     try {
       const { claims } = current().verifyAccessToken(bearerToken(req.headers.authorization), ctx.keys.verificationKeys());
       if (ctx.revocations.isRevoked(claims, ctx.now())) throw new TokenRevokedError();
       const scopes = claims.scope ? claims.scope.split(' ') : [];
-      requireScopes(scopes, [ADMIN_SCOPE]);
-      req.admin = Object.freeze({
+      requireScopes(scopes, [options.scope]);
+      return Object.freeze({
         sub: claims.sub,
         clientId: claims.client_id,
         scopes,
@@ -51,9 +68,10 @@ export function adminGuard(app: FastifyInstance, ctx: ServerContext): void {
       });
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;
-      const r = rejection(err, { realm: 'tessera-admin' });
-      if (!(err instanceof InsufficientScopeError)) req.log.info({ code: err.code }, 'admin request refused');
-      return reply.code(r.status).headers(r.headers).send(r.body);
+      const r = rejection(err, { realm: options.realm });
+      if (!(err instanceof InsufficientScopeError)) req.log.info({ code: err.code }, 'request refused');
+      void reply.code(r.status).headers(r.headers).send(r.body);
+      return undefined;
     }
-  });
+  };
 }

@@ -1,29 +1,56 @@
 import type { AccessTokenClaims } from '@tessera/core';
+import { RevocationSet, type RevocationEntry } from '@tessera/verifier';
 
 import type { Revocation, RevocationKind, Store } from '../store/types.js';
+
+/** Carries revocations between instances (see bus.ts); one instance alone needs none. */
+export interface RevocationTransport {
+  publish(r: RevocationEntry): Promise<void>;
+}
 
 /**
  * Revocations in force, held in memory and backed by the store: a revoked access token (by jti, until its
  * exp), a cut-off for a subject or a client (every token issued before it), a revoked refresh-token family
- * (its access tokens carry it as `sid`). Every record has a sequence number for the revocation stream.
+ * (its access tokens carry it as `sid`). The store numbers every record; this registry applies them strictly
+ * in that order and tells its listeners (the revocation stream, the bus) of each exactly once.
+ *
+ * Records reach it two ways: made here (`revoke`), or read from the store (`catchUp`: on a timer, and when the
+ * bus says another instance made one). Sequence numbers
+ * are committed in order (the PostgreSQL store serialises them), so reading everything after the last number
+ * applied never misses a record; a skipped number (an aborted insert) costs one read.
  */
 export class RevocationRegistry {
-  private readonly byKey = new Map<string, Revocation>();
-  private lastSeq = 0;
-  private listeners: ((r: Revocation) => void)[] = [];
+  private readonly set = new RevocationSet();
+  private listeners: ((r: RevocationEntry) => void)[] = [];
+  private catching: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
+  private transport: RevocationTransport | undefined;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  async load(now: number): Promise<void> {
-    for (const r of await this.store.listRevocations(now, this.lastSeq)) this.apply(r);
+  /** Loads every record in force (at start). */
+  async load(): Promise<void> {
+    await this.catchUp();
   }
 
   get sequence(): number {
-    return this.lastSeq;
+    return this.set.sequence;
   }
 
-  onRevocation(listener: (r: Revocation) => void): void {
+  /** Sends every revocation made on this instance to the others. */
+  setTransport(transport: RevocationTransport | undefined): void {
+    this.transport = transport;
+  }
+
+  /** Calls `listener` once for each record, in sequence order; returns a function that stops it. */
+  onRevocation(listener: (r: RevocationEntry) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   async revoke(kind: RevocationKind, value: string, options: { cutoff?: number; expiresAt: number; reason: string; now: number }): Promise<Revocation> {
@@ -35,42 +62,64 @@ export class RevocationRegistry {
       createdAt: options.now,
       reason: options.reason,
     });
-    this.apply(r);
-    for (const l of this.listeners) l(r);
+    await this.ingest(r);
+    // Durable already; a bus that is down delays the other instances until their next catch-up, no more.
+    await this.transport?.publish(r).catch(() => undefined);
     return r;
+  }
+
+  /** A record read from the store: applied now if it is the next one, else caught up with whatever came before. */
+  async ingest(r: RevocationEntry): Promise<void> {
+    if (r.seq <= this.set.sequence) return;
+    if (r.seq === this.set.sequence + 1) {
+      this.apply(r);
+      return;
+    }
+    await this.catchUp();
+  }
+
+  /**
+   * Applies every record after the last one applied, from the store. One read at a time; calls made while
+   * one is waiting to start share it.
+   */
+  catchUp(): Promise<void> {
+    if (this.queued) return this.queued;
+    const run = this.catching.then(async () => {
+      this.queued = undefined;
+      for (const r of await this.store.listRevocations(this.now(), this.set.sequence)) if (r.seq > this.set.sequence) this.apply(r);
+    });
+    this.queued = run;
+    this.catching = run.catch(() => undefined);
+    return run;
   }
 
   /** True when the token named by these claims is revoked at `now`. */
   isRevoked(claims: AccessTokenClaims, now: number): boolean {
-    if (this.byKey.size === 0) return false;
-    const iatMs = typeof claims.iat === 'number' ? claims.iat * 1000 : 0;
-    const hit = (kind: RevocationKind, value: unknown, cut: boolean) => {
-      if (typeof value !== 'string') return false;
-      const r = this.byKey.get(`${kind}:${value}`);
-      if (!r || r.expiresAt <= now) return false;
-      return !cut || (r.cutoff !== null && iatMs < r.cutoff);
-    };
-    return hit('jti', claims.jti, false) || hit('family', claims.sid, false) || hit('subject', claims.sub, true) || hit('client', claims.client_id, true);
+    return this.set.isRevoked(claims, now);
   }
 
   /** The latest cut-off (ms) in force for this subject or client, if any. */
   latestCutoff(sub: string, clientId: string, now: number): number | undefined {
-    let latest: number | undefined;
-    for (const r of [this.byKey.get(`subject:${sub}`), this.byKey.get(`client:${clientId}`)]) {
-      if (r && r.expiresAt > now && r.cutoff !== null && (latest === undefined || r.cutoff > latest)) latest = r.cutoff;
-    }
-    return latest;
+    return this.set.latestCutoff(sub, clientId, now);
   }
 
-  active(now: number): Revocation[] {
-    return [...this.byKey.values()].filter((r) => r.expiresAt > now).sort((a, b) => a.seq - b.seq);
+  /** Records in force at `now`, in sequence order. */
+  active(now: number): RevocationEntry[] {
+    return this.set.active(now);
   }
 
-  private apply(r: Revocation): void {
-    const key = `${r.kind}:${r.value}`;
-    const prev = this.byKey.get(key);
-    // A later cut-off for the same subject or client supersedes an earlier one.
-    if (!prev || prev.seq < r.seq) this.byKey.set(key, r);
-    if (r.seq > this.lastSeq) this.lastSeq = r.seq;
+  /** Forgets records whose tokens have all expired. */
+  prune(now: number): number {
+    return this.set.prune(now);
   }
+
+  private apply(r: RevocationEntry): void {
+    this.set.apply(r);
+    for (const l of this.listeners) l(r);
+  }
+}
+
+/** The wire form of a revocation (snapshot, stream, bus): no reason or creation time. */
+export function wireRevocation(r: RevocationEntry): RevocationEntry {
+  return { seq: r.seq, kind: r.kind, value: r.value, cutoff: r.cutoff, expiresAt: r.expiresAt };
 }

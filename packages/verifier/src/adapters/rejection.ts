@@ -1,6 +1,6 @@
 import { InsufficientScopeError, TesseraError, TokenError, TokenExpiredError } from '@tessera/core';
 
-import { KeysUnavailableError, TokenMissingError } from '../errors.js';
+import { KeysUnavailableError, RevocationsUnavailableError, TokenMissingError } from '../errors.js';
 
 /** An HTTP answer to a refused request, per RFC 6750 section 3. */
 export interface HttpRejection {
@@ -27,8 +27,8 @@ function challenge(realm: string | undefined, params: Record<string, string>): s
 /**
  * Maps an authorization failure to its HTTP answer: 401 with no error code when no token came, 400
  * `invalid_request` for a broken Bearer header, 401 `invalid_token` for a refused token, 403
- * `insufficient_scope` (with the required scope), 503 when no verification keys can be used. The
- * description is fixed text: internal detail (the error's message and cause) stays in logs.
+ * `insufficient_scope` (with the required scope), 503 when no verification keys can be used or the
+ * revocation list is not current. The description is fixed text: internal detail (the error's message and cause) stays in logs.
  */
 export function rejection(err: unknown, options: ChallengeOptions = {}): HttpRejection {
   const realm = options.realm;
@@ -69,7 +69,7 @@ export function rejection(err: unknown, options: ChallengeOptions = {}): HttpRej
       body: { error: 'insufficient_scope', error_description: d },
     };
   }
-  if (err instanceof KeysUnavailableError) {
+  if (err instanceof KeysUnavailableError || err instanceof RevocationsUnavailableError) {
     return {
       status: 503,
       headers: { 'retry-after': '5' },

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+
+import { ConfigError, signJwt, type Key } from '@tessera/core';
+
+import { TokenRequestError } from './errors.js';
+
+export interface ServiceTokenSourceOptions {
+  /** The token endpoint, e.g. `https://auth.example.com/oauth/token`. */
+  tokenEndpoint: string | URL;
+  clientId: string;
+  /** client_secret_basic with this secret, or private_key_jwt with `privateKey`: exactly one. */
+  clientSecret?: string;
+  /** private_key_jwt (RFC 7523): the client's signing key; the assertion's aud is the token endpoint. */
+  privateKey?: Key;
+  /** Refresh when this fraction of the lifetime has passed (jittered by up to 10% of the lifetime). Default 0.8. */
+  refreshAt?: number;
+  /** Abort a token request after this many ms. Default 5,000. */
+  timeoutMs?: number;
+  /** First retry delay after a failure; doubles up to `maxBackoffMs`. Defaults 500 ms and 30 s. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  fetch?: typeof fetch;
+  /** Clock in ms. */
+  now?: () => number;
+  /** Source of randomness for jitter, in [0, 1). */
+  random?: () => number;
+}
+
+export interface TokenRequest {
+  /** The resource (RFC 8707) the token is for. */
+  audience?: string;
+  /** Scopes, space-separated or a list. */
+  scope?: string | readonly string[];
+}
+
+interface Entry {
+  token: string | undefined;
+  expiresAt: number;
+  refreshAt: number;
+  inflight: Promise<string> | undefined;
+  failures: number;
+  retryAt: number;
+}
+
+/**
+ * Access tokens for a service, by client credentials: one cache entry per audience and scope set, renewed
+ * ahead of expiry (with jitter, so a fleet does not renew at once), one request in flight per entry, the
+ * cached token served while a background renewal runs, backoff after a failure, and never a token past
+ * its expiry.
+ */
+export class ServiceTokenSource {
+  private readonly entries = new Map<string, Entry>();
+  private readonly endpoint: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly refreshAt: number;
+  private readonly timeoutMs: number;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(private readonly options: ServiceTokenSourceOptions) {
+    if (!options.clientId) throw new ConfigError('clientId', 'required');
+    if ((options.clientSecret === undefined) === (options.privateKey === undefined))
+      throw new ConfigError('clientSecret', 'give exactly one of clientSecret, privateKey');
+    if (options.privateKey !== undefined && options.privateKey.signInput === undefined) throw new ConfigError('privateKey', 'must be a private key');
+    this.endpoint = new URL(options.tokenEndpoint).toString();
+    this.fetchImpl = options.fetch ?? fetch;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.refreshAt = options.refreshAt ?? 0.8;
+    if (!(this.refreshAt > 0 && this.refreshAt < 1)) throw new ConfigError('refreshAt', 'must be between 0 and 1');
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.backoffMs = options.backoffMs ?? 500;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  }
+
+  /** A valid access token for this audience and scope set. Throws TokenRequestError when none can be had. */
+  async getToken(request: TokenRequest = {}): Promise<string> {
+    const scope = normaliseScope(request.scope);
+    const key = `${request.audience ?? ''}\u0000${scope}`;
+    let e = this.entries.get(key);
+    if (!e) {
+      e = { token: undefined, expiresAt: 0, refreshAt: 0, inflight: undefined, failures: 0, retryAt: 0 };
+      this.entries.set(key, e);
+    }
+    const now = this.now();
+    const valid = e.token !== undefined && e.expiresAt > now;
+    if (valid && now < e.refreshAt) return e.token!;
+    if (valid) {
+      // Due for renewal: renew in the background, hand out the current token meanwhile.
+      if (e.inflight === undefined && now >= e.retryAt) void this.renew(e, request.audience, scope).catch(() => undefined);
+      return e.token!;
+    }
+    return e.inflight ?? this.renew(e, request.audience, scope);
+  }
+
+  /** Forgets cached tokens (e.g. after the server refused one as revoked). */
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private renew(e: Entry, audience: string | undefined, scope: string): Promise<string> {
+    const p = this.request(audience, scope).then(
+      ({ token, lifetimeMs }) => {
+        const now = this.now();
+        e.token = token;
+        e.expiresAt = now + lifetimeMs;
+        e.refreshAt = now + lifetimeMs * this.refreshAt - lifetimeMs * 0.1 * this.random();
+        e.failures = 0;
+        e.retryAt = 0;
+        e.inflight = undefined;
+        return token;
+      },
+      (err: unknown) => {
+        e.failures++;
+        e.retryAt = this.now() + Math.min(this.backoffMs * 2 ** (e.failures - 1), this.maxBackoffMs);
+        e.inflight = undefined;
+        throw err;
+      },
+    );
+    e.inflight = p;
+    return p;
+  }
+
+  private async request(audience: string | undefined, scope: string): Promise<{ token: string; lifetimeMs: number }> {
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope) body.set('scope', scope);
+    if (audience !== undefined) body.set('resource', audience);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const o = this.options;
+    if (o.clientSecret !== undefined) {
+      const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+      headers.authorization = `Basic ${Buffer.from(`${enc(o.clientId)}:${enc(o.clientSecret)}`).toString('base64')}`;
+    } else {
+      const iat = Math.floor(this.now() / 1000);
+      const assertion = signJwt({ iss: o.clientId, sub: o.clientId, aud: this.endpoint, iat, exp: iat + 60, jti: randomUUID() }, o.privateKey!);
+      body.set('client_id', o.clientId);
+      body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      body.set('client_assertion', assertion);
+    }
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (cause) {
+      throw new TokenRequestError('the token endpoint could not be reached', { cause });
+    }
+    let json: Record<string, unknown>;
+    try {
+      json = (await res.json()) as Record<string, unknown>;
+    } catch (cause) {
+      throw new TokenRequestError(`the token endpoint answered ${res.status} without JSON`, { status: res.status, cause });
+    }
+    if (!res.ok) {
+      const error = typeof json?.error === 'string' ? json.error : undefined;
+      throw new TokenRequestError(`the token endpoint refused the request: ${error ?? res.status}`, { status: res.status, error });
+    }
+    const token = json.access_token;
+    const expiresIn = json.expires_in;
+    if (typeof token !== 'string' || token.length === 0 || typeof expiresIn !== 'number' || !(expiresIn > 0))
+      throw new TokenRequestError('the token endpoint answered without access_token and expires_in', { status: res.status });
+    return { token, lifetimeMs: expiresIn * 1000 };
+  }
+}
+
+function normaliseScope(scope: string | readonly string[] | undefined): string {
+  const list = typeof scope === 'string' ? scope.split(' ') : (scope ?? []);
+  return [...new Set(list.filter((s) => s !== ''))].sort().join(' ');
+}
