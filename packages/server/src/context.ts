@@ -6,7 +6,8 @@ import type { KeyManager } from './keys/manager.js';
 import type { Metrics } from './metrics.js';
 import type { RevocationRegistry } from './revocation/registry.js';
 import type { MasterKey } from './security/master-key.js';
-import type { LoginThrottle } from './security/throttle.js';
+import type { Limiter } from './security/rate-limit.js';
+import type { Throttle } from './security/throttle.js';
 import type { Store } from './store/types.js';
 
 /** What every endpoint works with: one per server instance. */
@@ -18,8 +19,10 @@ export interface ServerContext {
   revocations: RevocationRegistry;
   audit: Audit;
   metrics: Metrics;
-  userThrottle: LoginThrottle;
-  addressThrottle: LoginThrottle;
+  userThrottle: Throttle;
+  addressThrottle: Throttle;
+  /** Token requests per second per client and per address (tokenRateLimit). */
+  rateLimiter: Limiter;
   log: FastifyBaseLogger;
   /** Clock in milliseconds. */
   now: () => number;

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { RateLimiter } from '../security/rate-limit.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
@@ -28,7 +27,8 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
  * grant_type -> rate limit -> client authentication -> the grant's handler -> metrics and audit.
  */
 export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
-  const limiter = new RateLimiter(ctx.config.tokenRateLimit);
+  const limiter = ctx.rateLimiter;
+  const limited = ctx.config.tokenRateLimit > 0;
   app.post('/oauth/token', async (req, reply) => {
     const started = performance.now();
     let grant = 'unknown';
@@ -36,9 +36,9 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       const form = requireForm(req.body);
       const grantType = param(form, 'grant_type', true);
       if (Object.prototype.hasOwnProperty.call(GRANTS, grantType)) grant = grantType;
-      if (!limiter.hit(`ip:${req.ip}`, ctx.now())) throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
+      if (limited && !(await limiter.hit(`ip:${req.ip}`, ctx.now()))) throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       const client = await authenticateClient(ctx, req.headers.authorization, form);
-      if (!limiter.hit(`client:${client.id}`, ctx.now())) throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
+      if (limited && !(await limiter.hit(`client:${client.id}`, ctx.now()))) throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
       const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip);
       ctx.metrics.tokens.inc({ grant, outcome: 'success' });

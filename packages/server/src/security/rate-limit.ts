@@ -1,5 +1,11 @@
 /** Fixed one-second windows per key: at most `perSecond` hits; 0 disables. In memory, per instance. */
-export class RateLimiter {
+/** The token endpoint's limiter: this in-memory one, or the Redis one shared by instances. */
+export interface Limiter {
+  /** Counts a hit; false when the key is over its limit in this second. */
+  hit(key: string, now: number): boolean | Promise<boolean>;
+}
+
+export class RateLimiter implements Limiter {
   private window = 0;
   private counts = new Map<string, number>();
 

@@ -10,10 +10,18 @@ interface Entry {
   lastFailure: number;
 }
 
-const MAX_LOCKOUT_MS = 86_400_000;
+export const MAX_LOCKOUT_MS = 86_400_000;
 const MAX_ENTRIES = 100_000;
 
-export class LoginThrottle {
+/** Login throttling as the password grant uses it: this in-memory one, or the Redis one shared by instances. */
+export interface Throttle {
+  isLocked(key: string, now: number): boolean | Promise<boolean>;
+  /** Records a failure; true when this failure started a lockout. */
+  fail(key: string, now: number): boolean | Promise<boolean>;
+  succeed(key: string): void | Promise<void>;
+}
+
+export class LoginThrottle implements Throttle {
   private readonly entries = new Map<string, Entry>();
 
   constructor(

@@ -17,7 +17,8 @@ export interface RedisSubscriber {
   unsubscribe(channel: string): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ioredis types listeners this loosely
+  removeListener(event: string, listener: (...args: any[]) => void): unknown;
 }
 
 export interface RevocationListOptions {
@@ -194,8 +195,8 @@ export class RevocationList {
     this.abort?.abort();
     if (this.options.redis && this.redisHandlers) {
       const { subscriber, channel } = this.options.redis;
-      subscriber.removeListener('message', this.redisHandlers.message as never);
-      subscriber.removeListener('ready', this.redisHandlers.ready as never);
+      subscriber.removeListener('message', this.redisHandlers.message);
+      subscriber.removeListener('ready', this.redisHandlers.ready);
       void subscriber.unsubscribe(channel ?? REVOCATIONS_CHANNEL).catch(() => undefined);
     }
   }

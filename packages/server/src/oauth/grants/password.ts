@@ -21,22 +21,22 @@ export async function passwordGrant(ctx: ServerContext, client: Client, form: Fo
   const audience = grantAudience(form, client);
   const username = normalizeUsername(rawUsername);
   const now = ctx.now();
-  const locked = (username !== undefined && ctx.userThrottle.isLocked(username, now)) || ctx.addressThrottle.isLocked(ip, now);
+  const locked = (username !== undefined && (await ctx.userThrottle.isLocked(username, now))) || (await ctx.addressThrottle.isLocked(ip, now));
   const user = username !== undefined && !locked ? await ctx.store.getUserByUsername(username) : undefined;
   const ok = await verifyPassword(user?.passwordHash, password);
   if (!user || !ok || user.disabled || locked) {
     const reason = locked ? 'locked' : !user ? 'unknown_user' : !ok ? 'wrong_password' : 'disabled';
     ctx.metrics.loginFailures.inc({ reason });
     if (!locked) {
-      if (username !== undefined && ctx.userThrottle.fail(username, now)) {
+      if (username !== undefined && (await ctx.userThrottle.fail(username, now))) {
         await ctx.audit.record({ type: 'login.lockout', outcome: 'info', subject: username, clientId: client.id, ip, data: { scope: 'username' } });
       }
-      if (ctx.addressThrottle.fail(ip, now)) await ctx.audit.record({ type: 'login.lockout', outcome: 'info', clientId: client.id, ip, data: { scope: 'address' } });
+      if (await ctx.addressThrottle.fail(ip, now)) await ctx.audit.record({ type: 'login.lockout', outcome: 'info', clientId: client.id, ip, data: { scope: 'address' } });
     }
     await ctx.audit.loginFailed(ip, { id: user?.id, username }, client.id, reason);
     throw new OAuthError('invalid_grant', BAD_CREDENTIALS);
   }
-  ctx.userThrottle.succeed(username!);
+  await ctx.userThrottle.succeed(username!);
   const permissions = await ctx.store.permissionsOf(user.roles);
   const scopes = grantScopes(
     requested,

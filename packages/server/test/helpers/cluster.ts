@@ -1,0 +1,285 @@
+/**
+ * A Tessera deployment made of real processes, for the multi-instance tests and benchmarks: N auth-server
+ * instances (each its own Node process, configured by environment) on one PostgreSQL schema and one Redis,
+ * a TCP load balancer in front of them (round robin, next instance when one refuses the connection), and
+ * verifier processes following the revocation feed. Redis is a redis-server process of the test's own, on a
+ * port of its own, so that a test can stop and restart it without touching anyone else's.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+
+import { createSchema, dropSchema, POSTGRES_URL, urlWithSchema } from './postgres.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+
+const fixtures = new URL('../fixtures/', import.meta.url);
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether the redis-server binary can be run here. */
+export async function redisServerAvailable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const p = spawn('redis-server', ['--version'], { stdio: 'ignore' });
+    p.on('error', () => resolve(false));
+    p.on('exit', (code) => resolve(code === 0));
+  });
+}
+
+/** A redis-server of the test's own (no persistence), which can be stopped and started again on its port. */
+export class RedisProcess {
+  private proc: ChildProcess | undefined;
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<RedisProcess> {
+    const r = new RedisProcess(await freePort());
+    await r.start();
+    return r;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await waitFor(`redis-server on ${this.port}`, () => canConnect(this.port));
+  }
+
+  /** SIGKILL: no shutdown, every connection reset, every subscription lost. */
+  async kill(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A TCP load balancer on a fixed port: each new connection goes to the next backend in turn; a backend that
+ * refuses the connection is skipped (as a load balancer's passive health check would).
+ */
+export class Balancer {
+  readonly backends: number[] = [];
+  private next = 0;
+  private readonly sockets = new Set<Socket>();
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(port: number): Promise<Balancer> {
+    const server = createServer();
+    const b = new Balancer(server, port);
+    server.on('connection', (client) => b.route(client));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+    return b;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  private route(client: Socket, tried = 0): void {
+    if (this.backends.length === 0 || tried >= this.backends.length) return void client.destroy();
+    const port = this.backends[this.next++ % this.backends.length]!;
+    const upstream = connect(port, '127.0.0.1');
+    client.pause();
+    let connected = false;
+    upstream.once('connect', () => {
+      connected = true;
+      this.sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      client.resume();
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    upstream.once('error', () => {
+      if (!connected) this.route(client, tried + 1);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+}
+
+async function start(script: string, env: Record<string, string>, timeoutMs = 20_000): Promise<Child> {
+  const proc = fork(new URL(script, fixtures), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  proc.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${script} did not start in time: ${stderr}`));
+    }, timeoutMs);
+    proc.on('message', (m: { type?: string; url?: string }) => {
+      if (m.type === 'listening') {
+        clearTimeout(timer);
+        resolve({ proc, url: m.url! });
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before it started: ${stderr}`));
+    });
+  });
+}
+
+async function stop(c: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  const exited = new Promise((r) => c.proc.once('exit', r));
+  c.proc.kill(signal);
+  await exited;
+}
+
+export interface Instance extends Child {
+  port: number;
+  /** SIGKILL, and out of the balancer's rotation only when the balancer finds it refusing. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface VerifierProcess extends Child {
+  /** Every revocation the verifier applied: its value and the wall-clock ms it applied it. */
+  revocations: { seq: number; kind: string; value: string; at: number }[];
+  /** GET /check with this bearer token: the status. */
+  check(token: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  instances: number;
+  /** Extra TESSERA_* settings for every instance. */
+  env?: Record<string, string>;
+  /** No Redis at all (instances share revocations through the database only). */
+  redis?: boolean;
+}
+
+/** N instances on one fresh PostgreSQL schema, one Redis of their own, a balancer whose URL is the issuer. */
+export class Cluster {
+  readonly instances: Instance[] = [];
+  readonly verifiers: VerifierProcess[] = [];
+  private constructor(
+    readonly schema: string,
+    /** The database URL the instances use: through `pgProxy`, so a test can cut PostgreSQL off. */
+    readonly database: string,
+    /** The same database, directly. */
+    readonly directDatabase: string,
+    readonly pgProxy: TcpProxy,
+    readonly redis: RedisProcess | undefined,
+    readonly balancer: Balancer,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const schema = await createSchema();
+    const pg = new URL(POSTGRES_URL);
+    const pgProxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
+    pg.host = `127.0.0.1:${pgProxy.port}`;
+    const redis = options.redis === false ? undefined : await RedisProcess.start();
+    const balancer = await Balancer.start(await freePort());
+    const env: Record<string, string> = {
+      TESSERA_ISSUER: balancer.url,
+      TESSERA_DATABASE: urlWithSchema(schema, pg.toString()),
+      TESSERA_MASTER_KEY: randomBytes(32).toString('base64url'),
+      TESSERA_DATA_DIR: `/tmp/tessera-cluster-${schema}`,
+      TESSERA_LOG_LEVEL: 'warn',
+      TESSERA_REVOCATION_HEARTBEAT: '1',
+      TESSERA_REVOCATION_POLL: '1',
+      ...(redis ? { TESSERA_REDIS_URL: redis.url } : {}),
+      ...options.env,
+    };
+    const c = new Cluster(schema, env.TESSERA_DATABASE!, urlWithSchema(schema), pgProxy, redis, balancer, env);
+    // The first instance alone creates the schema and the first key; then the others join it.
+    await c.addInstance();
+    await Promise.all(Array.from({ length: options.instances - 1 }, () => c.addInstance()));
+    return c;
+  }
+
+  get url(): string {
+    return this.balancer.url;
+  }
+
+  async addInstance(): Promise<Instance> {
+    const child = await start('instance.js', this.env);
+    const port = Number(new URL(child.url).port);
+    const instance: Instance = {
+      ...child,
+      port,
+      kill: () => stop(child, 'SIGKILL'),
+      stop: () => stop(child),
+    };
+    this.instances.push(instance);
+    this.balancer.backends.push(port);
+    return instance;
+  }
+
+  async addVerifier(env: Record<string, string>): Promise<VerifierProcess> {
+    const child = await start('verifier.js', { VERIFIER_ISSUER: this.url, ...env });
+    const v: VerifierProcess = {
+      ...child,
+      revocations: [],
+      async check(token) {
+        const res = await fetch(`${child.url}/check`, { headers: { authorization: `Bearer ${token}` } });
+        await res.body?.cancel();
+        return res.status;
+      },
+      stop: () => stop(child),
+    };
+    child.proc.on('message', (m: { type?: string; seq: number; kind: string; value: string; at: number }) => {
+      if (m.type === 'revocation') v.revocations.push({ seq: m.seq, kind: m.kind, value: m.value, at: m.at });
+    });
+    this.verifiers.push(v);
+    return v;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.verifiers.map((v) => v.stop()));
+    await Promise.all(this.instances.map((i) => i.kill()));
+    await this.balancer.close();
+    await this.redis?.kill();
+    await this.pgProxy.close();
+    await dropSchema(this.schema).catch(() => undefined);
+  }
+}
+
+export { waitFor };
