@@ -229,9 +229,15 @@ export class Cluster {
       ...options.env,
     };
     const c = new Cluster(schema, env.TESSERA_DATABASE!, urlWithSchema(schema), pgProxy, redis, balancer, env);
-    // The first instance alone creates the schema and the first key; then the others join it.
-    await c.addInstance();
-    await Promise.all(Array.from({ length: options.instances - 1 }, () => c.addInstance()));
+    try {
+      // The first instance alone creates the schema and the first key; then the others join it.
+      await c.addInstance();
+      await Promise.all(Array.from({ length: options.instances - 1 }, () => c.addInstance()));
+    } catch (err) {
+      // Leave nothing behind: no instance, redis-server, schema or listener.
+      await c.close();
+      throw err;
+    }
     return c;
   }
 

@@ -203,8 +203,8 @@ export class RevocationList {
 
   // Updates
 
-  private accept(entry: RevocationEntry): void {
-    if (!this.set.apply(entry)) return;
+  private accept(entry: RevocationEntry, advance = true): void {
+    if (!this.set.apply(entry, advance)) return;
     for (const l of this.listeners) {
       try {
         l(entry);
@@ -364,11 +364,13 @@ export class RevocationList {
         const msg = JSON.parse(m) as { type?: unknown; revocation?: unknown; seq?: unknown };
         if (msg.type === 'revocation') {
           const entry = parseRevocationEntry(msg.revocation);
-          const gap = entry.seq > this.set.sequence + 1;
-          this.accept(entry);
+          // Only the next number moves the sequence on; anything else is applied (a revocation errs on the safe
+          // side) and the snapshot settles the sequence: a message out of order, lost, or forged by whoever can
+          // publish on the channel cannot make the list believe it holds records it never saw.
+          const next = entry.seq === this.set.sequence + 1;
+          this.accept(entry, next);
           this.contact();
-          // Sequence numbers may skip (an aborted write), so a gap only costs one snapshot read.
-          if (gap) resync();
+          if (!next && entry.seq > this.set.sequence) resync();
         } else if (msg.type === 'heartbeat') {
           this.contact();
           if (typeof msg.seq === 'number' && msg.seq > this.set.sequence) resync();

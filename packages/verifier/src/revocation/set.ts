@@ -86,14 +86,25 @@ export class RevocationSet {
 
   /**
    * Records an entry; returns false when it changes nothing (already known, or superseded by a later record
-   * for the same kind and value: a later cut-off replaces an earlier one).
+   * for the same kind and value: a later cut-off replaces an earlier one). With `advance` false the sequence
+   * stays where it is (an entry heard out of order: the snapshot, not the message, moves the sequence on).
    */
-  apply(entry: RevocationEntry): boolean {
-    if (entry.seq > this.lastSeq) this.lastSeq = entry.seq;
+  apply(entry: RevocationEntry, advance = true): boolean {
+    if (advance && entry.seq > this.lastSeq) this.lastSeq = entry.seq;
     const key = `${entry.kind}:${entry.value}`;
     const prev = this.byKey.get(key);
     if (prev !== undefined && prev.seq >= entry.seq) return false;
-    this.byKey.set(key, entry);
+    // A cut-off only moves forward, and a record only lengthens: a later record written by an instance
+    // whose clock is behind must not un-revoke tokens that the earlier one revoked.
+    const merged =
+      prev === undefined
+        ? entry
+        : {
+            ...entry,
+            cutoff: prev.cutoff !== null && entry.cutoff !== null ? Math.max(prev.cutoff, entry.cutoff) : entry.cutoff,
+            expiresAt: Math.max(prev.expiresAt, entry.expiresAt),
+          };
+    this.byKey.set(key, merged);
     return true;
   }
 

@@ -25,6 +25,8 @@ export class SseParser {
   ) {}
 
   feed(chunk: string): void {
+    // An empty read must not clear a pending CR: the LF that may follow still belongs to it.
+    if (chunk === '') return;
     let text = chunk;
     // A CR that ended the previous chunk may be the first half of a CRLF.
     if (this.pendingCr) {
