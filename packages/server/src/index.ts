@@ -6,6 +6,8 @@ export { SETTINGS } from './config/schema.js';
 export type { Config, SettingName, SettingSpec } from './config/schema.js';
 export type { ServerContext } from './context.js';
 export { openSqliteStore } from './store/sqlite.js';
+export { openPostgresStore } from './store/postgres.js';
+export type { PostgresStoreOptions } from './store/postgres.js';
 export { SqlStore } from './store/sql-store.js';
 export { StoreConflictError } from './store/types.js';
 export type * from './store/types.js';

@@ -8,12 +8,15 @@ import { Audit } from './audit/audit.js';
 import { baseUrl, loadConfig, type LoadConfigOptions } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { ServerContext } from './context.js';
-import { KeyManager } from './keys/manager.js';
+import { KeyManager, SCHEDULE_LEASE } from './keys/manager.js';
 import { Metrics } from './metrics.js';
+import { RedisRevocationBus, redisClient } from './revocation/bus.js';
 import { RevocationRegistry } from './revocation/registry.js';
 import { loadMasterKey } from './security/master-key.js';
+import { RateLimiter } from './security/rate-limit.js';
+import { RedisLoginThrottle, RedisRateLimiter } from './security/redis-limits.js';
 import { LoginThrottle } from './security/throttle.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
 export interface TesseraServer {
@@ -26,7 +29,7 @@ export interface TesseraServer {
 }
 
 export interface CreateServerOptions extends LoadConfigOptions {
-  /** Use this store instead of opening the configured SQLite file. */
+  /** Use this store instead of opening the configured database. */
   store?: Store;
   /** Clock in milliseconds (tests). */
   now?: () => number;
@@ -43,8 +46,14 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   const now = options.now ?? Date.now;
   // The master key first: a refused key file must not leave a database open.
   const master = loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, create: true });
-  const store = options.store ?? openSqliteStore(config.database);
-  await store.migrate();
+  const store = options.store ?? openStore(config);
+  try {
+    await store.migrate();
+  } catch (err) {
+    // A refused start must not leave a connection pool open (it would hold the process up).
+    if (!options.store) await store.close().catch(() => undefined);
+    throw err;
+  }
   const app = newFastify(config.logLevel, config.bodyLimit, config.trustProxy);
   const keys = new KeyManager(store, master, {
     alg: config.signingAlg as Algorithm,
@@ -53,8 +62,17 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     maxAccessTokenTtl: async () => Math.max(config.accessTokenTtl, ...(await store.listClients()).map((c) => c.accessTokenTtl ?? 0)),
   });
   await keys.init(now());
-  const revocations = new RevocationRegistry(store);
-  await revocations.load(now());
+  const revocations = new RevocationRegistry(store, now);
+  await revocations.load();
+  // Login throttling and rate limits: counted in Redis across instances when there is one.
+  const redis = config.redisUrl ? redisClient(config.redisUrl, app.log, 'commands') : undefined;
+  const lockoutMs = config.loginLockoutSeconds * 1000;
+  const localUser = new LoginThrottle(config.loginMaxFailures, lockoutMs);
+  const localAddress = new LoginThrottle(config.loginMaxFailuresPerAddress, lockoutMs);
+  const localRate = new RateLimiter(config.tokenRateLimit);
+  const userThrottle = redis ? new RedisLoginThrottle(redis, 'user', config.loginMaxFailures, lockoutMs, localUser, app.log) : localUser;
+  const addressThrottle = redis ? new RedisLoginThrottle(redis, 'address', config.loginMaxFailuresPerAddress, lockoutMs, localAddress, app.log) : localAddress;
+  const rateLimiter = redis ? new RedisRateLimiter(redis, config.tokenRateLimit, localRate, app.log) : localRate;
   const context: ServerContext = {
     config,
     store,
@@ -63,21 +81,33 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     revocations,
     audit: new Audit(store, app.log, now),
     metrics: new Metrics(keys),
-    userThrottle: new LoginThrottle(config.loginMaxFailures, config.loginLockoutSeconds * 1000),
-    addressThrottle: new LoginThrottle(config.loginMaxFailuresPerAddress, config.loginLockoutSeconds * 1000),
+    userThrottle,
+    addressThrottle,
+    rateLimiter,
     log: app.log,
     now,
   };
   buildApp(context, app);
 
+  // Revocations made by other instances: announced on the Redis bus when there is one, and read from the
+  // store on a timer in any case (the bound on propagation when the bus is down).
+  const bus = config.redisUrl ? new RedisRevocationBus(config.redisUrl, revocations, app.log, config.revocationHeartbeatSeconds * 1000) : undefined;
+  revocations.setTransport(bus);
+  context.metrics.revocationSequence.set(revocations.sequence);
+  revocations.onRevocation((r) => context.metrics.revocationSequence.set(r.seq));
+  const poll = setInterval(() => {
+    revocations.catchUp().catch((err: unknown) => app.log.warn({ err }, 'revocation catch-up failed'));
+    revocations.prune(now());
+  }, config.revocationPollSeconds * 1000);
+  poll.unref();
+
+  const tickMs = options.tickMs ?? 10_000;
   const timer = setInterval(() => {
-    // Reload first: another instance or the CLI may have changed the keys.
-    keys
-      .reload()
-      .then(() => keys.tick(now()))
-      .catch((err: unknown) => app.log.error({ err }, 'key schedule failed'));
+    // Every instance reloads the keys (another instance or the CLI may have changed them); the one holding the
+    // schedule lease, renewed at each tick and lapsing after three missed ones, also applies the schedule.
+    keys.runSchedule(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'key schedule failed'));
     store.pruneRevocations(now()).catch((err: unknown) => app.log.error({ err }, 'revocation pruning failed'));
-  }, options.tickMs ?? 10_000);
+  }, tickMs);
   timer.unref();
 
   return {
@@ -92,7 +122,12 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     },
     async close() {
       clearInterval(timer);
+      clearInterval(poll);
+      await bus?.close();
+      redis?.disconnect();
       await app.close();
+      // Hand the key schedule over at once rather than after the lease lapses.
+      await store.releaseLease(SCHEDULE_LEASE, keys.instanceId).catch(() => undefined);
       if (!options.store) await store.close();
     },
   };

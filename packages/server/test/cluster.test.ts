@@ -33,6 +33,7 @@ async function post(url: string, path: string, form: Record<string, string>, aut
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
     body: new URLSearchParams(form),
+    signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as TokenAnswer['body']) : {} };
@@ -84,10 +85,13 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
     ]);
   });
 
-  after(async () => {
-    await store?.close();
-    await cluster?.close();
-  });
+  after(
+    async () => {
+      await store?.close();
+      await cluster?.close();
+    },
+    { timeout: 60_000 },
+  );
 
   it('every instance serves the same JWKS', async () => {
     const sets = await Promise.all(cluster.instances.map(async (i) => (await fetch(`${i.url}/.well-known/jwks.json`)).json()));
@@ -192,7 +196,7 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
     assert.equal(r.status, 200);
     for (const v of verifiers.slice(0, 3)) await waitFor('a stream verifier to refuse', async () => (await v.check(during.access)) === 401);
     // Verifiers on Redis hear nothing: past their staleness window (3 s) they fail closed, refusing every token.
-    for (const v of verifiers.slice(3)) await waitFor('a Redis verifier to fail closed', async () => (await v.check(during.access)) === 503);
+    for (const v of verifiers.slice(3)) await waitFor('a Redis verifier to fail closed', async () => (await v.check(during.access)) === 503, 20_000);
     for (const v of verifiers.slice(3)) assert.equal(await v.check(before.access), 503);
     await cluster.redis!.start();
     // Back: they resync from the snapshot. From then on the revoked token is refused, the other accepted.
@@ -202,7 +206,7 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
 
   it('PostgreSQL cut off: instances report not ready, then recover without a restart', async () => {
     const live = cluster.instances.filter((i) => i.proc.exitCode === null && i.proc.signalCode === null);
-    const readiness = () => Promise.all(live.map(async (i) => (await fetch(`${i.url}/readyz`)).status));
+    const readiness = () => Promise.all(live.map(async (i) => (await fetch(`${i.url}/readyz`, { signal: AbortSignal.timeout(5_000) })).status));
     assert.deepEqual(await readiness(), live.map(() => 200));
     cluster.pgProxy.cut();
     await waitFor('every instance to report not ready', async () => (await readiness()).every((s) => s === 503), 15_000);

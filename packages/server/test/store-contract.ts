@@ -14,7 +14,7 @@ import {
 } from '@tessera/server';
 
 /**
- * The Store contract: every implementation (SQLite now, PostgreSQL later) runs this suite unchanged.
+ * The Store contract: every implementation (SQLite, PostgreSQL) runs this suite unchanged.
  * `open` must return a migrated store on an empty database, one per test; the suite closes it after the test.
  * `cleanup` runs once after the whole suite.
  */
@@ -640,6 +640,51 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
           [ids[1], ids[0]],
         );
         assert.deepEqual(await store.queryAudit({ limit: 10, before: ids[0]! }), []);
+      });
+    });
+
+    describe('leases', () => {
+      it('gives a free lease to its first taker and refuses another holder while it is in force', async () => {
+        assert.equal(await store.acquireLease('job', 'a', 1000, T0), true);
+        assert.equal(await store.acquireLease('job', 'b', 1000, T0 + 1), false);
+        assert.equal(await store.acquireLease('job', 'b', 1000, T0 + 999), false);
+        // Leases of other names are independent.
+        assert.equal(await store.acquireLease('other-job', 'b', 1000, T0 + 1), true);
+        assert.equal(await store.acquireLease('other-job', 'a', 1000, T0 + 2), false);
+      });
+
+      it('gives an expired lease to the next taker; the former holder is then refused', async () => {
+        assert.equal(await store.acquireLease('job', 'a', 1000, T0), true);
+        assert.equal(await store.acquireLease('job', 'b', 1000, T0 + 1000), true);
+        assert.equal(await store.acquireLease('job', 'a', 1000, T0 + 1001), false);
+        assert.equal(await store.acquireLease('job', 'b', 1000, T0 + 1500), true);
+      });
+
+      it('renews the lease of its holder from the time of the renewal', async () => {
+        assert.equal(await store.acquireLease('job', 'a', 1000, T0), true);
+        assert.equal(await store.acquireLease('job', 'a', 1000, T0 + 900), true);
+        assert.equal(await store.acquireLease('job', 'b', 1000, T0 + 1500), false, 'renewed until T0 + 1900');
+        assert.equal(await store.acquireLease('job', 'b', 1000, T0 + 1900), true);
+      });
+
+      it('frees a lease on release by its holder only', async () => {
+        assert.equal(await store.acquireLease('job', 'a', HOUR, T0), true);
+        await store.releaseLease('job', 'b');
+        assert.equal(await store.acquireLease('job', 'b', HOUR, T0 + 1), false, 'released by another holder: still held');
+        await store.releaseLease('job', 'a');
+        assert.equal(await store.acquireLease('job', 'b', HOUR, T0 + 2), true);
+        assert.equal(await store.acquireLease('job', 'a', HOUR, T0 + 3), false);
+        // Releasing what one does not hold, or what does not exist, is no error.
+        await store.releaseLease('job', 'a');
+        await store.releaseLease('nothing', 'a');
+        assert.equal(await store.acquireLease('job', 'a', HOUR, T0 + 4), false);
+      });
+
+      it('gives a lease to exactly one of 20 concurrent takers, free or expired', async () => {
+        const free = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquireLease('job', `h${i}`, 1000, T0)));
+        assert.equal(free.filter(Boolean).length, 1);
+        const expired = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquireLease('job', `late${i}`, 1000, T0 + 1000)));
+        assert.equal(expired.filter(Boolean).length, 1);
       });
     });
 

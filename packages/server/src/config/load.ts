@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 
 import { ConfigError } from '@tessera/core';
 
+import { isPostgresUrl } from '../store/database-url.js';
 import { resolvePath, SETTINGS, type Config, type SettingName, type SettingSpec } from './schema.js';
 
 export interface LoadConfigOptions {
@@ -33,7 +34,8 @@ function parse(name: string, spec: SettingSpec, raw: unknown, source: string): u
       } catch {
         return fail('must be a URL');
       }
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') fail('must be an http(s) URL');
+      const protocols = spec.protocols ?? ['http:', 'https:'];
+      if (!protocols.includes(u.protocol)) fail(`must be a URL with scheme ${protocols.map((p) => p.slice(0, -1)).join(' or ')}`);
       if (u.search || u.hash) fail('must not have a query or fragment');
       return str.replace(/\/+$/, '');
     }
@@ -94,7 +96,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const base = resolve(options.cwd ?? (options.file ? dirname(options.file) : process.cwd()));
   const c = out as unknown as Config;
   c.dataDir = resolvePath(base, c.dataDir);
-  c.database = c.database === undefined ? resolvePath(c.dataDir, 'tessera.db') : c.database === ':memory:' ? c.database : resolvePath(base, c.database);
+  c.database = databaseLocation(c.database, c.dataDir, base);
   c.masterKeyFile = c.masterKeyFile === undefined ? resolvePath(c.dataDir, 'master.key') : resolvePath(base, c.masterKeyFile);
   c.issuerConfigured = c.issuer !== undefined;
   c.issuer ??= baseUrl(c.host, c.port);
@@ -105,6 +107,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError('keyRotationInterval', 'must exceed jwksMaxAge + accessTokenTtl so that keys can be published before they sign and kept until their tokens expire');
   }
   return c;
+}
+
+/** A PostgreSQL URL as given, else the SQLite file. A bad URL is refused without echoing it: it may hold a password. */
+function databaseLocation(database: string | undefined, dataDir: string, base: string): string {
+  if (database === undefined) return resolvePath(dataDir, 'tessera.db');
+  if (database === ':memory:') return database;
+  if (/^postgres(ql)?:/i.test(database)) {
+    if (!isPostgresUrl(database)) throw new ConfigError('database', 'is not a valid postgres:// URL');
+    return database;
+  }
+  return resolvePath(base, database);
 }
 
 export function baseUrl(host: string, port: number): string {

@@ -9,6 +9,8 @@ export interface SettingSpec {
   env: string;
   type: 'string' | 'url' | 'integer' | 'boolean' | 'enum' | 'list';
   values?: readonly string[];
+  /** For `url`: the schemes allowed (default http and https). */
+  protocols?: readonly string[];
   min?: number;
   max?: number;
   /** The default as written in the docs; `undefined` means no default (optional or derived). */
@@ -21,7 +23,12 @@ export const SETTINGS = {
   host: { env: 'TESSERA_HOST', type: 'string', default: '127.0.0.1', doc: 'Address to listen on.' },
   port: { env: 'TESSERA_PORT', type: 'integer', min: 0, max: 65535, default: 4000, doc: 'Port to listen on (0: any free port).' },
   dataDir: { env: 'TESSERA_DATA_DIR', type: 'string', default: '.tessera', doc: 'Folder for the SQLite database and the master key file.' },
-  database: { env: 'TESSERA_DATABASE', type: 'string', doc: 'SQLite database file. Default `<dataDir>/tessera.db`.' },
+  database: {
+    env: 'TESSERA_DATABASE',
+    type: 'string',
+    doc: 'SQLite database file, or a `postgres://` (`postgresql://`) URL, which selects PostgreSQL; several instances may share one PostgreSQL database. Default `<dataDir>/tessera.db`.',
+  },
+  databasePoolSize: { env: 'TESSERA_DATABASE_POOL_SIZE', type: 'integer', min: 1, max: 1_000, default: 10, doc: 'Connections to PostgreSQL per instance (not used with SQLite).' },
   masterKey: { env: 'TESSERA_MASTER_KEY', type: 'string', doc: 'Master key (32 bytes, base64url) that encrypts private signing keys at rest. Takes precedence over `masterKeyFile`.' },
   masterKeyFile: { env: 'TESSERA_MASTER_KEY_FILE', type: 'string', doc: 'File holding the master key; must have mode 0600. Default `<dataDir>/master.key`, created on first start.' },
   signingAlg: { env: 'TESSERA_SIGNING_ALG', type: 'enum', values: ['ES256', 'EdDSA', 'RS256', 'HS256'], default: 'ES256', doc: 'Algorithm of new signing keys. HS256 only with `singleApp`.' },
@@ -37,6 +44,9 @@ export const SETTINGS = {
   tokenRateLimit: { env: 'TESSERA_TOKEN_RATE_LIMIT', type: 'integer', min: 0, default: 0, doc: 'Token requests per second per client and per source address (0: unlimited).' },
   bodyLimit: { env: 'TESSERA_BODY_LIMIT', type: 'integer', min: 1_024, max: 1_048_576, default: 16_384, doc: 'Largest request body, bytes.' },
   trustProxy: { env: 'TESSERA_TRUST_PROXY', type: 'boolean', default: false, doc: 'Take the client address from X-Forwarded-For (behind a load balancer).' },
+  redisUrl: { env: 'TESSERA_REDIS_URL', type: 'url', protocols: ['redis:', 'rediss:'], doc: 'Redis (`redis://` or `rediss://`) shared by several instances: the revocation bus between them, and login throttling and rate limits counted across them. Unset: one instance keeps these in memory.' },
+  revocationHeartbeatSeconds: { env: 'TESSERA_REVOCATION_HEARTBEAT', type: 'integer', min: 1, max: 60, default: 5, doc: 'Interval of the heartbeat on revocation streams and the Redis bus, seconds. Verifiers treat silence as a lost stream.' },
+  revocationPollSeconds: { env: 'TESSERA_REVOCATION_POLL', type: 'integer', min: 1, max: 300, default: 2, doc: 'How often an instance reads revocations other instances recorded from the database, seconds: the propagation bound when the Redis bus is down or not configured.' },
   logLevel: { env: 'TESSERA_LOG_LEVEL', type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'], default: 'info', doc: 'Log level.' },
 } as const satisfies Record<string, SettingSpec>;
 
@@ -50,6 +60,7 @@ export interface Config {
   port: number;
   dataDir: string;
   database: string;
+  databasePoolSize: number;
   masterKey: string | undefined;
   masterKeyFile: string;
   signingAlg: 'ES256' | 'EdDSA' | 'RS256' | 'HS256';
@@ -65,6 +76,9 @@ export interface Config {
   tokenRateLimit: number;
   bodyLimit: number;
   trustProxy: boolean;
+  redisUrl: string | undefined;
+  revocationHeartbeatSeconds: number;
+  revocationPollSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { buildJwks, generateKey, importJwk, KeySet, type Algorithm, type JsonWebKeySet, type Key } from '@tessera/core';
 
 import type { MasterKey } from '../security/master-key.js';
@@ -16,6 +19,18 @@ export interface KeySchedule {
 /** Seconds added to a retired key's life for verifiers' clock tolerance. */
 const RETIRE_SKEW_S = 60;
 
+/** The lease of the instance that runs the periodic schedule (see runSchedule). */
+export const SCHEDULE_LEASE = 'key-schedule';
+/**
+ * The lease every change to the keys holds, whichever instance (or CLI) makes it, so that two never decide from
+ * the same state: each reloads the keys under it. Held for milliseconds; the TTL only matters if a holder dies.
+ */
+const CHANGE_LEASE = 'signing-keys';
+const CHANGE_LEASE_TTL_MS = 15_000;
+/** A change waits this long for another instance's to finish (past the TTL, so a dead holder's lease lapses). */
+const CHANGE_WAIT_MS = 20_000;
+const CHANGE_POLL_MS = 20;
+
 /**
  * Signing keys through their states: next (published, not signing) -> active (signing) -> retired
  * (published until the last token it signed has expired) -> removed. Private keys live encrypted in the
@@ -30,6 +45,8 @@ export class KeyManager {
   private queue: Promise<unknown> = Promise.resolve();
   /** Bumped on every change; lets callers notice rotations. */
   version = 0;
+  /** This instance, as the holder of leases. */
+  readonly instanceId: string = randomUUID();
 
   constructor(
     private readonly store: Store,
@@ -39,7 +56,6 @@ export class KeyManager {
 
   /** Loads the keys; on a fresh store creates the first active key and its successor. */
   async init(now: number): Promise<void> {
-    await this.reload();
     await this.tick(now);
   }
 
@@ -81,9 +97,21 @@ export class KeyManager {
     return this.keySetCache;
   }
 
+  /**
+   * The periodic job of every instance: reloads the keys (another instance or the CLI may have changed them), and
+   * applies the schedule only while this instance holds the schedule lease, taking or renewing it for `leaseTtlMs`.
+   * Returns whether this instance applied the schedule.
+   */
+  async runSchedule(now: number, leaseTtlMs: number): Promise<boolean> {
+    await this.reload();
+    if (!(await this.store.acquireLease(SCHEDULE_LEASE, this.instanceId, leaseTtlMs, now))) return false;
+    await this.tick(now);
+    return true;
+  }
+
   /** Applies the schedule at `now`: creates a next key, promotes it when due, retires and removes old ones. */
   tick(now: number): Promise<boolean> {
-    return this.serially(() => this.applySchedule(now));
+    return this.exclusively(() => this.applySchedule(now));
   }
 
   private async applySchedule(now: number): Promise<boolean> {
@@ -123,7 +151,7 @@ export class KeyManager {
    * lifetime (at once if it already has). Returns the next key's kid and when it takes over.
    */
   rotateNow(now: number): Promise<{ kid: string; activatesAt: number }> {
-    return this.serially(async () => {
+    return this.exclusively(async () => {
       await this.applySchedule(now);
       const next = this.records.find((r) => r.state === 'next')!;
       const activatesAt = Math.max(now, next.createdAt + this.schedule.jwksMaxAge * 1000);
@@ -136,7 +164,7 @@ export class KeyManager {
 
   /** Adds an existing private key (e.g. from ssh-keygen) as the next key: published now, signing after the lead time. */
   importKey(key: Key, now: number): Promise<SigningKeyRecord> {
-    return this.serially(async () => {
+    return this.exclusively(async () => {
       if (key.kind === 'public') throw new Error('a public key cannot sign');
       if (this.records.some((r) => r.kid === key.kid)) throw new Error('a key with this kid already exists');
       const current = this.records.find((r) => r.state === 'next');
@@ -152,6 +180,26 @@ export class KeyManager {
     const run = this.queue.then(change, change);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * A change to the keys: one at a time in this instance (serially) and across instances (the change lease), made
+   * on the keys as they are in the store now, so that two instances never both create a key for one rotation.
+   */
+  private exclusively<T>(change: () => Promise<T>): Promise<T> {
+    return this.serially(async () => {
+      const deadline = Date.now() + CHANGE_WAIT_MS;
+      while (!(await this.store.acquireLease(CHANGE_LEASE, this.instanceId, CHANGE_LEASE_TTL_MS, Date.now()))) {
+        if (Date.now() > deadline) throw new Error('the signing keys are being changed by another instance; try again');
+        await sleep(CHANGE_POLL_MS);
+      }
+      try {
+        await this.load();
+        return await change();
+      } finally {
+        await this.store.releaseLease(CHANGE_LEASE, this.instanceId);
+      }
+    });
   }
 
   private async create(state: 'active' | 'next', now: number, activatesAt: number): Promise<SigningKeyRecord> {

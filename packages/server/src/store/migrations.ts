@@ -113,5 +113,16 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         void sql;
       },
     },
+    '0002_leases': {
+      // Who runs a once-per-deployment job (the key schedule) until when: see Store.acquireLease.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('leases')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

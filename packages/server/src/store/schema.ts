@@ -57,4 +57,5 @@ export interface Database {
     data: string;
   };
   assertion_jtis: { client_id: string; jti: string; expires_at: number };
+  leases: { name: string; holder: string; expires_at: number };
 }

@@ -100,14 +100,23 @@ function toKey(r: Selectable<Database['signing_keys']>): SigningKeyRecord {
   };
 }
 
+/** PostgreSQL advisory lock classes (the second key is the hash of the schema, so schemas do not contend). */
+const MIGRATION_LOCK = 0x746d6967; // 'tmig'
+const REVOCATION_LOCK = 0x74726576; // 'trev'
+
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === '23505';
 }
 
+export interface SqlStoreOptions {
+  /** PostgreSQL: the schema of the tables, as the connections' search_path names it (default: their current schema). */
+  schema?: string;
+}
+
 /**
  * The Store on any Kysely database: SQLite (the embedded default) and PostgreSQL share this code. Writes that
- * must happen once (refresh rotation, assertion jtis) are single conditional statements, not a read then a
+ * must happen once (refresh rotation, assertion jtis, leases) are single conditional statements, not a read then a
  * write, so they hold across connections and instances.
  */
 export class SqlStore implements Store {
@@ -119,12 +128,35 @@ export class SqlStore implements Store {
   constructor(
     readonly db: Kysely<Database>,
     private readonly dialect: 'sqlite' | 'postgres',
+    private readonly options: SqlStoreOptions = {},
   ) {}
 
+  /**
+   * Brings the schema up to date. On PostgreSQL several instances may start at once on one empty database:
+   * they take turns under an advisory lock (Kysely's own lock comes only after it has created its bookkeeping
+   * tables, which could race), and the bookkeeping tables live in the store's schema.
+   */
   async migrate(): Promise<void> {
+    if (this.dialect === 'sqlite') return this.migrateOn(this.db, undefined);
+    await this.db.connection().execute(async (conn) => {
+      const schema = this.options.schema ?? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(conn)).rows[0]?.schema;
+      if (!schema) throw new Error('database migration: no schema (the search_path names none that exists)');
+      await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK)}, hashtext(${schema}))`.execute(conn);
+      try {
+        // Looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
+        const exists = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(conn);
+        if (exists.rows.length === 0) await sql`create schema ${sql.id(schema)}`.execute(conn);
+        await this.migrateOn(conn, schema);
+      } finally {
+        await sql`select pg_advisory_unlock(${sql.lit(MIGRATION_LOCK)}, hashtext(${schema}))`.execute(conn);
+      }
+    });
+  }
+
+  private async migrateOn(db: Kysely<Database>, migrationTableSchema: string | undefined): Promise<void> {
     const all = migrations(this.dialect);
     const provider: MigrationProvider = { getMigrations: async () => all };
-    const { error, results } = await new Migrator({ db: this.db, provider }).migrateToLatest();
+    const { error, results } = await new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) }).migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
       throw new Error(`database migration ${failed} failed`, { cause: error });
@@ -403,13 +435,23 @@ export class SqlStore implements Store {
 
   // Revocations
 
+  /**
+   * Sequence numbers are committed in sequence order, so that a reader resuming after seq N never misses a lower
+   * seq committed later. SQLite has one writer at a time; on PostgreSQL a sequence hands out numbers before the
+   * commit, so concurrent inserts (from any instance) take turns under a transaction-scoped advisory lock.
+   */
   async addRevocation(r: Omit<Revocation, 'seq'>): Promise<Revocation> {
-    const row = await this.db
-      .insertInto('revocations')
-      .values({ kind: r.kind, value: r.value, cutoff: r.cutoff, expires_at: r.expiresAt, created_at: r.createdAt, reason: r.reason })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toRevocation(row);
+    const insert = (db: Kysely<Database>) =>
+      db
+        .insertInto('revocations')
+        .values({ kind: r.kind, value: r.value, cutoff: r.cutoff, expires_at: r.expiresAt, created_at: r.createdAt, reason: r.reason })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    if (this.dialect === 'sqlite') return toRevocation(await insert(this.db));
+    return this.db.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(REVOCATION_LOCK)}, hashtext(current_schema()))`.execute(tx);
+      return toRevocation(await insert(tx));
+    });
   }
 
   async listRevocations(now: number, afterSeq = 0): Promise<Revocation[]> {
@@ -484,6 +526,29 @@ export class SqlStore implements Store {
       ip: r.ip,
       data: parse(r.data),
     }));
+  }
+
+  // Leases
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    // One statement: insert, or take over an expired lease, or renew one's own; a lease held by another is left
+    // alone and no row comes back.
+    const rows = await this.db
+      .insertInto('leases')
+      .values({ name, holder, expires_at: now + ttlMs })
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet((eb) => ({ holder: eb.ref('excluded.holder'), expires_at: eb.ref('excluded.expires_at') }))
+          .where((eb) => eb.or([eb('leases.holder', '=', eb.ref('excluded.holder')), eb('leases.expires_at', '<=', now)])),
+      )
+      .returning('holder')
+      .execute();
+    return rows.length > 0;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
   }
 
   // Client assertions

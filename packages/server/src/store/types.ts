@@ -1,6 +1,6 @@
 /**
- * The Store contract: everything the auth server keeps. One implementation per database (SQLite now,
- * PostgreSQL later); test/store-contract.ts is the suite every implementation must pass unchanged.
+ * The Store contract: everything the auth server keeps. One implementation per database (SQLite and
+ * PostgreSQL); test/store-contract.ts is the suite every implementation must pass unchanged.
  * Times are milliseconds since the epoch.
  */
 
@@ -204,4 +204,13 @@ export interface Store {
 
   /** Records a client-assertion jti; false if this client already used it (a replay). */
   useAssertionJti(clientId: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
+
+  /**
+   * Takes the lease `name` for `holder` until `now + ttlMs`: true when `holder` now holds it, because it was free,
+   * had expired, or was already this holder's (then it is renewed); false while another holder's is in force. Of
+   * concurrent calls for a free lease exactly one wins. Instances use it so that one of them runs a job.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it (else does nothing). */
+  releaseLease(name: string, holder: string): Promise<void>;
 }

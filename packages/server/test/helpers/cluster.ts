@@ -63,7 +63,7 @@ export class RedisProcess {
   /** SIGKILL: no shutdown, every connection reset, every subscription lost. */
   async kill(): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGKILL');
     await exited;
@@ -164,11 +164,14 @@ async function start(script: string, env: Record<string, string>, timeoutMs = 20
   });
 }
 
+/** Stops a child with `signal`; one that has not exited 5 s later is killed (a test must never hang on it). */
 async function stop(c: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
   const exited = new Promise((r) => c.proc.once('exit', r));
   c.proc.kill(signal);
+  const timer = setTimeout(() => c.proc.kill('SIGKILL'), 5_000);
   await exited;
+  clearTimeout(timer);
 }
 
 export interface Instance extends Child {
@@ -265,7 +268,7 @@ export class Cluster {
       ...child,
       revocations: [],
       async check(token) {
-        const res = await fetch(`${child.url}/check`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await fetch(`${child.url}/check`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2_000) });
         await res.body?.cancel();
         return res.status;
       },
