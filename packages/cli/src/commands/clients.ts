@@ -12,17 +12,20 @@ export const clientsAdd: Command = {
   name: 'clients add',
   summary: 'register a client',
   usage: `Usage: tessera clients add ID --grant GRANT... [--scope "a:b c:d"] [--audience AUD]...
-                          [--auth-method METHOD] [--jwks FILE] [--first-party] [--access-token-ttl S]
+                          [--auth-method METHOD] [--jwks FILE] [--first-party] [--may-impersonate]
+                          [--access-token-ttl S]
                           [--json] [--config FILE | --dir DIR]
 
 Registers a client. For secret-based methods the secret is printed once.
 
-  --grant G            client_credentials, password (first-party only), refresh_token; repeatable
+  --grant G            client_credentials, password (first-party only), refresh_token,
+                       urn:ietf:params:oauth:grant-type:token-exchange; repeatable
   --scope S            the scopes the client may request, space-separated
   --audience A         an audience (resource) the client may request tokens for; repeatable
   --auth-method M      client_secret_basic (default), client_secret_post or private_key_jwt
   --jwks FILE          the client's public JWKS (private_key_jwt)
   --first-party        a first-party client (may use the password grant)
+  --may-impersonate    token exchange without an act claim naming this client (impersonation)
   --access-token-ttl S access-token lifetime for this client, seconds
 
 Example: tessera clients add orders --grant client_credentials --scope "inventory:read" --audience inventory --json
@@ -37,6 +40,7 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       'auth-method': { type: 'string' },
       jwks: { type: 'string' },
       'first-party': { type: 'boolean' },
+      'may-impersonate': { type: 'boolean' },
       'access-token-ttl': { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one client ID');
@@ -63,6 +67,7 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       authMethod: method as ClientInput['authMethod'],
       jwks,
       firstParty: values['first-party'] ?? false,
+      mayImpersonate: values['may-impersonate'] ?? false,
       accessTokenTtl: values['access-token-ttl'] !== undefined ? nonNegativeInteger(values['access-token-ttl'], '--access-token-ttl') : null,
     };
     const result = await withLocal(values, async (server) => {

@@ -13,6 +13,7 @@ const CLIENT_PROPS = {
   scopes: SCOPE_LIST,
   audiences: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 500 } },
   firstParty: { type: 'boolean' },
+  mayImpersonate: { type: 'boolean' },
   jwks: { type: ['object', 'null'], required: ['keys'], properties: { keys: { type: 'array', maxItems: 20, items: { type: 'object' } } } },
   accessTokenTtl: { type: ['integer', 'null'], minimum: 30, maximum: 86_400 },
   refreshTokenTtl: { type: ['integer', 'null'], minimum: 60, maximum: 31_536_000 },

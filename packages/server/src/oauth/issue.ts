@@ -23,6 +23,8 @@ export interface AccessTokenRequest {
   /** Refresh-token family (session) the token belongs to; carried as `sid`. */
   sid?: string;
   claims?: Record<string, unknown>;
+  /** Lifetime in seconds, when shorter than the client's (token exchange: not beyond the subject token). */
+  ttl?: number;
 }
 
 export function accessTokenTtl(ctx: ServerContext, client: Client): number {
@@ -42,7 +44,7 @@ function issueTime(ctx: ServerContext, sub: string, clientId: string): number {
 
 /** Signs an RFC 9068 access token with the active key. */
 export function issueAccessToken(ctx: ServerContext, req: AccessTokenRequest): { token: string; jti: string; expiresIn: number } {
-  const ttl = accessTokenTtl(ctx, req.client);
+  const ttl = req.ttl ?? accessTokenTtl(ctx, req.client);
   const jti = randomUUID();
   const issuedAt = issueTime(ctx, req.sub, req.client.id);
   const token = signAccessToken(

@@ -7,11 +7,13 @@ import { param, requireForm } from './form.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
+import { tokenExchangeGrant } from './grants/token-exchange.js';
 
 const GRANTS = {
   client_credentials: clientCredentialsGrant,
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
+  'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
 } as const;
 
 /** Sends an OAuth error (RFC 6749 section 5.2); invalid_client gets 401 and a WWW-Authenticate challenge. */

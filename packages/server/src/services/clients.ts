@@ -5,7 +5,8 @@ import { newClientSecret } from '../security/random.js';
 import type { MasterKey } from '../security/master-key.js';
 import { StoreConflictError, type Client, type ClientAuthMethod, type GrantType, type Store } from '../store/types.js';
 
-export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token'];
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token', TOKEN_EXCHANGE];
 export const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 export interface ClientInput {
@@ -16,6 +17,8 @@ export interface ClientInput {
   scopes: string[];
   audiences: string[];
   firstParty?: boolean;
+  /** Token exchange without `act` (impersonation). */
+  mayImpersonate?: boolean;
   jwks?: { keys: Record<string, unknown>[] } | null;
   accessTokenTtl?: number | null;
   refreshTokenTtl?: number | null;
@@ -57,6 +60,7 @@ export async function registerClient(store: Store, master: MasterKey, input: Cli
     scopes: [...new Set(input.scopes)],
     audiences: [...new Set(input.audiences)],
     firstParty: input.firstParty ?? false,
+    mayImpersonate: input.mayImpersonate ?? false,
     accessTokenTtl: input.accessTokenTtl ?? null,
     refreshTokenTtl: input.refreshTokenTtl ?? null,
     disabled: false,

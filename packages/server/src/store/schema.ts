@@ -14,6 +14,7 @@ export interface Database {
     scopes: string;
     audiences: string;
     first_party: number;
+    may_impersonate: number;
     access_token_ttl: number | null;
     refresh_token_ttl: number | null;
     disabled: number;

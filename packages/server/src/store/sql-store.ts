@@ -47,6 +47,7 @@ function toClient(r: Selectable<Database['clients']>): Client {
     scopes: parse(r.scopes),
     audiences: parse(r.audiences),
     firstParty: bool(r.first_party),
+    mayImpersonate: bool(r.may_impersonate),
     accessTokenTtl: num(r.access_token_ttl),
     refreshTokenTtl: num(r.refresh_token_ttl),
     disabled: bool(r.disabled),
@@ -265,6 +266,7 @@ export class SqlStore implements Store {
           scopes: json(c.scopes),
           audiences: json(c.audiences),
           first_party: c.firstParty ? 1 : 0,
+          may_impersonate: c.mayImpersonate ? 1 : 0,
           access_token_ttl: c.accessTokenTtl,
           refresh_token_ttl: c.refreshTokenTtl,
           disabled: c.disabled ? 1 : 0,
@@ -301,6 +303,7 @@ export class SqlStore implements Store {
     if (p.scopes !== undefined) set.scopes = json(p.scopes);
     if (p.audiences !== undefined) set.audiences = json(p.audiences);
     if (p.firstParty !== undefined) set.first_party = p.firstParty ? 1 : 0;
+    if (p.mayImpersonate !== undefined) set.may_impersonate = p.mayImpersonate ? 1 : 0;
     if (p.accessTokenTtl !== undefined) set.access_token_ttl = p.accessTokenTtl;
     if (p.refreshTokenTtl !== undefined) set.refresh_token_ttl = p.refreshTokenTtl;
     if (p.disabled !== undefined) set.disabled = p.disabled ? 1 : 0;

@@ -46,6 +46,11 @@ export interface Client {
   audiences: string[];
   /** First-party clients may use the password grant. */
   firstParty: boolean;
+  /**
+   * Token exchange: tokens this client obtains for a user carry no `act` claim (impersonation). Absent or
+   * false: they name the client in `act` (delegation).
+   */
+  mayImpersonate?: boolean;
   accessTokenTtl: number | null;
   refreshTokenTtl: number | null;
   disabled: boolean;

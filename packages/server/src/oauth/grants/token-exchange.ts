@@ -1,0 +1,98 @@
+import type { ServerContext } from '../../context.js';
+import type { Client } from '../../store/types.js';
+import { OAuthError } from '../errors.js';
+import { param, type Form } from '../form.js';
+import { accessTokenTtl, issueAccessToken, type TokenResponse } from '../issue.js';
+import { readOwnAccessToken } from '../own-tokens.js';
+import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
+
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+/** Delegation chains longer than this are refused: each hop nests one more `act`. */
+export const MAX_ACT_DEPTH = 5;
+
+interface Act {
+  sub: string;
+  act?: Act;
+}
+
+function actDepth(act: unknown): number {
+  let depth = 0;
+  let a = act as Act | undefined;
+  while (typeof a === 'object' && a !== null) {
+    depth++;
+    if (depth > MAX_ACT_DEPTH + 1) break;
+    a = a.act;
+  }
+  return depth;
+}
+
+/**
+ * Token exchange (RFC 8693), on behalf of: a service holding an access token of a user (the subject token)
+ * gets a token for a downstream audience. The subject token must be one of this issuer's access tokens,
+ * unexpired, unrevoked, and issued for the calling client (its `aud` holds the client id): a service can only
+ * exchange tokens that were sent to it. The new token keeps `sub` (and the session `sid`, so that ending the
+ * session revokes it too), names the calling client in `act` (nesting the subject token's `act` for each
+ * further hop, at most MAX_ACT_DEPTH), carries the scopes both the subject token and the client allow (and, for
+ * a user, the user's current roles), is for an audience the client may request, and expires no later than the
+ * subject token. A client registered with `mayImpersonate` gets tokens without `act` (impersonation).
+ */
+export async function tokenExchangeGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
+  if (!client.grantTypes.includes('urn:ietf:params:oauth:grant-type:token-exchange'))
+    throw new OAuthError('unauthorized_client', 'this client may not use token exchange');
+  const subjectToken = param(form, 'subject_token', true);
+  const subjectType = param(form, 'subject_token_type', true);
+  if (subjectType !== ACCESS_TOKEN_TYPE) throw new OAuthError('invalid_request', 'subject_token_type must be an access token');
+  if (param(form, 'actor_token') !== undefined || param(form, 'actor_token_type') !== undefined)
+    throw new OAuthError('invalid_request', 'actor_token is not supported: the authenticated client is the actor');
+  const requestedType = param(form, 'requested_token_type');
+  if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE) throw new OAuthError('invalid_request', 'only access tokens can be requested');
+
+  const now = ctx.now();
+  const claims = readOwnAccessToken(ctx, subjectToken);
+  if (!claims) throw new OAuthError('invalid_grant', 'the subject token is not a valid access token of this issuer');
+  if (claims.exp * 1000 <= now) throw new OAuthError('invalid_grant', 'the subject token has expired');
+  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now) throw new OAuthError('invalid_grant', 'the subject token is not valid yet');
+  if (ctx.revocations.isRevoked(claims, now)) throw new OAuthError('invalid_grant', 'the subject token has been revoked');
+  const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
+  if (!audiences.includes(client.id)) throw new OAuthError('invalid_grant', 'the subject token was not issued to this client');
+  if (typeof claims.sub !== 'string') throw new OAuthError('invalid_grant', 'the subject token names no subject');
+  const depth = actDepth(claims.act);
+  if (depth >= MAX_ACT_DEPTH) throw new OAuthError('invalid_grant', 'the delegation chain is too long');
+
+  // What the subject may still have: a user's current roles (a disabled user gets nothing), else the subject
+  // token's own scopes.
+  let subjectScopes = typeof claims.scope === 'string' && claims.scope !== '' ? claims.scope.split(' ') : [];
+  const user = claims.sub === claims.client_id ? undefined : await ctx.store.getUserById(claims.sub);
+  if (user) {
+    if (user.disabled) throw new OAuthError('invalid_grant', 'the subject token has been revoked');
+    const permissions = await ctx.store.permissionsOf(user.roles);
+    subjectScopes = subjectScopes.filter((s) => permissions.includes(s));
+  }
+  const scopes = grantScopes(
+    requestedScopes(form),
+    client.scopes.filter((s) => subjectScopes.includes(s)),
+  );
+  const audience = grantAudience(form, client);
+  const act: Act | undefined = client.mayImpersonate ? undefined : { sub: client.id, ...(claims.act ? { act: claims.act as Act } : {}) };
+  const remaining = Math.floor(claims.exp - now / 1000);
+  const ttl = Math.max(1, Math.min(accessTokenTtl(ctx, client), remaining));
+  const { token, jti, expiresIn } = issueAccessToken(ctx, {
+    sub: claims.sub,
+    client,
+    scopes,
+    audience,
+    ttl,
+    ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
+    ...(act ? { claims: { act } } : {}),
+  });
+  await ctx.audit.record({
+    type: 'token.exchanged',
+    outcome: 'success',
+    subject: claims.sub,
+    clientId: client.id,
+    ip,
+    data: { jti, from: claims.jti ?? null, aud: audience, scope: scopes.join(' '), impersonation: !act, depth: act ? depth + 1 : depth },
+  });
+  return { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
+}
+
