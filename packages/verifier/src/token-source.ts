@@ -101,12 +101,13 @@ export class ServiceTokenSource {
   }
 
   private renew(e: Entry, audience: string | undefined, scope: string): Promise<string> {
+    // The token's lifetime runs from (at the latest) when it was requested, not from when the answer came.
+    const requestedAt = this.now();
     const p = this.request(audience, scope).then(
       ({ token, lifetimeMs }) => {
-        const now = this.now();
         e.token = token;
-        e.expiresAt = now + lifetimeMs;
-        e.refreshAt = now + lifetimeMs * this.refreshAt - lifetimeMs * 0.1 * this.random();
+        e.expiresAt = requestedAt + lifetimeMs;
+        e.refreshAt = requestedAt + lifetimeMs * this.refreshAt - lifetimeMs * 0.1 * this.random();
         e.failures = 0;
         e.retryAt = 0;
         e.inflight = undefined;

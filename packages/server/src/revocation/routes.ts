@@ -1,4 +1,4 @@
-import { REVOCATIONS_SCOPE, type Principal, type RevocationEntry } from '@tessera/verifier';
+import { REVOCATIONS_SCOPE, revokes, type Principal, type RevocationEntry } from '@tessera/verifier';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { bearerGuard } from '../admin/guard.js';
@@ -23,7 +23,7 @@ const SEQ = /^\d{1,15}$/;
  * - `GET /revocations/stream`: server-sent events, one `revocation` event per record (its id is the
  *   sequence number), resuming after `Last-Event-ID`, a `heartbeat` event with the current sequence every
  *   few seconds, and `reset` when the client must reload the snapshot (too far behind, or ahead of the
- *   server). A stream ends when the token that opened it expires; the client reconnects with a fresh one;
+ *   server). A stream ends when the token that opened it expires or is revoked; the client reconnects with a fresh one;
  * - `POST /revocations/reports`: a verifier reports a revoked token presented to it (an anomaly event).
  */
 export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -65,12 +65,19 @@ export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void
     res.flushHeaders();
 
     let open = true;
+    // Set once the stream is live: end() may come first (a replay past the bound, a client gone).
+    const live: { stop?: () => void; heartbeat?: NodeJS.Timeout; expiry?: NodeJS.Timeout } = {};
+    // What a client may leave unread is counted from the end of the replay: the replay itself (at most
+    // MAX_REPLAY records, written at once) may exceed MAX_BUFFERED_BYTES for a client that reads.
+    let limit = Number.POSITIVE_INFINITY;
     const write = (text: string) => {
       if (!open) return;
       res.write(text);
-      if (res.writableLength > MAX_BUFFERED_BYTES) {
+      if (res.writableLength > limit) {
         req.log.warn({ client: principal.clientId }, 'revocation stream dropped: client not reading');
         end();
+        // Its unread buffer goes with it: the client resumes from its last event when it returns.
+        res.destroy();
       }
     };
     const event = (r: RevocationEntry) => write(`id: ${r.seq}\nevent: revocation\ndata: ${JSON.stringify(wireRevocation(r))}\n\n`);
@@ -78,32 +85,34 @@ export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void
       write(`event: reset\ndata: ${JSON.stringify({ seq: ctx.revocations.sequence })}\n\n`);
       after = ctx.revocations.sequence;
     };
-
-    // From here to the listener's registration nothing awaits: no record can fall between replay and live.
-    write('retry: 1000\n\n');
-    const backlog = ctx.revocations.active(ctx.now()).filter((r) => r.seq > after);
-    if (after > ctx.revocations.sequence || backlog.length > MAX_REPLAY) reset();
-    else for (const r of backlog) event(r);
-    const stop = ctx.revocations.onRevocation((r) => {
-      if (r.seq > after) event(r);
-    });
-    const heartbeat = setInterval(() => write(`event: heartbeat\ndata: {"seq":${ctx.revocations.sequence}}\n\n`), ctx.config.revocationHeartbeatSeconds * 1000);
-    // The token that opened the stream is its credential: when it expires, so does the stream.
-    const expiry = setTimeout(() => end(), Math.max(0, principal.expiresAt * 1000 - ctx.now()));
-    ctx.metrics.revocationStreams.inc();
-
     function end(): void {
       if (!open) return;
       open = false;
-      stop();
-      clearInterval(heartbeat);
-      clearTimeout(expiry);
+      live.stop?.();
+      clearInterval(live.heartbeat);
+      clearTimeout(live.expiry);
       streams.delete(end);
       ctx.metrics.revocationStreams.dec();
       res.end();
     }
     streams.add(end);
     res.on('close', end);
+    ctx.metrics.revocationStreams.inc();
+
+    // From here to the listener's registration nothing awaits: no record can fall between replay and live.
+    write('retry: 1000\n\n');
+    const backlog = ctx.revocations.active(ctx.now()).filter((r) => r.seq > after);
+    if (after > ctx.revocations.sequence || backlog.length > MAX_REPLAY) reset();
+    else for (const r of backlog) event(r);
+    limit = res.writableLength + MAX_BUFFERED_BYTES;
+    live.stop = ctx.revocations.onRevocation((r) => {
+      if (r.seq > after) event(r);
+      // The token that opened the stream is its credential: revoked (or its client cut off), the stream ends.
+      if (revokes(r, principal.claims, ctx.now())) end();
+    });
+    live.heartbeat = setInterval(() => write(`event: heartbeat\ndata: {"seq":${ctx.revocations.sequence}}\n\n`), ctx.config.revocationHeartbeatSeconds * 1000);
+    // The token that opened the stream is its credential: when it expires, so does the stream.
+    live.expiry = setTimeout(() => end(), Math.max(0, principal.expiresAt * 1000 - ctx.now()));
   });
 
   app.post<{ Body: { jti?: string; sub?: string; client_id?: string; seq?: number } }>(

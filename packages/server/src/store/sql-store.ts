@@ -47,7 +47,8 @@ function toClient(r: Selectable<Database['clients']>): Client {
     scopes: parse(r.scopes),
     audiences: parse(r.audiences),
     firstParty: bool(r.first_party),
-    mayImpersonate: bool(r.may_impersonate),
+    // Absent unless granted, so that a client stored without it reads back as it was written.
+    ...(bool(r.may_impersonate) ? { mayImpersonate: true } : {}),
     accessTokenTtl: num(r.access_token_ttl),
     refreshTokenTtl: num(r.refresh_token_ttl),
     disabled: bool(r.disabled),
