@@ -6,6 +6,7 @@ import { clientsAdd, clientsList, clientsRotateSecret } from './commands/clients
 import { init } from './commands/init.js';
 import { keysGenerate } from './commands/keys-generate.js';
 import { keysImport, keysList, keysRotate } from './commands/keys-manage.js';
+import { rpcCheck } from './commands/rpc-check.js';
 import { serve } from './commands/serve.js';
 import { tokenGet } from './commands/token-get.js';
 import { usersAdd, usersDisable, usersList } from './commands/users.js';
@@ -36,6 +37,7 @@ const COMMANDS: readonly Command[] = [
   tokenDecode,
   tokenVerify,
   tokenGet,
+  rpcCheck,
 ];
 const USAGE = mainUsage(COMMANDS);
 

@@ -7,11 +7,10 @@ import * as core from '@tessera/core';
 import * as verifier from '@tessera/verifier';
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
-const rows = [...doc.matchAll(/^\| `(ERR_[A-Z_]+)` \| `(\w+)` \| (\w+) \|/gm)].map((m) => ({
-  code: m[1]!,
-  cls: m[2]!,
-  pkg: m[3]!,
-}));
+// The rows of core and verifier; packages further down (rpc) check their own rows in their tests.
+const rows = [...doc.matchAll(/^\| `(ERR_[A-Z_]+)` \| `(\w+)` \| (\w+) \|/gm)]
+  .map((m) => ({ code: m[1]!, cls: m[2]!, pkg: m[3]! }))
+  .filter((r) => r.pkg === 'core' || r.pkg === 'verifier');
 
 describe('error code table (docs/errors.md)', () => {
   const thrown = [...core.CORE_ERROR_CODES, ...verifier.VERIFIER_ERROR_CODES];

@@ -1,0 +1,48 @@
+import type { ConnectError } from '@connectrpc/connect';
+
+import { Authorizer, type AuthOptions } from './authorizer.js';
+import { wireOf, writeRefusal, type NodeRequest, type NodeResponse } from './wire.js';
+
+/** A Node request listener, such as the one `connectNodeAdapter` returns. */
+export type NodeHandler = (req: NodeRequest, res: NodeResponse, next?: () => void) => void;
+
+/**
+ * Wraps a Node handler (`connectNodeAdapter({ routes, interceptors: [createAuthInterceptor(options)] })`) so
+ * that calls are refused on their headers alone, before Connect reads the request body: with a policy rule,
+ * a token and its scopes checked exactly as the interceptor does, and the refusal written in the request's
+ * own protocol (Connect unary or streaming, gRPC, gRPC-Web). Accepted calls go to the handler untouched, body
+ * unread; the interceptor still runs there (it puts the Principal in the context and ends streams at expiry;
+ * with the verified-token cache its check is a cache hit).
+ *
+ * The gate judges only the RPC paths of the services in its policy (the last two path segments, so a route
+ * prefix does not matter); anything else (other paths, CORS preflights, unknown content types) passes to
+ * the handler, which answers it as Connect does. Works for node:http, node:https and node:http2 servers.
+ */
+export function withAuthGate(handler: NodeHandler, options: AuthOptions): NodeHandler {
+  const auth = new Authorizer(options);
+  return (req, res, next) => {
+    const path = rpcPath(req.url);
+    const wire =
+      path !== undefined && auth.entry(path) !== undefined ? wireOf(req.method, req.headers['content-type']) : undefined;
+    if (wire === undefined) return handler(req, res, next);
+    auth
+      .authorize(path!, req.headers.authorization)
+      .then(
+        () => handler(req, res, next),
+        // Authorizer.authorize throws only the refusal's ConnectError.
+        (error: unknown) => writeRefusal(res, wire, req.headers['content-type'], error as ConnectError),
+      )
+      .catch(() => res.destroy()); // the handler threw: nothing sensible can be written any more
+  };
+}
+
+/** `inventory.v1.InventoryService/GetStock` from `/prefix/inventory.v1.InventoryService/GetStock?x`. */
+function rpcPath(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const q = url.indexOf('?');
+  const pathname = q === -1 ? url : url.slice(0, q);
+  const method = pathname.lastIndexOf('/');
+  if (method <= 0) return undefined;
+  const service = pathname.lastIndexOf('/', method - 1);
+  return service === -1 ? undefined : pathname.slice(service + 1);
+}

@@ -1,0 +1,17 @@
+export { createAuthInterceptor } from './server-interceptor.js';
+export type { AuthOptions, RefusalEvent } from './authorizer.js';
+export { withAuthGate } from './gate.js';
+export type { NodeHandler } from './gate.js';
+export { definePolicy, PUBLIC } from './policy.js';
+export type { MethodRule, Policy, PublicRule, ScopeRule, ServicePolicy, ServiceRules } from './policy.js';
+export { assertEveryMethodHasPolicy, missingPolicies } from './check.js';
+export { principal, principalKey } from './context.js';
+export { isTokenExpired, REFUSAL_HEADER, REFUSALS } from './refusal.js';
+export type { RefusalReason } from './refusal.js';
+export { createTokenInterceptor } from './client-interceptor.js';
+export { authorizedFetch } from './authorized-fetch.js';
+export type { AuthorizedFetchOptions } from './authorized-fetch.js';
+export type { TokenProvider } from './token-provider.js';
+export { resumeStream } from './resume.js';
+export type { ResumeOptions } from './resume.js';
+export { PolicyMissingError, RPC_ERROR_CODES } from './errors.js';

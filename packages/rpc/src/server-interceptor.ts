@@ -1,0 +1,29 @@
+import type { Interceptor } from '@connectrpc/connect';
+
+import { Authorizer, type AuthOptions } from './authorizer.js';
+import { principalKey } from './context.js';
+import { untilTokenEnds } from './stream-expiry.js';
+
+/**
+ * The server interceptor: every call needs a rule in the policy (a method without one is refused with
+ * PermissionDenied, deny by default); a public method passes untouched; any other needs an
+ * `Authorization: Bearer` token (a Connect header, gRPC metadata or gRPC-Web header alike) that the verifier
+ * accepts (signature, claims, revocation) with the rule's scopes. The caller's Principal reaches the handler
+ * as `principal(ctx)`. A response stream ends with Unauthenticated when the token expires (or is revoked,
+ * given `revocations`).
+ *
+ * Connect runs interceptors of unary calls only after it has read and parsed the request body; put
+ * `withAuthGate` in front of the Node handler to refuse before that.
+ */
+export function createAuthInterceptor(options: AuthOptions): Interceptor {
+  const auth = new Authorizer(options);
+  return (next) => async (req) => {
+    const path = `${req.service.typeName}/${req.method.name}`;
+    const principal = await auth.authorize(path, req.header.get('authorization'));
+    if (principal === undefined) return next(req);
+    req.contextValues.set(principalKey, principal);
+    const res = await next(req);
+    if (!res.stream) return res;
+    return { ...res, message: untilTokenEnds(res.message, principal, auth, path) };
+  };
+}
