@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/dist-test/**', 'node_modules/**', 'testdata/**', 'bench/_*.mjs', '.tessera*/**', 'packages/*/test/gen/**'] },
+  { ignores: ['**/dist/**', '**/dist-test/**', 'node_modules/**', 'testdata/**', 'bench/_*.mjs', '.tessera*/**', 'packages/*/test/gen/**', 'examples/*/gen/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,7 +2,9 @@
 // $TESSERA_DEMO_DIR) with `tessera init` defaults plus demo data, then runs
 //   - the auth server (SQLite, ES256 keys) on PORT (default 4000),
 //   - an `orders` service (Fastify + @tessera/verifier, keys from the server's JWKS) on PORT+1,
-// and prints curl lines that get a token and call the service.
+//   - an `inventory` Connect service (@tessera/rpc) on PORT+2, which orders calls on a user's behalf with a
+//     token exchanged for audience "inventory" (examples/rpc),
+// and prints curl lines that get a token and call the services.
 //   PORT=4000 npm start
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,6 +13,10 @@ import { createServer, hashPassword, initialize, registerClient, CONFIG_FILE } f
 import { createVerifier } from '@tessera/verifier';
 import { tesseraFastify } from '@tessera/verifier/fastify';
 import Fastify from 'fastify';
+
+import { startInventory } from '../rpc/inventory.js';
+import { stockHandler } from '../rpc/orders-stock.js';
+import { ensureInventoryDemo } from '../rpc/setup.js';
 
 const port = Number(process.env.PORT ?? 4000);
 const dir = resolve(process.env.TESSERA_DEMO_DIR ?? '.tessera-demo');
@@ -21,50 +27,132 @@ if (!existsSync(join(dir, CONFIG_FILE))) {
   const server = await createServer({ file: join(dir, CONFIG_FILE), overrides: { logLevel: 'silent' } });
   const { store, master } = server.context;
   const now = Date.now();
-  const service = await registerClient(store, master, { id: 'quickstart', grantTypes: ['client_credentials'], scopes: ['orders:read', 'orders:write'], audiences: ['orders'] }, now);
+  const service = await registerClient(
+    store,
+    master,
+    { id: 'quickstart', grantTypes: ['client_credentials'], scopes: ['orders:read', 'orders:write'], audiences: ['orders'] },
+    now,
+  );
   const web = await registerClient(
     store,
     master,
-    { id: 'web', authMethod: 'client_secret_post', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['orders:read'], audiences: ['orders'] },
+    {
+      id: 'web',
+      authMethod: 'client_secret_post',
+      firstParty: true,
+      grantTypes: ['password', 'refresh_token'],
+      scopes: ['orders:read'],
+      audiences: ['orders'],
+    },
     now,
   );
   await store.putRole({ name: 'customer', permissions: ['orders:read'] });
   const password = 'correct horse battery staple';
-  await store.createUser({ id: crypto.randomUUID(), username: 'alice', passwordHash: await hashPassword(password), disabled: false, roles: ['customer'], createdAt: now, updatedAt: now });
+  await store.createUser({
+    id: crypto.randomUUID(),
+    username: 'alice',
+    passwordHash: await hashPassword(password),
+    disabled: false,
+    roles: ['customer'],
+    createdAt: now,
+    updatedAt: now,
+  });
   await server.close();
   // Demo only: a real installation shows secrets once and keeps none of them.
   writeFileSync(
     credentialsFile,
-    JSON.stringify({ admin: init.admin, adminClient: init.adminClient, service: { clientId: 'quickstart', clientSecret: service.secret }, web: { clientId: 'web', clientSecret: web.secret }, user: { username: 'alice', password } }, null, 2),
+    JSON.stringify(
+      {
+        admin: init.admin,
+        adminClient: init.adminClient,
+        service: { clientId: 'quickstart', clientSecret: service.secret },
+        web: { clientId: 'web', clientSecret: web.secret },
+        user: { username: 'alice', password },
+      },
+      null,
+      2,
+    ),
     { mode: 0o600 },
   );
 }
 
 const demo = JSON.parse(readFileSync(credentialsFile, 'utf8'));
-const server = await createServer({ file: join(dir, CONFIG_FILE), overrides: { port, logLevel: process.env.LOG_LEVEL ?? 'warn' } });
+const server = await createServer({
+  file: join(dir, CONFIG_FILE),
+  overrides: { port, logLevel: process.env.LOG_LEVEL ?? 'warn' },
+});
+if (await ensureInventoryDemo(server.context, server.config.issuer, demo))
+  writeFileSync(credentialsFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
 await server.listen();
 const issuer = server.config.issuer;
+const tokenEndpoint = `${issuer}/oauth/token`;
 
-const verifier = createVerifier({ issuer, audience: 'orders', algorithms: ['ES256'], jwksUri: `${issuer}/.well-known/jwks.json` });
+const inventory = await startInventory({
+  issuer,
+  host: server.config.host,
+  port: port + 2,
+  revocationClient: demo.inventoryRevocations,
+});
+
+const verifier = createVerifier({
+  issuer,
+  audience: 'orders',
+  algorithms: ['ES256'],
+  jwksUri: `${issuer}/.well-known/jwks.json`,
+});
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
 await app.register(tesseraFastify, { verifier, realm: 'orders' });
 app.get('/healthz', { config: { tessera: { public: true } } }, async () => ({ ok: true }));
-app.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({ orders: [{ id: 1, item: 'tessera tiles', for: req.principal.sub }] }));
-app.post('/orders', { config: { tessera: { scopes: ['orders:write'] } } }, async (req, reply) => reply.code(201).send({ created: true, by: req.principal.sub }));
+app.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({
+  orders: [{ id: 1, item: 'tessera tiles', for: req.principal.sub }],
+}));
+app.post('/orders', { config: { tessera: { scopes: ['orders:write'] } } }, async (req, reply) =>
+  reply.code(201).send({ created: true, by: req.principal.sub }),
+);
+app.get(
+  '/stock/:sku',
+  { config: { tessera: { scopes: ['orders:read', 'inventory:read'] } } },
+  stockHandler({
+    tokenEndpoint,
+    clientId: demo.orders.clientId,
+    clientSecret: demo.orders.clientSecret,
+    inventoryUrl: inventory.url,
+  }),
+);
 const ordersUrl = `http://${server.config.host}:${port + 1}/orders`;
+const stockUrl = `http://${server.config.host}:${port + 1}/stock/tile-blue`;
+const getStock = `curl -i -X POST ${inventory.url}/inventory.v1.InventoryService/GetStock -H 'content-type: application/json' -d '{"sku":"tile-blue"}'`;
+const accessToken = `node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token'`;
+const login = (params) =>
+  `curl -s -d grant_type=password ${params} -d username=${demo.user.username} -d 'password=${demo.user.password}' -d client_id=${demo.web.clientId} -d client_secret=${demo.web.clientSecret} ${tokenEndpoint}`;
 await app.listen({ port: port + 1, host: server.config.host });
 
 console.log(`
 Tessera is running (data in ${dir})
   auth server:     ${issuer}   (metadata: ${issuer}/.well-known/oauth-authorization-server)
   orders service:  ${ordersUrl}   (GET needs orders:read, POST needs orders:write)
+  inventory:       ${inventory.url}   (Connect: inventory.v1.InventoryService, GetStock needs inventory:read, Health is public)
 
 Get a token (client credentials) and call the service:
-  TOKEN=$(curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials -d resource=orders ${issuer}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
+  TOKEN=$(curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials -d resource=orders ${tokenEndpoint} | ${accessToken})
   curl -i -H "Authorization: Bearer $TOKEN" ${ordersUrl}
 
 Log in as a user (password grant, first-party client "web"):
-  curl -s -d grant_type=password -d username=${demo.user.username} -d 'password=${demo.user.password}' -d client_id=${demo.web.clientId} -d client_secret=${demo.web.clientSecret} ${issuer}/oauth/token
+  ${login('-d resource=orders')}
+
+Orders asks inventory for the user: it exchanges the user's token for one for audience "inventory" (token
+exchange, as client "${demo.orders.clientId}") and calls GetStock with it; inventory sees the user as sub and orders as act.sub:
+  USER_TOKEN=$(${login('-d resource=orders')} | ${accessToken})
+  curl -i -H "Authorization: Bearer $USER_TOKEN" ${stockUrl}
+
+Call inventory directly (Connect protocol, JSON). Without a token: 401 unauthenticated:
+  ${getStock}
+With a token for inventory lacking inventory:read: 403 permission_denied:
+  LOW_TOKEN=$(${login('-d resource=inventory -d scope=orders:read')} | ${accessToken})
+  ${getStock} -H "Authorization: Bearer $LOW_TOKEN"
+With inventory:read: 200, and no actor (nobody called on the user's behalf):
+  INVENTORY_TOKEN=$(${login('-d resource=inventory -d scope=inventory:read')} | ${accessToken})
+  ${getStock} -H "Authorization: Bearer $INVENTORY_TOKEN"
 
 Admin: ${demo.adminClient.clientId} / ${demo.adminClient.clientSecret} (client credentials, scope tessera:admin, resource ${demo.adminClient.audience})
 Demo credentials are kept in ${credentialsFile}. Ctrl-C to stop.`);
@@ -72,6 +160,7 @@ Demo credentials are kept in ${credentialsFile}. Ctrl-C to stop.`);
 const stop = async () => {
   verifier.close();
   await app.close();
+  await inventory.close();
   await server.close();
   process.exit(0);
 };

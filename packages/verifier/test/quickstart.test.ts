@@ -1,4 +1,4 @@
-/** `npm start` runs examples/quickstart: the curl lines it prints must work as printed. */
+/** `npm start` runs examples/quickstart (and examples/rpc): the curl lines it prints must work as printed. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -54,7 +54,10 @@ describe('quickstart (npm start)', () => {
     const [, id, secret, tokenUrl] = m;
     const res = await fetch(tokenUrl!, {
       method: 'POST',
-      headers: { authorization: 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64'),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials&resource=orders',
     });
     assert.equal(res.status, 200);
@@ -67,19 +70,85 @@ describe('quickstart (npm start)', () => {
     assert.equal((await fetch(orders, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status, 201);
   });
 
-  it('the printed password-grant line logs the demo user in, with only the scopes their role grants', async () => {
+  /** The demo user's login of the printed password-grant lines, with their extra parameters (resource, scope). */
+  async function login(params: Record<string, string>): Promise<Response> {
     const m = /-d username=(\S+) -d 'password=([^']+)' -d client_id=(\S+) -d client_secret=(\S+) (\S+)/.exec(out);
     assert.ok(m, out);
     const [, username, password, clientId, clientSecret, tokenUrl] = m;
-    const res = await fetch(tokenUrl!, {
+    return fetch(tokenUrl!, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', username: username!, password: password!, client_id: clientId!, client_secret: clientSecret! }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        ...params,
+        username: username!,
+        password: password!,
+        client_id: clientId!,
+        client_secret: clientSecret!,
+      }),
     });
+  }
+  async function userToken(params: Record<string, string>): Promise<string> {
+    const res = await login(params);
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+  const claims = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+
+  it('the printed password-grant line logs the demo user in, with only the scopes their role grants', async () => {
+    assert.match(out, /curl -s -d grant_type=password -d resource=orders -d username=/);
+    const res = await login({ resource: 'orders' });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { scope: string; refresh_token: string };
-    assert.equal(body.scope, 'orders:read');
+    assert.equal(body.scope, 'orders:read inventory:read');
     assert.ok(body.refresh_token.startsWith('tsr_'));
+  });
+
+  it('orders calls inventory for the user with an exchanged token: inventory sees the user as sub and orders as act.sub', async () => {
+    const m = /curl -i -H "Authorization: Bearer \$USER_TOKEN" (\S+)/.exec(out);
+    assert.ok(m, out);
+    const token = await userToken({ resource: 'orders' });
+    const res = await fetch(m[1]!, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { sku: string; quantity: number; for: string; inventory: { sub: string; actor: string } };
+    assert.equal(body.sku, 'tile-blue');
+    assert.equal(body.quantity, 42);
+    assert.equal(body.for, claims(token).sub);
+    assert.deepEqual(body.inventory, { sub: claims(token).sub, actor: 'orders' });
+    assert.equal((await fetch(m[1]!)).status, 401);
+  });
+
+  it('inventory refuses a Connect call without a token (401 unauthenticated) and an under-scoped one (403 permission_denied)', async () => {
+    const m =
+      /curl -i -X POST (\S+\/inventory\.v1\.InventoryService\/GetStock) -H 'content-type: application\/json' -d '(\{[^']+\})'/.exec(
+        out,
+      );
+    assert.ok(m, out);
+    const [, url, body] = m;
+    const call = (token?: string) =>
+      fetch(url!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body,
+      });
+
+    const none = await call();
+    assert.equal(none.status, 401);
+    assert.equal(((await none.json()) as { code: string }).code, 'unauthenticated');
+
+    const low = await call(await userToken({ resource: 'inventory', scope: 'orders:read' }));
+    assert.equal(low.status, 403);
+    assert.equal(((await low.json()) as { code: string }).code, 'permission_denied');
+
+    // The orders token is not for inventory (audience "orders").
+    assert.equal((await call(await userToken({ resource: 'orders' }))).status, 401);
+
+    const direct = await call(await userToken({ resource: 'inventory', scope: 'inventory:read' }));
+    assert.equal(direct.status, 200);
+    const answer = (await direct.json()) as { quantity: number; actor?: string };
+    assert.equal(answer.quantity, 42);
+    assert.equal(answer.actor, undefined); // no act: the user called inventory directly
   });
 
   it('a second start reuses the data folder', async () => {
@@ -87,5 +156,10 @@ describe('quickstart (npm start)', () => {
     await new Promise((r) => child.once('exit', r));
     ({ child, out } = await start(port, dir));
     assert.match(out, /Tessera is running/);
+    // The clients of the orders -> inventory example were kept: the exchange and the Connect call still work.
+    const stock = /curl -i -H "Authorization: Bearer \$USER_TOKEN" (\S+)/.exec(out);
+    assert.ok(stock, out);
+    const res = await fetch(stock[1]!, { headers: { authorization: `Bearer ${await userToken({ resource: 'orders' })}` } });
+    assert.equal(res.status, 200);
   });
 });
