@@ -1,12 +1,14 @@
-import { Buffer } from 'node:buffer';
-import { createHmac, randomUUID, sign as cryptoSign } from 'node:crypto';
+import { randomUUID, sign as cryptoSign } from 'node:crypto';
 
 import { ALGORITHMS } from '../algorithms.js';
 import { ConfigError, KeyInvalidError } from '../errors.js';
 import type { Key } from '../key/key.js';
 import { encodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
+import { hmacOf } from '../lib/hmac.js';
+import { Scratch } from '../lib/scratch.js';
 import { formatScope, isScopeString } from '../scopes.js';
+import { registeredClaimsJson } from './claims-json.js';
 import type { AccessTokenClaims } from './types.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -33,6 +35,9 @@ export interface SignOptions {
   /** Clock in milliseconds; defaults to Date.now. */
   now?: () => number;
 }
+
+/** Bytes that live only within one step of signing (see Scratch). */
+const scratch = new Scratch();
 
 /** Encoded headers per key and typ, built once. */
 const headerCache = new WeakMap<Key, Map<string, string>>();
@@ -64,21 +69,31 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
   }
   if (!Number.isInteger(input.ttl) || input.ttl <= 0) throw new ConfigError('ttl', 'must be a positive integer number of seconds');
   const iat = epochSeconds((options.now ?? Date.now)());
+  const exp = iat + input.ttl;
+  const jti = input.jti ?? randomUUID();
+  let scope: string | undefined;
+  if (input.scope !== undefined) {
+    if (typeof input.scope === 'string') {
+      if (input.scope !== '' && !isScopeString(input.scope)) throw new ConfigError('scope', 'not a valid scope string');
+      scope = input.scope;
+    } else scope = formatScope(input.scope);
+  }
+  const header = encodedHeader(key, ACCESS_TOKEN_TYPE);
+  // Registered claims alone (the usual token) are written directly; extra claims go through JSON.stringify.
+  if (typeof jti === 'string' && (!input.claims || Object.keys(input.claims).length === 0)) {
+    const json = registeredClaimsJson({ iss: input.iss, sub: input.sub, aud, exp, iat, jti, client_id: input.client_id, scope });
+    return signEncoded(header, scratch.utf8ToBase64url(json), key);
+  }
   const claims: AccessTokenClaims = {
     iss: input.iss,
     sub: input.sub,
     aud: typeof aud === 'string' ? aud : [...aud],
-    exp: iat + input.ttl,
+    exp,
     iat,
-    jti: input.jti ?? randomUUID(),
+    jti,
     client_id: input.client_id,
   };
-  if (input.scope !== undefined) {
-    if (typeof input.scope === 'string') {
-      if (input.scope !== '' && !isScopeString(input.scope)) throw new ConfigError('scope', 'not a valid scope string');
-      claims.scope = input.scope;
-    } else claims.scope = formatScope(input.scope);
-  }
+  if (scope !== undefined) claims.scope = scope;
   if (input.claims) {
     for (const name of Object.keys(input.claims)) {
       if (REGISTERED.has(name)) throw new ConfigError('claims', `claim ${name} is set by signAccessToken itself`);
@@ -86,18 +101,23 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
       Object.defineProperty(claims, name, { value: input.claims[name], enumerable: true, writable: true, configurable: true });
     }
   }
-  return signJwt(claims, key, { typ: ACCESS_TOKEN_TYPE });
+  return signEncoded(header, scratch.utf8ToBase64url(JSON.stringify(claims)), key);
 }
 
 /** Signs any JSON claim set as a compact JWS with header `{alg, typ, kid}` (typ defaults to `JWT`). */
 export function signJwt(payload: Readonly<Record<string, unknown>>, key: Key, options: { typ?: string } = {}): string {
-  const input = `${encodedHeader(key, options.typ ?? 'JWT')}.${encodeBase64url(JSON.stringify(payload))}`;
-  return `${input}.${signBytes(Buffer.from(input, 'latin1'), key).toString('base64url')}`;
+  return signEncoded(encodedHeader(key, options.typ ?? 'JWT'), scratch.utf8ToBase64url(JSON.stringify(payload)), key);
 }
 
-function signBytes(data: Buffer, key: Key): Buffer {
+/** The token for an encoded header and payload. */
+function signEncoded(header: string, payload: string, key: Key): string {
   const info = ALGORITHMS[key.alg];
   if (key.signInput === undefined) throw new KeyInvalidError('public', 'a public key cannot sign');
-  if (info.kty === 'oct') return createHmac(info.hash!, key.keyObject).update(data).digest();
-  return cryptoSign(info.hash, data, key.signInput as never);
+  // The signing input (base64url segments and a dot: ASCII) goes to the MAC or to crypto.sign as bytes,
+  // written part by part: joining the strings first would make V8 copy them into one.
+  const signature =
+    info.kty === 'oct'
+      ? hmacOf(key).macSigningInput(header, payload)
+      : cryptoSign(info.hash, scratch.signingInput(header, payload), key.signInput as never).toString('base64url');
+  return `${header}.${payload}.${signature}`;
 }

@@ -1,5 +1,5 @@
-import { Buffer } from 'node:buffer';
-import { createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+import type { Buffer } from 'node:buffer';
+import { verify as cryptoVerify } from 'node:crypto';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
 import {
@@ -16,7 +16,9 @@ import { KeySet } from '../jwks.js';
 import { Key } from '../key/key.js';
 import { decodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
+import { equalsTail, hmacOf } from '../lib/hmac.js';
 import { JsonSyntaxError, parseStrictJson } from '../lib/json.js';
+import { Scratch } from '../lib/scratch.js';
 import { decodeUtf8 } from '../lib/utf8.js';
 import { checkClaims, type ClaimRules } from './claims.js';
 import { ACCESS_TOKEN_TYPE } from './sign.js';
@@ -90,12 +92,36 @@ function stringList(name: string, v: string | readonly string[] | undefined): re
   return Object.freeze([...list]);
 }
 
+/** Where a compact token's two dots are. */
+interface Segments {
+  /** The first dot: the header segment's length. */
+  readonly headerEnd: number;
+  /** The second dot: the signing input's length. */
+  readonly signingInputLength: number;
+}
+
+/** A header segment seen before: its parsed header, and whether it passed this verifier's header rules. */
+interface KnownHeader {
+  readonly segment: string;
+  readonly header: JwsHeader;
+  accepted: boolean;
+}
+
+/**
+ * Bytes that live only within one synchronous step (see Scratch): the payload decoded for parsing, the
+ * signature and the signing input handed to crypto.verify. Neither step runs the caller's code.
+ */
+const payloadBytes = new Scratch();
+const signatureBytes = new Scratch();
+const signingInputBytes = new Scratch();
+
 /** The compact-JWS half of verification: everything but the claims. */
 export class JwsVerifier {
   protected readonly allowed: ReadonlySet<string>;
   protected readonly maxLength: number;
   protected readonly maxDepth: number;
-  private readonly headers = new Map<string, JwsHeader>();
+  private readonly headers = new Map<string, KnownHeader>();
+  private lastHeader: KnownHeader | undefined;
 
   constructor(options: JwsVerifyOptions) {
     const algs = options?.algorithms;
@@ -111,48 +137,52 @@ export class JwsVerifier {
 
   /** Verifies a compact JWS and returns its header, raw payload and the key that verified it. */
   verify(token: string, keys: KeySource): VerifiedJws {
-    const parts = this.split(token);
-    const header = this.header(parts.header);
-    const payload = decodeBase64url(parts.payload);
+    const at = this.split(token);
+    const known = this.header(token, at.headerEnd);
+    const payload = decodeBase64url(token.slice(at.headerEnd + 1, at.signingInputLength));
     if (payload === undefined) throw malformed('base64url', 'payload is not canonical base64url');
-    const key = this.checkHeaderAndKey(header, keys);
-    this.checkSignature(token, parts.signingInputLength, parts.signature, header.alg, key);
-    return { header, payload, key };
+    const key = this.checkHeaderAndKey(known, keys);
+    this.checkSignature(token, at.signingInputLength, key);
+    return { header: known.header, payload, key };
   }
 
-  protected split(token: string): { header: string; payload: string; signature: string; signingInputLength: number } {
+  protected split(token: string): Segments {
     if (typeof token !== 'string') throw malformed('type', 'token must be a string');
     if (token.length > this.maxLength) throw new TokenTooLargeError(this.maxLength);
     const d1 = token.indexOf('.');
     const d2 = d1 === -1 ? -1 : token.indexOf('.', d1 + 1);
     // JSON serialization may hold exactly two dots (in an unprotected kid or jku), so test for it first.
-    if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1 || token.trimStart().startsWith('{')) {
-      if (token.trimStart().startsWith('{')) throw malformed('json-serialization', 'JWS JSON serialization is not accepted; use compact');
+    if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1 || isJsonSerialization(token)) {
+      if (isJsonSerialization(token)) throw malformed('json-serialization', 'JWS JSON serialization is not accepted; use compact');
       if (token.split('.').length === 5) throw malformed('jwe', 'encrypted tokens (JWE) are not accepted');
       throw malformed('segments', 'token must have exactly three segments');
     }
-    return {
-      header: token.slice(0, d1),
-      payload: token.slice(d1 + 1, d2),
-      signature: token.slice(d2 + 1),
-      signingInputLength: d2,
-    };
+    return { headerEnd: d1, signingInputLength: d2 };
   }
 
-  protected header(segment: string): JwsHeader {
-    const cached = this.headers.get(segment);
-    if (cached !== undefined) return cached;
-    const header = this.parseObject(segment, 'header') as JwsHeader;
-    if (typeof header.alg !== 'string') throw new AlgorithmNotAllowedError('header has no alg');
-    if (header.kid !== undefined && typeof header.kid !== 'string') throw new UnsupportedHeaderError('kid', 'kid must be a string');
-    Object.freeze(header);
-    if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
-    this.headers.set(segment, header);
-    return header;
+  /** The token's header, its first `end` characters, parsed once per distinct segment. */
+  protected header(token: string, end: number): KnownHeader {
+    // One issuer's tokens repeat one header segment: comparing it with the last one costs less than the
+    // lookup, which hashes it (and less than startsWith, which V8 compiles into a loop over characters).
+    const segment = token.slice(0, end);
+    const last = this.lastHeader;
+    if (last !== undefined && last.segment === segment) return last;
+    let known = this.headers.get(segment);
+    if (known === undefined) {
+      const header = this.parseObject(segment, 'header') as JwsHeader;
+      if (typeof header.alg !== 'string') throw new AlgorithmNotAllowedError('header has no alg');
+      if (header.kid !== undefined && typeof header.kid !== 'string') throw new UnsupportedHeaderError('kid', 'kid must be a string');
+      Object.freeze(header);
+      known = { segment, header, accepted: false };
+      if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
+      this.headers.set(segment, known);
+    }
+    this.lastHeader = known;
+    return known;
   }
 
   protected parseObject(segment: string, what: 'header' | 'payload'): Record<string, unknown> {
-    const bytes = decodeBase64url(segment);
+    const bytes = payloadBytes.decodeBase64url(segment);
     if (bytes === undefined) throw malformed('base64url', `${what} is not canonical base64url`);
     const text = decodeUtf8(bytes);
     if (text === undefined) throw malformed('utf8', `${what} is not valid UTF-8`);
@@ -167,12 +197,20 @@ export class JwsVerifier {
     return value as Record<string, unknown>;
   }
 
-  /** Header rules before the signature: alg allowlist, typ (subclass), crit and b64, then the key. */
-  protected checkHeaderAndKey(header: JwsHeader, keys: KeySource): Key {
-    if (!this.allowed.has(header.alg)) throw new AlgorithmNotAllowedError('alg is not in the allowlist');
-    this.checkType(header);
-    if (header.crit !== undefined) throw new UnsupportedHeaderError('crit', 'no critical header extension is supported');
-    if (header.b64 !== undefined) throw new UnsupportedHeaderError('b64', 'unencoded payloads (RFC 7797) are not accepted');
+  /**
+   * Header rules before the signature: alg allowlist, typ (subclass), crit and b64, then the key. The
+   * rules depend on the header and this verifier's options only, so a header that passed them once is
+   * not checked again; one that failed is, and fails the same way.
+   */
+  protected checkHeaderAndKey(known: KnownHeader, keys: KeySource): Key {
+    const header = known.header;
+    if (!known.accepted) {
+      if (!this.allowed.has(header.alg)) throw new AlgorithmNotAllowedError('alg is not in the allowlist');
+      this.checkType(header);
+      if (header.crit !== undefined) throw new UnsupportedHeaderError('crit', 'no critical header extension is supported');
+      if (header.b64 !== undefined) throw new UnsupportedHeaderError('b64', 'unencoded payloads (RFC 7797) are not accepted');
+      known.accepted = true;
+    }
     // jwk, jku, x5u, x5c and x5t are never read: keys come only from the caller's KeySource.
     let key: Key;
     if (keys instanceof Key) key = keys;
@@ -184,27 +222,41 @@ export class JwsVerifier {
 
   protected checkType(_header: JwsHeader): void {}
 
-  protected checkSignature(token: string, signingInputLength: number, signatureSegment: string, alg: string, key: Key): void {
-    const sig = decodeBase64url(signatureSegment);
-    if (sig === undefined) throw malformed('base64url', 'signature is not canonical base64url');
-    if (sig.length !== key.signatureLength) throw new SignatureInvalidError();
-    const info = ALGORITHMS[alg as Algorithm];
-    // The signing input is the token's first two segments, already checked to be base64url (ASCII), so
-    // latin1 gives its bytes. HMAC takes the string directly, which saves building a Buffer.
-    const signingInput = token.slice(0, signingInputLength);
-    let ok: boolean;
+  /** The signature segment (after the second dot) against the signing input, under the key's algorithm. */
+  protected checkSignature(token: string, signingInputLength: number, key: Key): void {
+    const info = ALGORITHMS[key.alg];
     if (info.kty === 'oct') {
-      ok = timingSafeEqual(createHmac(info.hash!, key.keyObject).update(signingInput, 'latin1').digest(), sig);
-    } else {
-      if (info.order !== undefined && !scalarsInRange(sig, info.order)) throw new SignatureInvalidError();
-      try {
-        ok = cryptoVerify(info.hash, Buffer.from(signingInput, 'latin1'), key.verifyInput as never, sig);
-      } catch {
-        ok = false;
-      }
+      // The signing input is the token's first two segments, already checked to be base64url (ASCII). The
+      // MAC comes base64url-encoded, and an encoder's output is canonical: a segment equal to it is the
+      // canonical spelling of the right MAC. Any other segment is refused below, as for other algorithms.
+      if (equalsTail(token, signingInputLength + 1, hmacOf(key).macLatin1(token, signingInputLength))) return;
+      if (signatureBytes.decodeBase64url(token.slice(signingInputLength + 1)) === undefined) throw malformedSignature();
+      throw new SignatureInvalidError();
+    }
+    const sig = signatureBytes.decodeBase64url(token.slice(signingInputLength + 1));
+    if (sig === undefined) throw malformedSignature();
+    if (sig.length !== key.signatureLength) throw new SignatureInvalidError();
+    if (info.order !== undefined && !scalarsInRange(sig, info.order)) throw new SignatureInvalidError();
+    let ok: boolean;
+    try {
+      ok = cryptoVerify(info.hash, signingInputBytes.latin1(token, signingInputLength), key.verifyInput as never, sig);
+    } catch {
+      ok = false;
     }
     if (!ok) throw new SignatureInvalidError();
   }
+}
+
+/** A token that opens with `{`, after any whitespace: the JWS JSON serialization. */
+function isJsonSerialization(token: string): boolean {
+  // A compact token opens with a base64url character, which is neither '{' nor whitespace: no need to trim.
+  const c = token.charCodeAt(0);
+  const base64url = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f;
+  return !base64url && token.trimStart().startsWith('{');
+}
+
+function malformedSignature(): TokenMalformedError {
+  return malformed('base64url', 'signature is not canonical base64url');
 }
 
 /** ECDSA r and s, big-endian halves of the signature, must both lie in [1, n-1]. */
@@ -251,13 +303,13 @@ export class AccessTokenVerifier extends JwsVerifier {
   }
 
   verifyAccessToken(token: string, keys: KeySource): VerifiedAccessToken {
-    const parts = this.split(token);
-    const header = this.header(parts.header);
-    const payload = this.parseObject(parts.payload, 'payload');
-    const key = this.checkHeaderAndKey(header, keys);
-    this.checkSignature(token, parts.signingInputLength, parts.signature, header.alg, key);
+    const at = this.split(token);
+    const known = this.header(token, at.headerEnd);
+    const payload = this.parseObject(token.slice(at.headerEnd + 1, at.signingInputLength), 'payload');
+    const key = this.checkHeaderAndKey(known, keys);
+    this.checkSignature(token, at.signingInputLength, key);
     const claims = checkClaims(payload, this.rules, epochSeconds(this.now()));
-    return { header, claims, key };
+    return { header: known.header, claims, key };
   }
 
   protected override checkType(header: JwsHeader): void {
