@@ -306,3 +306,30 @@ describe('ServiceTokenSource when the token endpoint is down', () => {
     },
   );
 });
+
+describe('ServiceTokenSource when the token endpoint comes back', () => {
+  it('fails while the server is down, then gets a fresh token once it is up again', TEST_TIMEOUT, async () => {
+    const t = await startServer();
+    const port = Number(new URL(t.url).port);
+    const c = await t.client({ id: 'returning', grantTypes: ['client_credentials'], scopes: ['orders:read'], audiences: ['orders'] });
+    const src = new ServiceTokenSource({ tokenEndpoint: `${t.url}/oauth/token`, clientId: c.id, clientSecret: c.secret, backoffMs: 50, maxBackoffMs: 200 });
+    const first = await src.getToken();
+    await t.close(true);
+    // Nothing cached any more (as after an expiry): the source has to reach the endpoint, which is down.
+    src.clear();
+    await assert.rejects(src.getToken(), (e: unknown) => e instanceof TokenRequestError && e.status === undefined);
+    // The same server (data folder, port, issuer) starts again.
+    const back = await startServer({ dir: t.dir, overrides: { port } });
+    try {
+      let token: string | undefined;
+      await until('a token from the restarted server', async () => {
+        token = await src.getToken().catch(() => undefined);
+        return token !== undefined;
+      });
+      assert.notEqual(token, first);
+      assert.equal((decodeUnverified(token!).payload as { client_id: string }).client_id, 'returning');
+    } finally {
+      await back.close();
+    }
+  });
+});
