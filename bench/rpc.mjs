@@ -16,11 +16,12 @@
 // requests/s, p99 latency and server CPU time per request (user + system, from /proc). Any non-2xx answer
 // or error fails the run. Writes bench/results/rpc.json.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { hasTaskset, pin } from './pin.mjs';
+import { cpuMs } from './proc.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const DURATION = Number(process.env.DURATION ?? 3);
@@ -32,13 +33,6 @@ const MODES = (process.env.MODES ?? 'plain,auth,gate').split(',');
 const PROTOCOLS = (process.env.PROTOCOLS ?? 'h1,h2').split(',');
 const TARGET = 0.9;
 const PATH = '/inventory.v1.InventoryService/GetStock';
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 function startServer(mode) {
@@ -53,16 +47,6 @@ function startServer(mode) {
     });
     child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
-}
-
-/** CPU time (user + system) the process has used so far, ms; undefined where /proc is not there. */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
 }
 
 function loadH1(port, token, seconds) {

@@ -34,6 +34,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+import { CLOCK_TICKS, cpuMs } from './proc.mjs';
+
 import { loadMasterKey, openPostgresStore, registerClient } from '@tessera/server';
 
 import { Cluster } from '../packages/server/dist-test/helpers/cluster.js';
@@ -48,28 +50,11 @@ const PG_MODES = MODES.filter((m) => m.startsWith('pg-'));
 const AUDIENCE = 'https://orders.example';
 const SCOPE = 'orders:read';
 const APPLICATION_NAME = `tessera-bench-${process.pid}`;
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const version = (pkg) => JSON.parse(readFileSync(here(`../node_modules/${pkg}/package.json`), 'utf8')).version;
 const basic = (id, secret) =>
   'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** CPU time (user + system) the process has used so far, ms; undefined where /proc is not there. */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Busy and total jiffies of the whole machine, all cores. */
 function machineTicks() {

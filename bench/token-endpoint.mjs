@@ -20,6 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { hasTaskset, pin } from './pin.mjs';
+import { cpuMs } from './proc.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -29,13 +30,6 @@ const PASSWORD_CONNECTIONS = Number(process.env.PASSWORD_CONNECTIONS ?? 10);
 const connectionsOf = (mode) => (mode === 'tessera-password' ? PASSWORD_CONNECTIONS : CONNECTIONS);
 const TARGET = 2;
 const MODES = (process.env.MODES ?? 'tessera,oidc-provider,tessera-password').split(',');
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const version = (pkg) => JSON.parse(readFileSync(here(`../node_modules/${pkg}/package.json`), 'utf8')).version;
 
@@ -53,16 +47,6 @@ function startServer(mode) {
     });
     child.on('exit', (code) => reject(new Error(`${mode} server exited ${code}: ${err}`)));
   });
-}
-
-/** CPU time (user + system) the process has used so far, ms; undefined where /proc is not there. */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
 }
 
 function load(port, request, seconds, connections) {
