@@ -1,0 +1,214 @@
+/**
+ * The broker moves publications, join/leave events and control messages between the gateway nodes, and
+ * keeps each channel's history stream and presence. `MemoryBroker` serves one node; `RedisBroker` any
+ * number of nodes sharing a Redis.
+ */
+import { randomBytes } from 'node:crypto';
+
+import type { ClientInfo, Publication } from './protocol.js';
+
+/** A history stream's position: the offset of its last publication, and the epoch that names the stream. */
+export interface StreamPosition {
+  readonly offset: number;
+  readonly epoch: string;
+}
+
+/** Bounds of a channel's history: the last `size` publications, kept `ttlMs` after the last publication. */
+export interface HistoryBounds {
+  readonly size: number;
+  readonly ttlMs: number;
+}
+
+export interface HistoryQuery {
+  /** At most this many publications (capped by the bounds' size). */
+  readonly limit: number;
+  /** Only publications after this position (same epoch), oldest first. */
+  readonly since?: StreamPosition;
+  /** Newest first. */
+  readonly reverse?: boolean;
+}
+
+export interface HistoryResult {
+  readonly publications: readonly Publication[];
+  /** The stream's position now. */
+  readonly position: StreamPosition;
+  /**
+   * With `since`: true when every publication after it is still in the stream (same epoch, nothing
+   * trimmed), so the result is exactly what the client missed.
+   */
+  readonly complete: boolean;
+}
+
+/** Messages every node acts on, for the connections it holds. */
+export type ControlMessage =
+  | { readonly type: 'disconnect'; readonly user: string; readonly code: number; readonly reason: string }
+  | { readonly type: 'unsubscribe'; readonly user: string; readonly channel: string };
+
+export interface BrokerHandlers {
+  /** A publication on a channel this node subscribed to (from any node, this one included). */
+  publication(channel: string, pub: Publication): void;
+  join(channel: string, info: ClientInfo): void;
+  leave(channel: string, info: ClientInfo): void;
+  control(message: ControlMessage): void;
+}
+
+export interface Broker {
+  /** Called once by the gateway before any other method. */
+  start(handlers: BrokerHandlers): Promise<void>;
+  /** This node has subscribers on `channel`: deliver its publications, joins and leaves. */
+  subscribe(channel: string): Promise<void>;
+  /** This node has no subscriber left on `channel`. */
+  unsubscribe(channel: string): Promise<void>;
+  /**
+   * Publishes to every node. With `history`, appends to the channel's stream and returns the new position;
+   * the publication delivered carries that offset.
+   */
+  publish(channel: string, data: unknown, info: ClientInfo | undefined, history: HistoryBounds | undefined): Promise<StreamPosition | undefined>;
+  join(channel: string, info: ClientInfo): Promise<void>;
+  leave(channel: string, info: ClientInfo): Promise<void>;
+  history(channel: string, query: HistoryQuery, bounds: HistoryBounds): Promise<HistoryResult>;
+  /** Records that `clientId` is on `channel` for `ttlMs` (refreshed by the gateway while it stays). */
+  addPresence(channel: string, clientId: string, info: ClientInfo, ttlMs: number): Promise<void>;
+  removePresence(channel: string, clientId: string): Promise<void>;
+  presence(channel: string): Promise<Record<string, ClientInfo>>;
+  /** Sends a control message to every node, this one included. */
+  control(message: ControlMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+interface Stream {
+  epoch: string;
+  offset: number;
+  items: { pub: Publication; at: number }[];
+  last: number;
+}
+
+/** One node: everything in this process. History and presence go when the process does. */
+export class MemoryBroker implements Broker {
+  private handlers: BrokerHandlers | undefined;
+  private readonly streams = new Map<string, Stream>();
+  private readonly presenceByChannel = new Map<string, Map<string, { info: ClientInfo; until: number }>>();
+  private readonly subscribed = new Set<string>();
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(handlers: BrokerHandlers): Promise<void> {
+    this.handlers = handlers;
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    this.subscribed.add(channel);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.subscribed.delete(channel);
+  }
+
+  async publish(channel: string, data: unknown, info: ClientInfo | undefined, history: HistoryBounds | undefined): Promise<StreamPosition | undefined> {
+    const time = this.now();
+    let pub: Publication = info ? { data, info, time } : { data, time };
+    let position: StreamPosition | undefined;
+    if (history && history.size > 0) {
+      const s = this.stream(channel, history, time);
+      s.offset += 1;
+      s.last = time;
+      pub = { ...pub, offset: s.offset };
+      s.items.push({ pub, at: time });
+      if (s.items.length > history.size) s.items.splice(0, s.items.length - history.size);
+      position = { offset: s.offset, epoch: s.epoch };
+    }
+    if (this.subscribed.has(channel)) this.handlers?.publication(channel, pub);
+    return position;
+  }
+
+  async join(channel: string, info: ClientInfo): Promise<void> {
+    if (this.subscribed.has(channel)) this.handlers?.join(channel, info);
+  }
+
+  async leave(channel: string, info: ClientInfo): Promise<void> {
+    if (this.subscribed.has(channel)) this.handlers?.leave(channel, info);
+  }
+
+  async history(channel: string, query: HistoryQuery, bounds: HistoryBounds): Promise<HistoryResult> {
+    const now = this.now();
+    const s = this.stream(channel, bounds, now);
+    const position = { offset: s.offset, epoch: s.epoch };
+    const live = s.items.filter((i) => now - i.at < bounds.ttlMs);
+    return selectHistory(live.map((i) => i.pub), position, query, bounds);
+  }
+
+  async addPresence(channel: string, clientId: string, info: ClientInfo, ttlMs: number): Promise<void> {
+    let m = this.presenceByChannel.get(channel);
+    if (!m) this.presenceByChannel.set(channel, (m = new Map()));
+    m.set(clientId, { info, until: this.now() + ttlMs });
+  }
+
+  async removePresence(channel: string, clientId: string): Promise<void> {
+    const m = this.presenceByChannel.get(channel);
+    if (!m) return;
+    m.delete(clientId);
+    if (m.size === 0) this.presenceByChannel.delete(channel);
+  }
+
+  async presence(channel: string): Promise<Record<string, ClientInfo>> {
+    const out: Record<string, ClientInfo> = Object.create(null) as Record<string, ClientInfo>;
+    const m = this.presenceByChannel.get(channel);
+    if (!m) return out;
+    const now = this.now();
+    for (const [id, p] of m) {
+      if (p.until > now) out[id] = p.info;
+      else m.delete(id);
+    }
+    return out;
+  }
+
+  async control(message: ControlMessage): Promise<void> {
+    this.handlers?.control(message);
+  }
+
+  async close(): Promise<void> {
+    this.handlers = undefined;
+  }
+
+  /** The channel's stream; a new epoch when it has expired (nothing published for ttl) or never existed. */
+  private stream(channel: string, bounds: HistoryBounds, now: number): Stream {
+    let s = this.streams.get(channel);
+    if (!s || (s.offset > 0 && now - s.last >= bounds.ttlMs)) {
+      s = { epoch: newEpoch(), offset: 0, items: [], last: now };
+      this.streams.set(channel, s);
+    }
+    return s;
+  }
+}
+
+/**
+ * Applies a history query to a stream's live publications (oldest first). Shared by the brokers so they
+ * answer alike.
+ */
+export function selectHistory(live: readonly Publication[], position: StreamPosition, query: HistoryQuery, bounds: HistoryBounds): HistoryResult {
+  const limit = Math.max(0, Math.min(query.limit, bounds.size));
+  let items = live;
+  let complete = true;
+  if (query.since) {
+    if (query.since.epoch !== position.epoch || query.since.offset > position.offset) {
+      return { publications: [], position, complete: false };
+    }
+    items = live.filter((p) => (p.offset ?? 0) > query.since!.offset);
+    const first = live[0]?.offset;
+    const missed = position.offset - query.since.offset;
+    complete = items.length === missed && (missed === 0 || first === undefined || first <= query.since.offset + 1);
+  }
+  if (query.reverse) items = [...items].reverse();
+  if (items.length > limit) {
+    items = items.slice(0, limit);
+    if (query.since) complete = false;
+  }
+  return { publications: items, position, complete };
+}

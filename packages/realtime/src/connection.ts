@@ -1,0 +1,512 @@
+/**
+ * One client connection: the protocol state machine. Commands of a connection run one after another, in
+ * the order they came; pushes go out as they happen.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { TokenExpiredError } from '@tessera/core';
+import type { Principal } from '@tessera/verifier';
+import { KeysUnavailableError, RevocationsUnavailableError } from '@tessera/verifier';
+import type { WebSocket } from 'ws';
+
+import type { StreamPosition } from './broker.js';
+import { hasHistory, type ChannelAction, type ChannelInfo, type ChannelRights } from './channels.js';
+import type { Hub } from './hub.js';
+import {
+  Disconnect,
+  encodeError,
+  encodePush,
+  encodeReply,
+  ErrorCode,
+  FrameError,
+  parseFrame,
+  PING_FRAME,
+  protocolError,
+  stringParam,
+  Unsubscribe,
+  type ClientInfo,
+  type Command,
+  type DisconnectAdvice,
+  type Method,
+  type ProtocolError,
+} from './protocol.js';
+
+/** A reply error: the command fails, the connection stays. */
+class ReplyError extends Error {
+  constructor(readonly error: ProtocolError) {
+    super(error.message);
+  }
+}
+
+/** The connection must end. */
+class DisconnectError extends Error {
+  constructor(readonly advice: DisconnectAdvice) {
+    super(advice.reason);
+  }
+}
+
+interface Subscription {
+  readonly channel: string;
+  readonly info: ChannelInfo & { ok: true };
+  /** Granted by a subscription token rather than by the connection's scopes. */
+  viaToken: boolean;
+  /** The subscription token's expiry (ms), when granted by one. */
+  expiresAt: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** Pushes for the channel wait here until the subscribe reply has gone out, so they follow it. */
+  pending: (string | Buffer)[] | undefined;
+}
+
+const MAX_QUEUED_COMMANDS = 128;
+
+export class Connection {
+  readonly id = randomUUID();
+  principal: Principal | undefined;
+  rights: ChannelRights | undefined;
+  readonly subs = new Map<string, Subscription>();
+  private closed = false;
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
+  private tokens: number;
+  private tokensAt = Date.now();
+  /** Runs once the current command's reply is sent. */
+  private afterReply: (() => void) | undefined;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly ws: WebSocket,
+  ) {
+    this.tokens = hub.limits.publishBurst;
+    this.connectTimer = setTimeout(() => this.disconnect(Disconnect.stale), hub.limits.connectTimeoutMs);
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', () => this.cleanup());
+    ws.on('error', () => this.cleanup());
+  }
+
+  get user(): string {
+    return this.principal?.sub ?? '';
+  }
+
+  get clientInfo(): ClientInfo {
+    return { user: this.user, client: this.id };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Sends a frame unless the client reads too slowly, in which case it is disconnected. */
+  send(frame: string | Buffer): void {
+    if (this.closed) return;
+    if (this.ws.bufferedAmount > this.hub.limits.maxBufferedBytes) {
+      this.disconnect(Disconnect.slow);
+      return;
+    }
+    this.ws.send(frame, { binary: false });
+  }
+
+  /** Ends the connection with a close code the client SDK understands. */
+  disconnect(advice: DisconnectAdvice): void {
+    if (this.closed) return;
+    this.cleanup();
+    try {
+      this.ws.close(advice.code, advice.reason);
+    } catch {
+      this.ws.terminate();
+    }
+    // A client that never answers the close handshake does not hold the socket.
+    setTimeout(() => this.ws.terminate(), 5_000).unref();
+  }
+
+  /** Ends one subscription from the server side (rights lost, API, token expired). */
+  serverUnsubscribe(channel: string, advice: DisconnectAdvice): void {
+    const sub = this.subs.get(channel);
+    if (!sub) return;
+    this.removeSubscription(sub);
+    this.send(encodePush({ channel, unsubscribe: { code: advice.code, reason: advice.reason } }));
+  }
+
+  private onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.closed) return;
+    if (isBinary) {
+      this.disconnect(Disconnect.badRequest);
+      return;
+    }
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    let incoming;
+    try {
+      incoming = parseFrame(text, this.hub.limits.maxCommandsPerFrame);
+    } catch (err) {
+      if (err instanceof FrameError) {
+        this.hub.log('warn', 'realtime.bad_frame', { client: this.id, reason: err.message });
+        this.disconnect(Disconnect.badRequest);
+        return;
+      }
+      throw err;
+    }
+    for (const item of incoming) {
+      if (item.kind === 'pong') {
+        this.onPong();
+        continue;
+      }
+      if (this.queued >= MAX_QUEUED_COMMANDS) {
+        this.disconnect(Disconnect.tooManyRequests);
+        return;
+      }
+      this.queued++;
+      const command = item.command;
+      this.queue = this.queue.then(async () => {
+        this.queued--;
+        if (!this.closed) await this.run(command);
+      });
+    }
+  }
+
+  private async run(command: Command): Promise<void> {
+    try {
+      if (!this.principal && command.method !== 'connect') throw new DisconnectError(Disconnect.badRequest);
+      const result = await this.dispatch(command);
+      if (result !== NO_REPLY && command.id > 0 && !this.closed) this.send(encodeReply(command.id, command.method as Method, result));
+      this.runAfterReply();
+    } catch (err) {
+      this.runAfterReply();
+      if (this.closed) return;
+      if (err instanceof ReplyError) {
+        if (command.id > 0) this.send(encodeError(command.id, err.error));
+      } else if (err instanceof DisconnectError) {
+        this.disconnect(err.advice);
+      } else if (err instanceof FrameError) {
+        if (command.id > 0) this.send(encodeError(command.id, protocolError(ErrorCode.badRequest)));
+      } else {
+        this.hub.log('error', 'realtime.internal_error', { client: this.id, method: command.method, error: String((err as Error)?.message ?? err) });
+        if (command.id > 0) this.send(encodeError(command.id, protocolError(ErrorCode.internal)));
+      }
+    }
+  }
+
+  private runAfterReply(): void {
+    const f = this.afterReply;
+    this.afterReply = undefined;
+    f?.();
+  }
+
+  /** A push for a subscribed channel: sent now, or after the subscribe reply when that is still to go. */
+  deliver(channel: string, frame: string | Buffer): void {
+    const sub = this.subs.get(channel);
+    if (!sub) return;
+    if (sub.pending) sub.pending.push(frame);
+    else this.send(frame);
+  }
+
+  private async dispatch(command: Command): Promise<unknown> {
+    const p = command.params;
+    switch (command.method) {
+      case 'connect':
+        return this.connect(p);
+      case 'refresh':
+        return this.refresh(p);
+      case 'subscribe':
+        return this.subscribe(p);
+      case 'unsubscribe': {
+        const channel = requireChannel(p);
+        const sub = this.subs.get(channel);
+        if (sub) this.removeSubscription(sub);
+        return {};
+      }
+      case 'sub_refresh':
+        return this.subRefresh(p);
+      case 'publish':
+        return this.publish(p);
+      case 'presence': {
+        const channel = requireChannel(p);
+        this.authorizeRead(channel, 'presence', true);
+        return { presence: await this.hub.broker.presence(channel) };
+      }
+      case 'presence_stats': {
+        const channel = requireChannel(p);
+        this.authorizeRead(channel, 'presence', true);
+        return presenceStats(await this.hub.broker.presence(channel));
+      }
+      case 'history':
+        return this.history(p);
+      case 'ping':
+        return {};
+      case 'send':
+        // Asynchronous messages to the server have no handler here.
+        if (command.id > 0) throw new ReplyError(protocolError(ErrorCode.notAvailable));
+        return NO_REPLY;
+      case 'rpc':
+      case 'unknown':
+        throw new ReplyError(protocolError(ErrorCode.methodNotFound));
+    }
+  }
+
+  private async connect(p: Readonly<Record<string, unknown>>): Promise<unknown> {
+    if (this.principal) throw new DisconnectError(Disconnect.badRequest);
+    const token = stringParam(p, 'token');
+    if (!token) throw new DisconnectError(Disconnect.invalidToken);
+    const principal = await this.verify(token);
+    if (this.closed) return NO_REPLY;
+    if (principal.sub === undefined) throw new DisconnectError(Disconnect.invalidToken);
+    if (!this.hub.admit(this, principal)) throw new DisconnectError(Disconnect.connectionLimit);
+    clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.setPrincipal(principal);
+    this.schedulePing();
+    return {
+      client: this.id,
+      version: this.hub.version,
+      expires: true,
+      ttl: this.ttl(principal),
+      ping: Math.round(this.hub.limits.pingIntervalMs / 1000),
+      pong: true,
+      node: this.hub.nodeId,
+    };
+  }
+
+  private async refresh(p: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const token = stringParam(p, 'token');
+    if (!token) throw new DisconnectError(Disconnect.invalidToken);
+    const principal = await this.verify(token);
+    if (this.closed) return NO_REPLY;
+    // A connection belongs to one user for its whole life.
+    if (principal.sub !== this.principal!.sub) throw new DisconnectError(Disconnect.invalidToken);
+    this.setPrincipal(principal);
+    // Rights are the new token's: subscriptions it no longer grants end now.
+    for (const sub of [...this.subs.values()]) {
+      if (sub.viaToken) continue;
+      if (!this.rights!.allows(sub.channel, sub.info, 'subscribe')) this.serverUnsubscribe(sub.channel, Unsubscribe.permissionLost);
+    }
+    return { client: this.id, version: this.hub.version, expires: true, ttl: this.ttl(principal) };
+  }
+
+  private async subscribe(p: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const channel = requireChannel(p);
+    const info = this.hub.channels.describe(channel);
+    if (!info.ok) throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
+    if (this.subs.has(channel)) throw new ReplyError(protocolError(ErrorCode.alreadySubscribed));
+    if (this.subs.size >= this.hub.limits.maxSubscriptions) throw new ReplyError(protocolError(ErrorCode.limitExceeded));
+    const token = stringParam(p, 'token');
+    let expiresAt: number | undefined;
+    let viaToken = false;
+    if (token) {
+      expiresAt = await this.verifySubscriptionToken(token, channel);
+      viaToken = true;
+    } else if (info.options.subscriptionTokenRequired || !this.rights!.allows(channel, info, 'subscribe')) {
+      throw new ReplyError(protocolError(ErrorCode.permissionDenied));
+    }
+    if (this.closed) return NO_REPLY;
+    if (this.subs.has(channel)) throw new ReplyError(protocolError(ErrorCode.alreadySubscribed));
+    const sub: Subscription = { channel, info, viaToken, expiresAt, timer: undefined, pending: [] };
+    this.afterReply = () => {
+      const frames = sub.pending ?? [];
+      sub.pending = undefined;
+      if (this.subs.get(channel) !== sub) return;
+      for (const f of frames) this.send(f);
+    };
+    const result: Record<string, unknown> = {};
+    if (expiresAt !== undefined) {
+      Object.assign(result, { expires: true, ttl: Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)) });
+      this.armSubscriptionExpiry(sub);
+    }
+    this.subs.set(channel, sub);
+    try {
+      await this.hub.addSubscriber(channel, this);
+      await this.subscribeState(p, channel, info, result);
+      if (info.options.presence) await this.hub.enterPresence(channel, this);
+    } catch (err) {
+      // The client hears the error: it must not stay subscribed here either.
+      if (this.subs.get(channel) === sub) this.removeSubscription(sub);
+      throw err;
+    }
+    return result;
+  }
+
+  /** History position, and recovery of what a reconnecting client missed. */
+  private async subscribeState(p: Readonly<Record<string, unknown>>, channel: string, info: ChannelInfo & { ok: true }, result: Record<string, unknown>): Promise<void> {
+    if (hasHistory(info.options)) {
+      const bounds = this.hub.historyBounds(info.options)!;
+      const recover = p.recover === true;
+      const since = recover ? parsePosition(p) : undefined;
+      const h = await this.hub.broker.history(channel, since ? { limit: bounds.size, since } : { limit: 0 }, bounds);
+      Object.assign(result, { recoverable: true, positioned: true, epoch: h.position.epoch, offset: h.position.offset });
+      if (since) {
+        Object.assign(result, { was_recovering: true, recovered: h.complete, publications: h.publications.map(wirePublication) });
+      }
+    }
+  }
+
+  private async subRefresh(p: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const channel = requireChannel(p);
+    const token = stringParam(p, 'token');
+    const sub = this.subs.get(channel);
+    if (!sub || !sub.viaToken) throw new ReplyError(protocolError(ErrorCode.badRequest));
+    if (!token) throw new ReplyError(protocolError(ErrorCode.badRequest));
+    const expiresAt = await this.verifySubscriptionToken(token, channel);
+    if (this.subs.get(channel) !== sub) throw new ReplyError(protocolError(ErrorCode.badRequest));
+    sub.expiresAt = expiresAt;
+    this.armSubscriptionExpiry(sub);
+    return { expires: true, ttl: Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)) };
+  }
+
+  private async publish(p: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const channel = requireChannel(p);
+    if (!('data' in p)) throw new ReplyError(protocolError(ErrorCode.badRequest));
+    const info = this.hub.channels.describe(channel);
+    if (!info.ok) throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
+    if (!this.rights!.allows(channel, info, 'publish')) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
+    if (!this.takeToken()) throw new ReplyError(protocolError(ErrorCode.tooManyRequests));
+    await this.hub.broker.publish(channel, p.data, this.clientInfo, this.hub.historyBounds(info.options));
+    return {};
+  }
+
+  private async history(p: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const channel = requireChannel(p);
+    const info = this.authorizeRead(channel, 'history', false);
+    const bounds = this.hub.historyBounds(info.options);
+    if (!bounds) throw new ReplyError(protocolError(ErrorCode.notAvailable));
+    const limit = p.limit === undefined ? 0 : p.limit;
+    if (typeof limit !== 'number' || !Number.isInteger(limit)) throw new ReplyError(protocolError(ErrorCode.badRequest));
+    const since = p.since === undefined || p.since === null ? undefined : parsePosition(p.since as Record<string, unknown>);
+    const reverse = p.reverse === true;
+    const h = await this.hub.broker.history(channel, { limit: limit < 0 ? bounds.size : limit, ...(since ? { since } : {}), reverse }, bounds);
+    if (since && (since.epoch !== h.position.epoch || since.offset > h.position.offset)) throw new ReplyError(protocolError(ErrorCode.unrecoverablePosition));
+    return { publications: h.publications.map(wirePublication), epoch: h.position.epoch, offset: h.position.offset };
+  }
+
+  /** Presence and history: the right from scopes, or a subscription the connection holds by token. */
+  private authorizeRead(channel: string, action: ChannelAction, presence: boolean): ChannelInfo & { ok: true } {
+    const info = this.hub.channels.describe(channel);
+    if (!info.ok) throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
+    if (!this.rights!.allows(channel, info, action)) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
+    if (presence && !info.options.presence) throw new ReplyError(protocolError(ErrorCode.notAvailable));
+    return info;
+  }
+
+  private async verify(token: string): Promise<Principal> {
+    try {
+      return await this.hub.verifier.verify(token);
+    } catch (err) {
+      if (err instanceof TokenExpiredError) throw new ReplyError(protocolError(ErrorCode.tokenExpired));
+      if (err instanceof KeysUnavailableError || err instanceof RevocationsUnavailableError) throw new ReplyError(protocolError(ErrorCode.internal));
+      this.hub.log('info', 'realtime.token_refused', { client: this.id, code: (err as { code?: string }).code ?? 'unknown' });
+      throw new DisconnectError(Disconnect.invalidToken);
+    }
+  }
+
+  /** Verifies a subscription token for `channel` and returns its expiry (ms). */
+  private async verifySubscriptionToken(token: string, channel: string): Promise<number> {
+    const verifier = this.hub.subscriptionVerifier;
+    if (!verifier) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
+    let principal: Principal;
+    try {
+      principal = await verifier.verify(token);
+    } catch (err) {
+      if (err instanceof TokenExpiredError) throw new ReplyError(protocolError(ErrorCode.tokenExpired));
+      if (err instanceof KeysUnavailableError || err instanceof RevocationsUnavailableError) throw new ReplyError(protocolError(ErrorCode.internal));
+      throw new ReplyError(protocolError(ErrorCode.permissionDenied));
+    }
+    if (principal.claims.channel !== channel || principal.sub !== this.principal!.sub) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
+    return principal.expiresAt * 1000;
+  }
+
+  private setPrincipal(principal: Principal): void {
+    const previous = this.principal;
+    this.principal = principal;
+    this.rights = this.hub.channels.rights(principal.scopes, principal.sub);
+    if (!previous) this.hub.index(this);
+    clearTimeout(this.expiryTimer);
+    const due = principal.expiresAt * 1000 + this.hub.limits.expiryGraceMs - Date.now();
+    this.expiryTimer = setTimeout(() => this.disconnect(Disconnect.expired), Math.max(0, Math.min(due, 2 ** 31 - 1)));
+  }
+
+  private ttl(principal: Principal): number {
+    return Math.max(1, Math.floor(principal.expiresAt - Date.now() / 1000));
+  }
+
+  private armSubscriptionExpiry(sub: Subscription): void {
+    clearTimeout(sub.timer);
+    if (sub.expiresAt === undefined) return;
+    const due = sub.expiresAt + this.hub.limits.expiryGraceMs - Date.now();
+    sub.timer = setTimeout(() => this.serverUnsubscribe(sub.channel, Unsubscribe.expired), Math.max(0, Math.min(due, 2 ** 31 - 1)));
+  }
+
+  private removeSubscription(sub: Subscription): void {
+    clearTimeout(sub.timer);
+    this.subs.delete(sub.channel);
+    this.hub.removeSubscriber(sub.channel, this, sub.info.options.presence === true);
+  }
+
+  private schedulePing(): void {
+    this.pingTimer = setInterval(() => {
+      this.send(PING_FRAME);
+      if (!this.pongTimer) this.pongTimer = setTimeout(() => this.disconnect(Disconnect.noPong), this.hub.limits.pongTimeoutMs);
+    }, this.hub.limits.pingIntervalMs);
+  }
+
+  private onPong(): void {
+    clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
+  }
+
+  /** Publish rate limit: a token bucket per connection. */
+  private takeToken(): boolean {
+    const now = Date.now();
+    const { publishRate, publishBurst } = this.hub.limits;
+    this.tokens = Math.min(publishBurst, this.tokens + ((now - this.tokensAt) / 1000) * publishRate);
+    this.tokensAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Drops every trace of the connection in the hub and the broker (idempotent). */
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.expiryTimer);
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+    for (const sub of [...this.subs.values()]) this.removeSubscription(sub);
+    this.hub.forget(this);
+  }
+}
+
+const NO_REPLY = Symbol('no reply');
+
+function requireChannel(p: Readonly<Record<string, unknown>>): string {
+  const channel = stringParam(p, 'channel');
+  if (!channel) throw new ReplyError(protocolError(ErrorCode.badRequest));
+  return channel;
+}
+
+function parsePosition(p: Readonly<Record<string, unknown>>): StreamPosition | undefined {
+  if (typeof p !== 'object' || p === null) throw new ReplyError(protocolError(ErrorCode.badRequest));
+  const epoch = p.epoch;
+  const offset = p.offset ?? 0;
+  if (typeof epoch !== 'string' || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return undefined;
+  return { epoch, offset };
+}
+
+function presenceStats(presence: Record<string, ClientInfo>): { num_clients: number; num_users: number } {
+  const users = new Set<string>();
+  let clients = 0;
+  for (const id in presence) {
+    clients++;
+    users.add(presence[id]!.user);
+  }
+  return { num_clients: clients, num_users: users.size };
+}
+
+/** A publication as the protocol writes it (no server time). */
+export function wirePublication(pub: { data: unknown; info?: ClientInfo; offset?: number }): Record<string, unknown> {
+  const out: Record<string, unknown> = { data: pub.data };
+  if (pub.info) out.info = pub.info;
+  if (pub.offset !== undefined) out.offset = pub.offset;
+  return out;
+}

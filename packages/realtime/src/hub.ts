@@ -1,0 +1,251 @@
+/**
+ * What the connections of one node share: the verifier, the channel policy, the broker, the limits, and
+ * the indexes from channel and user to connections.
+ */
+import { randomUUID } from 'node:crypto';
+
+import type { Principal, RevocationEntry, Verifier } from '@tessera/verifier';
+import { revokes } from '@tessera/verifier';
+
+import type { Broker, BrokerHandlers, ControlMessage, HistoryBounds } from './broker.js';
+import { hasHistory, type ChannelPolicy, type NamespaceOptions } from './channels.js';
+import type { Connection } from './connection.js';
+import { wirePublication } from './connection.js';
+import { Disconnect, encodePush, Unsubscribe, type ClientInfo, type Publication } from './protocol.js';
+
+export interface Limits {
+  /** Largest WebSocket message accepted, in bytes; a larger one closes the connection (1009). Default 65536. */
+  readonly maxMessageBytes: number;
+  /** Commands in one frame. Default 100. */
+  readonly maxCommandsPerFrame: number;
+  /** Subscriptions one connection may hold. Default 128. */
+  readonly maxSubscriptions: number;
+  /** Publications per second per connection, sustained. Default 20. */
+  readonly publishRate: number;
+  /** Publications a connection may send at once before the rate applies. Default 40. */
+  readonly publishBurst: number;
+  /** Bytes waiting to be written to one client before it counts as slow and is disconnected. Default 1 MiB. */
+  readonly maxBufferedBytes: number;
+  /** Connections per user on this node; 0 means no limit. Default 0. */
+  readonly maxConnectionsPerUser: number;
+  /** Time to send a valid connect command after the socket opens. Default 10 s. */
+  readonly connectTimeoutMs: number;
+  /** Server ping interval. Default 25 s. */
+  readonly pingIntervalMs: number;
+  /** Time the client has to answer a ping. Default 10 s. */
+  readonly pongTimeoutMs: number;
+  /** Past a token's exp, how long a connection may wait for its refresh. Default 5 s. */
+  readonly expiryGraceMs: number;
+  /** Presence entries live this long unless renewed (the node renews them at a third of it). Default 60 s. */
+  readonly presenceTtlMs: number;
+}
+
+export const DEFAULT_LIMITS: Limits = Object.freeze({
+  maxMessageBytes: 65_536,
+  maxCommandsPerFrame: 100,
+  maxSubscriptions: 128,
+  publishRate: 20,
+  publishBurst: 40,
+  maxBufferedBytes: 1 << 20,
+  maxConnectionsPerUser: 0,
+  connectTimeoutMs: 10_000,
+  pingIntervalMs: 25_000,
+  pongTimeoutMs: 10_000,
+  expiryGraceMs: 5_000,
+  presenceTtlMs: 60_000,
+});
+
+export type LogLevel = 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, event: string, fields: Record<string, unknown>) => void;
+
+export interface HubOptions {
+  readonly verifier: Verifier;
+  readonly subscriptionVerifier: Verifier | undefined;
+  readonly channels: ChannelPolicy;
+  readonly broker: Broker;
+  readonly limits: Limits;
+  readonly nodeId?: string;
+  readonly logger?: Logger;
+}
+
+export class Hub implements BrokerHandlers {
+  readonly verifier: Verifier;
+  readonly subscriptionVerifier: Verifier | undefined;
+  readonly channels: ChannelPolicy;
+  readonly broker: Broker;
+  readonly limits: Limits;
+  readonly nodeId: string;
+  readonly version = '0.1.0';
+  readonly connections = new Set<Connection>();
+  private readonly byChannel = new Map<string, Set<Connection>>();
+  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly logger: Logger | undefined;
+  private presenceTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: HubOptions) {
+    this.verifier = options.verifier;
+    this.subscriptionVerifier = options.subscriptionVerifier;
+    this.channels = options.channels;
+    this.broker = options.broker;
+    this.limits = options.limits;
+    this.nodeId = options.nodeId ?? randomUUID();
+    this.logger = options.logger;
+  }
+
+  async start(): Promise<void> {
+    await this.broker.start(this);
+    const every = Math.max(1000, Math.floor(this.limits.presenceTtlMs / 3));
+    this.presenceTimer = setInterval(() => void this.renewPresence(), every);
+    this.presenceTimer.unref();
+  }
+
+  log(level: LogLevel, event: string, fields: Record<string, unknown>): void {
+    this.logger?.(level, event, fields);
+  }
+
+  historyBounds(ns: NamespaceOptions): HistoryBounds | undefined {
+    return hasHistory(ns) ? { size: ns.history!.size, ttlMs: ns.history!.ttlSeconds * 1000 } : undefined;
+  }
+
+  /** Whether a newly authenticated connection may stay (per-user limit). */
+  admit(_conn: Connection, principal: Principal): boolean {
+    const max = this.limits.maxConnectionsPerUser;
+    if (max <= 0 || principal.sub === undefined) return true;
+    return (this.byUser.get(principal.sub)?.size ?? 0) < max;
+  }
+
+  add(conn: Connection): void {
+    this.connections.add(conn);
+  }
+
+  /** Indexes an authenticated connection by its user. */
+  index(conn: Connection): void {
+    const user = conn.user;
+    let set = this.byUser.get(user);
+    if (!set) this.byUser.set(user, (set = new Set()));
+    set.add(conn);
+  }
+
+  forget(conn: Connection): void {
+    this.connections.delete(conn);
+    const set = this.byUser.get(conn.user);
+    if (set) {
+      set.delete(conn);
+      if (set.size === 0) this.byUser.delete(conn.user);
+    }
+  }
+
+  async addSubscriber(channel: string, conn: Connection): Promise<void> {
+    let set = this.byChannel.get(channel);
+    if (!set) {
+      this.byChannel.set(channel, (set = new Set()));
+      set.add(conn);
+      await this.broker.subscribe(channel);
+    } else set.add(conn);
+  }
+
+  removeSubscriber(channel: string, conn: Connection, presence: boolean): void {
+    const set = this.byChannel.get(channel);
+    if (set) {
+      set.delete(conn);
+      if (set.size === 0) {
+        this.byChannel.delete(channel);
+        this.broker.unsubscribe(channel).catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'unsubscribe', error: String(err) }));
+      }
+    }
+    if (presence) {
+      const info = conn.clientInfo;
+      this.broker.removePresence(channel, info.client).catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'presence', error: String(err) }));
+      const ns = this.channels.describe(channel);
+      if (ns.ok && ns.options.joinLeave) {
+        this.broker.leave(channel, info).catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'leave', error: String(err) }));
+      }
+    }
+  }
+
+  subscriberCount(): number {
+    let n = 0;
+    for (const set of this.byChannel.values()) n += set.size;
+    return n;
+  }
+
+  channelCount(): number {
+    return this.byChannel.size;
+  }
+
+  // Broker handlers: one encoding per event, the same bytes to every subscriber.
+
+  publication(channel: string, pub: Publication): void {
+    this.fanOut(channel, { channel, pub: wirePublication(pub) });
+  }
+
+  join(channel: string, info: ClientInfo): void {
+    this.fanOut(channel, { channel, join: { info } });
+  }
+
+  leave(channel: string, info: ClientInfo): void {
+    this.fanOut(channel, { channel, leave: { info } });
+  }
+
+  control(message: ControlMessage): void {
+    const set = this.byUser.get(message.user);
+    if (!set) return;
+    for (const conn of [...set]) {
+      if (message.type === 'disconnect') conn.disconnect({ code: message.code, reason: message.reason });
+      else conn.serverUnsubscribe(message.channel, Unsubscribe.server);
+    }
+  }
+
+  /** A revocation: every connection whose token it covers is disconnected. */
+  revoke(entry: RevocationEntry): number {
+    const now = Date.now();
+    let n = 0;
+    const candidates = entry.kind === 'subject' ? this.byUser.get(entry.value) : this.connections;
+    if (!candidates) return 0;
+    for (const conn of [...candidates]) {
+      const p = conn.principal;
+      if (p && revokes(entry, p.claims, now)) {
+        conn.disconnect(Disconnect.revoked);
+        n++;
+      }
+    }
+    if (n > 0) this.log('info', 'realtime.revoked', { kind: entry.kind, seq: entry.seq, connections: n });
+    return n;
+  }
+
+  /** Disconnects every connection of this node (shutdown). */
+  disconnectAll(advice: { code: number; reason: string }): void {
+    for (const conn of [...this.connections]) conn.disconnect(advice);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.presenceTimer);
+  }
+
+  /** Records a subscriber of a presence channel, and tells the others when the namespace wants joins. */
+  async enterPresence(channel: string, conn: Connection): Promise<void> {
+    const info = conn.clientInfo;
+    await this.broker.addPresence(channel, info.client, info, this.limits.presenceTtlMs);
+    const ns = this.channels.describe(channel);
+    if (ns.ok && ns.options.joinLeave) await this.broker.join(channel, info);
+  }
+
+  private fanOut(channel: string, push: Record<string, unknown>): void {
+    const set = this.byChannel.get(channel);
+    if (!set || set.size === 0) return;
+    const frame = Buffer.from(encodePush(push));
+    for (const conn of set) conn.deliver(channel, frame);
+  }
+
+  /** Presence entries are renewed while their connection stays subscribed. */
+  private async renewPresence(): Promise<void> {
+    for (const [channel, set] of this.byChannel) {
+      const ns = this.channels.describe(channel);
+      if (!ns.ok || !ns.options.presence) continue;
+      for (const conn of set) {
+        const info = conn.clientInfo;
+        await this.broker.addPresence(channel, info.client, info, this.limits.presenceTtlMs).catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'presence', error: String(err) }));
+      }
+    }
+  }
+}

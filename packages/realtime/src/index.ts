@@ -1,0 +1,12 @@
+export { createGateway, ChannelError, Gateway } from './gateway.js';
+export type { GatewayOptions, GatewayStats, ListenOptions } from './gateway.js';
+export { DEFAULT_LIMITS } from './hub.js';
+export type { Limits, Logger, LogLevel } from './hub.js';
+export { CHANNEL_ACTIONS, ChannelPolicy, ChannelRights, MAX_CHANNEL_LENGTH, PERSONAL_PREFIX } from './channels.js';
+export type { ChannelAction, ChannelInfo, ChannelOptions, NamespaceOptions } from './channels.js';
+export { MemoryBroker, newEpoch, selectHistory } from './broker.js';
+export type { Broker, BrokerHandlers, ControlMessage, HistoryBounds, HistoryQuery, HistoryResult, StreamPosition } from './broker.js';
+export { Disconnect, ErrorCode, Unsubscribe } from './protocol.js';
+export type { ClientInfo, DisconnectAdvice, ProtocolError, Publication } from './protocol.js';
+export { signSubscriptionToken, SUBSCRIPTION_TOKEN_TYPE } from './subscription-token.js';
+export type { SubscriptionTokenInput } from './subscription-token.js';
