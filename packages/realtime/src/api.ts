@@ -45,7 +45,8 @@ export async function handleApi(gateway: Gateway, verifier: Verifier, method: st
       return send(res, r.status, r.body, r.headers);
     }
     const body = await readJson(req, gateway.hub.limits.maxMessageBytes);
-    if (body === TOO_LARGE) return send(res, 413, { error: 'invalid_request', error_description: 'the body is too large' });
+    // The rest of the body is not read: the connection cannot be reused.
+    if (body === TOO_LARGE) return send(res, 413, { error: 'invalid_request', error_description: 'the body is too large' }, { connection: 'close' });
     const result = await run(gateway, method, body);
     send(res, 200, { result });
   } catch (err) {
