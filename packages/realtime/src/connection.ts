@@ -54,10 +54,12 @@ interface Subscription {
   expiresAt: number | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Pushes for the channel wait here until the subscribe reply has gone out, so they follow it. */
-  pending: (string | Buffer)[] | undefined;
+  pending: { frame: string | Buffer; offset: number | undefined }[] | undefined;
 }
 
 const MAX_QUEUED_COMMANDS = 128;
+/** Pushes held for one subscription while its subscribe completes; more means the client cannot keep up. */
+const MAX_PENDING_PUSHES = 1024;
 
 export class Connection {
   readonly id = randomUUID();
@@ -194,12 +196,16 @@ export class Connection {
     f?.();
   }
 
-  /** A push for a subscribed channel: sent now, or after the subscribe reply when that is still to go. */
-  deliver(channel: string, frame: string | Buffer): void {
+  /**
+   * A push for a subscribed channel: sent now, or after the subscribe reply when that is still to go.
+   * `offset` is the publication's position, when it has one.
+   */
+  deliver(channel: string, frame: string | Buffer, offset?: number): void {
     const sub = this.subs.get(channel);
     if (!sub) return;
-    if (sub.pending) sub.pending.push(frame);
-    else this.send(frame);
+    if (!sub.pending) return this.send(frame);
+    if (sub.pending.length >= MAX_PENDING_PUSHES) return this.disconnect(Disconnect.slow);
+    sub.pending.push({ frame, offset });
   }
 
   private async dispatch(command: Command): Promise<unknown> {
@@ -302,13 +308,15 @@ export class Connection {
     if (this.closed) return NO_REPLY;
     if (this.subs.has(channel)) throw new ReplyError(protocolError(ErrorCode.alreadySubscribed));
     const sub: Subscription = { channel, info, viaToken, expiresAt, timer: undefined, pending: [] };
+    const result: Record<string, unknown> = {};
     this.afterReply = () => {
-      const frames = sub.pending ?? [];
+      const pending = sub.pending ?? [];
       sub.pending = undefined;
       if (this.subs.get(channel) !== sub) return;
-      for (const f of frames) this.send(f);
+      // A publication the reply already carries (recovery) or precedes (its offset) is not sent twice.
+      const upTo = typeof result.offset === 'number' ? result.offset : 0;
+      for (const p of pending) if (p.offset === undefined || p.offset > upTo) this.send(p.frame);
     };
-    const result: Record<string, unknown> = {};
     if (expiresAt !== undefined) {
       Object.assign(result, { expires: true, ttl: Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)) });
       this.armSubscriptionExpiry(sub);

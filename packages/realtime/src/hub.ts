@@ -176,7 +176,7 @@ export class Hub implements BrokerHandlers {
   // Broker handlers: one encoding per event, the same bytes to every subscriber.
 
   publication(channel: string, pub: Publication): void {
-    this.fanOut(channel, { channel, pub: wirePublication(pub) });
+    this.fanOut(channel, { channel, pub: wirePublication(pub) }, pub.offset);
   }
 
   join(channel: string, info: ClientInfo): void {
@@ -230,11 +230,11 @@ export class Hub implements BrokerHandlers {
     if (ns.ok && ns.options.joinLeave) await this.broker.join(channel, info);
   }
 
-  private fanOut(channel: string, push: Record<string, unknown>): void {
+  private fanOut(channel: string, push: Record<string, unknown>, offset?: number): void {
     const set = this.byChannel.get(channel);
     if (!set || set.size === 0) return;
     const frame = Buffer.from(encodePush(push));
-    for (const conn of set) conn.deliver(channel, frame);
+    for (const conn of set) conn.deliver(channel, frame, offset);
   }
 
   /** Presence entries are renewed while their connection stays subscribed. */
