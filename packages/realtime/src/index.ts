@@ -6,6 +6,8 @@ export { CHANNEL_ACTIONS, ChannelPolicy, ChannelRights, MAX_CHANNEL_LENGTH, PERS
 export type { ChannelAction, ChannelInfo, ChannelOptions, NamespaceOptions } from './channels.js';
 export { MemoryBroker, newEpoch, selectHistory } from './broker.js';
 export type { Broker, BrokerHandlers, ControlMessage, HistoryBounds, HistoryQuery, HistoryResult, StreamPosition } from './broker.js';
+export { RedisBroker } from './redis-broker.js';
+export type { RedisBrokerOptions } from './redis-broker.js';
 export { Disconnect, ErrorCode, Unsubscribe } from './protocol.js';
 export type { ClientInfo, DisconnectAdvice, ProtocolError, Publication } from './protocol.js';
 export { signSubscriptionToken, SUBSCRIPTION_TOKEN_TYPE } from './subscription-token.js';

@@ -57,7 +57,6 @@ export function protocolError(code: number): ProtocolError {
  */
 export const Disconnect = {
   shutdown: { code: 3001, reason: 'shutdown' },
-  serverError: { code: 3004, reason: 'internal server error' },
   /** The token expired and no refresh came in time: the client gets a new token and reconnects. */
   expired: { code: 3005, reason: 'connection expired' },
   slow: { code: 3008, reason: 'slow' },
@@ -70,7 +69,6 @@ export const Disconnect = {
   /** Forced off by the server API, without a reconnect. */
   forceNoReconnect: { code: 3503, reason: 'force disconnect' },
   connectionLimit: { code: 3504, reason: 'connection limit' },
-  channelLimit: { code: 3505, reason: 'channel limit' },
   /** The connection's token (or every token of its user or client) was revoked. */
   revoked: { code: 3500, reason: 'token revoked' },
 } as const;
