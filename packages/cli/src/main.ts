@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import type { Command } from './command.js';
 import { clientsAdd, clientsList, clientsRotateSecret } from './commands/clients.js';
+import { gateway } from './commands/gateway.js';
 import { init } from './commands/init.js';
 import { keysGenerate } from './commands/keys-generate.js';
 import { keysImport, keysList, keysRotate } from './commands/keys-manage.js';
@@ -23,6 +24,7 @@ import { mainUsage } from './usage.js';
 const COMMANDS: readonly Command[] = [
   init,
   serve,
+  gateway,
   usersAdd,
   usersList,
   usersDisable,

@@ -12,3 +12,5 @@ export { Disconnect, ErrorCode, Unsubscribe } from './protocol.js';
 export type { ClientInfo, DisconnectAdvice, ProtocolError, Publication } from './protocol.js';
 export { signSubscriptionToken, SUBSCRIPTION_TOKEN_TYPE } from './subscription-token.js';
 export type { SubscriptionTokenInput } from './subscription-token.js';
+export { GatewayConfigError, loadGatewayConfig, parseGatewayConfig, runGateway } from './config.js';
+export type { GatewayConfig, RunningGateway } from './config.js';

@@ -9,7 +9,7 @@ import { createRevocationList, createVerifier, REVOCATIONS_SCOPE, type Revocatio
 export const GATEWAY_AUDIENCE = 'realtime';
 export const CHAT_SCOPES = ['chat:room:*:subscribe', 'chat:room:*:publish'];
 
-interface Creds {
+export interface Creds {
   id: string;
   secret: string;
 }
@@ -27,6 +27,8 @@ export interface AuthServer {
   revoke(token: string): Promise<void>;
   /** Admin cut-off: every token of the user issued until now. */
   revokeSubject(sub: string): Promise<void>;
+  /** A client allowed to read the revocation stream. */
+  feedClient(): Promise<Creds>;
   /** A verifier for the gateway audience with a revocation list following this server. */
   gatewayVerifier(): Promise<{ verifier: Verifier; revocations: RevocationList; close(): void }>;
   close(): Promise<void>;
@@ -65,6 +67,13 @@ export async function startAuthServer(): Promise<AuthServer> {
     audiences: [GATEWAY_AUDIENCE],
   });
   const admin = await register({ id: 'test-admin', grantTypes: ['client_credentials'], scopes: [ADMIN_SCOPE], audiences: [adminAudience(url)] });
+  const feedClient = () =>
+    register({
+      id: `revocation-feed-${Math.random().toString(36).slice(2, 8)}`,
+      grantTypes: ['client_credentials'],
+      scopes: [REVOCATIONS_SCOPE],
+      audiences: [`${url}/revocations`],
+    });
   let services = 0;
   const token = async (c: Creds, params: Record<string, string>): Promise<string> => {
     const r = await form(`${url}/oauth/token`, c, params);
@@ -98,13 +107,9 @@ export async function startAuthServer(): Promise<AuthServer> {
       });
       if (res.status >= 300) throw new Error(`admin revoke: ${res.status} ${await res.text()}`);
     },
+    feedClient,
     async gatewayVerifier() {
-      const feed = await register({
-        id: `revocation-feed-${Math.random().toString(36).slice(2, 8)}`,
-        grantTypes: ['client_credentials'],
-        scopes: [REVOCATIONS_SCOPE],
-        audiences: [`${url}/revocations`],
-      });
+      const feed = await feedClient();
       const revocations = createRevocationList({ issuer: url, clientId: feed.id, clientSecret: feed.secret });
       await revocations.ready(10_000);
       const verifier = createVerifier({

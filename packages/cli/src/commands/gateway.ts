@@ -1,0 +1,52 @@
+import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
+import type { Command } from '../command.js';
+import { UsageError } from '../errors.js';
+import { note } from '../io.js';
+
+const usage = `Usage: tessera gateway --config FILE [--port N] [--host ADDR]
+
+Runs the real-time gateway (Centrifuge client protocol over WebSocket) described by a JSON config file:
+the auth server it trusts, the channel namespaces, Redis for several nodes, the revocation feed client
+(see packages/realtime/README.md). TESSERA_REDIS_URL and TESSERA_GATEWAY_REVOCATION_SECRET supply the
+Redis URL and the feed client's secret when the file does not.
+
+  --config FILE   gateway config file (required)
+  --port N        port to listen on (overrides the file)
+  --host ADDR     address to listen on (overrides the file)
+`;
+
+export const gateway: Command = {
+  name: 'gateway',
+  summary: 'run the real-time WebSocket gateway',
+  usage,
+  async run(args) {
+    const { values, positionals } = parseFlags(args, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+    noPositionals(positionals);
+    if (values.config === undefined) throw new UsageError('--config FILE is required');
+    const realtime = await import('@tessera/realtime');
+    let config;
+    try {
+      config = realtime.loadGatewayConfig(values.config);
+    } catch (err) {
+      if (err instanceof realtime.GatewayConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+    if (values.port !== undefined) config = { ...config, port: nonNegativeInteger(values.port, '--port') };
+    if (values.host !== undefined) config = { ...config, host: values.host };
+    const running = await realtime.runGateway(config, {
+      logger: (level, event, fields) => {
+        if (level !== 'info') note(JSON.stringify({ level, event, ...fields }));
+      },
+    });
+    note(`tessera gateway listening at ${running.wsUrl}`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        running.close().then(resolve, resolve);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * `tessera gateway --config FILE` as an operator runs it: a real child process, a real auth server, Redis
+ * as the broker, the revocation feed; and a config it cannot run refused with exit 2 and the setting named.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+
+import { Centrifuge } from 'centrifuge';
+import WebSocket from 'ws';
+
+import { startAuthServer, type AuthServer } from './helpers/auth.js';
+import { once } from './helpers/gateway.js';
+import { REDIS_URL, skipWithoutRedis } from './helpers/redis.js';
+
+const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; listening: Promise<string>; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  const listening = new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening at (\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`gateway exited ${code}: ${err}`)));
+  });
+  // Tests of a refused config await the exit, not this.
+  listening.catch(() => undefined);
+  return { child, listening, stderr: () => err };
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+describe('tessera gateway', { skip: await skipWithoutRedis('tessera gateway (Redis broker)') }, () => {
+  let auth: AuthServer;
+  let dir: string;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    auth = await startAuthServer();
+    await auth.user('gus');
+    dir = mkdtempSync(join(tmpdir(), 'tessera-gateway-cli-'));
+  });
+  after(async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? exitOf(c) : undefined)));
+    await auth.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs from a config file: clients connect, the API publishes through Redis, a revoked token is cut off', async () => {
+    const feed = await auth.feedClient();
+    writeFileSync(join(dir, 'feed-secret'), feed.secret + '\n', { mode: 0o600 });
+    const config = join(dir, 'gateway.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        issuer: auth.url,
+        audience: 'realtime',
+        algorithms: ['ES256'],
+        channels: { namespaces: { chat: { history: { size: 10, ttlSeconds: 60 } } } },
+        revocations: { clientId: feed.id, clientSecretFile: 'feed-secret' },
+        redisUrl: REDIS_URL,
+      }),
+    );
+    // Two nodes from the same file, on one Redis.
+    const a = run(['gateway', '--config', config, '--port', '0']);
+    const b = run(['gateway', '--config', config, '--port', '0']);
+    children.push(a.child, b.child);
+    const [wsA, wsB] = await Promise.all([a.listening, b.listening]);
+    assert.match(wsA, /^ws:\/\/127\.0\.0\.1:\d+\/connection\/websocket$/);
+
+    const token = await auth.login('gus');
+    const client = new Centrifuge(wsA, { websocket: WebSocket, token });
+    client.connect();
+    await once(client, 'connected');
+    const sub = client.newSubscription('chat:room:cli');
+    sub.subscribe();
+    await once(sub, 'subscribed');
+
+    const got = once<{ data: unknown }>(sub, 'publication');
+    const apiUrl = wsB.replace('ws://', 'http://').replace('/connection/websocket', '/api/publish');
+    const res = await fetch(apiUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await auth.serviceToken(['realtime:publish'])}` },
+      body: JSON.stringify({ channel: 'chat:room:cli', data: 'from node B' }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await got).data, 'from node B');
+
+    const cut = once<{ code: number; reason: string }>(client, 'disconnected', 5_000);
+    await auth.revoke(token);
+    assert.deepEqual(await cut, { code: 3500, reason: 'token revoked' });
+    assert.ok(!a.stderr().includes(token) && !a.stderr().includes(feed.secret), 'no secret in the output');
+  });
+
+  it('a config it cannot run: exit 2 with the setting named', async () => {
+    const config = join(dir, 'bad.json');
+    writeFileSync(config, JSON.stringify({ issuer: auth.url, channels: { namespaces: {} }, revocations: { clientId: 'x' } }));
+    const r = run(['gateway', '--config', config], { TESSERA_GATEWAY_REVOCATION_SECRET: '' });
+    const code = await exitOf(r.child);
+    assert.equal(code, 2);
+    assert.match(r.stderr(), /revocations/);
+    writeFileSync(config, JSON.stringify({ issuer: auth.url, channels: { namespaces: {} }, revocations: false, limits: { nope: 1 } }));
+    const r2 = run(['gateway', '--config', config]);
+    assert.equal(await exitOf(r2.child), 2);
+    assert.match(r2.stderr(), /limits\.nope/);
+  });
+});
