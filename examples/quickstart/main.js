@@ -4,7 +4,9 @@
 //   - an `orders` service (Fastify + @tessera/verifier, keys from the server's JWKS) on PORT+1,
 //   - an `inventory` Connect service (@tessera/rpc) on PORT+2, which orders calls on a user's behalf with a
 //     token exchanged for audience "inventory" (examples/rpc),
-// and prints curl lines that get a token and call the services.
+//   - a chat in the browser (a page, its backend-for-frontend and the @tessera/realtime gateway) on PORT+3
+//     (examples/chat),
+// and prints curl lines that get a token and call the services, and the chat's users.
 //   PORT=4000 npm start
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +16,8 @@ import { createVerifier } from '@tessera/verifier';
 import { tesseraFastify } from '@tessera/verifier/fastify';
 import Fastify from 'fastify';
 
+import { startChat } from '../chat/server.js';
+import { ensureChatDemo } from '../chat/setup.js';
 import { startInventory } from '../rpc/inventory.js';
 import { stockHandler } from '../rpc/orders-stock.js';
 import { ensureInventoryDemo } from '../rpc/setup.js';
@@ -81,8 +85,11 @@ const server = await createServer({
   file: join(dir, CONFIG_FILE),
   overrides: { port, logLevel: process.env.LOG_LEVEL ?? 'warn' },
 });
-if (await ensureInventoryDemo(server.context, server.config.issuer, demo))
-  writeFileSync(credentialsFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
+const changed = [
+  await ensureInventoryDemo(server.context, server.config.issuer, demo),
+  await ensureChatDemo(server.context, server.config.issuer, demo),
+];
+if (changed.includes(true)) writeFileSync(credentialsFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
 await server.listen();
 const issuer = server.config.issuer;
 const tokenEndpoint = `${issuer}/oauth/token`;
@@ -92,6 +99,15 @@ const inventory = await startInventory({
   host: server.config.host,
   port: port + 2,
   revocationClient: demo.inventoryRevocations,
+});
+
+const chat = await startChat({
+  issuer,
+  host: server.config.host,
+  port: port + 3,
+  clientId: demo.chat.clientId,
+  clientSecret: demo.chat.clientSecret,
+  revocationClient: demo.chatRevocations,
 });
 
 const verifier = createVerifier({
@@ -123,6 +139,7 @@ const ordersUrl = `http://${server.config.host}:${port + 1}/orders`;
 const stockUrl = `http://${server.config.host}:${port + 1}/stock/tile-blue`;
 const getStock = `curl -i -X POST ${inventory.url}/inventory.v1.InventoryService/GetStock -H 'content-type: application/json' -d '{"sku":"tile-blue"}'`;
 const accessToken = `node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token'`;
+const adminToken = `curl -s -u ${demo.adminClient.clientId}:${demo.adminClient.clientSecret} -d grant_type=client_credentials -d resource=${demo.adminClient.audience} ${tokenEndpoint} | ${accessToken}`;
 const login = (params) =>
   `curl -s -d grant_type=password ${params} -d username=${demo.user.username} -d 'password=${demo.user.password}' -d client_id=${demo.web.clientId} -d client_secret=${demo.web.clientSecret} ${tokenEndpoint}`;
 await app.listen({ port: port + 1, host: server.config.host });
@@ -132,6 +149,7 @@ Tessera is running (data in ${dir})
   auth server:     ${issuer}   (metadata: ${issuer}/.well-known/oauth-authorization-server)
   orders service:  ${ordersUrl}   (GET needs orders:read, POST needs orders:write)
   inventory:       ${inventory.url}   (Connect: inventory.v1.InventoryService, GetStock needs inventory:read, Health is public)
+  chat:            ${chat.url}   (open it in a browser; WebSocket gateway on ${chat.url.replace('http', 'ws')}/connection/websocket)
 
 Get a token (client credentials) and call the service:
   TOKEN=$(curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials -d resource=orders ${tokenEndpoint} | ${accessToken})
@@ -154,12 +172,20 @@ With inventory:read: 200, and no actor (nobody called on the user's behalf):
   INVENTORY_TOKEN=$(${login('-d resource=inventory -d scope=inventory:read')} | ${accessToken})
   ${getStock} -H "Authorization: Bearer $INVENTORY_TOKEN"
 
+Chat: open ${chat.url} in two browser windows and log in as
+  ${demo.user.username} / ${demo.user.password}
+  ${demo.chatUser.username} / ${demo.chatUser.password}
+Cut ${demo.chatUser.username} off (admin API: every token of the user revoked; the page shows "disconnected: token revoked"):
+  ADMIN_TOKEN=$(${adminToken})
+  curl -i -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' -d '{"subject":"${demo.chatUser.id}"}' ${issuer}/admin/revoke
+
 Admin: ${demo.adminClient.clientId} / ${demo.adminClient.clientSecret} (client credentials, scope tessera:admin, resource ${demo.adminClient.audience})
 Demo credentials are kept in ${credentialsFile}. Ctrl-C to stop.`);
 
 const stop = async () => {
   verifier.close();
   await app.close();
+  await chat.close();
   await inventory.close();
   await server.close();
   process.exit(0);

@@ -33,7 +33,13 @@ const SCOPES: Readonly<Record<string, string>> = {
 
 class BadRequest extends Error {}
 
-export async function handleApi(gateway: Gateway, verifier: Verifier, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleApi(
+  gateway: Gateway,
+  verifier: Verifier,
+  method: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   try {
     const scope = Object.hasOwn(SCOPES, method) ? SCOPES[method] : undefined;
     if (!scope) return send(res, 404, { error: 'not_found' });
@@ -46,11 +52,13 @@ export async function handleApi(gateway: Gateway, verifier: Verifier, method: st
     }
     const body = await readJson(req, gateway.hub.limits.maxMessageBytes);
     // The rest of the body is not read: the connection cannot be reused.
-    if (body === TOO_LARGE) return send(res, 413, { error: 'invalid_request', error_description: 'the body is too large' }, { connection: 'close' });
+    if (body === TOO_LARGE)
+      return send(res, 413, { error: 'invalid_request', error_description: 'the body is too large' }, { connection: 'close' });
     const result = await run(gateway, method, body);
     send(res, 200, { result });
   } catch (err) {
-    if (err instanceof BadRequest || err instanceof ChannelError) return send(res, 400, { error: 'invalid_request', error_description: err.message });
+    if (err instanceof BadRequest || err instanceof ChannelError)
+      return send(res, 400, { error: 'invalid_request', error_description: err.message });
     gateway.hub.log('error', 'realtime.api_error', { method, error: String((err as Error)?.message ?? err) });
     send(res, 500, { error: 'server_error' });
   }
@@ -66,7 +74,12 @@ async function run(gateway: Gateway, method: string, body: Record<string, unknow
     }
     case 'broadcast': {
       const channels = body.channels;
-      if (!Array.isArray(channels) || channels.length === 0 || channels.length > 1000 || !channels.every((c) => typeof c === 'string')) {
+      if (
+        !Array.isArray(channels) ||
+        channels.length === 0 ||
+        channels.length > 1000 ||
+        !channels.every((c) => typeof c === 'string')
+      ) {
         throw new BadRequest('channels must be a non-empty array of at most 1000 channel names');
       }
       if (!('data' in body)) throw new BadRequest('data is required');
@@ -91,14 +104,22 @@ async function run(gateway: Gateway, method: string, body: Record<string, unknow
     }
     case 'history': {
       const limit = body.limit ?? 0;
-      if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) throw new BadRequest('limit must be a non-negative integer');
+      if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0)
+        throw new BadRequest('limit must be a non-negative integer');
       const reverse = body.reverse ?? false;
       if (typeof reverse !== 'boolean') throw new BadRequest('reverse must be a boolean');
       const since = body.since;
       let position;
       if (since !== undefined) {
         const s = since as Record<string, unknown>;
-        if (typeof s !== 'object' || s === null || typeof s.epoch !== 'string' || typeof s.offset !== 'number' || !Number.isSafeInteger(s.offset) || s.offset < 0) {
+        if (
+          typeof s !== 'object' ||
+          s === null ||
+          typeof s.epoch !== 'string' ||
+          typeof s.offset !== 'number' ||
+          !Number.isSafeInteger(s.offset) ||
+          s.offset < 0
+        ) {
           throw new BadRequest('since must be {offset, epoch}');
         }
         position = { offset: s.offset, epoch: s.epoch };
@@ -137,5 +158,7 @@ async function readJson(req: IncomingMessage, max: number): Promise<Record<strin
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
+    .end(JSON.stringify(body));
 }

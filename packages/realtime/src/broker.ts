@@ -50,6 +50,11 @@ export interface BrokerHandlers {
   join(channel: string, info: ClientInfo): void;
   leave(channel: string, info: ClientInfo): void;
   control(message: ControlMessage): void;
+  /**
+   * The broker may have missed publications (its pub/sub connection dropped and came back): subscribers of
+   * channels with history should resubscribe and recover from their position.
+   */
+  resync(): void;
 }
 
 export interface Broker {
@@ -63,7 +68,12 @@ export interface Broker {
    * Publishes to every node. With `history`, appends to the channel's stream and returns the new position;
    * the publication delivered carries that offset.
    */
-  publish(channel: string, data: unknown, info: ClientInfo | undefined, history: HistoryBounds | undefined): Promise<StreamPosition | undefined>;
+  publish(
+    channel: string,
+    data: unknown,
+    info: ClientInfo | undefined,
+    history: HistoryBounds | undefined,
+  ): Promise<StreamPosition | undefined>;
   join(channel: string, info: ClientInfo): Promise<void>;
   leave(channel: string, info: ClientInfo): Promise<void>;
   history(channel: string, query: HistoryQuery, bounds: HistoryBounds): Promise<HistoryResult>;
@@ -85,7 +95,11 @@ interface Stream {
   offset: number;
   items: { pub: Publication; at: number }[];
   last: number;
+  ttlMs: number;
 }
+
+/** How often, at most, MemoryBroker drops expired streams and presence. */
+const SWEEP_EVERY_MS = 10_000;
 
 /** One node: everything in this process. History and presence go when the process does. */
 export class MemoryBroker implements Broker {
@@ -94,6 +108,7 @@ export class MemoryBroker implements Broker {
   private readonly presenceByChannel = new Map<string, Map<string, { info: ClientInfo; until: number }>>();
   private readonly subscribed = new Set<string>();
   private readonly now: () => number;
+  private sweptAt = 0;
 
   constructor(options: { now?: () => number } = {}) {
     this.now = options.now ?? Date.now;
@@ -111,8 +126,14 @@ export class MemoryBroker implements Broker {
     this.subscribed.delete(channel);
   }
 
-  async publish(channel: string, data: unknown, info: ClientInfo | undefined, history: HistoryBounds | undefined): Promise<StreamPosition | undefined> {
+  async publish(
+    channel: string,
+    data: unknown,
+    info: ClientInfo | undefined,
+    history: HistoryBounds | undefined,
+  ): Promise<StreamPosition | undefined> {
     const time = this.now();
+    this.sweep(time);
     let pub: Publication = info ? { data, info, time } : { data, time };
     let position: StreamPosition | undefined;
     if (history && history.size > 0) {
@@ -138,13 +159,20 @@ export class MemoryBroker implements Broker {
 
   async history(channel: string, query: HistoryQuery, bounds: HistoryBounds): Promise<HistoryResult> {
     const now = this.now();
+    this.sweep(now);
     const s = this.stream(channel, bounds, now);
     const position = { offset: s.offset, epoch: s.epoch };
     const live = s.items.filter((i) => now - i.at < bounds.ttlMs);
-    return selectHistory(live.map((i) => i.pub), position, query, bounds);
+    return selectHistory(
+      live.map((i) => i.pub),
+      position,
+      query,
+      bounds,
+    );
   }
 
   async addPresence(channel: string, clientId: string, info: ClientInfo, ttlMs: number): Promise<void> {
+    this.sweep(this.now());
     let m = this.presenceByChannel.get(channel);
     if (!m) this.presenceByChannel.set(channel, (m = new Map()));
     m.set(clientId, { info, until: this.now() + ttlMs });
@@ -180,11 +208,25 @@ export class MemoryBroker implements Broker {
   /** The channel's stream; a new epoch when it has expired (nothing published for ttl) or never existed. */
   private stream(channel: string, bounds: HistoryBounds, now: number): Stream {
     let s = this.streams.get(channel);
-    if (!s || (s.offset > 0 && now - s.last >= bounds.ttlMs)) {
-      s = { epoch: newEpoch(), offset: 0, items: [], last: now };
+    if (!s || now - s.last >= bounds.ttlMs) {
+      s = { epoch: newEpoch(), offset: 0, items: [], last: now, ttlMs: bounds.ttlMs };
       this.streams.set(channel, s);
     }
     return s;
+  }
+
+  /**
+   * Drops streams a ttl past their last publication (or their creation by a read) and presence entries
+   * past their time, so channels nobody uses any more hold no memory.
+   */
+  private sweep(now: number): void {
+    if (now - this.sweptAt < SWEEP_EVERY_MS) return;
+    this.sweptAt = now;
+    for (const [channel, s] of this.streams) if (now - s.last >= s.ttlMs) this.streams.delete(channel);
+    for (const [channel, m] of this.presenceByChannel) {
+      for (const [id, p] of m) if (p.until <= now) m.delete(id);
+      if (m.size === 0) this.presenceByChannel.delete(channel);
+    }
   }
 }
 
@@ -192,7 +234,12 @@ export class MemoryBroker implements Broker {
  * Applies a history query to a stream's live publications (oldest first). Shared by the brokers so they
  * answer alike.
  */
-export function selectHistory(live: readonly Publication[], position: StreamPosition, query: HistoryQuery, bounds: HistoryBounds): HistoryResult {
+export function selectHistory(
+  live: readonly Publication[],
+  position: StreamPosition,
+  query: HistoryQuery,
+  bounds: HistoryBounds,
+): HistoryResult {
   const limit = Math.max(0, Math.min(query.limit, bounds.size));
   let items = live;
   let complete = true;

@@ -134,8 +134,10 @@ export class ChannelPolicy {
 function checkNamespace(name: string, ns: NamespaceOptions): NamespaceOptions {
   const h = ns.history;
   if (h !== undefined) {
-    if (!Number.isSafeInteger(h.size) || h.size < 0 || h.size > 10_000) throw new TypeError(`namespace ${name}: history.size must be an integer in [0, 10000]`);
-    if (!Number.isFinite(h.ttlSeconds) || h.ttlSeconds <= 0) throw new TypeError(`namespace ${name}: history.ttlSeconds must be positive`);
+    if (!Number.isSafeInteger(h.size) || h.size < 0 || h.size > 10_000)
+      throw new TypeError(`namespace ${name}: history.size must be an integer in [0, 10000]`);
+    if (!Number.isFinite(h.ttlSeconds) || h.ttlSeconds <= 0)
+      throw new TypeError(`namespace ${name}: history.ttlSeconds must be positive`);
   }
   if (ns.joinLeave && !ns.presence) throw new TypeError(`namespace ${name}: joinLeave needs presence`);
   return Object.freeze({ ...ns });

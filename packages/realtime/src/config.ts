@@ -54,7 +54,20 @@ export class GatewayConfigError extends Error {
   }
 }
 
-const KEYS = new Set(['issuer', 'audience', 'algorithms', 'host', 'port', 'tls', 'channels', 'redisUrl', 'revocations', 'limits', 'path', 'apiPath']);
+const KEYS = new Set([
+  'issuer',
+  'audience',
+  'algorithms',
+  'host',
+  'port',
+  'tls',
+  'channels',
+  'redisUrl',
+  'revocations',
+  'limits',
+  'path',
+  'apiPath',
+]);
 
 /** Reads and checks a config file; environment variables supply the secrets and the Redis URL. */
 export function loadGatewayConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -68,7 +81,8 @@ export function loadGatewayConfig(file: string, env: NodeJS.ProcessEnv = process
 }
 
 export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new GatewayConfigError('config', 'must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new GatewayConfigError('config', 'must be a JSON object');
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new GatewayConfigError(k, 'unknown setting');
   const file = (name: string, v: unknown): Buffer => {
@@ -80,17 +94,23 @@ export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
     }
   };
   const issuer = o.issuer;
-  if (typeof issuer !== 'string' || !/^https?:\/\//.test(issuer)) throw new GatewayConfigError('issuer', 'must be the auth server URL');
+  if (typeof issuer !== 'string' || !/^https?:\/\//.test(issuer))
+    throw new GatewayConfigError('issuer', 'must be the auth server URL');
   const audience = o.audience ?? 'realtime';
   if (typeof audience !== 'string' || audience === '') throw new GatewayConfigError('audience', 'must be a non-empty string');
   const algorithms = o.algorithms ?? ['ES256', 'EdDSA', 'RS256'];
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((a) => typeof a === 'string' && isAlgorithm(a) && a !== 'HS256')) {
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    !algorithms.every((a) => typeof a === 'string' && isAlgorithm(a) && a !== 'HS256')
+  ) {
     throw new GatewayConfigError('algorithms', 'must list asymmetric algorithms (ES256, EdDSA, RS256)');
   }
   const host = o.host ?? '127.0.0.1';
   if (typeof host !== 'string') throw new GatewayConfigError('host', 'must be a string');
   const port = o.port ?? 8000;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new GatewayConfigError('port', 'must be a port number');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new GatewayConfigError('port', 'must be a port number');
   let tls: GatewayConfig['tls'];
   if (o.tls !== undefined) {
     const t = o.tls as Record<string, unknown>;
@@ -102,15 +122,22 @@ export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
     throw new GatewayConfigError('channels', 'must be {namespaces: {...}}');
   }
   const redisUrl = (o.redisUrl as string | undefined) ?? env.TESSERA_REDIS_URL;
-  if (redisUrl !== undefined && (typeof redisUrl !== 'string' || !/^rediss?:\/\//.test(redisUrl))) throw new GatewayConfigError('redisUrl', 'must be a redis:// URL');
+  if (redisUrl !== undefined && (typeof redisUrl !== 'string' || !/^rediss?:\/\//.test(redisUrl)))
+    throw new GatewayConfigError('redisUrl', 'must be a redis:// URL');
   let revocations: GatewayConfig['revocations'];
   if (o.revocations === false) revocations = false;
   else {
     const r = o.revocations as Record<string, unknown> | undefined;
     if (typeof r !== 'object' || r === null || typeof r.clientId !== 'string') {
-      throw new GatewayConfigError('revocations', 'must be {clientId, clientSecretFile} (or false to run without following revocations)');
+      throw new GatewayConfigError(
+        'revocations',
+        'must be {clientId, clientSecretFile} (or false to run without following revocations)',
+      );
     }
-    const secret = r.clientSecretFile !== undefined ? file('revocations.clientSecretFile', r.clientSecretFile).toString('utf8').trim() : env.TESSERA_GATEWAY_REVOCATION_SECRET;
+    const secret =
+      r.clientSecretFile !== undefined
+        ? file('revocations.clientSecretFile', r.clientSecretFile).toString('utf8').trim()
+        : env.TESSERA_GATEWAY_REVOCATION_SECRET;
     if (!secret) throw new GatewayConfigError('revocations', 'needs clientSecretFile or TESSERA_GATEWAY_REVOCATION_SECRET');
     revocations = { clientId: r.clientId, clientSecret: secret };
   }
@@ -118,10 +145,12 @@ export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
   if (typeof limits !== 'object' || limits === null) throw new GatewayConfigError('limits', 'must be an object');
   for (const [k, v] of Object.entries(limits)) {
     if (!(k in DEFAULT_LIMITS)) throw new GatewayConfigError(`limits.${k}`, 'unknown limit');
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new GatewayConfigError(`limits.${k}`, 'must be a non-negative number');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new GatewayConfigError(`limits.${k}`, 'must be a non-negative number');
   }
   for (const k of ['path', 'apiPath'] as const) {
-    if (o[k] !== undefined && (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/'))) throw new GatewayConfigError(k, 'must be a path starting with /');
+    if (o[k] !== undefined && (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/')))
+      throw new GatewayConfigError(k, 'must be a path starting with /');
   }
   return {
     issuer: issuer.replace(/\/+$/, ''),
@@ -157,7 +186,11 @@ export async function runGateway(config: GatewayConfig, options: { logger?: Logg
   const closers: (() => unknown)[] = [];
   try {
     if (config.revocations) {
-      revocations = createRevocationList({ issuer: config.issuer, clientId: config.revocations.clientId, clientSecret: config.revocations.clientSecret });
+      revocations = createRevocationList({
+        issuer: config.issuer,
+        clientId: config.revocations.clientId,
+        clientSecret: config.revocations.clientSecret,
+      });
       closers.push(() => revocations!.close());
       await revocations.ready(30_000);
     }
@@ -187,7 +220,11 @@ export async function runGateway(config: GatewayConfig, options: { logger?: Logg
       ...(options.logger ? { logger: options.logger } : {}),
     });
     closers.unshift(() => gateway.close());
-    const { url, wsUrl } = await gateway.listen({ host: config.host, port: config.port, ...(config.tls ? { tls: config.tls } : {}) });
+    const { url, wsUrl } = await gateway.listen({
+      host: config.host,
+      port: config.port,
+      ...(config.tls ? { tls: config.tls } : {}),
+    });
     return {
       gateway,
       url,

@@ -57,7 +57,13 @@ interface Subscription {
   pending: { frame: string | Buffer; offset: number | undefined }[] | undefined;
 }
 
-const MAX_QUEUED_COMMANDS = 128;
+/**
+ * Commands waiting to run. Past the high-water mark the socket stops being read (TCP then slows the client
+ * down) until they drain to the low-water mark; only a client that sends far more in one go is cut off.
+ */
+const QUEUE_HIGH_WATER = 64;
+const QUEUE_LOW_WATER = 16;
+const MAX_QUEUED_COMMANDS = 1024;
 /** Pushes held for one subscription while its subscribe completes; more means the client cannot keep up. */
 const MAX_PENDING_PUSHES = 1024;
 
@@ -138,7 +144,11 @@ export class Connection {
       this.disconnect(Disconnect.badRequest);
       return;
     }
-    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
     let incoming;
     try {
       incoming = parseFrame(text, this.hub.limits.maxCommandsPerFrame);
@@ -160,9 +170,11 @@ export class Connection {
         return;
       }
       this.queued++;
+      if (this.queued === QUEUE_HIGH_WATER) this.ws.pause();
       const command = item.command;
       this.queue = this.queue.then(async () => {
         this.queued--;
+        if (this.queued === QUEUE_LOW_WATER && this.ws.isPaused) this.ws.resume();
         if (!this.closed) await this.run(command);
       });
     }
@@ -172,7 +184,8 @@ export class Connection {
     try {
       if (!this.principal && command.method !== 'connect') throw new DisconnectError(Disconnect.badRequest);
       const result = await this.dispatch(command);
-      if (result !== NO_REPLY && command.id > 0 && !this.closed) this.send(encodeReply(command.id, command.method as Method, result));
+      if (result !== NO_REPLY && command.id > 0 && !this.closed)
+        this.send(encodeReply(command.id, command.method as Method, result));
       this.runAfterReply();
     } catch (err) {
       this.runAfterReply();
@@ -184,7 +197,11 @@ export class Connection {
       } else if (err instanceof FrameError) {
         if (command.id > 0) this.send(encodeError(command.id, protocolError(ErrorCode.badRequest)));
       } else {
-        this.hub.log('error', 'realtime.internal_error', { client: this.id, method: command.method, error: String((err as Error)?.message ?? err) });
+        this.hub.log('error', 'realtime.internal_error', {
+          client: this.id,
+          method: command.method,
+          error: String((err as Error)?.message ?? err),
+        });
         if (command.id > 0) this.send(encodeError(command.id, protocolError(ErrorCode.internal)));
       }
     }
@@ -285,7 +302,8 @@ export class Connection {
     // Rights are the new token's: subscriptions it no longer grants end now.
     for (const sub of [...this.subs.values()]) {
       if (sub.viaToken) continue;
-      if (!this.rights!.allows(sub.channel, sub.info, 'subscribe')) this.serverUnsubscribe(sub.channel, Unsubscribe.permissionLost);
+      if (!this.rights!.allows(sub.channel, sub.info, 'subscribe'))
+        this.serverUnsubscribe(sub.channel, Unsubscribe.permissionLost);
     }
     return { client: this.id, version: this.hub.version, expires: true, ttl: this.ttl(principal) };
   }
@@ -293,7 +311,8 @@ export class Connection {
   private async subscribe(p: Readonly<Record<string, unknown>>): Promise<unknown> {
     const channel = requireChannel(p);
     const info = this.hub.channels.describe(channel);
-    if (!info.ok) throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
+    if (!info.ok)
+      throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
     if (this.subs.has(channel)) throw new ReplyError(protocolError(ErrorCode.alreadySubscribed));
     if (this.subs.size >= this.hub.limits.maxSubscriptions) throw new ReplyError(protocolError(ErrorCode.limitExceeded));
     const token = stringParam(p, 'token');
@@ -335,7 +354,12 @@ export class Connection {
   }
 
   /** History position, and recovery of what a reconnecting client missed. */
-  private async subscribeState(p: Readonly<Record<string, unknown>>, channel: string, info: ChannelInfo & { ok: true }, result: Record<string, unknown>): Promise<void> {
+  private async subscribeState(
+    p: Readonly<Record<string, unknown>>,
+    channel: string,
+    info: ChannelInfo & { ok: true },
+    result: Record<string, unknown>,
+  ): Promise<void> {
     if (hasHistory(info.options)) {
       const bounds = this.hub.historyBounds(info.options)!;
       const recover = p.recover === true;
@@ -365,7 +389,8 @@ export class Connection {
     const channel = requireChannel(p);
     if (!('data' in p)) throw new ReplyError(protocolError(ErrorCode.badRequest));
     const info = this.hub.channels.describe(channel);
-    if (!info.ok) throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
+    if (!info.ok)
+      throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
     if (!this.rights!.allows(channel, info, 'publish')) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
     if (!this.takeToken()) throw new ReplyError(protocolError(ErrorCode.tooManyRequests));
     await this.hub.broker.publish(channel, p.data, this.clientInfo, this.hub.historyBounds(info.options));
@@ -381,15 +406,21 @@ export class Connection {
     if (typeof limit !== 'number' || !Number.isInteger(limit)) throw new ReplyError(protocolError(ErrorCode.badRequest));
     const since = p.since === undefined || p.since === null ? undefined : parsePosition(p.since as Record<string, unknown>);
     const reverse = p.reverse === true;
-    const h = await this.hub.broker.history(channel, { limit: limit < 0 ? bounds.size : limit, ...(since ? { since } : {}), reverse }, bounds);
-    if (since && (since.epoch !== h.position.epoch || since.offset > h.position.offset)) throw new ReplyError(protocolError(ErrorCode.unrecoverablePosition));
+    const h = await this.hub.broker.history(
+      channel,
+      { limit: limit < 0 ? bounds.size : limit, ...(since ? { since } : {}), reverse },
+      bounds,
+    );
+    if (since && (since.epoch !== h.position.epoch || since.offset > h.position.offset))
+      throw new ReplyError(protocolError(ErrorCode.unrecoverablePosition));
     return { publications: h.publications.map(wirePublication), epoch: h.position.epoch, offset: h.position.offset };
   }
 
   /** Presence and history: the right from scopes, or a subscription the connection holds by token. */
   private authorizeRead(channel: string, action: ChannelAction, presence: boolean): ChannelInfo & { ok: true } {
     const info = this.hub.channels.describe(channel);
-    if (!info.ok) throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
+    if (!info.ok)
+      throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
     if (!this.rights!.allows(channel, info, action)) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
     if (presence && !info.options.presence) throw new ReplyError(protocolError(ErrorCode.notAvailable));
     return info;
@@ -400,7 +431,8 @@ export class Connection {
       return await this.hub.verifier.verify(token);
     } catch (err) {
       if (err instanceof TokenExpiredError) throw new ReplyError(protocolError(ErrorCode.tokenExpired));
-      if (err instanceof KeysUnavailableError || err instanceof RevocationsUnavailableError) throw new ReplyError(protocolError(ErrorCode.internal));
+      if (err instanceof KeysUnavailableError || err instanceof RevocationsUnavailableError)
+        throw new ReplyError(protocolError(ErrorCode.internal));
       this.hub.log('info', 'realtime.token_refused', { client: this.id, code: (err as { code?: string }).code ?? 'unknown' });
       throw new DisconnectError(Disconnect.invalidToken);
     }
@@ -415,10 +447,12 @@ export class Connection {
       principal = await verifier.verify(token);
     } catch (err) {
       if (err instanceof TokenExpiredError) throw new ReplyError(protocolError(ErrorCode.tokenExpired));
-      if (err instanceof KeysUnavailableError || err instanceof RevocationsUnavailableError) throw new ReplyError(protocolError(ErrorCode.internal));
+      if (err instanceof KeysUnavailableError || err instanceof RevocationsUnavailableError)
+        throw new ReplyError(protocolError(ErrorCode.internal));
       throw new ReplyError(protocolError(ErrorCode.permissionDenied));
     }
-    if (principal.claims.channel !== channel || principal.sub !== this.principal!.sub) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
+    if (principal.claims.channel !== channel || principal.sub !== this.principal!.sub)
+      throw new ReplyError(protocolError(ErrorCode.permissionDenied));
     return principal.expiresAt * 1000;
   }
 
@@ -440,7 +474,10 @@ export class Connection {
     clearTimeout(sub.timer);
     if (sub.expiresAt === undefined) return;
     const due = sub.expiresAt + this.hub.limits.expiryGraceMs - Date.now();
-    sub.timer = setTimeout(() => this.serverUnsubscribe(sub.channel, Unsubscribe.expired), Math.max(0, Math.min(due, 2 ** 31 - 1)));
+    sub.timer = setTimeout(
+      () => this.serverUnsubscribe(sub.channel, Unsubscribe.expired),
+      Math.max(0, Math.min(due, 2 ** 31 - 1)),
+    );
   }
 
   private removeSubscription(sub: Subscription): void {

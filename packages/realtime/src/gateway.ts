@@ -60,7 +60,11 @@ export class Gateway {
   readonly apiPath: string;
   private readonly wss: WebSocketServer;
   private readonly apiVerifier: Verifier;
-  private readonly servers: { server: Server; onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void; own: boolean }[] = [];
+  private readonly servers: {
+    server: Server;
+    onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+    own: boolean;
+  }[] = [];
   private stopRevocations: (() => void) | undefined;
   private started: Promise<void> | undefined;
   private closing = false;
@@ -82,14 +86,20 @@ export class Gateway {
     this.path = options.path ?? '/connection/websocket';
     this.apiPath = (options.apiPath ?? '/api').replace(/\/+$/, '');
     this.apiVerifier = options.apiVerifier ?? options.verifier;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.maxMessageBytes,
+      clientTracking: false,
+      perMessageDeflate: false,
+    });
   }
 
   /** Starts the broker and follows revocations. Called by `listen` and `attach`; call it when using `handleUpgrade` alone. */
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.hub.start();
-      if (this.options.revocations) this.stopRevocations = this.options.revocations.onRevocation((entry) => this.hub.revoke(entry));
+      if (this.options.revocations)
+        this.stopRevocations = this.options.revocations.onRevocation((entry) => this.hub.revoke(entry));
     })();
     return this.started;
   }
@@ -135,7 +145,9 @@ export class Gateway {
       }
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
     };
-    const server: Server = options.tls ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as Server) : createHttpServer(handler);
+    const server: Server = options.tls
+      ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as Server)
+      : createHttpServer(handler);
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       if (pathOf(req) === this.path) this.handleUpgrade(req, socket, head);
       else socket.destroy();
@@ -186,7 +198,10 @@ export class Gateway {
     return this.hub.broker.presence(channel);
   }
 
-  async history(channel: string, query: HistoryQuery): Promise<{ publications: Record<string, unknown>[]; epoch: string; offset: number }> {
+  async history(
+    channel: string,
+    query: HistoryQuery,
+  ): Promise<{ publications: Record<string, unknown>[]; epoch: string; offset: number }> {
     const bounds = this.hub.historyBounds(this.namespace(channel));
     if (!bounds) throw new ChannelError('history is not kept in this channel');
     const h = await this.hub.broker.history(channel, query, bounds);
@@ -194,7 +209,11 @@ export class Gateway {
   }
 
   stats(): GatewayStats {
-    return { connections: this.hub.connections.size, subscriptions: this.hub.subscriberCount(), channels: this.hub.channelCount() };
+    return {
+      connections: this.hub.connections.size,
+      subscriptions: this.hub.subscriberCount(),
+      channels: this.hub.channelCount(),
+    };
   }
 
   /** Disconnects every client (code 3001, they reconnect elsewhere), stops the servers it owns and the broker. */

@@ -78,6 +78,8 @@ export class Hub implements BrokerHandlers {
   readonly version = '0.1.0';
   readonly connections = new Set<Connection>();
   private readonly byChannel = new Map<string, Set<Connection>>();
+  /** The broker subscription of each channel, while it is being made: every subscriber waits for it. */
+  private readonly brokerSubscribing = new Map<string, Promise<void>>();
   private readonly byUser = new Map<string, Set<Connection>>();
   private readonly logger: Logger | undefined;
   private presenceTimer: NodeJS.Timeout | undefined;
@@ -135,13 +137,23 @@ export class Hub implements BrokerHandlers {
     }
   }
 
+  /**
+   * Adds a subscriber; resolves once this node receives the channel's publications (the first subscriber
+   * makes the broker subscription, the others arriving meanwhile wait for the same one). When the broker
+   * fails, every subscriber that waited is removed and the error goes to each.
+   */
   async addSubscriber(channel: string, conn: Connection): Promise<void> {
     let set = this.byChannel.get(channel);
     if (!set) {
       this.byChannel.set(channel, (set = new Set()));
-      set.add(conn);
-      await this.broker.subscribe(channel);
-    } else set.add(conn);
+      const subscribing = this.broker.subscribe(channel).finally(() => this.brokerSubscribing.delete(channel));
+      this.brokerSubscribing.set(channel, subscribing);
+      subscribing.catch(() => {
+        if (this.byChannel.get(channel) === set) this.byChannel.delete(channel);
+      });
+    }
+    set.add(conn);
+    await this.brokerSubscribing.get(channel);
   }
 
   removeSubscriber(channel: string, conn: Connection, presence: boolean): void {
@@ -150,15 +162,21 @@ export class Hub implements BrokerHandlers {
       set.delete(conn);
       if (set.size === 0) {
         this.byChannel.delete(channel);
-        this.broker.unsubscribe(channel).catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'unsubscribe', error: String(err) }));
+        this.broker
+          .unsubscribe(channel)
+          .catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'unsubscribe', error: String(err) }));
       }
     }
     if (presence) {
       const info = conn.clientInfo;
-      this.broker.removePresence(channel, info.client).catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'presence', error: String(err) }));
+      this.broker
+        .removePresence(channel, info.client)
+        .catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'presence', error: String(err) }));
       const ns = this.channels.describe(channel);
       if (ns.ok && ns.options.joinLeave) {
-        this.broker.leave(channel, info).catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'leave', error: String(err) }));
+        this.broker
+          .leave(channel, info)
+          .catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'leave', error: String(err) }));
       }
     }
   }
@@ -194,6 +212,19 @@ export class Hub implements BrokerHandlers {
       if (message.type === 'disconnect') conn.disconnect({ code: message.code, reason: message.reason });
       else conn.serverUnsubscribe(message.channel, Unsubscribe.server);
     }
+  }
+
+  resync(): void {
+    let n = 0;
+    for (const [channel, set] of this.byChannel) {
+      const ns = this.channels.describe(channel);
+      if (!ns.ok || !hasHistory(ns.options)) continue;
+      for (const conn of [...set]) {
+        conn.serverUnsubscribe(channel, Unsubscribe.insufficientState);
+        n++;
+      }
+    }
+    this.log('warn', 'realtime.resync', { subscriptions: n });
   }
 
   /** A revocation: every connection whose token it covers is disconnected. */
@@ -244,7 +275,9 @@ export class Hub implements BrokerHandlers {
       if (!ns.ok || !ns.options.presence) continue;
       for (const conn of set) {
         const info = conn.clientInfo;
-        await this.broker.addPresence(channel, info.client, info, this.limits.presenceTtlMs).catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'presence', error: String(err) }));
+        await this.broker
+          .addPresence(channel, info.client, info, this.limits.presenceTtlMs)
+          .catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'presence', error: String(err) }));
       }
     }
   }

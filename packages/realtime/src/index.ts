@@ -5,7 +5,15 @@ export type { Limits, Logger, LogLevel } from './hub.js';
 export { CHANNEL_ACTIONS, ChannelPolicy, ChannelRights, MAX_CHANNEL_LENGTH, PERSONAL_PREFIX } from './channels.js';
 export type { ChannelAction, ChannelInfo, ChannelOptions, NamespaceOptions } from './channels.js';
 export { MemoryBroker, newEpoch, selectHistory } from './broker.js';
-export type { Broker, BrokerHandlers, ControlMessage, HistoryBounds, HistoryQuery, HistoryResult, StreamPosition } from './broker.js';
+export type {
+  Broker,
+  BrokerHandlers,
+  ControlMessage,
+  HistoryBounds,
+  HistoryQuery,
+  HistoryResult,
+  StreamPosition,
+} from './broker.js';
 export { RedisBroker } from './redis-broker.js';
 export type { RedisBrokerOptions } from './redis-broker.js';
 export { Disconnect, ErrorCode, Unsubscribe } from './protocol.js';

@@ -48,7 +48,9 @@ export interface ProtocolError {
 
 export function protocolError(code: number): ProtocolError {
   const message = ERROR_MESSAGES[code] ?? 'error';
-  return code === ErrorCode.internal || code === ErrorCode.tooManyRequests ? { code, message, temporary: true } : { code, message };
+  return code === ErrorCode.internal || code === ErrorCode.tooManyRequests
+    ? { code, message, temporary: true }
+    : { code, message };
 }
 
 /**
@@ -83,6 +85,8 @@ export const Unsubscribe = {
   /** The server ended it: the connection's new token no longer grants the channel, or the API said so. */
   server: { code: 2000, reason: 'server unsubscribe' },
   permissionLost: { code: 2000, reason: 'permission denied' },
+  /** The node may have missed publications: the client subscribes again and recovers from its position. */
+  insufficientState: { code: 2500, reason: 'insufficient state' },
   /** The subscription token expired without a sub_refresh: the client gets a new one and resubscribes. */
   expired: { code: 2501, reason: 'subscription expired' },
 } as const;

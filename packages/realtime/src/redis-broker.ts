@@ -5,12 +5,13 @@
  * type. A channel's history and presence are keys that vanish when the channel is left alone:
  *
  *   <prefix>stream:<channel>           hash {epoch, offset}                  expire ttl after the last publication
- *   <prefix>history:<channel>          list of publication JSON, capped
+ *   <prefix>history:<channel>          list of publication JSON, capped      (a stream only read: ttl after that)
  *   <prefix>presence:<channel>         hash clientId -> ClientInfo JSON      expire with their last entry
  *   <prefix>presence-expiry:<channel>  sorted set clientId by expiry (ms)
  *
  * Times of streams and presence are the Redis server's (`TIME`), so nodes whose clocks differ agree on what
- * has expired. Each update is one Lua script, atomic.
+ * has expired; a publication without history carries the time of the node that sent it. Each update of a
+ * stream or of presence is one Lua script, atomic.
  */
 import type { Redis } from 'ioredis';
 
@@ -93,6 +94,7 @@ end
 redis.call('zremrangebyscore', KEYS[2], '-inf', now)
 return redis.call('hgetall', KEYS[1])`;
 
+/** Many nodes: history, presence and the traffic between nodes in one Redis (see the top of this file). */
 export class RedisBroker implements Broker {
   private readonly redis: Redis;
   private readonly subscriber: Redis;
@@ -103,9 +105,12 @@ export class RedisBroker implements Broker {
   private readonly subscribed = new Set<string>();
   private handlers: BrokerHandlers | undefined;
   private closed = false;
+  private started = false;
 
   constructor(options: RedisBrokerOptions) {
-    if (options.subscriber?.options.autoResubscribe === false) throw new TypeError('RedisBroker: the subscriber needs autoResubscribe');
+    if (options.subscriber?.options.autoResubscribe === false) {
+      throw new TypeError('RedisBroker: the subscriber needs autoResubscribe');
+    }
     this.redis = options.redis;
     this.ownSubscriber = options.subscriber === undefined;
     // A subscription waits for the connection rather than failing while it is (re)established.
@@ -117,8 +122,23 @@ export class RedisBroker implements Broker {
   async start(handlers: BrokerHandlers): Promise<void> {
     this.handlers = handlers;
     this.subscriber.on('message', this.receive);
+    this.subscriber.on('ready', this.reconnected);
     await this.subscriber.subscribe(this.controlChannel);
+    this.started = true;
   }
+
+  /**
+   * After the pub/sub connection came back, publications sent meanwhile were lost to this node. Once
+   * ioredis has subscribed again (this subscribe is answered after its own), the gateway tells subscribers
+   * of history channels to recover.
+   */
+  private readonly reconnected = (): void => {
+    if (!this.started || this.closed) return;
+    this.subscriber.subscribe(this.controlChannel).then(
+      () => this.handlers?.resync(),
+      () => undefined,
+    );
+  };
 
   async subscribe(channel: string): Promise<void> {
     this.subscribed.add(channel);
@@ -130,7 +150,12 @@ export class RedisBroker implements Broker {
     await this.subscriber.unsubscribe(this.pubsub(channel));
   }
 
-  async publish(channel: string, data: unknown, info: ClientInfo | undefined, history: HistoryBounds | undefined): Promise<StreamPosition | undefined> {
+  async publish(
+    channel: string,
+    data: unknown,
+    info: ClientInfo | undefined,
+    history: HistoryBounds | undefined,
+  ): Promise<StreamPosition | undefined> {
     if (!history || history.size <= 0) {
       const time = Date.now();
       const publication: Publication = info ? { data, info, time } : { data, time };
@@ -138,7 +163,14 @@ export class RedisBroker implements Broker {
       return undefined;
     }
     const keys = [this.key('stream', channel), this.key('history', channel)];
-    const args = [this.pubsub(channel), newEpoch(), JSON.stringify(data) ?? 'null', info ? JSON.stringify(info) : '', history.size, ttl(history.ttlMs)];
+    const args = [
+      this.pubsub(channel),
+      newEpoch(),
+      JSON.stringify(data) ?? 'null',
+      info ? JSON.stringify(info) : '',
+      history.size,
+      ttl(history.ttlMs),
+    ];
     const [offset, epoch] = (await this.redis.eval(PUBLISH, 2, ...keys, ...args)) as [number, string];
     return { offset, epoch };
   }
@@ -177,7 +209,8 @@ export class RedisBroker implements Broker {
   }
 
   async presence(channel: string): Promise<Record<string, ClientInfo>> {
-    const flat = (await this.redis.eval(PRESENCE, 2, this.key('presence', channel), this.key('presence-expiry', channel))) as string[];
+    const keys = [this.key('presence', channel), this.key('presence-expiry', channel)];
+    const flat = (await this.redis.eval(PRESENCE, 2, ...keys)) as string[];
     const out = Object.create(null) as Record<string, ClientInfo>;
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const info = asClientInfo(parseJson(flat[i + 1]!));
@@ -197,6 +230,7 @@ export class RedisBroker implements Broker {
     const started = this.handlers !== undefined;
     this.handlers = undefined;
     this.subscriber.off('message', this.receive);
+    this.subscriber.off('ready', this.reconnected);
     const channels = [...this.subscribed].map((c) => this.pubsub(c));
     this.subscribed.clear();
     if (this.ownSubscriber) await this.subscriber.quit().catch(() => this.subscriber.disconnect());

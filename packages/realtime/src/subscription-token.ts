@@ -27,7 +27,15 @@ export function signSubscriptionToken(key: Key, input: SubscriptionTokenInput): 
   if (!Number.isFinite(input.ttl) || input.ttl <= 0) throw new TypeError('ttl must be a positive number of seconds');
   const iat = Math.floor(input.now ?? Date.now() / 1000);
   return signJwt(
-    { iss: input.issuer, aud: input.audience, sub: input.sub, channel: input.channel, iat, exp: iat + Math.floor(input.ttl), jti: randomUUID() },
+    {
+      iss: input.issuer,
+      aud: input.audience,
+      sub: input.sub,
+      channel: input.channel,
+      iat,
+      exp: iat + Math.floor(input.ttl),
+      jti: randomUUID(),
+    },
     key,
     { typ: SUBSCRIPTION_TOKEN_TYPE },
   );

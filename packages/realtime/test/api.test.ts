@@ -112,7 +112,10 @@ describe('server API', () => {
     const p = await call('presence', { channel: 'chat:room:api' }, reader);
     assert.equal(p.status, 200);
     const presence = (p.body!.result as { presence: Record<string, { user: string }> }).presence;
-    assert.deepEqual(Object.values(presence).map((i) => i.user), ['user-dan']);
+    assert.deepEqual(
+      Object.values(presence).map((i) => i.user),
+      ['user-dan'],
+    );
     const s = await call('presence_stats', { channel: 'chat:room:api' }, reader);
     assert.deepEqual(s.body!.result, { num_clients: 1, num_users: 1 });
     const h = await call('history', { channel: 'chat:room:api', limit: 10 }, reader);

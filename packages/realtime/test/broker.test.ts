@@ -21,31 +21,14 @@ import {
 import { Redis } from 'ioredis';
 
 import { sleep } from './helpers/gateway.js';
+import { REDIS_MISSING, REDIS_URL, redisAvailable, skipWithoutRedis, uniquePrefix } from './helpers/redis.js';
 
-const REDIS_URL = process.env.TESSERA_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-const REDIS_MISSING = `Redis is not reachable at ${REDIS_URL}`;
-const REDIS_REQUIRED = process.env.CI === 'true';
-
-/** Whether Redis answers within a few seconds. */
-async function redisAvailable(): Promise<boolean> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
-const redisReady = await redisAvailable();
-const skipRedis = redisReady || REDIS_REQUIRED ? false : REDIS_MISSING;
-if (skipRedis) console.log(`# RedisBroker tests skipped: ${REDIS_MISSING}`);
+const skipRedis = await skipWithoutRedis('RedisBroker tests');
+/** In CI, where Redis is required, its absence fails the suites here. */
+const requireRedis = async () => assert.ok(await redisAvailable(), `${REDIS_MISSING} (required when CI=true)`);
 
 /** Keys and pub/sub channels of this run only: test files running at the same time do not meet. */
-const PREFIX = `tessera:rt:test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+const PREFIX = uniquePrefix();
 
 let channelCount = 0;
 /** A channel no other test uses. */
@@ -63,6 +46,10 @@ type Event =
 /** The handlers of a node: every event, in the order it came. */
 class Recorder implements BrokerHandlers {
   readonly events: Event[] = [];
+  resyncs = 0;
+  resync(): void {
+    this.resyncs++;
+  }
   publication(channel: string, pub: Publication): void {
     this.events.push({ kind: 'publication', channel, pub });
   }
@@ -175,7 +162,8 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
         assert.deepEqual(p.info, alice);
         assert.equal(typeof p.time, 'number');
       }
-      const offsets = async (query: { limit: number; reverse?: boolean }) => (await broker.history(ch, query, LONG)).publications.map((p) => p.offset);
+      const offsets = async (query: { limit: number; reverse?: boolean }) =>
+        (await broker.history(ch, query, LONG)).publications.map((p) => p.offset);
       assert.deepEqual(await offsets({ limit: 10, reverse: true }), [5, 4, 3]);
       assert.deepEqual(await offsets({ limit: 2 }), [3, 4]);
       assert.deepEqual(await offsets({ limit: 2, reverse: true }), [5, 4]);
@@ -188,7 +176,11 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
       let epoch = '';
       for (let i = 1; i <= 5; i++) epoch = (await broker.publish(ch, { i }, undefined, LONG))!.epoch;
       const since = async (offset: number, e = epoch, more: { limit?: number; reverse?: boolean } = {}) => {
-        const h = await broker.history(ch, { limit: more.limit ?? 10, since: { offset, epoch: e }, ...(more.reverse ? { reverse: true } : {}) }, LONG);
+        const h = await broker.history(
+          ch,
+          { limit: more.limit ?? 10, since: { offset, epoch: e }, ...(more.reverse ? { reverse: true } : {}) },
+          LONG,
+        );
         assert.deepEqual(h.position, { offset: 5, epoch });
         return [h.publications.map((p) => p.offset), h.complete];
       };
@@ -333,15 +325,15 @@ after(async () => {
 brokerContract('RedisBroker', () => new RedisBroker({ redis, prefix: PREFIX }), {
   skip: skipRedis,
   setup: async () => {
-    assert.ok(redisReady, `${REDIS_MISSING} (required when CI=true)`);
+    await requireRedis();
     redis = connect();
   },
 });
 
 describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
   const open: Broker[] = [];
-  before(() => {
-    assert.ok(redisReady, `${REDIS_MISSING} (required when CI=true)`);
+  before(async () => {
+    await requireRedis();
     redis ??= connect();
   });
   afterEach(async () => {
@@ -350,7 +342,11 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
 
   /** A node: its own command and pub/sub connections, this run's prefix. */
   async function node(options: { subscriber?: Redis; prefix?: string } = {}): Promise<Node> {
-    const broker = new RedisBroker({ redis: connect(), prefix: options.prefix ?? PREFIX, ...(options.subscriber ? { subscriber: options.subscriber } : {}) });
+    const broker = new RedisBroker({
+      redis: connect(),
+      prefix: options.prefix ?? PREFIX,
+      ...(options.subscriber ? { subscriber: options.subscriber } : {}),
+    });
     const events = new Recorder();
     open.push(broker);
     await broker.start(events);
@@ -445,7 +441,12 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
       '{"type":"other"}',
     ];
     for (const m of junk) await redis.publish(`${PREFIX}ch:${ch}`, m);
-    for (const m of ['nope', '{"type":"disconnect","user":"u"}', '{"type":"unsubscribe","user":"u"}', '{"type":"reboot","user":"u"}']) {
+    for (const m of [
+      'nope',
+      '{"type":"disconnect","user":"u"}',
+      '{"type":"unsubscribe","user":"u"}',
+      '{"type":"reboot","user":"u"}',
+    ]) {
       await redis.publish(`${PREFIX}control`, m);
     }
     await broker.publish(ch, 'valid', undefined, undefined);
@@ -476,6 +477,8 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     });
     await publisher.broker.control({ type: 'unsubscribe', user: 'u', channel: ch });
     await waitFor('a control message after the reconnection', () => events.controls().length > 0);
+    // The gateway was told it may have missed some, once.
+    assert.equal(events.resyncs, 1);
   });
 
   it('leaves no key behind once a channel is abandoned', async () => {
@@ -490,7 +493,8 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
 
   it('close() quits the subscriber it created, leaves open the connections it was given, and delivers no more', async () => {
     const name = `rt-test-${randomBytes(4).toString('hex')}`;
-    const clients = async () => ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${name} `)).length;
+    const clients = async () =>
+      ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${name} `)).length;
     const own = new RedisBroker({ redis: connect({ connectionName: name }), prefix: PREFIX });
     const given = connect({ connectionName: name });
     const lent = new RedisBroker({ redis: connect({ connectionName: name }), subscriber: given, prefix: PREFIX });

@@ -16,7 +16,18 @@ describe('channel names', () => {
   it('namespace channels, personal channels, and refusals', () => {
     assert.deepEqual(policy.describe('chat:room:1'), { ok: true, personal: false, owner: undefined, options: {} });
     assert.equal(policy.describe('user#42').ok, true);
-    for (const bad of ['', 'chat', 'chat:', 'chat::x', 'chat:a b', 'chat:a/b', 'chat:é', 'user#', 'user#a\u0000b', 'x'.repeat(256)]) {
+    for (const bad of [
+      '',
+      'chat',
+      'chat:',
+      'chat::x',
+      'chat:a b',
+      'chat:a/b',
+      'chat:é',
+      'user#',
+      'user#a\u0000b',
+      'x'.repeat(256),
+    ]) {
       assert.deepEqual(policy.describe(bad), { ok: false, reason: 'invalid' }, JSON.stringify(bad));
     }
     assert.deepEqual(policy.describe('other:x'), { ok: false, reason: 'unknown' });

@@ -15,7 +15,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 // In CI the browser must be there (.ci/run installs it); elsewhere its absence skips the suite, visibly.
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is missing (apt-get install chromium): skipped` : false;
+const skip =
+  !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is missing (apt-get install chromium): skipped` : false;
 
 function listenable(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -65,7 +66,8 @@ interface DemoCredentials {
 }
 
 describe('chat in the browser (npm start, examples/chat)', { skip }, () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'tessera-chat-')), 'data');
+  const root = mkdtempSync(join(tmpdir(), 'tessera-chat-'));
+  const dir = join(root, 'data');
   let demo: ChildProcess | undefined;
   let browser: Browser | undefined;
   let issuer = '';
@@ -100,7 +102,7 @@ describe('chat in the browser (npm start, examples/chat)', { skip }, () => {
       demo.kill('SIGTERM');
       await new Promise((r) => demo!.once('exit', r));
     }
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   });
 
   /** A page in a browser context of its own (its own cookies): one user. */
@@ -170,14 +172,17 @@ describe('chat in the browser (npm start, examples/chat)', { skip }, () => {
     const tokenRes = await fetch(`${issuer}/oauth/token`, {
       method: 'POST',
       headers: {
-        authorization: 'Basic ' + Buffer.from(`${creds.adminClient.clientId}:${creds.adminClient.clientSecret}`).toString('base64'),
+        authorization:
+          'Basic ' + Buffer.from(`${creds.adminClient.clientId}:${creds.adminClient.clientSecret}`).toString('base64'),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams({ grant_type: 'client_credentials', resource: creds.adminClient.audience }),
     });
     assert.equal(tokenRes.status, 200);
     const admin = { authorization: `Bearer ${((await tokenRes.json()) as { access_token: string }).access_token}` };
-    const users = (await (await fetch(`${issuer}/admin/users`, { headers: admin })).json()) as { items: { id: string; username: string }[] };
+    const users = (await (await fetch(`${issuer}/admin/users`, { headers: admin })).json()) as {
+      items: { id: string; username: string }[];
+    };
     const bobId = users.items.find((u) => u.username === creds.chatUser.username)?.id;
     assert.ok(bobId, JSON.stringify(users));
 

@@ -19,7 +19,10 @@ import { REDIS_URL, skipWithoutRedis } from './helpers/redis.js';
 
 const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; listening: Promise<string>; stderr: () => string } {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; listening: Promise<string>; stderr: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   const listening = new Promise<string>((resolve, reject) => {
@@ -56,7 +59,7 @@ describe('tessera gateway', { skip: await skipWithoutRedis('tessera gateway (Red
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs from a config file: clients connect, the API publishes through Redis, a revoked token is cut off', async () => {
+  it('two nodes from one config file: the API on B reaches a client on A through Redis; revocations reach both', async () => {
     const feed = await auth.feedClient();
     writeFileSync(join(dir, 'feed-secret'), feed.secret + '\n', { mode: 0o600 });
     const config = join(dir, 'gateway.json');
@@ -99,6 +102,18 @@ describe('tessera gateway', { skip: await skipWithoutRedis('tessera gateway (Red
     const cut = once<{ code: number; reason: string }>(client, 'disconnected', 5_000);
     await auth.revoke(token);
     assert.deepEqual(await cut, { code: 3500, reason: 'token revoked' });
+
+    // The user on both nodes; a cut-off of the user reaches both.
+    const onA = new Centrifuge(wsA, { websocket: WebSocket, token: await auth.login('gus') });
+    const onB = new Centrifuge(wsB, { websocket: WebSocket, token: await auth.login('gus') });
+    onA.connect();
+    onB.connect();
+    await Promise.all([once(onA, 'connected'), once(onB, 'connected')]);
+    const cutA = once<{ code: number }>(onA, 'disconnected', 5_000);
+    const cutB = once<{ code: number }>(onB, 'disconnected', 5_000);
+    await auth.revokeSubject('user-gus');
+    assert.equal((await cutA).code, 3500);
+    assert.equal((await cutB).code, 3500);
     assert.ok(!a.stderr().includes(token) && !a.stderr().includes(feed.secret), 'no secret in the output');
   });
 
@@ -109,7 +124,10 @@ describe('tessera gateway', { skip: await skipWithoutRedis('tessera gateway (Red
     const code = await exitOf(r.child);
     assert.equal(code, 2);
     assert.match(r.stderr(), /revocations/);
-    writeFileSync(config, JSON.stringify({ issuer: auth.url, channels: { namespaces: {} }, revocations: false, limits: { nope: 1 } }));
+    writeFileSync(
+      config,
+      JSON.stringify({ issuer: auth.url, channels: { namespaces: {} }, revocations: false, limits: { nope: 1 } }),
+    );
     const r2 = run(['gateway', '--config', config]);
     assert.equal(await exitOf(r2.child), 2);
     assert.match(r2.stderr(), /limits\.nope/);

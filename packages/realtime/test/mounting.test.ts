@@ -28,7 +28,10 @@ describe('mounting', () => {
     try {
       await h.gateway.attach(app);
       assert.equal(await (await fetch(`http://127.0.0.1:${port}/anything`)).text(), 'app route');
-      const c = new Centrifuge(`ws://127.0.0.1:${port}/connection/websocket`, { websocket: WebSocket, token: h.token('amy', ['news:*:subscribe']) });
+      const c = new Centrifuge(`ws://127.0.0.1:${port}/connection/websocket`, {
+        websocket: WebSocket,
+        token: h.token('amy', ['news:*:subscribe']),
+      });
       c.connect();
       await once(c, 'connected');
       const sub = c.newSubscription('news:a');
@@ -58,7 +61,29 @@ describe('mounting', () => {
       channels: CHANNELS,
     });
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       const cert = readFileSync(join(dir, 'cert.pem'));
       const { wsUrl } = await gateway.listen({ tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
       assert.match(wsUrl, /^wss:\/\//);
@@ -70,7 +95,11 @@ describe('mounting', () => {
       }
       const { signJwt } = await import('@tessera/core');
       const now = Math.floor(Date.now() / 1000);
-      const token = signJwt({ iss: ISSUER, aud: AUDIENCE, sub: 'tls', iat: now, exp: now + 60, jti: 'tls-1', scope: 'news:*:subscribe' }, key, { typ: 'at+jwt' });
+      const token = signJwt(
+        { iss: ISSUER, aud: AUDIENCE, sub: 'tls', iat: now, exp: now + 60, jti: 'tls-1', scope: 'news:*:subscribe' },
+        key,
+        { typ: 'at+jwt' },
+      );
       const c = new Centrifuge(wsUrl, { websocket: Trusting, token });
       c.connect();
       await once(c, 'connected');

@@ -197,7 +197,7 @@ describe('centrifuge SDK against the gateway', () => {
     c.disconnect();
   });
 
-  it('refresh with another user\'s token: disconnected with 3500 and no reconnect', async () => {
+  it("refresh with another user's token: disconnected with 3500 and no reconnect", async () => {
     const c = h.client({
       token: h.token('frank', CHAT, 1.2),
       getToken: async () => h.token('mallory', CHAT, 60),
@@ -243,12 +243,20 @@ describe('centrifuge SDK against the gateway', () => {
     const stats = await sa.presenceStats();
     assert.deepEqual(stats, { numClients: 2, numUsers: 2 });
     const presence = await sa.presence();
-    assert.deepEqual(Object.values(presence.clients).map((i) => i.user).sort(), ['hank', 'ivy']);
+    assert.deepEqual(
+      Object.values(presence.clients)
+        .map((i) => i.user)
+        .sort(),
+      ['hank', 'ivy'],
+    );
     await sa.publish('one');
     await sa.publish('two');
     await sa.publish('three');
     const hist = await sa.history({ limit: 2, reverse: true });
-    assert.deepEqual(hist.publications.map((p) => p.data), ['three', 'two']);
+    assert.deepEqual(
+      hist.publications.map((p) => p.data),
+      ['three', 'two'],
+    );
     assert.equal(hist.offset, 3);
     const left = once<{ info: { user: string } }>(sa, 'leave', 5_000, (e) => e.info.user === 'ivy');
     b.disconnect();

@@ -5,7 +5,6 @@
  * where it fails.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import { generateKey } from '@tessera/core';
@@ -14,28 +13,9 @@ import type { Centrifuge, Subscription } from 'centrifuge';
 import { Redis } from 'ioredis';
 
 import { once, startGateway, type Harness } from './helpers/gateway.js';
+import { REDIS_MISSING, REDIS_URL, redisAvailable, skipWithoutRedis, uniquePrefix } from './helpers/redis.js';
 
-const REDIS_URL = process.env.TESSERA_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-const REDIS_MISSING = `Redis is not reachable at ${REDIS_URL}`;
-const REDIS_REQUIRED = process.env.CI === 'true';
-
-/** Whether Redis answers within a few seconds. */
-async function redisAvailable(): Promise<boolean> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
-const redisReady = await redisAvailable();
-const skip = redisReady || REDIS_REQUIRED ? false : REDIS_MISSING;
-if (skip) console.log(`# two-nodes tests skipped: ${REDIS_MISSING}`);
+const skip = await skipWithoutRedis('two-nodes tests');
 
 const CHAT = ['chat:room:*:subscribe', 'chat:room:*:publish', 'chat:room:*:presence'];
 
@@ -51,10 +31,10 @@ describe('two gateway nodes on one Redis', { skip, timeout: 30_000 }, () => {
   let b: Harness;
 
   before(async () => {
-    assert.ok(redisReady, `${REDIS_MISSING} (required when CI=true)`);
+    assert.ok(await redisAvailable(), `${REDIS_MISSING} (required when CI=true)`);
     // One signing key, so a token is good on either node; one prefix of this run's own, shared by both.
     const key = await generateKey('EdDSA');
-    const prefix = `tessera:rt:test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+    const prefix = uniquePrefix();
     const broker = () => {
       const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
       connections.push(redis);
@@ -152,5 +132,48 @@ describe('two gateway nodes on one Redis', { skip, timeout: 30_000 }, () => {
     // The other user's connection on node B still answers.
     await subscribe(bystander.c, 'news:still-here');
     assert.equal(bystander.c.state, 'connected');
+  });
+});
+
+describe('a node whose Redis subscription dropped', { skip, timeout: 30_000 }, () => {
+  it('tells subscribers of history channels to resubscribe (2500), and they recover what the node missed', async () => {
+    const key = await generateKey('EdDSA');
+    const prefix = uniquePrefix();
+    const redisA = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const subscriberA = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const redisB = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const id = await subscriberA.client('ID');
+    const a = await startGateway({
+      key,
+      nodeId: 'a',
+      broker: new RedisBroker({ redis: redisA, subscriber: subscriberA, prefix }),
+    });
+    const b = await startGateway({ key, nodeId: 'b', broker: new RedisBroker({ redis: redisB, prefix }) });
+    try {
+      const c = a.client({ token: a.token('fay', CHAT) });
+      c.connect();
+      const sub = c.newSubscription('chat:room:gap');
+      const seen: unknown[] = [];
+      sub.on('publication', (p: Publication) => seen.push(p.data));
+      sub.subscribe();
+      await once(sub, 'subscribed');
+      await b.gateway.publish('chat:room:gap', 'before');
+      // Node A's pub/sub connection goes; B publishes while A cannot hear it.
+      const dropped = new Promise((resolve) => subscriberA.once('close', resolve));
+      await redisB.client('KILL', 'ID', String(id));
+      await dropped;
+      await b.gateway.publish('chat:room:gap', 'during');
+      const resubscribed = await once<{ wasRecovering: boolean; recovered: boolean }>(sub, 'subscribed', 10_000);
+      assert.equal(resubscribed.wasRecovering, true);
+      assert.equal(resubscribed.recovered, true);
+      const deadline = Date.now() + 5_000;
+      while (!seen.includes('during') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(seen, ['before', 'during']);
+      c.disconnect();
+    } finally {
+      await a.close();
+      await b.close();
+      for (const r of [redisA, subscriberA, redisB]) r.disconnect();
+    }
   });
 });

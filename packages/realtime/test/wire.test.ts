@@ -78,7 +78,15 @@ describe('wire protocol', () => {
   };
   before(async () => {
     h = await startGateway({
-      limits: { maxSubscriptions: 2, publishRate: 1, publishBurst: 3, maxMessageBytes: 4096, connectTimeoutMs: 400, pingIntervalMs: 300, pongTimeoutMs: 300 },
+      limits: {
+        maxSubscriptions: 2,
+        publishRate: 1,
+        publishBurst: 3,
+        maxMessageBytes: 4096,
+        connectTimeoutMs: 400,
+        pingIntervalMs: 300,
+        pongTimeoutMs: 300,
+      },
     });
   });
   after(async () => {
@@ -177,16 +185,33 @@ describe('wire protocol', () => {
   it('several commands in one frame are answered each by id', async () => {
     const r = raw();
     await r.connect(h.token('alice', CHAT));
-    r.send({ id: 2, subscribe: { channel: 'news:a' } }, { id: 3, subscribe: { channel: 'news:a' } }, { id: 4, unsubscribe: { channel: 'news:a' } });
+    r.send(
+      { id: 2, subscribe: { channel: 'news:a' } },
+      { id: 3, subscribe: { channel: 'news:a' } },
+      { id: 4, unsubscribe: { channel: 'news:a' } },
+    );
     assert.deepEqual(await r.reply(2), { id: 2, subscribe: {} });
     assert.deepEqual((await r.reply(3)).error, { code: 105, message: 'already subscribed' });
     assert.deepEqual(await r.reply(4), { id: 4, unsubscribe: {} });
   });
 
+  it('a burst of 300 commands is answered in full: the socket is paused while they drain, not closed', async () => {
+    const r = raw();
+    await r.connect(h.token('alice', CHAT));
+    for (let f = 0; f < 3; f++) r.send(...Array.from({ length: 100 }, (_, i) => ({ id: 10 + f * 100 + i, ping: {} })));
+    await r.reply(309);
+    assert.equal(r.messages.filter((m) => typeof m.id === 'number' && m.id >= 10).length, 300);
+    assert.equal(r.ws.readyState, WebSocket.OPEN);
+  });
+
   it('subscriptions per connection are capped: 106 limit exceeded', async () => {
     const r = raw();
     await r.connect(h.token('alice', CHAT));
-    r.send({ id: 2, subscribe: { channel: 'chat:room:1' } }, { id: 3, subscribe: { channel: 'chat:room:2' } }, { id: 4, subscribe: { channel: 'chat:room:3' } });
+    r.send(
+      { id: 2, subscribe: { channel: 'chat:room:1' } },
+      { id: 3, subscribe: { channel: 'chat:room:2' } },
+      { id: 4, subscribe: { channel: 'chat:room:3' } },
+    );
     assert.ok((await r.reply(3)).subscribe);
     assert.deepEqual((await r.reply(4)).error, { code: 106, message: 'limit exceeded' });
   });

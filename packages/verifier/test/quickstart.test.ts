@@ -7,15 +7,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
+function listenable(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const s = createServer()
+      .once('error', () => resolve(undefined))
+      .listen(port, '127.0.0.1', () => {
         const p = (s.address() as { port: number }).port;
         s.close(() => resolve(p));
       });
-    });
-    if (port < 65000) return port;
+  });
+}
+
+/** A port P with P to P+3 free: the demo listens on PORT (auth server) to PORT+3 (chat). */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await listenable(0);
+    if (port === undefined || port >= 65000) continue;
+    const next = await Promise.all([1, 2, 3].map((i) => listenable(port + i)));
+    if (next.every((p) => p !== undefined)) return port;
   }
 }
 

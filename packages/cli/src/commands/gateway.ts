@@ -20,7 +20,11 @@ export const gateway: Command = {
   summary: 'run the real-time WebSocket gateway',
   usage,
   async run(args) {
-    const { values, positionals } = parseFlags(args, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+    const { values, positionals } = parseFlags(args, {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+    });
     noPositionals(positionals);
     if (values.config === undefined) throw new UsageError('--config FILE is required');
     const realtime = await import('@tessera/realtime');

@@ -36,9 +36,14 @@ export interface AuthServer {
 
 const PASSWORD = 'a long enough test password';
 
-const basic = (c: Creds) => 'Basic ' + Buffer.from(`${encodeURIComponent(c.id)}:${encodeURIComponent(c.secret)}`).toString('base64');
+const basic = (c: Creds) =>
+  'Basic ' + Buffer.from(`${encodeURIComponent(c.id)}:${encodeURIComponent(c.secret)}`).toString('base64');
 
-async function form(url: string, c: Creds, params: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+async function form(
+  url: string,
+  c: Creds,
+  params: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c) },
@@ -66,7 +71,12 @@ export async function startAuthServer(): Promise<AuthServer> {
     scopes: CHAT_SCOPES,
     audiences: [GATEWAY_AUDIENCE],
   });
-  const admin = await register({ id: 'test-admin', grantTypes: ['client_credentials'], scopes: [ADMIN_SCOPE], audiences: [adminAudience(url)] });
+  const admin = await register({
+    id: 'test-admin',
+    grantTypes: ['client_credentials'],
+    scopes: [ADMIN_SCOPE],
+    audiences: [adminAudience(url)],
+  });
   const feedClient = () =>
     register({
       id: `revocation-feed-${Math.random().toString(36).slice(2, 8)}`,
@@ -77,7 +87,8 @@ export async function startAuthServer(): Promise<AuthServer> {
   let services = 0;
   const token = async (c: Creds, params: Record<string, string>): Promise<string> => {
     const r = await form(`${url}/oauth/token`, c, params);
-    if (r.status !== 200 || typeof r.body.access_token !== 'string') throw new Error(`token: ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.status !== 200 || typeof r.body.access_token !== 'string')
+      throw new Error(`token: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.access_token;
   };
   return {
@@ -86,12 +97,25 @@ export async function startAuthServer(): Promise<AuthServer> {
     async user(username) {
       const id = `user-${username}`;
       const now = ctx.now();
-      await ctx.store.createUser({ id, username, passwordHash: await hashPassword(PASSWORD), disabled: false, roles: ['chatter'], createdAt: now, updatedAt: now });
+      await ctx.store.createUser({
+        id,
+        username,
+        passwordHash: await hashPassword(PASSWORD),
+        disabled: false,
+        roles: ['chatter'],
+        createdAt: now,
+        updatedAt: now,
+      });
       return id;
     },
     login: (username) => token(web, { grant_type: 'password', username, password: PASSWORD, scope: CHAT_SCOPES.join(' ') }),
     async serviceToken(scopes) {
-      const c = await register({ id: `svc-${++services}`, grantTypes: ['client_credentials'], scopes, audiences: [GATEWAY_AUDIENCE] });
+      const c = await register({
+        id: `svc-${++services}`,
+        grantTypes: ['client_credentials'],
+        scopes,
+        audiences: [GATEWAY_AUDIENCE],
+      });
       return token(c, { grant_type: 'client_credentials' });
     },
     async revoke(t) {

@@ -5,7 +5,14 @@
 import { randomUUID } from 'node:crypto';
 
 import { buildJwks, generateKey, signJwt, type Key } from '@tessera/core';
-import { createGateway, type Broker, type ChannelOptions, type Gateway, type GatewayOptions, type Limits } from '@tessera/realtime';
+import {
+  createGateway,
+  type Broker,
+  type ChannelOptions,
+  type Gateway,
+  type GatewayOptions,
+  type Limits,
+} from '@tessera/realtime';
 import { createVerifier, type Verifier } from '@tessera/verifier';
 import { Centrifuge, type Options as CentrifugeOptions } from 'centrifuge';
 import WebSocket from 'ws';
@@ -45,8 +52,17 @@ export async function startGateway(options: HarnessOptions = {}): Promise<Harnes
   const key = options.key ?? (await generateKey('EdDSA'));
   const verifier =
     options.verifier ??
-    createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], jwks: buildJwks([key]), clockTolerance: 0, cache: false });
-  const { key: _k, verifier: _v, limits, ...rest } = options;
+    createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['EdDSA'],
+      jwks: buildJwks([key]),
+      clockTolerance: 0,
+      cache: false,
+    });
+  const { limits, ...rest } = options;
+  delete rest.key;
+  delete rest.verifier;
   const gateway = createGateway({ channels: CHANNELS, ...rest, verifier, limits: { expiryGraceMs: 300, ...limits } });
   const { url, wsUrl } = await gateway.listen();
   const clients: Centrifuge[] = [];
@@ -59,7 +75,17 @@ export async function startGateway(options: HarnessOptions = {}): Promise<Harnes
     token(sub, scopes, ttl = 60, extra = {}) {
       const now = Date.now() / 1000;
       return signJwt(
-        { iss: ISSUER, sub, aud: AUDIENCE, iat: Math.floor(now), exp: now + ttl, jti: randomUUID(), client_id: 'web', scope: scopes.join(' '), ...extra },
+        {
+          iss: ISSUER,
+          sub,
+          aud: AUDIENCE,
+          iat: Math.floor(now),
+          exp: now + ttl,
+          jti: randomUUID(),
+          client_id: 'web',
+          scope: scopes.join(' '),
+          ...extra,
+        },
         key,
         { typ: 'at+jwt' },
       );
