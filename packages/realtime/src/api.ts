@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verifier } from '@tessera/verifier';
 import { rejection } from '@tessera/verifier';
 
+import { BrokerTimeoutError } from './broker.js';
 import type { Gateway } from './gateway.js';
 import { ChannelError } from './gateway.js';
 

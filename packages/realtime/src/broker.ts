@@ -259,3 +259,40 @@ export function selectHistory(
   }
   return { publications: items, position, complete };
 }
+
+/** A broker call that did not finish in time (Redis unreachable, say): the caller fails, temporarily. */
+export class BrokerTimeoutError extends Error {
+  override readonly name = 'BrokerTimeoutError';
+}
+
+/**
+ * Bounds every call of a broker by `ms`, so a broker that hangs (its Redis unreachable) turns into errors
+ * the client can retry, instead of commands that wait for ever while the rest of the connection queues
+ * behind them. The call itself is not cancelled: a late subscribe still lands, and the gateway's later
+ * unsubscribe follows it on the same connection.
+ */
+export function withDeadline(broker: Broker, ms: number): Broker {
+  const bound =
+    <A extends unknown[], R>(name: string, f: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new BrokerTimeoutError(`broker ${name} took longer than ${ms} ms`)), ms);
+      });
+      return Promise.race([f.apply(broker, args), deadline]).finally(() => clearTimeout(timer));
+    };
+  return {
+    start: (handlers) => broker.start(handlers),
+    close: () => broker.close(),
+    subscribe: bound('subscribe', broker.subscribe),
+    unsubscribe: bound('unsubscribe', broker.unsubscribe),
+    publish: bound('publish', broker.publish),
+    join: bound('join', broker.join),
+    leave: bound('leave', broker.leave),
+    history: bound('history', broker.history),
+    addPresence: bound('addPresence', broker.addPresence),
+    removePresence: bound('removePresence', broker.removePresence),
+    presence: bound('presence', broker.presence),
+    control: bound('control', broker.control),
+  };
+}

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal, RevocationEntry, Verifier } from '@tessera/verifier';
 import { revokes } from '@tessera/verifier';
 
-import type { Broker, BrokerHandlers, ControlMessage, HistoryBounds } from './broker.js';
+import { withDeadline, type Broker, type BrokerHandlers, type ControlMessage, type HistoryBounds } from './broker.js';
 import { hasHistory, type ChannelPolicy, type NamespaceOptions } from './channels.js';
 import type { Connection } from './connection.js';
 import { wirePublication } from './connection.js';
@@ -38,6 +38,8 @@ export interface Limits {
   readonly expiryGraceMs: number;
   /** Presence entries live this long unless renewed (the node renews them at a third of it). Default 60 s. */
   readonly presenceTtlMs: number;
+  /** A broker call (Redis) that takes longer fails: error 100, temporary, for the client. Default 5 s. */
+  readonly brokerTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
@@ -53,6 +55,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   pongTimeoutMs: 10_000,
   expiryGraceMs: 5_000,
   presenceTtlMs: 60_000,
+  brokerTimeoutMs: 5_000,
 });
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -88,7 +91,7 @@ export class Hub implements BrokerHandlers {
     this.verifier = options.verifier;
     this.subscriptionVerifier = options.subscriptionVerifier;
     this.channels = options.channels;
-    this.broker = options.broker;
+    this.broker = withDeadline(options.broker, options.limits.brokerTimeoutMs);
     this.limits = options.limits;
     this.nodeId = options.nodeId ?? randomUUID();
     this.logger = options.logger;

@@ -115,6 +115,9 @@ export class RedisBroker implements Broker {
     this.ownSubscriber = options.subscriber === undefined;
     // A subscription waits for the connection rather than failing while it is (re)established.
     this.subscriber = options.subscriber ?? options.redis.duplicate({ autoResubscribe: true, enableOfflineQueue: true });
+    // Connection errors of its own subscriber show as failing calls and, once back, a resync; without a
+    // listener ioredis would print each reconnection attempt.
+    if (this.ownSubscriber) this.subscriber.on('error', () => undefined);
     this.prefix = options.prefix ?? 'tessera:rt:';
     this.controlChannel = `${this.prefix}control`;
   }

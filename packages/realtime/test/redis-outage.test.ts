@@ -1,0 +1,87 @@
+/**
+ * Redis, the broker of a gateway node, killed and started again (a redis-server of the test's own): the
+ * connections stay and keep refreshing their tokens, broker calls fail fast with a temporary error, and
+ * once Redis is back the node makes its history subscribers resubscribe.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { RedisBroker } from '@tessera/realtime';
+import { Redis } from 'ioredis';
+
+import { once, sleep, startGateway, type Harness } from './helpers/gateway.js';
+import { freePort, RedisProcess, REDIS_REQUIRED } from './helpers/redis.js';
+
+const CHAT = ['chat:room:*:subscribe', 'chat:room:*:publish', 'chat:room:*:history'];
+
+const hasRedisServer = await new Promise<boolean>((resolve) => {
+  import('node:child_process').then(({ spawn }) => {
+    const p = spawn('redis-server', ['--version'], { stdio: 'ignore' });
+    p.on('error', () => resolve(false));
+    p.on('exit', (code) => resolve(code === 0));
+  });
+});
+const skip = hasRedisServer || REDIS_REQUIRED ? false : 'redis-server is not installed';
+if (skip) console.log(`# Redis outage tests skipped: ${skip}`);
+
+describe("the broker's Redis goes away and comes back", { skip, timeout: 60_000 }, () => {
+  let redisServer: RedisProcess;
+  let redis: Redis;
+  let h: Harness;
+
+  before(async () => {
+    redisServer = new RedisProcess(await freePort());
+    await redisServer.start();
+    redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    redis.on('error', () => undefined);
+    h = await startGateway({ broker: new RedisBroker({ redis }), limits: { brokerTimeoutMs: 1_000 } });
+  });
+  after(async () => {
+    await h?.close();
+    redis?.disconnect();
+    await redisServer?.kill();
+  });
+
+  it('connections stay and refresh; publish fails with 100 (temporary); after Redis is back, history subscribers resubscribe', async () => {
+    let refreshes = 0;
+    const c = h.client({
+      token: h.token('ola', CHAT, 1.3),
+      getToken: async () => {
+        refreshes++;
+        return h.token('ola', CHAT, 1.3);
+      },
+    });
+    let disconnects = 0;
+    c.on('disconnected', () => disconnects++);
+    c.on('connecting', (e: { code: number }) => {
+      if (e.code !== 0) disconnects++;
+    });
+    c.connect();
+    await once(c, 'connected');
+    const sub = c.newSubscription('chat:room:outage');
+    sub.subscribe();
+    await once(sub, 'subscribed');
+
+    await redisServer.kill();
+    const started = Date.now();
+    await assert.rejects(
+      sub.publish('while down'),
+      (e: { code: number; temporary?: boolean }) => e.code === 100 && e.temporary === true,
+    );
+    assert.ok(Date.now() - started < 4_000, 'failed fast, within the broker timeout');
+    const before = refreshes;
+    await sleep(3_000);
+    assert.ok(refreshes >= before + 2, `token refreshed on the live connection meanwhile (${refreshes - before})`);
+    assert.equal(disconnects, 0);
+    assert.equal(c.state, 'connected');
+
+    const resubscribed = once<{ wasRecovering: boolean }>(sub, 'subscribed', 15_000);
+    await redisServer.start();
+    assert.equal((await resubscribed).wasRecovering, true);
+    const got = once<{ data: unknown }>(sub, 'publication', 5_000);
+    await sub.publish('after');
+    assert.equal((await got).data, 'after');
+    assert.equal(disconnects, 0);
+    c.disconnect();
+  });
+});
