@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verifier } from '@tessera/verifier';
 import { rejection } from '@tessera/verifier';
 
-import { BrokerTimeoutError } from './broker.js';
+import { BrokerError } from './broker.js';
 import type { Gateway } from './gateway.js';
 import { ChannelError } from './gateway.js';
 
@@ -60,6 +60,11 @@ export async function handleApi(
   } catch (err) {
     if (err instanceof BadRequest || err instanceof ChannelError)
       return send(res, 400, { error: 'invalid_request', error_description: err.message });
+    if (err instanceof BrokerError) {
+      gateway.hub.log('warn', 'realtime.api_unavailable', { method, error: err.message });
+      const description = 'the broker is unavailable';
+      return send(res, 503, { error: 'temporarily_unavailable', error_description: description }, { 'retry-after': '5' });
+    }
     gateway.hub.log('error', 'realtime.api_error', { method, error: String((err as Error)?.message ?? err) });
     send(res, 500, { error: 'server_error' });
   }

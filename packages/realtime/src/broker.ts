@@ -260,13 +260,14 @@ export function selectHistory(
   return { publications: items, position, complete };
 }
 
-/** A broker call that did not finish in time (Redis unreachable, say): the caller fails, temporarily. */
-export class BrokerTimeoutError extends Error {
-  override readonly name = 'BrokerTimeoutError';
+/** A broker call that failed or did not finish in time (Redis unreachable, say): temporary, retry later. */
+export class BrokerError extends Error {
+  override readonly name = 'BrokerError';
 }
 
 /**
- * Bounds every call of a broker by `ms`, so a broker that hangs (its Redis unreachable) turns into errors
+ * Bounds every call of a broker by `ms`, and turns its failures into `BrokerError`, so a broker that fails
+ * or hangs (its Redis unreachable) turns into errors
  * the client can retry, instead of commands that wait for ever while the rest of the connection queues
  * behind them. The call itself is not cancelled: a late subscribe still lands, and the gateway's later
  * unsubscribe follows it on the same connection.
@@ -277,9 +278,12 @@ export function withDeadline(broker: Broker, ms: number): Broker {
     (...args: A): Promise<R> => {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new BrokerTimeoutError(`broker ${name} took longer than ${ms} ms`)), ms);
+        timer = setTimeout(() => reject(new BrokerError(`broker ${name} took longer than ${ms} ms`)), ms);
       });
-      return Promise.race([f.apply(broker, args), deadline]).finally(() => clearTimeout(timer));
+      const call = f.apply(broker, args).catch((err: unknown) => {
+        throw new BrokerError(`broker ${name} failed`, { cause: err });
+      });
+      return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
     };
   return {
     start: (handlers) => broker.start(handlers),

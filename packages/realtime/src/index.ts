@@ -4,7 +4,7 @@ export { DEFAULT_LIMITS } from './hub.js';
 export type { Limits, Logger, LogLevel } from './hub.js';
 export { CHANNEL_ACTIONS, ChannelPolicy, ChannelRights, MAX_CHANNEL_LENGTH, PERSONAL_PREFIX } from './channels.js';
 export type { ChannelAction, ChannelInfo, ChannelOptions, NamespaceOptions } from './channels.js';
-export { BrokerTimeoutError, MemoryBroker, newEpoch, selectHistory, withDeadline } from './broker.js';
+export { BrokerError, MemoryBroker, newEpoch, selectHistory, withDeadline } from './broker.js';
 export type {
   Broker,
   BrokerHandlers,

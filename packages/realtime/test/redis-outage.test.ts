@@ -69,6 +69,14 @@ describe("the broker's Redis goes away and comes back", { skip, timeout: 60_000 
       (e: { code: number; temporary?: boolean }) => e.code === 100 && e.temporary === true,
     );
     assert.ok(Date.now() - started < 4_000, 'failed fast, within the broker timeout');
+    // The server API: 503, not a hang.
+    const api = await fetch(`${h.url}/api/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.token('svc', ['realtime:publish'])}` },
+      body: JSON.stringify({ channel: 'chat:room:outage', data: 1 }),
+    });
+    assert.equal(api.status, 503);
+    assert.equal(api.headers.get('retry-after'), '5');
     const before = refreshes;
     await sleep(3_000);
     assert.ok(refreshes >= before + 2, `token refreshed on the live connection meanwhile (${refreshes - before})`);
