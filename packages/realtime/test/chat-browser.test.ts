@@ -4,60 +4,19 @@
  * API; that user's page shows the disconnect at once, the other's stays connected and can still send.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { demoPort, startDemo } from '@tessera/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 // In CI the browser must be there (.ci/run installs it); elsewhere its absence skips the suite, visibly.
 const skip =
   !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is missing (apt-get install chromium): skipped` : false;
-
-function listenable(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const s = createServer()
-      .once('error', () => resolve(undefined))
-      .listen(port, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-  });
-}
-
-/** A port P with P to P+3 free: the demo listens on PORT (auth server) to PORT+3 (chat). */
-async function freePorts(): Promise<number> {
-  for (;;) {
-    const port = await listenable(0);
-    if (port === undefined || port >= 65000) continue;
-    const next = await Promise.all([1, 2, 3].map((i) => listenable(port + i)));
-    if (next.every((p) => p !== undefined)) return port;
-  }
-}
-
-/** `node examples/quickstart/main.js`, as `npm start` runs it; resolves once everything listens. */
-function startDemo(port: number, dir: string): Promise<{ child: ChildProcess; out: string }> {
-  const child = spawn(process.execPath, [new URL('../../../examples/quickstart/main.js', import.meta.url).pathname], {
-    env: { ...process.env, PORT: String(port), TESSERA_DEMO_DIR: dir, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo did not start within 20 s:\n${out}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ctrl-C to stop')) {
-        clearTimeout(timer);
-        resolve({ child, out });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`the demo exited with ${code}:\n${out}`)));
-  });
-}
 
 interface DemoCredentials {
   adminClient: { clientId: string; clientSecret: string; audience: string };
@@ -79,7 +38,7 @@ describe('chat in the browser (npm start, examples/chat)', { skip }, () => {
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: CI installs Debian's chromium (.ci/run)`);
-    const port = await freePorts();
+    const port = await demoPort();
     const [started, launched] = await Promise.all([
       startDemo(port, dir),
       chromium.launch({

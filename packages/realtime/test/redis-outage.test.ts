@@ -7,21 +7,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { RedisBroker } from '@tessera/realtime';
+import { RedisProcess, redisServerAvailable } from '@tessera/testing';
 import { Redis } from 'ioredis';
 
 import { once, sleep, startGateway, type Harness } from './helpers/gateway.js';
-import { freePort, RedisProcess, REDIS_REQUIRED } from './helpers/redis.js';
+import { REDIS_REQUIRED } from './helpers/redis.js';
 
 const CHAT = ['chat:room:*:subscribe', 'chat:room:*:publish', 'chat:room:*:history'];
 
-const hasRedisServer = await new Promise<boolean>((resolve) => {
-  import('node:child_process').then(({ spawn }) => {
-    const p = spawn('redis-server', ['--version'], { stdio: 'ignore' });
-    p.on('error', () => resolve(false));
-    p.on('exit', (code) => resolve(code === 0));
-  });
-});
-const skip = hasRedisServer || REDIS_REQUIRED ? false : 'redis-server is not installed';
+const skip = (await redisServerAvailable()) || REDIS_REQUIRED ? false : 'redis-server is not installed';
 if (skip) console.log(`# Redis outage tests skipped: ${skip}`);
 
 describe("the broker's Redis goes away and comes back", { skip, timeout: 60_000 }, () => {
@@ -30,8 +24,7 @@ describe("the broker's Redis goes away and comes back", { skip, timeout: 60_000 
   let h: Harness;
 
   before(async () => {
-    redisServer = new RedisProcess(await freePort());
-    await redisServer.start();
+    redisServer = await RedisProcess.start();
     redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
     redis.on('error', () => undefined);
     h = await startGateway({ broker: new RedisBroker({ redis }), limits: { brokerTimeoutMs: 1_000 } });

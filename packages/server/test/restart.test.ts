@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { createVerifier } from '@tessera/verifier';
 
 import { adminAs, kidOf, ownAdminClient, tokenOf } from './helpers/admin-api.js';
 import { clientCredentials, introspect, login, refresh, revoke, type ClientCreds } from './helpers/oauth.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { freePort } from '@tessera/testing';
 
-/** A port free right now: the restarted server must keep its issuer URL, so both runs listen on it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { startServer, type TestServer } from './helpers/server.js';
 
 /**
  * Watches the server's connections; the returned function waits until all have closed and the client side

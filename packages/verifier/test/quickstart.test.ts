@@ -1,47 +1,12 @@
 /** `npm start` runs examples/quickstart (and examples/rpc): the curl lines it prints must work as printed. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-function listenable(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const s = createServer()
-      .once('error', () => resolve(undefined))
-      .listen(port, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-  });
-}
-
-/** A port P with P to P+3 free: the demo listens on PORT (auth server) to PORT+3 (chat). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await listenable(0);
-    if (port === undefined || port >= 65000) continue;
-    const next = await Promise.all([1, 2, 3].map((i) => listenable(port + i)));
-    if (next.every((p) => p !== undefined)) return port;
-  }
-}
-
-function start(port: number, dir: string): Promise<{ child: ChildProcess; out: string }> {
-  const child = spawn(process.execPath, [new URL('../../../examples/quickstart/main.js', import.meta.url).pathname], {
-    env: { ...process.env, PORT: String(port), TESSERA_DEMO_DIR: dir, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ctrl-C to stop')) resolve({ child, out });
-    });
-    child.on('exit', (code) => reject(new Error(`quickstart exited with ${code}`)));
-  });
-}
+import { demoPort, startDemo } from '@tessera/testing';
 
 describe('quickstart (npm start)', () => {
   let child: ChildProcess;
@@ -49,8 +14,8 @@ describe('quickstart (npm start)', () => {
   let port = 0;
   const dir = join(mkdtempSync(join(tmpdir(), 'tessera-demo-')), 'data');
   before(async () => {
-    port = await freePort();
-    ({ child, out } = await start(port, dir));
+    port = await demoPort();
+    ({ child, out } = await startDemo(port, dir));
   });
   after(() => {
     child.kill('SIGTERM');
@@ -163,7 +128,7 @@ describe('quickstart (npm start)', () => {
   it('a second start reuses the data folder', async () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    ({ child, out } = await start(port, dir));
+    ({ child, out } = await startDemo(port, dir));
     assert.match(out, /Tessera is running/);
     // The clients of the orders -> inventory example were kept: the exchange and the Connect call still work.
     const stock = /curl -i -H "Authorization: Bearer \$USER_TOKEN" (\S+)/.exec(out);

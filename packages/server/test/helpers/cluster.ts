@@ -5,22 +5,18 @@
  * verifier processes following the revocation feed. Redis is a redis-server process of the test's own, on a
  * port of its own, so that a test can stop and restart it without touching anyone else's.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+import { freePort, RedisProcess } from '@tessera/testing';
 
 import { createSchema, dropSchema, POSTGRES_URL, urlWithSchema } from './postgres.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
-const fixtures = new URL('../fixtures/', import.meta.url);
+export { freePort, RedisProcess, redisServerAvailable } from '@tessera/testing';
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+const fixtures = new URL('../fixtures/', import.meta.url);
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -29,56 +25,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Whether the redis-server binary can be run here. */
-export async function redisServerAvailable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const p = spawn('redis-server', ['--version'], { stdio: 'ignore' });
-    p.on('error', () => resolve(false));
-    p.on('exit', (code) => resolve(code === 0));
-  });
-}
-
-/** A redis-server of the test's own (no persistence), which can be stopped and started again on its port. */
-export class RedisProcess {
-  private proc: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
-
-  static async start(): Promise<RedisProcess> {
-    const r = new RedisProcess(await freePort());
-    await r.start();
-    return r;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitFor(`redis-server on ${this.port}`, () => canConnect(this.port));
-  }
-
-  /** SIGKILL: no shutdown, every connection reset, every subscription lost. */
-  async kill(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -143,7 +89,10 @@ interface Child {
 }
 
 async function start(script: string, env: Record<string, string>, timeoutMs = 20_000): Promise<Child> {
-  const proc = fork(new URL(script, fixtures), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const proc = fork(new URL(script, fixtures), [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
   proc.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   return new Promise((resolve, reject) => {
@@ -268,7 +217,10 @@ export class Cluster {
       ...child,
       revocations: [],
       async check(token) {
-        const res = await fetch(`${child.url}/check`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2_000) });
+        const res = await fetch(`${child.url}/check`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(2_000),
+        });
         await res.body?.cancel();
         return res.status;
       },

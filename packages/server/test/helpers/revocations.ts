@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer as createNetServer } from 'node:net';
 
 import { REVOCATIONS_SCOPE, SseParser, type SseEvent } from '@tessera/verifier';
 
@@ -127,16 +126,7 @@ export function seqs(s: EventStream): number[] {
 }
 
 /** A port free right now (for a server that must come back on the same issuer URL). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@tessera/testing';
 
 /** The value of one Prometheus sample of the server's /metrics (0 when absent). */
 export async function metric(t: TestServer, name: string, labels: Record<string, string> = {}): Promise<number> {
