@@ -20,6 +20,7 @@ import { rejection } from '@tessera/verifier';
 
 import { BrokerError } from './broker.js';
 import type { Gateway } from './gateway.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol.js';
 import { ChannelError } from './gateway.js';
 
 const SCOPES: Readonly<Record<string, string>> = {
@@ -152,9 +153,11 @@ async function readJson(req: IncomingMessage, max: number): Promise<Record<strin
     if (size > max + 1024) return TOO_LARGE;
     chunks.push(chunk);
   }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new BadRequest(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new BadRequest('the body is not JSON');
   }

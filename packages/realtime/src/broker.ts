@@ -140,7 +140,8 @@ export class MemoryBroker implements Broker {
       const s = this.stream(channel, history, time);
       s.offset += 1;
       s.last = time;
-      pub = { ...pub, offset: s.offset };
+      // The first publication of a stream names it: subscribers that came before it existed learn its epoch.
+      pub = s.offset === 1 ? { ...pub, offset: 1, epoch: s.epoch } : { ...pub, offset: s.offset };
       s.items.push({ pub, at: time });
       if (s.items.length > history.size) s.items.splice(0, s.items.length - history.size);
       position = { offset: s.offset, epoch: s.epoch };
@@ -160,9 +161,11 @@ export class MemoryBroker implements Broker {
   async history(channel: string, query: HistoryQuery, bounds: HistoryBounds): Promise<HistoryResult> {
     const now = this.now();
     this.sweep(now);
-    const s = this.stream(channel, bounds, now);
-    const position = { offset: s.offset, epoch: s.epoch };
-    const live = s.items.filter((i) => now - i.at < bounds.ttlMs);
+    // A read never creates a stream (reads of many names would hold memory): no stream is position 0 of
+    // no epoch, and its first publication will carry the epoch.
+    const s = this.live(channel, now);
+    const position = s ? { offset: s.offset, epoch: s.epoch } : NO_STREAM;
+    const live = s ? s.items.filter((i) => now - i.at < bounds.ttlMs) : [];
     return selectHistory(
       live.map((i) => i.pub),
       position,
@@ -205,10 +208,16 @@ export class MemoryBroker implements Broker {
     this.handlers = undefined;
   }
 
-  /** The channel's stream; a new epoch when it has expired (nothing published for ttl) or never existed. */
+  /** The channel's stream, unless it never existed or has expired (nothing published for its ttl). */
+  private live(channel: string, now: number): Stream | undefined {
+    const s = this.streams.get(channel);
+    return s !== undefined && now - s.last < s.ttlMs ? s : undefined;
+  }
+
+  /** The channel's stream for a publication; a new epoch when it has expired or never existed. */
   private stream(channel: string, bounds: HistoryBounds, now: number): Stream {
-    let s = this.streams.get(channel);
-    if (!s || now - s.last >= bounds.ttlMs) {
+    let s = this.live(channel, now);
+    if (!s) {
       s = { epoch: newEpoch(), offset: 0, items: [], last: now, ttlMs: bounds.ttlMs };
       this.streams.set(channel, s);
     }
@@ -216,7 +225,7 @@ export class MemoryBroker implements Broker {
   }
 
   /**
-   * Drops streams a ttl past their last publication (or their creation by a read) and presence entries
+   * Drops streams a ttl past their last publication and presence entries
    * past their time, so channels nobody uses any more hold no memory.
    */
   private sweep(now: number): void {
@@ -234,6 +243,17 @@ export class MemoryBroker implements Broker {
  * Applies a history query to a stream's live publications (oldest first). Shared by the brokers so they
  * answer alike.
  */
+/** The position of a channel that has no stream (never published to, or expired). */
+export const NO_STREAM: StreamPosition = Object.freeze({ offset: 0, epoch: '' });
+
+/**
+ * Whether a client's position `since` belongs to the stream now at `position`: the same epoch, or the
+ * position before any stream existed (epoch '', offset 0), which every stream continues.
+ */
+export function sameStream(since: StreamPosition, position: StreamPosition): boolean {
+  return (since.epoch === position.epoch || (since.epoch === '' && since.offset === 0)) && since.offset <= position.offset;
+}
+
 export function selectHistory(
   live: readonly Publication[],
   position: StreamPosition,
@@ -244,9 +264,7 @@ export function selectHistory(
   let items = live;
   let complete = true;
   if (query.since) {
-    if (query.since.epoch !== position.epoch || query.since.offset > position.offset) {
-      return { publications: [], position, complete: false };
-    }
+    if (!sameStream(query.since, position)) return { publications: [], position, complete: false };
     items = live.filter((p) => (p.offset ?? 0) > query.since!.offset);
     const first = live[0]?.offset;
     const missed = position.offset - query.since.offset;

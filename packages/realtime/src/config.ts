@@ -25,8 +25,8 @@ import { createRevocationList, createVerifier, type RevocationList, type Verifie
 
 import type { Broker } from './broker.js';
 import type { ChannelOptions } from './channels.js';
-import { createGateway, type Gateway } from './gateway.js';
-import { DEFAULT_LIMITS, type Limits, type Logger } from './hub.js';
+import { checkLimits, createGateway, type Gateway } from './gateway.js';
+import type { Limits, Logger } from './hub.js';
 
 export interface GatewayConfig {
   readonly issuer: string;
@@ -143,10 +143,11 @@ export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
   }
   const limits = (o.limits ?? {}) as Record<string, unknown>;
   if (typeof limits !== 'object' || limits === null) throw new GatewayConfigError('limits', 'must be an object');
-  for (const [k, v] of Object.entries(limits)) {
-    if (!(k in DEFAULT_LIMITS)) throw new GatewayConfigError(`limits.${k}`, 'unknown limit');
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw new GatewayConfigError(`limits.${k}`, 'must be a non-negative number');
+  try {
+    checkLimits(limits);
+  } catch (err) {
+    // The message names the limit: "limits.x must be ...".
+    throw new GatewayConfigError('config', (err as Error).message);
   }
   for (const k of ['path', 'apiPath'] as const) {
     if (o[k] !== undefined && (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/')))

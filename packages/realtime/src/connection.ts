@@ -9,7 +9,7 @@ import type { Principal } from '@tessera/verifier';
 import { KeysUnavailableError, RevocationsUnavailableError } from '@tessera/verifier';
 import type { WebSocket } from 'ws';
 
-import type { StreamPosition } from './broker.js';
+import { sameStream, type StreamPosition } from './broker.js';
 import { hasHistory, type ChannelAction, type ChannelInfo, type ChannelRights } from './channels.js';
 import type { Hub } from './hub.js';
 import {
@@ -29,6 +29,7 @@ import {
   type DisconnectAdvice,
   type Method,
   type ProtocolError,
+  type Publication,
 } from './protocol.js';
 
 /** A reply error: the command fails, the connection stays. */
@@ -54,7 +55,20 @@ interface Subscription {
   expiresAt: number | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Pushes for the channel wait here until the subscribe reply has gone out, so they follow it. */
-  pending: { frame: string | Buffer; offset: number | undefined }[] | undefined;
+  pending: PendingPush[] | undefined;
+  /** Entered in the channel's presence: a leave is due when it ends. */
+  joined: boolean;
+  /** History channels: the stream position of the last publication sent, to drop duplicates and see gaps. */
+  epoch: string;
+  offset: number;
+}
+
+interface PendingPush {
+  readonly frame: string | Buffer;
+  readonly offset?: number | undefined;
+  readonly epoch?: string | undefined;
+  /** The server's unsubscribe push: sent after the reply even though the subscription has gone. */
+  readonly final?: boolean;
 }
 
 /**
@@ -79,8 +93,10 @@ export class Connection {
   private expiryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
-  private tokens: number;
-  private tokensAt = Date.now();
+  /** Publications per second (publishRate, publishBurst). */
+  private readonly publishBucket: Bucket;
+  /** Token verifications per second (connect, refresh, subscription tokens): each costs a signature check. */
+  private readonly verifyBucket: Bucket;
   /** Runs once the current command's reply is sent. */
   private afterReply: (() => void) | undefined;
 
@@ -88,7 +104,8 @@ export class Connection {
     private readonly hub: Hub,
     private readonly ws: WebSocket,
   ) {
-    this.tokens = hub.limits.publishBurst;
+    this.publishBucket = new Bucket(hub.limits.publishRate, hub.limits.publishBurst);
+    this.verifyBucket = new Bucket(hub.limits.verifyRate, hub.limits.verifyBurst);
     this.connectTimer = setTimeout(() => this.disconnect(Disconnect.stale), hub.limits.connectTimeoutMs);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', () => this.cleanup());
@@ -105,6 +122,11 @@ export class Connection {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Whether this connection entered the presence of `channel` (and is still subscribed). */
+  joined(channel: string): boolean {
+    return this.subs.get(channel)?.joined === true;
   }
 
   /** Sends a frame unless the client reads too slowly, in which case it is disconnected. */
@@ -130,12 +152,17 @@ export class Connection {
     setTimeout(() => this.ws.terminate(), 5_000).unref();
   }
 
-  /** Ends one subscription from the server side (rights lost, API, token expired). */
+  /**
+   * Ends one subscription from the server side (rights lost, API, token expired, resync). During its
+   * subscribe, the push waits for the reply: the SDK ignores an unsubscribe for a subscription in progress.
+   */
   serverUnsubscribe(channel: string, advice: DisconnectAdvice): void {
     const sub = this.subs.get(channel);
     if (!sub) return;
     this.removeSubscription(sub);
-    this.send(encodePush({ channel, unsubscribe: { code: advice.code, reason: advice.reason } }));
+    const frame = encodePush({ channel, unsubscribe: { code: advice.code, reason: advice.reason } });
+    if (sub.pending) sub.pending.push({ frame, final: true });
+    else this.send(frame);
   }
 
   private onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
@@ -181,30 +208,38 @@ export class Connection {
   }
 
   private async run(command: Command): Promise<void> {
+    let reply: string | undefined;
     try {
       if (!this.principal && command.method !== 'connect') throw new DisconnectError(Disconnect.badRequest);
       const result = await this.dispatch(command);
-      if (result !== NO_REPLY && command.id > 0 && !this.closed)
-        this.send(encodeReply(command.id, command.method as Method, result));
-      this.runAfterReply();
+      if (result !== NO_REPLY && command.id > 0) reply = encodeReply(command.id, command.method as Method, result);
     } catch (err) {
-      this.runAfterReply();
-      if (this.closed) return;
-      if (err instanceof ReplyError) {
-        if (command.id > 0) this.send(encodeError(command.id, err.error));
-      } else if (err instanceof DisconnectError) {
-        this.disconnect(err.advice);
-      } else if (err instanceof FrameError) {
-        if (command.id > 0) this.send(encodeError(command.id, protocolError(ErrorCode.badRequest)));
-      } else {
-        this.hub.log('error', 'realtime.internal_error', {
-          client: this.id,
-          method: command.method,
-          error: String((err as Error)?.message ?? err),
-        });
-        if (command.id > 0) this.send(encodeError(command.id, protocolError(ErrorCode.internal)));
-      }
+      reply = this.failure(command, err);
     }
+    if (reply !== undefined) this.send(reply);
+    // Pushes held for a subscribe follow its reply (or its error).
+    this.runAfterReply();
+  }
+
+  /** The error reply for a failed command, or undefined when there is none (disconnected, no id). */
+  private failure(command: Command, err: unknown): string | undefined {
+    if (this.closed) return undefined;
+    if (err instanceof DisconnectError) {
+      this.disconnect(err.advice);
+      return undefined;
+    }
+    if (command.id === 0) return undefined;
+    if (err instanceof ReplyError) return encodeError(command.id, err.error);
+    if (err instanceof FrameError) return encodeError(command.id, protocolError(ErrorCode.badRequest));
+    // A broker that failed (BrokerError, with its cause) or a bug: logged, and a temporary error for the client.
+    const e = err as Error & { cause?: unknown };
+    this.hub.log('error', 'realtime.internal_error', {
+      client: this.id,
+      method: command.method,
+      error: String(e?.message ?? err),
+      ...(e?.cause !== undefined ? { cause: String((e.cause as Error)?.message ?? e.cause) } : {}),
+    });
+    return encodeError(command.id, protocolError(ErrorCode.internal));
   }
 
   private runAfterReply(): void {
@@ -215,14 +250,38 @@ export class Connection {
 
   /**
    * A push for a subscribed channel: sent now, or after the subscribe reply when that is still to go.
-   * `offset` is the publication's position, when it has one.
+   * `offset` (and, on a stream's first publication, `epoch`) is the publication's position, when it has one.
    */
-  deliver(channel: string, frame: string | Buffer, offset?: number): void {
+  deliver(channel: string, frame: string | Buffer, offset?: number, epoch?: string): void {
     const sub = this.subs.get(channel);
     if (!sub) return;
-    if (!sub.pending) return this.send(frame);
-    if (sub.pending.length >= MAX_PENDING_PUSHES) return this.disconnect(Disconnect.slow);
-    sub.pending.push({ frame, offset });
+    if (sub.pending) {
+      if (sub.pending.length >= MAX_PENDING_PUSHES) return this.disconnect(Disconnect.slow);
+      sub.pending.push({ frame, offset, epoch });
+      return;
+    }
+    if (offset === undefined || this.advance(sub, offset, epoch)) this.send(frame);
+  }
+
+  /**
+   * Moves a history subscription to a publication's position. False for a duplicate (at or before the
+   * position: the subscribe reply or recovery had it), and for a gap, after which the client is told to
+   * resubscribe and recover (unsubscribe 2500).
+   */
+  private advance(sub: Subscription, offset: number, epoch: string | undefined): boolean {
+    if (epoch !== undefined && epoch !== sub.epoch) {
+      // A new stream: its first publication.
+      sub.epoch = epoch;
+      sub.offset = offset;
+      return true;
+    }
+    if (offset <= sub.offset) return false;
+    if (offset > sub.offset + 1) {
+      this.serverUnsubscribe(sub.channel, Unsubscribe.insufficientState);
+      return false;
+    }
+    sub.offset = offset;
+    return true;
   }
 
   private async dispatch(command: Command): Promise<unknown> {
@@ -326,31 +385,57 @@ export class Connection {
     }
     if (this.closed) return NO_REPLY;
     if (this.subs.has(channel)) throw new ReplyError(protocolError(ErrorCode.alreadySubscribed));
-    const sub: Subscription = { channel, info, viaToken, expiresAt, timer: undefined, pending: [] };
-    const result: Record<string, unknown> = {};
-    this.afterReply = () => {
-      const pending = sub.pending ?? [];
-      sub.pending = undefined;
-      if (this.subs.get(channel) !== sub) return;
-      // A publication the reply already carries (recovery) or precedes (its offset) is not sent twice.
-      const upTo = typeof result.offset === 'number' ? result.offset : 0;
-      for (const p of pending) if (p.offset === undefined || p.offset > upTo) this.send(p.frame);
+    const sub: Subscription = {
+      channel,
+      info,
+      viaToken,
+      expiresAt,
+      timer: undefined,
+      pending: [],
+      joined: false,
+      epoch: '',
+      offset: 0,
     };
+    const result: Record<string, unknown> = {};
+    this.afterReply = () => this.flushPending(sub, result);
     if (expiresAt !== undefined) {
       Object.assign(result, { expires: true, ttl: Math.max(1, Math.floor((expiresAt - Date.now()) / 1000)) });
       this.armSubscriptionExpiry(sub);
     }
     this.subs.set(channel, sub);
+    // After each wait: the connection may have closed, or the server ended the subscription meanwhile (its
+    // unsubscribe push then follows this reply).
+    const gone = () => this.closed || this.subs.get(channel) !== sub;
     try {
       await this.hub.addSubscriber(channel, this);
+      if (gone()) return this.closed ? NO_REPLY : result;
       await this.subscribeState(p, channel, info, result);
-      if (info.options.presence) await this.hub.enterPresence(channel, this);
+      if (gone()) return this.closed ? NO_REPLY : result;
+      if (info.options.presence) {
+        sub.joined = true;
+        await this.hub.enterPresence(channel, this);
+      }
     } catch (err) {
       // The client hears the error: it must not stay subscribed here either.
       if (this.subs.get(channel) === sub) this.removeSubscription(sub);
       throw err;
     }
-    return result;
+    return this.closed ? NO_REPLY : result;
+  }
+
+  /** Once the subscribe reply is out: its position, then the pushes that waited for it. */
+  private flushPending(sub: Subscription, result: Record<string, unknown>): void {
+    const pending = sub.pending ?? [];
+    sub.pending = undefined;
+    const live = this.subs.get(sub.channel) === sub;
+    if (typeof result.offset === 'number' && typeof result.epoch === 'string') {
+      sub.offset = result.offset;
+      sub.epoch = result.epoch;
+    }
+    for (const p of pending) {
+      if (p.final) this.send(p.frame);
+      else if (live && (p.offset === undefined || this.advance(sub, p.offset, p.epoch))) this.send(p.frame);
+    }
   }
 
   /** History position, and recovery of what a reconnecting client missed. */
@@ -367,7 +452,14 @@ export class Connection {
       const h = await this.hub.broker.history(channel, since ? { limit: bounds.size, since } : { limit: 0 }, bounds);
       Object.assign(result, { recoverable: true, positioned: true, epoch: h.position.epoch, offset: h.position.offset });
       if (since) {
-        Object.assign(result, { was_recovering: true, recovered: h.complete, publications: h.publications.map(wirePublication) });
+        // What the client missed, if it fits one reply; else it is told it was not recovered.
+        const fit = fitPublications(h.publications, this.hub.limits.maxBufferedBytes);
+        const recovered = h.complete && !fit.truncated;
+        // The SDK's rejectUnrecovered flag (2) asks for an error rather than a gap.
+        if (!recovered && typeof p.flag === 'number' && (p.flag & 2) !== 0) {
+          throw new ReplyError(protocolError(ErrorCode.unrecoverablePosition));
+        }
+        Object.assign(result, { was_recovering: true, recovered, publications: recovered ? fit.publications : [] });
       }
     }
   }
@@ -392,7 +484,7 @@ export class Connection {
     if (!info.ok)
       throw new ReplyError(protocolError(info.reason === 'unknown' ? ErrorCode.unknownChannel : ErrorCode.badRequest));
     if (!this.rights!.allows(channel, info, 'publish')) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
-    if (!this.takeToken()) throw new ReplyError(protocolError(ErrorCode.tooManyRequests));
+    if (!this.publishBucket.take()) throw new ReplyError(protocolError(ErrorCode.tooManyRequests));
     await this.hub.broker.publish(channel, p.data, this.clientInfo, this.hub.historyBounds(info.options));
     return {};
   }
@@ -411,12 +503,13 @@ export class Connection {
       { limit: limit < 0 ? bounds.size : limit, ...(since ? { since } : {}), reverse },
       bounds,
     );
-    if (since && (since.epoch !== h.position.epoch || since.offset > h.position.offset))
-      throw new ReplyError(protocolError(ErrorCode.unrecoverablePosition));
-    return { publications: h.publications.map(wirePublication), epoch: h.position.epoch, offset: h.position.offset };
+    if (since && !sameStream(since, h.position)) throw new ReplyError(protocolError(ErrorCode.unrecoverablePosition));
+    // At most one reply's worth (maxBufferedBytes): a client pages on with `since`.
+    const { publications } = fitPublications(h.publications, this.hub.limits.maxBufferedBytes);
+    return { publications, epoch: h.position.epoch, offset: h.position.offset };
   }
 
-  /** Presence and history: the right from scopes, or a subscription the connection holds by token. */
+  /** Presence and history: the right from the connection's scopes (a subscription token grants neither). */
   private authorizeRead(channel: string, action: ChannelAction, presence: boolean): ChannelInfo & { ok: true } {
     const info = this.hub.channels.describe(channel);
     if (!info.ok)
@@ -427,6 +520,7 @@ export class Connection {
   }
 
   private async verify(token: string): Promise<Principal> {
+    if (!this.verifyBucket.take()) throw new DisconnectError(Disconnect.tooManyRequests);
     try {
       return await this.hub.verifier.verify(token);
     } catch (err) {
@@ -442,6 +536,7 @@ export class Connection {
   private async verifySubscriptionToken(token: string, channel: string): Promise<number> {
     const verifier = this.hub.subscriptionVerifier;
     if (!verifier) throw new ReplyError(protocolError(ErrorCode.permissionDenied));
+    if (!this.verifyBucket.take()) throw new DisconnectError(Disconnect.tooManyRequests);
     let principal: Principal;
     try {
       principal = await verifier.verify(token);
@@ -483,7 +578,7 @@ export class Connection {
   private removeSubscription(sub: Subscription): void {
     clearTimeout(sub.timer);
     this.subs.delete(sub.channel);
-    this.hub.removeSubscriber(sub.channel, this, sub.info.options.presence === true);
+    this.hub.removeSubscriber(sub.channel, this, sub.joined);
   }
 
   private schedulePing(): void {
@@ -496,17 +591,6 @@ export class Connection {
   private onPong(): void {
     clearTimeout(this.pongTimer);
     this.pongTimer = undefined;
-  }
-
-  /** Publish rate limit: a token bucket per connection. */
-  private takeToken(): boolean {
-    const now = Date.now();
-    const { publishRate, publishBurst } = this.hub.limits;
-    this.tokens = Math.min(publishBurst, this.tokens + ((now - this.tokensAt) / 1000) * publishRate);
-    this.tokensAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 
   /** Drops every trace of the connection in the hub and the broker (idempotent). */
@@ -523,6 +607,27 @@ export class Connection {
 }
 
 const NO_REPLY = Symbol('no reply');
+
+/** A token bucket: `burst` at once, then `rate` per second. */
+class Bucket {
+  private tokens: number;
+  private at = Date.now();
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
 
 function requireChannel(p: Readonly<Record<string, unknown>>): string {
   const channel = stringParam(p, 'channel');
@@ -548,10 +653,27 @@ function presenceStats(presence: Record<string, ClientInfo>): { num_clients: num
   return { num_clients: clients, num_users: users.size };
 }
 
+/** The first publications (in order) whose JSON fits in `budget` bytes, as the protocol writes them. */
+function fitPublications(
+  pubs: readonly Publication[],
+  budget: number,
+): { publications: Record<string, unknown>[]; truncated: boolean } {
+  const out: Record<string, unknown>[] = [];
+  let size = 0;
+  for (const pub of pubs) {
+    const wire = wirePublication(pub);
+    size += JSON.stringify(wire).length + 1;
+    if (size > budget) return { publications: out, truncated: true };
+    out.push(wire);
+  }
+  return { publications: out, truncated: false };
+}
+
 /** A publication as the protocol writes it (no server time). */
-export function wirePublication(pub: { data: unknown; info?: ClientInfo; offset?: number }): Record<string, unknown> {
+export function wirePublication(pub: Publication): Record<string, unknown> {
   const out: Record<string, unknown> = { data: pub.data };
   if (pub.info) out.info = pub.info;
   if (pub.offset !== undefined) out.offset = pub.offset;
+  if (pub.epoch !== undefined) out.epoch = pub.epoch;
   return out;
 }

@@ -71,9 +71,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     const limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
-    for (const [k, v] of Object.entries(limits)) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`limits.${k} must be a non-negative number`);
-    }
+    checkLimits(limits);
     this.hub = new Hub({
       verifier: options.verifier,
       subscriptionVerifier: options.subscriptionVerifier,
@@ -237,6 +235,20 @@ export class Gateway {
     const info = this.hub.channels.describe(channel);
     if (!info.ok) throw new ChannelError(info.reason === 'unknown' ? 'unknown channel namespace' : 'invalid channel name');
     return info.options;
+  }
+}
+
+/** Limits where 0 means "none" or "at once"; every other one must be positive (0 would disable a bound). */
+const ZERO_ALLOWED: ReadonlySet<string> = new Set(['maxConnectionsPerUser', 'expiryGraceMs', 'publishRate', 'verifyRate']);
+
+/** Throws a TypeError naming the first limit that is not a usable number. */
+export function checkLimits(limits: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(limits)) {
+    if (!(k in DEFAULT_LIMITS)) throw new TypeError(`limits.${k} is not a limit`);
+    const min = ZERO_ALLOWED.has(k) ? 0 : 1;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+      throw new TypeError(`limits.${k} must be a ${min === 0 ? 'non-negative' : 'positive'} number`);
+    }
   }
 }
 

@@ -24,6 +24,10 @@ export interface Limits {
   readonly publishRate: number;
   /** Publications a connection may send at once before the rate applies. Default 40. */
   readonly publishBurst: number;
+  /** Token verifications (connect, refresh, subscription tokens) per second per connection. Default 2. */
+  readonly verifyRate: number;
+  /** Verifications a connection may ask for at once (a reconnect with many subscription tokens). Default 50. */
+  readonly verifyBurst: number;
   /** Bytes waiting to be written to one client before it counts as slow and is disconnected. Default 1 MiB. */
   readonly maxBufferedBytes: number;
   /** Connections per user on this node; 0 means no limit. Default 0. */
@@ -48,6 +52,8 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxSubscriptions: 128,
   publishRate: 20,
   publishBurst: 40,
+  verifyRate: 2,
+  verifyBurst: 50,
   maxBufferedBytes: 1 << 20,
   maxConnectionsPerUser: 0,
   connectTimeoutMs: 10_000,
@@ -86,6 +92,7 @@ export class Hub implements BrokerHandlers {
   private readonly byUser = new Map<string, Set<Connection>>();
   private readonly logger: Logger | undefined;
   private presenceTimer: NodeJS.Timeout | undefined;
+  private renewing = false;
 
   constructor(options: HubOptions) {
     this.verifier = options.verifier;
@@ -148,12 +155,25 @@ export class Hub implements BrokerHandlers {
   async addSubscriber(channel: string, conn: Connection): Promise<void> {
     let set = this.byChannel.get(channel);
     if (!set) {
-      this.byChannel.set(channel, (set = new Set()));
-      const subscribing = this.broker.subscribe(channel).finally(() => this.brokerSubscribing.delete(channel));
+      const mine = new Set<Connection>();
+      this.byChannel.set(channel, (set = mine));
+      const subscribing: Promise<void> = this.broker.subscribe(channel).then(
+        () => {
+          if (this.brokerSubscribing.get(channel) === subscribing) this.brokerSubscribing.delete(channel);
+        },
+        (err: unknown) => {
+          if (this.brokerSubscribing.get(channel) === subscribing) this.brokerSubscribing.delete(channel);
+          // Every subscriber that waited hears the error and goes; a subscription that lands late (a
+          // timed-out Redis call) is undone unless others came since.
+          if (this.byChannel.get(channel) === mine) {
+            this.byChannel.delete(channel);
+            this.broker.unsubscribe(channel).catch(() => undefined);
+          }
+          throw err;
+        },
+      );
       this.brokerSubscribing.set(channel, subscribing);
-      subscribing.catch(() => {
-        if (this.byChannel.get(channel) === set) this.byChannel.delete(channel);
-      });
+      subscribing.catch(() => undefined);
     }
     set.add(conn);
     await this.brokerSubscribing.get(channel);
@@ -197,7 +217,7 @@ export class Hub implements BrokerHandlers {
   // Broker handlers: one encoding per event, the same bytes to every subscriber.
 
   publication(channel: string, pub: Publication): void {
-    this.fanOut(channel, { channel, pub: wirePublication(pub) }, pub.offset);
+    this.fanOut(channel, { channel, pub: wirePublication(pub) }, pub.offset, pub.epoch);
   }
 
   join(channel: string, info: ClientInfo): void {
@@ -264,24 +284,45 @@ export class Hub implements BrokerHandlers {
     if (ns.ok && ns.options.joinLeave) await this.broker.join(channel, info);
   }
 
-  private fanOut(channel: string, push: Record<string, unknown>, offset?: number): void {
+  private fanOut(channel: string, push: Record<string, unknown>, offset?: number, epoch?: string): void {
     const set = this.byChannel.get(channel);
     if (!set || set.size === 0) return;
-    const frame = Buffer.from(encodePush(push));
-    for (const conn of set) conn.deliver(channel, frame, offset);
+    let frame: Buffer;
+    try {
+      frame = Buffer.from(encodePush(push));
+    } catch (err) {
+      this.log('error', 'realtime.unencodable_push', { channel, error: String((err as Error)?.message ?? err) });
+      return;
+    }
+    for (const conn of set) {
+      try {
+        conn.deliver(channel, frame, offset, epoch);
+      } catch (err) {
+        this.log('error', 'realtime.delivery_error', { channel, error: String((err as Error)?.message ?? err) });
+      }
+    }
   }
 
   /** Presence entries are renewed while their connection stays subscribed. */
   private async renewPresence(): Promise<void> {
-    for (const [channel, set] of this.byChannel) {
-      const ns = this.channels.describe(channel);
-      if (!ns.ok || !ns.options.presence) continue;
-      for (const conn of set) {
-        const info = conn.clientInfo;
-        await this.broker
-          .addPresence(channel, info.client, info, this.limits.presenceTtlMs)
-          .catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'presence', error: String(err) }));
+    // One pass at a time: with a slow broker, passes would pile up.
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      for (const [channel, set] of [...this.byChannel]) {
+        const ns = this.channels.describe(channel);
+        if (!ns.ok || !ns.options.presence) continue;
+        const joined = [...set].filter((conn) => conn.joined(channel));
+        await Promise.all(
+          joined.map((conn) =>
+            this.broker
+              .addPresence(channel, conn.id, conn.clientInfo, this.limits.presenceTtlMs)
+              .catch((err: unknown) => this.log('warn', 'realtime.broker_error', { op: 'presence', error: String(err) })),
+          ),
+        );
       }
+    } finally {
+      this.renewing = false;
     }
   }
 }

@@ -102,6 +102,8 @@ export interface Publication {
   readonly info?: ClientInfo;
   /** Position in the channel's history stream (history-enabled channels only). */
   readonly offset?: number;
+  /** The stream's epoch, on the first publication of a stream (offset 1) only. */
+  readonly epoch?: string;
   /** Milliseconds since the epoch, when the broker accepted it. */
   readonly time?: number;
 }
@@ -143,6 +145,7 @@ const MAX_ID = 0xffffffff;
  * unknown method with a good id is returned as such, so the caller can answer "method not found".
  */
 export function parseFrame(text: string, maxCommands: number): Incoming[] {
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new FrameError('nested too deep');
   const out: Incoming[] = [];
   let start = 0;
   while (start <= text.length) {
@@ -159,6 +162,33 @@ export function parseFrame(text: string, maxCommands: number): Incoming[] {
   }
   if (out.length === 0) throw new FrameError('empty frame');
   return out;
+}
+
+/**
+ * How deep a command may nest (its `data` included). Deeper JSON would parse, but re-encoding it for
+ * subscribers (JSON.stringify recurses) could overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when the JSON text nests objects and arrays deeper than `max`: one pass over the characters,
+ * brackets inside strings ignored. Says nothing about validity (JSON.parse does).
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 export class FrameError extends Error {

@@ -17,6 +17,7 @@ import type { Redis } from 'ioredis';
 
 import {
   newEpoch,
+  NO_STREAM,
   selectHistory,
   type Broker,
   type BrokerHandlers,
@@ -26,7 +27,7 @@ import {
   type HistoryResult,
   type StreamPosition,
 } from './broker.js';
-import type { ClientInfo, Publication } from './protocol.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, type ClientInfo, type Publication } from './protocol.js';
 
 export interface RedisBrokerOptions {
   /** Runs the commands; left open by `close()`. Without ioredis' `keyPrefix`: use `prefix`. */
@@ -59,7 +60,9 @@ end
 local offset = redis.call('hincrby', KEYS[1], 'offset', 1)
 local info = ''
 if ARGV[4] ~= '' then info = ',"info":' .. ARGV[4] end
-local pub = '{"data":' .. ARGV[3] .. info .. ',"offset":' .. offset .. ',"time":' .. now .. '}'
+local first = ''
+if offset == 1 then first = ',"epoch":"' .. epoch .. '"' end
+local pub = '{"data":' .. ARGV[3] .. info .. ',"offset":' .. offset .. first .. ',"time":' .. now .. '}'
 redis.call('rpush', KEYS[2], pub)
 redis.call('ltrim', KEYS[2], -tonumber(ARGV[5]), -1)
 redis.call('pexpire', KEYS[1], ARGV[6])
@@ -68,13 +71,12 @@ redis.call('publish', ARGV[1], '{"type":"publication","publication":' .. pub .. 
 return {offset, epoch}`;
 
 /**
- * The stream's position, publications and the time. A stream read before its first publication gets its
- * epoch now, which that publication keeps. KEYS: stream, history. ARGV: new epoch, ttl (ms).
+ * The stream's position, publications and the time. A read creates nothing: a channel without a stream is
+ * at offset 0 of epoch '' (its first publication will carry the epoch). KEYS: stream, history.
  */
 const HISTORY = `${NOW}
-if redis.call('hsetnx', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('pexpire', KEYS[1], ARGV[2]) end
 local s = redis.call('hmget', KEYS[1], 'epoch', 'offset')
-return {s[1], tonumber(s[2]) or 0, redis.call('lrange', KEYS[2], 0, -1), now}`;
+return {s[1] or '', tonumber(s[2]) or 0, redis.call('lrange', KEYS[2], 0, -1), now}`;
 
 /** Upserts a presence entry. KEYS: presence, presence-expiry. ARGV: client id, info JSON, ttl (ms). */
 const ADD_PRESENCE = `${NOW}
@@ -188,14 +190,14 @@ export class RedisBroker implements Broker {
 
   async history(channel: string, query: HistoryQuery, bounds: HistoryBounds): Promise<HistoryResult> {
     const keys = [this.key('stream', channel), this.key('history', channel)];
-    const reply = await this.redis.eval(HISTORY, 2, ...keys, newEpoch(), ttl(bounds.ttlMs));
-    const [epoch, offset, items, now] = reply as [string, number, string[], number];
+    const reply = await this.redis.eval(HISTORY, 2, ...keys);
+    const [epoch, offset, items, now] = reply as [string | null, number, string[], number];
     const live: Publication[] = [];
     for (const item of items) {
       const pub = asPublication(parseJson(item));
       if (pub?.offset !== undefined && pub.time !== undefined && now - pub.time < bounds.ttlMs) live.push(pub);
     }
-    return selectHistory(live, { offset, epoch }, query, bounds);
+    return selectHistory(live, epoch ? { offset, epoch } : NO_STREAM, query, bounds);
   }
 
   async addPresence(channel: string, clientId: string, info: ClientInfo, ttlMs: number): Promise<void> {
@@ -241,8 +243,18 @@ export class RedisBroker implements Broker {
   }
 
   private readonly receive = (redisChannel: string, message: string): void => {
+    // A throw here would surface in ioredis' parser and take the process down: a message nobody can use is
+    // dropped, and the handlers never throw (the hub catches what its connections do).
+    try {
+      this.dispatch(redisChannel, message);
+    } catch {
+      /* dropped */
+    }
+  };
+
+  private dispatch(redisChannel: string, message: string): void {
     const handlers = this.handlers;
-    if (!handlers) return;
+    if (!handlers || jsonDepthExceeds(message, MAX_JSON_DEPTH + 4)) return;
     if (redisChannel === this.controlChannel) {
       const control = asControl(parseJson(message));
       if (control) handlers.control(control);
@@ -262,7 +274,7 @@ export class RedisBroker implements Broker {
       if (info && m.type === 'join') handlers.join(channel, info);
       else if (info) handlers.leave(channel, info);
     }
-  };
+  }
 
   private send(channel: string, message: Record<string, unknown>): Promise<number> {
     return this.redis.publish(this.pubsub(channel), JSON.stringify(message));
@@ -302,8 +314,9 @@ function asClientInfo(v: unknown): ClientInfo | undefined {
 
 function asPublication(v: unknown): Publication | undefined {
   if (!isRecord(v)) return undefined;
-  const { data, info, offset, time } = v;
+  const { data, info, offset, time, epoch } = v;
   if (offset !== undefined && !(Number.isSafeInteger(offset) && (offset as number) > 0)) return undefined;
+  if (epoch !== undefined && typeof epoch !== 'string') return undefined;
   if (time !== undefined && !Number.isFinite(time)) return undefined;
   const client = info === undefined ? undefined : asClientInfo(info);
   if (info !== undefined && !client) return undefined;
@@ -312,6 +325,7 @@ function asPublication(v: unknown): Publication | undefined {
     ...(client ? { info: client } : {}),
     ...(offset !== undefined ? { offset: offset as number } : {}),
     ...(time !== undefined ? { time: time as number } : {}),
+    ...(epoch !== undefined ? { epoch } : {}),
   };
 }
 

@@ -132,15 +132,15 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
       const { broker, events } = await node();
       const ch = channel();
       await broker.subscribe(ch);
-      // Read before anything is published: offset 0, and an epoch the first publication keeps.
+      // Read before anything is published: no stream (offset 0 of no epoch), and the read creates none.
       const empty = await broker.history(ch, { limit: 10 }, LONG);
       assert.deepEqual(empty.publications, []);
-      assert.equal(empty.position.offset, 0);
-      assert.ok(empty.position.epoch.length > 0);
-      const epoch = empty.position.epoch;
+      assert.deepEqual(empty.position, { offset: 0, epoch: '' });
 
       const positions = [];
       for (let i = 1; i <= 5; i++) positions.push(await broker.publish(ch, { i }, alice, LONG));
+      const epoch = positions[0]!.epoch;
+      assert.ok(epoch.length > 0);
       assert.deepEqual(
         positions,
         [1, 2, 3, 4, 5].map((offset) => ({ offset, epoch })),
@@ -150,6 +150,14 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
         events.publications(ch).map((p) => [p.offset, p.data]),
         [1, 2, 3, 4, 5].map((i) => [i, { i }]),
       );
+      // The first publication of the stream names it, for subscribers that came before it existed.
+      assert.deepEqual(
+        events.publications(ch).map((p) => p.epoch),
+        [epoch, undefined, undefined, undefined, undefined],
+      );
+      // A client positioned before the stream existed recovers all of it, while none is trimmed.
+      const fromStart = await broker.history(ch, { limit: 10, since: { offset: 0, epoch: '' } }, LONG);
+      assert.equal(fromStart.complete, false, 'offsets 1 and 2 were trimmed (size 3)');
 
       const h = await broker.history(ch, { limit: 10 }, LONG);
       assert.deepEqual(h.position, { offset: 5, epoch });
@@ -168,6 +176,21 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
       assert.deepEqual(await offsets({ limit: 2 }), [3, 4]);
       assert.deepEqual(await offsets({ limit: 2, reverse: true }), [5, 4]);
       assert.deepEqual(await offsets({ limit: 0 }), []);
+    });
+
+    it("recovers a client positioned before the stream existed (offset 0, epoch ''), while nothing is trimmed", async () => {
+      const { broker } = await node();
+      const ch = channel();
+      await broker.publish(ch, 'a', alice, LONG);
+      await broker.publish(ch, 'b', alice, LONG);
+      const h = await broker.history(ch, { limit: 10, since: { offset: 0, epoch: '' } }, LONG);
+      assert.equal(h.complete, true);
+      assert.deepEqual(
+        h.publications.map((p) => p.data),
+        ['a', 'b'],
+      );
+      // Another epoch at offset 0 is not that position.
+      assert.equal((await broker.history(ch, { limit: 10, since: { offset: 0, epoch: 'other' } }, LONG)).complete, false);
     });
 
     it('answers `since` with exactly the publications missed, or says it cannot', async () => {
@@ -479,6 +502,14 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     await waitFor('a control message after the reconnection', () => events.controls().length > 0);
     // The gateway was told it may have missed some, once.
     assert.equal(events.resyncs, 1);
+  });
+
+  it('creates no key when a channel nobody published to is read', async () => {
+    const { broker } = await node();
+    const ch = channel();
+    for (let i = 0; i < 3; i++)
+      assert.deepEqual((await broker.history(ch, { limit: 10 }, LONG)).position, { offset: 0, epoch: '' });
+    assert.deepEqual(await redis.keys(`${PREFIX}*${ch}`), []);
   });
 
   it('leaves no key behind once a channel is abandoned', async () => {

@@ -55,6 +55,10 @@ describe("the broker's Redis goes away and comes back", { skip, timeout: 60_000 
     sub.subscribe();
     await once(sub, 'subscribed');
 
+    const got1 = once<{ data: unknown }>(sub, 'publication', 5_000);
+    await sub.publish('before');
+    assert.equal((await got1).data, 'before');
+
     await redisServer.kill();
     const started = Date.now();
     await assert.rejects(
@@ -76,9 +80,12 @@ describe("the broker's Redis goes away and comes back", { skip, timeout: 60_000 
     assert.equal(disconnects, 0);
     assert.equal(c.state, 'connected');
 
-    const resubscribed = once<{ wasRecovering: boolean }>(sub, 'subscribed', 15_000);
+    const resubscribed = once<{ wasRecovering: boolean; recovered: boolean }>(sub, 'subscribed', 15_000);
     await redisServer.start();
-    assert.equal((await resubscribed).wasRecovering, true);
+    const ctx = await resubscribed;
+    assert.equal(ctx.wasRecovering, true);
+    // This Redis kept nothing (no persistence): the client is told so.
+    assert.equal(ctx.recovered, false);
     const got = once<{ data: unknown }>(sub, 'publication', 5_000);
     await sub.publish('after');
     assert.equal((await got).data, 'after');

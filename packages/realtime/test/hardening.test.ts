@@ -1,0 +1,167 @@
+/**
+ * What a hostile or unlucky client must not be able to do: crash a node with deep JSON, hold unbounded
+ * memory with large history replies, burn CPU with token checks, or leave the client and the gateway
+ * disagreeing about a subscription when the server ends it (or the client leaves) while it is being made.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { createGateway, MemoryBroker } from '@tessera/realtime';
+import WebSocket from 'ws';
+
+import { CHANNELS, once, sleep, startGateway, type Harness } from './helpers/gateway.js';
+
+const RIGHTS = [
+  'chat:room:*:subscribe',
+  'chat:room:*:publish',
+  'chat:room:*:history',
+  'chat:room:*:presence',
+  'news:*:subscribe',
+];
+
+/** A raw client: the frames it receives, and how its socket closed. */
+async function raw(url: string) {
+  const ws = new WebSocket(url);
+  const messages: Record<string, unknown>[] = [];
+  ws.on('message', (d) => {
+    for (const line of d.toString().split('\n')) if (line) messages.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  return { ws, messages, closed };
+}
+
+async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+
+describe('hostile input', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startGateway({
+      channels: { namespaces: { chat: { history: { size: 100, ttlSeconds: 60 }, presence: true, joinLeave: true }, news: {} } },
+      limits: { maxBufferedBytes: 256 * 1024, maxMessageBytes: 256 * 1024 },
+    });
+  });
+  after(() => h.close());
+
+  it('data nested deeper than 64 levels: 3501, nothing published, the node and its subscribers carry on', async () => {
+    const watcher = h.client({ token: h.token('watcher', RIGHTS) });
+    watcher.connect();
+    const sub = watcher.newSubscription('chat:room:deep');
+    const seen: unknown[] = [];
+    sub.on('publication', (p: { data: unknown }) => seen.push(p.data));
+    sub.subscribe();
+    await once(sub, 'subscribed');
+    const r = await raw(h.wsUrl);
+    r.ws.send(JSON.stringify({ id: 1, connect: { token: h.token('mallory', RIGHTS) } }));
+    await until('the connect reply', () => r.messages.some((m) => m.id === 1));
+    r.ws.send(`{"id":2,"publish":{"channel":"chat:room:deep","data":${nested(5_000)}}}`);
+    assert.equal(await r.closed, 3501);
+    // Within the bound it goes through, to everyone.
+    await sub.publish(JSON.parse(nested(60)));
+    await until('the publication', () => seen.length === 1);
+    assert.equal((await h.gateway.history('chat:room:deep', { limit: 10 })).publications.length, 1);
+    const api = await fetch(`${h.url}/api/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.token('svc', ['realtime:publish'])}` },
+      body: `{"channel":"chat:room:deep","data":${nested(5_000)}}`,
+    });
+    assert.equal(api.status, 400);
+    assert.match(((await api.json()) as { error_description: string }).error_description, /nests deeper/);
+    watcher.disconnect();
+  });
+
+  it('a history reply holds at most maxBufferedBytes: a client that asks for all and stops reading holds no more', async () => {
+    const big = 'x'.repeat(30 * 1024);
+    for (let i = 0; i < 100; i++) await h.gateway.publish('chat:room:big', { i, big });
+    const c = h.client({ token: h.token('reader', RIGHTS) });
+    c.connect();
+    await once(c, 'connected');
+    const all = await c.history('chat:room:big', { limit: -1 });
+    assert.ok(all.publications.length > 0 && all.publications.length < 100, `${all.publications.length} publications`);
+    assert.ok(JSON.stringify(all.publications).length <= 256 * 1024);
+    // The newest first, paged with `since`: the client can still read everything.
+    assert.equal(all.offset, 100);
+    c.disconnect();
+  });
+
+  it('token checks per connection are rate-limited: a stream of connects with expired tokens ends in 3013', async () => {
+    const r = await raw(h.wsUrl);
+    const expired = h.token('eve', RIGHTS, -10);
+    for (let id = 1; id <= 60; id++) r.ws.send(JSON.stringify({ id, connect: { token: expired } }));
+    assert.equal(await r.closed, 3013);
+    const answered = r.messages.filter((m) => (m.error as { code?: number } | undefined)?.code === 109).length;
+    assert.ok(answered >= 40 && answered <= 55, `${answered} verified before the cut`);
+  });
+});
+
+/** A MemoryBroker whose subscribe takes a while, as Redis can: the window the races below need. */
+class SlowSubscribeBroker extends MemoryBroker {
+  override async subscribe(channel: string): Promise<void> {
+    await sleep(200);
+    return super.subscribe(channel);
+  }
+}
+
+describe('server-side changes while a subscribe is in flight', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startGateway({ broker: new SlowSubscribeBroker() });
+  });
+  after(() => h.close());
+
+  it('an API unsubscribe during the subscribe reaches the client after its reply: both agree it is over', async () => {
+    const c = h.client({ token: h.token('ann', RIGHTS) });
+    c.connect();
+    await once(c, 'connected');
+    const sub = c.newSubscription('news:feed');
+    const unsubscribed = once<{ code: number }>(sub, 'unsubscribed', 5_000);
+    sub.subscribe();
+    await sleep(50);
+    await h.gateway.unsubscribeUser('ann', 'news:feed');
+    assert.equal((await unsubscribed).code, 2000);
+    assert.equal(sub.state, 'unsubscribed');
+    assert.equal(h.gateway.stats().subscriptions, 0);
+    c.disconnect();
+  });
+
+  it('a client gone during the subscribe leaves no presence entry behind', async () => {
+    const r = await raw(h.wsUrl);
+    r.ws.send(JSON.stringify({ id: 1, connect: { token: h.token('ghost', RIGHTS) } }));
+    await until('the connect reply', () => r.messages.some((m) => m.id === 1));
+    // A channel new to the node: the subscribe waits for the broker, and the client goes meanwhile.
+    r.ws.send(JSON.stringify({ id: 2, subscribe: { channel: 'chat:room:ghost' } }));
+    await sleep(20);
+    r.ws.terminate();
+    await sleep(400);
+    assert.deepEqual(Object.keys(await h.gateway.presence('chat:room:ghost')), []);
+    assert.equal(h.gateway.stats().subscriptions, 0);
+  });
+});
+
+describe('limits', () => {
+  it('a limit that would switch its bound off is refused, naming it', () => {
+    const verifier = {} as never;
+    for (const [name, value] of [
+      ['maxMessageBytes', 0],
+      ['pingIntervalMs', 0],
+      ['brokerTimeoutMs', 0],
+      ['maxBufferedBytes', -1],
+      ['nope', 1],
+    ] as const) {
+      assert.throws(
+        () => createGateway({ verifier, channels: CHANNELS, limits: { [name]: value } }),
+        new RegExp(`limits\\.${name}`),
+      );
+    }
+    // 0 where it means none or at once.
+    createGateway({ verifier, channels: CHANNELS, limits: { maxConnectionsPerUser: 0, expiryGraceMs: 0 } });
+  });
+});
