@@ -18,10 +18,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verifier } from '@tessera/verifier';
 import { rejection } from '@tessera/verifier';
 
-import { BrokerError } from './broker.js';
+import { BrokerError, ChannelError } from './errors.js';
 import type { Gateway } from './gateway.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol.js';
-import { ChannelError } from './gateway.js';
 
 const SCOPES: Readonly<Record<string, string>> = {
   publish: 'realtime:publish',

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { BrokerError } from './errors.js';
 import type { ClientInfo, Publication } from './protocol.js';
 
 /** A history stream's position: the offset of its last publication, and the epoch that names the stream. */
@@ -276,11 +277,6 @@ export function selectHistory(
     if (query.since) complete = false;
   }
   return { publications: items, position, complete };
-}
-
-/** A broker call that failed or did not finish in time (Redis unreachable, say): temporary, retry later. */
-export class BrokerError extends Error {
-  override readonly name = 'BrokerError';
 }
 
 /**

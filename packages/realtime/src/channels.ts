@@ -14,6 +14,8 @@
  * that `sub`; only the server API publishes to it.
  */
 
+import { ConfigError } from '@tessera/core';
+
 export const CHANNEL_ACTIONS = ['subscribe', 'publish', 'presence', 'history'] as const;
 export type ChannelAction = (typeof CHANNEL_ACTIONS)[number];
 
@@ -92,7 +94,8 @@ export class ChannelPolicy {
   constructor(options: ChannelOptions) {
     const map = new Map<string, NamespaceOptions>();
     for (const [name, ns] of Object.entries(options.namespaces ?? {})) {
-      if (!NAMESPACE.test(name)) throw new TypeError(`namespace name "${name}" must be of A-Z a-z 0-9 _ - . only`);
+      if (!NAMESPACE.test(name))
+        throw new ConfigError(`channels.namespaces.${name}`, 'a namespace name is of A-Z a-z 0-9 _ - . only');
       map.set(name, checkNamespace(name, ns ?? {}));
     }
     this.namespaces = map;
@@ -135,11 +138,11 @@ function checkNamespace(name: string, ns: NamespaceOptions): NamespaceOptions {
   const h = ns.history;
   if (h !== undefined) {
     if (!Number.isSafeInteger(h.size) || h.size < 0 || h.size > 10_000)
-      throw new TypeError(`namespace ${name}: history.size must be an integer in [0, 10000]`);
+      throw new ConfigError(`channels.namespaces.${name}.history.size`, 'must be an integer in [0, 10000]');
     if (!Number.isFinite(h.ttlSeconds) || h.ttlSeconds <= 0)
-      throw new TypeError(`namespace ${name}: history.ttlSeconds must be positive`);
+      throw new ConfigError(`channels.namespaces.${name}.history.ttlSeconds`, 'must be positive');
   }
-  if (ns.joinLeave && !ns.presence) throw new TypeError(`namespace ${name}: joinLeave needs presence`);
+  if (ns.joinLeave && !ns.presence) throw new ConfigError(`channels.namespaces.${name}.joinLeave`, 'needs presence');
   return Object.freeze({ ...ns });
 }
 

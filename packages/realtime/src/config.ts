@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { isAlgorithm, type Algorithm } from '@tessera/core';
+import { ConfigError, isAlgorithm, type Algorithm } from '@tessera/core';
 import { createRevocationList, createVerifier, type RevocationList, type Verifier } from '@tessera/verifier';
 
 import type { Broker } from './broker.js';
@@ -41,17 +41,6 @@ export interface GatewayConfig {
   readonly limits: Partial<Limits>;
   readonly path: string | undefined;
   readonly apiPath: string | undefined;
-}
-
-/** A config that cannot run; `field` names the setting. */
-export class GatewayConfigError extends Error {
-  override readonly name = 'GatewayConfigError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
 }
 
 const KEYS = new Set([
@@ -75,61 +64,59 @@ export function loadGatewayConfig(file: string, env: NodeJS.ProcessEnv = process
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new GatewayConfigError(file, (err as Error).message);
+    throw new ConfigError(file, (err as Error).message);
   }
   return parseGatewayConfig(raw, dirname(resolve(file)), env);
 }
 
 export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new GatewayConfigError('config', 'must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('config', 'must be a JSON object');
   const o = raw as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new GatewayConfigError(k, 'unknown setting');
+  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new ConfigError(k, 'unknown setting');
   const file = (name: string, v: unknown): Buffer => {
-    if (typeof v !== 'string' || v === '') throw new GatewayConfigError(name, 'must be a file name');
+    if (typeof v !== 'string' || v === '') throw new ConfigError(name, 'must be a file name');
     try {
       return readFileSync(resolve(baseDir, v));
     } catch (err) {
-      throw new GatewayConfigError(name, `cannot read ${v}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new ConfigError(name, `cannot read ${v}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   };
   const issuer = o.issuer;
-  if (typeof issuer !== 'string' || !/^https?:\/\//.test(issuer))
-    throw new GatewayConfigError('issuer', 'must be the auth server URL');
+  if (typeof issuer !== 'string' || !/^https?:\/\//.test(issuer)) throw new ConfigError('issuer', 'must be the auth server URL');
   const audience = o.audience ?? 'realtime';
-  if (typeof audience !== 'string' || audience === '') throw new GatewayConfigError('audience', 'must be a non-empty string');
+  if (typeof audience !== 'string' || audience === '') throw new ConfigError('audience', 'must be a non-empty string');
   const algorithms = o.algorithms ?? ['ES256', 'EdDSA', 'RS256'];
   if (
     !Array.isArray(algorithms) ||
     algorithms.length === 0 ||
     !algorithms.every((a) => typeof a === 'string' && isAlgorithm(a) && a !== 'HS256')
   ) {
-    throw new GatewayConfigError('algorithms', 'must list asymmetric algorithms (ES256, EdDSA, RS256)');
+    throw new ConfigError('algorithms', 'must list asymmetric algorithms (ES256, EdDSA, RS256)');
   }
   const host = o.host ?? '127.0.0.1';
-  if (typeof host !== 'string') throw new GatewayConfigError('host', 'must be a string');
+  if (typeof host !== 'string') throw new ConfigError('host', 'must be a string');
   const port = o.port ?? 8000;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new GatewayConfigError('port', 'must be a port number');
+    throw new ConfigError('port', 'must be a port number');
   let tls: GatewayConfig['tls'];
   if (o.tls !== undefined) {
     const t = o.tls as Record<string, unknown>;
-    if (typeof t !== 'object' || t === null) throw new GatewayConfigError('tls', 'must be {certFile, keyFile}');
+    if (typeof t !== 'object' || t === null) throw new ConfigError('tls', 'must be {certFile, keyFile}');
     tls = { cert: file('tls.certFile', t.certFile), key: file('tls.keyFile', t.keyFile) };
   }
   const channels = o.channels;
   if (typeof channels !== 'object' || channels === null || typeof (channels as Record<string, unknown>).namespaces !== 'object') {
-    throw new GatewayConfigError('channels', 'must be {namespaces: {...}}');
+    throw new ConfigError('channels', 'must be {namespaces: {...}}');
   }
   const redisUrl = (o.redisUrl as string | undefined) ?? env.TESSERA_REDIS_URL;
   if (redisUrl !== undefined && (typeof redisUrl !== 'string' || !/^rediss?:\/\//.test(redisUrl)))
-    throw new GatewayConfigError('redisUrl', 'must be a redis:// URL');
+    throw new ConfigError('redisUrl', 'must be a redis:// URL');
   let revocations: GatewayConfig['revocations'];
   if (o.revocations === false) revocations = false;
   else {
     const r = o.revocations as Record<string, unknown> | undefined;
     if (typeof r !== 'object' || r === null || typeof r.clientId !== 'string') {
-      throw new GatewayConfigError(
+      throw new ConfigError(
         'revocations',
         'must be {clientId, clientSecretFile} (or false to run without following revocations)',
       );
@@ -138,20 +125,15 @@ export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
       r.clientSecretFile !== undefined
         ? file('revocations.clientSecretFile', r.clientSecretFile).toString('utf8').trim()
         : env.TESSERA_GATEWAY_REVOCATION_SECRET;
-    if (!secret) throw new GatewayConfigError('revocations', 'needs clientSecretFile or TESSERA_GATEWAY_REVOCATION_SECRET');
+    if (!secret) throw new ConfigError('revocations', 'needs clientSecretFile or TESSERA_GATEWAY_REVOCATION_SECRET');
     revocations = { clientId: r.clientId, clientSecret: secret };
   }
   const limits = (o.limits ?? {}) as Record<string, unknown>;
-  if (typeof limits !== 'object' || limits === null) throw new GatewayConfigError('limits', 'must be an object');
-  try {
-    checkLimits(limits);
-  } catch (err) {
-    // The message names the limit: "limits.x must be ...".
-    throw new GatewayConfigError('config', (err as Error).message);
-  }
+  if (typeof limits !== 'object' || limits === null) throw new ConfigError('limits', 'must be an object');
+  checkLimits(limits);
   for (const k of ['path', 'apiPath'] as const) {
     if (o[k] !== undefined && (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/')))
-      throw new GatewayConfigError(k, 'must be a path starting with /');
+      throw new ConfigError(k, 'must be a path starting with /');
   }
   return {
     issuer: issuer.replace(/\/+$/, ''),

@@ -7,10 +7,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
+import { ConfigError } from '@tessera/core';
 import type { RevocationList, Verifier } from '@tessera/verifier';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 import { handleApi } from './api.js';
+import { ChannelError } from './errors.js';
 import { MemoryBroker, type Broker, type HistoryQuery, type StreamPosition } from './broker.js';
 import { ChannelPolicy, type ChannelOptions } from './channels.js';
 import { Connection, wirePublication } from './connection.js';
@@ -241,20 +243,15 @@ export class Gateway {
 /** Limits where 0 means "none" or "at once"; every other one must be positive (0 would disable a bound). */
 const ZERO_ALLOWED: ReadonlySet<string> = new Set(['maxConnectionsPerUser', 'expiryGraceMs', 'publishRate', 'verifyRate']);
 
-/** Throws a TypeError naming the first limit that is not a usable number. */
+/** Throws a ConfigError naming the first limit that is not a usable number. */
 export function checkLimits(limits: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(limits)) {
-    if (!(k in DEFAULT_LIMITS)) throw new TypeError(`limits.${k} is not a limit`);
+    if (!(k in DEFAULT_LIMITS)) throw new ConfigError(`limits.${k}`, 'is not a limit');
     const min = ZERO_ALLOWED.has(k) ? 0 : 1;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-      throw new TypeError(`limits.${k} must be a ${min === 0 ? 'non-negative' : 'positive'} number`);
+      throw new ConfigError(`limits.${k}`, `must be a ${min === 0 ? 'non-negative' : 'positive'} number`);
     }
   }
-}
-
-/** A server API call named a channel that does not exist or cannot keep what was asked. */
-export class ChannelError extends Error {
-  override readonly name = 'ChannelError';
 }
 
 export function createGateway(options: GatewayOptions): Gateway {

@@ -1,10 +1,11 @@
-export { createGateway, ChannelError, Gateway } from './gateway.js';
+export { checkLimits, createGateway, Gateway } from './gateway.js';
+export { BrokerError, ChannelError, REALTIME_ERROR_CODES } from './errors.js';
 export type { GatewayOptions, GatewayStats, ListenOptions } from './gateway.js';
 export { DEFAULT_LIMITS } from './hub.js';
 export type { Limits, Logger, LogLevel } from './hub.js';
 export { CHANNEL_ACTIONS, ChannelPolicy, ChannelRights, MAX_CHANNEL_LENGTH, PERSONAL_PREFIX } from './channels.js';
 export type { ChannelAction, ChannelInfo, ChannelOptions, NamespaceOptions } from './channels.js';
-export { BrokerError, MemoryBroker, newEpoch, selectHistory, withDeadline } from './broker.js';
+export { MemoryBroker, newEpoch, NO_STREAM, sameStream, selectHistory, withDeadline } from './broker.js';
 export type {
   Broker,
   BrokerHandlers,
@@ -20,5 +21,5 @@ export { Disconnect, ErrorCode, Unsubscribe } from './protocol.js';
 export type { ClientInfo, DisconnectAdvice, ProtocolError, Publication } from './protocol.js';
 export { signSubscriptionToken, SUBSCRIPTION_TOKEN_TYPE } from './subscription-token.js';
 export type { SubscriptionTokenInput } from './subscription-token.js';
-export { GatewayConfigError, loadGatewayConfig, parseGatewayConfig, runGateway } from './config.js';
+export { loadGatewayConfig, parseGatewayConfig, runGateway } from './config.js';
 export type { GatewayConfig, RunningGateway } from './config.js';

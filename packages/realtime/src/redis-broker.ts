@@ -13,6 +13,7 @@
  * has expired; a publication without history carries the time of the node that sent it. Each update of a
  * stream or of presence is one Lua script, atomic.
  */
+import { ConfigError } from '@tessera/core';
 import type { Redis } from 'ioredis';
 
 import {
@@ -111,7 +112,7 @@ export class RedisBroker implements Broker {
 
   constructor(options: RedisBrokerOptions) {
     if (options.subscriber?.options.autoResubscribe === false) {
-      throw new TypeError('RedisBroker: the subscriber needs autoResubscribe');
+      throw new ConfigError('subscriber', 'RedisBroker needs a subscriber with autoResubscribe');
     }
     this.redis = options.redis;
     this.ownSubscriber = options.subscriber === undefined;

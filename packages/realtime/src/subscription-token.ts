@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { signJwt, type Key } from '@tessera/core';
+import { ConfigError, signJwt, type Key } from '@tessera/core';
 
 export const SUBSCRIPTION_TOKEN_TYPE = 'sub+jwt';
 
@@ -24,7 +24,7 @@ export interface SubscriptionTokenInput {
 
 /** Signs a subscription token with a Tessera signing key (the application back-end holds it). */
 export function signSubscriptionToken(key: Key, input: SubscriptionTokenInput): string {
-  if (!Number.isFinite(input.ttl) || input.ttl <= 0) throw new TypeError('ttl must be a positive number of seconds');
+  if (!Number.isFinite(input.ttl) || input.ttl <= 0) throw new ConfigError('ttl', 'must be a positive number of seconds');
   const iat = Math.floor(input.now ?? Date.now() / 1000);
   return signJwt(
     {

@@ -36,7 +36,7 @@ describe('channel names', () => {
 
   it('refuses bad namespace options at construction', () => {
     assert.throws(() => new ChannelPolicy({ namespaces: { 'a:b': {} } }), /namespace name/);
-    assert.throws(() => new ChannelPolicy({ namespaces: { a: { joinLeave: true } } }), /joinLeave needs presence/);
+    assert.throws(() => new ChannelPolicy({ namespaces: { a: { joinLeave: true } } }), /joinLeave: needs presence/);
     assert.throws(() => new ChannelPolicy({ namespaces: { a: { history: { size: -1, ttlSeconds: 1 } } } }), /history.size/);
   });
 });

@@ -28,13 +28,8 @@ export const gateway: Command = {
     noPositionals(positionals);
     if (values.config === undefined) throw new UsageError('--config FILE is required');
     const realtime = await import('@tessera/realtime');
-    let config;
-    try {
-      config = realtime.loadGatewayConfig(values.config);
-    } catch (err) {
-      if (err instanceof realtime.GatewayConfigError) throw new UsageError(err.message);
-      throw err;
-    }
+    // A setting it cannot use is a ConfigError naming it: exit 2, like bad usage.
+    let config = realtime.loadGatewayConfig(values.config);
     if (values.port !== undefined) config = { ...config, port: nonNegativeInteger(values.port, '--port') };
     if (values.host !== undefined) config = { ...config, host: values.host };
     const running = await realtime.runGateway(config, {
