@@ -32,20 +32,20 @@ declare module 'fastify' {
   }
 }
 
+/** Marks the config of each route the plugin saw being added (its policy is enforced by its own hook). */
+const SEEN = Symbol('tessera.route');
+
 const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) => {
   const { verifier, realm } = options;
   app.decorateRequest('principal', null);
-  // The policy is read once per route, when the route is added, and becomes that route's own onRequest
-  // hook: nothing is looked up per request, and a cached token is authorized without a promise.
-  app.addHook('onRoute', (route) => {
-    const policy: RouteAuth = (route.config as { tessera?: RouteAuth } | undefined)?.tessera ?? {};
-    if (policy.public === true) return;
-    const refuse = (request: FastifyRequest, reply: FastifyReply, err: unknown) => {
-      request.log.info({ err: { code: (err as { code?: string }).code } }, 'request refused by tessera');
-      const r = rejection(err, { realm });
-      reply.code(r.status).headers(r.headers).send(r.body);
-    };
-    const authenticate: onRequestHookHandler = (request, reply, done) => {
+  const refuse = (request: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    request.log.info({ err: { code: (err as { code?: string }).code } }, 'request refused by tessera');
+    const r = rejection(err, { realm });
+    reply.code(r.status).headers(r.headers).send(r.body);
+  };
+  /** The onRequest hook of one route's policy: a cached token is authorized without a promise. */
+  const authenticator = (policy: RouteAuth): onRequestHookHandler =>
+    function authenticate(request, reply, done) {
       const authorization = request.headers.authorization;
       let cached;
       try {
@@ -65,15 +65,47 @@ const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) =
         (err: unknown) => refuse(request, reply, err),
       );
     };
+
+  // The policy is read once per route, when the route is added, and becomes that route's own onRequest
+  // hook: nothing is looked up per request.
+  app.addHook('onRoute', (route) => {
+    const policy: RouteAuth = (route.config as { tessera?: RouteAuth } | undefined)?.tessera ?? {};
+    route.config = { ...(route.config as object), [SEEN]: true } as typeof route.config;
+    if (policy.public === true) return;
     const existing = route.onRequest;
-    route.onRequest = existing === undefined ? [authenticate] : [authenticate, ...(Array.isArray(existing) ? existing : [existing])];
+    const authenticate = authenticator(policy);
+    route.onRequest =
+      existing === undefined ? [authenticate] : [authenticate, ...(Array.isArray(existing) ? existing : [existing])];
+  });
+
+  // Fail closed: a route the plugin did not see being added (declared before it, or before an
+  // un-awaited register finished) is authenticated here, before its handler, with the same policy.
+  const late = new WeakMap<object, onRequestHookHandler | null>();
+  app.addHook('preHandler', function guard(request, reply, done) {
+    if (request.principal !== null) return done();
+    const config = request.routeOptions.config as ({ tessera?: RouteAuth; [SEEN]?: true } & object) | undefined;
+    if (config === undefined || config[SEEN] === true || request.is404) return done();
+    let authenticate = late.get(config);
+    if (authenticate === undefined) {
+      const policy = config.tessera ?? {};
+      authenticate = policy.public === true ? null : authenticator(policy);
+      late.set(config, authenticate);
+      if (authenticate)
+        request.log.warn(
+          { url: request.routeOptions.url },
+          'route added before the tessera plugin: register (and await) it first',
+        );
+    }
+    if (authenticate === null) return done();
+    authenticate.call(this, request, reply, done);
   });
 };
 
 /**
  * Fastify plugin: every route added after it requires a valid bearer token unless its config says
  * `tessera: { public: true }`; `tessera: { scopes, mode }` adds a scope requirement. Sets
- * `request.principal`. Register it before the routes it protects.
+ * `request.principal`. Register (and await) it before the routes it protects: they are then refused before
+ * their body is read. A route declared earlier is still authenticated, later in its lifecycle (preHandler).
  */
 export const tesseraFastify = fp(plugin, { name: '@tessera/verifier', fastify: '5.x' });
 export default tesseraFastify;
