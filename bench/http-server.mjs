@@ -1,9 +1,11 @@
-// One Fastify server for bench/http.mjs: `plain` (no auth) or `auth` (behind the Tessera plugin, cache on).
+// One Fastify server for bench/http.mjs: `plain` (no auth), `shell` (no auth, an empty plugin registered the
+// way `auth` registers Tessera's) or `auth` (behind the Tessera plugin, cache on).
 // Prints `READY <port> <token>` on stdout once listening.
 import { buildJwks, generateKey, signAccessToken } from '@tessera/core';
 import { createVerifier } from '@tessera/verifier';
 import { tesseraFastify } from '@tessera/verifier/fastify';
 import Fastify from 'fastify';
+import fp from 'fastify-plugin';
 
 const mode = process.argv[2] ?? 'plain';
 const key = generateKey('ES256');
@@ -21,6 +23,10 @@ if (mode === 'auth') {
   });
   await app.register(tesseraFastify, { verifier });
   app.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({ ok: true, sub: req.principal.sub }));
+} else if (mode === 'shell') {
+  // The same registration as `auth`, of a plugin that does nothing.
+  await app.register(fp(async () => {}));
+  app.get('/orders', async () => ({ ok: true, sub: 'alice' }));
 } else {
   app.get('/orders', async () => ({ ok: true, sub: 'alice' }));
 }

@@ -1,6 +1,8 @@
 // HTTP benchmark: one Fastify route unauthenticated vs the same route behind the Tessera plugin (verified-
-// token cache on). Server pinned to core 0, autocannon to core 1. Alternates the two modes for ROUNDS
-// rounds and reports the median requests/s of each and their ratio.
+// token cache on). Server pinned to core 0, autocannon to core 1. Alternates the modes for ROUNDS rounds
+// and reports the median requests/s of each and the ratios. A third mode, `shell`, is the unauthenticated
+// route in an app that awaits the registration of an empty plugin first, as the plugin's app does: it
+// separates what Fastify costs for a registered plugin from what Tessera's hooks cost.
 //   node bench/http.mjs        (env: ROUNDS=5 DURATION=10 CONNECTIONS=50)
 import { spawn, execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -48,9 +50,9 @@ function load(port, token) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = { plain: [], auth: [] };
+const results = { plain: [], shell: [], auth: [] };
 for (let round = 0; round < ROUNDS; round++) {
-  for (const mode of ['plain', 'auth']) {
+  for (const mode of ['plain', 'shell', 'auth']) {
     const { child, port, token } = await startServer(mode);
     load(port, token); // warm-up run, discarded
     const r = load(port, token);
@@ -61,6 +63,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const plain = median(results.plain.map((r) => r.rps));
+const shell = median(results.shell.map((r) => r.rps));
 const auth = median(results.auth.map((r) => r.rps));
 const summary = {
   machine: `${cpus()[0]?.model} x${cpus().length}`,
@@ -70,8 +73,10 @@ const summary = {
   durationS: DURATION,
   connections: CONNECTIONS,
   plainRps: Math.round(plain),
+  shellRps: Math.round(shell),
   authRps: Math.round(auth),
   ratio: Number((auth / plain).toFixed(3)),
+  ratioToShell: Number((auth / shell).toFixed(3)),
   plainP99Ms: median(results.plain.map((r) => r.p99)),
   authP99Ms: median(results.auth.map((r) => r.p99)),
 };
@@ -79,7 +84,10 @@ mkdirSync(here('./results'), { recursive: true });
 writeFileSync(here('./results/http.json'), JSON.stringify(summary, null, 2) + '\n');
 console.log(`| route | req/s (median of ${ROUNDS}) | p99 ms |\n| --- | ---: | ---: |`);
 console.log(`| unauthenticated | ${summary.plainRps} | ${summary.plainP99Ms} |`);
+console.log(
+  `| unauthenticated, empty plugin registered (awaited) | ${summary.shellRps} | ${median(results.shell.map((r) => r.p99))} |`,
+);
 console.log(`| Tessera plugin, cache on | ${summary.authRps} | ${summary.authP99Ms} |`);
 console.log(
-  `ratio ${summary.ratio} (target >= 0.9); ${summary.machine}, node ${summary.node}, server on core 0, load on core 1: ${hasTaskset}`,
+  `ratio ${summary.ratio} (target >= 0.9), to the empty-plugin app ${summary.ratioToShell}; ${summary.machine}, node ${summary.node}, server on core 0, load on core 1: ${hasTaskset}`,
 );
