@@ -120,10 +120,6 @@ export class Connection {
     return { user: this.user, client: this.id };
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Whether this connection entered the presence of `channel` (and is still subscribed). */
   joined(channel: string): boolean {
     return this.subs.get(channel)?.joined === true;
@@ -334,7 +330,7 @@ export class Connection {
     const principal = await this.verify(token);
     if (this.closed) return NO_REPLY;
     if (principal.sub === undefined) throw new DisconnectError(Disconnect.invalidToken);
-    if (!this.hub.admit(this, principal)) throw new DisconnectError(Disconnect.connectionLimit);
+    if (!this.hub.admit(principal)) throw new DisconnectError(Disconnect.connectionLimit);
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.setPrincipal(principal);

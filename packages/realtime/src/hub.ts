@@ -120,7 +120,7 @@ export class Hub implements BrokerHandlers {
   }
 
   /** Whether a newly authenticated connection may stay (per-user limit). */
-  admit(_conn: Connection, principal: Principal): boolean {
+  admit(principal: Principal): boolean {
     const max = this.limits.maxConnectionsPerUser;
     if (max <= 0 || principal.sub === undefined) return true;
     return (this.byUser.get(principal.sub)?.size ?? 0) < max;

@@ -146,6 +146,35 @@ describe('server-side changes while a subscribe is in flight', () => {
   });
 });
 
+describe('connections per user', () => {
+  it('past maxConnectionsPerUser a new connection of that user is closed with 3504; other users are not counted', async () => {
+    const h = await startGateway({ limits: { maxConnectionsPerUser: 2 } });
+    try {
+      const open = async (user: string) => {
+        const r = await raw(h.wsUrl);
+        r.ws.send(JSON.stringify({ id: 1, connect: { token: h.token(user, RIGHTS) } }));
+        return r;
+      };
+      const first = await open('uma');
+      const second = await open('uma');
+      await until('two connect replies', () => [first, second].every((r) => r.messages.some((m) => m.id === 1 && m.connect)));
+      const third = await open('uma');
+      assert.equal(await third.closed, 3504);
+      const other = await open('vic');
+      await until('vic connected', () => other.messages.some((m) => m.id === 1 && m.connect));
+      // A place frees up when one goes.
+      first.ws.close();
+      await first.closed;
+      await sleep(50);
+      const again = await open('uma');
+      await until('uma connected again', () => again.messages.some((m) => m.id === 1 && m.connect));
+      for (const r of [second, other, again]) r.ws.terminate();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('limits', () => {
   it('a limit that would switch its bound off is refused, naming it', () => {
     const verifier = {} as never;
