@@ -3,7 +3,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/dist-test/**', 'node_modules/**', 'testdata/**', 'bench/_*.mjs', '.tessera*/**', 'packages/*/test/gen/**', 'examples/*/gen/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/dist-test/**',
+      'node_modules/**',
+      'testdata/**',
+      'bench/_*.mjs',
+      '.tessera*/**',
+      'packages/*/test/gen/**',
+      'examples/*/gen/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,7 +31,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@tessera/*/src/*', '@tessera/*/dist/*', '../../*/src/*', '../../../*/src/*'], message: 'import the package entry point' }] },
+        {
+          patterns: [
+            {
+              group: ['@tessera/*/src/*', '@tessera/*/dist/*', '../../*/src/*', '../../../*/src/*'],
+              message: 'import the package entry point',
+            },
+          ],
+        },
       ],
     },
   },

@@ -343,7 +343,7 @@ if (!createTesseraVerifier) console.log('- @tessera/verifier does not export cre
 console.log('- jsonwebtoken has no typ check and no EdDSA; the others check alg, typ, iss, aud and exp');
 console.log(
   '- Cached rows verify one token string repeatedly: fast-jwt keys its cache by a hash of the token (its default),' +
-    ' Tessera by the token\'s last 24 characters, compared in full on a hit (a new string per request, as from an HTTP header, costs it about 0.2 µs: see the HTTP section)',
+    " Tessera by the token's last 24 characters, compared in full on a hit (a new string per request, as from an HTTP header, costs it about 0.2 µs: see the HTTP section)",
 );
 console.log('- The floor signs and verifies a pre-built Buffer of the signing input; the libraries build theirs per call');
 console.log('');

@@ -6,7 +6,10 @@ import { SETTINGS } from '@tessera/server';
 
 export function renderConfigDoc() {
   const rows = Object.entries(SETTINGS).map(([name, s]) => {
-    const type = s.type === 'enum' ? s.values.join(' \\| ') : s.type + (s.min !== undefined || s.max !== undefined ? ` (${s.min ?? ''}..${s.max ?? ''})` : '');
+    const type =
+      s.type === 'enum'
+        ? s.values.join(' \\| ')
+        : s.type + (s.min !== undefined || s.max !== undefined ? ` (${s.min ?? ''}..${s.max ?? ''})` : '');
     const def = s.default === undefined ? '' : `\`${s.default}\``;
     return `| \`${name}\` | \`${s.env}\` | ${type} | ${def} | ${s.doc} |`;
   });

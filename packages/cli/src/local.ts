@@ -31,7 +31,10 @@ export function configFile(values: { config?: string; dir?: string }): string {
  * Opens the local installation (store, master key, signing keys) without listening, runs `fn`, closes it.
  * Works beside a running server on the same SQLite file.
  */
-export async function withLocal<T>(values: { config?: string; dir?: string }, fn: (server: TesseraServer) => Promise<T>): Promise<T> {
+export async function withLocal<T>(
+  values: { config?: string; dir?: string },
+  fn: (server: TesseraServer) => Promise<T>,
+): Promise<T> {
   const { createServer } = await serverModule();
   const server = await createServer({ file: configFile(values), overrides: { logLevel: 'silent' }, tickMs: 3_600_000 });
   try {

@@ -25,7 +25,11 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
   let data: string;
   let port: number;
   let serve: ChildProcess | undefined;
-  let initOut: { issuer: string; admin: { username: string; password: string }; adminClient: { clientId: string; clientSecret: string } };
+  let initOut: {
+    issuer: string;
+    admin: { username: string; password: string };
+    adminClient: { clientId: string; clientSecret: string };
+  };
 
   before(async () => {
     root = await tempDir();
@@ -63,7 +67,9 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
     const user = JSON.parse(added.stdout);
     assert.equal(user.username, 'carol');
     assert.ok(user.password.length >= 20);
-    const withStdin = await tessera(['users', 'add', 'dave', '--password-stdin', '--dir', data, '--json'], { input: 'a long enough password\n' });
+    const withStdin = await tessera(['users', 'add', 'dave', '--password-stdin', '--dir', data, '--json'], {
+      input: 'a long enough password\n',
+    });
     assert.equal(withStdin.code, 0, withStdin.stderr);
     assert.equal(JSON.parse(withStdin.stdout).password, undefined);
     const dup = await tessera(['users', 'add', 'carol', '--dir', data]);
@@ -76,7 +82,20 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
   });
 
   it('clients add --json shows the secret once; list never shows it; rotate-secret issues a new one', async () => {
-    const r = await tessera(['clients', 'add', 'orders', '--grant', 'client_credentials', '--scope', 'inventory:read', '--audience', 'inventory', '--json', '--dir', data]);
+    const r = await tessera([
+      'clients',
+      'add',
+      'orders',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'inventory:read',
+      '--audience',
+      'inventory',
+      '--json',
+      '--dir',
+      data,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const c = JSON.parse(r.stdout);
     assert.ok(c.client_secret.startsWith('tss_'));
@@ -90,7 +109,24 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
   });
 
   it('serve runs the server; token get fetches a client-credentials token that token verify accepts', async () => {
-    const added = JSON.parse((await tessera(['clients', 'add', 'billing', '--grant', 'client_credentials', '--scope', 'invoices:read', '--audience', 'invoices', '--json', '--dir', data])).stdout);
+    const added = JSON.parse(
+      (
+        await tessera([
+          'clients',
+          'add',
+          'billing',
+          '--grant',
+          'client_credentials',
+          '--scope',
+          'invoices:read',
+          '--audience',
+          'invoices',
+          '--json',
+          '--dir',
+          data,
+        ])
+      ).stdout,
+    );
     serve = spawn(process.execPath, [CLI, 'serve', '--dir', data], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       let err = '';
@@ -102,9 +138,13 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
     });
     const issuer = `http://127.0.0.1:${port}`;
     const got = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'token', 'get', '--issuer', issuer, '--client-id', 'billing', '--audience', 'invoices'], {
-        env: { ...process.env, TESSERA_CLIENT_SECRET: added.client_secret },
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI, 'token', 'get', '--issuer', issuer, '--client-id', 'billing', '--audience', 'invoices'],
+        {
+          env: { ...process.env, TESSERA_CLIENT_SECRET: added.client_secret },
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -113,7 +153,19 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
     });
     assert.equal(got.code, 0, got.stderr);
     const token = got.stdout.trim();
-    const verified = await tessera(['token', 'verify', '--jwks', `${issuer}/.well-known/jwks.json`, '--issuer', issuer, '--audience', 'invoices', '--alg', 'ES256', token]);
+    const verified = await tessera([
+      'token',
+      'verify',
+      '--jwks',
+      `${issuer}/.well-known/jwks.json`,
+      '--issuer',
+      issuer,
+      '--audience',
+      'invoices',
+      '--alg',
+      'ES256',
+      token,
+    ]);
     assert.equal(verified.code, 0, verified.stderr);
     assert.equal(JSON.parse(verified.stdout).sub, 'billing');
     const refused = await tessera(['token', 'get', '--issuer', issuer, '--client-id', 'billing'], {});

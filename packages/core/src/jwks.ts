@@ -101,13 +101,15 @@ export interface ParseJwksOptions {
  * unusable key (`use: enc`, weak, unknown alg) is skipped, and listed in `KeySet.skipped`.
  */
 export function parseJwks(input: unknown, options: ParseJwksOptions = {}): KeySet {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new JwksInvalidError('shape', 'a JWKS must be a JSON object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new JwksInvalidError('shape', 'a JWKS must be a JSON object');
   const list = (input as Record<string, unknown>).keys;
   if (!Array.isArray(list)) throw new JwksInvalidError('shape', 'a JWKS must have a "keys" array');
   if (list.length > MAX_JWKS_KEYS) throw new JwksInvalidError('too_many', `a JWKS may hold at most ${MAX_JWKS_KEYS} keys`);
   const kids = new Set<string>();
   for (const jwk of list) {
-    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new JwksInvalidError('shape', 'every JWKS entry must be an object');
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+      throw new JwksInvalidError('shape', 'every JWKS entry must be an object');
     const j = jwk as Record<string, unknown>;
     if (typeof j.kid === 'string') {
       if (kids.has(j.kid)) throw new JwksInvalidError('duplicate_kid', 'two keys share one kid');

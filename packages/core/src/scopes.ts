@@ -56,7 +56,9 @@ export function requireScopes(
   mode: ScopeMode = 'all',
 ): void {
   if (required.length === 0) return;
-  const has = Array.isArray(granted) ? (s: string) => (granted as readonly string[]).includes(s) : (s: string) => (granted as ReadonlySet<string>).has(s);
+  const has = Array.isArray(granted)
+    ? (s: string) => (granted as readonly string[]).includes(s)
+    : (s: string) => (granted as ReadonlySet<string>).has(s);
   if (mode === 'any') {
     if (!required.some(has)) throw new InsufficientScopeError(required, required, mode);
     return;
@@ -66,7 +68,11 @@ export function requireScopes(
 }
 
 /** `requireScopes` as a boolean. */
-export function hasScopes(granted: readonly string[] | ReadonlySet<string>, required: readonly string[], mode: ScopeMode = 'all'): boolean {
+export function hasScopes(
+  granted: readonly string[] | ReadonlySet<string>,
+  required: readonly string[],
+  mode: ScopeMode = 'all',
+): boolean {
   try {
     requireScopes(granted, required, mode);
     return true;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
-import type { KeySet} from '@tessera/core';
+import type { KeySet } from '@tessera/core';
 import { ALGORITHMS, importJwk, JwsVerifier, parseJwks, TesseraError, type Algorithm, type Key } from '@tessera/core';
 
 const DIR = new URL('../../../testdata/wycheproof/', import.meta.url);

@@ -23,7 +23,9 @@ export function createLogger(level: string) {
 /** The Fastify app of the auth server: OAuth endpoints, discovery, admin API, health and metrics. */
 export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInstance {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, parseForm(body as string)));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, parseForm(body as string)),
+  );
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     if (body === '') return done(null, undefined);
     try {
@@ -50,7 +52,9 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
               ? `invalid request: ${err.message}`
               : err.message;
     if (isOAuth) reply.header('cache-control', 'no-store');
-    return reply.code(status).send({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: description });
+    return reply
+      .code(status)
+      .send({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: description });
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not_found', error_description: 'no such endpoint' }));
 
@@ -65,7 +69,9 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', async (_req, reply) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
+  );
 
   tokenRoute(app, ctx);
   revokeRoute(app, ctx);

@@ -15,7 +15,14 @@ export { loadMasterKey, MasterKey } from './security/master-key.js';
 export { hashPassword, verifyPassword } from './security/password.js';
 export { normalizeUsername } from './security/username.js';
 export { KeyManager } from './keys/manager.js';
-export { registerClient, rotateClientSecret, publicClient, ClientInputError, GRANT_TYPES, AUTH_METHODS } from './services/clients.js';
+export {
+  registerClient,
+  rotateClientSecret,
+  publicClient,
+  ClientInputError,
+  GRANT_TYPES,
+  AUTH_METHODS,
+} from './services/clients.js';
 export type { ClientInput } from './services/clients.js';
 export { ADMIN_SCOPE, adminAudience } from './admin/guard.js';
 export { ADMIN_CLIENT, ADMIN_ROLE, CONFIG_FILE, initialize } from './services/init.js';

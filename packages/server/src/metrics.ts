@@ -45,7 +45,8 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const state of ['next', 'active', 'retired', 'removed']) this.set({ state }, keys.list().filter((k) => k.state === state).length);
+        for (const state of ['next', 'active', 'retired', 'removed'])
+          this.set({ state }, keys.list().filter((k) => k.state === state).length);
       },
     });
   }

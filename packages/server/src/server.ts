@@ -59,7 +59,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     alg: config.signingAlg as Algorithm,
     rotationInterval: config.keyRotationInterval,
     jwksMaxAge: config.jwksMaxAge,
-    maxAccessTokenTtl: async () => Math.max(config.accessTokenTtl, ...(await store.listClients()).map((c) => c.accessTokenTtl ?? 0)),
+    maxAccessTokenTtl: async () =>
+      Math.max(config.accessTokenTtl, ...(await store.listClients()).map((c) => c.accessTokenTtl ?? 0)),
   });
   await keys.init(now());
   const revocations = new RevocationRegistry(store, now);
@@ -70,8 +71,12 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   const localUser = new LoginThrottle(config.loginMaxFailures, lockoutMs);
   const localAddress = new LoginThrottle(config.loginMaxFailuresPerAddress, lockoutMs);
   const localRate = new RateLimiter(config.tokenRateLimit);
-  const userThrottle = redis ? new RedisLoginThrottle(redis, 'user', config.loginMaxFailures, lockoutMs, localUser, app.log) : localUser;
-  const addressThrottle = redis ? new RedisLoginThrottle(redis, 'address', config.loginMaxFailuresPerAddress, lockoutMs, localAddress, app.log) : localAddress;
+  const userThrottle = redis
+    ? new RedisLoginThrottle(redis, 'user', config.loginMaxFailures, lockoutMs, localUser, app.log)
+    : localUser;
+  const addressThrottle = redis
+    ? new RedisLoginThrottle(redis, 'address', config.loginMaxFailuresPerAddress, lockoutMs, localAddress, app.log)
+    : localAddress;
   const rateLimiter = redis ? new RedisRateLimiter(redis, config.tokenRateLimit, localRate, app.log) : localRate;
   const context: ServerContext = {
     config,
@@ -91,7 +96,9 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
 
   // Revocations made by other instances: announced on the Redis bus when there is one, and read from the
   // store on a timer in any case (the bound on propagation when the bus is down).
-  const bus = config.redisUrl ? new RedisRevocationBus(config.redisUrl, revocations, app.log, config.revocationHeartbeatSeconds * 1000) : undefined;
+  const bus = config.redisUrl
+    ? new RedisRevocationBus(config.redisUrl, revocations, app.log, config.revocationHeartbeatSeconds * 1000)
+    : undefined;
   revocations.setTransport(bus);
   context.metrics.revocationSequence.set(revocations.sequence);
   revocations.onRevocation((r) => context.metrics.revocationSequence.set(r.seq));

@@ -10,7 +10,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { ADMIN_SCOPE, adminAudience, createUserAccount, loadMasterKey, openPostgresStore, registerClient, type SqlStore } from '@tessera/server';
+import {
+  ADMIN_SCOPE,
+  adminAudience,
+  createUserAccount,
+  loadMasterKey,
+  openPostgresStore,
+  registerClient,
+  type SqlStore,
+} from '@tessera/server';
 
 import { Cluster, redisServerAvailable, waitFor, type VerifierProcess } from './helpers/cluster.js';
 import { POSTGRES_MISSING, POSTGRES_REQUIRED, postgresAvailable } from './helpers/postgres.js';
@@ -47,18 +55,32 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
   let verifiers: VerifierProcess[];
 
   const login = async (username: string, url = cluster.url) => {
-    const r = await post(url, '/oauth/token', { grant_type: 'password', username, password: 'correct horse battery staple', resource: AUDIENCE, scope: 'orders:read' }, basic(app.id, app.secret));
+    const r = await post(
+      url,
+      '/oauth/token',
+      { grant_type: 'password', username, password: 'correct horse battery staple', resource: AUDIENCE, scope: 'orders:read' },
+      basic(app.id, app.secret),
+    );
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return { access: r.body.access_token!, refresh: r.body.refresh_token! };
   };
   const adminToken = async (url: string) => {
-    const r = await post(url, '/oauth/token', { grant_type: 'client_credentials', resource: adminAudience(cluster.url) }, basic(admin.id, admin.secret));
+    const r = await post(
+      url,
+      '/oauth/token',
+      { grant_type: 'client_credentials', resource: adminAudience(cluster.url) },
+      basic(admin.id, admin.secret),
+    );
     assert.equal(r.status, 200);
     return r.body.access_token!;
   };
   /** Every verifier answers `status` for `token`, within `timeoutMs`. */
   const everywhere = (token: string, status: number, timeoutMs = 5_000) =>
-    Promise.all(verifiers.map((v, i) => waitFor(`verifier ${i} to answer ${status}`, async () => (await v.check(token)) === status, timeoutMs)));
+    Promise.all(
+      verifiers.map((v, i) =>
+        waitFor(`verifier ${i} to answer ${status}`, async () => (await v.check(token)) === status, timeoutMs),
+      ),
+    );
 
   before(async () => {
     assert.ok(ready, `${MISSING} (required when CI=true)`);
@@ -70,11 +92,28 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
       const { client, secret } = await registerClient(store, master, input, now);
       return { id: client.id, secret: secret! };
     };
-    app = await reg({ id: 'web', grantTypes: ['password', 'refresh_token'], firstParty: true, scopes: ['orders:read'], audiences: [AUDIENCE] });
-    admin = await reg({ id: 'ops', grantTypes: ['client_credentials'], scopes: [ADMIN_SCOPE], audiences: [adminAudience(cluster.url)] });
-    const follower = await reg({ id: 'orders-service', grantTypes: ['client_credentials'], scopes: ['tessera:revocations'], audiences: [`${cluster.url}/revocations`] });
+    app = await reg({
+      id: 'web',
+      grantTypes: ['password', 'refresh_token'],
+      firstParty: true,
+      scopes: ['orders:read'],
+      audiences: [AUDIENCE],
+    });
+    admin = await reg({
+      id: 'ops',
+      grantTypes: ['client_credentials'],
+      scopes: [ADMIN_SCOPE],
+      audiences: [adminAudience(cluster.url)],
+    });
+    const follower = await reg({
+      id: 'orders-service',
+      grantTypes: ['client_credentials'],
+      scopes: ['tessera:revocations'],
+      audiences: [`${cluster.url}/revocations`],
+    });
     await store.putRole({ name: 'reader', permissions: ['orders:read'] });
-    for (const username of ['alice', 'bob', 'carol']) await createUserAccount(store, { username, password: 'correct horse battery staple', roles: ['reader'] }, now);
+    for (const username of ['alice', 'bob', 'carol'])
+      await createUserAccount(store, { username, password: 'correct horse battery staple', roles: ['reader'] }, now);
     const common = { VERIFIER_CLIENT_ID: follower.id, VERIFIER_CLIENT_SECRET: follower.secret, VERIFIER_AUDIENCE: AUDIENCE };
     verifiers = await Promise.all([
       cluster.addVerifier(common),
@@ -129,14 +168,24 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
     const { refresh } = await login('carol');
     const answers = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        post(cluster.instances[i % 3]!.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refresh }, basic(app.id, app.secret)),
+        post(
+          cluster.instances[i % 3]!.url,
+          '/oauth/token',
+          { grant_type: 'refresh_token', refresh_token: refresh },
+          basic(app.id, app.secret),
+        ),
       ),
     );
     const won = answers.filter((a) => a.status === 200);
     assert.equal(won.length, 1, `winners: ${won.length}`);
     for (const a of answers.filter((x) => x.status !== 200)) assert.equal(a.body.error, 'invalid_grant');
     // The reuse revoked the family: the winner's new refresh token is dead too, and its access token is refused.
-    const again = await post(cluster.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: won[0]!.body.refresh_token! }, basic(app.id, app.secret));
+    const again = await post(
+      cluster.url,
+      '/oauth/token',
+      { grant_type: 'refresh_token', refresh_token: won[0]!.body.refresh_token! },
+      basic(app.id, app.secret),
+    );
     assert.equal(again.body.error, 'invalid_grant');
     await everywhere(won[0]!.body.access_token!, 401);
   });
@@ -160,7 +209,9 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
     const worker = async (chain: { access: string; refresh: string }) => {
       let current = chain.refresh;
       while (!stop) {
-        const r = await retrying(() => post(cluster.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: current }, basic(app.id, app.secret)));
+        const r = await retrying(() =>
+          post(cluster.url, '/oauth/token', { grant_type: 'refresh_token', refresh_token: current }, basic(app.id, app.secret)),
+        );
         if (r.status !== 200) {
           // A refresh whose answer was lost with the killed instance, retried: the store refuses the second spend.
           assert.equal(r.body.error, 'invalid_grant');
@@ -194,9 +245,11 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
     // Instances still agree through the database; verifiers on the event stream still hear of it.
     const r = await post(cluster.instances[0]!.url, '/oauth/revoke', { token: during.access }, basic(app.id, app.secret));
     assert.equal(r.status, 200);
-    for (const v of verifiers.slice(0, 3)) await waitFor('a stream verifier to refuse', async () => (await v.check(during.access)) === 401);
+    for (const v of verifiers.slice(0, 3))
+      await waitFor('a stream verifier to refuse', async () => (await v.check(during.access)) === 401);
     // Verifiers on Redis hear nothing: past their staleness window (3 s) they fail closed, refusing every token.
-    for (const v of verifiers.slice(3)) await waitFor('a Redis verifier to fail closed', async () => (await v.check(during.access)) === 503, 20_000);
+    for (const v of verifiers.slice(3))
+      await waitFor('a Redis verifier to fail closed', async () => (await v.check(during.access)) === 503, 20_000);
     for (const v of verifiers.slice(3)) assert.equal(await v.check(before.access), 503);
     await cluster.redis!.start();
     // Back: they resync from the snapshot. From then on the revoked token is refused, the other accepted.
@@ -206,8 +259,12 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
 
   it('PostgreSQL cut off: instances report not ready, then recover without a restart', async () => {
     const live = cluster.instances.filter((i) => i.proc.exitCode === null && i.proc.signalCode === null);
-    const readiness = () => Promise.all(live.map(async (i) => (await fetch(`${i.url}/readyz`, { signal: AbortSignal.timeout(5_000) })).status));
-    assert.deepEqual(await readiness(), live.map(() => 200));
+    const readiness = () =>
+      Promise.all(live.map(async (i) => (await fetch(`${i.url}/readyz`, { signal: AbortSignal.timeout(5_000) })).status));
+    assert.deepEqual(
+      await readiness(),
+      live.map(() => 200),
+    );
     cluster.pgProxy.cut();
     await waitFor('every instance to report not ready', async () => (await readiness()).every((s) => s === 503), 15_000);
     cluster.pgProxy.restore();

@@ -60,7 +60,12 @@ describe('discovery, health and metrics', () => {
       assert.equal(m.jwks_uri, `${t.url}/.well-known/jwks.json`);
       assert.equal(m.revocation_endpoint, `${t.url}/oauth/revoke`);
       assert.equal(m.introspection_endpoint, `${t.url}/oauth/introspect`);
-      assert.deepEqual(m.grant_types_supported, ['client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+      assert.deepEqual(m.grant_types_supported, [
+        'client_credentials',
+        'password',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+      ]);
       assert.ok(Array.isArray(m.response_types_supported), 'response_types_supported is REQUIRED');
       for (const field of [
         'token_endpoint_auth_methods_supported',

@@ -72,7 +72,12 @@ describe('openid-client v6 against the auth server', () => {
     assert.equal(m.jwks_uri, `${t.url}/.well-known/jwks.json`);
     assert.equal(m.revocation_endpoint, `${t.url}/oauth/revoke`);
     assert.equal(m.introspection_endpoint, `${t.url}/oauth/introspect`);
-    assert.deepEqual(m.grant_types_supported, ['client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+    assert.deepEqual(m.grant_types_supported, [
+      'client_credentials',
+      'password',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ]);
     assert.ok(m.token_endpoint_auth_methods_supported?.includes('client_secret_post'));
   });
 

@@ -311,8 +311,19 @@ describe('ServiceTokenSource when the token endpoint comes back', () => {
   it('fails while the server is down, then gets a fresh token once it is up again', TEST_TIMEOUT, async () => {
     const t = await startServer();
     const port = Number(new URL(t.url).port);
-    const c = await t.client({ id: 'returning', grantTypes: ['client_credentials'], scopes: ['orders:read'], audiences: ['orders'] });
-    const src = new ServiceTokenSource({ tokenEndpoint: `${t.url}/oauth/token`, clientId: c.id, clientSecret: c.secret, backoffMs: 50, maxBackoffMs: 200 });
+    const c = await t.client({
+      id: 'returning',
+      grantTypes: ['client_credentials'],
+      scopes: ['orders:read'],
+      audiences: ['orders'],
+    });
+    const src = new ServiceTokenSource({
+      tokenEndpoint: `${t.url}/oauth/token`,
+      clientId: c.id,
+      clientSecret: c.secret,
+      backoffMs: 50,
+      maxBackoffMs: 200,
+    });
     const first = await src.getToken();
     await t.close(true);
     // Nothing cached any more (as after an expiry): the source has to reach the endpoint, which is down.

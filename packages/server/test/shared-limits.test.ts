@@ -9,7 +9,14 @@ import { after, before, describe, it } from 'node:test';
 
 import { RedisProcess, redisServerAvailable } from './helpers/cluster.js';
 import { assertOAuthError, assertTokenResponse, clientCredentials, login, type ClientCreds } from './helpers/oauth.js';
-import { createSchema, dropSchema, POSTGRES_MISSING, POSTGRES_REQUIRED, postgresAvailable, urlWithSchema } from './helpers/postgres.js';
+import {
+  createSchema,
+  dropSchema,
+  POSTGRES_MISSING,
+  POSTGRES_REQUIRED,
+  postgresAvailable,
+  urlWithSchema,
+} from './helpers/postgres.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const ready = (await postgresAvailable()) && (await redisServerAvailable());
@@ -59,7 +66,8 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
 
   it('failed logins on two instances add up to one lockout', async () => {
     // Four failures, alternating instances: neither instance alone saw more than two.
-    for (let i = 0; i < 4; i++) assertOAuthError(await login(i % 2 ? a : b, app, 'dora', 'wrong', {}, from()), 400, 'invalid_grant');
+    for (let i = 0; i < 4; i++)
+      assertOAuthError(await login(i % 2 ? a : b, app, 'dora', 'wrong', {}, from()), 400, 'invalid_grant');
     for (const t of [a, b]) assertOAuthError(await login(t, app, 'dora', PASSWORD, {}, from()), 400, 'invalid_grant');
     // Another user is not affected.
     assertTokenResponse(await login(b, app, 'erin', PASSWORD, {}, from()));
@@ -85,7 +93,8 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
     // Both instances reconnect within their backoff (at most a few seconds); then failures add up again.
     await new Promise((res) => setTimeout(res, 3_000));
     await a.user('gus', PASSWORD);
-    for (let i = 0; i < 4; i++) assertOAuthError(await login(i % 2 ? a : b, app, 'gus', 'wrong', {}, from()), 400, 'invalid_grant');
+    for (let i = 0; i < 4; i++)
+      assertOAuthError(await login(i % 2 ? a : b, app, 'gus', 'wrong', {}, from()), 400, 'invalid_grant');
     for (const t of [a, b]) assertOAuthError(await login(t, app, 'gus', PASSWORD, {}, from()), 400, 'invalid_grant');
     assertTokenResponse(await login(b, app, 'erin', PASSWORD, {}, from()));
   });

@@ -13,11 +13,21 @@ describe('auth server smoke', () => {
   after(() => t.close());
 
   it('issues a client_credentials token that a remote-JWKS verifier accepts', async () => {
-    const c = await t.client({ id: 'orders', grantTypes: ['client_credentials'], scopes: ['inventory:read'], audiences: ['inventory'] });
+    const c = await t.client({
+      id: 'orders',
+      grantTypes: ['client_credentials'],
+      scopes: ['inventory:read'],
+      audiences: ['inventory'],
+    });
     const r = await t.form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(c.id, c.secret!) });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('cache-control'), 'no-store');
-    const v = createVerifier({ issuer: t.url, audience: 'inventory', algorithms: ['ES256'], jwksUri: `${t.url}/.well-known/jwks.json` });
+    const v = createVerifier({
+      issuer: t.url,
+      audience: 'inventory',
+      algorithms: ['ES256'],
+      jwksUri: `${t.url}/.well-known/jwks.json`,
+    });
     const p = await v.verify(r.body.access_token);
     assert.equal(p.sub, 'orders');
     assert.deepEqual(p.scopes, ['inventory:read']);

@@ -683,7 +683,9 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
       it('gives a lease to exactly one of 20 concurrent takers, free or expired', async () => {
         const free = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquireLease('job', `h${i}`, 1000, T0)));
         assert.equal(free.filter(Boolean).length, 1);
-        const expired = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquireLease('job', `late${i}`, 1000, T0 + 1000)));
+        const expired = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.acquireLease('job', `late${i}`, 1000, T0 + 1000)),
+        );
         assert.equal(expired.filter(Boolean).length, 1);
       });
     });

@@ -9,7 +9,16 @@ import { after, before, describe, it } from 'node:test';
 import { decodeUnverified, generateKey, signAccessToken } from '@tessera/core';
 import { createVerifier } from '@tessera/verifier';
 
-import { assertOAuthError, assertTokenResponse, introspect, login, revoke, withBasic, type Answer, type ClientCreds } from './helpers/oauth.js';
+import {
+  assertOAuthError,
+  assertTokenResponse,
+  introspect,
+  login,
+  revoke,
+  withBasic,
+  type Answer,
+  type ClientCreds,
+} from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'a long enough password';
@@ -32,11 +41,34 @@ describe('token exchange (RFC 8693)', () => {
 
   before(async () => {
     t = await startServer({ now: () => Date.now() + skew });
-    web = await t.client({ id: 'web', grantTypes: ['password', 'refresh_token'], firstParty: true, scopes: ['orders:read', 'inventory:read', 'inventory:write'], audiences: ['orders', 'billing'] });
-    orders = await t.client({ id: 'orders', grantTypes: [GRANT], scopes: ['inventory:read', 'inventory:write'], audiences: ['inventory'], accessTokenTtl: 300 });
+    web = await t.client({
+      id: 'web',
+      grantTypes: ['password', 'refresh_token'],
+      firstParty: true,
+      scopes: ['orders:read', 'inventory:read', 'inventory:write'],
+      audiences: ['orders', 'billing'],
+    });
+    orders = await t.client({
+      id: 'orders',
+      grantTypes: [GRANT],
+      scopes: ['inventory:read', 'inventory:write'],
+      audiences: ['inventory'],
+      accessTokenTtl: 300,
+    });
     inventory = await t.client({ id: 'inventory', grantTypes: [GRANT], scopes: ['inventory:read'], audiences: ['warehouse'] });
-    impersonator = await t.client({ id: 'billing', grantTypes: [GRANT], scopes: ['inventory:read'], audiences: ['inventory'], mayImpersonate: true });
-    plain = await t.client({ id: 'plain', grantTypes: ['client_credentials'], scopes: ['inventory:read'], audiences: ['inventory', 'orders'] });
+    impersonator = await t.client({
+      id: 'billing',
+      grantTypes: [GRANT],
+      scopes: ['inventory:read'],
+      audiences: ['inventory'],
+      mayImpersonate: true,
+    });
+    plain = await t.client({
+      id: 'plain',
+      grantTypes: ['client_credentials'],
+      scopes: ['inventory:read'],
+      audiences: ['inventory', 'orders'],
+    });
     await t.server.context.store.putRole({ name: 'shopper', permissions: ['orders:read', 'inventory:read'] });
     aliceId = await t.user('alice', PASSWORD, ['shopper']);
     await t.user('bob', PASSWORD, ['shopper']);
@@ -68,7 +100,12 @@ describe('token exchange (RFC 8693)', () => {
     assert.ok(r.body.expires_in! <= 300, 'the client TTL applies');
 
     // The inventory service verifies it locally like any token, and sees who acts.
-    const verifier = createVerifier({ issuer: t.url, audience: 'inventory', algorithms: ['ES256'], jwksUri: `${t.url}/.well-known/jwks.json` });
+    const verifier = createVerifier({
+      issuer: t.url,
+      audience: 'inventory',
+      algorithms: ['ES256'],
+      jwksUri: `${t.url}/.well-known/jwks.json`,
+    });
     const p = await verifier.verify(r.body.access_token!);
     assert.equal(p.sub, aliceId);
     assert.deepEqual(p.claims.act, { sub: 'orders' });
@@ -84,9 +121,16 @@ describe('token exchange (RFC 8693)', () => {
 
     // A chain of clients hop0 -> hop1 -> ... : each may exchange for the next.
     const hops: ClientCreds[] = [];
-    for (let i = 0; i < 7; i++) hops.push(await t.client({ id: `hop${i}`, grantTypes: [GRANT], scopes: ['inventory:read'], audiences: [`hop${i + 1}`] }));
+    for (let i = 0; i < 7; i++)
+      hops.push(await t.client({ id: `hop${i}`, grantTypes: [GRANT], scopes: ['inventory:read'], audiences: [`hop${i + 1}`] }));
     // Each hop needs a token addressed to it: the chain starts from a user token for hop0.
-    const web2 = await t.client({ id: 'web2', grantTypes: ['password'], firstParty: true, scopes: ['inventory:read'], audiences: ['hop0'] });
+    const web2 = await t.client({
+      id: 'web2',
+      grantTypes: ['password'],
+      firstParty: true,
+      scopes: ['inventory:read'],
+      audiences: ['hop0'],
+    });
     const start = await login(t, web2, 'alice', PASSWORD, { resource: 'hop0' });
     assertTokenResponse(start);
     let token = start.body.access_token!;
@@ -110,10 +154,18 @@ describe('token exchange (RFC 8693)', () => {
   it('scopes narrow to what the user, her token and the calling client all allow', async () => {
     const user = await userToken('alice', 'orders', 'orders:read');
     // Her token lacks inventory:read: nothing to delegate.
-    assertOAuthError(await exchange(orders, user.body.access_token!, { resource: 'inventory', scope: 'inventory:read' }), 400, 'invalid_scope');
+    assertOAuthError(
+      await exchange(orders, user.body.access_token!, { resource: 'inventory', scope: 'inventory:read' }),
+      400,
+      'invalid_scope',
+    );
     const full = await userToken();
     // orders may ask inventory:write, but the user has no such permission.
-    assertOAuthError(await exchange(orders, full.body.access_token!, { resource: 'inventory', scope: 'inventory:write' }), 400, 'invalid_scope');
+    assertOAuthError(
+      await exchange(orders, full.body.access_token!, { resource: 'inventory', scope: 'inventory:write' }),
+      400,
+      'invalid_scope',
+    );
     // Without a scope parameter: the intersection.
     const r = await exchange(orders, full.body.access_token!, { resource: 'inventory' });
     assertTokenResponse(r);
@@ -148,7 +200,10 @@ describe('token exchange (RFC 8693)', () => {
     }
     // Signed by a key that is not the issuer's, with the right claims otherwise.
     const stranger = generateKey('ES256');
-    const forged = signAccessToken({ iss: t.url, sub: aliceId, aud: 'orders', client_id: 'web', scope: 'inventory:read', ttl: 300 }, stranger);
+    const forged = signAccessToken(
+      { iss: t.url, sub: aliceId, aud: 'orders', client_id: 'web', scope: 'inventory:read', ttl: 300 },
+      stranger,
+    );
     assertOAuthError(await exchange(orders, forged, { resource: 'inventory' }), 400, 'invalid_grant');
     assertOAuthError(await exchange(orders, 'not-a-token', { resource: 'inventory' }), 400, 'invalid_grant');
   });
@@ -176,10 +231,22 @@ describe('token exchange (RFC 8693)', () => {
     const user = await userToken();
     const token = user.body.access_token!;
     assertOAuthError(await exchange(plain, token, { resource: 'inventory' }), 400, 'unauthorized_client');
-    assertOAuthError(await exchange(orders, token, { subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 400, 'invalid_request');
-    assertOAuthError(await withBasic(t, orders, '/oauth/token', { grant_type: GRANT, subject_token_type: AT }), 400, 'invalid_request');
+    assertOAuthError(
+      await exchange(orders, token, { subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }),
+      400,
+      'invalid_request',
+    );
+    assertOAuthError(
+      await withBasic(t, orders, '/oauth/token', { grant_type: GRANT, subject_token_type: AT }),
+      400,
+      'invalid_request',
+    );
     assertOAuthError(await exchange(orders, token, { actor_token: token, actor_token_type: AT }), 400, 'invalid_request');
-    assertOAuthError(await exchange(orders, token, { requested_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 400, 'invalid_request');
+    assertOAuthError(
+      await exchange(orders, token, { requested_token_type: 'urn:ietf:params:oauth:token-type:id_token' }),
+      400,
+      'invalid_request',
+    );
   });
 
   it('a disabled user cannot be acted for', async () => {
@@ -191,7 +258,9 @@ describe('token exchange (RFC 8693)', () => {
   });
 
   it('the metadata lists the grant', async () => {
-    const meta = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as { grant_types_supported: string[] };
+    const meta = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as {
+      grant_types_supported: string[];
+    };
     assert.ok(meta.grant_types_supported.includes(GRANT));
   });
 });

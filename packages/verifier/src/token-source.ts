@@ -63,7 +63,8 @@ export class ServiceTokenSource {
     if (!options.clientId) throw new ConfigError('clientId', 'required');
     if ((options.clientSecret === undefined) === (options.privateKey === undefined))
       throw new ConfigError('clientSecret', 'give exactly one of clientSecret, privateKey');
-    if (options.privateKey !== undefined && options.privateKey.signInput === undefined) throw new ConfigError('privateKey', 'must be a private key');
+    if (options.privateKey !== undefined && options.privateKey.signInput === undefined)
+      throw new ConfigError('privateKey', 'must be a private key');
     this.endpoint = new URL(options.tokenEndpoint).toString();
     this.fetchImpl = options.fetch ?? fetch;
     this.now = options.now ?? Date.now;
@@ -135,7 +136,10 @@ export class ServiceTokenSource {
       headers.authorization = `Basic ${Buffer.from(`${enc(o.clientId)}:${enc(o.clientSecret)}`).toString('base64')}`;
     } else {
       const iat = Math.floor(this.now() / 1000);
-      const assertion = signJwt({ iss: o.clientId, sub: o.clientId, aud: this.endpoint, iat, exp: iat + 60, jti: randomUUID() }, o.privateKey!);
+      const assertion = signJwt(
+        { iss: o.clientId, sub: o.clientId, aud: this.endpoint, iat, exp: iat + 60, jti: randomUUID() },
+        o.privateKey!,
+      );
       body.set('client_id', o.clientId);
       body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
       body.set('client_assertion', assertion);
@@ -154,7 +158,10 @@ export class ServiceTokenSource {
     }
     if (!res.ok) {
       const error = typeof json?.error === 'string' ? json.error : undefined;
-      throw new TokenRequestError(`the token endpoint refused the request: ${error ?? res.status}`, { status: res.status, error });
+      throw new TokenRequestError(`the token endpoint refused the request: ${error ?? res.status}`, {
+        status: res.status,
+        error,
+      });
     }
     const token = json.access_token;
     const expiresIn = json.expires_in;

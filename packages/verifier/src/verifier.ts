@@ -142,7 +142,8 @@ export class Verifier {
       throw new ConfigError('isRevoked', 'must be a function');
     const hook = options.isRevoked;
     const list = options.revocations;
-    this.isRevoked = list === undefined ? hook : hook === undefined ? (p) => list.isRevoked(p) : (p) => list.isRevoked(p) || hook(p);
+    this.isRevoked =
+      list === undefined ? hook : hook === undefined ? (p) => list.isRevoked(p) : (p) => list.isRevoked(p) || hook(p);
     this.stopRevocations = list?.onRevocation((entry) => {
       const now = this.now();
       this.invalidate((p) => revokes(entry, p.claims, now));

@@ -80,7 +80,7 @@ describe('verified-token cache', () => {
     assert.equal(v.cacheSize, 0);
   });
 
-  it('a hit is the same token in full: a token that shares a cached one\'s signature but not its claims is verified, and refused', async () => {
+  it("a hit is the same token in full: a token that shares a cached one's signature but not its claims is verified, and refused", async () => {
     const v = verifierAt({ t: Date.now() });
     const token = issuer.token({ sub: 'alice', scope: 'orders:read' });
     await v.verify(token);
@@ -91,7 +91,8 @@ describe('verified-token cache', () => {
     await assert.rejects(v.verify(forged), { code: 'ERR_SIGNATURE_INVALID' });
     await assert.rejects(v.authorize(`Bearer ${forged}`), { code: 'ERR_SIGNATURE_INVALID' });
     // The genuine token is still a hit, in every header form the strict parse accepts.
-    for (const header of [`Bearer ${token}`, `bearer ${token}`, `Bearer   ${token}  `]) assert.equal(v.authorizeCached(header)?.sub, 'alice', header);
+    for (const header of [`Bearer ${token}`, `bearer ${token}`, `Bearer   ${token}  `])
+      assert.equal(v.authorizeCached(header)?.sub, 'alice', header);
   });
 
   it('a refused token is never cached', async () => {

@@ -47,9 +47,12 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
     const { AUTH_METHODS, ClientInputError, GRANT_TYPES, publicClient, registerClient } = await serverModule();
     const grants = values.grant ?? [];
     if (grants.length === 0) throw new UsageError('--grant is required');
-    for (const g of grants) if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new UsageError(`--grant must be one of ${GRANT_TYPES.join(', ')}`);
+    for (const g of grants)
+      if (!(GRANT_TYPES as readonly string[]).includes(g))
+        throw new UsageError(`--grant must be one of ${GRANT_TYPES.join(', ')}`);
     const method = values['auth-method'];
-    if (method !== undefined && !(AUTH_METHODS as readonly string[]).includes(method)) throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`);
+    if (method !== undefined && !(AUTH_METHODS as readonly string[]).includes(method))
+      throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`);
     let jwks: ClientInput['jwks'];
     if (values.jwks !== undefined) {
       try {
@@ -68,12 +71,19 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       jwks,
       firstParty: values['first-party'] ?? false,
       mayImpersonate: values['may-impersonate'] ?? false,
-      accessTokenTtl: values['access-token-ttl'] !== undefined ? nonNegativeInteger(values['access-token-ttl'], '--access-token-ttl') : null,
+      accessTokenTtl:
+        values['access-token-ttl'] !== undefined ? nonNegativeInteger(values['access-token-ttl'], '--access-token-ttl') : null,
     };
     const result = await withLocal(values, async (server) => {
       try {
         const r = await registerClient(server.context.store, server.context.master, input, Date.now());
-        await server.context.audit.record({ type: 'admin.client.created', outcome: 'success', actor: 'cli', clientId: r.client.id, data: { grantTypes: r.client.grantTypes } });
+        await server.context.audit.record({
+          type: 'admin.client.created',
+          outcome: 'success',
+          actor: 'cli',
+          clientId: r.client.id,
+          data: { grantTypes: r.client.grantTypes },
+        });
         return r;
       } catch (err) {
         if (err instanceof ClientInputError) throw new InputError(err.message);
@@ -97,7 +107,15 @@ export const clientsList: Command = {
     const { publicClient } = await serverModule();
     const clients = (await withLocal(values, (s) => s.context.store.listClients())).map(publicClient);
     if (values.json) out(formatJson(clients));
-    else out(clients.map((c) => `${c.id}\t${c.authMethod}\t${c.grantTypes.join(',')}\t${c.scopes.join(' ') || '-'}\t${c.audiences.join(',') || '-'}${c.disabled ? '\tdisabled' : ''}`).join('\n') || '(no clients)');
+    else
+      out(
+        clients
+          .map(
+            (c) =>
+              `${c.id}\t${c.authMethod}\t${c.grantTypes.join(',')}\t${c.scopes.join(' ') || '-'}\t${c.audiences.join(',') || '-'}${c.disabled ? '\tdisabled' : ''}`,
+          )
+          .join('\n') || '(no clients)',
+      );
   },
 };
 
@@ -118,14 +136,21 @@ Issues a new secret, printed once. The previous secret keeps working for --overl
       if (!client) throw new InputError(`no client ${positionals[0]}`);
       try {
         const s = await rotateClientSecret(server.context.store, server.context.master, client, overlap, Date.now());
-        await server.context.audit.record({ type: 'admin.client.secret_rotated', outcome: 'success', actor: 'cli', clientId: client.id, data: { overlapSeconds: overlap } });
+        await server.context.audit.record({
+          type: 'admin.client.secret_rotated',
+          outcome: 'success',
+          actor: 'cli',
+          clientId: client.id,
+          data: { overlapSeconds: overlap },
+        });
         return s;
       } catch (err) {
         if (err instanceof ClientInputError) throw new InputError(err.message);
         throw err;
       }
     });
-    if (values.json) out(formatJson({ client_id: positionals[0], client_secret: secret, previousSecretsValidForSeconds: overlap }));
+    if (values.json)
+      out(formatJson({ client_id: positionals[0], client_secret: secret, previousSecretsValidForSeconds: overlap }));
     else out(`client_secret: ${secret}\nthe previous secret stays valid for ${overlap} s`);
     note('The client secret is shown once.');
   },

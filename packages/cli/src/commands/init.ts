@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-
 import { noPositionals, nonNegativeInteger, optional, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { FileExistsError } from '../errors.js';

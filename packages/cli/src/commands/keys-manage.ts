@@ -16,10 +16,26 @@ export const keysList: Command = {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
     const keys = await withLocal(values, async (s) =>
-      s.context.keys.list().map((k) => ({ kid: k.kid, alg: k.alg, state: k.state, createdAt: iso(k.createdAt), activatesAt: iso(k.activatesAt), retiredAt: iso(k.retiredAt), removeAfter: iso(k.removeAfter) })),
+      s.context.keys.list().map((k) => ({
+        kid: k.kid,
+        alg: k.alg,
+        state: k.state,
+        createdAt: iso(k.createdAt),
+        activatesAt: iso(k.activatesAt),
+        retiredAt: iso(k.retiredAt),
+        removeAfter: iso(k.removeAfter),
+      })),
     );
     if (values.json) out(formatJson(keys));
-    else out(keys.map((k) => `${k.kid}\t${k.alg}\t${k.state}\tactivates ${k.activatesAt}${k.removeAfter ? `\tremoved after ${k.removeAfter}` : ''}`).join('\n'));
+    else
+      out(
+        keys
+          .map(
+            (k) =>
+              `${k.kid}\t${k.alg}\t${k.state}\tactivates ${k.activatesAt}${k.removeAfter ? `\tremoved after ${k.removeAfter}` : ''}`,
+          )
+          .join('\n'),
+      );
   },
 };
 
@@ -55,20 +71,35 @@ JWK) as the next signing key: published in the JWKS now, signing after one JWKS 
 next "tessera keys rotate" after that). Its algorithm must be the server's signing algorithm.
 `,
   async run(args) {
-    const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG, alg: { type: 'string' }, kid: { type: 'string' } });
+    const { values, positionals } = parseFlags(args, {
+      ...LOCAL_OPTIONS,
+      ...JSON_FLAG,
+      alg: { type: 'string' },
+      kid: { type: 'string' },
+    });
     if (positionals.length !== 1) throw new UsageError('give exactly one key FILE');
-    const key = await loadSigningKey(positionals[0]!, { alg: values.alg !== undefined ? algorithm(values.alg, '--alg') : undefined, kid: values.kid });
+    const key = await loadSigningKey(positionals[0]!, {
+      alg: values.alg !== undefined ? algorithm(values.alg, '--alg') : undefined,
+      kid: values.kid,
+    });
     const rec = await withLocal(values, async (s) => {
-      if (key.alg !== s.config.signingAlg) throw new InputError(`the key is ${key.alg}; this server signs with ${s.config.signingAlg}`);
+      if (key.alg !== s.config.signingAlg)
+        throw new InputError(`the key is ${key.alg}; this server signs with ${s.config.signingAlg}`);
       try {
         const r = await s.context.keys.importKey(key, Date.now());
-        await s.context.audit.record({ type: 'admin.keys.imported', outcome: 'success', actor: 'cli', data: { kid: r.kid, alg: r.alg } });
+        await s.context.audit.record({
+          type: 'admin.keys.imported',
+          outcome: 'success',
+          actor: 'cli',
+          data: { kid: r.kid, alg: r.alg },
+        });
         return r;
       } catch (err) {
         throw new InputError(err instanceof Error ? err.message : 'key import failed');
       }
     });
     if (values.json) out(formatJson({ kid: rec.kid, alg: rec.alg, state: rec.state, activatesAt: iso(rec.activatesAt) }));
-    else out(`imported ${rec.kid} (${rec.alg}) as the next key; it signs from ${iso(rec.activatesAt)} after "tessera keys rotate"`);
+    else
+      out(`imported ${rec.kid} (${rec.alg}) as the next key; it signs from ${iso(rec.activatesAt)} after "tessera keys rotate"`);
   },
 };

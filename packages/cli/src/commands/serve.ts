@@ -1,4 +1,3 @@
-
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { configFile, LOCAL_OPTIONS, serverModule } from '../local.js';

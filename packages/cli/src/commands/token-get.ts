@@ -37,7 +37,8 @@ Prints the access token (or, with --json, the whole token response).
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
-          authorization: 'Basic ' + Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64'),
+          authorization:
+            'Basic ' + Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64'),
         },
         body,
         signal: AbortSignal.timeout(10_000),

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 
-
 import { noPositionals, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { InputError, UsageError } from '../errors.js';
@@ -26,7 +25,12 @@ Creates a user. The password is read from standard input with --password-stdin (
 line); otherwise a random one is generated and printed once.
 `,
   async run(args) {
-    const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG, role: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' } });
+    const { values, positionals } = parseFlags(args, {
+      ...LOCAL_OPTIONS,
+      ...JSON_FLAG,
+      role: { type: 'string', multiple: true },
+      'password-stdin': { type: 'boolean' },
+    });
     const username = await oneUsername(positionals);
     let password: string;
     let generated = false;
@@ -42,7 +46,13 @@ line); otherwise a random one is generated and printed once.
     const user = await withLocal(values, async (server) => {
       try {
         const u = await createUserAccount(server.context.store, { username, password, roles: values.role ?? [] }, Date.now());
-        await server.context.audit.record({ type: 'admin.user.created', outcome: 'success', actor: 'cli', subject: u.id, data: { username, roles: u.roles } });
+        await server.context.audit.record({
+          type: 'admin.user.created',
+          outcome: 'success',
+          actor: 'cli',
+          subject: u.id,
+          data: { username, roles: u.roles },
+        });
         return u;
       } catch (err) {
         if (err instanceof UserInputError) throw new InputError(err.message);
@@ -66,7 +76,12 @@ export const usersList: Command = {
     const users = await withLocal(values, (s) => s.context.store.listUsers(10_000));
     const rows = users.map((u) => ({ id: u.id, username: u.username, roles: u.roles, disabled: u.disabled }));
     if (values.json) out(formatJson(rows));
-    else out(rows.map((u) => `${u.username}\t${u.id}\t${u.roles.join(',') || '-'}\t${u.disabled ? 'disabled' : 'active'}`).join('\n') || '(no users)');
+    else
+      out(
+        rows
+          .map((u) => `${u.username}\t${u.id}\t${u.roles.join(',') || '-'}\t${u.disabled ? 'disabled' : 'active'}`)
+          .join('\n') || '(no users)',
+      );
   },
 };
 
@@ -87,7 +102,10 @@ Disables the user and revokes every refresh-token family and access token they h
       if (!user) throw new InputError(`no user named ${username}`);
       await ctx.store.updateUser(user.id, { disabled: true }, Date.now());
       await ctx.audit.record({ type: 'admin.user.disabled', outcome: 'success', actor: 'cli', subject: user.id });
-      const { families } = await revokeEverything(ctx, { kind: 'subject', id: user.id }, 'user_disabled', { actor: 'cli', ip: 'local' });
+      const { families } = await revokeEverything(ctx, { kind: 'subject', id: user.id }, 'user_disabled', {
+        actor: 'cli',
+        ip: 'local',
+      });
       return { id: user.id, username, disabled: true, revokedSessions: families };
     });
     if (values.json) out(formatJson(result));

@@ -51,16 +51,20 @@ export function checkClaims(c: Record<string, unknown>, rules: ClaimRules, nowSe
     if (!Array.isArray(aud) || aud.length === 0 || !aud.every((a) => typeof a === 'string')) {
       throw wrongType('aud', 'a string or a non-empty array of strings');
     }
-    if (!aud.some((a: string) => rules.audiences.includes(a))) throw new TokenClaimError('aud', 'mismatch', 'unexpected audience');
+    if (!aud.some((a: string) => rules.audiences.includes(a)))
+      throw new TokenClaimError('aud', 'mismatch', 'unexpected audience');
   }
 
   const tol = rules.clockTolerance;
   if (nowSeconds - tol >= c.exp) throw new TokenExpiredError(c.exp);
-  if (c.nbf !== undefined && (c.nbf as number) > nowSeconds + tol) throw new TokenNotYetValidError('nbf', 'token is not valid yet (nbf)');
-  if (c.iat !== undefined && (c.iat as number) > nowSeconds + tol) throw new TokenNotYetValidError('iat', 'token was issued in the future (iat)');
+  if (c.nbf !== undefined && (c.nbf as number) > nowSeconds + tol)
+    throw new TokenNotYetValidError('nbf', 'token is not valid yet (nbf)');
+  if (c.iat !== undefined && (c.iat as number) > nowSeconds + tol)
+    throw new TokenNotYetValidError('iat', 'token was issued in the future (iat)');
   if (rules.maxTokenAge !== undefined) {
     if (c.iat === undefined) throw missing('iat');
-    if (nowSeconds - (c.iat as number) > rules.maxTokenAge + tol) throw new TokenClaimError('iat', 'too_old', 'token is older than the maximum age');
+    if (nowSeconds - (c.iat as number) > rules.maxTokenAge + tol)
+      throw new TokenClaimError('iat', 'too_old', 'token is older than the maximum age');
   }
   return c as AccessTokenClaims;
 }

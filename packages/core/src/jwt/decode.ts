@@ -17,7 +17,8 @@ export interface DecodedToken {
  * debugging only (`tessera token decode`). The same strict parsing rules as verification apply.
  */
 export function decodeUnverified(token: string): DecodedToken {
-  if (typeof token !== 'string' || token.length > DEFAULT_MAX_TOKEN_LENGTH) throw new TokenMalformedError('size', 'not a token of acceptable size');
+  if (typeof token !== 'string' || token.length > DEFAULT_MAX_TOKEN_LENGTH)
+    throw new TokenMalformedError('size', 'not a token of acceptable size');
   const parts = token.split('.');
   if (parts.length !== 3) throw new TokenMalformedError('segments', 'token must have exactly three segments');
   const [h, p, s] = parts as [string, string, string];
@@ -37,6 +38,7 @@ function object(segment: string, what: string): Record<string, unknown> {
     if (err instanceof JsonSyntaxError) throw new TokenMalformedError('json', `${what}: ${err.message}`);
     throw err;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TokenMalformedError('json', `${what} must be a JSON object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new TokenMalformedError('json', `${what} must be a JSON object`);
   return v as Record<string, unknown>;
 }

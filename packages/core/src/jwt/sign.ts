@@ -64,10 +64,15 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
   if (typeof input.client_id !== 'string' || input.client_id.length === 0)
     throw new ConfigError('client_id', 'must be a non-empty string');
   const aud = input.aud;
-  if (typeof aud === 'string' ? aud.length === 0 : !Array.isArray(aud) || aud.length === 0 || !aud.every((a) => typeof a === 'string' && a.length > 0)) {
+  if (
+    typeof aud === 'string'
+      ? aud.length === 0
+      : !Array.isArray(aud) || aud.length === 0 || !aud.every((a) => typeof a === 'string' && a.length > 0)
+  ) {
     throw new ConfigError('aud', 'must be a non-empty string or a non-empty array of them');
   }
-  if (!Number.isInteger(input.ttl) || input.ttl <= 0) throw new ConfigError('ttl', 'must be a positive integer number of seconds');
+  if (!Number.isInteger(input.ttl) || input.ttl <= 0)
+    throw new ConfigError('ttl', 'must be a positive integer number of seconds');
   const iat = epochSeconds((options.now ?? Date.now)());
   const exp = iat + input.ttl;
   const jti = input.jti ?? randomUUID();

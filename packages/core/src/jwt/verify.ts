@@ -125,7 +125,8 @@ export class JwsVerifier {
 
   constructor(options: JwsVerifyOptions) {
     const algs = options?.algorithms;
-    if (!Array.isArray(algs) || algs.length === 0) throw new ConfigError('algorithms', 'an explicit, non-empty allowlist is required');
+    if (!Array.isArray(algs) || algs.length === 0)
+      throw new ConfigError('algorithms', 'an explicit, non-empty allowlist is required');
     for (const a of algs) {
       if (!isAlgorithm(a)) throw new ConfigError('algorithms', `unsupported algorithm ${JSON.stringify(String(a)).slice(0, 40)}`);
     }
@@ -153,7 +154,8 @@ export class JwsVerifier {
     const d2 = d1 === -1 ? -1 : token.indexOf('.', d1 + 1);
     // JSON serialization may hold exactly two dots (in an unprotected kid or jku), so test for it first.
     if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1 || isJsonSerialization(token)) {
-      if (isJsonSerialization(token)) throw malformed('json-serialization', 'JWS JSON serialization is not accepted; use compact');
+      if (isJsonSerialization(token))
+        throw malformed('json-serialization', 'JWS JSON serialization is not accepted; use compact');
       if (token.split('.').length === 5) throw malformed('jwe', 'encrypted tokens (JWE) are not accepted');
       throw malformed('segments', 'token must have exactly three segments');
     }
@@ -171,7 +173,8 @@ export class JwsVerifier {
     if (known === undefined) {
       const header = this.parseObject(segment, 'header') as JwsHeader;
       if (typeof header.alg !== 'string') throw new AlgorithmNotAllowedError('header has no alg');
-      if (header.kid !== undefined && typeof header.kid !== 'string') throw new UnsupportedHeaderError('kid', 'kid must be a string');
+      if (header.kid !== undefined && typeof header.kid !== 'string')
+        throw new UnsupportedHeaderError('kid', 'kid must be a string');
       Object.freeze(header);
       known = { segment, header, accepted: false };
       if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
@@ -190,10 +193,12 @@ export class JwsVerifier {
     try {
       value = parseStrictJson(text, this.maxDepth);
     } catch (err) {
-      if (err instanceof JsonSyntaxError) throw malformed(err.reason === 'syntax' ? 'json' : err.reason, `${what}: ${err.message}`);
+      if (err instanceof JsonSyntaxError)
+        throw malformed(err.reason === 'syntax' ? 'json' : err.reason, `${what}: ${err.message}`);
       throw err;
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('json', `${what} must be a JSON object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw malformed('json', `${what} must be a JSON object`);
     return value as Record<string, unknown>;
   }
 

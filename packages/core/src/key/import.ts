@@ -1,5 +1,12 @@
 import { Buffer } from 'node:buffer';
-import { createPrivateKey, createPublicKey, createSecretKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
 import { KeyInvalidError } from '../errors.js';
@@ -23,7 +30,8 @@ const KTYS = new Set(['EC', 'RSA', 'OKP', 'oct']);
  * not a JWS algorithm or does not fit the key, and every weak key `Key` refuses.
  */
 export function importJwk(jwk: unknown, options: ImportOptions = {}): Key {
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new KeyInvalidError('jwk', 'a JWK must be a JSON object');
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    throw new KeyInvalidError('jwk', 'a JWK must be a JSON object');
   const j = jwk as Record<string, unknown>;
   if (typeof j.kty !== 'string' || !KTYS.has(j.kty)) throw new KeyInvalidError('kty', 'unsupported or missing kty');
   if (j.use !== undefined && j.use !== 'sig') throw new KeyInvalidError('use', 'key use is not "sig"');
@@ -34,9 +42,11 @@ export function importJwk(jwk: unknown, options: ImportOptions = {}): Key {
       throw new KeyInvalidError('key_ops', `key_ops does not include "${needed}"`);
     }
   }
-  if (j.kid !== undefined && (typeof j.kid !== 'string' || j.kid.length === 0)) throw new KeyInvalidError('kid', 'kid must be a non-empty string');
+  if (j.kid !== undefined && (typeof j.kid !== 'string' || j.kid.length === 0))
+    throw new KeyInvalidError('kid', 'kid must be a non-empty string');
   if (j.alg !== undefined && !isAlgorithm(j.alg)) throw new KeyInvalidError('alg', 'alg is not a supported JWS algorithm');
-  if (options.alg !== undefined && !isAlgorithm(options.alg)) throw new KeyInvalidError('alg', 'alg is not a supported JWS algorithm');
+  if (options.alg !== undefined && !isAlgorithm(options.alg))
+    throw new KeyInvalidError('alg', 'alg is not a supported JWS algorithm');
   if (options.alg !== undefined && j.alg !== undefined && options.alg !== j.alg) {
     throw new KeyInvalidError('alg', "the JWK's alg differs from the requested one");
   }
@@ -80,7 +90,12 @@ function isConsistentPair(privateKey: KeyObject, j: Record<string, unknown>): bo
   const hash = t === 'ed25519' || t === 'ed448' ? null : 'sha256';
   const data = Buffer.from('tessera key pair consistency check');
   try {
-    return cryptoVerify(hash, data, createPublicKey({ key: members as never, format: 'jwk' }), cryptoSign(hash, data, privateKey));
+    return cryptoVerify(
+      hash,
+      data,
+      createPublicKey({ key: members as never, format: 'jwk' }),
+      cryptoSign(hash, data, privateKey),
+    );
   } catch {
     return false;
   }
@@ -157,7 +172,8 @@ export function importDer(
 
 /** Imports an HMAC secret (raw bytes). HMAC keys are for single-app mode only; never publish them. */
 export function importSecret(secret: Uint8Array, options: ImportOptions & { alg: 'HS256' | 'HS384' | 'HS512' }): Key {
-  if (!ALGORITHMS[options.alg] || ALGORITHMS[options.alg].kty !== 'oct') throw new KeyInvalidError('alg', 'a secret needs HS256, HS384 or HS512');
+  if (!ALGORITHMS[options.alg] || ALGORITHMS[options.alg].kty !== 'oct')
+    throw new KeyInvalidError('alg', 'a secret needs HS256, HS384 or HS512');
   if (secret.byteLength === 0) throw new KeyInvalidError('weak', 'empty HMAC secret');
   return new Key(createSecretKey(Buffer.from(secret)), options.alg, options.kid);
 }

@@ -15,9 +15,7 @@ const CURVES: Record<string, string> = { 'P-256': 'prime256v1', 'P-384': 'secp38
 
 /** What `crypto.verify` / `crypto.sign` take as the key argument, built once per key. */
 export type CryptoKeyInput =
-  | KeyObject
-  | { key: KeyObject; dsaEncoding: 'ieee-p1363' }
-  | { key: KeyObject; padding: number; saltLength: number };
+  KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' } | { key: KeyObject; padding: number; saltLength: number };
 
 /**
  * A signing or verification key pinned to exactly one algorithm. Every constructor path (import, generate)
@@ -137,7 +135,8 @@ function checkFits(ko: KeyObject, alg: Algorithm): void {
     case 'RSA': {
       if (!(type === 'rsa' || (type === 'rsa-pss' && info.pss))) throw new KeyInvalidError('alg', `${alg} needs an RSA key`);
       const bits = details.modulusLength ?? 0;
-      if (bits < MIN_RSA_BITS) throw new KeyInvalidError('weak', `RSA key of ${bits} bits; at least ${MIN_RSA_BITS} are required`);
+      if (bits < MIN_RSA_BITS)
+        throw new KeyInvalidError('weak', `RSA key of ${bits} bits; at least ${MIN_RSA_BITS} are required`);
       if (bits > MAX_RSA_BITS) throw new KeyInvalidError('size', `RSA key of ${bits} bits; at most ${MAX_RSA_BITS} are accepted`);
       if (details.publicExponent !== 65537n) throw new KeyInvalidError('weak', 'RSA public exponent must be 65537');
       const n = (ko.type === 'private' ? createPublicKey(ko) : ko).export({ format: 'jwk' }).n;

@@ -19,5 +19,7 @@ export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
     if (typeof v !== 'string') throw new KeyInvalidError('jwk', `cannot compute a thumbprint: member ${m} missing`);
     return `${JSON.stringify(m)}:${JSON.stringify(v)}`;
   });
-  return createHash('sha256').update(`{${parts.join(',')}}`).digest('base64url');
+  return createHash('sha256')
+    .update(`{${parts.join(',')}}`)
+    .digest('base64url');
 }

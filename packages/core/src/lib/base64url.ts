@@ -4,9 +4,7 @@ const ALPHABET = /^[A-Za-z0-9_-]*$/;
 
 /** Values of the base64url alphabet, or -1; indexed by char code. */
 const VALUE = new Int8Array(128).fill(-1);
-'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-  .split('')
-  .forEach((c, i) => (VALUE[c.charCodeAt(0)] = i));
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('').forEach((c, i) => (VALUE[c.charCodeAt(0)] = i));
 
 /**
  * True when `s` is canonical unpadded base64url (RFC 7515 section 2): only the URL-safe alphabet, no
@@ -33,7 +31,7 @@ export function decodeBase64url(s: string): Buffer | undefined {
 }
 
 export function encodeBase64url(data: Uint8Array | string): string {
-  return (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString(
-    'base64url',
-  );
+  return (
+    typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  ).toString('base64url');
 }

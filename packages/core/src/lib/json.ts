@@ -167,7 +167,8 @@ class Parser {
       this.ws();
       const v = this.value(depth);
       if (hasOwn.call(out, key)) this.fail('duplicate member name', 'duplicate');
-      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
       else out[key] = v;
       this.ws();
       const c = s.charCodeAt(this.i++);

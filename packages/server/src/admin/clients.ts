@@ -1,7 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { AUTH_METHODS, checkClientJwks, ClientInputError, GRANT_TYPES, publicClient, registerClient, rotateClientSecret, type ClientInput } from '../services/clients.js';
+import {
+  AUTH_METHODS,
+  checkClientJwks,
+  ClientInputError,
+  GRANT_TYPES,
+  publicClient,
+  registerClient,
+  rotateClientSecret,
+  type ClientInput,
+} from '../services/clients.js';
 import type { Client } from '../store/types.js';
 import { badRequest, conflict, NAME, notFound, SCOPE_LIST } from './respond.js';
 import { revokeEverything } from './revoke-all.js';
@@ -14,7 +23,11 @@ const CLIENT_PROPS = {
   audiences: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 500 } },
   firstParty: { type: 'boolean' },
   mayImpersonate: { type: 'boolean' },
-  jwks: { type: ['object', 'null'], required: ['keys'], properties: { keys: { type: 'array', maxItems: 20, items: { type: 'object' } } } },
+  jwks: {
+    type: ['object', 'null'],
+    required: ['keys'],
+    properties: { keys: { type: 'array', maxItems: 20, items: { type: 'object' } } },
+  },
   accessTokenTtl: { type: ['integer', 'null'], minimum: 30, maximum: 86_400 },
   refreshTokenTtl: { type: ['integer', 'null'], minimum: 60, maximum: 31_536_000 },
   disabled: { type: 'boolean' },
@@ -39,11 +52,18 @@ export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req, reply) => {
       try {
         const { client, secret } = await registerClient(ctx.store, ctx.master, req.body, ctx.now());
-        await ctx.audit.record({ type: 'admin.client.created', outcome: 'success', ...who(req), clientId: client.id, data: { grantTypes: client.grantTypes, scopes: client.scopes, audiences: client.audiences } });
+        await ctx.audit.record({
+          type: 'admin.client.created',
+          outcome: 'success',
+          ...who(req),
+          clientId: client.id,
+          data: { grantTypes: client.grantTypes, scopes: client.scopes, audiences: client.audiences },
+        });
         reply.header('cache-control', 'no-store');
         return reply.code(201).send({ ...publicClient(client), ...(secret ? { client_secret: secret } : {}) });
       } catch (err) {
-        if (err instanceof ClientInputError) return err.message.includes('exists') ? conflict(reply, err.message) : badRequest(reply, err.message);
+        if (err instanceof ClientInputError)
+          return err.message.includes('exists') ? conflict(reply, err.message) : badRequest(reply, err.message);
         throw err;
       }
     },
@@ -65,29 +85,52 @@ export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const next: Client = { ...current, ...(req.body as Partial<Client>) };
       try {
         checkClientJwks(next.authMethod, next.jwks);
-        if (next.grantTypes.includes('password') && !next.firstParty) throw new ClientInputError('only first-party clients may use the password grant');
-        if (next.authMethod !== 'private_key_jwt' && next.secrets.length === 0) throw new ClientInputError('rotate the secret to move this client to a secret-based method');
+        if (next.grantTypes.includes('password') && !next.firstParty)
+          throw new ClientInputError('only first-party clients may use the password grant');
+        if (next.authMethod !== 'private_key_jwt' && next.secrets.length === 0)
+          throw new ClientInputError('rotate the secret to move this client to a secret-based method');
       } catch (err) {
         if (err instanceof ClientInputError) return badRequest(reply, err.message);
         throw err;
       }
       await ctx.store.updateClient(current.id, req.body as Partial<Client>, ctx.now());
-      await ctx.audit.record({ type: 'admin.client.updated', outcome: 'success', ...who(req), clientId: current.id, data: { fields: Object.keys(req.body) } });
-      if (req.body.disabled === true && !current.disabled) await revokeEverything(ctx, { kind: 'client', id: current.id }, 'client_disabled', who(req));
+      await ctx.audit.record({
+        type: 'admin.client.updated',
+        outcome: 'success',
+        ...who(req),
+        clientId: current.id,
+        data: { fields: Object.keys(req.body) },
+      });
+      if (req.body.disabled === true && !current.disabled)
+        await revokeEverything(ctx, { kind: 'client', id: current.id }, 'client_disabled', who(req));
       return publicClient((await ctx.store.getClient(current.id))!);
     },
   );
 
   app.post<{ Params: { id: string }; Body: { overlapSeconds?: number } | undefined }>(
     '/admin/clients/:id/rotate-secret',
-    { schema: { body: { type: ['object', 'null'], additionalProperties: false, properties: { overlapSeconds: { type: 'integer', minimum: 0, maximum: 2_592_000 } } } } },
+    {
+      schema: {
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { overlapSeconds: { type: 'integer', minimum: 0, maximum: 2_592_000 } },
+        },
+      },
+    },
     async (req, reply) => {
       const client = await ctx.store.getClient(req.params.id);
       if (!client) return notFound(reply, 'client');
       try {
         const overlap = req.body?.overlapSeconds ?? 86_400;
         const secret = await rotateClientSecret(ctx.store, ctx.master, client, overlap, ctx.now());
-        await ctx.audit.record({ type: 'admin.client.secret_rotated', outcome: 'success', ...who(req), clientId: client.id, data: { overlapSeconds: overlap } });
+        await ctx.audit.record({
+          type: 'admin.client.secret_rotated',
+          outcome: 'success',
+          ...who(req),
+          clientId: client.id,
+          data: { overlapSeconds: overlap },
+        });
         reply.header('cache-control', 'no-store');
         return { client_id: client.id, client_secret: secret, previousSecretsValidUntil: ctx.now() + overlap * 1000 };
       } catch (err) {

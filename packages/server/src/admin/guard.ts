@@ -47,7 +47,12 @@ export function bearerGuard(
   const current = () => {
     if (!verifier || builtFor !== ctx.config.issuer) {
       builtFor = ctx.config.issuer;
-      verifier = new AccessTokenVerifier({ algorithms: [ctx.config.signingAlg as Algorithm], issuer: builtFor, audience: options.audience(builtFor), now: ctx.now });
+      verifier = new AccessTokenVerifier({
+        algorithms: [ctx.config.signingAlg as Algorithm],
+        issuer: builtFor,
+        audience: options.audience(builtFor),
+        now: ctx.now,
+      });
     }
     return verifier;
   };

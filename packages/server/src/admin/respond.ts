@@ -13,7 +13,11 @@ export function conflict(reply: FastifyReply, description: string): FastifyReply
 }
 
 /** JSON-schema fragments shared by admin routes. */
-export const SCOPE_LIST = { type: 'array', maxItems: 200, items: { type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$', maxLength: 200 } } as const;
+export const SCOPE_LIST = {
+  type: 'array',
+  maxItems: 200,
+  items: { type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$', maxLength: 200 },
+} as const;
 export const NAME = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:-]+$' } as const;
 
 /**

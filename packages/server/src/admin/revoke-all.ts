@@ -15,8 +15,17 @@ export async function revokeEverything(
   who: { actor: string | null; ip: string },
 ): Promise<{ families: number; seq: number }> {
   const now = ctx.now();
-  const families = await ctx.store.revokeRefreshFamiliesOf(target.kind === 'subject' ? { userId: target.id } : { clientId: target.id }, reason, now);
-  const r = await ctx.revocations.revoke(target.kind, target.id, { cutoff: now, expiresAt: now + CUTOFF_LIFETIME_MS, reason, now });
+  const families = await ctx.store.revokeRefreshFamiliesOf(
+    target.kind === 'subject' ? { userId: target.id } : { clientId: target.id },
+    reason,
+    now,
+  );
+  const r = await ctx.revocations.revoke(target.kind, target.id, {
+    cutoff: now,
+    expiresAt: now + CUTOFF_LIFETIME_MS,
+    reason,
+    now,
+  });
   await ctx.audit.record({
     type: 'revocation.cutoff',
     outcome: 'success',

@@ -18,14 +18,26 @@ export function roleRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (req) => {
       const role = { name: req.params.name, permissions: [...new Set(req.body.permissions)] };
       await ctx.store.putRole(role);
-      await ctx.audit.record({ type: 'admin.role.set', outcome: 'success', actor: req.admin?.sub ?? null, ip: req.ip, data: role });
+      await ctx.audit.record({
+        type: 'admin.role.set',
+        outcome: 'success',
+        actor: req.admin?.sub ?? null,
+        ip: req.ip,
+        data: role,
+      });
       return role;
     },
   );
 
   app.delete<{ Params: { name: string } }>('/admin/roles/:name', async (req, reply) => {
     if (!(await ctx.store.deleteRole(req.params.name))) return notFound(reply, 'role');
-    await ctx.audit.record({ type: 'admin.role.deleted', outcome: 'success', actor: req.admin?.sub ?? null, ip: req.ip, data: { name: req.params.name } });
+    await ctx.audit.record({
+      type: 'admin.role.deleted',
+      outcome: 'success',
+      actor: req.admin?.sub ?? null,
+      ip: req.ip,
+      data: { name: req.params.name },
+    });
     return reply.code(204).send();
   });
 }

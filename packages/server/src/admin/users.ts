@@ -7,7 +7,14 @@ import type { User } from '../store/types.js';
 import { badRequest, conflict, NAME, notFound, QUERY_LIMIT } from './respond.js';
 import { revokeEverything } from './revoke-all.js';
 
-const publicUser = (u: User) => ({ id: u.id, username: u.username, roles: u.roles, disabled: u.disabled, createdAt: u.createdAt, updatedAt: u.updatedAt });
+const publicUser = (u: User) => ({
+  id: u.id,
+  username: u.username,
+  roles: u.roles,
+  disabled: u.disabled,
+  createdAt: u.createdAt,
+  updatedAt: u.updatedAt,
+});
 
 /** Users: create, list, get, disable / enable, reset password, set roles, sessions. */
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -21,7 +28,11 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
           type: 'object',
           required: ['username', 'password'],
           additionalProperties: false,
-          properties: { username: { type: 'string', maxLength: 512 }, password: { type: 'string', maxLength: 1024 }, roles: { type: 'array', maxItems: 100, items: NAME } },
+          properties: {
+            username: { type: 'string', maxLength: 512 },
+            password: { type: 'string', maxLength: 1024 },
+            roles: { type: 'array', maxItems: 100, items: NAME },
+          },
         },
       },
     },
@@ -33,14 +44,28 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         if (err instanceof UserInputError) return err.conflict ? conflict(reply, err.message) : badRequest(reply, err.message);
         throw err;
       }
-      await ctx.audit.record({ type: 'admin.user.created', outcome: 'success', ...who(req), subject: user.id, data: { username: user.username, roles: user.roles } });
+      await ctx.audit.record({
+        type: 'admin.user.created',
+        outcome: 'success',
+        ...who(req),
+        subject: user.id,
+        data: { username: user.username, roles: user.roles },
+      });
       return reply.code(201).send(publicUser(user));
     },
   );
 
   app.get<{ Querystring: { limit?: string; cursor?: string } }>(
     '/admin/users',
-    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: QUERY_LIMIT, cursor: { type: 'string', maxLength: 512 } } } } },
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: QUERY_LIMIT, cursor: { type: 'string', maxLength: 512 } },
+        },
+      },
+    },
     async (req) => {
       const limit = Number(req.query.limit ?? 100);
       const users = await ctx.store.listUsers(limit + 1, req.query.cursor);
@@ -66,11 +91,21 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.post<{ Params: { id: string }; Body: { password: string } }>(
     '/admin/users/:id/password',
-    { schema: { body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password: { type: 'string', maxLength: 1024 } } } } },
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['password'],
+          additionalProperties: false,
+          properties: { password: { type: 'string', maxLength: 1024 } },
+        },
+      },
+    },
     async (req, reply) => {
       const problem = passwordProblem(req.body.password);
       if (problem) return badRequest(reply, problem);
-      if (!(await ctx.store.updateUser(req.params.id, { passwordHash: await hashPassword(req.body.password) }, ctx.now()))) return notFound(reply, 'user');
+      if (!(await ctx.store.updateUser(req.params.id, { passwordHash: await hashPassword(req.body.password) }, ctx.now())))
+        return notFound(reply, 'user');
       await ctx.audit.record({ type: 'admin.user.password_reset', outcome: 'success', ...who(req), subject: req.params.id });
       // A reset ends every session started with the old password.
       await revokeEverything(ctx, { kind: 'subject', id: req.params.id }, 'password_reset', who(req));
@@ -80,10 +115,26 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.put<{ Params: { id: string }; Body: { roles: string[] } }>(
     '/admin/users/:id/roles',
-    { schema: { body: { type: 'object', required: ['roles'], additionalProperties: false, properties: { roles: { type: 'array', maxItems: 100, items: NAME } } } } },
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['roles'],
+          additionalProperties: false,
+          properties: { roles: { type: 'array', maxItems: 100, items: NAME } },
+        },
+      },
+    },
     async (req, reply) => {
-      if (!(await ctx.store.updateUser(req.params.id, { roles: [...new Set(req.body.roles)] }, ctx.now()))) return notFound(reply, 'user');
-      await ctx.audit.record({ type: 'admin.user.roles_set', outcome: 'success', ...who(req), subject: req.params.id, data: { roles: req.body.roles } });
+      if (!(await ctx.store.updateUser(req.params.id, { roles: [...new Set(req.body.roles)] }, ctx.now())))
+        return notFound(reply, 'user');
+      await ctx.audit.record({
+        type: 'admin.user.roles_set',
+        outcome: 'success',
+        ...who(req),
+        subject: req.params.id,
+        data: { roles: req.body.roles },
+      });
       return publicUser((await ctx.store.getUserById(req.params.id))!);
     },
   );
@@ -102,7 +153,14 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const client = await ctx.store.getClient(family.clientId);
       const ttl = (client?.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
       await ctx.revocations.revoke('family', family.id, { expiresAt: now + ttl * 1000, reason: 'admin', now });
-      await ctx.audit.record({ type: 'admin.session.revoked', outcome: 'success', ...who(req), subject: family.userId, clientId: family.clientId, data: { family: family.id } });
+      await ctx.audit.record({
+        type: 'admin.session.revoked',
+        outcome: 'success',
+        ...who(req),
+        subject: family.userId,
+        clientId: family.clientId,
+        data: { family: family.id },
+      });
     }
     return reply.code(204).send();
   });
@@ -114,13 +172,19 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { subject: { type: 'string', minLength: 1, maxLength: 256 }, client: { type: 'string', minLength: 1, maxLength: 256 } },
+          properties: {
+            subject: { type: 'string', minLength: 1, maxLength: 256 },
+            client: { type: 'string', minLength: 1, maxLength: 256 },
+          },
           oneOf: [{ required: ['subject'] }, { required: ['client'] }],
         },
       },
     },
     async (req) => {
-      const target = req.body.subject !== undefined ? { kind: 'subject' as const, id: req.body.subject } : { kind: 'client' as const, id: req.body.client! };
+      const target =
+        req.body.subject !== undefined
+          ? { kind: 'subject' as const, id: req.body.subject }
+          : { kind: 'client' as const, id: req.body.client! };
       return revokeEverything(ctx, target, 'admin', who(req));
     },
   );

@@ -39,19 +39,33 @@ export class Audit {
     } catch (err) {
       this.log.error({ err, type: e.type }, 'audit event could not be stored');
     }
-    if (e.type.startsWith('anomaly.')) this.log.warn({ type: e.type, subject: e.subject, clientId: e.clientId, ip: e.ip }, 'anomaly');
+    if (e.type.startsWith('anomaly.'))
+      this.log.warn({ type: e.type, subject: e.subject, clientId: e.clientId, ip: e.ip }, 'anomaly');
   }
 
   /** Counts a failed login; records `anomaly.login_burst` when one address fails too often too fast. */
   async loginFailed(ip: string, user: { id?: string; username?: string }, clientId: string, reason: string): Promise<void> {
     // subject is the user id, as in every other user event; the username (possibly of no user) goes in data.
-    await this.record({ type: 'login.failure', outcome: 'failure', subject: user.id, clientId, ip, data: { reason, username: user.username } });
+    await this.record({
+      type: 'login.failure',
+      outcome: 'failure',
+      subject: user.id,
+      clientId,
+      ip,
+      data: { reason, username: user.username },
+    });
     const now = this.now();
     const list = (this.failures.get(ip) ?? []).filter((t) => now - t < BURST_WINDOW_MS);
     list.push(now);
     this.failures.set(ip, list);
     if (list.length === BURST_THRESHOLD) {
-      await this.record({ type: 'anomaly.login_burst', outcome: 'info', ip, clientId, data: { failures: list.length, windowSeconds: BURST_WINDOW_MS / 1000 } });
+      await this.record({
+        type: 'anomaly.login_burst',
+        outcome: 'info',
+        ip,
+        clientId,
+        data: { failures: list.length, windowSeconds: BURST_WINDOW_MS / 1000 },
+      });
     }
     if (this.failures.size > 10_000) this.failures.clear();
   }

@@ -56,7 +56,11 @@ function parse(name: string, spec: SettingSpec, raw: unknown, source: string): u
       return str;
     case 'list':
       if (Array.isArray(str) && str.every((s) => typeof s === 'string')) return str;
-      if (typeof str === 'string') return str.split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof str === 'string')
+        return str
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       return fail('must be a list of strings');
   }
 }
@@ -80,7 +84,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     } catch {
       throw new ConfigError('config', `${options.file} is not valid JSON`);
     }
-    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new ConfigError('config', 'the config file must hold a JSON object');
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile))
+      throw new ConfigError('config', 'the config file must hold a JSON object');
     for (const k of Object.keys(fromFile)) {
       if (!(k in SETTINGS) && k !== '$schema') throw new ConfigError(k, 'unknown setting (from the config file)');
     }
@@ -100,11 +105,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   c.masterKeyFile = c.masterKeyFile === undefined ? resolvePath(c.dataDir, 'master.key') : resolvePath(base, c.masterKeyFile);
   c.issuerConfigured = c.issuer !== undefined;
   c.issuer ??= baseUrl(c.host, c.port);
-  if (c.signingAlg === 'HS256' && !c.singleApp) throw new ConfigError('signingAlg', 'HS256 is only allowed in single-app mode (singleApp: true)');
-  if (c.singleApp && c.signingAlg !== 'HS256') throw new ConfigError('singleApp', 'single-app mode signs with HS256; set signingAlg to HS256');
-  if (c.refreshTokenAbsoluteTtl < c.refreshTokenTtl) throw new ConfigError('refreshTokenAbsoluteTtl', 'must be at least refreshTokenTtl');
+  if (c.signingAlg === 'HS256' && !c.singleApp)
+    throw new ConfigError('signingAlg', 'HS256 is only allowed in single-app mode (singleApp: true)');
+  if (c.singleApp && c.signingAlg !== 'HS256')
+    throw new ConfigError('singleApp', 'single-app mode signs with HS256; set signingAlg to HS256');
+  if (c.refreshTokenAbsoluteTtl < c.refreshTokenTtl)
+    throw new ConfigError('refreshTokenAbsoluteTtl', 'must be at least refreshTokenTtl');
   if (c.keyRotationInterval <= c.jwksMaxAge + c.accessTokenTtl) {
-    throw new ConfigError('keyRotationInterval', 'must exceed jwksMaxAge + accessTokenTtl so that keys can be published before they sign and kept until their tokens expire');
+    throw new ConfigError(
+      'keyRotationInterval',
+      'must exceed jwksMaxAge + accessTokenTtl so that keys can be published before they sign and kept until their tokens expire',
+    );
   }
   return c;
 }

@@ -93,7 +93,9 @@ export class KeyManager {
 
   /** Every key that may have signed a live token (for introspection and revocation). */
   verificationKeys(): KeySet {
-    this.keySetCache ??= new KeySet(this.records.filter((r) => r.state === 'active' || r.state === 'retired').map((r) => this.key(r)));
+    this.keySetCache ??= new KeySet(
+      this.records.filter((r) => r.state === 'active' || r.state === 'retired').map((r) => this.key(r)),
+    );
     return this.keySetCache;
   }
 

@@ -8,7 +8,18 @@ import { OAuthError } from './errors.js';
 import { param, type Form } from './form.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-export const ASSERTION_ALGORITHMS: readonly Algorithm[] = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+export const ASSERTION_ALGORITHMS: readonly Algorithm[] = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+];
 /** Client assertions may live at most this long (exp - now), seconds. */
 const MAX_ASSERTION_LIFETIME_S = 600;
 const SKEW_S = 30;
@@ -39,7 +50,8 @@ export function clientCredentials(authorization: string | undefined, form: Form)
     found.push({ method: 'client_secret_basic', clientId: id, secret });
   }
   const bodySecret = param(form, 'client_secret');
-  if (bodySecret !== undefined) found.push({ method: 'client_secret_post', clientId: param(form, 'client_id') ?? '', secret: bodySecret });
+  if (bodySecret !== undefined)
+    found.push({ method: 'client_secret_post', clientId: param(form, 'client_id') ?? '', secret: bodySecret });
   const assertion = param(form, 'client_assertion');
   const assertionType = param(form, 'client_assertion_type');
   if (assertion !== undefined || assertionType !== undefined) {

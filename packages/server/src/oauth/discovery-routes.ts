@@ -6,7 +6,8 @@ import { ASSERTION_ALGORITHMS } from './client-auth.js';
 /** GET /.well-known/jwks.json and GET /.well-known/oauth-authorization-server (RFC 8414). */
 export function discoveryRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/.well-known/jwks.json', async (_req, reply) => {
-    if (ctx.config.singleApp) return reply.code(404).send({ error: 'not_found', error_description: 'single-app mode publishes no JWKS' });
+    if (ctx.config.singleApp)
+      return reply.code(404).send({ error: 'not_found', error_description: 'single-app mode publishes no JWKS' });
     reply.header('cache-control', `public, max-age=${ctx.config.jwksMaxAge}`).type('application/jwk-set+json');
     return ctx.keys.jwks();
   });

@@ -13,7 +13,13 @@ export class OAuthError extends Error {
       | 'temporarily_unavailable'
       | 'server_error',
     readonly description: string,
-    readonly status: number = error === 'invalid_client' ? 401 : error === 'temporarily_unavailable' ? 503 : error === 'server_error' ? 500 : 400,
+    readonly status: number = error === 'invalid_client'
+      ? 401
+      : error === 'temporarily_unavailable'
+        ? 503
+        : error === 'server_error'
+          ? 500
+          : 400,
     /** For invalid_client: the authentication scheme the client tried, for WWW-Authenticate. */
     readonly scheme: 'Basic' | 'Bearer' = 'Basic',
   ) {

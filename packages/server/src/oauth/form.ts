@@ -20,7 +20,8 @@ export function parseForm(body: string): Form {
 /** The form of a token-endpoint style request; refuses duplicates and empty values of the named parameters. */
 export function requireForm(body: unknown): Form {
   const form = body as Form | undefined;
-  if (!form || !(form.params instanceof Map)) throw new OAuthError('invalid_request', 'the request body must be application/x-www-form-urlencoded');
+  if (!form || !(form.params instanceof Map))
+    throw new OAuthError('invalid_request', 'the request body must be application/x-www-form-urlencoded');
   if (form.duplicates.length > 0) throw new OAuthError('invalid_request', `parameter ${form.duplicates[0]} is repeated`);
   return form;
 }

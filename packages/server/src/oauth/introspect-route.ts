@@ -22,7 +22,10 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
       reply.header('cache-control', 'no-store');
       const claims = readOwnAccessToken(ctx, token);
       if (claims) {
-        const active = claims.exp * 1000 > now && !(typeof claims.nbf === 'number' && claims.nbf * 1000 > now) && !ctx.revocations.isRevoked(claims, now);
+        const active =
+          claims.exp * 1000 > now &&
+          !(typeof claims.nbf === 'number' && claims.nbf * 1000 > now) &&
+          !ctx.revocations.isRevoked(claims, now);
         if (!active) return { active: false };
         return { active: true, token_type: 'Bearer', ...claims };
       }

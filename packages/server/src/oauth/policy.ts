@@ -37,8 +37,14 @@ export function grantAudience(form: Form, client: Client): string[] {
   const wanted = resource ?? audience;
   if (wanted === undefined) {
     if (client.audiences.length === 1) return [client.audiences[0]!];
-    throw new OAuthError('invalid_target', client.audiences.length === 0 ? 'this client may not request tokens for any audience' : 'name the audience with the resource parameter');
+    throw new OAuthError(
+      'invalid_target',
+      client.audiences.length === 0
+        ? 'this client may not request tokens for any audience'
+        : 'name the audience with the resource parameter',
+    );
   }
-  if (!client.audiences.includes(wanted)) throw new OAuthError('invalid_target', 'the requested audience is not allowed for this client');
+  if (!client.audiences.includes(wanted))
+    throw new OAuthError('invalid_target', 'the requested audience is not allowed for this client');
   return [wanted];
 }

@@ -26,7 +26,14 @@ export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
         if (await ctx.store.revokeRefreshFamily(found.family.id, 'revoked', now)) {
           const ttl = (client.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
           await ctx.revocations.revoke('family', found.family.id, { expiresAt: now + ttl * 1000, reason: 'rfc7009', now });
-          await ctx.audit.record({ type: 'token.revoked', outcome: 'success', subject: found.family.userId, clientId: client.id, ip: req.ip, data: { kind: 'refresh_token', family: found.family.id } });
+          await ctx.audit.record({
+            type: 'token.revoked',
+            outcome: 'success',
+            subject: found.family.userId,
+            clientId: client.id,
+            ip: req.ip,
+            data: { kind: 'refresh_token', family: found.family.id },
+          });
         }
         return true;
       };
@@ -34,7 +41,14 @@ export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
         const claims = readOwnAccessToken(ctx, token);
         if (!claims || claims.client_id !== client.id || claims.exp * 1000 <= now) return false;
         await ctx.revocations.revoke('jti', claims.jti!, { expiresAt: (claims.exp + 60) * 1000, reason: 'rfc7009', now });
-        await ctx.audit.record({ type: 'token.revoked', outcome: 'success', subject: claims.sub, clientId: client.id, ip: req.ip, data: { kind: 'access_token', jti: claims.jti } });
+        await ctx.audit.record({
+          type: 'token.revoked',
+          outcome: 'success',
+          subject: claims.sub,
+          clientId: client.id,
+          ip: req.ip,
+          data: { kind: 'access_token', jti: claims.jti },
+        });
         return true;
       };
       // The hint names where to look first (RFC 7009 section 2.1); the other kind is tried next.

@@ -38,9 +38,11 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       const form = requireForm(req.body);
       const grantType = param(form, 'grant_type', true);
       if (Object.prototype.hasOwnProperty.call(GRANTS, grantType)) grant = grantType;
-      if (limited && !(await limiter.hit(`ip:${req.ip}`, ctx.now()))) throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
+      if (limited && !(await limiter.hit(`ip:${req.ip}`, ctx.now())))
+        throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       const client = await authenticateClient(ctx, req.headers.authorization, form);
-      if (limited && !(await limiter.hit(`client:${client.id}`, ctx.now()))) throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
+      if (limited && !(await limiter.hit(`client:${client.id}`, ctx.now())))
+        throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
       const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip);
       ctx.metrics.tokens.inc({ grant, outcome: 'success' });

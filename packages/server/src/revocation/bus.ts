@@ -58,9 +58,15 @@ export class RedisRevocationBus implements RevocationTransport {
       if (c === this.channel) this.receive(m);
     });
     // Messages sent while this subscription was down are lost: catch up from the store on every reconnection.
-    this.sub.on('ready', () => void this.registry.catchUp().catch((err: unknown) => this.log.error({ err }, 'revocation catch-up failed')));
+    this.sub.on(
+      'ready',
+      () => void this.registry.catchUp().catch((err: unknown) => this.log.error({ err }, 'revocation catch-up failed')),
+    );
     void this.sub.subscribe(this.channel).catch(() => undefined);
-    this.heartbeat = setInterval(() => void this.send({ type: 'heartbeat', seq: this.registry.sequence, instance: this.instance }), heartbeatMs);
+    this.heartbeat = setInterval(
+      () => void this.send({ type: 'heartbeat', seq: this.registry.sequence, instance: this.instance }),
+      heartbeatMs,
+    );
     this.heartbeat.unref();
   }
 
@@ -90,7 +96,8 @@ export class RedisRevocationBus implements RevocationTransport {
     } catch {
       return;
     }
-    const catchUp = () => void this.registry.catchUp().catch((err: unknown) => this.log.error({ err }, 'revocation catch-up failed'));
+    const catchUp = () =>
+      void this.registry.catchUp().catch((err: unknown) => this.log.error({ err }, 'revocation catch-up failed'));
     // Messages are hints, never applied as they come: the registry reads what is new from the store, so a
     // message that was forged, reordered or lost cannot make an instance skip a record.
     if (msg.type === 'revocation' && msg.instance !== this.instance) catchUp();

@@ -53,7 +53,11 @@ export class RevocationRegistry {
     };
   }
 
-  async revoke(kind: RevocationKind, value: string, options: { cutoff?: number; expiresAt: number; reason: string; now: number }): Promise<Revocation> {
+  async revoke(
+    kind: RevocationKind,
+    value: string,
+    options: { cutoff?: number; expiresAt: number; reason: string; now: number },
+  ): Promise<Revocation> {
     const r = await this.store.addRevocation({
       kind,
       value,
@@ -86,7 +90,8 @@ export class RevocationRegistry {
     if (this.queued) return this.queued;
     const run = this.catching.then(async () => {
       this.queued = undefined;
-      for (const r of await this.store.listRevocations(this.now(), this.set.sequence)) if (r.seq > this.set.sequence) this.apply(r);
+      for (const r of await this.store.listRevocations(this.now(), this.set.sequence))
+        if (r.seq > this.set.sequence) this.apply(r);
     });
     this.queued = run;
     this.catching = run.catch(() => undefined);

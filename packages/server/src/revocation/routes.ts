@@ -80,7 +80,8 @@ export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void
         res.destroy();
       }
     };
-    const event = (r: RevocationEntry) => write(`id: ${r.seq}\nevent: revocation\ndata: ${JSON.stringify(wireRevocation(r))}\n\n`);
+    const event = (r: RevocationEntry) =>
+      write(`id: ${r.seq}\nevent: revocation\ndata: ${JSON.stringify(wireRevocation(r))}\n\n`);
     const reset = () => {
       write(`event: reset\ndata: ${JSON.stringify({ seq: ctx.revocations.sequence })}\n\n`);
       after = ctx.revocations.sequence;
@@ -110,7 +111,10 @@ export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void
       // The token that opened the stream is its credential: revoked (or its client cut off), the stream ends.
       if (revokes(r, principal.claims, ctx.now())) end();
     });
-    live.heartbeat = setInterval(() => write(`event: heartbeat\ndata: {"seq":${ctx.revocations.sequence}}\n\n`), ctx.config.revocationHeartbeatSeconds * 1000);
+    live.heartbeat = setInterval(
+      () => write(`event: heartbeat\ndata: {"seq":${ctx.revocations.sequence}}\n\n`),
+      ctx.config.revocationHeartbeatSeconds * 1000,
+    );
     // The token that opened the stream is its credential: when it expires, so does the stream.
     live.expiry = setTimeout(() => end(), Math.max(0, principal.expiresAt * 1000 - ctx.now()));
   });

@@ -75,7 +75,11 @@ export function loadMasterKey(options: { masterKey: string | undefined; masterKe
     }
   }
   const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new ConfigError('masterKeyFile', `${file} must not be readable by group or others (mode ${mode.toString(8)}; chmod 600)`);
+  if ((mode & 0o077) !== 0)
+    throw new ConfigError(
+      'masterKeyFile',
+      `${file} must not be readable by group or others (mode ${mode.toString(8)}; chmod 600)`,
+    );
   const raw = decodeBase64url(readFileSync(file, 'utf8').trim());
   if (!raw || raw.length !== 32) throw new ConfigError('masterKeyFile', `${file} must hold 32 random bytes in base64url`);
   return new MasterKey(raw);

@@ -38,16 +38,23 @@ export function checkClientJwks(method: ClientAuthMethod, jwks: ClientInput['jwk
     if (set.size === 0) throw new ClientInputError('the jwks holds no usable signing key');
     if (set.keys.some((k) => k.kind === 'secret')) throw new ClientInputError('the jwks must hold public keys only');
   } catch (err) {
-    if (err instanceof JwksInvalidError || err instanceof KeyInvalidError) throw new ClientInputError(`jwks refused: ${err.message}`);
+    if (err instanceof JwksInvalidError || err instanceof KeyInvalidError)
+      throw new ClientInputError(`jwks refused: ${err.message}`);
     throw err;
   }
 }
 
 /** Registers a client; returns it and, for secret-based methods, its secret (shown once, stored as a digest). */
-export async function registerClient(store: Store, master: MasterKey, input: ClientInput, now: number): Promise<{ client: Client; secret?: string }> {
+export async function registerClient(
+  store: Store,
+  master: MasterKey,
+  input: ClientInput,
+  now: number,
+): Promise<{ client: Client; secret?: string }> {
   const method = input.authMethod ?? 'client_secret_basic';
   checkClientJwks(method, input.jwks);
-  if (input.grantTypes.includes('password') && !input.firstParty) throw new ClientInputError('only first-party clients may use the password grant');
+  if (input.grantTypes.includes('password') && !input.firstParty)
+    throw new ClientInputError('only first-party clients may use the password grant');
   const id = input.id ?? `client-${Math.random().toString(36).slice(2, 10)}`;
   const secret = method === 'private_key_jwt' ? undefined : newClientSecret();
   const client: Client = {
@@ -80,13 +87,23 @@ export async function registerClient(store: Store, master: MasterKey, input: Cli
  * A new secret for the client. The previous secrets stay valid for `overlapSeconds` so that deployments can
  * switch without downtime; older ones are dropped.
  */
-export async function rotateClientSecret(store: Store, master: MasterKey, client: Client, overlapSeconds: number, now: number): Promise<string> {
+export async function rotateClientSecret(
+  store: Store,
+  master: MasterKey,
+  client: Client,
+  overlapSeconds: number,
+  now: number,
+): Promise<string> {
   if (client.authMethod === 'private_key_jwt') throw new ClientInputError('a private_key_jwt client has no secret');
   const secret = newClientSecret();
   const previous = client.secrets
     .filter((s) => s.expiresAt === null || s.expiresAt > now)
     .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, now + overlapSeconds * 1000) }));
-  await store.updateClient(client.id, { secrets: [{ digest: master.secretDigest(secret), createdAt: now, expiresAt: null }, ...previous] }, now);
+  await store.updateClient(
+    client.id,
+    { secrets: [{ digest: master.secretDigest(secret), createdAt: now, expiresAt: null }, ...previous] },
+    now,
+  );
   return secret;
 }
 

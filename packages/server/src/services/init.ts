@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { ConfigError } from '@tessera/core';
 
@@ -36,11 +36,22 @@ export interface InitResult {
  * once and stored only as hashes and digests. Refuses a folder that already holds a config file.
  */
 export async function initialize(options: InitOptions): Promise<InitResult> {
-  const configFile = join(options.dir, CONFIG_FILE);
+  // The folder as the caller named it, made absolute once: the settings below resolve against it.
+  const dir = resolve(options.dir);
+  const configFile = join(dir, CONFIG_FILE);
   if (existsSync(configFile)) throw new ConfigError('dir', `${options.dir} is already initialised (${CONFIG_FILE} exists)`);
-  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-  const settings = { dataDir: '.', ...(options.issuer ? { issuer: options.issuer } : {}), ...(options.port !== undefined ? { port: options.port } : {}), ...options.settings };
-  const server = await createServer({ file: undefined, cwd: options.dir, overrides: { ...(settings as object), dataDir: options.dir, logLevel: 'silent' } });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const settings = {
+    dataDir: '.',
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...options.settings,
+  };
+  const server = await createServer({
+    file: undefined,
+    cwd: dir,
+    overrides: { ...(settings as object), dataDir: dir, logLevel: 'silent' },
+  });
   try {
     const { store, master } = server.context;
     const now = Date.now();
@@ -48,7 +59,15 @@ export async function initialize(options: InitOptions): Promise<InitResult> {
     await store.putRole({ name: ADMIN_ROLE, permissions: [ADMIN_SCOPE] });
     const username = options.adminUsername ?? 'admin';
     const password = randomBytes(18).toString('base64url');
-    await store.createUser({ id: newId(), username, passwordHash: await hashPassword(password), disabled: false, roles: [ADMIN_ROLE], createdAt: now, updatedAt: now });
+    await store.createUser({
+      id: newId(),
+      username,
+      passwordHash: await hashPassword(password),
+      disabled: false,
+      roles: [ADMIN_ROLE],
+      createdAt: now,
+      updatedAt: now,
+    });
     const { secret } = await registerClient(
       store,
       master,

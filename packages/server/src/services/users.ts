@@ -13,9 +13,16 @@ export class UserInputError extends Error {
 }
 
 /** Creates a user: the username normalised, the password checked and hashed with argon2id. */
-export async function createUserAccount(store: Store, input: { username: unknown; password: unknown; roles?: string[] }, now: number): Promise<User> {
+export async function createUserAccount(
+  store: Store,
+  input: { username: unknown; password: unknown; roles?: string[] },
+  now: number,
+): Promise<User> {
   const username = normalizeUsername(input.username);
-  if (username === undefined) throw new UserInputError('username must be 1-128 characters without control characters, quotes, angle brackets or backslashes');
+  if (username === undefined)
+    throw new UserInputError(
+      'username must be 1-128 characters without control characters, quotes, angle brackets or backslashes',
+    );
   const problem = passwordProblem(input.password);
   if (problem) throw new UserInputError(problem);
   const user: User = {

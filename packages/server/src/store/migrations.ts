@@ -127,7 +127,10 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
     '0003_client_impersonation': {
       // Token exchange: whether a client may act as the user without an `act` claim naming it.
       async up(db: Kysely<unknown>) {
-        await db.schema.alterTable('clients').addColumn('may_impersonate', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('clients')
+          .addColumn('may_impersonate', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
       },
     },
   };

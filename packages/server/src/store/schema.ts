@@ -2,7 +2,15 @@ import type { Generated } from 'kysely';
 
 /** Row types of the SQL stores. JSON columns are text; times are integer milliseconds. */
 export interface Database {
-  users: { id: string; username: string; password_hash: string; disabled: number; roles: string; created_at: number; updated_at: number };
+  users: {
+    id: string;
+    username: string;
+    password_hash: string;
+    disabled: number;
+    roles: string;
+    created_at: number;
+    updated_at: number;
+  };
   roles: { name: string; permissions: string };
   clients: {
     id: string;
@@ -34,7 +42,15 @@ export interface Database {
     revoked_reason: string | null;
   };
   refresh_tokens: { digest: string; family_id: string; created_at: number; expires_at: number; used_at: number | null };
-  revocations: { seq: Generated<number>; kind: string; value: string; cutoff: number | null; expires_at: number; created_at: number; reason: string };
+  revocations: {
+    seq: Generated<number>;
+    kind: string;
+    value: string;
+    cutoff: number | null;
+    expires_at: number;
+    created_at: number;
+    reason: string;
+  };
   signing_keys: {
     kid: string;
     alg: string;

@@ -73,7 +73,13 @@ function toFamily(r: Selectable<Database['refresh_families']>): RefreshFamily {
 }
 
 function toToken(r: Selectable<Database['refresh_tokens']>): RefreshToken {
-  return { digest: r.digest, familyId: r.family_id, createdAt: num(r.created_at)!, expiresAt: num(r.expires_at)!, usedAt: num(r.used_at) };
+  return {
+    digest: r.digest,
+    familyId: r.family_id,
+    createdAt: num(r.created_at)!,
+    expiresAt: num(r.expires_at)!,
+    usedAt: num(r.used_at),
+  };
 }
 
 function toRevocation(r: Selectable<Database['revocations']>): Revocation {
@@ -141,7 +147,9 @@ export class SqlStore implements Store {
   async migrate(): Promise<void> {
     if (this.dialect === 'sqlite') return this.migrateOn(this.db, undefined);
     await this.db.connection().execute(async (conn) => {
-      const schema = this.options.schema ?? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(conn)).rows[0]?.schema;
+      const schema =
+        this.options.schema ??
+        (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(conn)).rows[0]?.schema;
       if (!schema) throw new Error('database migration: no schema (the search_path names none that exists)');
       await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK)}, hashtext(${schema}))`.execute(conn);
       try {
@@ -158,7 +166,11 @@ export class SqlStore implements Store {
   private async migrateOn(db: Kysely<Database>, migrationTableSchema: string | undefined): Promise<void> {
     const all = migrations(this.dialect);
     const provider: MigrationProvider = { getMigrations: async () => all };
-    const { error, results } = await new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) }).migrateToLatest();
+    const { error, results } = await new Migrator({
+      db,
+      provider,
+      ...(migrationTableSchema ? { migrationTableSchema } : {}),
+    }).migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
       throw new Error(`database migration ${failed} failed`, { cause: error });
@@ -242,12 +254,19 @@ export class SqlStore implements Store {
   }
 
   async listRoles(): Promise<Role[]> {
-    return (await this.db.selectFrom('roles').selectAll().orderBy('name').execute()).map((r) => ({ name: r.name, permissions: parse(r.permissions) }));
+    return (await this.db.selectFrom('roles').selectAll().orderBy('name').execute()).map((r) => ({
+      name: r.name,
+      permissions: parse(r.permissions),
+    }));
   }
 
   async permissionsOf(roleNames: readonly string[]): Promise<string[]> {
     if (roleNames.length === 0) return [];
-    const rows = await this.db.selectFrom('roles').select('permissions').where('name', 'in', [...roleNames]).execute();
+    const rows = await this.db
+      .selectFrom('roles')
+      .select('permissions')
+      .where('name', 'in', [...roleNames])
+      .execute();
     return [...new Set(rows.flatMap((r) => parse<string[]>(r.permissions)))];
   }
 
@@ -283,7 +302,10 @@ export class SqlStore implements Store {
 
   /** Every token request reads its client: SQL compiled once, not built by the query builder each time. */
   private readonly clientById = (id: string) =>
-    CompiledQuery.raw(this.dialect === 'postgres' ? 'select * from "clients" where "id" = $1' : 'select * from "clients" where "id" = ?', [id]);
+    CompiledQuery.raw(
+      this.dialect === 'postgres' ? 'select * from "clients" where "id" = $1' : 'select * from "clients" where "id" = ?',
+      [id],
+    );
 
   async getClient(id: string): Promise<Client | undefined> {
     const r = (await this.db.executeQuery<Selectable<Database['clients']>>(this.clientById(id))).rows[0];
@@ -338,7 +360,13 @@ export class SqlStore implements Store {
         .execute();
       await tx
         .insertInto('refresh_tokens')
-        .values({ digest: first.digest, family_id: f.id, created_at: first.createdAt, expires_at: first.expiresAt, used_at: null })
+        .values({
+          digest: first.digest,
+          family_id: f.id,
+          created_at: first.createdAt,
+          expires_at: first.expiresAt,
+          used_at: null,
+        })
         .execute();
     });
   }
@@ -354,7 +382,11 @@ export class SqlStore implements Store {
         .where('digest', '=', digest)
         .where('used_at', 'is', null)
         .where('expires_at', '>', now)
-        .where('family_id', 'in', tx.selectFrom('refresh_families').select('id').where('revoked_at', 'is', null).where('absolute_expires_at', '>', now))
+        .where(
+          'family_id',
+          'in',
+          tx.selectFrom('refresh_families').select('id').where('revoked_at', 'is', null).where('absolute_expires_at', '>', now),
+        )
         .executeTakeFirst();
       const row = await tx
         .selectFrom('refresh_tokens')
@@ -380,7 +412,10 @@ export class SqlStore implements Store {
           .where('id', '=', family.id)
           .where('revoked_at', 'is', null)
           .execute();
-        return { kind: 'reused', family: family.revokedAt === null ? { ...family, revokedAt: now, revokedReason: 'reuse' } : family };
+        return {
+          kind: 'reused',
+          family: family.revokedAt === null ? { ...family, revokedAt: now, revokedReason: 'reuse' } : family,
+        };
       }
       await tx
         .insertInto('refresh_tokens')
@@ -428,10 +463,14 @@ export class SqlStore implements Store {
   }
 
   async revokeRefreshFamiliesOf(filter: { userId?: string; clientId?: string }, reason: string, now: number): Promise<string[]> {
-    if (filter.userId === undefined && filter.clientId === undefined) throw new Error('revokeRefreshFamiliesOf needs a user or a client');
+    if (filter.userId === undefined && filter.clientId === undefined)
+      throw new Error('revokeRefreshFamiliesOf needs a user or a client');
     // One statement, not a read then a write: on SQLite a transaction that read first could not upgrade to a write
     // (SQLITE_BUSY) after another connection's write.
-    let q = this.db.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('revoked_at', 'is', null);
+    let q = this.db
+      .updateTable('refresh_families')
+      .set({ revoked_at: now, revoked_reason: reason })
+      .where('revoked_at', 'is', null);
     if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
     if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
     return (await q.returning('id').execute()).map((r) => r.id);
@@ -448,7 +487,14 @@ export class SqlStore implements Store {
     const insert = (db: Kysely<Database>) =>
       db
         .insertInto('revocations')
-        .values({ kind: r.kind, value: r.value, cutoff: r.cutoff, expires_at: r.expiresAt, created_at: r.createdAt, reason: r.reason })
+        .values({
+          kind: r.kind,
+          value: r.value,
+          cutoff: r.cutoff,
+          expires_at: r.expiresAt,
+          created_at: r.createdAt,
+          reason: r.reason,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
     if (this.dialect === 'sqlite') return toRevocation(await insert(this.db));
@@ -459,7 +505,13 @@ export class SqlStore implements Store {
   }
 
   async listRevocations(now: number, afterSeq = 0): Promise<Revocation[]> {
-    const rows = await this.db.selectFrom('revocations').selectAll().where('expires_at', '>', now).where('seq', '>', afterSeq).orderBy('seq').execute();
+    const rows = await this.db
+      .selectFrom('revocations')
+      .selectAll()
+      .where('expires_at', '>', now)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .execute();
     return rows.map(toRevocation);
   }
 
@@ -491,7 +543,10 @@ export class SqlStore implements Store {
       .execute();
   }
 
-  async updateKey(kid: string, p: Partial<Pick<SigningKeyRecord, 'state' | 'activatesAt' | 'retiredAt' | 'removeAfter'>>): Promise<void> {
+  async updateKey(
+    kid: string,
+    p: Partial<Pick<SigningKeyRecord, 'state' | 'activatesAt' | 'retiredAt' | 'removeAfter'>>,
+  ): Promise<void> {
     const set: Partial<Database['signing_keys']> = {};
     if (p.state !== undefined) set.state = p.state;
     if (p.activatesAt !== undefined) set.activates_at = p.activatesAt;
@@ -513,7 +568,10 @@ export class SqlStore implements Store {
     // `_` and `%` in the prefix as wildcards.
     if (f.type !== undefined) {
       const prefix = f.type.endsWith('.*') ? f.type.slice(0, -1) : undefined;
-      q = prefix === undefined ? q.where('type', '=', f.type) : q.where(sql<string>`substr(${sql.ref('type')}, 1, ${sql.lit(prefix.length)})`, '=', prefix);
+      q =
+        prefix === undefined
+          ? q.where('type', '=', f.type)
+          : q.where(sql<string>`substr(${sql.ref('type')}, 1, ${sql.lit(prefix.length)})`, '=', prefix);
     }
     if (f.subject !== undefined) q = q.where('subject', '=', f.subject);
     if (f.from !== undefined) q = q.where('time', '>=', f.from);

@@ -202,7 +202,10 @@ export interface Store {
 
   listKeys(): Promise<SigningKeyRecord[]>;
   insertKey(key: SigningKeyRecord): Promise<void>;
-  updateKey(kid: string, patch: Partial<Pick<SigningKeyRecord, 'state' | 'activatesAt' | 'retiredAt' | 'removeAfter'>>): Promise<void>;
+  updateKey(
+    kid: string,
+    patch: Partial<Pick<SigningKeyRecord, 'state' | 'activatesAt' | 'retiredAt' | 'removeAfter'>>,
+  ): Promise<void>;
 
   appendAudit(event: NewAuditEvent): Promise<number>;
   queryAudit(filter: AuditFilter): Promise<AuditEvent[]>;

@@ -24,7 +24,11 @@ export interface TestServer {
   url: string;
   dir: string;
   /** POST an application/x-www-form-urlencoded body. */
-  form(path: string, params: Record<string, string>, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: Json }>;
+  form(
+    path: string,
+    params: Record<string, string>,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; body: Json }>;
   /** Registers a client directly in the store; returns its id and secret. */
   client(input: ClientInput): Promise<{ id: string; secret: string | undefined }>;
   /** Creates a user directly in the store. */
@@ -43,7 +47,10 @@ export function basic(id: string, secret: string): string {
 
 export async function startServer(options: CreateServerOptions & { dir?: string } = {}): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tessera-server-'));
-  const server = await createServer({ ...options, overrides: { dataDir: dir, port: 0, logLevel: 'silent', ...options.overrides } });
+  const server = await createServer({
+    ...options,
+    overrides: { dataDir: dir, port: 0, logLevel: 'silent', ...options.overrides },
+  });
   await server.listen();
   const url = server.config.issuer;
   const ctx = server.context;
@@ -69,15 +76,32 @@ export async function startServer(options: CreateServerOptions & { dir?: string 
     async user(username, password, roles = []) {
       const id = `user-${username}`;
       const now = ctx.now();
-      await ctx.store.createUser({ id, username, passwordHash: await hashPassword(password), disabled: false, roles, createdAt: now, updatedAt: now });
+      await ctx.store.createUser({
+        id,
+        username,
+        passwordHash: await hashPassword(password),
+        disabled: false,
+        roles,
+        createdAt: now,
+        updatedAt: now,
+      });
       return id;
     },
     async adminToken() {
       if (!adminClient) {
-        const c = await t.client({ id: 'test-admin', grantTypes: ['client_credentials'], scopes: [ADMIN_SCOPE], audiences: [adminAudience(url)] });
+        const c = await t.client({
+          id: 'test-admin',
+          grantTypes: ['client_credentials'],
+          scopes: [ADMIN_SCOPE],
+          audiences: [adminAudience(url)],
+        });
         adminClient = { id: c.id, secret: c.secret! };
       }
-      const r = await t.form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(adminClient.id, adminClient.secret) });
+      const r = await t.form(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { authorization: basic(adminClient.id, adminClient.secret) },
+      );
       if (r.status !== 200) throw new Error(`admin token: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.access_token as string;
     },

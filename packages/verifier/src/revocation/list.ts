@@ -86,7 +86,9 @@ export class RevocationList {
   private readonly tokenFn: () => string | Promise<string>;
   private readonly tokenSource: ServiceTokenSource | undefined;
   private readonly listeners = new Set<Listener>();
-  private readonly o: Required<Pick<RevocationListOptions, 'maxStaleMs' | 'whenStale' | 'idleTimeoutMs' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs'>>;
+  private readonly o: Required<
+    Pick<RevocationListOptions, 'maxStaleMs' | 'whenStale' | 'idleTimeoutMs' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs'>
+  >;
   private readonly reported = new Set<string>();
   private lastContact = -Infinity;
   private loaded = false;
@@ -110,7 +112,8 @@ export class RevocationList {
       maxBackoffMs: options.maxBackoffMs ?? 10_000,
       timeoutMs: options.timeoutMs ?? 5_000,
     };
-    if (this.o.whenStale !== 'reject' && this.o.whenStale !== 'accept') throw new ConfigError('whenStale', 'must be reject or accept');
+    if (this.o.whenStale !== 'reject' && this.o.whenStale !== 'accept')
+      throw new ConfigError('whenStale', 'must be reject or accept');
     if (options.token !== undefined) {
       if (options.clientId !== undefined) throw new ConfigError('token', 'give either token or client credentials');
       this.tokenFn = options.token;
@@ -138,7 +141,10 @@ export class RevocationList {
   ready(timeoutMs?: number): Promise<void> {
     if (this.loaded) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => reject(new RevocationsUnavailableError('the revocation list did not load in time')), timeoutMs);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => reject(new RevocationsUnavailableError('the revocation list did not load in time')), timeoutMs);
       this.readyWaiters.push(() => {
         if (timer) clearTimeout(timer);
         resolve();
@@ -171,7 +177,8 @@ export class RevocationList {
    * throws RevocationsUnavailableError (`whenStale: 'reject'`, the default).
    */
   isRevoked(token: Principal | RevocableClaims): boolean {
-    const claims: RevocableClaims = 'claims' in token && typeof token.claims === 'object' ? (token.claims as RevocableClaims) : (token as RevocableClaims);
+    const claims: RevocableClaims =
+      'claims' in token && typeof token.claims === 'object' ? (token.claims as RevocableClaims) : (token as RevocableClaims);
     const now = this.now();
     if (this.o.whenStale === 'reject' && (!this.loaded || now - this.lastContact > this.o.maxStaleMs))
       throw new RevocationsUnavailableError(this.loaded ? 'the revocation list is stale' : 'the revocation list has not loaded');
@@ -240,7 +247,8 @@ export class RevocationList {
       throw new RevocationsUnavailableError('the revocation snapshot is too large');
     }
     const body = (await res.json()) as { sequence?: unknown; revocations?: unknown };
-    if (typeof body?.sequence !== 'number' || !Array.isArray(body.revocations)) throw new RevocationsUnavailableError('the revocation snapshot is malformed');
+    if (typeof body?.sequence !== 'number' || !Array.isArray(body.revocations))
+      throw new RevocationsUnavailableError('the revocation snapshot is malformed');
     const entries = body.revocations.map(parseRevocationEntry);
     for (const e of entries) this.accept(e);
     this.set.advanceTo(body.sequence);
@@ -289,12 +297,19 @@ export class RevocationList {
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
       if (idle) clearTimeout(idle);
-      idle = setTimeout(() => abort.abort(new RevocationsUnavailableError('the revocation stream went silent')), this.o.idleTimeoutMs);
+      idle = setTimeout(
+        () => abort.abort(new RevocationsUnavailableError('the revocation stream went silent')),
+        this.o.idleTimeoutMs,
+      );
     };
     arm();
     try {
       const res = await this.fetchImpl(`${this.base}/revocations/stream`, {
-        headers: { authorization: await this.authorization(), accept: 'text/event-stream', 'last-event-id': String(this.set.sequence) },
+        headers: {
+          authorization: await this.authorization(),
+          accept: 'text/event-stream',
+          'last-event-id': String(this.set.sequence),
+        },
         signal: abort.signal,
       });
       if (!res.ok || !res.body) {

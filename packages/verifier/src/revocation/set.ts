@@ -40,11 +40,15 @@ export function parseRevocationEntry(input: unknown): RevocationEntry {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new TypeError('revocation must be an object');
   const o = input as Record<string, unknown>;
   const { seq, kind, value, cutoff, expiresAt } = o;
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) throw new TypeError('revocation seq must be a positive integer');
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1)
+    throw new TypeError('revocation seq must be a positive integer');
   if (typeof kind !== 'string' || !KINDS.has(kind)) throw new TypeError('revocation kind must be jti, subject, client or family');
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) throw new TypeError('revocation value must be a non-empty string');
-  if (cutoff !== null && (typeof cutoff !== 'number' || !Number.isFinite(cutoff))) throw new TypeError('revocation cutoff must be a number or null');
-  if ((kind === 'subject' || kind === 'client') && cutoff === null) throw new TypeError('a subject or client revocation needs a cutoff');
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH)
+    throw new TypeError('revocation value must be a non-empty string');
+  if (cutoff !== null && (typeof cutoff !== 'number' || !Number.isFinite(cutoff)))
+    throw new TypeError('revocation cutoff must be a number or null');
+  if ((kind === 'subject' || kind === 'client') && cutoff === null)
+    throw new TypeError('a subject or client revocation needs a cutoff');
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) throw new TypeError('revocation expiresAt must be a number');
   return { seq, kind: kind as RevocationKind, value, cutoff: cutoff as number | null, expiresAt };
 }

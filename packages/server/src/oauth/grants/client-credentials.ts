@@ -7,10 +7,18 @@ import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 
 /** client_credentials (RFC 6749 section 4.4): a token for the client itself; sub = client_id. */
 export async function clientCredentialsGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
-  if (!client.grantTypes.includes('client_credentials')) throw new OAuthError('unauthorized_client', 'this client may not use client_credentials');
+  if (!client.grantTypes.includes('client_credentials'))
+    throw new OAuthError('unauthorized_client', 'this client may not use client_credentials');
   const scopes = grantScopes(requestedScopes(form), client.scopes);
   const audience = grantAudience(form, client);
   const { token, jti, expiresIn } = issueAccessToken(ctx, { sub: client.id, client, scopes, audience });
-  await ctx.audit.record({ type: 'token.issued', outcome: 'success', subject: client.id, clientId: client.id, ip, data: { grant: 'client_credentials', jti, aud: audience, scope: scopes.join(' ') } });
+  await ctx.audit.record({
+    type: 'token.issued',
+    outcome: 'success',
+    subject: client.id,
+    clientId: client.id,
+    ip,
+    data: { grant: 'client_credentials', jti, aud: audience, scope: scopes.join(' ') },
+  });
   return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
 }

@@ -45,13 +45,15 @@ export async function tokenExchangeGrant(ctx: ServerContext, client: Client, for
   if (param(form, 'actor_token') !== undefined || param(form, 'actor_token_type') !== undefined)
     throw new OAuthError('invalid_request', 'actor_token is not supported: the authenticated client is the actor');
   const requestedType = param(form, 'requested_token_type');
-  if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE) throw new OAuthError('invalid_request', 'only access tokens can be requested');
+  if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE)
+    throw new OAuthError('invalid_request', 'only access tokens can be requested');
 
   const now = ctx.now();
   const claims = readOwnAccessToken(ctx, subjectToken);
   if (!claims) throw new OAuthError('invalid_grant', 'the subject token is not a valid access token of this issuer');
   if (claims.exp * 1000 <= now) throw new OAuthError('invalid_grant', 'the subject token has expired');
-  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now) throw new OAuthError('invalid_grant', 'the subject token is not valid yet');
+  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now)
+    throw new OAuthError('invalid_grant', 'the subject token is not valid yet');
   if (ctx.revocations.isRevoked(claims, now)) throw new OAuthError('invalid_grant', 'the subject token has been revoked');
   const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
   if (!audiences.includes(client.id)) throw new OAuthError('invalid_grant', 'the subject token was not issued to this client');
@@ -73,7 +75,9 @@ export async function tokenExchangeGrant(ctx: ServerContext, client: Client, for
     client.scopes.filter((s) => subjectScopes.includes(s)),
   );
   const audience = grantAudience(form, client);
-  const act: Act | undefined = client.mayImpersonate ? undefined : { sub: client.id, ...(claims.act ? { act: claims.act as Act } : {}) };
+  const act: Act | undefined = client.mayImpersonate
+    ? undefined
+    : { sub: client.id, ...(claims.act ? { act: claims.act as Act } : {}) };
   const remaining = Math.floor(claims.exp - now / 1000);
   const ttl = Math.max(1, Math.min(accessTokenTtl(ctx, client), remaining));
   const { token, jti, expiresIn } = issueAccessToken(ctx, {
@@ -91,8 +95,20 @@ export async function tokenExchangeGrant(ctx: ServerContext, client: Client, for
     subject: claims.sub,
     clientId: client.id,
     ip,
-    data: { jti, from: claims.jti ?? null, aud: audience, scope: scopes.join(' '), impersonation: !act, depth: act ? depth + 1 : depth },
+    data: {
+      jti,
+      from: claims.jti ?? null,
+      aud: audience,
+      scope: scopes.join(' '),
+      impersonation: !act,
+      depth: act ? depth + 1 : depth,
+    },
   });
-  return { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
+  return {
+    access_token: token,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    scope: scopes.join(' '),
+  };
 }
-
