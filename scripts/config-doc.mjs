@@ -18,7 +18,11 @@ export function renderConfigDoc() {
 The auth server reads its settings once at start-up, in this order (later wins): the defaults below, a JSON
 config file (\`tessera serve --config FILE\`, keys as in the first column), \`TESSERA_*\` environment
 variables, then command-line flags. Every value is checked; the first bad one stops the server with an error
-that names the setting. Relative paths are relative to the config file's folder (or the working directory).
+that names the setting. A relative path (\`dataDir\`, \`database\`, \`masterKeyFile\`) resolves against the
+place that names it: in the config file, against the file's folder, whatever the working directory (so
+\`tessera serve --config some/where/tessera.json\` works from anywhere); in a \`TESSERA_*\` variable or a flag,
+against the working directory. The defaults resolve like the file's paths (against the working directory
+when there is no file).
 
 This page is generated from \`packages/server/src/config/schema.ts\` by \`node scripts/config-doc.mjs\`; a test
 fails when the two differ.

@@ -75,10 +75,12 @@ export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.Pr
   for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new ConfigError(k, 'unknown setting');
   const file = (name: string, v: unknown): Buffer => {
     if (typeof v !== 'string' || v === '') throw new ConfigError(name, 'must be a file name');
+    // Relative to the config file; the error names the path looked at, so a misplaced file is found.
+    const path = resolve(baseDir, v);
     try {
-      return readFileSync(resolve(baseDir, v));
+      return readFileSync(path);
     } catch (err) {
-      throw new ConfigError(name, `cannot read ${v}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new ConfigError(name, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   };
   const issuer = o.issuer;

@@ -13,7 +13,11 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Programmatic overrides, applied last. */
   overrides?: Partial<Record<SettingName, unknown>>;
-  /** Base for relative paths; defaults to the config file's folder, else the working directory. */
+  /**
+   * Base for relative paths given in `overrides` (and for the defaults when there is no file); default the
+   * working directory. Relative paths in the file resolve against the file's folder, those in `TESSERA_*`
+   * variables against the working directory.
+   */
   cwd?: string;
 }
 
@@ -90,19 +94,32 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       if (!(k in SETTINGS) && k !== '$schema') throw new ConfigError(k, 'unknown setting (from the config file)');
     }
   }
+  // A relative path resolves against the place that names it: the config file's folder for the file (and
+  // for the defaults when there is a file), the working directory for the environment, `cwd` for overrides.
+  const workingDir = process.cwd();
+  const overrideDir = resolve(options.cwd ?? workingDir);
+  const fileDir = options.file ? dirname(resolve(options.file)) : overrideDir;
   const out: Record<string, unknown> = {};
+  const base: Partial<Record<SettingName, string>> = {};
   for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
     let value: unknown = spec.default;
+    base[name] = fileDir;
     if (fromFile[name] !== undefined) value = parse(name, spec, fromFile[name], 'the config file');
-    if (env[spec.env] !== undefined && env[spec.env] !== '') value = parse(name, spec, env[spec.env], spec.env);
-    if (options.overrides?.[name] !== undefined) value = parse(name, spec, options.overrides[name], 'options');
+    if (env[spec.env] !== undefined && env[spec.env] !== '') {
+      value = parse(name, spec, env[spec.env], spec.env);
+      base[name] = workingDir;
+    }
+    if (options.overrides?.[name] !== undefined) {
+      value = parse(name, spec, options.overrides[name], 'options');
+      base[name] = overrideDir;
+    }
     out[name] = value;
   }
-  const base = resolve(options.cwd ?? (options.file ? dirname(options.file) : process.cwd()));
   const c = out as unknown as Config;
-  c.dataDir = resolvePath(base, c.dataDir);
-  c.database = databaseLocation(c.database, c.dataDir, base);
-  c.masterKeyFile = c.masterKeyFile === undefined ? resolvePath(c.dataDir, 'master.key') : resolvePath(base, c.masterKeyFile);
+  c.dataDir = resolvePath(base.dataDir!, c.dataDir);
+  c.database = databaseLocation(c.database, c.dataDir, base.database!);
+  c.masterKeyFile =
+    c.masterKeyFile === undefined ? resolvePath(c.dataDir, 'master.key') : resolvePath(base.masterKeyFile!, c.masterKeyFile);
   c.issuerConfigured = c.issuer !== undefined;
   c.issuer ??= baseUrl(c.host, c.port);
   if (c.signingAlg === 'HS256' && !c.singleApp)
