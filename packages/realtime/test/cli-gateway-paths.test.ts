@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { startAuthServer, type AuthServer } from './helpers/auth.js';
+import { selfSignedCertificate } from './helpers/tls.js';
 
 const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 
@@ -62,29 +62,7 @@ describe('tessera gateway: relative paths in its config file', () => {
     conf = join(root, 'etc', 'gateway');
     mkdirSync(join(conf, 'tls'), { recursive: true });
     mkdirSync(join(conf, 'secrets'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(conf, 'tls', 'key.pem'),
-        '-out',
-        join(conf, 'tls', 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCertificate(join(conf, 'tls'));
     const feed = await auth.feedClient();
     writeFileSync(join(conf, 'secrets', 'feed'), feed.secret + '\n', { mode: 0o600 });
     writeFileSync(

@@ -1,6 +1,5 @@
 /** Where the gateway runs: on an existing Node HTTP server beside its routes, and on its own port over TLS. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +14,7 @@ import { Centrifuge } from 'centrifuge';
 import WebSocket, { type ClientOptions } from 'ws';
 
 import { AUDIENCE, CHANNELS, ISSUER, once, startGateway } from './helpers/gateway.js';
+import { selfSignedCertificate } from './helpers/tls.js';
 
 describe('mounting', () => {
   it('attach(): the WebSocket path on an existing server, whose own routes keep working', async () => {
@@ -61,29 +61,7 @@ describe('mounting', () => {
       channels: CHANNELS,
     });
     try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-        ],
-        { stdio: 'ignore' },
-      );
+      selfSignedCertificate(dir);
       const cert = readFileSync(join(dir, 'cert.pem'));
       const { wsUrl } = await gateway.listen({ tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
       assert.match(wsUrl, /^wss:\/\//);
