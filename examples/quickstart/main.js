@@ -23,6 +23,24 @@ import { stockHandler } from '../rpc/orders-stock.js';
 import { ensureInventoryDemo } from '../rpc/setup.js';
 
 const port = Number(process.env.PORT ?? 4000);
+if (!Number.isInteger(port) || port < 1 || port > 65532) {
+  console.error('error: PORT must be a port number from 1 to 65532 (the demo listens on PORT to PORT+3)');
+  process.exit(2);
+}
+
+/** Starts one server; a port already taken stops the demo with one line naming it and PORT, not a stack trace. */
+async function listening(at, start) {
+  try {
+    return await start();
+  } catch (err) {
+    if (err?.code !== 'EADDRINUSE') throw err;
+    console.error(
+      `error: port ${at} is already in use (the demo listens on PORT to PORT+3, now ${port} to ${port + 3}); ` +
+        'stop what holds it, or start on other ports with PORT, e.g. PORT=5000 npm start',
+    );
+    process.exit(1);
+  }
+}
 const dir = resolve(process.env.TESSERA_DEMO_DIR ?? '.tessera-demo');
 const credentialsFile = join(dir, 'demo-credentials.json');
 
@@ -90,25 +108,24 @@ const changed = [
   await ensureChatDemo(server.context, server.config.issuer, demo),
 ];
 if (changed.includes(true)) writeFileSync(credentialsFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
-await server.listen();
+await listening(port, () => server.listen());
 const issuer = server.config.issuer;
 const tokenEndpoint = `${issuer}/oauth/token`;
 
-const inventory = await startInventory({
-  issuer,
-  host: server.config.host,
-  port: port + 2,
-  revocationClient: demo.inventoryRevocations,
-});
+const inventory = await listening(port + 2, () =>
+  startInventory({ issuer, host: server.config.host, port: port + 2, revocationClient: demo.inventoryRevocations }),
+);
 
-const chat = await startChat({
-  issuer,
-  host: server.config.host,
-  port: port + 3,
-  clientId: demo.chat.clientId,
-  clientSecret: demo.chat.clientSecret,
-  revocationClient: demo.chatRevocations,
-});
+const chat = await listening(port + 3, () =>
+  startChat({
+    issuer,
+    host: server.config.host,
+    port: port + 3,
+    clientId: demo.chat.clientId,
+    clientSecret: demo.chat.clientSecret,
+    revocationClient: demo.chatRevocations,
+  }),
+);
 
 const verifier = createVerifier({
   issuer,
@@ -142,7 +159,7 @@ const accessToken = `node -pe 'JSON.parse(require("fs").readFileSync(0)).access_
 const adminToken = `curl -s -u ${demo.adminClient.clientId}:${demo.adminClient.clientSecret} -d grant_type=client_credentials -d resource=${demo.adminClient.audience} ${tokenEndpoint} | ${accessToken}`;
 const login = (params) =>
   `curl -s -d grant_type=password ${params} -d username=${demo.user.username} -d 'password=${demo.user.password}' -d client_id=${demo.web.clientId} -d client_secret=${demo.web.clientSecret} ${tokenEndpoint}`;
-await app.listen({ port: port + 1, host: server.config.host });
+await listening(port + 1, () => app.listen({ port: port + 1, host: server.config.host }));
 
 console.log(`
 Tessera is running (data in ${dir})

@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '@tessera/core';
 
+import { nearest } from './did-you-mean.js';
 import { UsageError } from './errors.js';
 import { redact } from './redact.js';
 
@@ -24,6 +25,7 @@ export function parseFlags<const O extends Options>(args: string[], options: O):
   try {
     parsed = parseArgs({ args, options: { ...options, ...HELP }, strict: true, allowPositionals: true, tokens: true });
   } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw unknownFlag(args, options);
     throw new UsageError(redact(err instanceof Error ? err.message : 'invalid arguments'));
   }
   const seen = new Set<string>();
@@ -35,6 +37,19 @@ export function parseFlags<const O extends Options>(args: string[], options: O):
   if ((parsed.values as { help?: boolean }).help === true) throw new HelpRequest();
   return { values: parsed.values as Parsed<O>['values'], positionals: parsed.positionals };
 }
+
+/** The first flag the command does not have, named (redacted, shortened) with the nearest one it has. */
+function unknownFlag(args: string[], options: Options): UsageError {
+  const known = { ...options, ...HELP };
+  const { tokens } = parseArgs({ args, options: known, strict: false, allowPositionals: true, tokens: true });
+  const token = tokens.find((t) => t.kind === 'option' && !Object.hasOwn(known, t.name));
+  if (token?.kind !== 'option') return new UsageError('unknown flag');
+  const suggestion = nearest(token.name, Object.keys(known));
+  const name = redact(token.rawName).slice(0, MAX_FLAG_ECHO);
+  return new UsageError(`unknown flag ${name}${suggestion ? ` (did you mean --${suggestion}?)` : ''}`);
+}
+
+const MAX_FLAG_ECHO = 40;
 
 /** The value of a flag that must be given. */
 export function required(value: string | undefined, flag: string): string {

@@ -15,12 +15,13 @@ export class UsageError extends CliError {
   }
 }
 
-/** `keys generate --out` would overwrite a file. Nothing is written. */
+/** `keys generate --out` or `init --dir` would overwrite a file. Nothing is written. */
 export class FileExistsError extends CliError {
   static readonly code = 'ERR_FILE_EXISTS';
   readonly path: string;
-  constructor(path: string) {
-    super(FileExistsError.code, `${path} already exists; refusing to overwrite it (move it away or choose another --out)`);
+  /** @param flag the flag that chooses another place, named in the message. */
+  constructor(path: string, flag = '--out') {
+    super(FileExistsError.code, `${path} already exists; refusing to overwrite it (move it away or choose another ${flag})`);
     this.path = path;
   }
 }
@@ -41,6 +42,20 @@ export class OutputError extends CliError {
   }
 }
 
+/** The port a server was to listen on is taken (EADDRINUSE). Nothing keeps running. */
+export class PortInUseError extends CliError {
+  static readonly code = 'ERR_PORT_IN_USE';
+  readonly port: number;
+  /** @param setting what changes the port, e.g. `--port or TESSERA_PORT`. */
+  constructor(host: string, port: number, setting: string) {
+    super(
+      PortInUseError.code,
+      `port ${port} on ${host} is already in use; stop what holds it or choose another port with ${setting}`,
+    );
+    this.port = port;
+  }
+}
+
 /** Anything that is not a Tessera error; reported with this code and a redacted message. */
 export const UNEXPECTED_ERROR_CODE = 'ERR_UNEXPECTED';
 
@@ -50,5 +65,6 @@ export const CLI_ERROR_CODES: readonly string[] = Object.freeze([
   FileExistsError.code,
   InputError.code,
   OutputError.code,
+  PortInUseError.code,
   UNEXPECTED_ERROR_CODE,
 ]);

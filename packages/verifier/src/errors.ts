@@ -56,10 +56,13 @@ export class TokenRequestError extends TesseraError {
   static readonly code = 'ERR_TOKEN_REQUEST';
   readonly status: number | undefined;
   readonly error: string | undefined;
-  constructor(message: string, details: { status?: number; error?: string; cause?: unknown } = {}) {
+  /** The server's `error_description`, when it gave one. */
+  readonly description: string | undefined;
+  constructor(message: string, details: { status?: number; error?: string; description?: string; cause?: unknown } = {}) {
     super(TokenRequestError.code, message, { cause: details.cause });
     this.status = details.status;
     this.error = details.error;
+    this.description = details.description;
   }
 }
 

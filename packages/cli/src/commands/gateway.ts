@@ -1,6 +1,7 @@
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../errors.js';
+import { PortInUseError, UsageError } from '../errors.js';
+import { isAddressInUse } from '../listen.js';
 import { note } from '../io.js';
 
 const usage = `Usage: tessera gateway --config FILE [--port N] [--host ADDR]
@@ -32,11 +33,17 @@ export const gateway: Command = {
     let config = realtime.loadGatewayConfig(values.config);
     if (values.port !== undefined) config = { ...config, port: nonNegativeInteger(values.port, '--port') };
     if (values.host !== undefined) config = { ...config, host: values.host };
-    const running = await realtime.runGateway(config, {
-      logger: (level, event, fields) => {
-        if (level !== 'info') note(JSON.stringify({ level, event, ...fields }));
-      },
-    });
+    let running;
+    try {
+      running = await realtime.runGateway(config, {
+        logger: (level, event, fields) => {
+          if (level !== 'info') note(JSON.stringify({ level, event, ...fields }));
+        },
+      });
+    } catch (err) {
+      if (isAddressInUse(err)) throw new PortInUseError(config.host, config.port, `--port or "port" in ${values.config}`);
+      throw err;
+    }
     note(`tessera gateway listening at ${running.wsUrl}`);
     await new Promise<void>((resolve) => {
       const stop = () => {

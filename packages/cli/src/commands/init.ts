@@ -35,7 +35,7 @@ export const init: Command = {
     noPositionals(positionals);
     const port = optional(values.port, '--port');
     const dir = values.dir ?? '.tessera';
-    if (existsSync(join(dir, CONFIG_FILE))) throw new FileExistsError(join(dir, CONFIG_FILE));
+    if (existsSync(join(dir, CONFIG_FILE))) throw new FileExistsError(join(dir, CONFIG_FILE), '--dir');
     const { initialize } = await serverModule();
     const result = await initialize({
       dir,

@@ -1,4 +1,8 @@
+import type { AddressInfo } from 'node:net';
+
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
+import { boundUrl, isAddressInUse } from '../listen.js';
+import { PortInUseError } from '../errors.js';
 import type { Command } from '../command.js';
 import { configFile, LOCAL_OPTIONS, serverModule } from '../local.js';
 import { note } from '../io.js';
@@ -27,8 +31,16 @@ export const serve: Command = {
     const file = configFile(values);
     const { createServer } = await serverModule();
     const server = await createServer({ file, overrides });
-    await server.listen();
-    note(`tessera listening at ${server.config.issuer}`);
+    try {
+      await server.listen();
+    } catch (err) {
+      await server.close();
+      if (isAddressInUse(err))
+        throw new PortInUseError(server.config.host, server.config.port, `--port, TESSERA_PORT or "port" in ${file}`);
+      throw err;
+    }
+    const bound = boundUrl(server.app.server.address() as AddressInfo, 'http');
+    note(`tessera listening at ${bound}${server.config.issuer === bound ? '' : ` (issuer ${server.config.issuer})`}`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
