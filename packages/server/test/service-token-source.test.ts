@@ -204,6 +204,7 @@ describe('ServiceTokenSource against a real auth server', () => {
       );
     assert.equal(err.error, 'invalid_target');
     assert.equal(err.status, 400);
+    assert.equal(err.description, 'the requested audience is not allowed for this client', "the server's error_description");
     assert.ok(!inspect(err).includes(svc.secret!));
   });
 

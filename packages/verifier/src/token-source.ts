@@ -158,9 +158,11 @@ export class ServiceTokenSource {
     }
     if (!res.ok) {
       const error = typeof json?.error === 'string' ? json.error : undefined;
+      const description = typeof json?.error_description === 'string' ? json.error_description : undefined;
       throw new TokenRequestError(`the token endpoint refused the request: ${error ?? res.status}`, {
         status: res.status,
         error,
+        description,
       });
     }
     const token = json.access_token;
