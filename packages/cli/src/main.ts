@@ -15,6 +15,7 @@ import { tokenDecode } from './commands/token-decode.js';
 import { tokenSign } from './commands/token-sign.js';
 import { tokenVerify } from './commands/token-verify.js';
 import { HelpRequest } from './args.js';
+import { nearest } from './did-you-mean.js';
 import { UsageError } from './errors.js';
 import { note, out } from './io.js';
 import { redact } from './redact.js';
@@ -71,10 +72,14 @@ async function main(argv: string[]): Promise<number> {
   const single = COMMANDS.find((c) => c.name === group);
   const command = single ?? COMMANDS.find((c) => c.name === `${group} ${action}`);
   if (command === undefined) {
+    const typed = [group, action].filter(Boolean).join(' ');
+    const names = COMMANDS.map((c) => c.name);
+    // "tokn get" -> "token get"; "serv" -> "serve" (a one-word command takes the rest as its arguments).
+    const suggestion = group === undefined ? undefined : (nearest(typed, names) ?? nearest(group, names));
     const message =
       group === undefined
         ? 'no command given'
-        : `unknown command "${redact([group, action].filter(Boolean).join(' ')).slice(0, MAX_ECHO)}"`;
+        : `unknown command "${redact(typed).slice(0, MAX_ECHO)}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
     const report = reportError(new UsageError(message), USAGE);
     note(report.text);
     return report.exitCode;

@@ -72,6 +72,16 @@ describe('first contact: what a newcomer is told', () => {
     assert.ok(!p.stderr.includes('s3cr3tValue'), p.stderr);
   });
 
+  it('an unknown command: exit 2 with "did you mean" the nearest command', async () => {
+    const r = await tessera(['tokn', 'get']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: ERR_USAGE: unknown command "tokn get" \(did you mean "token get"\?\)$/m);
+    const one = await tessera(['serv', '--port', '4000']);
+    assert.match(one.stderr, /unknown command "serv --port" \(did you mean "serve"\?\)/);
+    const far = await tessera(['frobnicate']);
+    assert.match(far.stderr, /unknown command "frobnicate"\n/);
+  });
+
   it("token get shows the server's error and error_description, exit 1 (a refusal, not bad input)", async () => {
     const r = await run(['token', 'get', '--issuer', issuer, '--client-id', 'nobody'], {
       env: { TESSERA_CLIENT_SECRET: 'not-the-secret' },
