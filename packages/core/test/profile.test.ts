@@ -14,10 +14,8 @@ import { rejects } from './helpers/rejects.js';
 
 const key = generateKey('ES256', { kid: 'ec' });
 const token = (payload: Record<string, unknown>, header: Record<string, unknown> = headerFor(key)) => forge(header, payload, key);
-const noTyp = (() => {
-  const { typ: _typ, ...h } = headerFor(key);
-  return h;
-})();
+const noTyp = headerFor(key);
+delete noTyp.typ;
 
 function configError(fn: () => unknown, option: string, message?: RegExp): void {
   assert.throws(fn, (e: unknown) => e instanceof ConfigError && e.option === option && (!message || message.test(e.message)));

@@ -209,8 +209,10 @@ describe('Microsoft Entra ID (Azure AD) v2.0 access tokens', () => {
     };
   };
   const app = () => {
-    const { scp: _scp, name: _name, preferred_username: _u, ...rest } = delegated();
-    return { ...rest, roles: ['Orders.Read.All'], idtyp: 'app', sub: rest.oid };
+    const token: Record<string, unknown> = { ...delegated(), roles: ['Orders.Read.All'], idtyp: 'app' };
+    for (const delegatedOnly of ['scp', 'name', 'preferred_username']) delete token[delegatedOnly];
+    token.sub = token.oid;
+    return token;
   };
 
   it('refused by default: typ JWT', async () => {
