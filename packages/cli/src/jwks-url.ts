@@ -1,4 +1,4 @@
-import type { Algorithm } from '@tessera/core';
+import type { Algorithm, TokenProfile } from '@tessera/core';
 import { createVerifier, type Verifier } from '@tessera/verifier';
 
 import { UsageError } from './errors.js';
@@ -14,10 +14,11 @@ export function isJwksUrl(value: string): boolean {
 
 export interface JwksUrlVerifyOptions {
   url: string;
-  issuer: readonly string[];
-  audience: readonly string[];
+  issuer: readonly string[] | undefined;
+  audience: readonly string[] | undefined;
   algorithms: readonly Algorithm[];
   clockTolerance: number | undefined;
+  profile?: TokenProfile;
 }
 
 /**
@@ -31,6 +32,7 @@ export function createJwksUrlVerifier(options: JwksUrlVerifyOptions): Verifier {
     algorithms: options.algorithms,
     jwksUri: options.url,
     clockTolerance: options.clockTolerance,
+    profile: options.profile,
     cache: false,
   });
 }

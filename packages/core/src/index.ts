@@ -41,6 +41,7 @@ export {
   verifyAccessToken,
 } from './jwt/verify.js';
 export type { AccessTokenVerifyOptions, JwsVerifyOptions, KeySource, VerifiedAccessToken, VerifiedJws } from './jwt/verify.js';
+export type { OptionalClaim, TokenProfile } from './jwt/profile.js';
 export { decodeUnverified } from './jwt/decode.js';
 export type { DecodedToken } from './jwt/decode.js';
 export type { AccessTokenClaims, JwsHeader } from './jwt/types.js';

@@ -198,7 +198,8 @@ describe('the grammar applies to tokens too', () => {
         () => signAccessToken({ iss: 'i', sub: 's', aud: 'a', client_id: 'c', scope, ttl: 60 }, key),
         (e: unknown) => e instanceof ConfigError && e.option === 'scope',
       );
-      const token = signJwt({ iss: 'i', aud: 'a', exp: Math.floor(Date.now() / 1000) + 60, scope }, key, { typ: 'at+jwt' });
+      const now = Math.floor(Date.now() / 1000);
+      const token = signJwt({ iss: 'i', sub: 's', aud: 'a', exp: now + 60, iat: now, jti: 'j', scope }, key, { typ: 'at+jwt' });
       assert.throws(
         () => verifier.verifyAccessToken(token, key),
         (e: unknown) => e instanceof TokenClaimError && e.claim === 'scope' && e.reason === 'syntax',

@@ -10,7 +10,10 @@ export interface Principal {
   readonly scopes: readonly string[];
   /** The token id (`jti`), used by revocation. */
   readonly tokenId: string | undefined;
-  /** The token's expiry, in seconds since the epoch. */
+  /**
+   * The token's expiry, in seconds since the epoch; Infinity for a token without `exp`, which only a
+   * verifier whose profile says `allowMissingExp: true` accepts.
+   */
   readonly expiresAt: number;
   /** When the token was issued (`iat`), in seconds since the epoch, if it says. */
   readonly issuedAt: number | undefined;
@@ -24,7 +27,7 @@ export function principalFromClaims(claims: AccessTokenClaims): Principal {
     clientId: claims.client_id,
     scopes: Object.freeze(claims.scope ? claims.scope.split(' ') : []),
     tokenId: claims.jti,
-    expiresAt: claims.exp,
+    expiresAt: claims.exp === undefined ? Infinity : claims.exp,
     issuedAt: claims.iat,
     claims: Object.freeze(claims),
   });

@@ -2,6 +2,7 @@ import { ConfigError, JwksInvalidError, parseJwks, type Algorithm, type KeySet }
 
 import { maxAgeMs } from './cache-control.js';
 import { JwksFetchError, KeysUnavailableError } from './errors.js';
+import { readCapped } from './read-capped.js';
 
 export interface RemoteJwksOptions {
   /** Abort a fetch after this many ms. Default 5,000. */
@@ -199,7 +200,8 @@ export class RemoteJwks {
       res = await this.fetchImpl(this.url, {
         headers: this.headers,
         signal: AbortSignal.timeout(this.o.timeoutMs),
-        redirect: 'follow',
+        // A redirect is not followed (as jose does not): the configured URL is the one trusted for keys.
+        redirect: 'manual',
       });
     } catch (err) {
       const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
@@ -208,8 +210,15 @@ export class RemoteJwks {
       });
     }
     try {
+      if (res.status >= 300 && res.status < 400)
+        throw new JwksFetchError('status', `JWKS endpoint answered a redirect (HTTP ${res.status}); redirects are not followed`);
       if (res.status !== 200) throw new JwksFetchError('status', `JWKS endpoint answered HTTP ${res.status}`);
-      const body = await readCapped(res, this.o.maxBytes, this.o.timeoutMs);
+      const body = await readCapped(
+        res,
+        this.o.maxBytes,
+        this.o.timeoutMs,
+        () => new JwksFetchError('too_large', 'JWKS response is too large'),
+      );
       let json: unknown;
       try {
         json = JSON.parse(body);
@@ -231,29 +240,4 @@ export class RemoteJwks {
       if (!res.bodyUsed) await res.body?.cancel().catch(() => {});
     }
   }
-}
-
-async function readCapped(res: Response, maxBytes: number, timeoutMs: number): Promise<string> {
-  const length = Number(res.headers.get('content-length') ?? NaN);
-  if (length > maxBytes) throw new JwksFetchError('too_large', 'JWKS response is too large');
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const deadline = setTimeout(() => reader.cancel().catch(() => {}), timeoutMs);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new JwksFetchError('too_large', 'JWKS response is too large');
-      }
-      chunks.push(value);
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,6 +1,7 @@
 import {
   AccessTokenVerifier,
   ConfigError,
+  DEFAULT_CLOCK_TOLERANCE,
   importKey,
   importSecret,
   Key,
@@ -12,6 +13,7 @@ import {
   type Algorithm,
   type JsonWebKeySet,
   type ScopeMode,
+  type TokenProfile,
 } from '@tessera/core';
 
 import { TokenMissingError, TokenRevokedError } from './errors.js';
@@ -22,10 +24,10 @@ import type { RevocationList } from './revocation/list.js';
 import { revokes } from './revocation/set.js';
 
 export interface VerifierOptions {
-  /** Accepted issuer(s), exact match. */
-  issuer: string | readonly string[];
-  /** This service's audience identifier(s); the token's aud must hold one. */
-  audience: string | readonly string[];
+  /** Accepted issuer(s), exact match. Required unless `profile.ignoreIssuer` is true. */
+  issuer?: string | readonly string[];
+  /** This service's audience identifier(s); the token's aud must hold one. Required unless `profile.ignoreAudience` is true. */
+  audience?: string | readonly string[];
   /** Exact algorithm allowlist, e.g. ['ES256']. Required. */
   algorithms: readonly Algorithm[];
 
@@ -42,6 +44,12 @@ export interface VerifierOptions {
   maxTokenLength?: number;
   maxJsonDepth?: number;
   typ?: string;
+  /**
+   * Relaxations of the strict RFC 9068 profile, for tokens other issuers sign (Keycloak, Auth0, Entra ID,
+   * PyJWT): accepted typ values, optional or further required claims, iss / aud not checked, no exp. Each
+   * is named; see TokenProfile and the README for the risk of each. Default: none.
+   */
+  profile?: TokenProfile;
 
   /** Verified-token cache. On by default with 10,000 entries; `false` turns it off. */
   cache?: false | { maxEntries?: number };
@@ -81,6 +89,8 @@ const CACHE_KEY_CHARS = 24;
 interface CacheEntry {
   readonly token: string;
   readonly principal: Principal;
+  /** Until when (ms) the verification holds: the token's exp, or its iat plus maxTokenAge if sooner. */
+  readonly validUntil: number;
 }
 
 function cacheKey(token: string): string {
@@ -98,6 +108,8 @@ export class Verifier {
   private readonly cache: Lru<string, CacheEntry> | undefined;
   private readonly isRevoked: ((p: Principal) => boolean) | undefined;
   private readonly now: () => number;
+  /** maxTokenAge plus the clock tolerance, in seconds, or undefined when there is no maximum age. */
+  private readonly maxAge: number | undefined;
   private readonly stopRevocations: (() => void) | undefined;
 
   constructor(options: VerifierOptions) {
@@ -111,10 +123,13 @@ export class Verifier {
       maxTokenLength: options.maxTokenLength,
       maxJsonDepth: options.maxJsonDepth,
       typ: options.typ,
+      profile: options.profile,
       now: options.now,
     };
     this.core = new AccessTokenVerifier(coreOptions);
     this.now = options.now ?? Date.now;
+    this.maxAge =
+      options.maxTokenAge === undefined ? undefined : options.maxTokenAge + (options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE);
     const sources = (['jwks', 'jwksUri', 'publicKey', 'secret'] as const).filter((s) => options[s] !== undefined);
     if (sources.length !== 1) throw new ConfigError('keys', 'give exactly one of jwks, jwksUri, publicKey, secret');
     if (options.jwksUri !== undefined) {
@@ -159,14 +174,14 @@ export class Verifier {
     if (cache !== undefined) {
       const hit = this.cached(token);
       if (hit !== undefined) {
-        if (hit.expiresAt * 1000 > this.now()) return this.checkRevoked(hit);
+        if (hit.validUntil > this.now()) return this.checkRevoked(hit.principal);
         cache.delete(cacheKey(token));
       }
     }
     const claims =
       this.staticKeys !== undefined ? this.core.verifyAccessToken(token, this.staticKeys).claims : await this.verifyRemote(token);
     const principal = this.checkRevoked(principalFromClaims(claims));
-    cache?.set(cacheKey(token), { token, principal });
+    cache?.set(cacheKey(token), { token, principal, validUntil: this.validUntil(principal) });
     return principal;
   }
 
@@ -182,10 +197,10 @@ export class Verifier {
     let hit =
       typeof authorization === 'string' && authorization.startsWith('Bearer ') ? this.cached(authorization.slice(7)) : undefined;
     if (hit === undefined) hit = this.cached(bearerToken(authorization));
-    if (hit === undefined || hit.expiresAt * 1000 <= this.now()) return undefined;
-    this.checkRevoked(hit);
-    if (options.scopes && options.scopes.length > 0) requireScopes(hit.scopes, options.scopes, options.mode ?? 'all');
-    return hit;
+    if (hit === undefined || hit.validUntil <= this.now()) return undefined;
+    const principal = this.checkRevoked(hit.principal);
+    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
+    return principal;
   }
 
   /** Verifies the credential of an `Authorization: Bearer <token>` header and checks scopes. */
@@ -208,10 +223,20 @@ export class Verifier {
     return n;
   }
 
-  /** The cached Principal of exactly this token. */
-  private cached(token: string): Principal | undefined {
+  /** The cache entry of exactly this token. */
+  private cached(token: string): CacheEntry | undefined {
     const entry = this.cache!.get(cacheKey(token));
-    return entry !== undefined && entry.token === token ? entry.principal : undefined;
+    return entry !== undefined && entry.token === token ? entry : undefined;
+  }
+
+  /**
+   * Until when a verification may be reused: the token's exp, and with maxTokenAge no later than the first
+   * instant at which a full verification refuses it as too old (its iat is then present: required).
+   */
+  private validUntil(p: Principal): number {
+    const expiry = p.expiresAt * 1000;
+    if (this.maxAge === undefined || p.issuedAt === undefined) return expiry;
+    return Math.min(expiry, (Math.floor(p.issuedAt + this.maxAge) + 1) * 1000);
   }
 
   /** Entries in the verified-token cache. */

@@ -13,6 +13,8 @@ import { AUDIENCE, deadUrl, ISSUER, TestIssuer } from './helpers/issuer.js';
 
 const issuer = new TestIssuer('ES256');
 const revokedJti = 'revoked-token-id';
+/** A token whose revocation lookup fails with an error that is not Tessera's (the app's own hook throws). */
+const explodingJti = 'exploding-token-id';
 
 interface Case {
   name: string;
@@ -179,11 +181,20 @@ for (const { name, start } of HOSTS) {
         audience: AUDIENCE,
         algorithms: ['ES256'],
         jwks: issuer.jwks(),
-        isRevoked: (p) => p.tokenId === revokedJti,
+        isRevoked: (p) => {
+          if (p.tokenId === explodingJti) throw new Error('revocation store exploded');
+          return p.tokenId === revokedJti;
+        },
       });
       host = await start(verifier);
     });
     after(() => host.close());
+
+    it("an unexpected error (not a refusal) reaches the app's own error handler, with the error itself", async () => {
+      const res = await host.request('/orders', bearer(issuer.token({ jti: explodingJti })));
+      assert.equal(res.status, 500, res.text);
+      assert.deepEqual(JSON.parse(res.text), { error: 'app_handler', message: 'revocation store exploded' });
+    });
 
     for (const c of CASES) {
       it(c.name, async () => {
@@ -202,6 +213,9 @@ for (const { name, start } of HOSTS) {
           // No internal detail: no token, no error code, no stack.
           if (auth) assert.ok(!res.text.includes(auth.slice(7)) || auth.length < 12, 'the token is not echoed');
           assert.doesNotMatch(res.text, /ERR_|at |Error/);
+          // A refusal is never stored by a cache on the way (RFC 6750 section 5.2, RFC 9111), and is JSON.
+          assert.equal(res.headers.get('cache-control'), 'no-store');
+          assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
         }
       });
     }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { TokenExpiredError } from '@tessera/core';
+import { TokenClaimError, TokenExpiredError } from '@tessera/core';
 import { bearerToken, createVerifier, TokenMissingError, TokenRevokedError } from '@tessera/verifier';
 
 import { AUDIENCE, ISSUER, TestIssuer } from './helpers/issuer.js';
@@ -32,6 +32,24 @@ describe('verified-token cache', () => {
     await v.verify(token);
     clock.t += 2_000;
     await assert.rejects(v.verify(token), TokenExpiredError);
+    assert.equal(v.cacheSize, 0);
+  });
+
+  it('a cached entry never outlives maxTokenAge: 10 minutes after issue a token is refused with maxTokenAge 60', async () => {
+    const clock = { t: Date.now() };
+    const v = verifierAt(clock, { maxTokenAge: 60 });
+    const token = issuer.token({ ttl: 3600 }, { now: () => clock.t });
+    await v.verify(token);
+    assert.equal(v.authorizeCached(`Bearer ${token}`)?.sub, 'alice');
+    clock.t += 60_000;
+    await v.verify(token);
+    clock.t += 540_000;
+    // Both cache paths re-verify, and the full verification refuses the token as too old.
+    assert.equal(v.authorizeCached(`Bearer ${token}`), undefined);
+    await assert.rejects(
+      v.verify(token),
+      (e: unknown) => e instanceof TokenClaimError && e.claim === 'iat' && e.reason === 'too_old',
+    );
     assert.equal(v.cacheSize, 0);
   });
 

@@ -1,4 +1,12 @@
-import { AccessTokenVerifier, KeyNotFoundError, type AccessTokenClaims, type Algorithm, type KeySource } from '@tessera/core';
+import {
+  AccessTokenVerifier,
+  KeyNotFoundError,
+  type AccessTokenClaims,
+  type Algorithm,
+  type KeySource,
+  type OptionalClaim,
+  type TokenProfile,
+} from '@tessera/core';
 
 import { algorithmList, nonNegativeInteger, parseFlags, required, requiredList } from '../args.js';
 import type { Command } from '../command.js';
@@ -16,12 +24,21 @@ const OPTIONS = {
   audience: { type: 'string', multiple: true },
   alg: { type: 'string' },
   'clock-tolerance': { type: 'string' },
+  typ: { type: 'string', multiple: true },
+  'allow-no-typ': { type: 'boolean' },
+  'optional-claim': { type: 'string', multiple: true },
+  'require-claim': { type: 'string', multiple: true },
+  'any-issuer': { type: 'boolean' },
+  'any-audience': { type: 'boolean' },
+  'allow-no-exp': { type: 'boolean' },
 } as const;
 
 const usage = `Usage: tessera token verify [TOKEN] (--jwks FILE|URL | --public-key FILE | --secret-file FILE)
-                            --issuer ISS --audience AUD --alg LIST [--clock-tolerance SECONDS]
+                            (--issuer ISS | --any-issuer) (--audience AUD | --any-audience) --alg LIST
+                            [--clock-tolerance SECONDS] [profile flags]
 
-Verifies an access token (signature, typ at+jwt, iss, aud, exp, nbf, iat) and prints its claims as JSON.
+Verifies an access token under the strict RFC 9068 profile (signature; typ at+jwt; iss, exp, aud, sub,
+iat and jti present; iss and aud as given; exp, nbf, iat on the clock) and prints its claims as JSON.
 The token is read from the argument, else from standard input (preferred: it stays out of the process list).
 
 Exactly one key source:
@@ -33,6 +50,15 @@ Exactly one key source:
   --audience AUD        this service's audience, exact match (required; repeat for several)
   --alg LIST            comma-separated algorithm allowlist, e.g. ES256 or ES256,EdDSA (required)
   --clock-tolerance S   seconds of clock skew tolerated on exp, nbf and iat (default 5)
+
+Profile flags, for tokens of other issuers (Keycloak, Auth0, Entra ID, PyJWT); each names one relaxation:
+  --typ TYP             accepted typ header instead of at+jwt (repeat for several), e.g. --typ JWT
+  --allow-no-typ        accept a token with no typ header
+  --optional-claim C    sub, iat or jti may be absent (repeat for several)
+  --require-claim C     a further claim that must be present, e.g. client_id (repeat for several)
+  --any-issuer          do not check iss (instead of --issuer): any issuer whose key verifies
+  --any-audience        do not check aud (instead of --audience): a token meant for any service
+  --allow-no-exp        accept a token without exp: it never expires
 
 Exit codes: 0 valid (claims on stdout), 1 refused ("error: CODE: message" on stderr), 2 bad usage.
 `;
@@ -68,11 +94,48 @@ async function localKeys(
   }
 }
 
+/** `--issuer` or `--any-issuer`, exactly one. */
+function target(values: readonly string[] | undefined, flag: string, any: boolean | undefined, anyFlag: string) {
+  if (!any) return requiredList(values, flag);
+  if (values !== undefined) throw new UsageError(`give ${flag} or ${anyFlag}, not both`);
+  return undefined;
+}
+
+function profileOf(values: {
+  typ?: string[];
+  'allow-no-typ'?: boolean;
+  'optional-claim'?: string[];
+  'require-claim'?: string[];
+  'any-issuer'?: boolean;
+  'any-audience'?: boolean;
+  'allow-no-exp'?: boolean;
+}): TokenProfile | undefined {
+  const profile: TokenProfile = {};
+  if (values.typ !== undefined) profile.typ = requiredList(values.typ, '--typ');
+  if (values['allow-no-typ']) profile.allowMissingTyp = true;
+  if (values['optional-claim'] !== undefined) {
+    const claims = requiredList(values['optional-claim'], '--optional-claim');
+    for (const c of claims) {
+      if (c === 'exp') throw new UsageError('--optional-claim exp: use --allow-no-exp');
+      if (c === 'iss' || c === 'aud')
+        throw new UsageError(`--optional-claim ${c}: use --any-${c === 'iss' ? 'issuer' : 'audience'}`);
+      if (c !== 'sub' && c !== 'iat' && c !== 'jti') throw new UsageError('--optional-claim takes sub, iat or jti');
+    }
+    profile.optionalClaims = claims as OptionalClaim[];
+  }
+  if (values['require-claim'] !== undefined) profile.requiredClaims = requiredList(values['require-claim'], '--require-claim');
+  if (values['any-issuer']) profile.ignoreIssuer = true;
+  if (values['any-audience']) profile.ignoreAudience = true;
+  if (values['allow-no-exp']) profile.allowMissingExp = true;
+  return Object.keys(profile).length === 0 ? undefined : profile;
+}
+
 async function run(args: string[]): Promise<void> {
   const { values, positionals } = parseFlags(args, OPTIONS);
   const source = keySourceFlag(values);
-  const issuer = requiredList(values.issuer, '--issuer');
-  const audience = requiredList(values.audience, '--audience');
+  const issuer = target(values.issuer, '--issuer', values['any-issuer'], '--any-issuer');
+  const audience = target(values.audience, '--audience', values['any-audience'], '--any-audience');
+  const profile = profileOf(values);
   const algorithms = algorithmList(required(values.alg, '--alg'), '--alg');
   const tolerance = values['clock-tolerance'];
   const clockTolerance = tolerance === undefined ? undefined : nonNegativeInteger(tolerance, '--clock-tolerance');
@@ -80,7 +143,7 @@ async function run(args: string[]): Promise<void> {
 
   let claims: AccessTokenClaims;
   if (source.flag === '--jwks' && isJwksUrl(source.value)) {
-    const verifier = createJwksUrlVerifier({ url: source.value, issuer, audience, algorithms, clockTolerance });
+    const verifier = createJwksUrlVerifier({ url: source.value, issuer, audience, algorithms, clockTolerance, profile });
     try {
       const token = await readToken(positionals);
       claims = { ...(await verifier.verify(token)).claims };
@@ -89,7 +152,7 @@ async function run(args: string[]): Promise<void> {
     }
   } else {
     // Built first: a ConfigError here is bad usage, reported before any file or stdin is read.
-    const verifier = new AccessTokenVerifier({ issuer, audience, algorithms, clockTolerance });
+    const verifier = new AccessTokenVerifier({ issuer, audience, algorithms, clockTolerance, profile });
     const { keys, skippedNote } = await localKeys(source, algorithms);
     const token = await readToken(positionals);
     try {

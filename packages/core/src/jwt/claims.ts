@@ -3,14 +3,26 @@ import { isNumericDate } from '../lib/clock.js';
 import { isScopeString } from '../scopes.js';
 import type { AccessTokenClaims } from './types.js';
 
+/** The claim rules of one verifier, resolved once from its options and profile (see profile.ts). */
 export interface ClaimRules {
-  issuers: readonly string[];
-  audiences: readonly string[];
+  /** Accepted issuers; undefined when the profile ignores iss (`ignoreIssuer`). */
+  issuers: readonly string[] | undefined;
+  /** Accepted audiences; undefined when the profile ignores aud (`ignoreAudience`). */
+  audiences: readonly string[] | undefined;
   /** Seconds of clock skew tolerated on exp, nbf and iat. */
   clockTolerance: number;
   /** Seconds; when set, iat is required and may be at most this old. */
   maxTokenAge: number | undefined;
+  /** RFC 9068 section 2.2 claims, each required unless the profile relaxed it. */
+  requireExp: boolean;
+  requireSub: boolean;
+  requireIat: boolean;
+  requireJti: boolean;
+  /** Further claims the profile requires (`requiredClaims`, e.g. client_id). */
+  required: readonly string[];
 }
+
+const hasOwn = Object.prototype.hasOwnProperty;
 
 function missing(claim: string): TokenClaimError {
   return new TokenClaimError(claim, 'missing', `claim ${claim} is required`);
@@ -20,17 +32,26 @@ function wrongType(claim: string, expected: string): TokenClaimError {
 }
 
 /**
- * Checks an access token's claim set: types first (so a mistyped claim is reported as such, never
- * coerced), then iss and aud by exact string match, then the clock.
+ * Checks an access token's claim set: presence and types first (so a mistyped claim is reported as such,
+ * never coerced), then iss and aud by exact string match, then the clock.
  */
 export function checkClaims(c: Record<string, unknown>, rules: ClaimRules, nowSeconds: number): AccessTokenClaims {
-  if (c.exp === undefined) throw missing('exp');
-  if (!isNumericDate(c.exp)) throw wrongType('exp', 'a NumericDate');
-  if (c.nbf !== undefined && !isNumericDate(c.nbf)) throw wrongType('nbf', 'a NumericDate');
-  if (c.iat !== undefined && !isNumericDate(c.iat)) throw wrongType('iat', 'a NumericDate');
   // Named reads rather than a loop over names: this runs for every token, and named reads are cheaper.
-  if (c.sub !== undefined && typeof c.sub !== 'string') throw wrongType('sub', 'a string');
-  if (c.jti !== undefined && typeof c.jti !== 'string') throw wrongType('jti', 'a string');
+  const exp = c.exp;
+  if (exp === undefined) {
+    if (rules.requireExp) throw missing('exp');
+  } else if (!isNumericDate(exp)) throw wrongType('exp', 'a NumericDate');
+  if (c.nbf !== undefined && !isNumericDate(c.nbf)) throw wrongType('nbf', 'a NumericDate');
+  const iat = c.iat;
+  if (iat === undefined) {
+    if (rules.requireIat) throw missing('iat');
+  } else if (!isNumericDate(iat)) throw wrongType('iat', 'a NumericDate');
+  if (c.sub === undefined) {
+    if (rules.requireSub) throw missing('sub');
+  } else if (typeof c.sub !== 'string') throw wrongType('sub', 'a string');
+  if (c.jti === undefined) {
+    if (rules.requireJti) throw missing('jti');
+  } else if (typeof c.jti !== 'string') throw wrongType('jti', 'a string');
   if (c.client_id !== undefined && typeof c.client_id !== 'string') throw wrongType('client_id', 'a string');
   if (c.scope !== undefined) {
     if (typeof c.scope !== 'string') throw wrongType('scope', 'a string');
@@ -38,32 +59,42 @@ export function checkClaims(c: Record<string, unknown>, rules: ClaimRules, nowSe
       throw new TokenClaimError('scope', 'syntax', 'claim scope must be scope tokens separated by single spaces');
     }
   }
+  const required = rules.required;
+  for (let i = 0; i < required.length; i++) {
+    const name = required[i]!;
+    if (!hasOwn.call(c, name)) throw missing(name);
+  }
 
-  if (c.iss === undefined) throw missing('iss');
-  if (typeof c.iss !== 'string') throw wrongType('iss', 'a string');
-  if (!rules.issuers.includes(c.iss)) throw new TokenClaimError('iss', 'mismatch', 'unexpected issuer');
+  const issuers = rules.issuers;
+  if (issuers !== undefined) {
+    if (c.iss === undefined) throw missing('iss');
+    if (typeof c.iss !== 'string') throw wrongType('iss', 'a string');
+    if (!issuers.includes(c.iss)) throw new TokenClaimError('iss', 'mismatch', 'unexpected issuer');
+  } else if (c.iss !== undefined && typeof c.iss !== 'string') throw wrongType('iss', 'a string');
 
   const aud = c.aud;
-  if (aud === undefined) throw missing('aud');
-  if (typeof aud === 'string') {
-    if (!rules.audiences.includes(aud)) throw new TokenClaimError('aud', 'mismatch', 'unexpected audience');
+  const audiences = rules.audiences;
+  if (aud === undefined) {
+    if (audiences !== undefined) throw missing('aud');
+  } else if (typeof aud === 'string') {
+    if (audiences !== undefined && !audiences.includes(aud)) throw new TokenClaimError('aud', 'mismatch', 'unexpected audience');
   } else {
     if (!Array.isArray(aud) || aud.length === 0 || !aud.every((a) => typeof a === 'string')) {
       throw wrongType('aud', 'a string or a non-empty array of strings');
     }
-    if (!aud.some((a: string) => rules.audiences.includes(a)))
+    if (audiences !== undefined && !aud.some((a: string) => audiences.includes(a)))
       throw new TokenClaimError('aud', 'mismatch', 'unexpected audience');
   }
 
   const tol = rules.clockTolerance;
-  if (nowSeconds - tol >= c.exp) throw new TokenExpiredError(c.exp);
+  if (exp !== undefined && nowSeconds - tol >= (exp as number)) throw new TokenExpiredError(exp as number);
   if (c.nbf !== undefined && (c.nbf as number) > nowSeconds + tol)
     throw new TokenNotYetValidError('nbf', 'token is not valid yet (nbf)');
-  if (c.iat !== undefined && (c.iat as number) > nowSeconds + tol)
+  if (iat !== undefined && (iat as number) > nowSeconds + tol)
     throw new TokenNotYetValidError('iat', 'token was issued in the future (iat)');
   if (rules.maxTokenAge !== undefined) {
-    if (c.iat === undefined) throw missing('iat');
-    if (nowSeconds - (c.iat as number) > rules.maxTokenAge + tol)
+    if (iat === undefined) throw missing('iat');
+    if (nowSeconds - (iat as number) > rules.maxTokenAge + tol)
       throw new TokenClaimError('iat', 'too_old', 'token is older than the maximum age');
   }
   return c as AccessTokenClaims;

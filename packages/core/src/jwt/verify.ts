@@ -21,6 +21,7 @@ import { JsonSyntaxError, parseStrictJson } from '../lib/json.js';
 import { Scratch } from '../lib/scratch.js';
 import { decodeUtf8 } from '../lib/utf8.js';
 import { checkClaims, type ClaimRules } from './claims.js';
+import { normalizeType, resolveProfile, type TokenProfile } from './profile.js';
 import { ACCESS_TOKEN_TYPE } from './sign.js';
 import type { AccessTokenClaims, JwsHeader } from './types.js';
 
@@ -45,19 +46,27 @@ export interface JwsVerifyOptions {
 }
 
 export interface AccessTokenVerifyOptions extends JwsVerifyOptions {
-  /** Accepted issuer(s), compared as exact strings. */
-  issuer: string | readonly string[];
-  /** Accepted audience(s): the token's aud must hold at least one, compared as exact strings. */
-  audience: string | readonly string[];
+  /** Accepted issuer(s), compared as exact strings. Required unless the profile says `ignoreIssuer: true`. */
+  issuer?: string | readonly string[];
+  /**
+   * Accepted audience(s): the token's aud must hold at least one, compared as exact strings. Required
+   * unless the profile says `ignoreAudience: true`.
+   */
+  audience?: string | readonly string[];
   /** Seconds of clock skew tolerated for exp, nbf and iat. Default 5. */
   clockTolerance?: number;
   /** Seconds: refuse tokens whose iat is older (iat then becomes required). */
   maxTokenAge?: number;
   /**
    * Required `typ` header (RFC 8725 section 3.11 explicit typing). Default `at+jwt` (RFC 9068), which also
-   * matches `application/at+jwt`, case-insensitively.
+   * matches `application/at+jwt`, case-insensitively. The same as `profile: { typ: [typ] }`.
    */
   typ?: string;
+  /**
+   * Relaxations of the strict RFC 9068 profile for tokens of other issuers, each named (see TokenProfile).
+   * Default: none.
+   */
+  profile?: TokenProfile;
   /** Clock in milliseconds; defaults to Date.now. */
   now?: () => number;
 }
@@ -289,20 +298,29 @@ function inRange(sig: Uint8Array, offset: number, n: Uint8Array): boolean {
  */
 export class AccessTokenVerifier extends JwsVerifier {
   private readonly rules: ClaimRules;
-  private readonly typ: string;
+  private readonly types: readonly string[];
+  /** The one accepted typ when there is exactly one (the usual case): a string compare, no list. */
+  private readonly onlyType: string | undefined;
+  private readonly allowMissingTyp: boolean;
   private readonly now: () => number;
 
   constructor(options: AccessTokenVerifyOptions) {
     super(options);
+    const profile = resolveProfile(options.profile, options.typ, ACCESS_TOKEN_TYPE);
     this.rules = Object.freeze({
-      issuers: stringList('issuer', options.issuer),
-      audiences: stringList('audience', options.audience),
+      issuers: claimValues('issuer', options.issuer, profile.ignoreIssuer, 'ignoreIssuer'),
+      audiences: claimValues('audience', options.audience, profile.ignoreAudience, 'ignoreAudience'),
       clockTolerance: nonNegative('clockTolerance', options.clockTolerance, DEFAULT_CLOCK_TOLERANCE),
       maxTokenAge: options.maxTokenAge === undefined ? undefined : nonNegative('maxTokenAge', options.maxTokenAge, 0),
+      requireExp: profile.requireExp,
+      requireSub: profile.requireSub,
+      requireIat: profile.requireIat,
+      requireJti: profile.requireJti,
+      required: profile.required,
     });
-    const typ = options.typ ?? ACCESS_TOKEN_TYPE;
-    if (typeof typ !== 'string' || typ.length === 0) throw new ConfigError('typ', 'must be a non-empty string');
-    this.typ = normalizeType(typ);
+    this.types = profile.typ;
+    this.onlyType = profile.typ.length === 1 ? profile.typ[0] : undefined;
+    this.allowMissingTyp = profile.allowMissingTyp;
     if (options.now !== undefined && typeof options.now !== 'function') throw new ConfigError('now', 'must be a function');
     this.now = options.now ?? Date.now;
   }
@@ -318,15 +336,27 @@ export class AccessTokenVerifier extends JwsVerifier {
   }
 
   protected override checkType(header: JwsHeader): void {
-    if (typeof header.typ !== 'string') throw new TokenTypeError('typ header is required');
-    if (normalizeType(header.typ) !== this.typ) throw new TokenTypeError('unexpected typ');
+    const typ = header.typ;
+    if (typ === undefined) {
+      if (this.allowMissingTyp) return;
+      throw new TokenTypeError('typ header is required');
+    }
+    if (typeof typ !== 'string') throw new TokenTypeError('typ header must be a string');
+    const t = normalizeType(typ);
+    if (this.onlyType !== undefined ? t !== this.onlyType : !this.types.includes(t)) throw new TokenTypeError('unexpected typ');
   }
 }
 
-/** Media types compare case-insensitively, and `application/` may be omitted (RFC 7515 section 4.1.9). */
-function normalizeType(typ: string): string {
-  const t = typ.toLowerCase();
-  return t.startsWith('application/') ? t.slice(12) : t;
+/** The issuer or audience list; absent exactly when the profile ignores the claim. */
+function claimValues(
+  name: 'issuer' | 'audience',
+  v: string | readonly string[] | undefined,
+  ignored: boolean,
+  setting: string,
+): readonly string[] | undefined {
+  if (!ignored) return stringList(name, v);
+  if (v !== undefined) throw new ConfigError(name, `is not checked under profile.${setting}: leave one of the two out`);
+  return undefined;
 }
 
 /** One-shot access-token verification; build an `AccessTokenVerifier` once to verify many tokens. */

@@ -1,7 +1,8 @@
 /**
  * Missing claims: a verifier that checks a claim only when present accepts a token that never expires
- * (no exp), was issued by anyone (no iss) or for any service (no aud). Tessera requires all three, and
- * iat as well when a maximum token age is set.
+ * (no exp), was issued by anyone (no iss) or for any service (no aud), or that no revocation can reach (no
+ * jti, no sub). Tessera requires the claims RFC 9068 section 2.2 requires (iss, exp, aud, sub, iat, jti;
+ * client_id when the profile asks for it), and relaxes one only when the verifier's profile names it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -23,7 +24,7 @@ function missing(fn: () => unknown, claim: string): void {
 }
 
 describe('missing claims', () => {
-  for (const claim of ['exp', 'iss', 'aud']) {
+  for (const claim of ['exp', 'iss', 'aud', 'sub', 'iat', 'jti']) {
     it(`a token without ${claim} is refused`, () =>
       missing(() => verifier.verifyAccessToken(token(claimsWithout(claim)), key), claim));
 
@@ -44,6 +45,13 @@ describe('missing claims', () => {
     missing(() => verifier.verifyAccessToken(token({ claims: claims() }), key), 'exp');
   });
 
+  it('client_id is required when the profile asks for it (RFC 9068 section 2.2), not by default', () => {
+    assert.equal(verifier.verifyAccessToken(token(claimsWithout('client_id')), key).claims.client_id, undefined);
+    const strict = accessVerifier(['ES256'], { profile: { requiredClaims: ['client_id'] } });
+    missing(() => strict.verifyAccessToken(token(claimsWithout('client_id')), key), 'client_id');
+    assert.equal(strict.verifyAccessToken(token(claims()), key).claims.client_id, claims().client_id);
+  });
+
   describe('iat with maxTokenAge', () => {
     const aged = accessVerifier(['ES256'], { maxTokenAge: 600 });
 
@@ -51,8 +59,12 @@ describe('missing claims', () => {
       missing(() => aged.verifyAccessToken(token(claimsWithout('iat')), key), 'iat');
     });
 
-    it('a token without iat is accepted when maxTokenAge is not set', () => {
-      assert.equal(verifier.verifyAccessToken(token(claimsWithout('iat')), key).claims.iat, undefined);
+    it('a token without iat is accepted only when the profile names iat optional and maxTokenAge is not set', () => {
+      missing(() => verifier.verifyAccessToken(token(claimsWithout('iat')), key), 'iat');
+      const relaxed = accessVerifier(['ES256'], { profile: { optionalClaims: ['iat'] } });
+      assert.equal(relaxed.verifyAccessToken(token(claimsWithout('iat')), key).claims.iat, undefined);
+      const relaxedAged = accessVerifier(['ES256'], { profile: { optionalClaims: ['iat'] }, maxTokenAge: 600 });
+      missing(() => relaxedAged.verifyAccessToken(token(claimsWithout('iat')), key), 'iat');
     });
 
     it('a token with iat older than maxTokenAge (plus tolerance) is refused as too old', () => {

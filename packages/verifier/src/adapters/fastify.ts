@@ -1,5 +1,5 @@
-import type { ScopeMode } from '@tessera/core';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { TesseraError, type ScopeMode } from '@tessera/core';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
 import type { Principal } from '../principal.js';
@@ -38,10 +38,16 @@ const SEEN = Symbol('tessera.route');
 const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) => {
   const { verifier, realm } = options;
   app.decorateRequest('principal', null);
-  const refuse = (request: FastifyRequest, reply: FastifyReply, err: unknown) => {
-    request.log.info({ err: { code: (err as { code?: string }).code } }, 'request refused by tessera');
+  /**
+   * Answers a refusal (RFC 6750, `cache-control: no-store` as every adapter sends). An error that is not
+   * Tessera's is no refusal: it goes to the app's error handler (setErrorHandler), as Express's next(err).
+   */
+  const refuse = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, err: unknown) => {
+    if (!(err instanceof TesseraError))
+      return done(err instanceof Error ? err : new Error('authorization failed', { cause: err }));
+    request.log.info({ err: { code: err.code } }, 'request refused by tessera');
     const r = rejection(err, { realm });
-    reply.code(r.status).headers(r.headers).send(r.body);
+    reply.code(r.status).headers(r.headers).header('cache-control', 'no-store').send(r.body);
   };
   /** The onRequest hook of one route's policy: a cached token is authorized without a promise. */
   const authenticator = (policy: RouteAuth): onRequestHookHandler =>
@@ -51,7 +57,7 @@ const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) =
       try {
         cached = verifier.authorizeCached(authorization, policy);
       } catch (err) {
-        return refuse(request, reply, err);
+        return refuse(request, reply, done, err);
       }
       if (cached !== undefined) {
         request.principal = cached;
@@ -62,7 +68,7 @@ const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) =
           request.principal = principal;
           done();
         },
-        (err: unknown) => refuse(request, reply, err),
+        (err: unknown) => refuse(request, reply, done, err),
       );
     };
 

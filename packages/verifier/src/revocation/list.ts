@@ -2,6 +2,7 @@ import { ConfigError, type Key } from '@tessera/core';
 
 import { RevocationsUnavailableError, TokenRequestError } from '../errors.js';
 import type { Principal } from '../principal.js';
+import { readCapped } from '../read-capped.js';
 import { ServiceTokenSource } from '../token-source.js';
 import { parseRevocationEntry, RevocationSet, type RevocableClaims, type RevocationEntry } from './set.js';
 import { SseParser, type SseEvent } from './sse.js';
@@ -17,6 +18,7 @@ export interface RedisSubscriber {
   unsubscribe(channel: string): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ioredis types listeners this loosely
   removeListener(event: string, listener: (...args: any[]) => void): unknown;
 }
@@ -56,6 +58,8 @@ export interface RevocationListOptions {
   maxBackoffMs?: number;
   /** Abort a snapshot or report request after this many ms. Default 5,000. */
   timeoutMs?: number;
+  /** Largest snapshot accepted, in bytes, declared or streamed (a chunked body is counted as it arrives). Default 64 MiB. */
+  maxSnapshotBytes?: number;
   /** Report each revoked token presented (at most once per token) to the server as an anomaly event. */
   reportRevokedUse?: boolean;
   /** Told of failures (stream lost, snapshot refused, ...); the list recovers by itself. */
@@ -87,7 +91,10 @@ export class RevocationList {
   private readonly tokenSource: ServiceTokenSource | undefined;
   private readonly listeners = new Set<Listener>();
   private readonly o: Required<
-    Pick<RevocationListOptions, 'maxStaleMs' | 'whenStale' | 'idleTimeoutMs' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs'>
+    Pick<
+      RevocationListOptions,
+      'maxStaleMs' | 'whenStale' | 'idleTimeoutMs' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs' | 'maxSnapshotBytes'
+    >
   >;
   private readonly reported = new Set<string>();
   private lastContact = -Infinity;
@@ -96,7 +103,7 @@ export class RevocationList {
   private abort: AbortController | undefined;
   private readyWaiters: (() => void)[] = [];
   private pruneTimer: NodeJS.Timeout;
-  private redisHandlers: { message: (c: string, m: string) => void; ready: () => void } | undefined;
+  private redisHandlers: { message: (c: string, m: string) => void; ready: () => void; close: () => void } | undefined;
   private resyncing: Promise<void> | undefined;
   private connectedFlag = false;
 
@@ -111,7 +118,10 @@ export class RevocationList {
       backoffMs: options.backoffMs ?? 250,
       maxBackoffMs: options.maxBackoffMs ?? 10_000,
       timeoutMs: options.timeoutMs ?? 5_000,
+      maxSnapshotBytes: options.maxSnapshotBytes ?? MAX_SNAPSHOT_BYTES,
     };
+    const max = this.o.maxSnapshotBytes;
+    if (!Number.isInteger(max) || max < 1) throw new ConfigError('maxSnapshotBytes', 'must be a positive integer');
     if (this.o.whenStale !== 'reject' && this.o.whenStale !== 'accept')
       throw new ConfigError('whenStale', 'must be reject or accept');
     if (options.token !== undefined) {
@@ -204,6 +214,7 @@ export class RevocationList {
       const { subscriber, channel } = this.options.redis;
       subscriber.removeListener('message', this.redisHandlers.message);
       subscriber.removeListener('ready', this.redisHandlers.ready);
+      subscriber.removeListener('close', this.redisHandlers.close);
       void subscriber.unsubscribe(channel ?? REVOCATIONS_CHANNEL).catch(() => undefined);
     }
   }
@@ -241,12 +252,18 @@ export class RevocationList {
       this.refusedCredentials(res.status);
       throw new RevocationsUnavailableError(`the revocation snapshot was refused (${res.status})`);
     }
-    const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_SNAPSHOT_BYTES) {
-      await res.body?.cancel();
-      throw new RevocationsUnavailableError('the revocation snapshot is too large');
+    const text = await readCapped(
+      res,
+      this.o.maxSnapshotBytes,
+      this.o.timeoutMs,
+      () => new RevocationsUnavailableError('the revocation snapshot is too large'),
+    );
+    let body: { sequence?: unknown; revocations?: unknown };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new RevocationsUnavailableError('the revocation snapshot is not JSON');
     }
-    const body = (await res.json()) as { sequence?: unknown; revocations?: unknown };
     if (typeof body?.sequence !== 'number' || !Array.isArray(body.revocations))
       throw new RevocationsUnavailableError('the revocation snapshot is malformed');
     const entries = body.revocations.map(parseRevocationEntry);
@@ -399,9 +416,14 @@ export class RevocationList {
       this.connectedFlag = true;
       resync();
     };
-    this.redisHandlers = { message, ready };
+    // The connection is gone (ioredis reconnects by itself and says `ready` again).
+    const close = () => {
+      this.connectedFlag = false;
+    };
+    this.redisHandlers = { message, ready, close };
     subscriber.on('message', message);
     subscriber.on('ready', ready);
+    subscriber.on('close', close);
     subscriber.subscribe(channel).then(
       () => {
         this.connectedFlag = true;

@@ -15,7 +15,8 @@ import Fastify from 'fastify';
  *   GET /orders/write  requires orders:write
  *   GET /any           requires any of (admin:all, orders:read)
  *   GET /public        no token needed
- * Authorized routes answer 200 with { sub, clientId, scopes }.
+ * Authorized routes answer 200 with { sub, clientId, scopes }. An error that is not a refusal reaches the
+ * host application's own error handler, which answers 500 with { error: 'app_handler', message }.
  */
 export const ROUTES = {
   '/orders': { scopes: ['orders:read'], mode: 'all' as const },
@@ -36,6 +37,9 @@ export interface Host {
 }
 
 const who = (p: Principal) => JSON.stringify({ sub: p.sub, clientId: p.clientId, scopes: p.scopes });
+/** The body of the host application's own error handler. */
+const appError = (err: unknown) =>
+  JSON.stringify({ error: 'app_handler', message: err instanceof Error ? err.message : String(err) });
 const REALM = 'orders-api';
 
 async function listen(server: Server): Promise<string> {
@@ -57,6 +61,7 @@ function closeServer(server: Server): Promise<void> {
 
 async function fastifyHost(verifier: Verifier): Promise<Host> {
   const app = Fastify({ logger: false });
+  app.setErrorHandler((err, _req, reply) => reply.code(500).type('application/json').send(appError(err)));
   await app.register(tesseraFastify, { verifier, realm: REALM });
   for (const [path, policy] of Object.entries(ROUTES)) {
     app.get(path, { config: { tessera: policy } }, async (req) => who(req.principal!));
@@ -75,6 +80,9 @@ async function expressHost(verifier: Verifier): Promise<Host> {
   for (const [path, policy] of Object.entries(ROUTES)) {
     app.get(path, requireScope(policy.scopes, policy.mode, { realm: REALM }), (req, res) => void res.send(who(req.principal!)));
   }
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).type('application/json').send(appError(err));
+  });
   const server = createServer(app);
   const base = await listen(server);
   return { name: 'express', request: (p, a) => viaHttp(base, p, a), close: () => closeServer(server) };
@@ -86,7 +94,12 @@ async function nodeHost(verifier: Verifier): Promise<Host> {
     if (path === '/public') return void res.end(JSON.stringify({ public: true }));
     const policy = ROUTES[path as keyof typeof ROUTES];
     if (!policy) return void res.writeHead(404).end();
-    const principal = await authenticate(verifier, req, res, { ...policy, realm: REALM });
+    let principal;
+    try {
+      principal = await authenticate(verifier, req, res, { ...policy, realm: REALM });
+    } catch (err) {
+      return void res.writeHead(500, { 'content-type': 'application/json' }).end(appError(err));
+    }
     if (principal) res.end(who(principal));
   });
   const base = await listen(server);
@@ -104,7 +117,12 @@ async function fetchHost(verifier: Verifier): Promise<Host> {
     name: 'fetch',
     async request(path, authorization) {
       const request = new Request('http://fetch.test' + path, { headers: authorization === undefined ? {} : { authorization } });
-      const res = path === '/public' ? new Response(JSON.stringify({ public: true })) : await handlers[path]!(request);
+      let res: Response;
+      try {
+        res = path === '/public' ? new Response(JSON.stringify({ public: true })) : await handlers[path]!(request);
+      } catch (err) {
+        res = new Response(appError(err), { status: 500, headers: { 'content-type': 'application/json' } });
+      }
       return { status: res.status, headers: res.headers, text: await res.text() };
     },
     close: async () => {},
