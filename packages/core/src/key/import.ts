@@ -11,6 +11,7 @@ import {
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
 import { KeyInvalidError } from '../errors.js';
 import { decodeBase64url } from '../lib/base64url.js';
+import { privateJwkMismatch } from './jwk-pair.js';
 import { Key } from './key.js';
 import { sshPublicKeyToJwk } from './openssh.js';
 
@@ -70,12 +71,10 @@ export function importJwk(jwk: unknown, options: ImportOptions = {}): Key {
     }
   } catch (err) {
     if (err instanceof KeyInvalidError) throw err;
-    throw new KeyInvalidError('jwk', 'invalid key material', { cause: err });
+    throw isPrivate ? privateJwkRefusal(j, err) : new KeyInvalidError('jwk', 'invalid key material', { cause: err });
   }
   const key = new Key(ko, alg, options.kid ?? (j.kid as string | undefined));
-  if (isPrivate && !isConsistentPair(ko, j)) {
-    throw new KeyInvalidError('inconsistent', "the JWK's public members do not belong to its private key");
-  }
+  if (isPrivate && !isConsistentPair(ko, j)) throw privateJwkRefusal(j);
   return key;
 }
 
@@ -99,6 +98,18 @@ function isConsistentPair(privateKey: KeyObject, j: Record<string, unknown>): bo
   } catch {
     return false;
   }
+}
+
+/**
+ * Node 24's OpenSSL refuses a private JWK whose halves do not match, or whose private members make no key,
+ * when it is imported; Node 20's and 22's import both and only `isConsistentPair` fails. Either way the
+ * reason is `inconsistent` for a mismatched pair and `jwk` for broken private members, on every runtime.
+ */
+function privateJwkRefusal(j: Record<string, unknown>, cause?: unknown): KeyInvalidError {
+  const options = cause === undefined ? undefined : { cause };
+  return privateJwkMismatch(j) === true
+    ? new KeyInvalidError('inconsistent', "the JWK's public members do not belong to its private key", options)
+    : new KeyInvalidError('jwk', 'invalid key material', options);
 }
 
 function inferAlg(j: Record<string, unknown>): Algorithm {
