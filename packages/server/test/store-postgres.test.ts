@@ -285,4 +285,33 @@ describe('PostgreSQL store', { skip }, () => {
       }
     });
   });
+  // Regression: migrate() failed with "database migration unknown failed" (schema "..." does not exist) when
+  // another schema of the same database was dropped while it ran: Kysely's stock introspector scanned every
+  // schema's tables and called pg_get_serial_sequence() on each name. Other tenants, other instances and
+  // parallel test files drop schemas; the store's migration must not depend on them.
+  it('schema-dropped-during-migration: migrate() succeeds while other schemas of the database come and go', async () => {
+    let churning = true;
+    const churn = (async () => {
+      let n = 0;
+      while (churning) {
+        const other = `tessera_churn_${process.pid}_${n++}`;
+        await adminQuery(`create schema ${other}; create table ${other}.t (id serial primary key, a text, b text)`);
+        await adminQuery(`drop schema ${other} cascade`);
+      }
+    })();
+    try {
+      for (let i = 0; i < 15; i++) {
+        const store = openPostgresStore(POSTGRES_URL, { schema: await schema(), poolSize: 2 });
+        try {
+          await store.migrate();
+          await store.ping();
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      churning = false;
+      await churn;
+    }
+  });
 });

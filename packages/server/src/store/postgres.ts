@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 
 import { isPostgresUrl } from './database-url.js';
+import { StorePostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
 
@@ -54,7 +55,7 @@ class PostgresStore extends SqlStore {
     private readonly pool: pg.Pool,
     schema: string | undefined,
   ) {
-    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres', { schema });
+    super(new Kysely<Database>({ dialect: new StorePostgresDialect({ pool }) }), 'postgres', { schema });
   }
 
   /**
