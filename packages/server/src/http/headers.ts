@@ -1,5 +1,3 @@
-import type { TLSSocket } from 'node:tls';
-
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -36,8 +34,7 @@ export function securityHeaders(app: FastifyInstance, issuer: () => string): App
     const raw = reply.raw;
     if (raw.headersSent) return;
     for (const [name, value] of ENTRIES) raw.setHeader(name, value);
-    if ((req.raw.socket as TLSSocket | null)?.encrypted || req.protocol === 'https' || issuer().startsWith('https:'))
-      raw.setHeader('strict-transport-security', HSTS);
+    if (req.protocol === 'https' || issuer().startsWith('https:')) raw.setHeader('strict-transport-security', HSTS);
   };
   app.addHook('onRequest', (req, reply, done) => {
     apply(req, reply);
