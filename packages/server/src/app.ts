@@ -1,11 +1,19 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Writable } from 'node:stream';
+
+import Fastify, { type FastifyInstance, type onRequestHookHandler } from 'fastify';
 
 import { clientRoutes } from './admin/clients.js';
 import { adminGuard } from './admin/guard.js';
 import { keyAndAuditRoutes } from './admin/keys-audit.js';
 import { roleRoutes } from './admin/roles.js';
 import { userRoutes } from './admin/users.js';
+import type { Config } from './config/schema.js';
 import type { ServerContext } from './context.js';
+import { hasCredentialInQuery } from './http/credentials.js';
+import { clientErrorHandler, errorHandling, frameworkErrors, type SendError } from './http/errors.js';
+import { securityHeaders } from './http/headers.js';
+import { strictJsonBodies } from './http/json-body.js';
+import { loggerOptions, RequestLog } from './http/log.js';
 import { discoveryRoutes } from './oauth/discovery-routes.js';
 import { parseForm } from './oauth/form.js';
 import { introspectRoute } from './oauth/introspect-route.js';
@@ -13,50 +21,18 @@ import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
 import { revocationRoutes } from './revocation/routes.js';
 
-/** Headers that may carry secrets: never logged. */
-const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'];
-
-export function createLogger(level: string) {
-  return { level, redact: { paths: REDACT, censor: '[redacted]' } };
-}
-
 /** The Fastify app of the auth server: OAuth endpoints, discovery, admin API, health and metrics. */
 export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInstance {
+  // First of every request's steps: each answer, errors included, carries the security headers.
+  const headers = securityHeaders(app, () => ctx.config.issuer);
+  const sendError = errorHandling(app, headers);
+  app.addHook('onRequest', noCredentialsInOAuthQuery(sendError));
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, parseForm(body as string)),
   );
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      const err = new Error('request body is not valid JSON') as FastifyError;
-      err.statusCode = 400;
-      done(err, undefined);
-    }
-  });
-
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err }, 'request failed');
-    const isOAuth = req.url.startsWith('/oauth/');
-    const description =
-      status === 500
-        ? 'internal error'
-        : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? 'unsupported content type'
-          : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-            ? 'request body too large'
-            : err.validation
-              ? `invalid request: ${err.message}`
-              : err.message;
-    if (isOAuth) reply.header('cache-control', 'no-store');
-    return reply
-      .code(status)
-      .send({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: description });
-  });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not_found', error_description: 'no such endpoint' }));
+  strictJsonBodies(app);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {
@@ -90,12 +66,58 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
 }
 
 /**
+ * Credentials in a URL end up in proxy logs, browser history and Referer headers: the OAuth endpoints take
+ * them in the body or the Authorization header only (RFC 6749 section 2.3.1, RFC 6750 section 5.3), and a
+ * request that names one in its query string is refused before anything reads it.
+ */
+function noCredentialsInOAuthQuery(sendError: SendError): onRequestHookHandler {
+  return (req, reply, done) => {
+    if (req.url.startsWith('/oauth/') && req.url.includes('?') && hasCredentialInQuery(req.url))
+      return void sendError(req, reply, 400, 'invalid_request', 'credentials must not be sent in the query string');
+    done();
+  };
+}
+
+/**
  * Request schemas are checked as written: Fastify's Ajv defaults would silently drop unknown properties
  * (`removeAdditional`) and turn `42` into `"42"` or `"x"` into `["x"]` (`coerceTypes`). Query strings,
  * whose values are always strings, use string patterns instead (see admin/respond.ts).
  */
 const AJV_OPTIONS = { removeAdditional: false, coerceTypes: false } as const;
 
-export function newFastify(level: string, bodyLimit: number, trustProxy: boolean): FastifyInstance {
-  return Fastify({ logger: createLogger(level), bodyLimit, trustProxy, ajv: { customOptions: AJV_OPTIONS } });
+/** What the Fastify instance is built from: the configuration, and where the log goes (default stdout). */
+export interface FastifyOptions {
+  config: Pick<
+    Config,
+    'logLevel' | 'logRequests' | 'bodyLimit' | 'trustProxy' | 'headersTimeoutSeconds' | 'requestTimeoutSeconds' | 'maxConnections'
+  >;
+  logStream?: Writable;
+}
+
+/**
+ * The HTTP server: the log (requests at debug unless `logRequests`), and the limits on slow clients. Node
+ * enforces `headersTimeout` and `requestTimeout` only on a request still being received (a response that
+ * streams for hours, like the revocation feed, is not cut), checking every `connectionsCheckingInterval`.
+ */
+export function newFastify({ config, logStream }: FastifyOptions): FastifyInstance {
+  const headersTimeout = config.headersTimeoutSeconds * 1000;
+  const requestTimeout = config.requestTimeoutSeconds * 1000;
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, logStream),
+    logController: new RequestLog(config.logRequests ? 'info' : 'debug'),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    ajv: { customOptions: AJV_OPTIONS },
+    requestTimeout,
+    http: {
+      headersTimeout,
+      requestTimeout,
+      // Node's default (30 s) would let a 10 s header timeout run to 40 s.
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, headersTimeout / 4)),
+    },
+    frameworkErrors,
+    clientErrorHandler,
+  });
+  app.server.maxConnections = config.maxConnections;
+  return app;
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
 
 import type { Algorithm } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
@@ -35,6 +36,8 @@ export interface CreateServerOptions extends LoadConfigOptions {
   now?: () => number;
   /** Key schedule check interval, ms. Default 10 s. */
   tickMs?: number;
+  /** Where the log lines go (pino's destination), default stdout. */
+  logStream?: Writable;
 }
 
 /**
@@ -54,7 +57,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     if (!options.store) await store.close().catch(() => undefined);
     throw err;
   }
-  const app = newFastify(config.logLevel, config.bodyLimit, config.trustProxy);
+  const app = newFastify({ config, logStream: options.logStream });
   const keys = new KeyManager(store, master, {
     alg: config.signingAlg as Algorithm,
     rotationInterval: config.keyRotationInterval,

@@ -261,7 +261,7 @@ describe('logs', () => {
 
     const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as string[];
     assert.equal(secrets.length, 11, 'every flow produced its secret');
-    assert.match(out, /"msg":"incoming request"/, 'the log is not empty');
+    assert.match(out, /"msg":"request completed"/, 'the log is not empty');
     assert.match(out, /anomaly/);
     for (const secret of secrets) {
       assert.ok(secret.length >= 7);

@@ -128,6 +128,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError('singleApp', 'single-app mode signs with HS256; set signingAlg to HS256');
   if (c.refreshTokenAbsoluteTtl < c.refreshTokenTtl)
     throw new ConfigError('refreshTokenAbsoluteTtl', 'must be at least refreshTokenTtl');
+  if (c.headersTimeoutSeconds > c.requestTimeoutSeconds)
+    throw new ConfigError('headersTimeoutSeconds', 'must be at most requestTimeoutSeconds');
   if (c.keyRotationInterval <= c.jwksMaxAge + c.accessTokenTtl) {
     throw new ConfigError(
       'keyRotationInterval',

@@ -176,7 +176,37 @@ export const SETTINGS = {
     type: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'],
     default: 'info',
-    doc: 'Log level.',
+    doc: 'Log level. Requests are logged at `debug` (one line each, credentials in URLs redacted); warnings and errors at theirs.',
+  },
+  logRequests: {
+    env: 'TESSERA_LOG_REQUESTS',
+    type: 'boolean',
+    default: false,
+    doc: 'Log one line per request (method, URL with credentials redacted, status, time) at `info` rather than `debug`. Off by default: it was the largest cost of a token request.',
+  },
+  headersTimeoutSeconds: {
+    env: 'TESSERA_HEADERS_TIMEOUT',
+    type: 'integer',
+    min: 1,
+    max: 300,
+    default: 10,
+    doc: 'Seconds a client has to send the request line and headers (from the connection or the previous request); then 408 and the connection is closed. At most `requestTimeoutSeconds`.',
+  },
+  requestTimeoutSeconds: {
+    env: 'TESSERA_REQUEST_TIMEOUT',
+    type: 'integer',
+    min: 1,
+    max: 3_600,
+    default: 30,
+    doc: 'Seconds a client has to send a whole request, body included; then 408 and the connection is closed. Responses are not limited (the revocation stream stays open).',
+  },
+  maxConnections: {
+    env: 'TESSERA_MAX_CONNECTIONS',
+    type: 'integer',
+    min: 1,
+    max: 1_000_000,
+    default: 10_000,
+    doc: 'Open connections per instance (revocation streams included); connections beyond are closed at once.',
   },
 } as const satisfies Record<string, SettingSpec>;
 
@@ -210,6 +240,10 @@ export interface Config {
   revocationHeartbeatSeconds: number;
   revocationPollSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  logRequests: boolean;
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  maxConnections: number;
 }
 
 export function resolvePath(base: string, p: string): string {
