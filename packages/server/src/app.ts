@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 
 import { clientRoutes } from './admin/clients.js';
 import { adminGuard } from './admin/guard.js';
+import { adminRefusal } from './admin/respond.js';
 import { keyAndAuditRoutes } from './admin/keys-audit.js';
 import { roleRoutes } from './admin/roles.js';
 import { userRoutes } from './admin/users.js';
@@ -12,6 +13,7 @@ import { introspectRoute } from './oauth/introspect-route.js';
 import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
 import { revocationRoutes } from './revocation/routes.js';
+import { AdminError } from './services/errors.js';
 
 /** Headers that may carry secrets: never logged. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'];
@@ -38,6 +40,10 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof AdminError) {
+      const r = adminRefusal(err);
+      return reply.code(r.status).send(r.body);
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'request failed');
     const isOAuth = req.url.startsWith('/oauth/');

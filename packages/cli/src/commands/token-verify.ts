@@ -16,10 +16,11 @@ const OPTIONS = {
   audience: { type: 'string', multiple: true },
   alg: { type: 'string' },
   'clock-tolerance': { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 const usage = `Usage: tessera token verify [TOKEN] (--jwks FILE|URL | --public-key FILE | --secret-file FILE)
-                            --issuer ISS --audience AUD --alg LIST [--clock-tolerance SECONDS]
+                            --issuer ISS --audience AUD --alg LIST [--clock-tolerance SECONDS] [--json]
 
 Verifies an access token (signature, typ at+jwt, iss, aud, exp, nbf, iat) and prints its claims as JSON.
 The token is read from the argument, else from standard input (preferred: it stays out of the process list).
@@ -33,6 +34,7 @@ Exactly one key source:
   --audience AUD        this service's audience, exact match (required; repeat for several)
   --alg LIST            comma-separated algorithm allowlist, e.g. ES256 or ES256,EdDSA (required)
   --clock-tolerance S   seconds of clock skew tolerated on exp, nbf and iat (default 5)
+  --json                accepted for uniformity: the claims are printed as JSON either way
 
 Exit codes: 0 valid (claims on stdout), 1 refused ("error: CODE: message" on stderr), 2 bad usage.
 `;
