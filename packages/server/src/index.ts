@@ -19,6 +19,7 @@ export {
   registerClient,
   createClient,
   findClient,
+  listClients,
   updateClient,
   setClientDisabled,
   deleteClient,

@@ -105,7 +105,7 @@ export const clientsList: Command = {
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
-    const clients = await withLocal(values, async (s, admin) => (await s.context.store.listClients()).map(admin.clientView));
+    const clients = await withLocal(values, async (s, admin) => (await admin.listClients(s.context)).map(admin.clientView));
     print(
       values.json,
       clients,

@@ -11,6 +11,7 @@ import {
   findClient,
   GRANT_TYPES,
   issuedSecretView,
+  listClients,
   MAX_SECRET_OVERLAP,
   REFRESH_TOKEN_TTL_RANGE,
   rotateClientSecret,
@@ -68,7 +69,7 @@ export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
   );
 
-  app.get('/admin/clients', async () => ({ items: (await ctx.store.listClients()).map(clientView) }));
+  app.get('/admin/clients', async () => ({ items: (await listClients(ctx)).map(clientView) }));
 
   app.get<{ Params: { id: string } }>('/admin/clients/:id', async (req) => clientView(await findClient(ctx, req.params.id)));
 

@@ -63,6 +63,15 @@ function checkTtl(value: number | null | undefined, name: string, range: { min: 
     throw new AdminInputError(`${name} must be an integer from ${range.min} to ${range.max} seconds`);
 }
 
+/**
+ * Per-client lifetimes lie in the ranges of the settings they override. Checked by the admin actions
+ * (createClient, updateClient); registerClient, which sets up a store for init and tests, takes any.
+ */
+function checkLifetimes(c: Pick<ClientInput, 'accessTokenTtl' | 'refreshTokenTtl'>): void {
+  checkTtl(c.accessTokenTtl, 'access_token_ttl', ACCESS_TOKEN_TTL_RANGE);
+  checkTtl(c.refreshTokenTtl, 'refresh_token_ttl', REFRESH_TOKEN_TTL_RANGE);
+}
+
 /** The rules every client obeys, checked on registration and on every update. */
 function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, secrets: number): void {
   if (!AUTH_METHODS.includes(c.authMethod))
@@ -72,8 +81,6 @@ function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, sec
   checkClientJwks(c.authMethod, c.jwks);
   if (c.grantTypes.includes('password') && !c.firstParty)
     throw new AdminInputError('only first-party clients may use the password grant');
-  checkTtl(c.accessTokenTtl, 'access_token_ttl', ACCESS_TOKEN_TTL_RANGE);
-  checkTtl(c.refreshTokenTtl, 'refresh_token_ttl', REFRESH_TOKEN_TTL_RANGE);
   if (c.authMethod !== 'private_key_jwt' && secrets === 0)
     throw new AdminInputError('rotate the secret to move this client to a secret-based method');
 }
@@ -124,6 +131,7 @@ export async function createClient(
   by: Actor,
   input: ClientInput,
 ): Promise<{ client: Client; secret?: string }> {
+  checkLifetimes(input);
   const r = await registerClient(ctx.store, ctx.master, input, ctx.now());
   await ctx.audit.record({
     type: 'admin.client.created',
@@ -133,6 +141,10 @@ export async function createClient(
     data: { grant_types: r.client.grantTypes, scope: r.client.scopes.join(' '), audiences: r.client.audiences },
   });
   return r;
+}
+
+export async function listClients(ctx: ServerContext): Promise<Client[]> {
+  return ctx.store.listClients();
 }
 
 export async function findClient(ctx: ServerContext, id: string): Promise<Client> {
@@ -148,6 +160,7 @@ export async function updateClient(ctx: ServerContext, by: Actor, id: string, pa
   for (const k of ['grantTypes', 'scopes', 'audiences'] as const) if (patch[k]) change[k] = [...new Set(patch[k])] as never;
   const next: Client = { ...current, ...change };
   checkClient(next, next.secrets.length);
+  checkLifetimes(patch);
   await ctx.store.updateClient(id, change, ctx.now());
   await ctx.audit.record({
     type: 'admin.client.updated',
