@@ -85,8 +85,12 @@ if (!existsSync(join(dir, CONFIG_FILE))) {
     credentialsFile,
     JSON.stringify(
       {
-        admin: init.admin,
-        adminClient: init.adminClient,
+        admin: init.admin_user,
+        adminClient: {
+          clientId: init.admin_client.client_id,
+          clientSecret: init.admin_client.client_secret,
+          audience: init.admin_client.audience,
+        },
         service: { clientId: 'quickstart', clientSecret: service.secret },
         web: { clientId: 'web', clientSecret: web.secret },
         user: { username: 'alice', password },

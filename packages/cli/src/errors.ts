@@ -56,6 +56,27 @@ export class PortInUseError extends CliError {
   }
 }
 
+/** A running server refused a request: its HTTP status and OAuth `error` / `error_description` are shown. */
+export class ServerRefusedError extends CliError {
+  static readonly code = 'ERR_SERVER_REFUSED';
+  readonly status: number;
+  readonly error: string | undefined;
+  constructor(url: string, status: number, error: string | undefined, description: string | undefined) {
+    const what = [error, description].filter(Boolean).join(': ');
+    super(ServerRefusedError.code, `${url} refused the request: HTTP ${status}${what ? ` ${what}` : ''}`);
+    this.status = status;
+    this.error = error;
+  }
+}
+
+/** `token revoke --dir` found no live token of this server to revoke (unknown, expired, or issued elsewhere). */
+export class TokenNotRevokedError extends CliError {
+  static readonly code = 'ERR_TOKEN_NOT_REVOKED';
+  constructor() {
+    super(TokenNotRevokedError.code, 'no live token of this server matches: nothing was revoked');
+  }
+}
+
 /** Anything that is not a Tessera error; reported with this code and a redacted message. */
 export const UNEXPECTED_ERROR_CODE = 'ERR_UNEXPECTED';
 
@@ -66,5 +87,7 @@ export const CLI_ERROR_CODES: readonly string[] = Object.freeze([
   InputError.code,
   OutputError.code,
   PortInUseError.code,
+  ServerRefusedError.code,
+  TokenNotRevokedError.code,
   UNEXPECTED_ERROR_CODE,
 ]);

@@ -28,17 +28,19 @@ export function configFile(values: { config?: string; dir?: string }): string {
 }
 
 /**
- * Opens the local installation (store, master key, signing keys) without listening, runs `fn`, closes it.
+ * Opens the local installation (store, master key, signing keys) without listening, runs `fn` with the
+ * server and @tessera/server's admin service (every change goes through it: its validation, its audit
+ * record with the server's clock, its revocations), closes it.
  * Works beside a running server on the same SQLite file.
  */
 export async function withLocal<T>(
   values: { config?: string; dir?: string },
-  fn: (server: TesseraServer) => Promise<T>,
+  fn: (server: TesseraServer, admin: typeof ServerModule) => Promise<T>,
 ): Promise<T> {
-  const { createServer } = await serverModule();
-  const server = await createServer({ file: configFile(values), overrides: { logLevel: 'silent' }, tickMs: 3_600_000 });
+  const mod = await serverModule();
+  const server = await mod.createServer({ file: configFile(values), overrides: { logLevel: 'silent' }, tickMs: 3_600_000 });
   try {
-    return await fn(server);
+    return await fn(server, mod);
   } finally {
     await server.close();
   }

@@ -2,16 +2,26 @@
 import { readFileSync } from 'node:fs';
 
 import type { Command } from './command.js';
-import { clientsAdd, clientsList, clientsRotateSecret } from './commands/clients.js';
+import {
+  clientsAdd,
+  clientsDelete,
+  clientsDisable,
+  clientsEnable,
+  clientsList,
+  clientsRotateSecret,
+} from './commands/clients.js';
 import { gateway } from './commands/gateway.js';
 import { init } from './commands/init.js';
 import { keysGenerate } from './commands/keys-generate.js';
-import { keysImport, keysList, keysRotate } from './commands/keys-manage.js';
+import { keysImport, keysList, keysRetire, keysRotate } from './commands/keys-manage.js';
+import { rolesAdd, rolesGrant, rolesList, rolesRevoke } from './commands/roles.js';
 import { rpcCheck } from './commands/rpc-check.js';
 import { serve } from './commands/serve.js';
 import { tokenGet } from './commands/token-get.js';
-import { usersAdd, usersDisable, usersList } from './commands/users.js';
+import { usersAdd, usersDelete, usersDisable, usersEnable, usersList, usersSetPassword } from './commands/users.js';
 import { tokenDecode } from './commands/token-decode.js';
+import { tokenIntrospect } from './commands/token-introspect.js';
+import { tokenRevoke } from './commands/token-revoke.js';
 import { tokenSign } from './commands/token-sign.js';
 import { tokenVerify } from './commands/token-verify.js';
 import { HelpRequest } from './args.js';
@@ -29,17 +39,30 @@ const COMMANDS: readonly Command[] = [
   usersAdd,
   usersList,
   usersDisable,
+  usersEnable,
+  usersDelete,
+  usersSetPassword,
+  rolesAdd,
+  rolesList,
+  rolesGrant,
+  rolesRevoke,
   clientsAdd,
   clientsList,
+  clientsDisable,
+  clientsEnable,
+  clientsDelete,
   clientsRotateSecret,
   keysGenerate,
   keysList,
   keysRotate,
+  keysRetire,
   keysImport,
   tokenSign,
   tokenDecode,
   tokenVerify,
   tokenGet,
+  tokenRevoke,
+  tokenIntrospect,
   rpcCheck,
 ];
 const USAGE = mainUsage(COMMANDS);

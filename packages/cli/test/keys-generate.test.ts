@@ -103,12 +103,12 @@ describe('keys generate without --out', () => {
     it(`${alg}: prints the private JWK and the public JWKS as JSON, and a note on stderr`, async () => {
       const r = await tessera(['keys', 'generate', '--alg', alg, '--kid', 'k1']);
       assert.equal(r.code, 0, r.stderr);
-      const printed = JSON.parse(r.stdout) as { privateJwk: Record<string, unknown>; jwks: { keys: Record<string, unknown>[] } };
-      assert.equal(printed.privateJwk.kid, 'k1');
-      assert.equal(typeof printed.privateJwk.d, 'string');
+      const printed = JSON.parse(r.stdout) as { private_jwk: Record<string, unknown>; jwks: { keys: Record<string, unknown>[] } };
+      assert.equal(printed.private_jwk.kid, 'k1');
+      assert.equal(typeof printed.private_jwk.d, 'string');
       assert.equal(parseJwks(printed.jwks).keys[0]!.kid, 'k1');
       assert.match(r.stderr, /private key was printed/);
-      assert.ok(!r.stderr.includes(printed.privateJwk.d as string));
+      assert.ok(!r.stderr.includes(printed.private_jwk.d as string));
     });
   }
 
@@ -116,8 +116,8 @@ describe('keys generate without --out', () => {
     const r = await tessera(['keys', 'generate', '--alg', 'HS256']);
     assert.equal(r.code, 0, r.stderr);
     const printed = JSON.parse(r.stdout) as Record<string, Record<string, unknown>>;
-    assert.deepEqual(Object.keys(printed), ['privateJwk']);
-    assert.equal(printed.privateJwk!.kty, 'oct');
+    assert.deepEqual(Object.keys(printed), ['private_jwk']);
+    assert.equal(printed.private_jwk!.kty, 'oct');
     assert.match(r.stderr, /HMAC secret was printed/);
   });
 });

@@ -27,8 +27,8 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
   let serve: ChildProcess | undefined;
   let initOut: {
     issuer: string;
-    admin: { username: string; password: string };
-    adminClient: { clientId: string; clientSecret: string };
+    admin_user: { username: string; password: string };
+    admin_client: { client_id: string; client_secret: string };
   };
 
   before(async () => {
@@ -46,8 +46,8 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
 
   it('init writes a private config, master key and database, and prints the admin credentials once', async () => {
     assert.equal(initOut.issuer, `http://127.0.0.1:${port}`);
-    assert.equal(initOut.admin.username, 'admin');
-    assert.ok(initOut.adminClient.clientSecret.startsWith('tss_'));
+    assert.equal(initOut.admin_user.username, 'admin');
+    assert.ok(initOut.admin_client.client_secret.startsWith('tss_'));
     assert.equal(statSync(join(data, 'master.key')).mode & 0o777, 0o600);
     assert.equal(statSync(join(data, 'tessera.json')).mode & 0o777, 0o600);
     const again = await tessera(['init', '--dir', data]);
@@ -56,8 +56,8 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
     // The secret is stored only as a digest: it appears nowhere in the folder's files.
     for (const name of readdirSync(data)) {
       const bytes = readFileSync(join(data, name));
-      assert.ok(!bytes.includes(initOut.adminClient.clientSecret), `${name} holds no client secret`);
-      assert.ok(!bytes.includes(initOut.admin.password), `${name} holds no password`);
+      assert.ok(!bytes.includes(initOut.admin_client.client_secret), `${name} holds no client secret`);
+      assert.ok(!bytes.includes(initOut.admin_user.password), `${name} holds no password`);
     }
   });
 

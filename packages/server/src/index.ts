@@ -17,16 +17,55 @@ export { normalizeUsername } from './security/username.js';
 export { KeyManager } from './keys/manager.js';
 export {
   registerClient,
+  createClient,
+  findClient,
+  listClients,
+  updateClient,
+  setClientDisabled,
+  deleteClient,
   rotateClientSecret,
-  publicClient,
-  ClientInputError,
+  clientView,
+  issuedSecretView,
+  clientPatchFromMetadata,
   GRANT_TYPES,
   AUTH_METHODS,
+  ACCESS_TOKEN_TTL_RANGE,
+  REFRESH_TOKEN_TTL_RANGE,
+  DEFAULT_SECRET_OVERLAP,
+  MAX_SECRET_OVERLAP,
 } from './services/clients.js';
-export type { ClientInput } from './services/clients.js';
+export type { ClientInput, ClientMetadata, ClientPatch } from './services/clients.js';
+export {
+  AdminError,
+  AdminInputError,
+  ConflictError,
+  NotFoundError,
+  UnknownRoleError,
+  ADMIN_ERROR_CODES,
+} from './services/errors.js';
+export { CLI_ACTOR } from './services/actor.js';
+export type { Actor } from './services/actor.js';
+export { epochSeconds } from './services/epoch.js';
+export { assertRolesExist, deleteRole, listRoles, putRole, roleView } from './services/roles.js';
+export { keyView, importSigningKey, listKeys, retireKey, rotateKeys } from './services/keys.js';
+export { revokeToken } from './services/tokens.js';
+export type { TokenRevocation, TokenTypeHint } from './services/tokens.js';
+export { listSessions, revokeSession, sessionView } from './services/sessions.js';
 export { ADMIN_SCOPE, adminAudience } from './admin/guard.js';
 export { ADMIN_CLIENT, ADMIN_ROLE, CONFIG_FILE, initialize } from './services/init.js';
 export type { InitOptions, InitResult } from './services/init.js';
 export { RevocationRegistry } from './revocation/registry.js';
-export { createUserAccount, UserInputError } from './services/users.js';
-export { revokeEverything } from './admin/revoke-all.js';
+export {
+  addUser,
+  createUserAccount,
+  deleteUser,
+  findUser,
+  grantRole,
+  listUsers,
+  revokeRole,
+  setPassword,
+  setUserDisabled,
+  setUserRoles,
+  userView,
+} from './services/users.js';
+export { revokeEverything } from './services/revoke-all.js';

@@ -25,13 +25,14 @@ describe('admin API: clients', () => {
   async function create(body: Record<string, unknown>): Promise<ClientCreds> {
     const r = await t.admin('POST', '/admin/clients', body);
     assert.equal(r.status, 201, JSON.stringify(r.body));
-    return { id: r.body.id as string, secret: r.body.client_secret as string | undefined };
+    return { id: r.body.client_id as string, secret: r.body.client_secret as string | undefined };
   }
 
+  /** RFC 7591 client metadata, with Tessera's audiences. */
   const service = (id: string, extra: Record<string, unknown> = {}) => ({
-    id,
-    grantTypes: ['client_credentials'],
-    scopes: ['orders:read', 'orders:write'],
+    client_id: id,
+    grant_types: ['client_credentials'],
+    scope: 'orders:read orders:write',
     audiences: ['orders'],
     ...extra,
   });
@@ -50,7 +51,7 @@ describe('admin API: clients', () => {
     const res = await fetch(`${t.url}/admin/clients`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await t.adminToken()}`, 'content-type': 'application/json' },
-      body: JSON.stringify(service('billing', { name: 'Billing' })),
+      body: JSON.stringify(service('billing', { client_name: 'Billing' })),
     });
     assert.equal(res.status, 201);
     assert.equal(res.headers.get('cache-control'), 'no-store');
@@ -58,9 +59,14 @@ describe('admin API: clients', () => {
     const secret = created.client_secret as string;
     assert.equal(typeof secret, 'string');
     assert.ok(secret.length >= 32);
-    assert.equal(created.name, 'Billing');
-    assert.deepEqual(created.grantTypes, ['client_credentials']);
-    assert.deepEqual(Object.keys((created.secrets as object[])[0]!).sort(), ['createdAt', 'expiresAt']);
+    assert.equal(created.client_secret_expires_at, 0, 'RFC 7591: 0, the secret does not expire');
+    assert.equal(created.client_name, 'Billing');
+    assert.deepEqual(created.grant_types, ['client_credentials']);
+    assert.equal(created.scope, 'orders:read orders:write');
+    assert.equal(created.token_endpoint_auth_method, 'client_secret_basic');
+    assert.equal(typeof created.client_id_issued_at, 'number');
+    assert.ok(Math.abs((created.client_id_issued_at as number) - Date.now() / 1000) < 60, 'epoch seconds');
+    assert.deepEqual(Object.keys((created.secrets as object[])[0]!).sort(), ['created_at', 'expires_at']);
     assert.equal((await clientCredentials(t, { id: 'billing', secret })).status, 200);
 
     const digest = t.server.context.master.secretDigest(secret);
@@ -68,7 +74,7 @@ describe('admin API: clients', () => {
     assert.equal(got.status, 200);
     assert.equal(got.body.client_secret, undefined);
     const list = await t.admin('GET', '/admin/clients');
-    assert.ok((list.body.items as { id: string }[]).some((c) => c.id === 'billing'));
+    assert.ok((list.body.items as { client_id: string }[]).some((c) => c.client_id === 'billing'));
     for (const text of [JSON.stringify(got.body), JSON.stringify(list.body)]) {
       assert.ok(!text.includes(secret), 'no secret');
       assert.ok(!text.includes(digest), 'no digest');
@@ -80,28 +86,36 @@ describe('admin API: clients', () => {
     await create(service('dup'));
     assert.equal((await t.admin('POST', '/admin/clients', service('dup'))).status, 409);
     const bad: Record<string, unknown>[] = [
-      { grantTypes: ['client_credentials'], scopes: [] },
-      service('x1', { grantTypes: ['implicit'] }),
-      service('x2', { grantTypes: [] }),
-      service('x3', { scopes: 'orders:read' }),
-      service('x4', { scopes: ['has space'] }),
-      service('x5', { authMethod: 'none' }),
-      service('x6', { firstParty: 'yes' }),
-      service('x7', { accessTokenTtl: 5 }),
-      service('x8', { secret: 'chosen by me' }),
+      { scope: 'orders:read' },
+      service('x1', { grant_types: ['implicit'] }),
+      service('x2', { grant_types: [] }),
+      service('x3', { scope: ['orders:read'] }),
+      service('x4', { scope: 'double  space' }),
+      service('x5', { token_endpoint_auth_method: 'none' }),
+      service('x6', { first_party: 'yes' }),
+      service('x7', { access_token_ttl: 5 }),
+      service('x8', { client_secret: 'chosen by me' }),
+      service('x9', { grantTypes: ['client_credentials'] }),
+      service('y1', { access_token_ttl: 86_401 }),
+      service('y2', { refresh_token_ttl: 59 }),
       service('bad id'),
     ];
     for (const body of bad) assert.equal((await t.admin('POST', '/admin/clients', body)).status, 400, JSON.stringify(body));
-    const ids = ((await t.admin('GET', '/admin/clients')).body.items as { id: string }[]).map((c) => c.id);
-    assert.ok(!ids.some((id) => /^x\d$/.test(id) || id === 'bad id'));
+    const ids = ((await t.admin('GET', '/admin/clients')).body.items as { client_id: string }[]).map((c) => c.client_id);
+    assert.ok(!ids.some((id) => /^[xy]\d$/.test(id) || id === 'bad id'));
   });
 
   it('creates a private_key_jwt client with a JWKS; no secret; its assertions authenticate', async () => {
     const key = generateKey('ES256');
-    const c = await create({ ...service('signer'), authMethod: 'private_key_jwt', jwks: { keys: [key.toJwk()] } });
+    const c = await create({
+      ...service('signer'),
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [key.toJwk()] },
+    });
     assert.equal(c.secret, undefined);
     const got = await t.admin('GET', '/admin/clients/signer');
-    assert.equal(got.body.authMethod, 'private_key_jwt');
+    assert.equal(got.body.token_endpoint_auth_method, 'private_key_jwt');
+    assert.deepEqual(got.body.jwks, { keys: [key.toJwk()] });
     assert.deepEqual(got.body.secrets, []);
     const r = await postForm(t, '/oauth/token', {
       grant_type: 'client_credentials',
@@ -124,7 +138,7 @@ describe('admin API: clients', () => {
   it('refuses a private_key_jwt client with a missing or unusable JWKS, and a JWKS on a secret client', async () => {
     const pkj = (id: string, jwks: unknown) => ({
       ...service(id),
-      authMethod: 'private_key_jwt',
+      token_endpoint_auth_method: 'private_key_jwt',
       ...(jwks === undefined ? {} : { jwks }),
     });
     const bad: Record<string, unknown>[] = [
@@ -140,42 +154,44 @@ describe('admin API: clients', () => {
     ];
     for (const body of bad) {
       const r = await t.admin('POST', '/admin/clients', body);
-      assert.equal(r.status, 400, `${body.id}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.status, 400, `${body.client_id}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body.error, 'invalid_request');
     }
-    const ids = ((await t.admin('GET', '/admin/clients')).body.items as { id: string }[]).map((c) => c.id);
+    const ids = ((await t.admin('GET', '/admin/clients')).body.items as { client_id: string }[]).map((c) => c.client_id);
     assert.ok(!ids.some((id) => /^j\d$/.test(id)));
   });
 
   it('allows the password grant to first-party clients only', async () => {
-    const body = { grantTypes: ['password', 'refresh_token'], scopes: ['profile'], audiences: ['web'] };
-    const r = await t.admin('POST', '/admin/clients', { id: 'third-party', ...body });
+    const body = { grant_types: ['password', 'refresh_token'], scope: 'profile', audiences: ['web'] };
+    const r = await t.admin('POST', '/admin/clients', { client_id: 'third-party', ...body });
     assert.equal(r.status, 400);
     assert.match(r.body.error_description, /first-party/);
-    await create({ id: 'web', firstParty: true, ...body });
-    assert.equal((await t.admin('PATCH', '/admin/clients/web', { firstParty: false })).status, 400);
-    assert.equal((await t.admin('GET', '/admin/clients/web')).body.firstParty, true);
+    await create({ client_id: 'web', first_party: true, ...body });
+    assert.equal((await t.admin('PATCH', '/admin/clients/web', { first_party: false })).status, 400);
+    assert.equal((await t.admin('GET', '/admin/clients/web')).body.first_party, true);
   });
 
   it('gets and lists clients; 404 for an unknown one', async () => {
     await create(service('lister'));
     const got = await t.admin('GET', '/admin/clients/lister');
     assert.equal(got.status, 200);
-    assert.equal(got.body.id, 'lister');
+    assert.equal(got.body.client_id, 'lister');
     assert.deepEqual(got.body.audiences, ['orders']);
-    const items = (await t.admin('GET', '/admin/clients')).body.items as { id: string }[];
-    assert.ok(items.some((c) => c.id === 'lister'));
+    const items = (await t.admin('GET', '/admin/clients')).body.items as { client_id: string }[];
+    assert.ok(items.some((c) => c.client_id === 'lister'));
     assert.equal((await t.admin('GET', '/admin/clients/nobody')).status, 404);
-    assert.equal((await t.admin('PATCH', '/admin/clients/nobody', { name: 'x' })).status, 404);
+    assert.equal((await t.admin('PATCH', '/admin/clients/nobody', { client_name: 'x' })).status, 404);
+    for (const action of ['disable', 'enable'])
+      assert.equal((await t.admin('POST', `/admin/clients/nobody/${action}`)).status, 404, action);
     assert.equal((await t.admin('POST', '/admin/clients/nobody/rotate-secret', {})).status, 404);
   });
 
   it('PATCH narrows scopes: the next request for a removed scope gets invalid_scope', async () => {
     const c = await create(service('narrowed'));
     assert.equal((await clientCredentials(t, c, { scope: 'orders:write' })).status, 200);
-    const r = await t.admin('PATCH', '/admin/clients/narrowed', { scopes: ['orders:read'] });
+    const r = await t.admin('PATCH', '/admin/clients/narrowed', { scope: 'orders:read' });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body.scopes, ['orders:read']);
+    assert.equal(r.body.scope, 'orders:read');
     const refused = await clientCredentials(t, c, { scope: 'orders:write' });
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error, 'invalid_scope');
@@ -184,23 +200,24 @@ describe('admin API: clients', () => {
 
     for (const body of [
       {},
-      { id: 'renamed' },
+      { client_id: 'renamed' },
       { secrets: [] },
-      { scopes: 'orders:read' },
+      { scope: ['orders:read'] },
+      { scopes: ['orders:read'] },
       { disabled: 'true' },
       { unknown: 1 },
     ]) {
       assert.equal((await t.admin('PATCH', '/admin/clients/narrowed', body)).status, 400, JSON.stringify(body));
     }
-    assert.equal((await t.admin('GET', '/admin/clients/narrowed')).body.id, 'narrowed');
+    assert.equal((await t.admin('GET', '/admin/clients/narrowed')).body.client_id, 'narrowed');
   });
 
   it('PATCH disabled: true cuts the client off: its tokens are revoked and it cannot authenticate', async () => {
     const c = await create({
-      id: 'kiosk',
-      firstParty: true,
-      grantTypes: ['client_credentials', 'password', 'refresh_token'],
-      scopes: ['orders:read'],
+      client_id: 'kiosk',
+      first_party: true,
+      grant_types: ['client_credentials', 'password', 'refresh_token'],
+      scope: 'orders:read',
       audiences: ['orders'],
     });
     await t.admin('PUT', '/admin/roles/buyer', { permissions: ['orders:read'] });
@@ -228,11 +245,12 @@ describe('admin API: clients', () => {
 
   it('rotates a secret with an overlap: both secrets work during it, only the new one after', async () => {
     const old = await create(service('rotating'));
-    const r = await t.admin('POST', '/admin/clients/rotating/rotate-secret', { overlapSeconds: 1 });
+    const r = await t.admin('POST', '/admin/clients/rotating/rotate-secret', { overlap: 1 });
     assert.equal(r.status, 200);
     const fresh: ClientCreds = { id: 'rotating', secret: r.body.client_secret as string };
     assert.notEqual(fresh.secret, old.secret);
-    assert.ok(r.body.previousSecretsValidUntil > Date.now());
+    assert.ok(r.body.previous_secrets_expire_at >= Math.floor(Date.now() / 1000), 'epoch seconds');
+    assert.ok(r.body.previous_secrets_expire_at <= Math.ceil(Date.now() / 1000) + 1);
     assert.equal((await clientCredentials(t, old)).status, 200);
     assert.equal((await clientCredentials(t, fresh)).status, 200);
     const got = await t.admin('GET', '/admin/clients/rotating');
@@ -243,7 +261,7 @@ describe('admin API: clients', () => {
     assert.equal((await clientCredentials(t, old)).status, 401);
     assert.equal((await clientCredentials(t, fresh)).status, 200);
 
-    for (const body of [{ overlapSeconds: -1 }, { overlapSeconds: 1.5 }, { overlapSeconds: '60' }, { overlap: 60 }]) {
+    for (const body of [{ overlap: -1 }, { overlap: 1.5 }, { overlap: '60' }, { overlap: 2_592_001 }, { overlapSeconds: 60 }]) {
       assert.equal((await t.admin('POST', '/admin/clients/rotating/rotate-secret', body)).status, 400, JSON.stringify(body));
     }
     assert.equal((await clientCredentials(t, fresh)).status, 200, 'a refused rotation changes nothing');
@@ -263,7 +281,8 @@ describe('admin API: clients', () => {
   it('POST /admin/revoke {client} cuts off tokens issued before it, not after', async () => {
     const c = await create(service('cutoff'));
     const before = await tokenOf(t, c);
-    const r = await t.admin('POST', '/admin/revoke', { client: 'cutoff' });
+    const r = await t.admin('POST', '/admin/revoke', { client_id: 'cutoff' });
+    assert.equal(r.body.revoked_sessions, 0);
     assert.equal(r.status, 200);
     assert.equal(typeof r.body.seq, 'number');
     assert.equal(await active(before), false);

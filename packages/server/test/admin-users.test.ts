@@ -101,7 +101,8 @@ describe('admin API', () => {
       assert.equal(r.body.username, 'carol');
       assert.deepEqual(r.body.roles, ['reader']);
       assert.equal(r.body.disabled, false);
-      assert.deepEqual(Object.keys(r.body).sort(), ['createdAt', 'disabled', 'id', 'roles', 'updatedAt', 'username']);
+      assert.deepEqual(Object.keys(r.body).sort(), ['created_at', 'disabled', 'id', 'roles', 'updated_at', 'username']);
+      assert.ok(Math.abs(r.body.created_at - Date.now() / 1000) < 60, 'instants are epoch seconds');
       // The normalised name is the login name.
       await session('Carol');
     });
@@ -187,10 +188,11 @@ describe('admin API', () => {
       const r = await t.admin('POST', `/admin/users/${id}/disable`);
       assert.equal(r.status, 200);
       assert.equal(r.body.disabled, true);
+      assert.equal(r.body.revoked_sessions, 1);
       assert.equal(await active(s.access), false);
       assert.equal((await refresh(t, app, s.refresh)).body.error, 'invalid_grant');
       assert.equal((await login(t, app, 'grace', PASSWORD)).body.error, 'invalid_grant');
-      assert.equal((await t.admin('GET', `/admin/users/${id}/sessions`)).body.items[0].revokedReason, 'user_disabled');
+      assert.equal((await t.admin('GET', `/admin/users/${id}/sessions`)).body.items[0].revoked_reason, 'user_disabled');
 
       const enabled = await t.admin('POST', `/admin/users/${id}/enable`);
       assert.equal(enabled.status, 200);
@@ -249,12 +251,12 @@ describe('admin API', () => {
       const second = await session('judy');
       const listed = await t.admin('GET', `/admin/users/${id}/sessions`);
       assert.equal(listed.status, 200);
-      const families = listed.body.items as { id: string; userId: string; clientId: string; revokedAt: number | null }[];
+      const families = listed.body.items as { id: string; user_id: string; client_id: string; revoked_at: number | null }[];
       assert.equal(families.length, 2);
       for (const f of families) {
-        assert.equal(f.userId, id);
-        assert.equal(f.clientId, 'app');
-        assert.equal(f.revokedAt, null);
+        assert.equal(f.user_id, id);
+        assert.equal(f.client_id, 'app');
+        assert.equal(f.revoked_at, null);
         assert.ok(!JSON.stringify(f).includes(first.refresh) && !JSON.stringify(f).includes(second.refresh));
       }
       const sid = (await introspect(t, rs, first.access)).body.sid as string;
@@ -266,9 +268,9 @@ describe('admin API', () => {
       assert.equal((await refresh(t, app, second.refresh)).status, 200, 'the other session lives on');
       const after = (await t.admin('GET', `/admin/users/${id}/sessions`)).body.items as {
         id: string;
-        revokedAt: number | null;
+        revoked_at: number | null;
       }[];
-      assert.notEqual(after.find((f) => f.id === sid)!.revokedAt, null);
+      assert.notEqual(after.find((f) => f.id === sid)!.revoked_at, null);
 
       assert.equal((await t.admin('DELETE', '/admin/sessions/no-such-session')).status, 404);
       assert.equal((await t.admin('GET', '/admin/users/no-such-user/sessions')).status, 404);
@@ -279,7 +281,7 @@ describe('admin API', () => {
       const before = await session('mallory');
       const r = await t.admin('POST', '/admin/revoke', { subject: id });
       assert.equal(r.status, 200);
-      assert.equal(r.body.families, 1);
+      assert.equal(r.body.revoked_sessions, 1);
       assert.equal(await active(before.access), false);
       assert.equal((await refresh(t, app, before.refresh)).body.error, 'invalid_grant');
       // The cut-off compares iat, in whole seconds: a token of the next second is after it.
@@ -288,13 +290,70 @@ describe('admin API', () => {
       assert.equal(await active(later.access), true);
       assert.equal(await active(before.access), false);
 
-      for (const body of [{}, { subject: id, client: 'app' }, { subject: '' }, { user: id }]) {
+      for (const body of [{}, { subject: id, client_id: 'app' }, { subject: '' }, { user: id }, { client: 'app' }]) {
         assert.equal((await t.admin('POST', '/admin/revoke', body)).status, 400, JSON.stringify(body));
       }
+    });
+    it('deleting a user revokes their sessions and tokens; the username is free again', async () => {
+      const id = await createUser('peggy');
+      const s = await session('peggy');
+      assert.equal(await active(s.access), true);
+      assert.equal((await t.admin('DELETE', `/admin/users/${id}`)).status, 204);
+      assert.equal((await t.admin('GET', `/admin/users/${id}`)).status, 404);
+      assert.equal(await active(s.access), false);
+      assert.equal((await refresh(t, app, s.refresh)).body.error, 'invalid_grant');
+      assert.equal((await login(t, app, 'peggy', PASSWORD)).body.error, 'invalid_grant');
+      assert.equal((await t.admin('DELETE', `/admin/users/${id}`)).status, 404);
+      await createUser('peggy');
+    });
+
+    it('grants and revokes one role; an unknown role is refused, naming the known ones', async () => {
+      const id = await createUser('quentin', ['reader']);
+      const granted = await t.admin('PUT', `/admin/users/${id}/roles/writer`);
+      assert.equal(granted.status, 200, JSON.stringify(granted.body));
+      assert.deepEqual(granted.body.roles, ['reader', 'writer']);
+      assert.deepEqual((await t.admin('PUT', `/admin/users/${id}/roles/writer`)).body.roles, ['reader', 'writer'], 'idempotent');
+      assert.equal((await session('quentin')).scope, 'docs:read docs:write');
+      const revoked = await t.admin('DELETE', `/admin/users/${id}/roles/reader`);
+      assert.equal(revoked.status, 200);
+      assert.deepEqual(revoked.body.roles, ['writer']);
+      assert.equal((await session('quentin')).scope, 'docs:write');
+      assert.equal((await t.admin('DELETE', `/admin/users/${id}/roles/reader`)).status, 400, 'not held');
+
+      for (const [method, path, body] of [
+        ['PUT', `/admin/users/${id}/roles/wizard`, undefined],
+        ['PUT', `/admin/users/${id}/roles`, { roles: ['writer', 'wizard'] }],
+        ['POST', '/admin/users', { username: 'rupert', password: PASSWORD, roles: ['wizard'] }],
+      ] as const) {
+        const r = await t.admin(method, path, body);
+        assert.equal(r.status, 400, path);
+        assert.equal(r.body.error, 'invalid_request');
+        assert.match(r.body.error_description, /no role named wizard; known roles: .*reader.*writer/);
+      }
+      assert.deepEqual((await t.admin('GET', `/admin/users/${id}`)).body.roles, ['writer'], 'a refused change changes nothing');
+      const users = (await t.admin('GET', '/admin/users?limit=500')).body.items as { username: string }[];
+      assert.ok(!users.some((u) => u.username === 'rupert'));
+      assert.equal((await t.admin('PUT', '/admin/users/no-such-user/roles/writer')).status, 404);
     });
   });
 
   describe('roles', () => {
+    it('POST creates a role and refuses an existing one; PUT replaces', async () => {
+      const r = await t.admin('POST', '/admin/roles', { name: 'editor', permissions: ['docs:write'] });
+      assert.equal(r.status, 201);
+      assert.deepEqual(r.body, { name: 'editor', permissions: ['docs:write'] });
+      const again = await t.admin('POST', '/admin/roles', { name: 'editor', permissions: [] });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.error, 'conflict');
+      assert.deepEqual(
+        ((await t.admin('GET', '/admin/roles')).body.items as { name: string; permissions: string[] }[]).find(
+          (x) => x.name === 'editor',
+        ),
+        { name: 'editor', permissions: ['docs:write'] },
+      );
+      assert.equal((await t.admin('POST', '/admin/roles', { name: 'bad name', permissions: [] })).status, 400);
+    });
+
     it('puts, lists and deletes roles', async () => {
       const put = await t.admin('PUT', '/admin/roles/auditor', { permissions: ['audit:read', 'audit:read', 'docs:read'] });
       assert.equal(put.status, 200);

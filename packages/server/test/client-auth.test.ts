@@ -229,7 +229,7 @@ describe('client authentication', () => {
       const jti = String(JSON.parse(Buffer.from(a.split('.')[1]!, 'base64url').toString()).jti);
       assertRefused(await withAssertion(assertion({ jti })));
       const events = await auditEvents(t, 'client.assertion_replay');
-      assert.ok(events.some((e) => e.clientId === 'svc-jwt'));
+      assert.ok(events.some((e) => e.client_id === 'svc-jwt'));
     });
 
     it('refuses iss != sub, and an assertion for another client', async () => {

@@ -90,7 +90,7 @@ describe('refresh token rotation', () => {
     const event = events.find((e) => e.data.family === sid);
     assert.ok(event, 'an anomaly.refresh_reuse event names the family');
     assert.equal(event.subject, userId);
-    assert.equal(event.clientId, 'app');
+    assert.equal(event.client_id, 'app');
     assert.equal(event.outcome, 'failure');
     assert.ok(!JSON.stringify(events).includes(first.body.refresh_token!), 'the audit trail holds no token');
 

@@ -64,21 +64,27 @@ describe('restart', () => {
     const a = await ok(
       'POST',
       '/admin/clients',
-      { id: 'app', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['docs:read'], audiences: ['docs'] },
+      {
+        client_id: 'app',
+        first_party: true,
+        grant_types: ['password', 'refresh_token'],
+        scope: 'docs:read',
+        audiences: ['docs'],
+      },
       201,
     );
     app = { id: 'app', secret: a.client_secret };
     const s = await ok(
       'POST',
       '/admin/clients',
-      { id: 'svc', grantTypes: ['client_credentials'], scopes: ['docs:read'], audiences: ['docs'] },
+      { client_id: 'svc', grant_types: ['client_credentials'], scope: 'docs:read', audiences: ['docs'] },
       201,
     );
     svc = { id: 'svc', secret: s.client_secret };
     const other = await ok(
       'POST',
       '/admin/clients',
-      { id: 'cut-off', grantTypes: ['client_credentials'], scopes: [], audiences: ['docs'] },
+      { client_id: 'cut-off', grant_types: ['client_credentials'], scope: '', audiences: ['docs'] },
       201,
     );
 
@@ -95,7 +101,7 @@ describe('restart', () => {
     earlier.revokedSessionRefresh = doomed.body.refresh_token!;
     await ok('DELETE', `/admin/sessions/${(await introspect(t, svc, doomed.body.access_token!)).body.sid}`, undefined, 204);
     earlier.cutOffToken = await tokenOf(t, { id: 'cut-off', secret: other.client_secret });
-    await ok('POST', '/admin/revoke', { client: 'cut-off' });
+    await ok('POST', '/admin/revoke', { client_id: 'cut-off' });
 
     for (const token of [earlier.revokedToken, earlier.cutOffToken, doomed.body.access_token!])
       assert.equal((await introspect(t, svc, token)).body.active, false);

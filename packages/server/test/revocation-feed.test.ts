@@ -419,7 +419,7 @@ describe('revocation feed', () => {
       });
       assert.equal(item.actor, feed.id);
       assert.equal(item.subject, 'user-dave');
-      assert.equal(item.clientId, 'notes-app');
+      assert.equal(item.client_id, 'notes-app');
       assert.equal(item.outcome, 'failure');
       assert.deepEqual(item.data, { jti: 'reported-jti', seq: 7 });
     });

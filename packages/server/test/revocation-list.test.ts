@@ -237,7 +237,7 @@ describe('RevocationList against a real auth server', () => {
       const tokenRequests = () => rec.calls.filter((c) => c.url.endsWith('/oauth/token')).length;
       assert.equal(tokenRequests(), 1);
 
-      const r = await t.admin('POST', '/admin/revoke', { client: own.id });
+      const r = await t.admin('POST', '/admin/revoke', { client_id: own.id });
       assert.equal(r.status, 200);
       await until('a fresh token for the list', () => tokenRequests() === 2);
       await until('the stream to reopen', () => l.connected && l.sequence >= r.body.seq);
@@ -271,7 +271,7 @@ describe('RevocationList against a real auth server', () => {
     assert.equal(events.length, 1);
     const [e] = events;
     assert.equal(e.actor, s.feed.id, 'the reporting client');
-    assert.equal(e.clientId, s.svc.id);
+    assert.equal(e.client_id, s.svc.id);
     assert.equal(e.subject, s.svc.id);
     assert.equal(e.data.seq, seq);
   });

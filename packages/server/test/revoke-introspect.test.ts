@@ -254,7 +254,7 @@ describe('a token issued right after a cut-off', () => {
     clock += 1;
     const before = await clientCredentials(t, svc);
     clock += 1;
-    assert.equal((await t.admin('POST', '/admin/revoke', { client: 'svc' })).status, 200);
+    assert.equal((await t.admin('POST', '/admin/revoke', { client_id: 'svc' })).status, 200);
     clock += 1;
     const afterCutoff = await clientCredentials(t, svc);
     assertTokenResponse(afterCutoff);

@@ -106,6 +106,19 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         assert.deepEqual(await store.getUserById('u2'), aUser({ id: 'u2', username: 'bob' }));
       });
 
+      it('deletes a user once, freeing the username and leaving the others', async () => {
+        await store.createUser(aUser({ id: 'u1', username: 'alice' }));
+        await store.createUser(aUser({ id: 'u2', username: 'bob' }));
+        assert.equal(await store.deleteUser('u1'), true);
+        assert.equal(await store.deleteUser('u1'), false);
+        assert.equal(await store.deleteUser('nope'), false);
+        assert.equal(await store.getUserById('u1'), undefined);
+        assert.equal(await store.getUserByUsername('alice'), undefined);
+        assert.deepEqual(await store.getUserById('u2'), aUser({ id: 'u2', username: 'bob' }));
+        await store.createUser(aUser({ id: 'u3', username: 'alice' }));
+        assert.equal((await store.getUserByUsername('alice'))?.id, 'u3');
+      });
+
       it('answers false when updating an unknown id', async () => {
         assert.equal(await store.updateUser('nope', { disabled: true }, T0), false);
         assert.equal(await store.getUserById('nope'), undefined);

@@ -3,30 +3,39 @@ import type { ClientInput } from '@tessera/server';
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { InputError, UsageError } from '../errors.js';
-import { formatJson, note, out, readInputFile } from '../io.js';
+import { note, readInputFile } from '../io.js';
 import { LOCAL_OPTIONS, serverModule, withLocal } from '../local.js';
+import { isoTime, JSON_FLAG, print } from '../output.js';
 
-const JSON_FLAG = { json: { type: 'boolean' } } as const;
+const WHERE = '[--json] [--config FILE | --dir DIR]';
+
+function oneClientId(positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError('give exactly one client ID');
+  return positionals[0]!;
+}
 
 export const clientsAdd: Command = {
   name: 'clients add',
   summary: 'register a client',
   usage: `Usage: tessera clients add ID --grant GRANT... [--scope "a:b c:d"] [--audience AUD]...
                           [--auth-method METHOD] [--jwks FILE] [--first-party] [--may-impersonate]
-                          [--access-token-ttl S]
-                          [--json] [--config FILE | --dir DIR]
+                          [--access-token-ttl S] [--refresh-token-ttl S]
+                          ${WHERE}
 
 Registers a client. For secret-based methods the secret is printed once.
 
-  --grant G            client_credentials, password (first-party only), refresh_token,
-                       urn:ietf:params:oauth:grant-type:token-exchange; repeatable
-  --scope S            the scopes the client may request, space-separated
-  --audience A         an audience (resource) the client may request tokens for; repeatable
-  --auth-method M      client_secret_basic (default), client_secret_post or private_key_jwt
-  --jwks FILE          the client's public JWKS (private_key_jwt)
-  --first-party        a first-party client (may use the password grant)
-  --may-impersonate    token exchange without an act claim naming this client (impersonation)
-  --access-token-ttl S access-token lifetime for this client, seconds
+  --grant G             client_credentials, password (first-party only), refresh_token,
+                        urn:ietf:params:oauth:grant-type:token-exchange; repeatable
+  --scope S             the scopes the client may request, space-separated
+  --audience A          an audience (resource) the client may request tokens for; repeatable
+  --auth-method M       client_secret_basic (default), client_secret_post or private_key_jwt
+  --jwks FILE           the client's public JWKS (private_key_jwt)
+  --first-party         a first-party client (may use the password grant)
+  --may-impersonate     token exchange without an act claim naming this client (impersonation)
+  --access-token-ttl S  access-token lifetime for this client, 30 to 86400 seconds (default: the
+                        server's accessTokenTtl)
+  --refresh-token-ttl S refresh-token idle lifetime for this client, 60 to 31536000 seconds
+                        (default: the server's refreshTokenTtl)
 
 Example: tessera clients add orders --grant client_credentials --scope "inventory:read" --audience inventory --json
 `,
@@ -42,9 +51,10 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       'first-party': { type: 'boolean' },
       'may-impersonate': { type: 'boolean' },
       'access-token-ttl': { type: 'string' },
+      'refresh-token-ttl': { type: 'string' },
     });
-    if (positionals.length !== 1) throw new UsageError('give exactly one client ID');
-    const { AUTH_METHODS, ClientInputError, GRANT_TYPES, publicClient, registerClient } = await serverModule();
+    const id = oneClientId(positionals);
+    const { AUTH_METHODS, GRANT_TYPES } = await serverModule();
     const grants = values.grant ?? [];
     if (grants.length === 0) throw new UsageError('--grant is required');
     for (const g of grants)
@@ -62,8 +72,12 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
         throw err;
       }
     }
+    const seconds = (flag: 'access-token-ttl' | 'refresh-token-ttl') => {
+      const v = values[flag];
+      return v === undefined ? null : nonNegativeInteger(v, `--${flag}`);
+    };
     const input: ClientInput = {
-      id: positionals[0],
+      id,
       grantTypes: grants as ClientInput['grantTypes'],
       scopes: values.scope ? values.scope.split(' ').filter(Boolean) : [],
       audiences: values.audience ?? [],
@@ -71,87 +85,111 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       jwks,
       firstParty: values['first-party'] ?? false,
       mayImpersonate: values['may-impersonate'] ?? false,
-      accessTokenTtl:
-        values['access-token-ttl'] !== undefined ? nonNegativeInteger(values['access-token-ttl'], '--access-token-ttl') : null,
+      accessTokenTtl: seconds('access-token-ttl'),
+      refreshTokenTtl: seconds('refresh-token-ttl'),
     };
-    const result = await withLocal(values, async (server) => {
-      try {
-        const r = await registerClient(server.context.store, server.context.master, input, Date.now());
-        await server.context.audit.record({
-          type: 'admin.client.created',
-          outcome: 'success',
-          actor: 'cli',
-          clientId: r.client.id,
-          data: { grantTypes: r.client.grantTypes },
-        });
-        return r;
-      } catch (err) {
-        if (err instanceof ClientInputError) throw new InputError(err.message);
-        throw err;
-      }
+    const shown = await withLocal(values, async (s, admin) => {
+      const { client, secret } = await admin.createClient(s.context, admin.CLI_ACTOR, input);
+      return { ...admin.clientView(client), ...(secret ? admin.issuedSecretView(secret) : {}) };
     });
-    const shown = { ...publicClient(result.client), ...(result.secret ? { client_secret: result.secret } : {}) };
-    if (values.json) out(formatJson(shown));
-    else out(`registered client ${result.client.id}${result.secret ? `\nclient_secret: ${result.secret}` : ''}`);
-    if (result.secret) note('The client secret is shown once.');
+    const secret = 'client_secret' in shown ? shown.client_secret : undefined;
+    print(values.json, shown, () => `registered client ${shown.client_id}${secret ? `\nclient_secret: ${secret}` : ''}`);
+    if (secret) note('The client secret is shown once.');
   },
 };
 
 export const clientsList: Command = {
   name: 'clients list',
   summary: 'list clients',
-  usage: `Usage: tessera clients list [--json] [--config FILE | --dir DIR]\n`,
+  usage: `Usage: tessera clients list ${WHERE}\n`,
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
-    const { publicClient } = await serverModule();
-    const clients = (await withLocal(values, (s) => s.context.store.listClients())).map(publicClient);
-    if (values.json) out(formatJson(clients));
-    else
-      out(
+    const clients = await withLocal(values, async (s, admin) => (await admin.listClients(s.context)).map(admin.clientView));
+    print(
+      values.json,
+      clients,
+      () =>
         clients
           .map(
             (c) =>
-              `${c.id}\t${c.authMethod}\t${c.grantTypes.join(',')}\t${c.scopes.join(' ') || '-'}\t${c.audiences.join(',') || '-'}${c.disabled ? '\tdisabled' : ''}`,
+              `${c.client_id}\t${c.token_endpoint_auth_method}\t${c.grant_types.join(',')}\t${c.scope || '-'}\t${c.audiences.join(',') || '-'}${c.disabled ? '\tdisabled' : ''}`,
           )
           .join('\n') || '(no clients)',
+    );
+  },
+};
+
+function enableOrDisable(disabled: boolean): Command {
+  const action = disabled ? 'disable' : 'enable';
+  return {
+    name: `clients ${action}`,
+    summary: disabled ? 'disable a client and revoke its tokens' : 'enable a disabled client',
+    usage: `Usage: tessera clients ${action} ID ${WHERE}
+
+${
+  disabled
+    ? 'Refuses the client at the token endpoint and revokes every session and access token it holds.'
+    : 'Lets the client get tokens again. Tokens revoked when it was disabled stay revoked.'
+}
+`,
+    async run(args) {
+      const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
+      const id = oneClientId(positionals);
+      const c = await withLocal(values, async (s, admin) =>
+        admin.clientView(await admin.setClientDisabled(s.context, admin.CLI_ACTOR, id, disabled)),
       );
+      print(values.json, c, () => `${action}d client ${c.client_id}`);
+    },
+  };
+}
+
+export const clientsDisable = enableOrDisable(true);
+export const clientsEnable = enableOrDisable(false);
+
+export const clientsDelete: Command = {
+  name: 'clients delete',
+  summary: 'delete a client and revoke its tokens',
+  usage: `Usage: tessera clients delete ID ${WHERE}
+
+Revokes every session and access token of the client, then deletes it.
+`,
+  async run(args) {
+    const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
+    const id = oneClientId(positionals);
+    const r = await withLocal(values, async (s, admin) => {
+      const { revokedSessions } = await admin.deleteClient(s.context, admin.CLI_ACTOR, id);
+      return { client_id: id, deleted: true, revoked_sessions: revokedSessions };
+    });
+    print(values.json, r, () => `deleted client ${id}; revoked ${r.revoked_sessions} session(s)`);
   },
 };
 
 export const clientsRotateSecret: Command = {
   name: 'clients rotate-secret',
   summary: "replace a client's secret (the old one stays valid for an overlap)",
-  usage: `Usage: tessera clients rotate-secret ID [--overlap SECONDS] [--json] [--config FILE | --dir DIR]
+  usage: `Usage: tessera clients rotate-secret ID [--overlap SECONDS] ${WHERE}
 
-Issues a new secret, printed once. The previous secret keeps working for --overlap seconds (default 86400).
+Issues a new secret, printed once. The previous secret keeps working for --overlap seconds (default
+86400, at most 2592000); the output states the instant it stops (previous_secrets_expire_at).
 `,
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG, overlap: { type: 'string' } });
-    if (positionals.length !== 1) throw new UsageError('give exactly one client ID');
-    const overlap = values.overlap !== undefined ? nonNegativeInteger(values.overlap, '--overlap') : 86_400;
-    const { ClientInputError, rotateClientSecret } = await serverModule();
-    const secret = await withLocal(values, async (server) => {
-      const client = await server.context.store.getClient(positionals[0]!);
-      if (!client) throw new InputError(`no client ${positionals[0]}`);
-      try {
-        const s = await rotateClientSecret(server.context.store, server.context.master, client, overlap, Date.now());
-        await server.context.audit.record({
-          type: 'admin.client.secret_rotated',
-          outcome: 'success',
-          actor: 'cli',
-          clientId: client.id,
-          data: { overlapSeconds: overlap },
-        });
-        return s;
-      } catch (err) {
-        if (err instanceof ClientInputError) throw new InputError(err.message);
-        throw err;
-      }
+    const id = oneClientId(positionals);
+    const overlap = values.overlap !== undefined ? nonNegativeInteger(values.overlap, '--overlap') : undefined;
+    const r = await withLocal(values, async (s, admin) => {
+      const done = await admin.rotateClientSecret(s.context, admin.CLI_ACTOR, id, overlap);
+      return {
+        client_id: done.client.id,
+        ...admin.issuedSecretView(done.secret),
+        previous_secrets_expire_at: admin.epochSeconds(done.previousExpireAt),
+      };
     });
-    if (values.json)
-      out(formatJson({ client_id: positionals[0], client_secret: secret, previousSecretsValidForSeconds: overlap }));
-    else out(`client_secret: ${secret}\nthe previous secret stays valid for ${overlap} s`);
+    print(
+      values.json,
+      r,
+      () => `client_secret: ${r.client_secret}\nthe previous secret stops working at ${isoTime(r.previous_secrets_expire_at)}`,
+    );
     note('The client secret is shown once.');
   },
 };

@@ -17,7 +17,8 @@ Their credentials are printed ONCE; only hashes are stored.
   --issuer URL            the issuer URL (default http://127.0.0.1:<port>)
   --port N                port for "tessera serve" (default 4000)
   --admin-username NAME   the first admin user (default admin)
-  --json                  print the credentials as JSON
+  --json                  print the credentials as JSON: { config_file, issuer, admin_user: { username,
+                          password }, admin_client: { client_id, client_secret, scope, audience } }
 `;
 
 export const init: Command = {
@@ -47,16 +48,16 @@ export const init: Command = {
       out(formatJson(result));
       return;
     }
-    out(`Initialised ${result.configFile}
+    out(`Initialised ${result.config_file}
 issuer:         ${result.issuer}
 
-Admin user (password grant with client ${result.adminClient.clientId}):
-  username:     ${result.admin.username}
-  password:     ${result.admin.password}
+Admin user (password grant with client ${result.admin_client.client_id}):
+  username:     ${result.admin_user.username}
+  password:     ${result.admin_user.password}
 
-Admin client (client_credentials; scope ${result.adminClient.scope}, audience ${result.adminClient.audience}):
-  client_id:     ${result.adminClient.clientId}
-  client_secret: ${result.adminClient.clientSecret}
+Admin client (client_credentials; scope ${result.admin_client.scope}, audience ${result.admin_client.audience}):
+  client_id:     ${result.admin_client.client_id}
+  client_secret: ${result.admin_client.client_secret}
 
 Start the server with: tessera serve --dir ${values.dir ?? '.tessera'}`);
     note('These credentials are shown once. Store them now.');

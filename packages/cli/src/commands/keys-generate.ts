@@ -6,6 +6,7 @@ import { algorithm, noPositionals, optional, parseFlags, required } from '../arg
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { assertAbsent, ensureDirectory, formatJson, note, out, writeNewFile } from '../io.js';
+import { print } from '../output.js';
 import { formatSecretFile } from '../secret-file.js';
 
 const OPTIONS = {
@@ -13,6 +14,7 @@ const OPTIONS = {
   out: { type: 'string' },
   kid: { type: 'string' },
   bits: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 /** The algorithms a Tessera issuer signs with. */
@@ -30,7 +32,7 @@ interface OutputFile {
   what: string;
 }
 
-const usage = `Usage: tessera keys generate --alg ES256|EdDSA|RS256|HS256 [--out DIR] [--kid KID] [--bits 2048|3072|4096]
+const usage = `Usage: tessera keys generate --alg ES256|EdDSA|RS256|HS256 [--out DIR] [--kid KID] [--bits 2048|3072|4096] [--json]
 
 Generates a signing key (an HMAC secret for HS256).
 
@@ -39,6 +41,8 @@ Generates a signing key (an HMAC secret for HS256).
                overwritten. Without --out the private JWK and the public JWKS are printed as JSON.
   --kid KID    key ID (default: the RFC 7638 thumbprint of the key)
   --bits N     RSA modulus size for RS256: 2048 (default), 3072 or 4096
+  --json       with --out: print { kid, alg, files: [{ path, what, mode }] } instead of lines (without
+               --out the output is JSON already)
 
 Files written to DIR:
   private.jwk.json   the private JWK with kid, alg and use (mode 0600)
@@ -84,8 +88,8 @@ async function run(args: string[]): Promise<void> {
     const key = generateKey(alg, { kid, modulusLength });
     const printed =
       key.kind === 'secret'
-        ? { privateJwk: key.toJwk({ private: true }) }
-        : { privateJwk: key.toJwk({ private: true }), jwks: buildJwks([key]) };
+        ? { private_jwk: key.toJwk({ private: true }) }
+        : { private_jwk: key.toJwk({ private: true }), jwks: buildJwks([key]) };
     out(formatJson(printed));
     note(`note: the ${key.kind === 'secret' ? 'HMAC secret' : 'private key'} was printed to standard output; keep it secret`);
     return;
@@ -97,13 +101,15 @@ async function run(args: string[]): Promise<void> {
   await ensureDirectory(dir);
   await assertAbsent(names.map((name) => join(dir, name)));
   const key = generateKey(alg, { kid, modulusLength });
-  const lines = [`kid: ${key.kid}`, `alg: ${key.alg}`];
+  const written: { path: string; what: string; mode: string }[] = [];
   for (const file of outputFiles(key)) {
     const path = join(dir, file.name);
     await writeNewFile(path, file.data, file.mode);
-    lines.push(`wrote ${path} (${file.what}, mode 0${file.mode.toString(8)})`);
+    written.push({ path, what: file.what, mode: `0${file.mode.toString(8)}` });
   }
-  out(lines.join('\n'));
+  print(values.json, { kid: key.kid, alg: key.alg, files: written }, () =>
+    [`kid: ${key.kid}`, `alg: ${key.alg}`, ...written.map((f) => `wrote ${f.path} (${f.what}, mode ${f.mode})`)].join('\n'),
+  );
 }
 
 export const keysGenerate: Command = { name: 'keys generate', summary: 'generate a signing key (files or JSON)', usage, run };

@@ -1,9 +1,9 @@
-import { signAccessToken } from '@tessera/core';
+import { decodeUnverified, signAccessToken } from '@tessera/core';
 
 import { algorithm, noPositionals, optional, parseFlags, positiveInteger, required, requiredList } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { out } from '../io.js';
+import { print } from '../output.js';
 import { loadSigningKey } from '../signing-key.js';
 
 const OPTIONS = {
@@ -17,12 +17,13 @@ const OPTIONS = {
   claim: { type: 'string', multiple: true },
   alg: { type: 'string' },
   kid: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 const DEFAULT_TTL = 600;
 
 const usage = `Usage: tessera token sign --key FILE --iss ISS --sub SUB --aud AUD [--aud AUD2 ...] [--scope "a:b c:d"]
-                          [--ttl SECONDS] [--client-id ID] [--claim NAME=JSON ...] [--alg ALG] [--kid KID]
+                          [--ttl SECONDS] [--client-id ID] [--claim NAME=JSON ...] [--alg ALG] [--kid KID] [--json]
 
 Signs an RFC 9068 access token (typ at+jwt) and prints it on standard output.
 
@@ -38,6 +39,7 @@ Signs an RFC 9068 access token (typ at+jwt) and prints it on standard output.
                      registered claims such as iss or exp cannot be set this way)
   --alg ALG          the algorithm, when the key file does not name it (RSA PEM keys, secret files)
   --kid KID          key ID for the header (default: the JWK's kid, else the key's RFC 7638 thumbprint)
+  --json             print { "access_token", "expires_at" } instead of the bare token
 `;
 
 /** `--claim name=json`, each name once. */
@@ -78,7 +80,8 @@ async function run(args: string[]): Promise<void> {
     { iss, sub, aud: aud.length === 1 ? aud[0]! : aud, client_id: clientId, scope: values.scope, ttl, claims },
     key,
   );
-  out(token);
+  const expiresAt = (decodeUnverified(token).payload as { exp: number }).exp;
+  print(values.json, { access_token: token, expires_at: expiresAt }, () => token);
 }
 
 export const tokenSign: Command = {

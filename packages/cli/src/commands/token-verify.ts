@@ -31,11 +31,12 @@ const OPTIONS = {
   'any-issuer': { type: 'boolean' },
   'any-audience': { type: 'boolean' },
   'allow-no-exp': { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
 
 const usage = `Usage: tessera token verify [TOKEN] (--jwks FILE|URL | --public-key FILE | --secret-file FILE)
                             (--issuer ISS | --any-issuer) (--audience AUD | --any-audience) --alg LIST
-                            [--clock-tolerance SECONDS] [profile flags]
+                            [--clock-tolerance SECONDS] [profile flags] [--json]
 
 Verifies an access token under the strict RFC 9068 profile (signature; typ at+jwt; iss, exp, aud, sub,
 iat and jti present; iss and aud as given; exp, nbf, iat on the clock) and prints its claims as JSON.
@@ -50,6 +51,7 @@ Exactly one key source:
   --audience AUD        this service's audience, exact match (required; repeat for several)
   --alg LIST            comma-separated algorithm allowlist, e.g. ES256 or ES256,EdDSA (required)
   --clock-tolerance S   seconds of clock skew tolerated on exp, nbf and iat (default 5)
+  --json                accepted for uniformity: the claims are printed as JSON either way
 
 Profile flags, for tokens of other issuers (Keycloak, Auth0, Entra ID, PyJWT); each names one relaxation:
   --typ TYP             accepted typ header instead of at+jwt (repeat for several), e.g. --typ JWT

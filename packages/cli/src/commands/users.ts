@@ -2,27 +2,35 @@ import { randomBytes } from 'node:crypto';
 
 import { noPositionals, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { InputError, UsageError } from '../errors.js';
-import { formatJson, note, out, readStdin } from '../io.js';
-import { LOCAL_OPTIONS, serverModule, withLocal } from '../local.js';
+import { UsageError } from '../errors.js';
+import { note, readStdin } from '../io.js';
+import { LOCAL_OPTIONS, withLocal } from '../local.js';
+import { JSON_FLAG, print } from '../output.js';
 
-const JSON_FLAG = { json: { type: 'boolean' } } as const;
+const WHERE = '[--json] [--config FILE | --dir DIR]';
 
-async function oneUsername(positionals: string[]): Promise<string> {
+function oneUsername(positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError('give exactly one USERNAME');
-  const { normalizeUsername } = await serverModule();
-  const u = normalizeUsername(positionals[0]);
-  if (u === undefined) throw new UsageError('invalid username');
-  return u;
+  return positionals[0]!;
+}
+
+/** A password piped on standard input (its one trailing newline dropped); never a command-line argument. */
+async function passwordFromStdin(flag: string): Promise<string> {
+  const input = await readStdin('password');
+  const password = input?.replace(/\r?\n$/, '');
+  if (password === undefined || password.length === 0) throw new UsageError(`${flag} needs the password piped on standard input`);
+  return password;
 }
 
 export const usersAdd: Command = {
   name: 'users add',
   summary: 'create a user',
-  usage: `Usage: tessera users add USERNAME [--role ROLE]... [--password-stdin] [--json] [--config FILE | --dir DIR]
+  usage: `Usage: tessera users add USERNAME [--role ROLE]... [--password-stdin] ${WHERE}
 
 Creates a user. The password is read from standard input with --password-stdin (never from the command
-line); otherwise a random one is generated and printed once.
+line); otherwise a random one is generated and printed once. Each --role must exist ("tessera roles list").
+
+Example: printf '%s\\n' "$PASSWORD" | tessera users add carol --role admin --password-stdin
 `,
   async run(args) {
     const { values, positionals } = parseFlags(args, {
@@ -31,37 +39,17 @@ line); otherwise a random one is generated and printed once.
       role: { type: 'string', multiple: true },
       'password-stdin': { type: 'boolean' },
     });
-    const username = await oneUsername(positionals);
-    let password: string;
-    let generated = false;
-    if (values['password-stdin']) {
-      const input = await readStdin('password');
-      if (input === undefined) throw new UsageError('--password-stdin needs the password piped on standard input');
-      password = input.replace(/\r?\n$/, '');
-    } else {
-      password = randomBytes(18).toString('base64url');
-      generated = true;
-    }
-    const { createUserAccount, UserInputError } = await serverModule();
-    const user = await withLocal(values, async (server) => {
-      try {
-        const u = await createUserAccount(server.context.store, { username, password, roles: values.role ?? [] }, Date.now());
-        await server.context.audit.record({
-          type: 'admin.user.created',
-          outcome: 'success',
-          actor: 'cli',
-          subject: u.id,
-          data: { username, roles: u.roles },
-        });
-        return u;
-      } catch (err) {
-        if (err instanceof UserInputError) throw new InputError(err.message);
-        throw err;
-      }
-    });
-    const shown = { id: user.id, username: user.username, roles: user.roles, ...(generated ? { password } : {}) };
-    if (values.json) out(formatJson(shown));
-    else out(`created user ${user.username} (${user.id})${generated ? `\npassword: ${password}` : ''}`);
+    const username = oneUsername(positionals);
+    const generated = values['password-stdin'] !== true;
+    const password = generated ? randomBytes(18).toString('base64url') : await passwordFromStdin('--password-stdin');
+    const user = await withLocal(values, async (s, admin) =>
+      admin.userView(await admin.addUser(s.context, admin.CLI_ACTOR, { username, password, roles: values.role ?? [] })),
+    );
+    print(
+      values.json,
+      { ...user, ...(generated ? { password } : {}) },
+      () => `created user ${user.username} (${user.id})${generated ? `\npassword: ${password}` : ''}`,
+    );
     if (generated) note('The generated password is shown once.');
   },
 };
@@ -69,46 +57,101 @@ line); otherwise a random one is generated and printed once.
 export const usersList: Command = {
   name: 'users list',
   summary: 'list users',
-  usage: `Usage: tessera users list [--json] [--config FILE | --dir DIR]\n`,
+  usage: `Usage: tessera users list ${WHERE}\n`,
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
-    const users = await withLocal(values, (s) => s.context.store.listUsers(10_000));
-    const rows = users.map((u) => ({ id: u.id, username: u.username, roles: u.roles, disabled: u.disabled }));
-    if (values.json) out(formatJson(rows));
-    else
-      out(
+    const rows = await withLocal(values, async (s, admin) => {
+      const all = [];
+      for (let after: string | undefined; ;) {
+        const page = await admin.listUsers(s.context, 500, after);
+        all.push(...page.map(admin.userView));
+        if (page.length < 500) return all;
+        after = page[page.length - 1]!.username;
+      }
+    });
+    print(
+      values.json,
+      rows,
+      () =>
         rows
           .map((u) => `${u.username}\t${u.id}\t${u.roles.join(',') || '-'}\t${u.disabled ? 'disabled' : 'active'}`)
           .join('\n') || '(no users)',
-      );
+    );
   },
 };
 
-export const usersDisable: Command = {
-  name: 'users disable',
-  summary: 'disable a user and revoke their tokens',
-  usage: `Usage: tessera users disable USERNAME [--json] [--config FILE | --dir DIR]
+function enableOrDisable(disabled: boolean): Command {
+  const action = disabled ? 'disable' : 'enable';
+  return {
+    name: `users ${action}`,
+    summary: disabled ? 'disable a user and revoke their tokens' : 'enable a disabled user',
+    usage: `Usage: tessera users ${action} USERNAME ${WHERE}
 
-Disables the user and revokes every refresh-token family and access token they hold.
+${
+  disabled
+    ? 'Disables the user and revokes every refresh-token family and access token they hold.'
+    : 'Lets the user log in again. Tokens revoked when they were disabled stay revoked.'
+}
+`,
+    async run(args) {
+      const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
+      const username = oneUsername(positionals);
+      const r = await withLocal(values, async (s, admin) => {
+        const user = await admin.findUser(s.context, { username });
+        const done = await admin.setUserDisabled(s.context, admin.CLI_ACTOR, user.id, disabled);
+        return { ...admin.userView(done.user), revoked_sessions: done.revokedSessions };
+      });
+      print(values.json, r, () =>
+        disabled
+          ? `disabled ${r.username}; revoked ${r.revoked_sessions} session(s) and every access token issued before now`
+          : `enabled ${r.username}`,
+      );
+    },
+  };
+}
+
+export const usersDisable = enableOrDisable(true);
+export const usersEnable = enableOrDisable(false);
+
+export const usersDelete: Command = {
+  name: 'users delete',
+  summary: 'delete a user and revoke their tokens',
+  usage: `Usage: tessera users delete USERNAME ${WHERE}
+
+Revokes every refresh-token family and access token of the user, then deletes the user.
 `,
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
-    const username = await oneUsername(positionals);
-    const { revokeEverything } = await serverModule();
-    const result = await withLocal(values, async (server) => {
-      const ctx = server.context;
-      const user = await ctx.store.getUserByUsername(username);
-      if (!user) throw new InputError(`no user named ${username}`);
-      await ctx.store.updateUser(user.id, { disabled: true }, Date.now());
-      await ctx.audit.record({ type: 'admin.user.disabled', outcome: 'success', actor: 'cli', subject: user.id });
-      const { families } = await revokeEverything(ctx, { kind: 'subject', id: user.id }, 'user_disabled', {
-        actor: 'cli',
-        ip: 'local',
-      });
-      return { id: user.id, username, disabled: true, revokedSessions: families };
+    const username = oneUsername(positionals);
+    const r = await withLocal(values, async (s, admin) => {
+      const user = await admin.findUser(s.context, { username });
+      const { revokedSessions } = await admin.deleteUser(s.context, admin.CLI_ACTOR, user.id);
+      return { id: user.id, username: user.username, deleted: true, revoked_sessions: revokedSessions };
     });
-    if (values.json) out(formatJson(result));
-    else out(`disabled ${username}; revoked ${result.revokedSessions} session(s) and every access token issued before now`);
+    print(values.json, r, () => `deleted ${r.username}; revoked ${r.revoked_sessions} session(s)`);
+  },
+};
+
+export const usersSetPassword: Command = {
+  name: 'users set-password',
+  summary: "set a user's password (read from standard input)",
+  usage: `Usage: tessera users set-password USERNAME ${WHERE}
+
+Reads the new password from standard input (never from the command line) and ends every session the
+user started with the old one.
+
+Example: printf '%s\\n' "$NEW_PASSWORD" | tessera users set-password carol
+`,
+  async run(args) {
+    const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
+    const username = oneUsername(positionals);
+    const password = await passwordFromStdin('users set-password');
+    const r = await withLocal(values, async (s, admin) => {
+      const user = await admin.findUser(s.context, { username });
+      const { revokedSessions } = await admin.setPassword(s.context, admin.CLI_ACTOR, user.id, password);
+      return { id: user.id, username: user.username, revoked_sessions: revokedSessions };
+    });
+    print(values.json, r, () => `password of ${r.username} set; revoked ${r.revoked_sessions} session(s)`);
   },
 };

@@ -22,12 +22,15 @@ export interface RunOptions {
   /** Written to the child's stdin; without it stdin is /dev/null. */
   input?: string;
   cwd?: string;
+  /** Added to the parent's environment. */
+  env?: Record<string, string>;
 }
 
 export function tessera(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd,
+      env: options.env === undefined ? process.env : { ...process.env, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -2,149 +2,122 @@ import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
 import {
+  ACCESS_TOKEN_TTL_RANGE,
   AUTH_METHODS,
-  checkClientJwks,
-  ClientInputError,
+  clientPatchFromMetadata,
+  clientView,
+  createClient,
+  deleteClient,
+  findClient,
   GRANT_TYPES,
-  publicClient,
-  registerClient,
+  issuedSecretView,
+  listClients,
+  MAX_SECRET_OVERLAP,
+  REFRESH_TOKEN_TTL_RANGE,
   rotateClientSecret,
+  setClientDisabled,
+  updateClient,
   type ClientInput,
+  type ClientMetadata,
 } from '../services/clients.js';
-import type { Client } from '../store/types.js';
-import { badRequest, conflict, NAME, notFound, SCOPE_LIST } from './respond.js';
-import { revokeEverything } from './revoke-all.js';
+import { epochSeconds } from '../services/epoch.js';
+import { actorOf, NAME, SCOPE_STRING } from './respond.js';
 
-const CLIENT_PROPS = {
-  name: { type: 'string', minLength: 1, maxLength: 200 },
-  authMethod: { type: 'string', enum: AUTH_METHODS },
-  grantTypes: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', enum: GRANT_TYPES } },
-  scopes: SCOPE_LIST,
+/** Client metadata: RFC 7591 names, then Tessera's own in snake_case. */
+const CLIENT_METADATA = {
+  client_name: { type: 'string', minLength: 1, maxLength: 200 },
+  token_endpoint_auth_method: { type: 'string', enum: AUTH_METHODS },
+  grant_types: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', enum: GRANT_TYPES } },
+  scope: SCOPE_STRING,
   audiences: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 500 } },
-  firstParty: { type: 'boolean' },
-  mayImpersonate: { type: 'boolean' },
+  first_party: { type: 'boolean' },
+  may_impersonate: { type: 'boolean' },
   jwks: {
     type: ['object', 'null'],
     required: ['keys'],
     properties: { keys: { type: 'array', maxItems: 20, items: { type: 'object' } } },
   },
-  accessTokenTtl: { type: ['integer', 'null'], minimum: 30, maximum: 86_400 },
-  refreshTokenTtl: { type: ['integer', 'null'], minimum: 60, maximum: 31_536_000 },
-  disabled: { type: 'boolean' },
+  access_token_ttl: { type: ['integer', 'null'], minimum: ACCESS_TOKEN_TTL_RANGE.min, maximum: ACCESS_TOKEN_TTL_RANGE.max },
+  refresh_token_ttl: { type: ['integer', 'null'], minimum: REFRESH_TOKEN_TTL_RANGE.min, maximum: REFRESH_TOKEN_TTL_RANGE.max },
 } as const;
 
-/** Clients: create (secret shown once), list, get, update, rotate secret (overlap), delete. */
+/** Clients: register (secret shown once), list, get, update, disable / enable, rotate secret (overlap), delete. */
 export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const who = (req: { admin: { sub?: string } | null; ip: string }) => ({ actor: req.admin?.sub ?? null, ip: req.ip });
-
-  app.post<{ Body: ClientInput }>(
+  app.post<{ Body: ClientMetadata & { grant_types: ClientInput['grantTypes'] } }>(
     '/admin/clients',
     {
       schema: {
         body: {
           type: 'object',
-          required: ['grantTypes', 'scopes', 'audiences'],
+          required: ['grant_types'],
           additionalProperties: false,
-          properties: { id: NAME, ...CLIENT_PROPS },
+          properties: { client_id: NAME, ...CLIENT_METADATA },
         },
       },
     },
     async (req, reply) => {
-      try {
-        const { client, secret } = await registerClient(ctx.store, ctx.master, req.body, ctx.now());
-        await ctx.audit.record({
-          type: 'admin.client.created',
-          outcome: 'success',
-          ...who(req),
-          clientId: client.id,
-          data: { grantTypes: client.grantTypes, scopes: client.scopes, audiences: client.audiences },
-        });
-        reply.header('cache-control', 'no-store');
-        return reply.code(201).send({ ...publicClient(client), ...(secret ? { client_secret: secret } : {}) });
-      } catch (err) {
-        if (err instanceof ClientInputError)
-          return err.message.includes('exists') ? conflict(reply, err.message) : badRequest(reply, err.message);
-        throw err;
-      }
-    },
-  );
-
-  app.get('/admin/clients', async () => ({ items: (await ctx.store.listClients()).map(publicClient) }));
-
-  app.get<{ Params: { id: string } }>('/admin/clients/:id', async (req, reply) => {
-    const c = await ctx.store.getClient(req.params.id);
-    return c ? publicClient(c) : notFound(reply, 'client');
-  });
-
-  app.patch<{ Params: { id: string }; Body: Partial<ClientInput> & { disabled?: boolean } }>(
-    '/admin/clients/:id',
-    { schema: { body: { type: 'object', additionalProperties: false, minProperties: 1, properties: CLIENT_PROPS } } },
-    async (req, reply) => {
-      const current = await ctx.store.getClient(req.params.id);
-      if (!current) return notFound(reply, 'client');
-      const next: Client = { ...current, ...(req.body as Partial<Client>) };
-      try {
-        checkClientJwks(next.authMethod, next.jwks);
-        if (next.grantTypes.includes('password') && !next.firstParty)
-          throw new ClientInputError('only first-party clients may use the password grant');
-        if (next.authMethod !== 'private_key_jwt' && next.secrets.length === 0)
-          throw new ClientInputError('rotate the secret to move this client to a secret-based method');
-      } catch (err) {
-        if (err instanceof ClientInputError) return badRequest(reply, err.message);
-        throw err;
-      }
-      await ctx.store.updateClient(current.id, req.body as Partial<Client>, ctx.now());
-      await ctx.audit.record({
-        type: 'admin.client.updated',
-        outcome: 'success',
-        ...who(req),
-        clientId: current.id,
-        data: { fields: Object.keys(req.body) },
+      const patch = clientPatchFromMetadata(req.body);
+      const { client, secret } = await createClient(ctx, actorOf(req), {
+        ...patch,
+        id: req.body.client_id,
+        grantTypes: req.body.grant_types,
+        scopes: patch.scopes ?? [],
+        audiences: patch.audiences ?? [],
       });
-      if (req.body.disabled === true && !current.disabled)
-        await revokeEverything(ctx, { kind: 'client', id: current.id }, 'client_disabled', who(req));
-      return publicClient((await ctx.store.getClient(current.id))!);
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send({ ...clientView(client), ...(secret ? issuedSecretView(secret) : {}) });
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { overlapSeconds?: number } | undefined }>(
+  app.get('/admin/clients', async () => ({ items: (await listClients(ctx)).map(clientView) }));
+
+  app.get<{ Params: { id: string } }>('/admin/clients/:id', async (req) => clientView(await findClient(ctx, req.params.id)));
+
+  app.patch<{ Params: { id: string }; Body: ClientMetadata }>(
+    '/admin/clients/:id',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { ...CLIENT_METADATA, disabled: { type: 'boolean' } },
+        },
+      },
+    },
+    async (req) => clientView(await updateClient(ctx, actorOf(req), req.params.id, clientPatchFromMetadata(req.body))),
+  );
+
+  for (const action of ['disable', 'enable'] as const) {
+    app.post<{ Params: { id: string } }>(`/admin/clients/:id/${action}`, async (req) =>
+      clientView(await setClientDisabled(ctx, actorOf(req), req.params.id, action === 'disable')),
+    );
+  }
+
+  app.post<{ Params: { id: string }; Body: { overlap?: number } | undefined }>(
     '/admin/clients/:id/rotate-secret',
     {
       schema: {
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
-          properties: { overlapSeconds: { type: 'integer', minimum: 0, maximum: 2_592_000 } },
+          properties: { overlap: { type: 'integer', minimum: 0, maximum: MAX_SECRET_OVERLAP } },
         },
       },
     },
     async (req, reply) => {
-      const client = await ctx.store.getClient(req.params.id);
-      if (!client) return notFound(reply, 'client');
-      try {
-        const overlap = req.body?.overlapSeconds ?? 86_400;
-        const secret = await rotateClientSecret(ctx.store, ctx.master, client, overlap, ctx.now());
-        await ctx.audit.record({
-          type: 'admin.client.secret_rotated',
-          outcome: 'success',
-          ...who(req),
-          clientId: client.id,
-          data: { overlapSeconds: overlap },
-        });
-        reply.header('cache-control', 'no-store');
-        return { client_id: client.id, client_secret: secret, previousSecretsValidUntil: ctx.now() + overlap * 1000 };
-      } catch (err) {
-        if (err instanceof ClientInputError) return badRequest(reply, err.message);
-        throw err;
-      }
+      const r = await rotateClientSecret(ctx, actorOf(req), req.params.id, req.body?.overlap);
+      reply.header('cache-control', 'no-store');
+      return {
+        client_id: r.client.id,
+        ...issuedSecretView(r.secret),
+        previous_secrets_expire_at: epochSeconds(r.previousExpireAt),
+      };
     },
   );
 
   app.delete<{ Params: { id: string } }>('/admin/clients/:id', async (req, reply) => {
-    if (!(await ctx.store.getClient(req.params.id))) return notFound(reply, 'client');
-    await revokeEverything(ctx, { kind: 'client', id: req.params.id }, 'client_deleted', who(req));
-    await ctx.store.deleteClient(req.params.id);
-    await ctx.audit.record({ type: 'admin.client.deleted', outcome: 'success', ...who(req), clientId: req.params.id });
+    await deleteClient(ctx, actorOf(req), req.params.id);
     return reply.code(204).send();
   });
 }

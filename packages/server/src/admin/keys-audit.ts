@@ -1,33 +1,38 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { QUERY_ID, QUERY_LIMIT, QUERY_TIME } from './respond.js';
+import type { AuditEvent } from '../store/types.js';
+import { epochSeconds } from '../services/epoch.js';
+import { keyView, listKeys, retireKey, rotateKeys } from '../services/keys.js';
+import { actorOf, QUERY_ID, QUERY_LIMIT, QUERY_TIME } from './respond.js';
 
-/** Signing keys (list, rotate now) and the audit trail (filter by type, subject, time; newest first, paged). */
+/** An audit event as the admin API shows it. */
+function auditView(e: AuditEvent) {
+  return {
+    id: e.id,
+    occurred_at: epochSeconds(e.time),
+    type: e.type,
+    outcome: e.outcome,
+    actor: e.actor,
+    subject: e.subject,
+    client_id: e.clientId,
+    ip: e.ip,
+    data: e.data,
+  };
+}
+
+/** Signing keys (list, rotate now, retire one) and the audit trail (filter by type, subject, time; newest first, paged). */
 export function keyAndAuditRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get('/admin/keys', async () => ({
-    items: ctx.keys.list().map((k) => ({
-      kid: k.kid,
-      alg: k.alg,
-      state: k.state,
-      createdAt: k.createdAt,
-      activatesAt: k.activatesAt,
-      retiredAt: k.retiredAt,
-      removeAfter: k.removeAfter,
-    })),
-  }));
+  app.get('/admin/keys', async () => ({ items: (await listKeys(ctx)).map(keyView) }));
 
   app.post('/admin/keys/rotate', async (req) => {
-    const r = await ctx.keys.rotateNow(ctx.now());
-    await ctx.audit.record({
-      type: 'admin.keys.rotated',
-      outcome: 'success',
-      actor: req.admin?.sub ?? null,
-      ip: req.ip,
-      data: r,
-    });
-    return r;
+    const r = await rotateKeys(ctx, actorOf(req));
+    return { kid: r.kid, activates_at: epochSeconds(r.activatesAt) };
   });
+
+  app.post<{ Params: { kid: string } }>('/admin/keys/:kid/retire', async (req) =>
+    keyView(await retireKey(ctx, actorOf(req), req.params.kid)),
+  );
 
   app.get<{ Querystring: { type?: string; subject?: string; from?: string; to?: string; limit?: string; cursor?: string } }>(
     '/admin/audit',
@@ -50,16 +55,17 @@ export function keyAndAuditRoutes(app: FastifyInstance, ctx: ServerContext): voi
     async (req) => {
       const q = req.query;
       const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const ms = (v: string | undefined) => (v === undefined ? undefined : Number(v) * 1000);
       const limit = int(q.limit) ?? 100;
       const events = await ctx.store.queryAudit({
         type: q.type,
         subject: q.subject,
-        from: int(q.from),
-        to: int(q.to),
+        from: ms(q.from),
+        to: ms(q.to),
         limit: limit + 1,
         before: int(q.cursor),
       });
-      const items = events.slice(0, limit);
+      const items = events.slice(0, limit).map(auditView);
       return { items, ...(events.length > limit ? { next: String(items[items.length - 1]!.id) } : {}) };
     },
   );

@@ -1,15 +1,16 @@
-import type { FastifyReply } from 'fastify';
+import { NotFoundError, ConflictError, type AdminError } from '../services/errors.js';
+import type { Actor } from '../services/actor.js';
 
-export function notFound(reply: FastifyReply, what: string): FastifyReply {
-  return reply.code(404).send({ error: 'not_found', error_description: `${what} not found` });
+/** The admin API's answer to a refusal of the admin service: 404 `not_found`, 409 `conflict`, else 400 `invalid_request`. */
+export function adminRefusal(err: AdminError): { status: number; body: { error: string; error_description: string } } {
+  if (err instanceof NotFoundError) return { status: 404, body: { error: 'not_found', error_description: err.message } };
+  if (err instanceof ConflictError) return { status: 409, body: { error: 'conflict', error_description: err.message } };
+  return { status: 400, body: { error: 'invalid_request', error_description: err.message } };
 }
 
-export function badRequest(reply: FastifyReply, description: string): FastifyReply {
-  return reply.code(400).send({ error: 'invalid_request', error_description: description });
-}
-
-export function conflict(reply: FastifyReply, description: string): FastifyReply {
-  return reply.code(409).send({ error: 'conflict', error_description: description });
+/** The caller of an admin route, as the audit trail records it. */
+export function actorOf(req: { admin: { sub?: string; clientId?: string } | null; ip: string }): Actor {
+  return { actor: req.admin?.sub ?? null, ip: req.ip };
 }
 
 /** JSON-schema fragments shared by admin routes. */
@@ -18,6 +19,12 @@ export const SCOPE_LIST = {
   maxItems: 200,
   items: { type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$', maxLength: 200 },
 } as const;
+/** A space-separated scope string (RFC 6749 section 3.3), possibly empty. */
+export const SCOPE_STRING = {
+  type: 'string',
+  maxLength: 40_000,
+  pattern: '^([\\x21\\x23-\\x5b\\x5d-\\x7e]+( [\\x21\\x23-\\x5b\\x5d-\\x7e]+)*)?$',
+} as const;
 export const NAME = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:-]+$' } as const;
 
 /**
@@ -25,5 +32,5 @@ export const NAME = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[
  * these are patterns; handlers convert with Number().
  */
 export const QUERY_LIMIT = { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$' } as const; // 1..500
-export const QUERY_TIME = { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$' } as const; // ms since the epoch
+export const QUERY_TIME = { type: 'string', pattern: '^(0|[1-9][0-9]{0,11})$' } as const; // epoch seconds
 export const QUERY_ID = { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } as const; // 1..

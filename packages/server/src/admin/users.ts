@@ -1,25 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { hashPassword, passwordProblem } from '../security/password.js';
-import { createUserAccount, UserInputError } from '../services/users.js';
-import type { User } from '../store/types.js';
-import { badRequest, conflict, NAME, notFound, QUERY_LIMIT } from './respond.js';
-import { revokeEverything } from './revoke-all.js';
+import { revokeEverything } from '../services/revoke-all.js';
+import { listSessions, revokeSession, sessionView } from '../services/sessions.js';
+import {
+  addUser,
+  deleteUser,
+  findUser,
+  grantRole,
+  listUsers,
+  revokeRole,
+  setPassword,
+  setUserDisabled,
+  setUserRoles,
+  userView,
+} from '../services/users.js';
+import { actorOf, NAME, QUERY_LIMIT } from './respond.js';
 
-const publicUser = (u: User) => ({
-  id: u.id,
-  username: u.username,
-  roles: u.roles,
-  disabled: u.disabled,
-  createdAt: u.createdAt,
-  updatedAt: u.updatedAt,
-});
+const PASSWORD = { type: 'string', maxLength: 1024 } as const;
+const ROLE_PARAMS = { type: 'object', properties: { id: { type: 'string' }, role: NAME } } as const;
 
-/** Users: create, list, get, disable / enable, reset password, set roles, sessions. */
+/** Users: create, list, get, disable / enable, delete, set password, roles, sessions; revocation by subject or client. */
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const who = (req: { admin: { sub?: string } | null; ip: string }) => ({ actor: req.admin?.sub ?? null, ip: req.ip });
-
   app.post<{ Body: { username: string; password: string; roles?: string[] } }>(
     '/admin/users',
     {
@@ -30,29 +32,13 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
           additionalProperties: false,
           properties: {
             username: { type: 'string', maxLength: 512 },
-            password: { type: 'string', maxLength: 1024 },
+            password: PASSWORD,
             roles: { type: 'array', maxItems: 100, items: NAME },
           },
         },
       },
     },
-    async (req, reply) => {
-      let user: User;
-      try {
-        user = await createUserAccount(ctx.store, req.body, ctx.now());
-      } catch (err) {
-        if (err instanceof UserInputError) return err.conflict ? conflict(reply, err.message) : badRequest(reply, err.message);
-        throw err;
-      }
-      await ctx.audit.record({
-        type: 'admin.user.created',
-        outcome: 'success',
-        ...who(req),
-        subject: user.id,
-        data: { username: user.username, roles: user.roles },
-      });
-      return reply.code(201).send(publicUser(user));
-    },
+    async (req, reply) => reply.code(201).send(userView(await addUser(ctx, actorOf(req), req.body))),
   );
 
   app.get<{ Querystring: { limit?: string; cursor?: string } }>(
@@ -68,47 +54,36 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const limit = Number(req.query.limit ?? 100);
-      const users = await ctx.store.listUsers(limit + 1, req.query.cursor);
-      const items = users.slice(0, limit).map(publicUser);
+      const users = await listUsers(ctx, limit + 1, req.query.cursor);
+      const items = users.slice(0, limit).map(userView);
       return { items, ...(users.length > limit ? { next: items[items.length - 1]!.username } : {}) };
     },
   );
 
-  app.get<{ Params: { id: string } }>('/admin/users/:id', async (req, reply) => {
-    const u = await ctx.store.getUserById(req.params.id);
-    return u ? publicUser(u) : notFound(reply, 'user');
-  });
+  app.get<{ Params: { id: string } }>('/admin/users/:id', async (req) => userView(await findUser(ctx, { id: req.params.id })));
 
   for (const action of ['disable', 'enable'] as const) {
-    app.post<{ Params: { id: string } }>(`/admin/users/:id/${action}`, async (req, reply) => {
-      const id = req.params.id;
-      if (!(await ctx.store.updateUser(id, { disabled: action === 'disable' }, ctx.now()))) return notFound(reply, 'user');
-      await ctx.audit.record({ type: `admin.user.${action}d`, outcome: 'success', ...who(req), subject: id });
-      if (action === 'disable') await revokeEverything(ctx, { kind: 'subject', id }, 'user_disabled', who(req));
-      return publicUser((await ctx.store.getUserById(id))!);
+    app.post<{ Params: { id: string } }>(`/admin/users/:id/${action}`, async (req) => {
+      const { user, revokedSessions } = await setUserDisabled(ctx, actorOf(req), req.params.id, action === 'disable');
+      return { ...userView(user), revoked_sessions: revokedSessions };
     });
   }
+
+  app.delete<{ Params: { id: string } }>('/admin/users/:id', async (req, reply) => {
+    await deleteUser(ctx, actorOf(req), req.params.id);
+    return reply.code(204).send();
+  });
 
   app.post<{ Params: { id: string }; Body: { password: string } }>(
     '/admin/users/:id/password',
     {
       schema: {
-        body: {
-          type: 'object',
-          required: ['password'],
-          additionalProperties: false,
-          properties: { password: { type: 'string', maxLength: 1024 } },
-        },
+        body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password: PASSWORD } },
       },
     },
     async (req, reply) => {
-      const problem = passwordProblem(req.body.password);
-      if (problem) return badRequest(reply, problem);
-      if (!(await ctx.store.updateUser(req.params.id, { passwordHash: await hashPassword(req.body.password) }, ctx.now())))
-        return notFound(reply, 'user');
-      await ctx.audit.record({ type: 'admin.user.password_reset', outcome: 'success', ...who(req), subject: req.params.id });
-      // A reset ends every session started with the old password.
-      await revokeEverything(ctx, { kind: 'subject', id: req.params.id }, 'password_reset', who(req));
+      // A new password ends every session started with the old one.
+      await setPassword(ctx, actorOf(req), req.params.id, req.body.password);
       return reply.code(204).send();
     },
   );
@@ -125,47 +100,31 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async (req, reply) => {
-      if (!(await ctx.store.updateUser(req.params.id, { roles: [...new Set(req.body.roles)] }, ctx.now())))
-        return notFound(reply, 'user');
-      await ctx.audit.record({
-        type: 'admin.user.roles_set',
-        outcome: 'success',
-        ...who(req),
-        subject: req.params.id,
-        data: { roles: req.body.roles },
-      });
-      return publicUser((await ctx.store.getUserById(req.params.id))!);
-    },
+    async (req) => userView(await setUserRoles(ctx, actorOf(req), req.params.id, req.body.roles)),
   );
 
-  app.get<{ Params: { id: string } }>('/admin/users/:id/sessions', async (req, reply) => {
-    if (!(await ctx.store.getUserById(req.params.id))) return notFound(reply, 'user');
-    const families = await ctx.store.listRefreshFamilies({ userId: req.params.id });
-    return { items: families };
-  });
+  app.put<{ Params: { id: string; role: string } }>(
+    '/admin/users/:id/roles/:role',
+    { schema: { params: ROLE_PARAMS } },
+    async (req) => userView(await grantRole(ctx, actorOf(req), req.params.id, req.params.role)),
+  );
+
+  app.delete<{ Params: { id: string; role: string } }>(
+    '/admin/users/:id/roles/:role',
+    { schema: { params: ROLE_PARAMS } },
+    async (req) => userView(await revokeRole(ctx, actorOf(req), req.params.id, req.params.role)),
+  );
+
+  app.get<{ Params: { id: string } }>('/admin/users/:id/sessions', async (req) => ({
+    items: (await listSessions(ctx, req.params.id)).map(sessionView),
+  }));
 
   app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (req, reply) => {
-    const now = ctx.now();
-    const family = await ctx.store.getRefreshFamily(req.params.id);
-    if (!family) return notFound(reply, 'session');
-    if (await ctx.store.revokeRefreshFamily(family.id, 'admin', now)) {
-      const client = await ctx.store.getClient(family.clientId);
-      const ttl = (client?.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
-      await ctx.revocations.revoke('family', family.id, { expiresAt: now + ttl * 1000, reason: 'admin', now });
-      await ctx.audit.record({
-        type: 'admin.session.revoked',
-        outcome: 'success',
-        ...who(req),
-        subject: family.userId,
-        clientId: family.clientId,
-        data: { family: family.id },
-      });
-    }
+    await revokeSession(ctx, actorOf(req), req.params.id);
     return reply.code(204).send();
   });
 
-  app.post<{ Body: { subject?: string; client?: string } }>(
+  app.post<{ Body: { subject?: string; client_id?: string } }>(
     '/admin/revoke',
     {
       schema: {
@@ -174,9 +133,9 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
           additionalProperties: false,
           properties: {
             subject: { type: 'string', minLength: 1, maxLength: 256 },
-            client: { type: 'string', minLength: 1, maxLength: 256 },
+            client_id: { type: 'string', minLength: 1, maxLength: 256 },
           },
-          oneOf: [{ required: ['subject'] }, { required: ['client'] }],
+          oneOf: [{ required: ['subject'] }, { required: ['client_id'] }],
         },
       },
     },
@@ -184,8 +143,9 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const target =
         req.body.subject !== undefined
           ? { kind: 'subject' as const, id: req.body.subject }
-          : { kind: 'client' as const, id: req.body.client! };
-      return revokeEverything(ctx, target, 'admin', who(req));
+          : { kind: 'client' as const, id: req.body.client_id! };
+      const r = await revokeEverything(ctx, target, 'admin', actorOf(req));
+      return { revoked_sessions: r.families, seq: r.seq };
     },
   );
 }

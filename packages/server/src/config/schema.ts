@@ -74,7 +74,7 @@ export const SETTINGS = {
     min: 30,
     max: 86_400,
     default: 600,
-    doc: 'Access-token lifetime in seconds (per-client override).',
+    doc: 'Access-token lifetime in seconds. A client may override it (`access_token_ttl`) within the same range.',
   },
   refreshTokenTtl: {
     env: 'TESSERA_REFRESH_TOKEN_TTL',
@@ -82,7 +82,7 @@ export const SETTINGS = {
     min: 60,
     max: 31_536_000,
     default: 2_592_000,
-    doc: 'Refresh-token idle lifetime in seconds, renewed at each rotation (sliding).',
+    doc: 'Refresh-token idle lifetime in seconds, renewed at each rotation (sliding). A client may override it (`refresh_token_ttl`) within the same range.',
   },
   refreshTokenAbsoluteTtl: {
     env: 'TESSERA_REFRESH_TOKEN_ABSOLUTE_TTL',

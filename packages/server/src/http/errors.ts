@@ -57,6 +57,9 @@ export type SendError = (
   description: string,
 ) => FastifyReply;
 
+/** The wire form of the application's own coded errors (the admin service's refusals); undefined for others. */
+export type RefusalOf = (err: unknown) => { status: number; body: { error: string; error_description: string } } | undefined;
+
 function isOAuth(req: FastifyRequest): boolean {
   return req.url.startsWith('/oauth/');
 }
@@ -68,7 +71,11 @@ function isOAuth(req: FastifyRequest): boolean {
  * matched by Fastify, so only fixed paths get a 405. Returns the writer, for the other refusals of the HTTP
  * layer.
  */
-export function errorHandling(app: FastifyInstance, headers: ApplySecurityHeaders): SendError {
+export function errorHandling(
+  app: FastifyInstance,
+  headers: ApplySecurityHeaders,
+  refusal: RefusalOf = () => undefined,
+): SendError {
   const send: SendError = (req, reply, status, error, description) => {
     headers(req, reply);
     return reply
@@ -80,6 +87,8 @@ export function errorHandling(app: FastifyInstance, headers: ApplySecurityHeader
   };
 
   const handle = (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const known = refusal(err);
+    if (known) return send(req, reply, known.status, known.body.error, known.body.error_description);
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
       req.log.error({ err }, 'request failed');

@@ -164,6 +164,34 @@ export class KeyManager {
     });
   }
 
+  /**
+   * Takes a key out of service now. The next key (never used) is dropped and a new one is made; the active
+   * key hands over to the next key at once and stays published, retired, until the last token it signed has
+   * expired (verifiers that have not yet fetched the next key refetch the JWKS once when they meet its kid).
+   * A retired or removed key is refused: it no longer signs.
+   */
+  retire(kid: string, now: number): Promise<{ kind: 'retired'; record: SigningKeyRecord } | { kind: 'unknown' | 'not_signing' }> {
+    return this.exclusively(async () => {
+      const rec = this.records.find((r) => r.kid === kid);
+      if (!rec) return { kind: 'unknown' as const };
+      if (rec.state === 'retired' || rec.state === 'removed') return { kind: 'not_signing' as const };
+      if (rec.state === 'next') {
+        await this.store.updateKey(kid, { state: 'removed' });
+        this.decrypted.delete(kid);
+      } else {
+        const next = this.records.find((r) => r.state === 'next');
+        if (next) await this.store.updateKey(next.kid, { state: 'active', activatesAt: now });
+        const removeAfter = now + ((await this.schedule.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
+        await this.store.updateKey(kid, { state: 'retired', retiredAt: now, removeAfter });
+        if (!next) await this.create('active', now, now);
+      }
+      await this.load();
+      await this.applySchedule(now);
+      await this.load();
+      return { kind: 'retired' as const, record: this.records.find((r) => r.kid === kid)! };
+    });
+  }
+
   /** Adds an existing private key (e.g. from ssh-keygen) as the next key: published now, signing after the lead time. */
   importKey(key: Key, now: number): Promise<SigningKeyRecord> {
     return this.exclusively(async () => {

@@ -1,13 +1,25 @@
 import { JwksInvalidError, KeyInvalidError, parseJwks } from '@tessera/core';
 
+import { SETTINGS } from '../config/schema.js';
+import type { ServerContext } from '../context.js';
 import { ASSERTION_ALGORITHMS } from '../oauth/client-auth.js';
 import { newClientSecret } from '../security/random.js';
 import type { MasterKey } from '../security/master-key.js';
 import { StoreConflictError, type Client, type ClientAuthMethod, type GrantType, type Store } from '../store/types.js';
+import type { Actor } from './actor.js';
+import { epochSeconds } from './epoch.js';
+import { AdminInputError, ConflictError, NotFoundError } from './errors.js';
+import { revokeEverything } from './revoke-all.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token', TOKEN_EXCHANGE];
 export const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+/** Per-client lifetimes (seconds) lie in the range of the server-wide settings they override. */
+export const ACCESS_TOKEN_TTL_RANGE = { min: SETTINGS.accessTokenTtl.min!, max: SETTINGS.accessTokenTtl.max! } as const;
+export const REFRESH_TOKEN_TTL_RANGE = { min: SETTINGS.refreshTokenTtl.min!, max: SETTINGS.refreshTokenTtl.max! } as const;
+/** The longest overlap of a rotated secret: 30 days. */
+export const MAX_SECRET_OVERLAP = 2_592_000;
+export const DEFAULT_SECRET_OVERLAP = 86_400;
 
 export interface ClientInput {
   id?: string;
@@ -24,27 +36,59 @@ export interface ClientInput {
   refreshTokenTtl?: number | null;
 }
 
-export class ClientInputError extends Error {}
+/** The fields of a client an update may change. */
+export type ClientPatch = Partial<Omit<ClientInput, 'id'>> & { disabled?: boolean };
 
 /** Refuses a private_key_jwt client without a usable JWKS, or a JWKS that cannot verify assertions. */
 export function checkClientJwks(method: ClientAuthMethod, jwks: ClientInput['jwks']): void {
   if (method !== 'private_key_jwt') {
-    if (jwks) throw new ClientInputError('jwks is only for private_key_jwt clients');
+    if (jwks) throw new AdminInputError('jwks is only for private_key_jwt clients');
     return;
   }
-  if (!jwks) throw new ClientInputError('a private_key_jwt client needs a jwks');
+  if (!jwks) throw new AdminInputError('a private_key_jwt client needs a jwks');
   try {
     const set = parseJwks(jwks, { algorithms: ASSERTION_ALGORITHMS });
-    if (set.size === 0) throw new ClientInputError('the jwks holds no usable signing key');
-    if (set.keys.some((k) => k.kind === 'secret')) throw new ClientInputError('the jwks must hold public keys only');
+    if (set.size === 0) throw new AdminInputError('the jwks holds no usable signing key');
+    if (set.keys.some((k) => k.kind === 'secret')) throw new AdminInputError('the jwks must hold public keys only');
   } catch (err) {
     if (err instanceof JwksInvalidError || err instanceof KeyInvalidError)
-      throw new ClientInputError(`jwks refused: ${err.message}`);
+      throw new AdminInputError(`jwks refused: ${err.message}`);
     throw err;
   }
 }
 
-/** Registers a client; returns it and, for secret-based methods, its secret (shown once, stored as a digest). */
+function checkTtl(value: number | null | undefined, name: string, range: { min: number; max: number }): void {
+  if (value === null || value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max)
+    throw new AdminInputError(`${name} must be an integer from ${range.min} to ${range.max} seconds`);
+}
+
+/**
+ * Per-client lifetimes lie in the ranges of the settings they override. Checked by the admin actions
+ * (createClient, updateClient); registerClient, which sets up a store for init and tests, takes any.
+ */
+function checkLifetimes(c: Pick<ClientInput, 'accessTokenTtl' | 'refreshTokenTtl'>): void {
+  checkTtl(c.accessTokenTtl, 'access_token_ttl', ACCESS_TOKEN_TTL_RANGE);
+  checkTtl(c.refreshTokenTtl, 'refresh_token_ttl', REFRESH_TOKEN_TTL_RANGE);
+}
+
+/** The rules every client obeys, checked on registration and on every update. */
+function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, secrets: number): void {
+  if (!AUTH_METHODS.includes(c.authMethod))
+    throw new AdminInputError(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`);
+  const bad = c.grantTypes.find((g) => !GRANT_TYPES.includes(g));
+  if (bad !== undefined) throw new AdminInputError(`grant types are ${GRANT_TYPES.join(', ')}`);
+  checkClientJwks(c.authMethod, c.jwks);
+  if (c.grantTypes.includes('password') && !c.firstParty)
+    throw new AdminInputError('only first-party clients may use the password grant');
+  if (c.authMethod !== 'private_key_jwt' && secrets === 0)
+    throw new AdminInputError('rotate the secret to move this client to a secret-based method');
+}
+
+/**
+ * Registers a client; returns it and, for secret-based methods, its secret (shown once, stored as a digest).
+ * No audit record: `createClient` is the admin action; this is for setting up a store (init, tests).
+ */
 export async function registerClient(
   store: Store,
   master: MasterKey,
@@ -52,9 +96,6 @@ export async function registerClient(
   now: number,
 ): Promise<{ client: Client; secret?: string }> {
   const method = input.authMethod ?? 'client_secret_basic';
-  checkClientJwks(method, input.jwks);
-  if (input.grantTypes.includes('password') && !input.firstParty)
-    throw new ClientInputError('only first-party clients may use the password grant');
   const id = input.id ?? `client-${Math.random().toString(36).slice(2, 10)}`;
   const secret = method === 'private_key_jwt' ? undefined : newClientSecret();
   const client: Client = {
@@ -74,41 +115,171 @@ export async function registerClient(
     createdAt: now,
     updatedAt: now,
   };
+  checkClient(client, client.secrets.length);
   try {
     await store.createClient(client);
   } catch (err) {
-    if (err instanceof StoreConflictError) throw new ClientInputError('a client with this id exists');
+    if (err instanceof StoreConflictError) throw new ConflictError('a client with this id exists');
     throw err;
   }
   return { client, secret };
 }
 
+/** Registers a client (the admin action: audited). */
+export async function createClient(
+  ctx: ServerContext,
+  by: Actor,
+  input: ClientInput,
+): Promise<{ client: Client; secret?: string }> {
+  checkLifetimes(input);
+  const r = await registerClient(ctx.store, ctx.master, input, ctx.now());
+  await ctx.audit.record({
+    type: 'admin.client.created',
+    outcome: 'success',
+    ...by,
+    clientId: r.client.id,
+    data: { grant_types: r.client.grantTypes, scope: r.client.scopes.join(' '), audiences: r.client.audiences },
+  });
+  return r;
+}
+
+export async function listClients(ctx: ServerContext): Promise<Client[]> {
+  return ctx.store.listClients();
+}
+
+export async function findClient(ctx: ServerContext, id: string): Promise<Client> {
+  const c = await ctx.store.getClient(id);
+  if (!c) throw new NotFoundError('client', id);
+  return c;
+}
+
+/** Changes a client; disabling it revokes every session and access token it holds. */
+export async function updateClient(ctx: ServerContext, by: Actor, id: string, patch: ClientPatch): Promise<Client> {
+  const current = await findClient(ctx, id);
+  const change: Partial<Client> = { ...patch };
+  for (const k of ['grantTypes', 'scopes', 'audiences'] as const) if (patch[k]) change[k] = [...new Set(patch[k])] as never;
+  const next: Client = { ...current, ...change };
+  checkClient(next, next.secrets.length);
+  checkLifetimes(patch);
+  await ctx.store.updateClient(id, change, ctx.now());
+  await ctx.audit.record({
+    type: 'admin.client.updated',
+    outcome: 'success',
+    ...by,
+    clientId: id,
+    data: { fields: Object.keys(patch) },
+  });
+  if (patch.disabled === true && !current.disabled) await revokeEverything(ctx, { kind: 'client', id }, 'client_disabled', by);
+  return findClient(ctx, id);
+}
+
+/** Disables (and revokes everything the client holds) or enables a client. Revoked tokens stay revoked. */
+export function setClientDisabled(ctx: ServerContext, by: Actor, id: string, disabled: boolean): Promise<Client> {
+  return updateClient(ctx, by, id, { disabled });
+}
+
+/** Deletes a client after revoking every session and access token it holds. */
+export async function deleteClient(ctx: ServerContext, by: Actor, id: string): Promise<{ revokedSessions: number }> {
+  await findClient(ctx, id);
+  const { families } = await revokeEverything(ctx, { kind: 'client', id }, 'client_deleted', by);
+  if (!(await ctx.store.deleteClient(id))) throw new NotFoundError('client', id);
+  await ctx.audit.record({ type: 'admin.client.deleted', outcome: 'success', ...by, clientId: id });
+  return { revokedSessions: families };
+}
+
 /**
  * A new secret for the client. The previous secrets stay valid for `overlapSeconds` so that deployments can
- * switch without downtime; older ones are dropped.
+ * switch without downtime; older ones are dropped. Returns the secret and when the previous ones stop working.
  */
 export async function rotateClientSecret(
-  store: Store,
-  master: MasterKey,
-  client: Client,
-  overlapSeconds: number,
-  now: number,
-): Promise<string> {
-  if (client.authMethod === 'private_key_jwt') throw new ClientInputError('a private_key_jwt client has no secret');
+  ctx: ServerContext,
+  by: Actor,
+  id: string,
+  overlapSeconds: number = DEFAULT_SECRET_OVERLAP,
+): Promise<{ client: Client; secret: string; previousExpireAt: number }> {
+  if (!Number.isSafeInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SECRET_OVERLAP)
+    throw new AdminInputError(`overlap must be an integer from 0 to ${MAX_SECRET_OVERLAP} seconds`);
+  const client = await findClient(ctx, id);
+  if (client.authMethod === 'private_key_jwt') throw new AdminInputError('a private_key_jwt client has no secret');
+  const now = ctx.now();
+  const previousExpireAt = now + overlapSeconds * 1000;
   const secret = newClientSecret();
   const previous = client.secrets
     .filter((s) => s.expiresAt === null || s.expiresAt > now)
-    .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, now + overlapSeconds * 1000) }));
-  await store.updateClient(
+    .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, previousExpireAt) }));
+  await ctx.store.updateClient(
     client.id,
-    { secrets: [{ digest: master.secretDigest(secret), createdAt: now, expiresAt: null }, ...previous] },
+    { secrets: [{ digest: ctx.master.secretDigest(secret), createdAt: now, expiresAt: null }, ...previous] },
     now,
   );
-  return secret;
+  await ctx.audit.record({
+    type: 'admin.client.secret_rotated',
+    outcome: 'success',
+    ...by,
+    clientId: client.id,
+    data: { overlap: overlapSeconds },
+  });
+  return { client: await findClient(ctx, id), secret, previousExpireAt };
 }
 
-/** A client as the admin API shows it: never a secret or its digest. */
-export function publicClient(c: Client) {
-  const { secrets, ...rest } = c;
-  return { ...rest, secrets: secrets.map((s) => ({ createdAt: s.createdAt, expiresAt: s.expiresAt })) };
+/**
+ * A client as the admin API and `tessera clients ... --json` show it: RFC 7591 client metadata names, then
+ * Tessera's own fields in snake_case; never a secret or its digest.
+ */
+export function clientView(c: Client) {
+  return {
+    client_id: c.id,
+    client_name: c.name,
+    token_endpoint_auth_method: c.authMethod,
+    grant_types: [...c.grantTypes],
+    scope: c.scopes.join(' '),
+    ...(c.jwks ? { jwks: c.jwks } : {}),
+    client_id_issued_at: epochSeconds(c.createdAt),
+    audiences: [...c.audiences],
+    first_party: c.firstParty,
+    may_impersonate: c.mayImpersonate ?? false,
+    access_token_ttl: c.accessTokenTtl,
+    refresh_token_ttl: c.refreshTokenTtl,
+    disabled: c.disabled,
+    updated_at: epochSeconds(c.updatedAt),
+    secrets: c.secrets.map((s) => ({ created_at: epochSeconds(s.createdAt), expires_at: epochSeconds(s.expiresAt) })),
+  };
+}
+
+/** A newly issued secret as RFC 7591 shows it: `client_secret_expires_at` 0 means it does not expire. */
+export function issuedSecretView(secret: string) {
+  return { client_secret: secret, client_secret_expires_at: 0 };
+}
+
+/** Client metadata as the admin API takes it (RFC 7591 names). */
+export interface ClientMetadata {
+  client_id?: string;
+  client_name?: string;
+  token_endpoint_auth_method?: ClientAuthMethod;
+  grant_types?: GrantType[];
+  scope?: string;
+  audiences?: string[];
+  jwks?: { keys: Record<string, unknown>[] } | null;
+  first_party?: boolean;
+  may_impersonate?: boolean;
+  access_token_ttl?: number | null;
+  refresh_token_ttl?: number | null;
+  disabled?: boolean;
+}
+
+/** RFC 7591 metadata to the service's input: only the fields given. */
+export function clientPatchFromMetadata(m: ClientMetadata): ClientPatch {
+  const p: ClientPatch = {};
+  if (m.client_name !== undefined) p.name = m.client_name;
+  if (m.token_endpoint_auth_method !== undefined) p.authMethod = m.token_endpoint_auth_method;
+  if (m.grant_types !== undefined) p.grantTypes = m.grant_types;
+  if (m.scope !== undefined) p.scopes = m.scope.split(' ').filter(Boolean);
+  if (m.audiences !== undefined) p.audiences = m.audiences;
+  if (m.jwks !== undefined) p.jwks = m.jwks;
+  if (m.first_party !== undefined) p.firstParty = m.first_party;
+  if (m.may_impersonate !== undefined) p.mayImpersonate = m.may_impersonate;
+  if (m.access_token_ttl !== undefined) p.accessTokenTtl = m.access_token_ttl;
+  if (m.refresh_token_ttl !== undefined) p.refreshTokenTtl = m.refresh_token_ttl;
+  if (m.disabled !== undefined) p.disabled = m.disabled;
+  return p;
 }

@@ -23,11 +23,12 @@ export interface InitOptions {
   settings?: Record<string, unknown>;
 }
 
+/** What `tessera init --json` prints: the admin credentials, shown once (snake_case like every Tessera JSON). */
 export interface InitResult {
-  configFile: string;
+  config_file: string;
   issuer: string;
-  admin: { username: string; password: string };
-  adminClient: { clientId: string; clientSecret: string; audience: string; scope: string };
+  admin_user: { username: string; password: string };
+  admin_client: { client_id: string; client_secret: string; scope: string; audience: string };
 }
 
 /**
@@ -54,7 +55,7 @@ export async function initialize(options: InitOptions): Promise<InitResult> {
   });
   try {
     const { store, master } = server.context;
-    const now = Date.now();
+    const now = server.context.now();
     const issuer = server.config.issuer;
     await store.putRole({ name: ADMIN_ROLE, permissions: [ADMIN_SCOPE] });
     const username = options.adminUsername ?? 'admin';
@@ -83,10 +84,10 @@ export async function initialize(options: InitOptions): Promise<InitResult> {
     );
     writeFileSync(configFile, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
     return {
-      configFile,
+      config_file: configFile,
       issuer,
-      admin: { username, password },
-      adminClient: { clientId: ADMIN_CLIENT, clientSecret: secret!, audience: adminAudience(issuer), scope: ADMIN_SCOPE },
+      admin_user: { username, password },
+      admin_client: { client_id: ADMIN_CLIENT, client_secret: secret!, scope: ADMIN_SCOPE, audience: adminAudience(issuer) },
     };
   } finally {
     await server.close();

@@ -1,18 +1,27 @@
+import type { ServerContext } from '../context.js';
 import { hashPassword, passwordProblem } from '../security/password.js';
 import { newId } from '../security/random.js';
 import { normalizeUsername } from '../security/username.js';
 import { StoreConflictError, type Store, type User } from '../store/types.js';
+import type { Actor } from './actor.js';
+import { epochSeconds } from './epoch.js';
+import { AdminInputError, ConflictError, NotFoundError } from './errors.js';
+import { revokeEverything } from './revoke-all.js';
+import { assertRolesExist } from './roles.js';
 
-export class UserInputError extends Error {
-  constructor(
-    message: string,
-    readonly conflict = false,
-  ) {
-    super(message);
-  }
+/** A user as the admin API and `tessera users ... --json` show it: never the password hash. */
+export function userView(u: User) {
+  return {
+    id: u.id,
+    username: u.username,
+    roles: [...u.roles],
+    disabled: u.disabled,
+    created_at: epochSeconds(u.createdAt),
+    updated_at: epochSeconds(u.updatedAt),
+  };
 }
 
-/** Creates a user: the username normalised, the password checked and hashed with argon2id. */
+/** Creates a user: the username normalised, the password checked and hashed with argon2id. No audit record. */
 export async function createUserAccount(
   store: Store,
   input: { username: unknown; password: unknown; roles?: string[] },
@@ -20,11 +29,11 @@ export async function createUserAccount(
 ): Promise<User> {
   const username = normalizeUsername(input.username);
   if (username === undefined)
-    throw new UserInputError(
+    throw new AdminInputError(
       'username must be 1-128 characters without control characters, quotes, angle brackets or backslashes',
     );
   const problem = passwordProblem(input.password);
-  if (problem) throw new UserInputError(problem);
+  if (problem) throw new AdminInputError(problem);
   const user: User = {
     id: newId(),
     username,
@@ -37,8 +46,133 @@ export async function createUserAccount(
   try {
     await store.createUser(user);
   } catch (err) {
-    if (err instanceof StoreConflictError) throw new UserInputError('a user with this username exists', true);
+    if (err instanceof StoreConflictError) throw new ConflictError('a user with this username exists');
     throw err;
   }
   return user;
+}
+
+/** Adds a user with roles that must exist. */
+export async function addUser(
+  ctx: ServerContext,
+  by: Actor,
+  input: { username: unknown; password: unknown; roles?: string[] },
+): Promise<User> {
+  await assertRolesExist(ctx, input.roles ?? []);
+  const user = await createUserAccount(ctx.store, input, ctx.now());
+  await ctx.audit.record({
+    type: 'admin.user.created',
+    outcome: 'success',
+    ...by,
+    subject: user.id,
+    data: { username: user.username, roles: user.roles },
+  });
+  return user;
+}
+
+/** The user with this id, or with this username (normalised). */
+export async function findUser(ctx: ServerContext, ref: { id: string } | { username: string }): Promise<User> {
+  if ('id' in ref) {
+    const u = await ctx.store.getUserById(ref.id);
+    if (!u) throw new NotFoundError('user', ref.id);
+    return u;
+  }
+  const name = normalizeUsername(ref.username);
+  const u = name === undefined ? undefined : await ctx.store.getUserByUsername(name);
+  if (!u) throw new NotFoundError('user', `named ${name ?? 'so'}`);
+  return u;
+}
+
+export async function listUsers(ctx: ServerContext, limit: number, after?: string): Promise<User[]> {
+  return ctx.store.listUsers(limit, after);
+}
+
+async function changed(ctx: ServerContext, id: string): Promise<User> {
+  return findUser(ctx, { id });
+}
+
+/**
+ * Disables a user and revokes every session and access token they hold, or enables them again (revoked
+ * tokens stay revoked). Returns the user and how many sessions were revoked.
+ */
+export async function setUserDisabled(
+  ctx: ServerContext,
+  by: Actor,
+  id: string,
+  disabled: boolean,
+): Promise<{ user: User; revokedSessions: number }> {
+  if (!(await ctx.store.updateUser(id, { disabled }, ctx.now()))) throw new NotFoundError('user', id);
+  await ctx.audit.record({
+    type: disabled ? 'admin.user.disabled' : 'admin.user.enabled',
+    outcome: 'success',
+    ...by,
+    subject: id,
+  });
+  const revokedSessions = disabled ? (await revokeEverything(ctx, { kind: 'subject', id }, 'user_disabled', by)).families : 0;
+  return { user: await changed(ctx, id), revokedSessions };
+}
+
+/** Sets a new password; every session started with the old one ends. */
+export async function setPassword(
+  ctx: ServerContext,
+  by: Actor,
+  id: string,
+  password: unknown,
+): Promise<{ revokedSessions: number }> {
+  const problem = passwordProblem(password);
+  if (problem) throw new AdminInputError(problem);
+  if (!(await ctx.store.updateUser(id, { passwordHash: await hashPassword(password as string) }, ctx.now())))
+    throw new NotFoundError('user', id);
+  await ctx.audit.record({ type: 'admin.user.password_reset', outcome: 'success', ...by, subject: id });
+  const { families } = await revokeEverything(ctx, { kind: 'subject', id }, 'password_reset', by);
+  return { revokedSessions: families };
+}
+
+/** Replaces the user's roles (each must exist). */
+export async function setUserRoles(ctx: ServerContext, by: Actor, id: string, roles: readonly string[]): Promise<User> {
+  await assertRolesExist(ctx, roles);
+  const unique = [...new Set(roles)];
+  if (!(await ctx.store.updateUser(id, { roles: unique }, ctx.now()))) throw new NotFoundError('user', id);
+  await ctx.audit.record({ type: 'admin.user.roles_set', outcome: 'success', ...by, subject: id, data: { roles: unique } });
+  return changed(ctx, id);
+}
+
+/** Adds one role to the user (it must exist); granting a role the user holds changes nothing. */
+export async function grantRole(ctx: ServerContext, by: Actor, id: string, role: string): Promise<User> {
+  await assertRolesExist(ctx, [role]);
+  const user = await findUser(ctx, { id });
+  if (user.roles.includes(role)) return user;
+  await ctx.store.updateUser(id, { roles: [...user.roles, role] }, ctx.now());
+  await ctx.audit.record({ type: 'admin.user.role_granted', outcome: 'success', ...by, subject: id, data: { role } });
+  return changed(ctx, id);
+}
+
+/**
+ * Takes one role from the user. Tokens already issued keep their scopes until they expire; revoke the
+ * user's sessions to cut them off sooner.
+ */
+export async function revokeRole(ctx: ServerContext, by: Actor, id: string, role: string): Promise<User> {
+  const user = await findUser(ctx, { id });
+  if (!user.roles.includes(role))
+    throw new AdminInputError(
+      `${user.username} does not hold the role ${role}; roles held: ${user.roles.join(', ') || '(none)'}`,
+    );
+  await ctx.store.updateUser(id, { roles: user.roles.filter((r) => r !== role) }, ctx.now());
+  await ctx.audit.record({ type: 'admin.user.role_revoked', outcome: 'success', ...by, subject: id, data: { role } });
+  return changed(ctx, id);
+}
+
+/** Deletes a user after revoking every session and access token they hold. */
+export async function deleteUser(ctx: ServerContext, by: Actor, id: string): Promise<{ revokedSessions: number }> {
+  const user = await findUser(ctx, { id });
+  const { families } = await revokeEverything(ctx, { kind: 'subject', id }, 'user_deleted', by);
+  if (!(await ctx.store.deleteUser(id))) throw new NotFoundError('user', id);
+  await ctx.audit.record({
+    type: 'admin.user.deleted',
+    outcome: 'success',
+    ...by,
+    subject: id,
+    data: { username: user.username },
+  });
+  return { revokedSessions: families };
 }

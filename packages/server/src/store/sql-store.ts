@@ -248,6 +248,11 @@ export class SqlStore implements Store {
       .execute();
   }
 
+  async deleteUser(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
   async deleteRole(name: string): Promise<boolean> {
     const r = await this.db.deleteFrom('roles').where('name', '=', name).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;

@@ -166,6 +166,8 @@ export interface Store {
   getUserByUsername(username: string): Promise<User | undefined>;
   listUsers(limit: number, after?: string): Promise<User[]>;
   updateUser(id: string, patch: Partial<Pick<User, 'passwordHash' | 'disabled' | 'roles'>>, now: number): Promise<boolean>;
+  /** Removes the user; false if there was none. Their refresh-token families stay (revoked) for the audit trail. */
+  deleteUser(id: string): Promise<boolean>;
 
   putRole(role: Role): Promise<void>;
   deleteRole(name: string): Promise<boolean>;

@@ -27,7 +27,7 @@ export interface AuditItem {
   type: string;
   outcome: string;
   subject: string | null;
-  clientId: string | null;
+  client_id: string | null;
   ip: string | null;
   data: Record<string, unknown>;
 }

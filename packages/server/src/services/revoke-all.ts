@@ -1,5 +1,6 @@
 import { SETTINGS } from '../config/schema.js';
 import type { ServerContext } from '../context.js';
+import type { Actor } from './actor.js';
 
 /** A cut-off record must outlive every token it can affect: the longest access-token lifetime, plus skew. */
 const CUTOFF_LIFETIME_MS = (SETTINGS.accessTokenTtl.max + 60) * 1000;
@@ -12,7 +13,7 @@ export async function revokeEverything(
   ctx: ServerContext,
   target: { kind: 'subject' | 'client'; id: string },
   reason: string,
-  who: { actor: string | null; ip: string },
+  who: Actor,
 ): Promise<{ families: number; seq: number }> {
   const now = ctx.now();
   const families = await ctx.store.revokeRefreshFamiliesOf(

@@ -1,0 +1,59 @@
+import type { ServerContext } from '../context.js';
+import { readOwnAccessToken } from '../oauth/own-tokens.js';
+import type { Actor } from './actor.js';
+
+export type TokenTypeHint = 'access_token' | 'refresh_token';
+
+/** What `revokeToken` did: the kind of token revoked, or nothing (unknown, foreign, expired). */
+export type TokenRevocation = { revoked: true; kind: TokenTypeHint } | { revoked: false };
+
+/**
+ * Revokes one token this server issued (RFC 7009 semantics): a refresh token revokes its whole family and
+ * the family's access tokens; an access token is revoked by jti until it expires. With `clientId` (the
+ * revocation endpoint) only that client's tokens are revoked; without it (the operator's `tessera token
+ * revoke --dir`) any token of this server. The hint names where to look first (RFC 7009 section 2.1).
+ */
+export async function revokeToken(
+  ctx: ServerContext,
+  by: Actor,
+  token: string,
+  options: { hint?: string; clientId?: string } = {},
+): Promise<TokenRevocation> {
+  const now = ctx.now();
+  const owned = (clientId: string | undefined) => options.clientId === undefined || options.clientId === clientId;
+  const asRefresh = async (): Promise<TokenRevocation> => {
+    const found = await ctx.store.findRefreshToken(ctx.master.refreshDigest(token));
+    if (!found || !owned(found.family.clientId)) return { revoked: false };
+    if (await ctx.store.revokeRefreshFamily(found.family.id, 'revoked', now)) {
+      const client = await ctx.store.getClient(found.family.clientId);
+      const ttl = (client?.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
+      await ctx.revocations.revoke('family', found.family.id, { expiresAt: now + ttl * 1000, reason: 'rfc7009', now });
+      await ctx.audit.record({
+        type: 'token.revoked',
+        outcome: 'success',
+        ...by,
+        subject: found.family.userId,
+        clientId: found.family.clientId,
+        data: { kind: 'refresh_token', family: found.family.id },
+      });
+    }
+    return { revoked: true, kind: 'refresh_token' };
+  };
+  const asAccess = async (): Promise<TokenRevocation> => {
+    const claims = readOwnAccessToken(ctx, token);
+    if (!claims || !owned(claims.client_id) || claims.exp * 1000 <= now) return { revoked: false };
+    await ctx.revocations.revoke('jti', claims.jti!, { expiresAt: (claims.exp + 60) * 1000, reason: 'rfc7009', now });
+    await ctx.audit.record({
+      type: 'token.revoked',
+      outcome: 'success',
+      ...by,
+      subject: claims.sub,
+      clientId: claims.client_id,
+      data: { kind: 'access_token', jti: claims.jti },
+    });
+    return { revoked: true, kind: 'access_token' };
+  };
+  const [first, second] = options.hint === 'access_token' ? [asAccess, asRefresh] : [asRefresh, asAccess];
+  const r = await first();
+  return r.revoked ? r : second();
+}
