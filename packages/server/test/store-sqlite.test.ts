@@ -18,6 +18,9 @@ import {
 
 import { storeContract } from './store-contract.js';
 
+/** The record of a reuse, as the refresh grant passes it. */
+const REUSE = { expiresAt: Date.UTC(2100, 0, 1), reason: 'refresh_token_reuse' };
+
 // The contract on a real SQLite file: a fresh database file per test, all in one temp dir removed at the end.
 const contractDir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
 let databases = 0;
@@ -125,6 +128,7 @@ describe('SQLite store file', () => {
       'd1',
       { digest: 'd2', createdAt: T0 + 10, expiresAt: T0 + 3_600_000, usedAt: null },
       T0 + 10,
+      REUSE,
     );
     assert.equal(rotated.kind, 'rotated');
     const revocation = await first.addRevocation({
@@ -243,7 +247,8 @@ async function race(store: Store, p: Party): Promise<string[]> {
     while (Atomics.load(p.barrier, r) < 2) if (Date.now() > deadline) throw new Error(`${p.name}: the other side never came`);
     const next = { digest: `n${r}-${p.name}`, createdAt: p.now, expiresAt: p.now + 3_600_000, usedAt: null };
     try {
-      kinds.push((await store.rotateRefreshToken(`d${r}`, next, p.now)).kind);
+      const reuse = { expiresAt: p.now + 3_600_000, reason: 'refresh_token_reuse' };
+      kinds.push((await store.rotateRefreshToken(`d${r}`, next, p.now, reuse)).kind);
     } catch (err) {
       kinds.push(`error ${(err as { code?: string }).code ?? String(err)}`);
     }

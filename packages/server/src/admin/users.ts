@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { revokeSession } from '../revocation/revoke-session.js';
 import { hashPassword, passwordProblem } from '../security/password.js';
 import { createUserAccount, UserInputError } from '../services/users.js';
 import type { User } from '../store/types.js';
@@ -149,10 +150,8 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const now = ctx.now();
     const family = await ctx.store.getRefreshFamily(req.params.id);
     if (!family) return notFound(reply, 'session');
-    if (await ctx.store.revokeRefreshFamily(family.id, 'admin', now)) {
-      const client = await ctx.store.getClient(family.clientId);
-      const ttl = (client?.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
-      await ctx.revocations.revoke('family', family.id, { expiresAt: now + ttl * 1000, reason: 'admin', now });
+    const ttl = (await ctx.store.getClient(family.clientId))?.accessTokenTtl ?? ctx.config.accessTokenTtl;
+    if (await revokeSession(ctx, family.id, { family: 'admin', record: 'admin' }, ttl, now)) {
       await ctx.audit.record({
         type: 'admin.session.revoked',
         outcome: 'success',

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { revokeSession } from '../revocation/revoke-session.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
@@ -23,9 +24,8 @@ export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
       const asRefresh = async () => {
         const found = await ctx.store.findRefreshToken(ctx.master.refreshDigest(token));
         if (!found || found.family.clientId !== client.id) return false;
-        if (await ctx.store.revokeRefreshFamily(found.family.id, 'revoked', now)) {
-          const ttl = (client.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
-          await ctx.revocations.revoke('family', found.family.id, { expiresAt: now + ttl * 1000, reason: 'rfc7009', now });
+        const ttl = client.accessTokenTtl ?? ctx.config.accessTokenTtl;
+        if (await revokeSession(ctx, found.family.id, { family: 'revoked', record: 'rfc7009' }, ttl, now)) {
           await ctx.audit.record({
             type: 'token.revoked',
             outcome: 'success',
