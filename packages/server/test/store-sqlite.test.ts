@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,6 +48,41 @@ describe('SQLite store file', () => {
     await store.ping();
     await store.close();
     assert.ok(existsSync(file));
+  });
+
+  it('database-files-readable-by-others: the database, WAL and SHM files are created 0600 under umask 022', async () => {
+    const previous = process.umask(0o022);
+    try {
+      const file = join(dir, 'private', 'tessera.db');
+      const store = openSqliteStore(file);
+      await store.migrate();
+      await store.createUser(fileUser('u-mode'));
+      const modes = Object.fromEntries(
+        ['', '-wal', '-shm'].map((suffix) => [`tessera.db${suffix}`, (statSync(file + suffix).mode & 0o777).toString(8)]),
+      );
+      await store.close();
+      assert.deepEqual(modes, { 'tessera.db': '600', 'tessera.db-wal': '600', 'tessera.db-shm': '600' });
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('database-files-readable-by-others: a database file left 0644 by an older version is narrowed to 0600', async () => {
+    const file = join(dir, 'old', 'tessera.db');
+    const first = openSqliteStore(file);
+    await first.migrate();
+    await first.close();
+    chmodSync(file, 0o644);
+    writeFileSync(`${file}-wal`, '');
+    chmodSync(`${file}-wal`, 0o644);
+    const again = openSqliteStore(file);
+    try {
+      await again.ping();
+      assert.equal((statSync(file).mode & 0o777).toString(8), '600');
+      assert.equal((statSync(`${file}-wal`).mode & 0o777).toString(8), '600');
+    } finally {
+      await again.close();
+    }
   });
 
   it('keeps every record across close and reopen', async () => {
@@ -269,3 +304,7 @@ const race = ${race.toString()};
 `;
 
 const sortedPair = (a: string | undefined, b: string | undefined) => [String(a), String(b)].sort();
+
+function fileUser(id: string): User {
+  return { id, username: id, passwordHash: '$argon2id$x', disabled: false, roles: [], createdAt: 0, updatedAt: 0 };
+}
