@@ -30,3 +30,4 @@ export type { InitOptions, InitResult } from './services/init.js';
 export { RevocationRegistry } from './revocation/registry.js';
 export { createUserAccount, UserInputError } from './services/users.js';
 export { revokeEverything } from './admin/revoke-all.js';
+export { AuditRetention, AUDIT_RETENTION_LEASE } from './audit/retention.js';
