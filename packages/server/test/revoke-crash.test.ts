@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 import { REVOCATIONS_SCOPE } from '@tessera/verifier';
 import { MasterKey, openPostgresStore, registerClient, type SqlStore } from '@tessera/server';
 
-import { tokenOf } from './helpers/admin-api.js';
 import { startProcess, stopProcess } from './helpers/cluster.js';
 import { execute, refuseWrites } from './helpers/faults.js';
 import {
