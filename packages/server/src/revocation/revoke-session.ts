@@ -2,7 +2,7 @@ import type { ServerContext } from '../context.js';
 import type { Revocation } from '../store/types.js';
 
 /** Seconds a family's record outlives its access tokens, for verifiers' clock tolerance. */
-const SKEW_S = 60;
+export const FAMILY_RECORD_SKEW_S = 60;
 
 /**
  * Revokes a refresh-token family (a session) with its access tokens (`sid`): the family and the record that
@@ -18,7 +18,7 @@ export async function revokeSession(
   now: number,
 ): Promise<Revocation | undefined> {
   const r = await ctx.store.revokeRefreshFamily(familyId, why.family, now, {
-    expiresAt: now + (accessTokenTtl + SKEW_S) * 1000,
+    expiresAt: now + (accessTokenTtl + FAMILY_RECORD_SKEW_S) * 1000,
     reason: why.record,
   });
   if (r) await ctx.revocations.announce(r);

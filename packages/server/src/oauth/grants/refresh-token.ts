@@ -1,14 +1,11 @@
 import type { ServerContext } from '../../context.js';
-import { revokeSession } from '../../revocation/revoke-session.js';
+import { FAMILY_RECORD_SKEW_S, revokeSession } from '../../revocation/revoke-session.js';
 import { newRefreshToken } from '../../security/random.js';
 import type { Client, RefreshFamily, User } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import { accessTokenTtl, issueAccessToken, refreshTtl, type TokenResponse } from '../issue.js';
 import { grantScopes, requestedScopes } from '../policy.js';
-
-/** Seconds a family's reuse record outlives its access tokens, for verifiers' clock tolerance. */
-const SKEW_S = 60;
 
 const invalid = () => new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
 
@@ -52,7 +49,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
     { digest: ctx.master.refreshDigest(next), createdAt: now, expiresAt: now + refreshTtl(ctx, client) * 1000, usedAt: null },
     now,
     // Kept as long as an access token of this family can live (plus clock skew).
-    { expiresAt: now + (accessTokenTtl(ctx, client) + SKEW_S) * 1000, reason: 'refresh_token_reuse' },
+    { expiresAt: now + (accessTokenTtl(ctx, client) + FAMILY_RECORD_SKEW_S) * 1000, reason: 'refresh_token_reuse' },
   );
   if (result.kind === 'reused') {
     // The family was revoked and announced in the store's transaction, by the first replay only: later replays
