@@ -69,3 +69,4 @@ export {
   userView,
 } from './services/users.js';
 export { revokeEverything } from './services/revoke-all.js';
+export { AuditRetention, AUDIT_RETENTION_LEASE } from './audit/retention.js';

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { buildApp, newFastify } from './app.js';
 import { Audit } from './audit/audit.js';
+import { AuditRetention } from './audit/retention.js';
 import { baseUrl, loadConfig, type LoadConfigOptions } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { ServerContext } from './context.js';
@@ -81,14 +82,26 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     ? new RedisLoginThrottle(redis, 'address', config.loginMaxFailuresPerAddress, lockoutMs, localAddress, app.log)
     : localAddress;
   const rateLimiter = redis ? new RedisRateLimiter(redis, config.tokenRateLimit, localRate, app.log) : localRate;
+  // Audit events of refusals per address: a limiter of its own (a key prefix of its own in Redis).
+  const localAuditRate = new RateLimiter(config.auditFailuresPerSecond);
+  const failureLimiter = redis
+    ? new RedisRateLimiter(redis, config.auditFailuresPerSecond, localAuditRate, app.log)
+    : localAuditRate;
+  const metrics = new Metrics(keys);
+  const audit = new Audit(store, app.log, now, {
+    failureLimiter,
+    clientCredentials: config.clientCredentialsAudit,
+    registry: metrics.registry,
+  });
+  const retention = new AuditRetention(store, config.auditRetentionDays * 86_400_000, keys.instanceId);
   const context: ServerContext = {
     config,
     store,
     master,
     keys,
     revocations,
-    audit: new Audit(store, app.log, now),
-    metrics: new Metrics(keys),
+    audit,
+    metrics,
     userThrottle,
     addressThrottle,
     rateLimiter,
@@ -117,6 +130,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     // schedule lease, renewed at each tick and lapsing after three missed ones, also applies the schedule.
     keys.runSchedule(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'key schedule failed'));
     store.pruneRevocations(now()).catch((err: unknown) => app.log.error({ err }, 'revocation pruning failed'));
+    retention.run(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'audit retention failed'));
   }, tickMs);
   timer.unref();
 
@@ -136,8 +150,10 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
       await bus?.close();
       redis?.disconnect();
       await app.close();
-      // Hand the key schedule over at once rather than after the lease lapses.
+      await audit.close();
+      // Hand the key schedule and the audit retention over at once rather than after the leases lapse.
       await store.releaseLease(SCHEDULE_LEASE, keys.instanceId).catch(() => undefined);
+      await retention.release().catch(() => undefined);
       if (!options.store) await store.close();
     },
   };

@@ -98,7 +98,7 @@ describe('audit group commit', () => {
   });
 
   it('every token of a burst of concurrent requests has its token.issued event', async () => {
-    const t = await startServer();
+    const t = await startServer({ overrides: { clientCredentialsAudit: 'every' } });
     try {
       const c = await t.client({
         id: 'burst',

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { TesseraError, type JsonWebKeySet } from '@tessera/core';
-import { createServer, registerClient, type KeyState } from '@tessera/server';
+import { createServer, registerClient, type KeyState, type SqlStore } from '@tessera/server';
 import { createVerifier } from '@tessera/verifier';
 
 import { kidOf, tokenOf } from './helpers/admin-api.js';
+import { refuseWrites } from './helpers/faults.js';
 import { sleep, type ClientCreds } from './helpers/oauth.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
 
@@ -284,5 +285,50 @@ describe('key rotation under load', () => {
     assert.deepEqual(new Set(kids), new Set([initial, ...rotated]));
     assert.equal(new Set([initial, ...rotated]).size, 3, 'the kid changed twice');
     assert.ok(verified > 50, `${verified} verifications`);
+  });
+});
+
+/**
+ * Key promotion retires the active key and activates the next: an instance that reloads the keys between the two
+ * writes must never find no key to sign with.
+ */
+describe('key promotion seen half way', () => {
+  const start = Date.UTC(2031, 0, 1);
+
+  it('crash-between-key-retire-and-activate: the promotion is undone whole and tokens are still signed', async () => {
+    const s = await clockServer(start);
+    try {
+      const before = kidOf(await s.token(s.clients[0]!));
+      // The second write of the promotion (the next key becoming active) refused by the real database.
+      const heal = await refuseWrites(s.server.context.store as SqlStore, 'signing_keys', 'update', `NEW.state = 'active'`);
+      s.clock.ms += 2 * HOUR;
+      await assert.rejects(s.server.context.keys.tick(s.clock.ms));
+      await s.server.context.keys.reload();
+      assert.deepEqual([...s.states().values()].sort(), ['active', 'next'], 'the keys are as they were: one active, one next');
+      assert.equal(kidOf(await s.token(s.clients[0]!)), before);
+      await heal();
+      assert.equal(await s.server.context.keys.tick(s.clock.ms), true);
+      assert.notEqual(kidOf(await s.token(s.clients[0]!)), before, 'the promotion goes through once the database takes it');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('no-active-key-in-the-store: an instance keeps signing with the last active key it had', async () => {
+    const s = await clockServer(start);
+    try {
+      const ctx = s.server.context;
+      const active = ctx.keys.list().find((k) => k.state === 'active')!;
+      // The store as an older version left it between the two writes of a promotion: no active key.
+      await ctx.store.updateKey(active.kid, { state: 'retired', retiredAt: s.clock.ms, removeAfter: s.clock.ms + HOUR });
+      await ctx.keys.reload();
+      assert.equal(ctx.keys.list().filter((k) => k.state === 'active').length, 0);
+      const token = await s.token(s.clients[0]!);
+      assert.equal(kidOf(token), active.kid);
+      // Verifiers still find that key in the JWKS.
+      assert.ok((await s.jwks()).keys.some((k) => k.kid === active.kid));
+    } finally {
+      await s.close();
+    }
   });
 });

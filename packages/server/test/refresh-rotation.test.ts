@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified } from '@tessera/core';
+import type { SqlStore } from '@tessera/server';
 
 import {
   assertOAuthError,
@@ -13,6 +14,7 @@ import {
   type Answer,
   type ClientCreds,
 } from './helpers/oauth.js';
+import { execute } from './helpers/faults.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'a long enough password';
@@ -99,6 +101,19 @@ describe('refresh token rotation', () => {
     assertTokenResponse(await refresh(t, app, unrelated.body.refresh_token!));
   });
 
+  it('refresh-token-replay-flood: 20 replays of a spent token revoke and record the family once', async () => {
+    const first = await session();
+    assertTokenResponse(await refresh(t, app, first.body.refresh_token!));
+    const sid = decodeUnverified(first.body.access_token!).payload.sid;
+    for (let i = 0; i < 20; i++) assertOAuthError(await refresh(t, app, first.body.refresh_token!), 400, 'invalid_grant');
+    const records = (await t.server.context.store.listRevocations(Date.now())).filter((r) => r.value === sid);
+    assert.equal(records.length, 1, 'one revocation record for the family');
+    assert.equal(records[0]!.kind, 'family');
+    const anomalies = (await auditEvents(t, 'anomaly.refresh_reuse')).filter((e) => e.data.family === sid);
+    assert.equal(anomalies.length, 1, 'one anomaly event for the family');
+    assert.deepEqual((await introspect(t, app, first.body.access_token!)).body, { active: false });
+  });
+
   it('lets exactly one of 20 concurrent requests with one refresh token through', async () => {
     const first = await session();
     const results = await Promise.all(Array.from({ length: 20 }, () => refresh(t, app, first.body.refresh_token!)));
@@ -179,5 +194,66 @@ describe('refresh token expiry', () => {
     assertTokenResponse(fourth);
     clock += 21_000; // 121 s after the login: past the absolute lifetime although the token is 21 s old.
     assertOAuthError(await refresh(t, app, fourth.body.refresh_token!), 400, 'invalid_grant');
+  });
+});
+
+/** The refresh grant checks the requested scopes against the user's roles before it spends the token. */
+describe('refresh scope check before the token is spent', () => {
+  let t: TestServer;
+  let app: ClientCreds;
+
+  before(async () => {
+    t = await startServer();
+    app = await t.client({
+      id: 'app',
+      grantTypes: ['password', 'refresh_token'],
+      scopes: ['orders:read', 'orders:write'],
+      audiences: ['orders'],
+      firstParty: true,
+    });
+    await t.server.context.store.putRole({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
+    await t.user('dave', PASSWORD, ['clerk']);
+  });
+  after(() => t.close());
+
+  it('a refresh asking for a scope the user lost fails with invalid_scope, and the token still works for a narrower one', async () => {
+    await t.server.context.store.putRole({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
+    const first = await login(t, app, 'dave', PASSWORD);
+    assert.equal(first.body.scope, 'orders:read orders:write');
+    await t.server.context.store.putRole({ name: 'clerk', permissions: ['orders:read'] });
+    assertOAuthError(
+      await refresh(t, app, first.body.refresh_token!, { scope: 'orders:read orders:write' }),
+      400,
+      'invalid_scope',
+    );
+    const narrower = await refresh(t, app, first.body.refresh_token!, { scope: 'orders:read' });
+    assertTokenResponse(narrower);
+    assert.equal(narrower.body.scope, 'orders:read');
+  });
+
+  it('role-change-between-scope-check-and-spend: the client keeps its session', async () => {
+    await t.server.context.store.putRole({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
+    const first = await login(t, app, 'dave', PASSWORD);
+    // An administrator takes orders:write from the role at the moment the token is spent (a trigger of the real
+    // database, in the transaction that spends it): after the scope check, before the token is issued.
+    const store = t.server.context.store as SqlStore;
+    await execute(
+      store,
+      `create trigger role_change_on_spend after update of used_at on refresh_tokens begin
+         update roles set permissions = '["orders:read"]' where name = 'clerk'; end`,
+    );
+    try {
+      const r = await refresh(t, app, first.body.refresh_token!, { scope: 'orders:read orders:write' });
+      assertTokenResponse(r);
+      assert.equal(r.body.scope, 'orders:read orders:write', 'granted as checked, before the role changed');
+      // The session lives on under the new role.
+      await execute(store, 'drop trigger role_change_on_spend');
+      assertOAuthError(await refresh(t, app, r.body.refresh_token!, { scope: 'orders:write' }), 400, 'invalid_scope');
+      const narrower = await refresh(t, app, r.body.refresh_token!);
+      assertTokenResponse(narrower);
+      assert.equal(narrower.body.scope, 'orders:read');
+    } finally {
+      await execute(store, 'drop trigger if exists role_change_on_spend');
+    }
   });
 });

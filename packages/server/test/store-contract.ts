@@ -9,18 +9,21 @@ import {
   type RefreshToken,
   type Revocation,
   type SigningKeyRecord,
+  type SqlStore,
   type Store,
   type User,
 } from '@tessera/server';
+
+import { execute, refuseWrites } from './helpers/faults.js';
 
 /**
  * The Store contract: every implementation (SQLite, PostgreSQL) runs this suite unchanged.
  * `open` must return a migrated store on an empty database, one per test; the suite closes it after the test.
  * `cleanup` runs once after the whole suite.
  */
-export function storeContract(name: string, open: () => Promise<Store>, cleanup?: () => Promise<void>): void {
+export function storeContract(name: string, open: () => Promise<SqlStore>, cleanup?: () => Promise<void>): void {
   describe(`Store contract: ${name}`, () => {
-    let store: Store;
+    let store: SqlStore;
     beforeEach(async () => {
       store = await open();
     });
@@ -283,6 +286,7 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
           'd1',
           { digest: 'd2', createdAt: now, expiresAt: now + HOUR, usedAt: null },
           now,
+          REUSE,
         );
         assert.deepEqual(r, { kind: 'rotated', family: { ...f, lastUsedAt: now } });
         assert.deepEqual(await store.findRefreshToken('d1'), {
@@ -299,6 +303,7 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
           'd2',
           { digest: 'd3', createdAt: later, expiresAt: later + HOUR, usedAt: null },
           later,
+          REUSE,
         );
         assert.equal(r2.kind, 'rotated');
         assert.equal((await store.findRefreshToken('d3'))?.token.usedAt, null);
@@ -309,9 +314,9 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         const f = aFamily({ id: 'f1' });
         await store.createRefreshFamily(f, aToken('d1', 'f1'));
         const t1 = T0 + 1000;
-        assert.equal((await store.rotateRefreshToken('d1', next('d2', t1), t1)).kind, 'rotated');
+        assert.equal((await store.rotateRefreshToken('d1', next('d2', t1), t1, REUSE)).kind, 'rotated');
         const t2 = T0 + 2000;
-        const r = await store.rotateRefreshToken('d1', next('d3', t2), t2);
+        const r = await store.rotateRefreshToken('d1', next('d3', t2), t2, REUSE);
         assert.equal(r.kind, 'reused');
         assert.ok(r.kind === 'reused');
         assert.equal(r.family.id, 'f1');
@@ -321,17 +326,20 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         assert.equal(await store.findRefreshToken('d3'), undefined);
         // The token that was live is dead with its family.
         const t3 = T0 + 3000;
-        assert.deepEqual(await store.rotateRefreshToken('d2', next('d4', t3), t3), { kind: 'invalid', reason: 'revoked' });
+        assert.deepEqual(await store.rotateRefreshToken('d2', next('d4', t3), t3, REUSE), { kind: 'invalid', reason: 'revoked' });
         assert.equal(await store.findRefreshToken('d4'), undefined);
         // A third use of the spent digest is still a reuse; the first revocation stands.
-        const again = await store.rotateRefreshToken('d1', next('d5', t3), t3);
+        const again = await store.rotateRefreshToken('d1', next('d5', t3), t3, REUSE);
         assert.equal(again.kind, 'reused');
         assert.equal((await store.getRefreshFamily('f1'))?.revokedAt, t2);
       });
 
       it('refuses an unknown digest (invalid/unknown) and stores nothing', async () => {
         await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
-        assert.deepEqual(await store.rotateRefreshToken('nope', next('d2', T0), T0), { kind: 'invalid', reason: 'unknown' });
+        assert.deepEqual(await store.rotateRefreshToken('nope', next('d2', T0), T0, REUSE), {
+          kind: 'invalid',
+          reason: 'unknown',
+        });
         assert.equal(await store.findRefreshToken('d2'), undefined);
         assert.equal((await store.findRefreshToken('d1'))?.token.usedAt, null);
       });
@@ -339,11 +347,17 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
       it('refuses an expired token (invalid/expired) and stores no successor', async () => {
         await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1', { expiresAt: T0 + HOUR }));
         const now = T0 + HOUR;
-        assert.deepEqual(await store.rotateRefreshToken('d1', next('d2', now), now), { kind: 'invalid', reason: 'expired' });
+        assert.deepEqual(await store.rotateRefreshToken('d1', next('d2', now), now, REUSE), {
+          kind: 'invalid',
+          reason: 'expired',
+        });
         assert.equal(await store.findRefreshToken('d2'), undefined);
         assert.equal((await store.getRefreshFamily('f1'))?.revokedAt, null);
         // Presented again (a client retrying): still expired, not mistaken for a reuse.
-        assert.deepEqual(await store.rotateRefreshToken('d1', next('d3', now), now), { kind: 'invalid', reason: 'expired' });
+        assert.deepEqual(await store.rotateRefreshToken('d1', next('d3', now), now, REUSE), {
+          kind: 'invalid',
+          reason: 'expired',
+        });
         assert.equal((await store.getRefreshFamily('f1'))?.revokedAt, null);
       });
 
@@ -353,14 +367,17 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
           aToken('d1', 'f1', { expiresAt: T0 + DAY }),
         );
         const now = T0 + HOUR + 1;
-        assert.deepEqual(await store.rotateRefreshToken('d1', next('d2', now), now), { kind: 'invalid', reason: 'expired' });
+        assert.deepEqual(await store.rotateRefreshToken('d1', next('d2', now), now, REUSE), {
+          kind: 'invalid',
+          reason: 'expired',
+        });
         assert.equal(await store.findRefreshToken('d2'), undefined);
       });
 
       it('refuses a token of a revoked family (invalid/revoked) and stores no successor', async () => {
         await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
-        assert.equal(await store.revokeRefreshFamily('f1', 'logout', T0 + 1), true);
-        assert.deepEqual(await store.rotateRefreshToken('d1', next('d2', T0 + 2), T0 + 2), {
+        assert.ok(await store.revokeRefreshFamily('f1', 'logout', T0 + 1, RECORD));
+        assert.deepEqual(await store.rotateRefreshToken('d1', next('d2', T0 + 2), T0 + 2, REUSE), {
           kind: 'invalid',
           reason: 'revoked',
         });
@@ -372,12 +389,22 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         const abs = T0 + 2 * HOUR;
         await store.createRefreshFamily(aFamily({ id: 'f1', absoluteExpiresAt: abs }), aToken('d1', 'f1'));
         const now = T0 + HOUR;
-        const r = await store.rotateRefreshToken('d1', { digest: 'd2', createdAt: now, expiresAt: now + DAY, usedAt: null }, now);
+        const r = await store.rotateRefreshToken(
+          'd1',
+          { digest: 'd2', createdAt: now, expiresAt: now + DAY, usedAt: null },
+          now,
+          REUSE,
+        );
         assert.equal(r.kind, 'rotated');
         assert.equal((await store.findRefreshToken('d2'))?.token.expiresAt, abs);
         // An expiry already within the bound is kept as given.
         const later = now + 1000;
-        await store.rotateRefreshToken('d2', { digest: 'd3', createdAt: later, expiresAt: later + 1000, usedAt: null }, later);
+        await store.rotateRefreshToken(
+          'd2',
+          { digest: 'd3', createdAt: later, expiresAt: later + 1000, usedAt: null },
+          later,
+          REUSE,
+        );
         assert.equal((await store.findRefreshToken('d3'))?.token.expiresAt, later + 1000);
       });
 
@@ -385,7 +412,7 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
         const now = T0 + 1000;
         const results = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => store.rotateRefreshToken('d1', next(`next-${i}`, now), now)),
+          Array.from({ length: 50 }, (_, i) => store.rotateRefreshToken('d1', next(`next-${i}`, now), now, REUSE)),
         );
         const kinds = results.map((r) => r.kind);
         assert.equal(kinds.filter((k) => k === 'rotated').length, 1, JSON.stringify(kinds));
@@ -397,11 +424,11 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         assert.equal(stored.filter((s) => s !== undefined).length, 1);
       });
 
-      it('revokeRefreshFamily is idempotent: the second call answers false and keeps the first reason', async () => {
+      it('revokeRefreshFamily is idempotent: the second call writes no record and keeps the first reason', async () => {
         await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
-        assert.equal(await store.revokeRefreshFamily('f1', 'logout', T0 + 5), true);
-        assert.equal(await store.revokeRefreshFamily('f1', 'admin', T0 + 9), false);
-        assert.equal(await store.revokeRefreshFamily('nope', 'admin', T0 + 9), false);
+        assert.ok(await store.revokeRefreshFamily('f1', 'logout', T0 + 5, RECORD));
+        assert.equal(await store.revokeRefreshFamily('f1', 'admin', T0 + 9, RECORD), undefined);
+        assert.equal(await store.revokeRefreshFamily('nope', 'admin', T0 + 9, RECORD), undefined);
         const f = await store.getRefreshFamily('f1');
         assert.equal(f?.revokedAt, T0 + 5);
         assert.equal(f?.revokedReason, 'logout');
@@ -409,7 +436,7 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
 
       it('lists families filtered by user, client and liveness', async () => {
         await seedFamilies(store);
-        await store.revokeRefreshFamily('f-alice-web-old', 'logout', T0 + 10);
+        await store.revokeRefreshFamily('f-alice-web-old', 'logout', T0 + 10, RECORD);
         const ids = async (filter: Parameters<Store['listRefreshFamilies']>[0]) =>
           sorted((await store.listRefreshFamilies(filter)).map((f) => f.id));
         assert.deepEqual(await ids({}), ['f-alice-cli', 'f-alice-web', 'f-alice-web-old', 'f-bob-web', 'f-bob-web-short']);
@@ -428,12 +455,12 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
 
       it('revokeRefreshFamiliesOf a user revokes his live families only and returns their ids', async () => {
         await seedFamilies(store);
-        await store.revokeRefreshFamily('f-alice-web-old', 'logout', T0 + 10);
+        await store.revokeRefreshFamily('f-alice-web-old', 'logout', T0 + 10, RECORD);
         const now = T0 + 20;
-        assert.deepEqual(sorted(await store.revokeRefreshFamiliesOf({ userId: 'alice' }, 'user_disabled', now)), [
-          'f-alice-cli',
-          'f-alice-web',
-        ]);
+        assert.deepEqual(
+          sorted((await store.revokeRefreshFamiliesOf({ userId: 'alice' }, 'user_disabled', now, RECORD)).families),
+          ['f-alice-cli', 'f-alice-web'],
+        );
         for (const id of ['f-alice-cli', 'f-alice-web']) {
           const f = await store.getRefreshFamily(id);
           assert.equal(f?.revokedAt, now);
@@ -441,32 +468,153 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         }
         assert.equal((await store.getRefreshFamily('f-alice-web-old'))?.revokedReason, 'logout');
         assert.equal((await store.getRefreshFamily('f-bob-web'))?.revokedAt, null);
-        assert.deepEqual(await store.revokeRefreshFamiliesOf({ userId: 'alice' }, 'again', now + 1), []);
-        assert.deepEqual(await store.revokeRefreshFamiliesOf({ userId: 'carol' }, 'again', now + 1), []);
+        assert.deepEqual((await store.revokeRefreshFamiliesOf({ userId: 'alice' }, 'again', now + 1, RECORD)).families, []);
+        assert.deepEqual((await store.revokeRefreshFamiliesOf({ userId: 'carol' }, 'again', now + 1, RECORD)).families, []);
       });
 
       it('revokeRefreshFamiliesOf a client revokes its live families only and returns their ids', async () => {
         await seedFamilies(store);
         const now = T0 + 20;
-        assert.deepEqual(sorted(await store.revokeRefreshFamiliesOf({ clientId: 'web' }, 'client_deleted', now)), [
-          'f-alice-web',
-          'f-alice-web-old',
-          'f-bob-web',
-          'f-bob-web-short',
-        ]);
+        assert.deepEqual(
+          sorted((await store.revokeRefreshFamiliesOf({ clientId: 'web' }, 'client_deleted', now, RECORD)).families),
+          ['f-alice-web', 'f-alice-web-old', 'f-bob-web', 'f-bob-web-short'],
+        );
         assert.equal((await store.getRefreshFamily('f-bob-web'))?.revokedReason, 'client_deleted');
         assert.equal((await store.getRefreshFamily('f-alice-cli'))?.revokedAt, null);
-        assert.deepEqual(await store.rotateRefreshToken('d-bob-web', next('n', now), now), {
+        assert.deepEqual(await store.rotateRefreshToken('d-bob-web', next('n', now), now, REUSE), {
           kind: 'invalid',
           reason: 'revoked',
         });
-        assert.deepEqual(await store.revokeRefreshFamiliesOf({ clientId: 'web' }, 'again', now + 1), []);
+        assert.deepEqual((await store.revokeRefreshFamiliesOf({ clientId: 'web' }, 'again', now + 1, RECORD)).families, []);
       });
 
       it('revokeRefreshFamiliesOf throws without a user or a client and revokes nothing', async () => {
         await seedFamilies(store);
-        await assert.rejects(store.revokeRefreshFamiliesOf({}, 'everything', T0 + 20));
+        await assert.rejects(store.revokeRefreshFamiliesOf({}, 'everything', T0 + 20, RECORD));
         assert.equal((await store.listRefreshFamilies({ activeAt: T0 + 100 })).length, 5);
+      });
+    });
+
+    describe('every revocation is one transaction (a fault between the writes)', () => {
+      const revoked = async () => (await store.listRevocations(T0)).map((r) => `${r.kind}:${r.value}`);
+
+      it('crash-between-family-revoke-and-its-record: the family stays live, and the retry revokes and announces it', async () => {
+        await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+        const heal = await refuseWrites(store, 'revocations', 'insert');
+        await assert.rejects(store.revokeRefreshFamily('f1', 'revoked', T0 + 5, RECORD));
+        assert.equal((await store.getRefreshFamily('f1'))?.revokedAt, null, 'no family revoked without its record');
+        assert.deepEqual(await revoked(), []);
+        await heal();
+        const r = await store.revokeRefreshFamily('f1', 'revoked', T0 + 6, RECORD);
+        assert.equal(r?.kind, 'family');
+        assert.equal(r?.value, 'f1');
+        assert.equal(r?.expiresAt, RECORD.expiresAt);
+        assert.equal(r?.reason, RECORD.reason);
+        assert.equal((await store.getRefreshFamily('f1'))?.revokedAt, T0 + 6);
+        assert.deepEqual(await revoked(), ['family:f1']);
+      });
+
+      it('half-done-revoke-by-an-older-version: a family revoked without its record is announced by the retry, once', async () => {
+        await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+        // What a crash between the two writes of an older version left: the family revoked, no record.
+        await execute(store, `update refresh_families set revoked_at = ${T0 + 1}, revoked_reason = 'revoked' where id = 'f1'`);
+        const r = await store.revokeRefreshFamily('f1', 'revoked', T0 + 9, RECORD);
+        assert.equal(r?.value, 'f1');
+        const f = await store.getRefreshFamily('f1');
+        assert.equal(f?.revokedAt, T0 + 1, 'the first revocation time stands');
+        assert.equal(f?.revokedReason, 'revoked');
+        assert.equal(await store.revokeRefreshFamily('f1', 'revoked', T0 + 10, RECORD), undefined);
+        assert.deepEqual(await revoked(), ['family:f1']);
+      });
+
+      it('refresh-token-replay-flood: replays of a spent token revoke and announce the family once', async () => {
+        await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+        assert.equal((await store.rotateRefreshToken('d1', next('d2', T0 + 1), T0 + 1, REUSE)).kind, 'rotated');
+        const first = await store.rotateRefreshToken('d1', next('d3', T0 + 2), T0 + 2, REUSE);
+        assert.ok(first.kind === 'reused');
+        assert.equal(first.revocation?.kind, 'family');
+        assert.equal(first.revocation?.value, 'f1');
+        assert.equal(first.revocation?.reason, 'refresh_token_reuse');
+        for (let i = 0; i < 5; i++) {
+          const again = await store.rotateRefreshToken('d1', next(`r${i}`, T0 + 3 + i), T0 + 3 + i, REUSE);
+          assert.ok(again.kind === 'reused');
+          assert.equal(again.revocation, undefined, 'a later replay writes no record');
+        }
+        assert.deepEqual(await revoked(), ['family:f1']);
+      });
+
+      it('of 50 concurrent replays of a spent token, exactly one writes the reuse record', async () => {
+        await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+        await store.rotateRefreshToken('d1', next('d2', T0 + 1), T0 + 1, REUSE);
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => store.rotateRefreshToken('d1', next(`c${i}`, T0 + 2), T0 + 2, REUSE)),
+        );
+        assert.ok(results.every((r) => r.kind === 'reused'));
+        assert.equal(results.filter((r) => r.kind === 'reused' && r.revocation).length, 1);
+        assert.deepEqual(await revoked(), ['family:f1']);
+      });
+
+      it('crash-between-reuse-revoke-and-its-record: the family stays live and the next replay revokes and announces it', async () => {
+        await store.createRefreshFamily(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+        await store.rotateRefreshToken('d1', next('d2', T0 + 1), T0 + 1, REUSE);
+        const heal = await refuseWrites(store, 'revocations', 'insert');
+        await assert.rejects(store.rotateRefreshToken('d1', next('d3', T0 + 2), T0 + 2, REUSE));
+        assert.equal((await store.getRefreshFamily('f1'))?.revokedAt, null);
+        await heal();
+        const r = await store.rotateRefreshToken('d1', next('d4', T0 + 3), T0 + 3, REUSE);
+        assert.ok(r.kind === 'reused' && r.revocation);
+        assert.deepEqual(await revoked(), ['family:f1']);
+      });
+
+      it('crash-between-cutoff-and-its-families: revoking everything of a user is both or neither', async () => {
+        await seedFamilies(store);
+        const heal = await refuseWrites(store, 'revocations', 'insert');
+        await assert.rejects(store.revokeRefreshFamiliesOf({ userId: 'alice' }, 'user_disabled', T0 + 20, RECORD));
+        assert.equal((await store.listRefreshFamilies({ userId: 'alice', activeAt: T0 + 30 })).length, 3);
+        await heal();
+        // The other way round: the families' update refused after the record was written.
+        const heal2 = await refuseWrites(store, 'refresh_families', 'update');
+        await assert.rejects(store.revokeRefreshFamiliesOf({ userId: 'alice' }, 'user_disabled', T0 + 20, RECORD));
+        assert.deepEqual(await revoked(), []);
+        await heal2();
+        const { families, revocation } = await store.revokeRefreshFamiliesOf(
+          { userId: 'alice' },
+          'user_disabled',
+          T0 + 21,
+          RECORD,
+        );
+        assert.deepEqual(sorted(families), ['f-alice-cli', 'f-alice-web', 'f-alice-web-old']);
+        assert.equal(revocation.kind, 'subject');
+        assert.equal(revocation.value, 'alice');
+        assert.equal(revocation.cutoff, T0 + 21);
+        assert.deepEqual(await revoked(), ['subject:alice']);
+        // Families revoked with the cut-off are announced by it: revoking one of them again writes nothing.
+        assert.equal(await store.revokeRefreshFamily('f-alice-web', 'revoked', T0 + 22, RECORD), undefined);
+      });
+
+      it('crash-between-key-retire-and-activate: promoteKey is both or neither', async () => {
+        await store.insertKey(aKey({ kid: 'k1', state: 'active' }));
+        await store.insertKey(aKey({ kid: 'k2', state: 'next', activatesAt: T0 + DAY }));
+        const heal = await refuseWrites(store, 'signing_keys', 'update', `NEW.state = 'active'`);
+        await assert.rejects(
+          store.promoteKey({ kid: 'k1', retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY }, { kid: 'k2', activatesAt: T0 + DAY }),
+        );
+        const states = async () => (await store.listKeys()).map((k) => `${k.kid}:${k.state}`).sort();
+        assert.deepEqual(await states(), ['k1:active', 'k2:next'], 'never a moment with no active key');
+        await heal();
+        await store.promoteKey(
+          { kid: 'k1', retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY },
+          { kid: 'k2', activatesAt: T0 + DAY + 1 },
+        );
+        const keys = await store.listKeys();
+        assert.deepEqual(
+          keys.find((k) => k.kid === 'k1'),
+          aKey({ kid: 'k1', state: 'retired', retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY }),
+        );
+        assert.deepEqual(
+          keys.find((k) => k.kid === 'k2'),
+          aKey({ kid: 'k2', state: 'active', activatesAt: T0 + DAY + 1 }),
+        );
       });
     });
 
@@ -583,6 +731,17 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
     });
 
     describe('audit', () => {
+      it('pruneAudit deletes the events older than a time, oldest first, at most a batch at a time', async () => {
+        const ids = await seedAudit(store);
+        // Events at T0 .. T0 + 6 s: four are older than T0 + 3.5 s.
+        assert.equal(await store.pruneAudit(T0 + 3500, 3), 3);
+        const left = async () => (await store.queryAudit({ limit: 500 })).map((e) => e.id).reverse();
+        assert.deepEqual(await left(), ids.slice(3));
+        assert.equal(await store.pruneAudit(T0 + 3500, 3), 1);
+        assert.equal(await store.pruneAudit(T0 + 3500, 3), 0);
+        assert.deepEqual(await left(), ids.slice(4));
+      });
+
       it('appendAudit returns increasing ids; the event round-trips, data as JSON', async () => {
         const e = anEvent({
           type: 'admin.user.created',
@@ -779,6 +938,11 @@ function aFamily(f: Partial<RefreshFamily> & Pick<RefreshFamily, 'id'>): Refresh
 function aToken(digest: string, familyId: string, t: Partial<RefreshToken> = {}): RefreshToken {
   return { digest, familyId, createdAt: T0, expiresAt: T0 + DAY, usedAt: null, ...t };
 }
+
+/** The record of a family's revocation, as the callers pass it. */
+const RECORD = { expiresAt: T0 + DAY, reason: 'test' };
+/** The record of a reuse, as the refresh grant passes it. */
+const REUSE = { expiresAt: T0 + DAY, reason: 'refresh_token_reuse' };
 
 /** The successor passed to rotateRefreshToken. */
 function next(digest: string, now: number): Omit<RefreshToken, 'familyId'> {

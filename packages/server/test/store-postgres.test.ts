@@ -16,6 +16,9 @@ import {
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { storeContract } from './store-contract.js';
 
+/** The record of a reuse, as the refresh grant passes it. */
+const REUSE = { expiresAt: Date.UTC(2100, 0, 1), reason: 'refresh_token_reuse' };
+
 const available = await postgresAvailable();
 const skip = available ? false : POSTGRES_MISSING;
 
@@ -84,6 +87,7 @@ describe('PostgreSQL store', { skip }, () => {
               'd1',
               { digest: `next-${i}`, createdAt: now, expiresAt: now + HOUR, usedAt: null },
               now,
+              REUSE,
             ),
           ),
         );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,9 @@ import {
 } from '@tessera/server';
 
 import { storeContract } from './store-contract.js';
+
+/** The record of a reuse, as the refresh grant passes it. */
+const REUSE = { expiresAt: Date.UTC(2100, 0, 1), reason: 'refresh_token_reuse' };
 
 // The contract on a real SQLite file: a fresh database file per test, all in one temp dir removed at the end.
 const contractDir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
@@ -45,6 +48,41 @@ describe('SQLite store file', () => {
     await store.ping();
     await store.close();
     assert.ok(existsSync(file));
+  });
+
+  it('database-files-readable-by-others: the database, WAL and SHM files are created 0600 under umask 022', async () => {
+    const previous = process.umask(0o022);
+    try {
+      const file = join(dir, 'private', 'tessera.db');
+      const store = openSqliteStore(file);
+      await store.migrate();
+      await store.createUser(fileUser('u-mode'));
+      const modes = Object.fromEntries(
+        ['', '-wal', '-shm'].map((suffix) => [`tessera.db${suffix}`, (statSync(file + suffix).mode & 0o777).toString(8)]),
+      );
+      await store.close();
+      assert.deepEqual(modes, { 'tessera.db': '600', 'tessera.db-wal': '600', 'tessera.db-shm': '600' });
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('database-files-readable-by-others: a database file left 0644 by an older version is narrowed to 0600', async () => {
+    const file = join(dir, 'old', 'tessera.db');
+    const first = openSqliteStore(file);
+    await first.migrate();
+    await first.close();
+    chmodSync(file, 0o644);
+    writeFileSync(`${file}-wal`, '');
+    chmodSync(`${file}-wal`, 0o644);
+    const again = openSqliteStore(file);
+    try {
+      await again.ping();
+      assert.equal((statSync(file).mode & 0o777).toString(8), '600');
+      assert.equal((statSync(`${file}-wal`).mode & 0o777).toString(8), '600');
+    } finally {
+      await again.close();
+    }
   });
 
   it('keeps every record across close and reopen', async () => {
@@ -125,6 +163,7 @@ describe('SQLite store file', () => {
       'd1',
       { digest: 'd2', createdAt: T0 + 10, expiresAt: T0 + 3_600_000, usedAt: null },
       T0 + 10,
+      REUSE,
     );
     assert.equal(rotated.kind, 'rotated');
     const revocation = await first.addRevocation({
@@ -243,7 +282,8 @@ async function race(store: Store, p: Party): Promise<string[]> {
     while (Atomics.load(p.barrier, r) < 2) if (Date.now() > deadline) throw new Error(`${p.name}: the other side never came`);
     const next = { digest: `n${r}-${p.name}`, createdAt: p.now, expiresAt: p.now + 3_600_000, usedAt: null };
     try {
-      kinds.push((await store.rotateRefreshToken(`d${r}`, next, p.now)).kind);
+      const reuse = { expiresAt: p.now + 3_600_000, reason: 'refresh_token_reuse' };
+      kinds.push((await store.rotateRefreshToken(`d${r}`, next, p.now, reuse)).kind);
     } catch (err) {
       kinds.push(`error ${(err as { code?: string }).code ?? String(err)}`);
     }
@@ -264,3 +304,7 @@ const race = ${race.toString()};
 `;
 
 const sortedPair = (a: string | undefined, b: string | undefined) => [String(a), String(b)].sort();
+
+function fileUser(id: string): User {
+  return { id, username: id, passwordHash: '$argon2id$x', disabled: false, roles: [], createdAt: 0, updatedAt: 0 };
+}

@@ -1,6 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 
+import type { Limiter } from '../security/rate-limit.js';
 import type { NewAuditEvent, Store } from '../store/types.js';
+import { IssuanceCounts } from './issuance-counts.js';
 
 export type AuditInput = Omit<NewAuditEvent, 'time' | 'actor' | 'subject' | 'clientId' | 'ip' | 'data'> &
   Partial<Pick<NewAuditEvent, 'actor' | 'subject' | 'clientId' | 'ip' | 'data'>>;
@@ -9,19 +12,101 @@ export type AuditInput = Omit<NewAuditEvent, 'time' | 'actor' | 'subject' | 'cli
 const BURST_WINDOW_MS = 60_000;
 const BURST_THRESHOLD = 10;
 
+export interface AuditOptions {
+  /**
+   * Failures of unauthenticated requests per source address (auditFailuresPerSecond): within it they are written,
+   * beyond it only counted. Absent: every one is written.
+   */
+  failureLimiter?: Limiter;
+  /** client_credentials tokens: one event each, one per client and minute (default), or none. */
+  clientCredentials?: 'every' | 'aggregate' | 'off';
+  /** Where the audit's counters are registered (the server's /metrics). */
+  registry?: Registry;
+}
+
 /**
  * Audit trail: every login, issuance, refusal, revocation and admin change becomes an event in the store.
  * Events never carry a token, secret or password. Anomaly events (`anomaly.*`) mark refresh-token reuse and
  * bursts of failed logins.
+ *
+ * Bounded: what anyone can cause without credentials (refusals) is written at most `failureLimiter` times per second
+ * per address and counted beyond; routine client_credentials tokens are counted, and written per client and minute.
  */
 export class Audit {
   private readonly failures = new Map<string, number[]>();
+  private readonly issuance = new IssuanceCounts('client_credentials');
+  private readonly suppressed: Counter<'type'>;
+  private readonly clientTokens: Counter<'client_id'>;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number,
-  ) {}
+    private readonly options: AuditOptions = {},
+  ) {
+    const registers = options.registry ? [options.registry] : [];
+    this.suppressed = new Counter({
+      name: 'tessera_audit_suppressed_total',
+      help: 'Audit events of refused unauthenticated requests not written, their address being over auditFailuresPerSecond.',
+      labelNames: ['type'] as const,
+      registers,
+    });
+    this.clientTokens = new Counter({
+      name: 'tessera_client_credentials_tokens_total',
+      help: 'client_credentials tokens issued, by client.',
+      labelNames: ['client_id'] as const,
+      registers,
+    });
+  }
+
+  /**
+   * The refusal of a request that has not (or not yet) authenticated: written while its address is within the
+   * limit, else only counted, so that a flood of bad requests cannot fill the store.
+   */
+  async refusal(ip: string, e: AuditInput): Promise<void> {
+    const limiter = this.options.failureLimiter;
+    if (limiter && !(await limiter.hit(`audit-failure:${ip}`, this.now()))) {
+      this.suppressed.inc({ type: e.type });
+      return;
+    }
+    await this.record({ ...e, ip });
+  }
+
+  /** A client_credentials token: counted always; written as the `clientCredentials` option says. */
+  async clientCredentialsIssued(e: AuditInput & { clientId: string }): Promise<void> {
+    this.clientTokens.inc({ client_id: e.clientId });
+    const mode = this.options.clientCredentials ?? 'aggregate';
+    if (mode === 'every') return this.record(e);
+    if (mode === 'off') return;
+    await this.write(this.issuance.count(e.clientId, this.now()));
+    // The last minute of a client that stops is written by the timer, at the latest a minute after it ends.
+    this.flushTimer ??= setInterval(() => void this.flush(false), 60_000).unref();
+  }
+
+  /** Writes the aggregate events of the minutes that have ended (with `all`, of the current one too: at shutdown). */
+  async flush(all = true): Promise<void> {
+    await this.write(this.issuance.take(this.now(), all));
+  }
+
+  /** Writes what is pending and stops the timer. */
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flush(true);
+  }
+
+  private async write(events: NewAuditEvent[]): Promise<void> {
+    for (const event of events) await this.append(event);
+  }
+
+  private async append(event: NewAuditEvent): Promise<void> {
+    try {
+      await this.store.appendAudit(event);
+    } catch (err) {
+      this.log.error({ err, type: event.type }, 'audit event could not be stored');
+    }
+  }
 
   async record(e: AuditInput): Promise<void> {
     const event: NewAuditEvent = {
@@ -34,11 +119,7 @@ export class Audit {
       ip: e.ip ?? null,
       data: e.data ?? {},
     };
-    try {
-      await this.store.appendAudit(event);
-    } catch (err) {
-      this.log.error({ err, type: e.type }, 'audit event could not be stored');
-    }
+    await this.append(event);
     if (e.type.startsWith('anomaly.'))
       this.log.warn({ type: e.type, subject: e.subject, clientId: e.clientId, ip: e.ip }, 'anomaly');
   }
@@ -46,12 +127,11 @@ export class Audit {
   /** Counts a failed login; records `anomaly.login_burst` when one address fails too often too fast. */
   async loginFailed(ip: string, user: { id?: string; username?: string }, clientId: string, reason: string): Promise<void> {
     // subject is the user id, as in every other user event; the username (possibly of no user) goes in data.
-    await this.record({
+    await this.refusal(ip, {
       type: 'login.failure',
       outcome: 'failure',
       subject: user.id,
       clientId,
-      ip,
       data: { reason, username: user.username },
     });
     const now = this.now();

@@ -171,6 +171,28 @@ export const SETTINGS = {
     default: 2,
     doc: 'How often an instance reads revocations other instances recorded from the database, seconds: the propagation bound when the Redis bus is down or not configured.',
   },
+  auditRetentionDays: {
+    env: 'TESSERA_AUDIT_RETENTION_DAYS',
+    type: 'integer',
+    min: 1,
+    max: 3_650,
+    default: 30,
+    doc: 'Days an audit event is kept. Older events are deleted in batches by one instance at a time (the one holding the `audit-retention` lease in the database); see the deployment guide.',
+  },
+  auditFailuresPerSecond: {
+    env: 'TESSERA_AUDIT_FAILURES_PER_SECOND',
+    type: 'integer',
+    min: 0,
+    default: 2,
+    doc: 'Audit events of refused token requests and failed logins (what anyone can cause without credentials) written per second per source address; beyond this they are only counted in `tessera_audit_suppressed_total`, and nothing is written. Counted in Redis across instances when `redisUrl` is set. 0: every one is written.',
+  },
+  clientCredentialsAudit: {
+    env: 'TESSERA_CLIENT_CREDENTIALS_AUDIT',
+    type: 'enum',
+    values: ['aggregate', 'every', 'off'],
+    default: 'aggregate',
+    doc: 'Audit of client_credentials tokens, the routine traffic of services: `aggregate` writes one `token.issued.aggregate` event per client and minute with the count, `every` one `token.issued` event per token, `off` none. Every token is counted in `tessera_client_credentials_tokens_total` whatever the setting.',
+  },
   logLevel: {
     env: 'TESSERA_LOG_LEVEL',
     type: 'enum',
@@ -239,6 +261,9 @@ export interface Config {
   redisUrl: string | undefined;
   revocationHeartbeatSeconds: number;
   revocationPollSeconds: number;
+  auditRetentionDays: number;
+  auditFailuresPerSecond: number;
+  clientCredentialsAudit: 'aggregate' | 'every' | 'off';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   logRequests: boolean;
   headersTimeoutSeconds: number;

@@ -38,6 +38,8 @@ const CHANGE_POLL_MS = 20;
  */
 export class KeyManager {
   private records: SigningKeyRecord[] = [];
+  /** The active key of the last load that had one: signs on if a load finds none (see activeKey). */
+  private lastActive: SigningKeyRecord | undefined;
   private readonly decrypted = new Map<string, Key>();
   private jwksCache: JsonWebKeySet | undefined;
   private keySetCache: KeySet | undefined;
@@ -66,6 +68,7 @@ export class KeyManager {
 
   private async load(): Promise<void> {
     this.records = await this.store.listKeys();
+    this.lastActive = this.records.find((r) => r.state === 'active') ?? this.lastActive;
     this.jwksCache = undefined;
     this.keySetCache = undefined;
     this.version++;
@@ -75,9 +78,13 @@ export class KeyManager {
     return this.records;
   }
 
-  /** The key that signs now. */
+  /**
+   * The key that signs now. Should the store show no active key (changed by hand, or by an older version between
+   * the two writes of a promotion), the one that signed last goes on signing: tokens keep being issued, by a key
+   * the verifiers know, until the store has an active key again.
+   */
   activeKey(): Key {
-    const rec = this.records.find((r) => r.state === 'active');
+    const rec = this.records.find((r) => r.state === 'active') ?? this.lastActive;
     if (!rec) throw new Error('no active signing key');
     return this.key(rec);
   }
@@ -131,8 +138,8 @@ export class KeyManager {
     }
     if (next.activatesAt <= now && next.createdAt + s.jwksMaxAge * 1000 <= now) {
       const removeAfter = now + ((await s.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
-      await this.store.updateKey(active.kid, { state: 'retired', retiredAt: now, removeAfter });
-      await this.store.updateKey(next.kid, { state: 'active', activatesAt: now });
+      // One transaction: an instance that reloads the keys meanwhile sees the old active key or the new one.
+      await this.store.promoteKey({ kid: active.kid, retiredAt: now, removeAfter }, { kid: next.kid, activatesAt: now });
       await this.load();
       await this.create('next', now, now + s.rotationInterval * 1000);
       changed = true;

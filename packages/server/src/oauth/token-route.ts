@@ -52,7 +52,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (!(err instanceof OAuthError)) throw err;
       ctx.metrics.tokens.inc({ grant, outcome: err.error });
       if (err.error !== 'invalid_grant' || grant !== 'password') {
-        await ctx.audit.record({ type: 'token.refused', outcome: 'failure', ip: req.ip, data: { grant, error: err.error } });
+        await ctx.audit.refusal(req.ip, { type: 'token.refused', outcome: 'failure', data: { grant, error: err.error } });
       }
       return sendOAuthError(reply, err);
     } finally {

@@ -66,10 +66,18 @@ export class RevocationRegistry {
       createdAt: options.now,
       reason: options.reason,
     });
+    await this.announce(r);
+    return r;
+  }
+
+  /**
+   * A record this instance has just written to the store (alone, or in the transaction of the state change it
+   * announces): applied here and sent to the other instances.
+   */
+  async announce(r: Revocation): Promise<void> {
     await this.ingest(r);
     // Durable already; a bus that is down delays the other instances until their next catch-up, no more.
     await this.transport?.publish(r).catch(() => undefined);
-    return r;
   }
 
   /** A record read from the store: applied now if it is the next one, else caught up with whatever came before. */

@@ -16,17 +16,14 @@ export async function revokeEverything(
   who: Actor,
 ): Promise<{ families: number; seq: number }> {
   const now = ctx.now();
-  const families = await ctx.store.revokeRefreshFamiliesOf(
+  // The families and the cut-off in one transaction: a crash leaves both or neither.
+  const { families, revocation: r } = await ctx.store.revokeRefreshFamiliesOf(
     target.kind === 'subject' ? { userId: target.id } : { clientId: target.id },
     reason,
     now,
+    { expiresAt: now + CUTOFF_LIFETIME_MS, reason },
   );
-  const r = await ctx.revocations.revoke(target.kind, target.id, {
-    cutoff: now,
-    expiresAt: now + CUTOFF_LIFETIME_MS,
-    reason,
-    now,
-  });
+  await ctx.revocations.announce(r);
   await ctx.audit.record({
     type: 'revocation.cutoff',
     outcome: 'success',

@@ -1,4 +1,5 @@
 import type { ServerContext } from '../context.js';
+import { revokeSession as revokeFamily } from '../revocation/revoke-session.js';
 import type { RefreshFamily } from '../store/types.js';
 import type { Actor } from './actor.js';
 import { epochSeconds } from './epoch.js';
@@ -31,10 +32,9 @@ export async function revokeSession(ctx: ServerContext, by: Actor, id: string): 
   const now = ctx.now();
   const family = await ctx.store.getRefreshFamily(id);
   if (!family) throw new NotFoundError('session', id);
-  if (!(await ctx.store.revokeRefreshFamily(family.id, 'admin', now))) return;
-  const client = await ctx.store.getClient(family.clientId);
-  const ttl = (client?.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
-  await ctx.revocations.revoke('family', family.id, { expiresAt: now + ttl * 1000, reason: 'admin', now });
+  const ttl = (await ctx.store.getClient(family.clientId))?.accessTokenTtl ?? ctx.config.accessTokenTtl;
+  // The family and its revocation record in one transaction; a retry completes a revoke left half done.
+  if (!(await revokeFamily(ctx, family.id, { family: 'admin', record: 'admin' }, ttl, now))) return;
   await ctx.audit.record({
     type: 'admin.session.revoked',
     outcome: 'success',

@@ -1,4 +1,5 @@
 import type { ServerContext } from '../context.js';
+import { revokeSession as revokeFamily } from '../revocation/revoke-session.js';
 import { readOwnAccessToken } from '../oauth/own-tokens.js';
 import type { Actor } from './actor.js';
 
@@ -24,10 +25,9 @@ export async function revokeToken(
   const asRefresh = async (): Promise<TokenRevocation> => {
     const found = await ctx.store.findRefreshToken(ctx.master.refreshDigest(token));
     if (!found || !owned(found.family.clientId)) return { revoked: false };
-    if (await ctx.store.revokeRefreshFamily(found.family.id, 'revoked', now)) {
-      const client = await ctx.store.getClient(found.family.clientId);
-      const ttl = (client?.accessTokenTtl ?? ctx.config.accessTokenTtl) + 60;
-      await ctx.revocations.revoke('family', found.family.id, { expiresAt: now + ttl * 1000, reason: 'rfc7009', now });
+    const ttl = (await ctx.store.getClient(found.family.clientId))?.accessTokenTtl ?? ctx.config.accessTokenTtl;
+    // The family and its revocation record in one transaction; a retry completes a revoke left half done.
+    if (await revokeFamily(ctx, found.family.id, { family: 'revoked', record: 'rfc7009' }, ttl, now)) {
       await ctx.audit.record({
         type: 'token.revoked',
         outcome: 'success',

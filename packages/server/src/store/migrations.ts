@@ -133,5 +133,15 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
           .execute();
       },
     },
+    '0004_revocation_records': {
+      // A family's revocation names the record that announced it, so that a retry of a revoke finds a family
+      // revoked without its record (written by a crash of an older version between the two) and completes it,
+      // and a family is announced once however often a spent token of it is replayed. The time index lets the
+      // audit retention delete old events in batches.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('refresh_families').addColumn('revocation_seq', time).execute();
+        await db.schema.createIndex('audit_events_time').on('audit_events').column('time').execute();
+      },
+    },
   };
 }

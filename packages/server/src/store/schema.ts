@@ -40,6 +40,8 @@ export interface Database {
     last_used_at: number;
     revoked_at: number | null;
     revoked_reason: string | null;
+    /** The revocation record that announced the family's revocation (null: none yet). */
+    revocation_seq: number | null;
   };
   refresh_tokens: { digest: string; family_id: string; created_at: number; expires_at: number; used_at: number | null };
   revocations: {

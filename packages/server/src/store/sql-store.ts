@@ -8,6 +8,7 @@ import {
   type AuditEvent,
   type AuditFilter,
   type Client,
+  type FamilyRevocation,
   type NewAuditEvent,
   type RefreshFamily,
   type RefreshToken,
@@ -135,7 +136,7 @@ export class SqlStore implements Store {
 
   constructor(
     readonly db: Kysely<Database>,
-    private readonly dialect: 'sqlite' | 'postgres',
+    readonly dialect: 'sqlite' | 'postgres',
     private readonly options: SqlStoreOptions = {},
   ) {}
 
@@ -361,6 +362,7 @@ export class SqlStore implements Store {
           last_used_at: f.lastUsedAt,
           revoked_at: f.revokedAt,
           revoked_reason: f.revokedReason,
+          revocation_seq: null,
         })
         .execute();
       await tx
@@ -376,7 +378,12 @@ export class SqlStore implements Store {
     });
   }
 
-  async rotateRefreshToken(digest: string, next: Omit<RefreshToken, 'familyId'>, now: number): Promise<RotateResult> {
+  async rotateRefreshToken(
+    digest: string,
+    next: Omit<RefreshToken, 'familyId'>,
+    now: number,
+    reuse: FamilyRevocation,
+  ): Promise<RotateResult> {
     return this.db.transaction().execute(async (tx): Promise<RotateResult> => {
       // The single statement that decides the winner: only one caller flips used_at from null, in a live family.
       // It comes first so that on SQLite the transaction takes the write lock at once; one that read first could
@@ -410,16 +417,13 @@ export class SqlStore implements Store {
           return { kind: 'invalid', reason: family.revokedAt === null && expired ? 'expired' : 'revoked' };
         }
         // Spent before: a reuse, even once the family is revoked (by an earlier reuse, say), so that every loser
-        // of a race sees `reused`.
-        await tx
-          .updateTable('refresh_families')
-          .set({ revoked_at: now, revoked_reason: 'reuse' })
-          .where('id', '=', family.id)
-          .where('revoked_at', 'is', null)
-          .execute();
+        // of a race sees `reused`. The family is revoked and announced in this transaction, once: a replay of a
+        // family already announced writes nothing.
+        const revocation = await this.revokeFamilyIn(tx, family.id, 'reuse', now, reuse);
         return {
           kind: 'reused',
           family: family.revokedAt === null ? { ...family, revokedAt: now, revokedReason: 'reuse' } : family,
+          ...(revocation ? { revocation } : {}),
         };
       }
       await tx
@@ -449,14 +453,50 @@ export class SqlStore implements Store {
     return f && toFamily(f);
   }
 
-  async revokeRefreshFamily(familyId: string, reason: string, now: number): Promise<boolean> {
-    const r = await this.db
+  async revokeRefreshFamily(
+    familyId: string,
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<Revocation | undefined> {
+    return this.db.transaction().execute((tx) => this.revokeFamilyIn(tx, familyId, reason, now, record));
+  }
+
+  /**
+   * Revokes a family and writes the record that announces it, in the caller's transaction: both or neither. A family
+   * revoked without its record (by an older version that crashed between the two writes) gets its record now; a
+   * family already announced gets nothing. On PostgreSQL the revocation lock comes first, before the family's row
+   * lock, as in every transaction that writes a revocation, so that two of them never wait for each other.
+   */
+  private async revokeFamilyIn(
+    tx: Kysely<Database>,
+    familyId: string,
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<Revocation | undefined> {
+    await this.lockRevocations(tx);
+    const row = await tx
       .updateTable('refresh_families')
-      .set({ revoked_at: now, revoked_reason: reason })
+      .set((eb) => ({
+        revoked_at: eb.fn.coalesce('revoked_at', eb.val(now)),
+        revoked_reason: eb.fn.coalesce('revoked_reason', eb.val(reason)),
+      }))
       .where('id', '=', familyId)
-      .where('revoked_at', 'is', null)
+      .where('revocation_seq', 'is', null)
+      .returning('id')
       .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    if (!row) return undefined;
+    const r = await this.insertRevocation(tx, {
+      kind: 'family',
+      value: familyId,
+      cutoff: null,
+      expiresAt: record.expiresAt,
+      createdAt: now,
+      reason: record.reason,
+    });
+    await tx.updateTable('refresh_families').set({ revocation_seq: r.seq }).where('id', '=', familyId).execute();
+    return r;
   }
 
   async listRefreshFamilies(filter: { userId?: string; clientId?: string; activeAt?: number }): Promise<RefreshFamily[]> {
@@ -467,18 +507,35 @@ export class SqlStore implements Store {
     return (await q.execute()).map(toFamily);
   }
 
-  async revokeRefreshFamiliesOf(filter: { userId?: string; clientId?: string }, reason: string, now: number): Promise<string[]> {
+  async revokeRefreshFamiliesOf(
+    filter: { userId?: string; clientId?: string },
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<{ families: string[]; revocation: Revocation }> {
     if (filter.userId === undefined && filter.clientId === undefined)
       throw new Error('revokeRefreshFamiliesOf needs a user or a client');
-    // One statement, not a read then a write: on SQLite a transaction that read first could not upgrade to a write
-    // (SQLITE_BUSY) after another connection's write.
-    let q = this.db
-      .updateTable('refresh_families')
-      .set({ revoked_at: now, revoked_reason: reason })
-      .where('revoked_at', 'is', null);
-    if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
-    if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
-    return (await q.returning('id').execute()).map((r) => r.id);
+    return this.db.transaction().execute(async (tx) => {
+      await this.lockRevocations(tx);
+      // The cut-off first: on SQLite the transaction's first statement is a write, so it takes the write lock at once
+      // (one that read first could not upgrade after another connection's write).
+      const revocation = await this.insertRevocation(tx, {
+        kind: filter.userId !== undefined ? 'subject' : 'client',
+        value: (filter.userId ?? filter.clientId)!,
+        cutoff: now,
+        expiresAt: record.expiresAt,
+        createdAt: now,
+        reason: record.reason,
+      });
+      let q = tx
+        .updateTable('refresh_families')
+        .set({ revoked_at: now, revoked_reason: reason, revocation_seq: revocation.seq })
+        .where('revoked_at', 'is', null);
+      if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+      if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
+      const families = (await q.returning('id').execute()).map((r) => r.id);
+      return { families, revocation };
+    });
   }
 
   // Revocations
@@ -489,24 +546,33 @@ export class SqlStore implements Store {
    * commit, so concurrent inserts (from any instance) take turns under a transaction-scoped advisory lock.
    */
   async addRevocation(r: Omit<Revocation, 'seq'>): Promise<Revocation> {
-    const insert = (db: Kysely<Database>) =>
-      db
-        .insertInto('revocations')
-        .values({
-          kind: r.kind,
-          value: r.value,
-          cutoff: r.cutoff,
-          expires_at: r.expiresAt,
-          created_at: r.createdAt,
-          reason: r.reason,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    if (this.dialect === 'sqlite') return toRevocation(await insert(this.db));
+    if (this.dialect === 'sqlite') return this.insertRevocation(this.db, r);
     return this.db.transaction().execute(async (tx) => {
-      await sql`select pg_advisory_xact_lock(${sql.lit(REVOCATION_LOCK)}, hashtext(current_schema()))`.execute(tx);
-      return toRevocation(await insert(tx));
+      await this.lockRevocations(tx);
+      return this.insertRevocation(tx, r);
     });
+  }
+
+  /** PostgreSQL: the transaction-scoped lock under which revocations are numbered and committed in order. */
+  private async lockRevocations(tx: Kysely<Database>): Promise<void> {
+    if (this.dialect === 'postgres')
+      await sql`select pg_advisory_xact_lock(${sql.lit(REVOCATION_LOCK)}, hashtext(current_schema()))`.execute(tx);
+  }
+
+  private async insertRevocation(db: Kysely<Database>, r: Omit<Revocation, 'seq'>): Promise<Revocation> {
+    const row = await db
+      .insertInto('revocations')
+      .values({
+        kind: r.kind,
+        value: r.value,
+        cutoff: r.cutoff,
+        expires_at: r.expiresAt,
+        created_at: r.createdAt,
+        reason: r.reason,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toRevocation(row);
   }
 
   async listRevocations(now: number, afterSeq = 0): Promise<Revocation[]> {
@@ -560,6 +626,24 @@ export class SqlStore implements Store {
     await this.db.updateTable('signing_keys').set(set).where('kid', '=', kid).execute();
   }
 
+  async promoteKey(
+    retire: { kid: string; retiredAt: number; removeAfter: number },
+    activate: { kid: string; activatesAt: number },
+  ): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('signing_keys')
+        .set({ state: 'retired', retired_at: retire.retiredAt, remove_after: retire.removeAfter })
+        .where('kid', '=', retire.kid)
+        .execute();
+      await tx
+        .updateTable('signing_keys')
+        .set({ state: 'active', activates_at: activate.activatesAt })
+        .where('kid', '=', activate.kid)
+        .execute();
+    });
+  }
+
   // Audit
 
   async appendAudit(e: NewAuditEvent): Promise<number> {
@@ -593,6 +677,15 @@ export class SqlStore implements Store {
       ip: r.ip,
       data: parse(r.data),
     }));
+  }
+
+  async pruneAudit(before: number, limit: number): Promise<number> {
+    // By id, a batch at a time: one short statement, not a delete of millions of rows holding locks for minutes.
+    const r = await this.db
+      .deleteFrom('audit_events')
+      .where('id', 'in', this.db.selectFrom('audit_events').select('id').where('time', '<', before).orderBy('id').limit(limit))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   // Leases

@@ -81,8 +81,11 @@ export interface RefreshToken {
 
 export type RotateResult =
   | { kind: 'rotated'; family: RefreshFamily }
-  /** The token was already used: the whole family is now revoked. */
-  | { kind: 'reused'; family: RefreshFamily }
+  /**
+   * The token was already used: the whole family is now revoked. `revocation` is the record that announces it,
+   * present only for the call that wrote it (the first reuse), absent for every later replay.
+   */
+  | { kind: 'reused'; family: RefreshFamily; revocation?: Revocation }
   | { kind: 'invalid'; reason: 'unknown' | 'expired' | 'revoked' };
 
 export type RevocationKind = 'jti' | 'subject' | 'client' | 'family';
@@ -98,6 +101,12 @@ export interface Revocation {
   /** When the record can be forgotten (the last token it can affect has expired). */
   expiresAt: number;
   createdAt: number;
+  reason: string;
+}
+
+/** The record that announces a revocation of refresh-token families: how long it is kept, and why. */
+export interface FamilyRevocation {
+  expiresAt: number;
   reason: string;
 }
 
@@ -187,14 +196,32 @@ export interface Store {
    * Spends `digest` and stores `next` in its place, exactly once: of concurrent calls with one digest, one
    * rotates and the others see `reused` (and the family is revoked).
    */
-  rotateRefreshToken(digest: string, next: Omit<RefreshToken, 'familyId'>, now: number): Promise<RotateResult>;
+  rotateRefreshToken(
+    digest: string,
+    next: Omit<RefreshToken, 'familyId'>,
+    now: number,
+    reuse: FamilyRevocation,
+  ): Promise<RotateResult>;
   /** The token and its family, whatever their state. */
   findRefreshToken(digest: string): Promise<{ token: RefreshToken; family: RefreshFamily } | undefined>;
   getRefreshFamily(id: string): Promise<RefreshFamily | undefined>;
-  revokeRefreshFamily(familyId: string, reason: string, now: number): Promise<boolean>;
+  /**
+   * Revokes a family and adds the `family` revocation record that announces it, in one transaction. Returns the
+   * record when this call wrote it; undefined for an unknown family or one already announced. A family revoked
+   * without its record (left so by a crash of an older version) is announced now.
+   */
+  revokeRefreshFamily(familyId: string, reason: string, now: number, record: FamilyRevocation): Promise<Revocation | undefined>;
   listRefreshFamilies(filter: { userId?: string; clientId?: string; activeAt?: number }): Promise<RefreshFamily[]>;
-  /** Revokes every live family of a user or client; returns the revoked ids. */
-  revokeRefreshFamiliesOf(filter: { userId?: string; clientId?: string }, reason: string, now: number): Promise<string[]>;
+  /**
+   * Revokes every live family of a user or client and adds the cut-off record (`subject` or `client`, cutoff =
+   * now) that revokes their access tokens, in one transaction. Returns the revoked families' ids and the record.
+   */
+  revokeRefreshFamiliesOf(
+    filter: { userId?: string; clientId?: string },
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<{ families: string[]; revocation: Revocation }>;
 
   addRevocation(r: Omit<Revocation, 'seq'>): Promise<Revocation>;
   /** Records still in force at `now`, in sequence order. */
@@ -209,7 +236,18 @@ export interface Store {
     patch: Partial<Pick<SigningKeyRecord, 'state' | 'activatesAt' | 'retiredAt' | 'removeAfter'>>,
   ): Promise<void>;
 
+  /**
+   * Retires the active key and activates the next one in one transaction: a reader never sees the keys with no
+   * active one.
+   */
+  promoteKey(
+    retire: { kid: string; retiredAt: number; removeAfter: number },
+    activate: { kid: string; activatesAt: number },
+  ): Promise<void>;
+
   appendAudit(event: NewAuditEvent): Promise<number>;
+  /** Deletes at most `limit` audit events older than `before` (the oldest first); returns how many. */
+  pruneAudit(before: number, limit: number): Promise<number>;
   queryAudit(filter: AuditFilter): Promise<AuditEvent[]>;
 
   /** Records a client-assertion jti; false if this client already used it (a replay). */

@@ -83,12 +83,13 @@ export class Balancer {
   }
 }
 
-interface Child {
+export interface Child {
   proc: ChildProcess;
   url: string;
 }
 
-async function start(script: string, env: Record<string, string>, timeoutMs = 20_000): Promise<Child> {
+/** Starts a fixture process (fixtures/<script>) and waits for it to report its URL. */
+export async function startProcess(script: string, env: Record<string, string>, timeoutMs = 20_000): Promise<Child> {
   const proc = fork(new URL(script, fixtures), [], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -114,7 +115,7 @@ async function start(script: string, env: Record<string, string>, timeoutMs = 20
 }
 
 /** Stops a child with `signal`; one that has not exited 5 s later is killed (a test must never hang on it). */
-async function stop(c: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopProcess(c: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
   const exited = new Promise((r) => c.proc.once('exit', r));
   c.proc.kill(signal);
@@ -198,13 +199,13 @@ export class Cluster {
   }
 
   async addInstance(): Promise<Instance> {
-    const child = await start('instance.js', this.env);
+    const child = await startProcess('instance.js', this.env);
     const port = Number(new URL(child.url).port);
     const instance: Instance = {
       ...child,
       port,
-      kill: () => stop(child, 'SIGKILL'),
-      stop: () => stop(child),
+      kill: () => stopProcess(child, 'SIGKILL'),
+      stop: () => stopProcess(child),
     };
     this.instances.push(instance);
     this.balancer.backends.push(port);
@@ -212,7 +213,7 @@ export class Cluster {
   }
 
   async addVerifier(env: Record<string, string>): Promise<VerifierProcess> {
-    const child = await start('verifier.js', { VERIFIER_ISSUER: this.url, ...env });
+    const child = await startProcess('verifier.js', { VERIFIER_ISSUER: this.url, ...env });
     const v: VerifierProcess = {
       ...child,
       revocations: [],
@@ -224,7 +225,7 @@ export class Cluster {
         await res.body?.cancel();
         return res.status;
       },
-      stop: () => stop(child),
+      stop: () => stopProcess(child),
     };
     child.proc.on('message', (m: { type?: string; seq: number; kind: string; value: string; at: number }) => {
       if (m.type === 'revocation') v.revocations.push({ seq: m.seq, kind: m.kind, value: m.value, at: m.at });

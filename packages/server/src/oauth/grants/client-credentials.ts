@@ -12,7 +12,8 @@ export async function clientCredentialsGrant(ctx: ServerContext, client: Client,
   const scopes = grantScopes(requestedScopes(form), client.scopes);
   const audience = grantAudience(form, client);
   const { token, jti, expiresIn } = issueAccessToken(ctx, { sub: client.id, client, scopes, audience });
-  await ctx.audit.record({
+  // Routine service traffic: counted, and audited per client and minute unless clientCredentialsAudit says otherwise.
+  await ctx.audit.clientCredentialsIssued({
     type: 'token.issued',
     outcome: 'success',
     subject: client.id,

@@ -1,4 +1,5 @@
 import type { ServerContext } from '../../context.js';
+import { FAMILY_RECORD_SKEW_S, revokeSession } from '../../revocation/revoke-session.js';
 import { newRefreshToken } from '../../security/random.js';
 import type { Client, RefreshFamily, User } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
@@ -6,10 +7,13 @@ import { param, type Form } from '../form.js';
 import { accessTokenTtl, issueAccessToken, refreshTtl, type TokenResponse } from '../issue.js';
 import { grantScopes, requestedScopes } from '../policy.js';
 
+const invalid = () => new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
+
 /**
  * refresh_token (RFC 6749 section 6) with rotation (RFC 9700 section 4.14.2): every refresh token is
  * single-use; presenting a spent one revokes its whole family, its access tokens included (`sid`), and
- * records an anomaly. Scopes may narrow, never widen, and are re-checked against the user's current roles.
+ * records an anomaly, once per family. Scopes may narrow, never widen, and are checked against the user's current
+ * roles before the token is spent: a refused request leaves the client its session.
  */
 export async function refreshTokenGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
   if (!client.grantTypes.includes('refresh_token'))
@@ -20,48 +24,53 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
   const digest = ctx.master.refreshDigest(presented);
   const found = await ctx.store.findRefreshToken(digest);
   // A token of another client is not spent: it was never this client's to use.
-  if (!found || found.family.clientId !== client.id)
-    throw new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
-  // A refused scope request must not spend the token: the client would lose its session, and its retry
-  // with the same token would look like a reuse. (A spent token goes on to reuse detection.)
-  if (requested !== undefined && found.token.usedAt === null && found.family.revokedAt === null) {
+  if (!found || found.family.clientId !== client.id) throw invalid();
+  // Every check that can refuse comes before the token is spent: a refused scope request must not cost the client
+  // its session (and its retry with the same token would look like a reuse). A spent token or a revoked family goes
+  // straight on to reuse detection.
+  let scopes: string[] | undefined;
+  if (found.token.usedAt === null && found.family.revokedAt === null) {
     const owner = await ctx.store.getUserById(found.family.userId);
-    if (owner && !owner.disabled) grantScopes(requested, await allowedScopes(ctx, client, found.family, owner));
+    if (!owner || owner.disabled) {
+      await revokeSession(
+        ctx,
+        found.family.id,
+        { family: 'user_disabled', record: 'user_disabled' },
+        accessTokenTtl(ctx, client),
+        now,
+      );
+      throw invalid();
+    }
+    scopes = grantScopes(requested, await allowedScopes(ctx, client, found.family, owner));
   }
   const next = newRefreshToken();
   const result = await ctx.store.rotateRefreshToken(
     digest,
     { digest: ctx.master.refreshDigest(next), createdAt: now, expiresAt: now + refreshTtl(ctx, client) * 1000, usedAt: null },
     now,
+    // Kept as long as an access token of this family can live (plus clock skew).
+    { expiresAt: now + (accessTokenTtl(ctx, client) + FAMILY_RECORD_SKEW_S) * 1000, reason: 'refresh_token_reuse' },
   );
   if (result.kind === 'reused') {
-    const f = result.family;
-    // Kept as long as an access token of this family can live (plus clock skew).
-    await ctx.revocations.revoke('family', f.id, {
-      expiresAt: now + (accessTokenTtl(ctx, client) + 60) * 1000,
-      reason: 'refresh_token_reuse',
-      now,
-    });
-    await ctx.audit.record({
-      type: 'anomaly.refresh_reuse',
-      outcome: 'failure',
-      subject: f.userId,
-      clientId: client.id,
-      ip,
-      data: { family: f.id },
-    });
-    throw new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
+    // The family was revoked and announced in the store's transaction, by the first replay only: later replays
+    // of a revoked family add nothing (they are counted in the token metrics as invalid_grant).
+    if (result.revocation) {
+      await ctx.revocations.announce(result.revocation);
+      await ctx.audit.record({
+        type: 'anomaly.refresh_reuse',
+        outcome: 'failure',
+        subject: result.family.userId,
+        clientId: client.id,
+        ip,
+        data: { family: result.family.id },
+      });
+    }
+    throw invalid();
   }
-  if (result.kind === 'invalid') throw new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
+  if (result.kind === 'invalid' || scopes === undefined) throw invalid();
   const family = result.family;
-  const user = await ctx.store.getUserById(family.userId);
-  if (!user || user.disabled) {
-    await ctx.store.revokeRefreshFamily(family.id, 'user_disabled', now);
-    throw new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
-  }
-  const scopes = grantScopes(requested, await allowedScopes(ctx, client, family, user));
   const { token, jti, expiresIn } = issueAccessToken(ctx, {
-    sub: user.id,
+    sub: family.userId,
     client,
     scopes,
     audience: family.audience,
@@ -70,7 +79,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
   await ctx.audit.record({
     type: 'token.issued',
     outcome: 'success',
-    subject: user.id,
+    subject: family.userId,
     clientId: client.id,
     ip,
     data: { grant: 'refresh_token', jti, sid: family.id, scope: scopes.join(' ') },
