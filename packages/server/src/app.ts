@@ -6,6 +6,7 @@ import { keyAndAuditRoutes } from './admin/keys-audit.js';
 import { roleRoutes } from './admin/roles.js';
 import { userRoutes } from './admin/users.js';
 import type { ServerContext } from './context.js';
+import { metricsRoute } from './metrics-route.js';
 import { discoveryRoutes } from './oauth/discovery-routes.js';
 import { parseForm } from './oauth/form.js';
 import { introspectRoute } from './oauth/introspect-route.js';
@@ -69,9 +70,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
-  );
+  if (ctx.config.metricsPort === undefined) metricsRoute(app, ctx);
 
   tokenRoute(app, ctx);
   revokeRoute(app, ctx);
@@ -96,6 +95,12 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
  */
 const AJV_OPTIONS = { removeAdditional: false, coerceTypes: false } as const;
 
-export function newFastify(level: string, bodyLimit: number, trustProxy: boolean): FastifyInstance {
-  return Fastify({ logger: createLogger(level), bodyLimit, trustProxy, ajv: { customOptions: AJV_OPTIONS } });
+/** `trustProxy`: the proxies whose X-Forwarded-For is believed (addresses, CIDR ranges); empty: none. */
+export function newFastify(level: string, bodyLimit: number, trustProxy: readonly string[]): FastifyInstance {
+  return Fastify({
+    logger: createLogger(level),
+    bodyLimit,
+    trustProxy: trustProxy.length > 0 ? [...trustProxy] : false,
+    ajv: { customOptions: AJV_OPTIONS },
+  });
 }

@@ -25,6 +25,7 @@ export {
 } from './services/clients.js';
 export type { ClientInput } from './services/clients.js';
 export { ADMIN_SCOPE, adminAudience } from './admin/guard.js';
+export { METRICS_SCOPE, metricsAudience } from './metrics-route.js';
 export { ADMIN_CLIENT, ADMIN_ROLE, CONFIG_FILE, initialize } from './services/init.js';
 export type { InitOptions, InitResult } from './services/init.js';
 export { RevocationRegistry } from './revocation/registry.js';
