@@ -9,11 +9,10 @@ import { after, before, describe, it } from 'node:test';
 
 import {
   createUserAccount,
-  loadMasterKey,
   METRICS_SCOPE,
   metricsAudience,
   openPostgresStore,
-  registerClient,
+  type ClientInput,
   type SqlStore,
 } from '@tessera/server';
 
@@ -192,12 +191,7 @@ describe('login-brute-force-concurrent over 3 instances', { skip, timeout: 120_0
       env: { TESSERA_LOGIN_MAX_FAILURES: String(MAX_FAILURES), TESSERA_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000' },
     });
     store = openPostgresStore(cluster.directDatabase);
-    const master = loadMasterKey({ masterKey: cluster.env.TESSERA_MASTER_KEY!, masterKeyFile: '', create: false });
-    const now = Date.now();
-    const reg = async (input: Parameters<typeof registerClient>[2]) => {
-      const { client, secret } = await registerClient(store, master, input, now);
-      return { id: client.id, secret: secret! };
-    };
+    const reg = (input: ClientInput) => cluster.registerClient(store, input);
     app = await reg({ id: 'web', grantTypes: ['password'], firstParty: true, scopes: [], audiences: ['api'] });
     const scraper = await reg({
       id: 'scraper',
@@ -205,7 +199,7 @@ describe('login-brute-force-concurrent over 3 instances', { skip, timeout: 120_0
       scopes: [METRICS_SCOPE],
       audiences: [metricsAudience(cluster.url)],
     });
-    userId = (await createUserAccount(store, { username: 'mallory-target', password: PASSWORD, roles: [] }, now)).id;
+    userId = (await createUserAccount(store, { username: 'mallory-target', password: PASSWORD, roles: [] }, Date.now())).id;
     const r = await fetch(`${cluster.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(scraper.id, scraper.secret) },
