@@ -103,7 +103,8 @@ export class LoginThrottle implements Throttle {
     const { username, address } = attempt;
     const pair = username === undefined ? undefined : this.entry(this.pairs, pairKey(username, address), now);
     const addr = this.entry(this.addresses, address, now);
-    const account = username === undefined ? undefined : this.entry(this.accounts, username, now);
+    // The account is only read here: a username gets an entry on its first failure, not on every login.
+    const account = username === undefined ? undefined : this.accounts.get(username);
     const refused =
       (pair && this.refusal(pair, this.policy.maxFailures, now, 'username_address')) ??
       this.refusal(addr, this.policy.maxFailuresPerAddress, now, 'address') ??
@@ -185,5 +186,13 @@ export class LoginThrottle implements Throttle {
     for (const [k, e] of map) if (e.pending === 0 && now - e.lastActivity > this.policy.windowMs) map.delete(k);
     // Still full of live entries: drop the idle ones (never one with an attempt in flight or a lock running).
     if (map.size >= MAX_ENTRIES) for (const [k, e] of map) if (e.pending === 0 && e.lockedUntil <= now) map.delete(k);
+    // Still full (a flood of locks): drop the oldest tenth, in insertion order, so that pruning stays rare.
+    if (map.size >= MAX_ENTRIES) {
+      let drop = MAX_ENTRIES / 10;
+      for (const k of map.keys()) {
+        if (drop-- <= 0) break;
+        map.delete(k);
+      }
+    }
   }
 }
