@@ -280,7 +280,7 @@ describe('login protection', () => {
 });
 
 /**
- * X-Forwarded-For is believed only from the configured proxies. The server trusts 127.0.0.2 (a proxy); the
+ * X-Forwarded-For is believed only from the configured proxies. The server trusts 127.0.0.2/32 (a proxy); the
  * test connects from 127.0.0.1 (a client talking to the server directly) and from 127.0.0.2 (through the proxy).
  */
 describe('xff-spoofing: X-Forwarded-For from a peer that is not a configured proxy', () => {
@@ -289,7 +289,7 @@ describe('xff-spoofing: X-Forwarded-For from a peer that is not a configured pro
   const PROXY = '127.0.0.2';
 
   before(async () => {
-    t = await startServer({ overrides: { loginMaxFailures: 3, loginMaxFailuresPerAddress: 4, trustProxy: [PROXY] } });
+    t = await startServer({ overrides: { loginMaxFailures: 3, loginMaxFailuresPerAddress: 4, trustProxy: [`${PROXY}/32`] } });
     app = await t.client({ id: 'app', grantTypes: ['password'], scopes: [], audiences: ['api'], firstParty: true });
     await t.user('nora', PASSWORD);
   });
