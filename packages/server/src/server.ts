@@ -70,9 +70,10 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   await revocations.load();
   // Login throttling and rate limits: counted in Redis across instances when there is one.
   const redis = config.redisUrl ? redisClient(config.redisUrl, app.log, 'commands') : undefined;
-  const localThrottle = new LoginThrottle(throttlePolicy(config));
+  const policy = throttlePolicy(config);
+  const localThrottle = new LoginThrottle(policy);
   const localRate = new RateLimiter(config.tokenRateLimit);
-  const loginThrottle = redis ? new RedisLoginThrottle(redis, throttlePolicy(config), localThrottle, app.log) : localThrottle;
+  const loginThrottle = redis ? new RedisLoginThrottle(redis, policy, localThrottle, app.log) : localThrottle;
   const rateLimiter = redis ? new RedisRateLimiter(redis, config.tokenRateLimit, localRate, app.log) : localRate;
   const context: ServerContext = {
     config,
