@@ -15,6 +15,7 @@ import { clientErrorHandler, errorHandling, frameworkErrors, type SendError } fr
 import { securityHeaders } from './http/headers.js';
 import { strictJsonBodies } from './http/json-body.js';
 import { loggerOptions, RequestLog } from './http/log.js';
+import { metricsRoute } from './metrics-route.js';
 import { discoveryRoutes } from './oauth/discovery-routes.js';
 import { parseForm } from './oauth/form.js';
 import { introspectRoute } from './oauth/introspect-route.js';
@@ -47,9 +48,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
-  );
+  if (ctx.config.metricsPort === undefined) metricsRoute(app, ctx);
 
   tokenRoute(app, ctx);
   revokeRoute(app, ctx);
@@ -108,7 +107,8 @@ export function newFastify({ config, logStream }: FastifyOptions): FastifyInstan
     logger: loggerOptions(config.logLevel, logStream),
     logController: new RequestLog(config.logRequests ? 'info' : 'debug'),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // Only the configured proxies' X-Forwarded-For is believed (addresses, CIDR ranges); none by default.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     ajv: { customOptions: AJV_OPTIONS },
     requestTimeout,
     http: {

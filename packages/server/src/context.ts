@@ -19,8 +19,8 @@ export interface ServerContext {
   revocations: RevocationRegistry;
   audit: Audit;
   metrics: Metrics;
-  userThrottle: Throttle;
-  addressThrottle: Throttle;
+  /** Failed-login throttling by (username, address), address and username (security/throttle.ts). */
+  loginThrottle: Throttle;
   /** Token requests per second per client and per address (tokenRateLimit). */
   rateLimiter: Limiter;
   log: FastifyBaseLogger;

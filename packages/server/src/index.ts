@@ -52,6 +52,7 @@ export { revokeToken } from './services/tokens.js';
 export type { TokenRevocation, TokenTypeHint } from './services/tokens.js';
 export { listSessions, revokeSession, sessionView } from './services/sessions.js';
 export { ADMIN_SCOPE, adminAudience } from './admin/guard.js';
+export { METRICS_SCOPE, metricsAudience } from './metrics-route.js';
 export { ADMIN_CLIENT, ADMIN_ROLE, CONFIG_FILE, initialize } from './services/init.js';
 export type { InitOptions, InitResult } from './services/init.js';
 export { RevocationRegistry } from './revocation/registry.js';

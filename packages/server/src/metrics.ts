@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 import type { KeyManager } from './keys/manager.js';
 
-/** Prometheus metrics of one server instance, served at /metrics. */
+/** Prometheus metrics of one server instance, served at /metrics (see metrics-route.ts). */
 export class Metrics {
   readonly registry = new Registry();
   readonly tokens = new Counter({
@@ -18,10 +18,19 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  /**
+   * Reasons: invalid_credentials (an unknown user and a wrong password alike: no metric tells them apart),
+   * disabled (a disabled user with the right password), throttled (refused by the login throttle, unchecked).
+   */
   readonly loginFailures = new Counter({
     name: 'tessera_login_failures_total',
-    help: 'Failed password logins by reason.',
+    help: 'Failed password logins by reason (invalid_credentials, disabled, throttled).',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly passwordVerifications = new Counter({
+    name: 'tessera_password_verifications_total',
+    help: 'Passwords verified (argon2id) by the password grant; logins refused by the throttle verify none.',
     registers: [this.registry],
   });
 

@@ -12,12 +12,13 @@ import type { Config } from './config/schema.js';
 import type { ServerContext } from './context.js';
 import { KeyManager, SCHEDULE_LEASE } from './keys/manager.js';
 import { Metrics } from './metrics.js';
+import { startMetricsListener, type MetricsListener } from './metrics-route.js';
 import { RedisRevocationBus, redisClient } from './revocation/bus.js';
 import { RevocationRegistry } from './revocation/registry.js';
 import { loadMasterKey } from './security/master-key.js';
 import { RateLimiter } from './security/rate-limit.js';
 import { RedisLoginThrottle, RedisRateLimiter } from './security/redis-limits.js';
-import { LoginThrottle } from './security/throttle.js';
+import { LoginThrottle, throttlePolicy } from './security/throttle.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
@@ -25,8 +26,10 @@ export interface TesseraServer {
   config: Config;
   app: FastifyInstance;
   context: ServerContext;
-  /** Listens on config.host:port; resolves to the base URL. */
+  /** Listens on config.host:port (and the metrics listener on metricsHost:metricsPort); resolves to the base URL. */
   listen(): Promise<string>;
+  /** The metrics listener's base URL once listening, when `metricsPort` is set. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -71,16 +74,10 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   await revocations.load();
   // Login throttling and rate limits: counted in Redis across instances when there is one.
   const redis = config.redisUrl ? redisClient(config.redisUrl, app.log, 'commands') : undefined;
-  const lockoutMs = config.loginLockoutSeconds * 1000;
-  const localUser = new LoginThrottle(config.loginMaxFailures, lockoutMs);
-  const localAddress = new LoginThrottle(config.loginMaxFailuresPerAddress, lockoutMs);
+  const policy = throttlePolicy(config);
+  const localThrottle = new LoginThrottle(policy);
   const localRate = new RateLimiter(config.tokenRateLimit);
-  const userThrottle = redis
-    ? new RedisLoginThrottle(redis, 'user', config.loginMaxFailures, lockoutMs, localUser, app.log)
-    : localUser;
-  const addressThrottle = redis
-    ? new RedisLoginThrottle(redis, 'address', config.loginMaxFailuresPerAddress, lockoutMs, localAddress, app.log)
-    : localAddress;
+  const loginThrottle = redis ? new RedisLoginThrottle(redis, policy, localThrottle, app.log) : localThrottle;
   const rateLimiter = redis ? new RedisRateLimiter(redis, config.tokenRateLimit, localRate, app.log) : localRate;
   // Audit events of refusals per address: a limiter of its own (a key prefix of its own in Redis).
   const localAuditRate = new RateLimiter(config.auditFailuresPerSecond);
@@ -102,8 +99,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     revocations,
     audit,
     metrics,
-    userThrottle,
-    addressThrottle,
+    loginThrottle,
     rateLimiter,
     log: app.log,
     now,
@@ -134,12 +130,18 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   }, tickMs);
   timer.unref();
 
-  return {
+  let metricsListener: MetricsListener | undefined;
+  const server: TesseraServer = {
     config,
     app,
     context,
+    metricsUrl: undefined,
     async listen() {
       const url = await app.listen({ host: config.host, port: config.port });
+      if (config.metricsPort !== undefined) {
+        metricsListener = await startMetricsListener(context.metrics.registry, config.metricsHost, config.metricsPort);
+        server.metricsUrl = metricsListener.url;
+      }
       // With a derived issuer and port 0, the issuer is only known once bound.
       if (!config.issuerConfigured) config.issuer = baseUrl(config.host, (app.server.address() as AddressInfo).port);
       return url;
@@ -148,6 +150,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
       clearInterval(timer);
       clearInterval(poll);
       await bus?.close();
+      await metricsListener?.close();
       redis?.disconnect();
       await app.close();
       await audit.close();
@@ -157,4 +160,5 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
       if (!options.store) await store.close();
     },
   };
+  return server;
 }

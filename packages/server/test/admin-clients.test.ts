@@ -12,12 +12,12 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 describe('admin API: clients', () => {
   let t: TestServer;
-  /** Authenticates introspection calls. */
+  /** Authenticates introspection calls: the resource server of the tests' audiences. */
   let rs: ClientCreds;
 
   before(async () => {
     t = await startServer();
-    rs = await t.client({ id: 'resource-server', grantTypes: ['client_credentials'], scopes: [], audiences: ['none'] });
+    rs = await t.client({ id: 'resource-server', grantTypes: ['client_credentials'], scopes: [], audiences: ['orders', 'web'] });
   });
   after(() => t.close());
 

@@ -11,14 +11,19 @@ const PASSWORD = 'correct horse battery';
 
 describe('admin API', () => {
   let t: TestServer;
-  /** Authenticates introspection calls. */
+  /** Authenticates introspection calls: the resource server of the tests' audiences. */
   let rs: ClientCreds;
   /** A first-party app: password and refresh_token grants. */
   let app: ClientCreds;
 
   before(async () => {
     t = await startServer();
-    rs = await t.client({ id: 'resource-server', grantTypes: ['client_credentials'], scopes: [], audiences: ['none'] });
+    rs = await t.client({
+      id: 'resource-server',
+      grantTypes: ['client_credentials'],
+      scopes: [],
+      audiences: ['docs', 'inventory'],
+    });
     app = await t.client({
       id: 'app',
       firstParty: true,

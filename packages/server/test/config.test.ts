@@ -47,6 +47,8 @@ function badValues(spec: SettingSpec): string[] {
       return ['   '];
     case 'list':
       return [];
+    case 'addresses':
+      return ['true', '1', 'proxy.example.com', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '10.0.0.1/x'];
   }
 }
 
@@ -91,7 +93,7 @@ describe('configuration', () => {
       jwksMaxAge: 100,
       host: '0.0.0.0',
       dataDir: 'data',
-      trustProxy: true,
+      trustProxy: ['10.0.0.0/8'],
     });
     const env = {
       TESSERA_PORT: '6000',
@@ -105,7 +107,7 @@ describe('configuration', () => {
     assert.equal(c.logLevel, 'error', 'env over file');
     assert.equal(c.jwksMaxAge, 100, 'file over default');
     assert.equal(c.host, '0.0.0.0', 'an empty variable is unset');
-    assert.equal(c.trustProxy, false);
+    assert.deepEqual(c.trustProxy, [], '`false` trusts no proxy');
     assert.equal(c.accessTokenTtl, 120, 'surrounding white space is trimmed');
     assert.equal(c.dataDir, join(dir, 'data'), "relative to the config file's folder");
     assert.equal(c.issuer, 'http://0.0.0.0:7000');
@@ -157,6 +159,25 @@ describe('configuration', () => {
       () => loadConfig({ env: {}, overrides: { keyRotationInterval: 3600, jwksMaxAge: 3000, accessTokenTtl: 600 } }),
       'keyRotationInterval',
       'rotation too short',
+    );
+  });
+
+  it('xff-trust-anyone: refuses trustProxy true, which would let any client choose its address', () => {
+    for (const load of [
+      () => loadConfig({ env: {}, file: file('trust.json', { trustProxy: true }) }),
+      () => loadConfig({ env: { TESSERA_TRUST_PROXY: 'true' } }),
+      () => loadConfig({ env: {}, overrides: { trustProxy: true } }),
+    ]) {
+      throwsFor(load, 'trustProxy', 'trustProxy true');
+      assert.throws(load, /trustProxy.*would trust X-Forwarded-For from any client/);
+    }
+    const c = loadConfig({ env: { TESSERA_TRUST_PROXY: ' loopback, 10.0.0.0/8 ,192.168.1.5, fd00::/8 ' } });
+    assert.deepEqual(c.trustProxy, ['loopback', '10.0.0.0/8', '192.168.1.5', 'fd00::/8']);
+    assert.deepEqual(loadConfig({ env: {} }).trustProxy, [], 'unset: no proxy trusted');
+    throwsFor(
+      () => loadConfig({ env: {}, overrides: { loginLockoutSeconds: 600, loginMaxLockoutSeconds: 300 } }),
+      'loginMaxLockoutSeconds',
+      'max lockout < lockout',
     );
   });
 

@@ -4,19 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { decodeUnverified, parseJwks } from '@tessera/core';
 
 import { assertTokenResponse, clientCredentials, get, login, postForm, type ClientCreds } from './helpers/oauth.js';
+import { sample, scrape } from './helpers/metrics.js';
 import { startServer, type TestServer } from './helpers/server.js';
-
-/** The value of one Prometheus sample, e.g. `tessera_signing_keys{state="active"}`; undefined when absent. */
-function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of metrics.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe('discovery, health and metrics', () => {
   let t: TestServer;
@@ -110,10 +99,7 @@ describe('discovery, health and metrics', () => {
       await postForm(t, '/oauth/token', { grant_type: 'urn:x' });
       await login(t, app, 'nobody', 'wrong password');
 
-      const r = await get(t, '/metrics');
-      assert.equal(r.status, 200);
-      assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-      const text = r.text;
+      const text = await scrape(t);
       assert.match(text, /^# TYPE tessera_tokens_issued_total counter$/m);
       assert.ok(sample(text, 'tessera_tokens_issued_total', { grant: 'client_credentials', outcome: 'success' })! >= 1);
       assert.equal(sample(text, 'tessera_tokens_issued_total', { grant: 'client_credentials', outcome: 'invalid_scope' }), 1);
@@ -130,12 +116,35 @@ describe('discovery, health and metrics', () => {
       assert.ok(sample(text, 'tessera_token_request_duration_seconds_bucket', { grant: 'client_credentials', le: '+Inf' })! >= 2);
 
       assert.match(text, /^# TYPE tessera_login_failures_total counter$/m);
-      assert.equal(sample(text, 'tessera_login_failures_total', { reason: 'unknown_user' }), 1);
+      assert.equal(sample(text, 'tessera_login_failures_total', { reason: 'invalid_credentials' }), 1);
+      assert.equal(sample(text, 'tessera_password_verifications_total'), 1);
 
       assert.match(text, /^# TYPE tessera_signing_keys gauge$/m);
       assert.equal(sample(text, 'tessera_signing_keys', { state: 'active' }), 1);
       for (const state of ['next', 'retired', 'removed'])
         assert.notEqual(sample(text, 'tessera_signing_keys', { state }), undefined, state);
     });
+  });
+});
+
+describe('metrics on a listener of their own (metricsPort)', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startServer({ overrides: { metricsPort: 0, metricsHost: '127.0.0.1' } });
+  });
+  after(() => t.close());
+
+  it('serves /metrics there without a token, and not on the main port', async () => {
+    const url = t.server.metricsUrl!;
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.notEqual(url, t.url);
+    const res = await fetch(`${url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    assert.match(await res.text(), /^# TYPE tessera_login_failures_total counter$/m);
+    assert.equal((await fetch(`${url}/other`)).status, 404);
+    const main = await get(t, '/metrics');
+    assert.equal(main.status, 404);
+    assert.ok(!main.text.includes('tessera_'));
   });
 });

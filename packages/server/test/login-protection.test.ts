@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified } from '@tessera/core';
+import { metricsAudience } from '@tessera/server';
 
 import {
   assertOAuthError,
@@ -19,10 +21,14 @@ import {
   type Answer,
   type ClientCreds,
 } from './helpers/oauth.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { sample, scrape } from './helpers/metrics.js';
+import { basic, startServer, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'the right password';
-const LOCKOUT_MS = 2_000;
+const LOCKOUT_MS = 60_000;
+const MAX_FAILURES = 3;
+const ACCOUNT_LOCK_ADDRESSES = 4;
+const MAX_PER_ADDRESS = 10;
 
 describe('login protection', () => {
   let t: TestServer;
@@ -30,16 +36,26 @@ describe('login protection', () => {
   /** The answer to a wrong password: every refused login must look exactly like it. */
   let wrong: Answer;
   let nextAddress = 0;
-  /** A fresh source address per use (the server trusts X-Forwarded-For here), so tests do not share address lockouts. */
+  /**
+   * A fresh source address per use: the server trusts X-Forwarded-For from its loopback peer (the test), as it
+   * would from a load balancer, so tests do not share address budgets.
+   */
   const from = () => ({ 'x-forwarded-for': `198.51.100.${++nextAddress}` });
 
-  /** The server's clock runs ahead of the real one by this much: lockouts pass without sleeping. */
+  /** The server's clock runs ahead of the real one by this much: lock periods pass without sleeping. */
   let skew = 0;
 
   before(async () => {
     t = await startServer({
       now: () => Date.now() + skew,
-      overrides: { loginMaxFailures: 3, loginLockoutSeconds: LOCKOUT_MS / 1000, loginMaxFailuresPerAddress: 5, trustProxy: true },
+      overrides: {
+        loginMaxFailures: MAX_FAILURES,
+        loginLockoutSeconds: LOCKOUT_MS / 1000,
+        loginMaxLockoutSeconds: (8 * LOCKOUT_MS) / 1000,
+        loginMaxFailuresPerAddress: MAX_PER_ADDRESS,
+        loginAccountLockAddresses: ACCOUNT_LOCK_ADDRESSES,
+        trustProxy: ['127.0.0.1'],
+      },
     });
     app = await t.client({
       id: 'app',
@@ -59,35 +75,110 @@ describe('login protection', () => {
     assert.deepEqual(r.body, wrong.body, 'a refused login looks like a wrong password');
   }
 
+  /** Refused by the throttle, at once: 429 with the seconds to wait, and nothing verified. */
+  function assertThrottled(r: Answer, maxWaitSeconds: number): number {
+    assertOAuthError(r, 429, 'temporarily_unavailable');
+    const wait = Number(r.headers.get('retry-after'));
+    assert.ok(Number.isInteger(wait) && wait >= 1 && wait <= maxWaitSeconds, `Retry-After ${r.headers.get('retry-after')}`);
+    return wait;
+  }
+
+  /** Passwords verified so far (argon2id runs), from the server's own metric. */
+  const verifications = async () => sample(await scrape(t), 'tessera_password_verifications_total') ?? 0;
+  /** login.failure audit events of one user: one per password verified and refused. */
+  const failuresOf = async (userId: string) => {
+    const r = await t.admin('GET', `/admin/audit?type=login.failure&subject=${encodeURIComponent(userId)}&limit=500`);
+    assert.equal(r.status, 200);
+    return (r.body as { items: unknown[] }).items.length;
+  };
+
   it('gives an unknown user the same answer as a wrong password', async () => {
     assertRefusedLogin(await login(t, app, 'no-such-user', PASSWORD, {}, from()));
     assertRefusedLogin(await login(t, app, 'no-such-user', 'not the password', {}, from()));
   });
 
-  it('locks a username out after loginMaxFailures wrong passwords, the right one included, until the lockout ends', async () => {
-    await t.user('gina', PASSWORD);
+  it('login-brute-force-concurrent: 100 concurrent guesses (the right one last) verify at most loginMaxFailures passwords', async () => {
+    const id = await t.user('burst', PASSWORD);
     const address = from();
-    for (let i = 0; i < 3; i++) assertRefusedLogin(await login(t, app, 'gina', `wrong password ${i}`, {}, address));
-    assertRefusedLogin(await login(t, app, 'gina', PASSWORD, {}, address));
-    // The lock is on the username, from any address, whatever its spelling.
-    assertRefusedLogin(await login(t, app, 'gina', PASSWORD, {}, from()));
-    assertRefusedLogin(await login(t, app, 'GINA', PASSWORD, {}, from()));
+    const before = await verifications();
+    const guesses = Array.from({ length: 99 }, (_, i) => `wrong guess ${i}`).concat(PASSWORD);
+    const answers = await Promise.all(guesses.map((p) => login(t, app, 'burst', p, {}, address)));
+
+    const checked = await failuresOf(id);
+    assert.ok(checked <= MAX_FAILURES, `${checked} wrong passwords checked`);
+    const verified = (await verifications()) - before;
+    const answered = answers.filter((r) => r.status !== 429);
+    assert.ok(verified <= MAX_FAILURES, `${verified} passwords verified`);
+    assert.equal(answered.length, verified, 'every password verified was answered, and no other');
+    for (const r of answers) {
+      if (r.status === 429) assertThrottled(r, LOCKOUT_MS / 1000);
+      else if (r !== answers[99]) assertRefusedLogin(r);
+    }
+
+    // Locked: 300 more tries, the right one among them, and not one argon2id run.
+    const locked = await verifications();
+    const more = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => login(t, app, 'burst', i === 299 ? PASSWORD : 'x', {}, address)),
+    );
+    for (const r of more) assertThrottled(r, LOCKOUT_MS / 1000);
+    assert.equal((await verifications()) - locked, 0, 'no password verified while locked');
+  });
+
+  it('lockout-denial-of-service: failures from one address never lock the real user out, and one burst escalates nothing', async () => {
+    await t.user('olga', PASSWORD);
+    const attacker = from();
+    // One burst of 45 from one address: one lock period, of the first length, for that address only.
+    const burst = await Promise.all(Array.from({ length: 45 }, (_, i) => login(t, app, 'olga', `guess ${i}`, {}, attacker)));
+    assert.equal(burst.filter((r) => r.status === 400).length, MAX_FAILURES);
+    const wait = assertThrottled(await login(t, app, 'olga', PASSWORD, {}, attacker), LOCKOUT_MS / 1000);
+    assert.equal(wait, LOCKOUT_MS / 1000, 'the first lock period, not an escalated one');
+    const periods = (await auditEvents(t, 'login.lockout')).filter((e) => e.subject === 'olga');
+    assert.deepEqual(
+      periods.map((e) => e.data.scope),
+      ['username_address'],
+      'one lock period: the escalation counts lock periods, not requests',
+    );
+    // The real user, from an address that has not failed, logs in during the attack.
+    assertTokenResponse(await login(t, app, 'olga', PASSWORD, {}, from()));
+    assertTokenResponse(await login(t, app, 'OLGA', PASSWORD, {}, from()));
+
+    // The attacker's next lock period, after it has waited out the first, is twice as long.
+    skew += LOCKOUT_MS;
+    for (let i = 0; i < MAX_FAILURES; i++) assertRefusedLogin(await login(t, app, 'olga', `again ${i}`, {}, attacker));
+    assert.equal(
+      assertThrottled(await login(t, app, 'olga', PASSWORD, {}, attacker), (2 * LOCKOUT_MS) / 1000),
+      (2 * LOCKOUT_MS) / 1000,
+    );
+    assertTokenResponse(await login(t, app, 'olga', PASSWORD, {}, from()));
+    skew += 2 * LOCKOUT_MS;
+  });
+
+  it('locks a username for everyone only on failures from loginAccountLockAddresses addresses (a distributed attack)', async () => {
+    await t.user('gina', PASSWORD);
+    for (let i = 0; i < ACCOUNT_LOCK_ADDRESSES - 1; i++)
+      assertRefusedLogin(await login(t, app, 'gina', `wrong ${i}`, {}, from()));
+    // Fewer addresses than that: the real user gets in.
+    assertTokenResponse(await login(t, app, 'gina', PASSWORD, {}, from()));
+    assertRefusedLogin(await login(t, app, 'gina', 'wrong again', {}, from()));
+    // The last address: the username is locked for everyone, whatever its spelling, the right password included.
+    assertThrottled(await login(t, app, 'gina', PASSWORD, {}, from()), LOCKOUT_MS / 1000);
+    assertThrottled(await login(t, app, 'GINA', PASSWORD, {}, from()), LOCKOUT_MS / 1000);
     // Other users are not affected.
     await t.user('gina2', PASSWORD);
-    assertTokenResponse(await login(t, app, 'gina2', PASSWORD, {}, address));
+    assertTokenResponse(await login(t, app, 'gina2', PASSWORD, {}, from()));
 
     const lockouts = await auditEvents(t, 'login.lockout');
     assert.ok(lockouts.some((e) => e.subject === 'gina' && e.data.scope === 'username'));
 
     skew += LOCKOUT_MS;
-    assertTokenResponse(await login(t, app, 'gina', PASSWORD, {}, address));
+    assertTokenResponse(await login(t, app, 'gina', PASSWORD, {}, from()));
   });
 
-  it('locks a source address out after loginMaxFailuresPerAddress failures, whatever the usernames', async () => {
+  it('makes a source address wait after loginMaxFailuresPerAddress failures, whatever the usernames', async () => {
     await t.user('hank', PASSWORD);
     const address = from();
-    for (let i = 0; i < 5; i++) assertRefusedLogin(await login(t, app, `stranger-${i}`, 'guess', {}, address));
-    assertRefusedLogin(await login(t, app, 'hank', PASSWORD, {}, address));
+    for (let i = 0; i < MAX_PER_ADDRESS; i++) assertRefusedLogin(await login(t, app, `stranger-${i}`, 'guess', {}, address));
+    assertThrottled(await login(t, app, 'hank', PASSWORD, {}, address), LOCKOUT_MS / 1000);
     assertTokenResponse(await login(t, app, 'hank', PASSWORD, {}, from()));
 
     const lockouts = await auditEvents(t, 'login.lockout');
@@ -145,10 +236,115 @@ describe('login protection', () => {
   });
 
   it('counts failures by reason in /metrics', async () => {
-    const text = (await get(t, '/metrics')).text;
-    for (const reason of ['wrong_password', 'unknown_user', 'locked', 'disabled']) {
+    const text = await scrape(t);
+    for (const reason of ['invalid_credentials', 'throttled', 'disabled']) {
       assert.match(text, new RegExp(`^tessera_login_failures_total\\{reason="${reason}"\\} [1-9]`, 'm'), reason);
     }
+  });
+
+  it('metrics-user-enumeration: /metrics needs a token, and no metric tells an unknown user from a wrong password', async () => {
+    // Without a token, with a token of another audience, and with one lacking the scope: refused.
+    const anonymous = await get(t, '/metrics');
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer realm="tessera-metrics"/);
+    assert.ok(!anonymous.text.includes('tessera_login_failures_total'));
+    const svc = await t.client({
+      id: 'nosy',
+      grantTypes: ['client_credentials'],
+      scopes: [],
+      audiences: [metricsAudience(t.url), 'api'],
+    });
+    const unscoped = await clientCredentials(t, svc, { resource: metricsAudience(t.url) });
+    assertTokenResponse(unscoped);
+    const refused = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${unscoped.body.access_token!}` } });
+    assert.equal(refused.status, 403);
+    assert.ok(!(await refused.text()).includes('tessera_login_failures_total'));
+
+    // With the token: an unknown user and a wrong password move the same sample, and nothing else tells them apart.
+    const before = await scrape(t);
+    assertRefusedLogin(await login(t, app, 'nobody-at-all', 'a guess', {}, from()));
+    const afterUnknown = await scrape(t);
+    assertRefusedLogin(await login(t, app, 'probe', 'a guess', {}, from()));
+    const afterWrong = await scrape(t);
+    const failures = (text: string) => sample(text, 'tessera_login_failures_total', { reason: 'invalid_credentials' }) ?? 0;
+    assert.equal(failures(afterUnknown) - failures(before), 1);
+    assert.equal(failures(afterWrong) - failures(afterUnknown), 1);
+    const loginLines = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => /^tessera_(login|password)/.test(l))
+        .map((l) => l.replace(/ \S+$/, ''));
+    assert.deepEqual(loginLines(afterUnknown), loginLines(afterWrong), 'the same samples, whatever the cause');
+    for (const label of ['unknown_user', 'wrong_password']) assert.ok(!afterWrong.includes(label), label);
+  });
+});
+
+/**
+ * X-Forwarded-For is believed only from the configured proxies. The server trusts 127.0.0.2/32 (a proxy); the
+ * test connects from 127.0.0.1 (a client talking to the server directly) and from 127.0.0.2 (through the proxy).
+ */
+describe('xff-spoofing: X-Forwarded-For from a peer that is not a configured proxy', () => {
+  let t: TestServer;
+  let app: ClientCreds;
+  const PROXY = '127.0.0.2';
+
+  before(async () => {
+    t = await startServer({ overrides: { loginMaxFailures: 3, loginMaxFailuresPerAddress: 4, trustProxy: [`${PROXY}/32`] } });
+    app = await t.client({ id: 'app', grantTypes: ['password'], scopes: [], audiences: ['api'], firstParty: true });
+    await t.user('nora', PASSWORD);
+  });
+  after(() => t.close());
+
+  /** A password login from `localAddress` (a real TCP connection from that source address). */
+  function loginFrom(localAddress: string, username: string, password: string, xff: string): Promise<Answer> {
+    const body = new URLSearchParams({ grant_type: 'password', username, password }).toString();
+    const { port } = new URL(t.url);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          localAddress,
+          method: 'POST',
+          path: '/oauth/token',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basic(app.id, app.secret!),
+            'x-forwarded-for': xff,
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => {
+            const headers = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+            resolve({ status: res.statusCode!, headers, text, body: text ? JSON.parse(text) : {} });
+          });
+        },
+      );
+      req.on('error', reject).end(body);
+    });
+  }
+
+  it('neither evades the per-address limit nor lands in audit records; from a configured proxy it is honoured', async () => {
+    // A forged address on every request from a direct client: they all count against 127.0.0.1.
+    for (let i = 0; i < 4; i++)
+      assertOAuthError(await loginFrom('127.0.0.1', `victim-${i}`, 'guess', `203.0.113.${i + 1}`), 400, 'invalid_grant');
+    assertOAuthError(await loginFrom('127.0.0.1', 'nora', PASSWORD, '203.0.113.99'), 429, 'temporarily_unavailable');
+    const failures = await auditEvents(t, 'login.failure');
+    const direct = failures.filter((e) => (e.data.username as string).startsWith('victim-'));
+    assert.equal(direct.length, 4);
+    for (const e of direct) assert.equal(e.ip, '127.0.0.1', 'the peer address, not the forged one');
+    assert.ok(!failures.some((e) => (e.ip ?? '').startsWith('203.0.113.')), 'no forged address in the audit log');
+
+    // Through the configured proxy, the client address it reports is the one throttled and recorded.
+    assertOAuthError(await loginFrom(PROXY, 'nora', 'a guess', '198.51.100.7'), 400, 'invalid_grant');
+    assertTokenResponse(await loginFrom(PROXY, 'nora', PASSWORD, '198.51.100.8'));
+    const viaProxy = (await auditEvents(t, 'login.failure')).find((e) => e.data.username === 'nora');
+    assert.equal(viaProxy?.ip, '198.51.100.7');
+    const success = (await auditEvents(t, 'login.success')).find((e) => e.subject === 'user-nora');
+    assert.equal(success?.ip, '198.51.100.8');
   });
 });
 

@@ -26,8 +26,10 @@ describe('revocation and introspection', () => {
   let app: ClientCreds;
   let otherApp: ClientCreds;
   let svc: ClientCreds;
-  /** A resource server that only introspects. */
+  /** A resource server that only introspects: registered for the audience `notes`. */
   let rs: ClientCreds;
+  /** A client with no relation to the tokens of these tests: it issues none and serves another audience. */
+  let stranger: ClientCreds;
   let userId: string;
 
   before(async () => {
@@ -41,7 +43,8 @@ describe('revocation and introspection', () => {
     app = await t.client({ id: 'notes-app', ...spec });
     otherApp = await t.client({ id: 'other-app', ...spec });
     svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['notes:read'], audiences: ['notes'] });
-    rs = await t.client({ id: 'notes-api', grantTypes: [], scopes: [], audiences: [] });
+    rs = await t.client({ id: 'notes-api', grantTypes: [], scopes: [], audiences: ['notes'] });
+    stranger = await t.client({ id: 'calendar-api', grantTypes: ['client_credentials'], scopes: [], audiences: ['calendar'] });
     await t.server.context.store.putRole({ name: 'user', permissions: ['notes:read'] });
     userId = await t.user('frank', PASSWORD, ['user']);
   });
@@ -224,6 +227,28 @@ describe('revocation and introspection', () => {
         { authorization: `Bearer ${cc.body.access_token!}` },
       );
       assertOAuthError(bearer, 401, 'invalid_client');
+    });
+
+    it('introspection-by-unrelated-client: only the client a token was issued to and its audience learn anything', async () => {
+      // Three clients: svc, to which the token is issued; rs, the resource server of its audience; and a
+      // stranger, registered for another audience.
+      const cc = await clientCredentials(t, svc);
+      const token = cc.body.access_token!;
+      const own = await introspect(t, svc, token);
+      assert.equal(own.body.active, true, 'the client it was issued to');
+      assert.equal(own.body.client_id, 'svc');
+      const byAudience = await introspect(t, rs, token);
+      assert.equal(byAudience.body.active, true, 'the resource server of its audience');
+      assert.equal(byAudience.body.aud, 'notes');
+      const r = await introspect(t, stranger, token);
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, { active: false }, 'no claims to an unrelated client');
+      // A user's token, issued to notes-app for notes: notes-app and the resource server see it, the stranger not.
+      const s = await session();
+      assert.equal((await introspect(t, app, s.body.access_token!)).body.active, true);
+      assert.equal((await introspect(t, rs, s.body.access_token!)).body.sub, userId);
+      assert.deepEqual((await introspect(t, stranger, s.body.access_token!)).body, { active: false });
+      assert.deepEqual((await introspect(t, stranger, s.body.refresh_token!)).body, { active: false });
     });
 
     it('is invalid_request without a token', async () => {

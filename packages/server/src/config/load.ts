@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
 import { ConfigError } from '@tessera/core';
@@ -66,7 +67,47 @@ function parse(name: string, spec: SettingSpec, raw: unknown, source: string): u
           .map((s) => s.trim())
           .filter(Boolean);
       return fail('must be a list of strings');
+    case 'addresses':
+      return proxyAddresses(str, fail);
   }
+}
+
+const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Proxy addresses for X-Forwarded-For: a list (or comma-separated string) of IP addresses, CIDR ranges and
+ * proxy-addr's keywords. `false` means none; `true` ("trust anyone") is refused, since any client could then
+ * choose the address that throttling and audit see.
+ */
+function proxyAddresses(raw: unknown, fail: (why: string) => never): string[] {
+  if (raw === false || raw === 'false' || raw === '0') return [];
+  if (raw === true || raw === 'true' || raw === '1')
+    fail(
+      '`true` would trust X-Forwarded-For from any client; list the addresses or CIDR ranges of your proxies instead (e.g. 10.0.0.0/8)',
+    );
+  const items = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'string'
+      ? raw.split(',')
+      : fail('must be a list of addresses or CIDR ranges');
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') return fail('must be a list of addresses or CIDR ranges');
+    const entry = item.trim();
+    if (entry === '') continue;
+    if (!PROXY_KEYWORDS.includes(entry) && !isAddressOrRange(entry))
+      fail(`${JSON.stringify(entry.slice(0, 60))} is not an IP address, a CIDR range or one of ${PROXY_KEYWORDS.join(', ')}`);
+    out.push(entry);
+  }
+  return out;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address!);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 /**
@@ -126,6 +167,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError('signingAlg', 'HS256 is only allowed in single-app mode (singleApp: true)');
   if (c.singleApp && c.signingAlg !== 'HS256')
     throw new ConfigError('singleApp', 'single-app mode signs with HS256; set signingAlg to HS256');
+  c.trustProxy ??= [];
+  if (c.loginMaxLockoutSeconds < c.loginLockoutSeconds)
+    throw new ConfigError('loginMaxLockoutSeconds', 'must be at least loginLockoutSeconds');
   if (c.refreshTokenAbsoluteTtl < c.refreshTokenTtl)
     throw new ConfigError('refreshTokenAbsoluteTtl', 'must be at least refreshTokenTtl');
   if (c.headersTimeoutSeconds > c.requestTimeoutSeconds)

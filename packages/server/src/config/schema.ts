@@ -7,7 +7,7 @@ import { isAbsolute, join } from 'node:path';
  */
 export interface SettingSpec {
   env: string;
-  type: 'string' | 'url' | 'integer' | 'boolean' | 'enum' | 'list';
+  type: 'string' | 'url' | 'integer' | 'boolean' | 'enum' | 'list' | 'addresses';
   values?: readonly string[];
   /** For `url`: the schemes allowed (default http and https). */
   protocols?: readonly string[];
@@ -112,21 +112,43 @@ export const SETTINGS = {
     type: 'integer',
     min: 1,
     default: 5,
-    doc: 'Failed logins for one username before it is locked out.',
+    doc: 'Failed logins for one username from one source address before that address waits a lock period to try that username again (other addresses are not affected). At most this many passwords are verified per lock period, whatever the concurrency.',
   },
   loginLockoutSeconds: {
     env: 'TESSERA_LOGIN_LOCKOUT',
     type: 'integer',
     min: 1,
-    default: 900,
-    doc: 'Lockout duration after `loginMaxFailures`, seconds.',
+    default: 60,
+    doc: 'The first lock period, seconds; each further lock period of the same username and address, address or username doubles it, up to `loginMaxLockoutSeconds`. A refused login is answered at once with 429 and `Retry-After`.',
+  },
+  loginMaxLockoutSeconds: {
+    env: 'TESSERA_LOGIN_MAX_LOCKOUT',
+    type: 'integer',
+    min: 1,
+    max: 86_400,
+    default: 3_600,
+    doc: 'The longest lock period, seconds.',
+  },
+  loginFailureWindowSeconds: {
+    env: 'TESSERA_LOGIN_FAILURE_WINDOW',
+    type: 'integer',
+    min: 1,
+    default: 3_600,
+    doc: 'A username, address or pair of the two with no failure and no lock period for this long, seconds, starts again from nothing (failures and lock periods forgotten).',
   },
   loginMaxFailuresPerAddress: {
     env: 'TESSERA_LOGIN_MAX_FAILURES_PER_ADDRESS',
     type: 'integer',
     min: 1,
     default: 50,
-    doc: 'Failed logins from one source address (any username) before it is locked out.',
+    doc: 'Failed logins from one source address, any usernames, before that address waits a lock period (password spraying).',
+  },
+  loginAccountLockAddresses: {
+    env: 'TESSERA_LOGIN_ACCOUNT_LOCK_ADDRESSES',
+    type: 'integer',
+    min: 2,
+    default: 10,
+    doc: 'Source addresses with a failed login for one username, within the window, that lock that username for everyone for a lock period: the evidence of a distributed attack. Failures from fewer addresses never lock the real user out.',
   },
   tokenRateLimit: {
     env: 'TESSERA_TOKEN_RATE_LIMIT',
@@ -145,9 +167,8 @@ export const SETTINGS = {
   },
   trustProxy: {
     env: 'TESSERA_TRUST_PROXY',
-    type: 'boolean',
-    default: false,
-    doc: 'Take the client address from X-Forwarded-For (behind a load balancer).',
+    type: 'addresses',
+    doc: 'Addresses or CIDR ranges of the proxies in front of the server (comma-separated, e.g. `10.0.0.0/8,192.168.1.5`; also `loopback`, `linklocal`, `uniquelocal`). X-Forwarded-For is read only from these peers, and the client address is the last one in it not in these ranges. Unset or `false`: X-Forwarded-For is ignored. `true` is refused: it would trust the header from anyone.',
   },
   redisUrl: {
     env: 'TESSERA_REDIS_URL',
@@ -192,6 +213,19 @@ export const SETTINGS = {
     values: ['aggregate', 'every', 'off'],
     default: 'aggregate',
     doc: 'Audit of client_credentials tokens, the routine traffic of services: `aggregate` writes one `token.issued.aggregate` event per client and minute with the count, `every` one `token.issued` event per token, `off` none. Every token is counted in `tessera_client_credentials_tokens_total` whatever the setting.',
+  },
+  metricsPort: {
+    env: 'TESSERA_METRICS_PORT',
+    type: 'integer',
+    min: 0,
+    max: 65535,
+    doc: 'Serve `/metrics` on a listener of its own on this port (0: any free port), without a token, and not on the main port. Unset: `/metrics` is on the main port and needs an access token with scope `tessera:metrics` for the audience `<issuer>/metrics`.',
+  },
+  metricsHost: {
+    env: 'TESSERA_METRICS_HOST',
+    type: 'string',
+    default: '127.0.0.1',
+    doc: 'Address of the metrics listener (with `metricsPort`). Keep it on a private network.',
   },
   logLevel: {
     env: 'TESSERA_LOG_LEVEL',
@@ -254,16 +288,22 @@ export interface Config {
   jwksMaxAge: number;
   loginMaxFailures: number;
   loginLockoutSeconds: number;
+  loginMaxLockoutSeconds: number;
+  loginFailureWindowSeconds: number;
   loginMaxFailuresPerAddress: number;
+  loginAccountLockAddresses: number;
   tokenRateLimit: number;
   bodyLimit: number;
-  trustProxy: boolean;
+  /** Proxy addresses and CIDR ranges trusted for X-Forwarded-For; empty: none. */
+  trustProxy: string[];
   redisUrl: string | undefined;
   revocationHeartbeatSeconds: number;
   revocationPollSeconds: number;
   auditRetentionDays: number;
   auditFailuresPerSecond: number;
   clientCredentialsAudit: 'aggregate' | 'every' | 'off';
+  metricsPort: number | undefined;
+  metricsHost: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   logRequests: boolean;
   headersTimeoutSeconds: number;

@@ -22,6 +22,8 @@ export class OAuthError extends Error {
           : 400,
     /** For invalid_client: the authentication scheme the client tried, for WWW-Authenticate. */
     readonly scheme: 'Basic' | 'Bearer' = 'Basic',
+    /** For 429: seconds the client should wait (Retry-After). */
+    readonly retryAfter = 1,
   ) {
     super(description);
   }

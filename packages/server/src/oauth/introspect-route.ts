@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import type { Client } from '../store/types.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
@@ -11,6 +12,11 @@ import { sendOAuthError } from './token-route.js';
  * POST /oauth/introspect (RFC 7662), for authenticated clients only. Active access tokens report their
  * claims; refresh tokens report their family's client, subject, scope and expiry; everything else, including
  * expired and revoked tokens, is `{ "active": false }`.
+ *
+ * Who may see what (node-oidc-provider's policy): a client may introspect an access token issued to it, or
+ * one whose audience is a resource it is registered for (a resource server checking the tokens presented to
+ * it); a refresh token only when it is its own. For any other token the answer is `{ "active": false }`,
+ * as for a token that does not exist (RFC 7662 section 4: no claims to a caller that has no business seeing them).
  */
 export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/oauth/introspect', async (req, reply) => {
@@ -22,6 +28,7 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
       reply.header('cache-control', 'no-store');
       const claims = readOwnAccessToken(ctx, token);
       if (claims) {
+        if (!mayIntrospect(client, claims)) return { active: false };
         const active =
           claims.exp * 1000 > now &&
           !(typeof claims.nbf === 'number' && claims.nbf * 1000 > now) &&
@@ -53,4 +60,11 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
       throw err;
     }
   });
+}
+
+/** The token was issued to this client, or is meant for one of the resources it is registered for. */
+function mayIntrospect(client: Client, claims: { client_id?: unknown; aud?: unknown }): boolean {
+  if (claims.client_id === client.id) return true;
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  return audiences.some((a) => typeof a === 'string' && client.audiences.includes(a));
 }

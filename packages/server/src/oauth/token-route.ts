@@ -20,7 +20,7 @@ const GRANTS = {
 export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   if (err.status === 401) reply.header('www-authenticate', `${err.scheme} realm="tessera", error="${err.error}"`);
-  if (err.status === 429) reply.header('retry-after', '1');
+  if (err.status === 429) reply.header('retry-after', String(err.retryAfter));
   return reply.code(err.status).send({ error: err.error, error_description: err.description });
 }
 

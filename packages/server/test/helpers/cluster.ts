@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
+import { loadMasterKey, registerClient, type ClientInput, type Store } from '@tessera/server';
 import { freePort, RedisProcess } from '@tessera/testing';
 
 import { createSchema, dropSchema, POSTGRES_URL, urlWithSchema } from './postgres.js';
@@ -196,6 +197,13 @@ export class Cluster {
 
   get url(): string {
     return this.balancer.url;
+  }
+
+  /** Registers a client straight in the cluster's database (as the CLI would): its id and secret. */
+  async registerClient(store: Store, input: ClientInput): Promise<{ id: string; secret: string }> {
+    const master = loadMasterKey({ masterKey: this.env.TESSERA_MASTER_KEY!, masterKeyFile: '', create: false });
+    const { client, secret } = await registerClient(store, master, input, Date.now());
+    return { id: client.id, secret: secret! };
   }
 
   async addInstance(): Promise<Instance> {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { REVOCATIONS_SCOPE, SseParser, type SseEvent } from '@tessera/verifier';
 
 import { tokenOf } from './admin-api.js';
+import { sample, scrape } from './metrics.js';
 import type { ClientCreds } from './oauth.js';
 import type { TestServer } from './server.js';
 
@@ -130,14 +131,5 @@ export { freePort } from '@tessera/testing';
 
 /** The value of one Prometheus sample of the server's /metrics (0 when absent). */
 export async function metric(t: TestServer, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${t.url}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = (m[2] ?? '').split(',').filter((l) => l !== '');
-    if (wanted.length === have.length && wanted.every((l) => have.includes(l))) return Number(m[3]);
-  }
-  return 0;
+  return sample(await scrape(t), name, labels) ?? 0;
 }
