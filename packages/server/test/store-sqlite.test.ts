@@ -6,15 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 
-import {
-  openSqliteStore,
-  type Client,
-  type NewAuditEvent,
-  type RefreshFamily,
-  type SigningKeyRecord,
-  type Store,
-  type User,
-} from '@tessera/server';
+import { openSqliteStore, type Client, type NewAuditEvent, type RefreshFamily, type SigningKeyRecord, type Store, type User } from '@tessera/server/internal';
 
 import { storeContract } from './store-contract.js';
 
@@ -200,7 +192,7 @@ describe('SQLite store file', () => {
     const party = (name: string): Party => ({ name, rounds, barrier, now: T0 + 1000 });
     const worker = new Worker(RACE_WORKER, {
       eval: true,
-      workerData: { entry: import.meta.resolve('@tessera/server'), file, party: party('there') },
+      workerData: { entry: import.meta.resolve('@tessera/server/internal'), file, party: party('there') },
     });
     try {
       const [ready] = (await once(worker, 'message')) as [string];
