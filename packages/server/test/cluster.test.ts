@@ -10,7 +10,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { ADMIN_SCOPE, adminAudience, createUserAccount, loadMasterKey, openPostgresStore, registerClient, type SqlStore } from '@tessera/server/internal';
+import {
+  ADMIN_SCOPE,
+  adminAudience,
+  createUserAccount,
+  loadMasterKey,
+  openPostgresStore,
+  registerClient,
+  type SqlStore,
+} from '@tessera/server/internal';
 
 import { Cluster, redisServerAvailable, waitFor, type VerifierProcess } from './helpers/cluster.js';
 import { POSTGRES_MISSING, POSTGRES_REQUIRED, postgresAvailable } from './helpers/postgres.js';

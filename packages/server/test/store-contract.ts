@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 
-import { StoreConflictError, type Client, type NewAuditEvent, type RefreshFamily, type RefreshToken, type Revocation, type SigningKeyRecord, type Store, type User } from '@tessera/server/internal';
+import {
+  StoreConflictError,
+  type Client,
+  type NewAuditEvent,
+  type RefreshFamily,
+  type RefreshToken,
+  type Revocation,
+  type SigningKeyRecord,
+  type Store,
+  type User,
+} from '@tessera/server/internal';
 
 /**
  * The Store contract: every implementation (SQLite, PostgreSQL) runs this suite unchanged.

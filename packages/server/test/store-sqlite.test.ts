@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 
-import { openSqliteStore, type Client, type NewAuditEvent, type RefreshFamily, type SigningKeyRecord, type Store, type User } from '@tessera/server/internal';
+import {
+  openSqliteStore,
+  type Client,
+  type NewAuditEvent,
+  type RefreshFamily,
+  type SigningKeyRecord,
+  type Store,
+  type User,
+} from '@tessera/server/internal';
 
 import { storeContract } from './store-contract.js';
 
