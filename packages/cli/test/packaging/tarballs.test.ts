@@ -7,8 +7,8 @@
  *
  * The install reads the npm registry (the npm cache answers when it holds everything) and builds the native
  * modules (better-sqlite3, argon2) from source when no prebuilt binary fits, honouring npm_config_nodedir:
- * about three minutes on an idle two-core machine, over ten when the machine is shared (compiling SQLite is
- * most of it; scripts/test.mjs allows 15 minutes per test file). It runs everywhere; only a machine without
+ * minutes, most of them compiling SQLite (over ten on a busy two-core machine: scripts/test.mjs allows 15
+ * minutes per test file). It runs everywhere; only a machine without
  * npm skips it, with a notice, and never when CI=true.
  */
 import assert from 'node:assert/strict';
