@@ -16,7 +16,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createGateway } from '@tessera/realtime';
-import { createServer, registerClient } from '@tessera/server';
+import { createServer } from '@tessera/server';
+import { registerClient } from '@tessera/server/internal';
 import { createRevocationList, createVerifier, REVOCATIONS_SCOPE } from '@tessera/verifier';
 import WebSocket from 'ws';
 

@@ -33,7 +33,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-import { loadMasterKey, openPostgresStore, registerClient } from '@tessera/server';
+import { loadMasterKey, openPostgresStore, registerClient } from '@tessera/server/internal';
 import { REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE } from '@tessera/verifier';
 import { Redis } from 'ioredis';
 

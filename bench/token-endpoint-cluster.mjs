@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 
 import { CLOCK_TICKS, cpuMs } from './proc.mjs';
 
-import { loadMasterKey, openPostgresStore, registerClient } from '@tessera/server';
+import { loadMasterKey, openPostgresStore, registerClient } from '@tessera/server/internal';
 
 import { Cluster } from '../packages/server/dist-test/helpers/cluster.js';
 import { adminQuery, createSchema, dropSchema, urlWithSchema } from '../packages/server/dist-test/helpers/postgres.js';

@@ -16,7 +16,8 @@ const basic = (id, secret) =>
 const form = (params) => new URLSearchParams(params).toString();
 
 async function tessera(password) {
-  const { createServer, registerClient, hashPassword } = await import('@tessera/server');
+  const { createServer } = await import('@tessera/server');
+  const { registerClient, hashPassword } = await import('@tessera/server/internal');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const server = await createServer({
     env: {},

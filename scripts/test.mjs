@@ -22,7 +22,7 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
 }
 const filter = process.argv.slice(2);
 const selected = filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
-const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=300000', ...selected.sort()], {
+const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=900000', ...selected.sort()], {
   stdio: 'inherit',
   cwd: root,
 });

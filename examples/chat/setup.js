@@ -2,7 +2,7 @@
 // runs at every start, so a data folder made before this example existed gets it too.
 import { randomBytes } from 'node:crypto';
 
-import { createUserAccount, hashPassword, registerClient } from '@tessera/server';
+import { createUserAccount, hashPassword, registerClient } from '@tessera/server/internal';
 import { REVOCATIONS_SCOPE } from '@tessera/verifier';
 
 import { CHAT_AUDIENCE, CHAT_SCOPES } from './server.js';

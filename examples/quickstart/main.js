@@ -11,7 +11,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { createServer, hashPassword, initialize, registerClient, CONFIG_FILE } from '@tessera/server';
+import { createServer } from '@tessera/server';
+import { hashPassword, initialize, registerClient, CONFIG_FILE } from '@tessera/server/internal';
 import { createVerifier } from '@tessera/verifier';
 import { tesseraFastify } from '@tessera/verifier/fastify';
 import Fastify from 'fastify';

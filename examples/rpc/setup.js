@@ -1,6 +1,6 @@
 // The demo data of the orders -> inventory example, on top of the quickstart's (examples/quickstart/main.js).
 // Idempotent: it runs at every start, so a data folder made before this example existed gets it too.
-import { registerClient } from '@tessera/server';
+import { registerClient } from '@tessera/server/internal';
 import { REVOCATIONS_SCOPE } from '@tessera/verifier';
 
 import { INVENTORY_AUDIENCE } from './inventory.js';

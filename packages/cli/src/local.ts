@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type * as ServerModule from '@tessera/server';
+import type * as ServerEntry from '@tessera/server';
 import type { TesseraServer } from '@tessera/server';
+import type * as ServerInternal from '@tessera/server/internal';
 
 import { UsageError } from './errors.js';
 
@@ -14,9 +15,13 @@ export const LOCAL_OPTIONS = {
 /** The config file `tessera init` writes into a data folder. */
 export const CONFIG_FILE = 'tessera.json';
 
+/** @tessera/server's public entry and its `./internal` subpath in one object. */
+export type ServerModule = typeof ServerEntry & typeof ServerInternal;
+
 /** The @tessera/server module, loaded only by the commands that need it (it is heavy to start). */
-export function serverModule(): Promise<typeof ServerModule> {
-  return import('@tessera/server');
+export async function serverModule(): Promise<ServerModule> {
+  const [entry, internal] = await Promise.all([import('@tessera/server'), import('@tessera/server/internal')]);
+  return { ...entry, ...internal };
 }
 
 /** The config file of a data folder: --config FILE, else DIR/tessera.json (DIR from --dir, default .tessera). */
@@ -35,7 +40,7 @@ export function configFile(values: { config?: string; dir?: string }): string {
  */
 export async function withLocal<T>(
   values: { config?: string; dir?: string },
-  fn: (server: TesseraServer, admin: typeof ServerModule) => Promise<T>,
+  fn: (server: TesseraServer, admin: ServerModule) => Promise<T>,
 ): Promise<T> {
   const mod = await serverModule();
   const server = await mod.createServer({ file: configFile(values), overrides: { logLevel: 'silent' }, tickMs: 3_600_000 });

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 
 import { CORE_ERROR_CODES } from '@tessera/core';
-import { ADMIN_ERROR_CODES } from '@tessera/server';
+import { ADMIN_ERROR_CODES } from '@tessera/server/internal';
 import { VERIFIER_ERROR_CODES } from '@tessera/verifier';
 
 import { CLI_ERROR_CODES } from '../dist/errors.js';

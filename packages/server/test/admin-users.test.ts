@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { ADMIN_SCOPE, adminAudience } from '@tessera/server';
+import { ADMIN_SCOPE, adminAudience } from '@tessera/server/internal';
 
 import { adminAs, ownAdminClient, tokenOf } from './helpers/admin-api.js';
 import { introspect, login, refresh, revoke, sleep, type ClientCreds } from './helpers/oauth.js';

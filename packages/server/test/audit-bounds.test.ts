@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
-import { AuditRetention, openPostgresStore, type NewAuditEvent, type Store } from '@tessera/server';
+import { AuditRetention, openPostgresStore, type NewAuditEvent, type Store } from '@tessera/server/internal';
 
 import { RedisProcess, redisServerAvailable } from './helpers/cluster.js';
 import { clientCredentials, type ClientCreds } from './helpers/oauth.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { openSqliteStore, type NewAuditEvent, type SqlStore } from '@tessera/server';
+import { openSqliteStore, type NewAuditEvent, type SqlStore } from '@tessera/server/internal';
 
 import { basic, startServer } from './helpers/server.js';
 

@@ -18,7 +18,7 @@ import {
   openPostgresStore,
   registerClient,
   type SqlStore,
-} from '@tessera/server';
+} from '@tessera/server/internal';
 
 import { Cluster, redisServerAvailable, waitFor, type VerifierProcess } from './helpers/cluster.js';
 import { POSTGRES_MISSING, POSTGRES_REQUIRED, postgresAvailable } from './helpers/postgres.js';

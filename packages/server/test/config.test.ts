@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { ConfigError } from '@tessera/core';
-import { createServer, loadConfig, loadMasterKey, SETTINGS, type SettingName, type SettingSpec } from '@tessera/server';
+import { createServer, loadConfig, SETTINGS, type SettingName, type SettingSpec } from '@tessera/server';
+import { loadMasterKey } from '@tessera/server/internal';
 
 /** Asserts that `fn` throws a ConfigError for `setting`, whose message names it. */
 function throwsFor(fn: () => unknown, setting: string, why = ''): void {

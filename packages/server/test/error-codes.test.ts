@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 
 import { TesseraError } from '@tessera/core';
-import * as server from '@tessera/server';
+import * as server from '@tessera/server/internal';
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 const rows = [...doc.matchAll(/^\| `(ERR_[A-Z_]+)` \| `(\w+)` \| server \|/gm)].map((m) => ({ code: m[1]!, cls: m[2]! }));

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { TesseraError, type JsonWebKeySet } from '@tessera/core';
-import { createServer, registerClient, type KeyState, type SqlStore } from '@tessera/server';
+import { createServer } from '@tessera/server';
+import { registerClient, type KeyState, type SqlStore } from '@tessera/server/internal';
 import { createVerifier } from '@tessera/verifier';
 
 import { kidOf, tokenOf } from './helpers/admin-api.js';

@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { KeyManager, loadMasterKey, openPostgresStore, openSqliteStore, type KeyState, type SqlStore } from '@tessera/server';
+import {
+  KeyManager,
+  loadMasterKey,
+  openPostgresStore,
+  openSqliteStore,
+  type KeyState,
+  type SqlStore,
+} from '@tessera/server/internal';
 
 import { createSchema, dropSchema, POSTGRES_MISSING, POSTGRES_URL, postgresAvailable } from './helpers/postgres.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified } from '@tessera/core';
-import { metricsAudience } from '@tessera/server';
+import { metricsAudience } from '@tessera/server/internal';
 
 import {
   assertOAuthError,
@@ -394,7 +394,8 @@ describe('logs', () => {
 
   const CHILD = `
     import { writeFileSync } from 'node:fs';
-    const { createServer, registerClient, ADMIN_SCOPE, adminAudience } = await import(process.env.SERVER_ENTRY);
+    const { createServer } = await import(process.env.SERVER_ENTRY);
+    const { registerClient, ADMIN_SCOPE, adminAudience } = await import(process.env.SERVER_INTERNAL);
     const server = await createServer({ overrides: { dataDir: process.env.DATA_DIR, port: 0, logLevel: 'debug' } });
     await server.listen();
     const url = server.config.issuer;
@@ -442,6 +443,7 @@ describe('logs', () => {
     const env = {
       ...process.env,
       SERVER_ENTRY: import.meta.resolve('@tessera/server'),
+      SERVER_INTERNAL: import.meta.resolve('@tessera/server/internal'),
       DATA_DIR: join(dir, 'data'),
       SECRETS_FILE: secretsFile,
       USER_PASSWORD: 'Pa55word-in-the-logs?',

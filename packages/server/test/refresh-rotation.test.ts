@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified } from '@tessera/core';
-import type { SqlStore } from '@tessera/server';
+import type { SqlStore } from '@tessera/server/internal';
 
 import {
   assertOAuthError,

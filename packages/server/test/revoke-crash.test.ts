@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { REVOCATIONS_SCOPE } from '@tessera/verifier';
-import { MasterKey, openPostgresStore, registerClient, type SqlStore } from '@tessera/server';
+import { MasterKey, openPostgresStore, registerClient, type SqlStore } from '@tessera/server/internal';
 
 import { startProcess, stopProcess } from './helpers/cluster.js';
 import { execute, refuseWrites } from './helpers/faults.js';

@@ -14,7 +14,7 @@ import {
   openPostgresStore,
   type ClientInput,
   type SqlStore,
-} from '@tessera/server';
+} from '@tessera/server/internal';
 
 import { Cluster, RedisProcess, redisServerAvailable } from './helpers/cluster.js';
 import { sample } from './helpers/metrics.js';

@@ -12,7 +12,7 @@ import {
   type SqlStore,
   type Store,
   type User,
-} from '@tessera/server';
+} from '@tessera/server/internal';
 
 import { execute, refuseWrites } from './helpers/faults.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { after, describe, it } from 'node:test';
 
-import { openPostgresStore, type Revocation, type SqlStore } from '@tessera/server';
+import { openPostgresStore, type Revocation, type SqlStore } from '@tessera/server/internal';
 
 import {
   adminQuery,

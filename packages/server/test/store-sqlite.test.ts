@@ -14,7 +14,7 @@ import {
   type SigningKeyRecord,
   type Store,
   type User,
-} from '@tessera/server';
+} from '@tessera/server/internal';
 
 import { storeContract } from './store-contract.js';
 
@@ -239,7 +239,7 @@ describe('SQLite store file', () => {
     const party = (name: string): Party => ({ name, rounds, barrier, now: T0 + 1000 });
     const worker = new Worker(RACE_WORKER, {
       eval: true,
-      workerData: { entry: import.meta.resolve('@tessera/server'), file, party: party('there') },
+      workerData: { entry: import.meta.resolve('@tessera/server/internal'), file, party: party('there') },
     });
     try {
       const [ready] = (await once(worker, 'message')) as [string];

@@ -1,3 +1,5 @@
 export { canConnect, freePort, listenable } from './ports.js';
 export { RedisProcess, redisServerAvailable } from './redis-process.js';
 export { demoPort, startDemo } from './demo.js';
+export { runCommand } from './process.js';
+export type { CommandOptions, CommandResult } from './process.js';

@@ -1,4 +1,4 @@
-import type { ClientInput } from '@tessera/server';
+import type { ClientInput } from '@tessera/server/internal';
 
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
 import type { Command } from '../command.js';

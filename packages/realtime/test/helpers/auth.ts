@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ADMIN_SCOPE, adminAudience, createServer, hashPassword, registerClient, type TesseraServer } from '@tessera/server';
+import { createServer, type TesseraServer } from '@tessera/server';
+import { ADMIN_SCOPE, adminAudience, hashPassword, registerClient } from '@tessera/server/internal';
 import { createRevocationList, createVerifier, REVOCATIONS_SCOPE, type RevocationList, type Verifier } from '@tessera/verifier';
 
 export const GATEWAY_AUDIENCE = 'realtime';

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createServer, registerClient, type ClientInput, type TesseraServer } from '@tessera/server';
+import { createServer, type TesseraServer } from '@tessera/server';
+import { registerClient, type ClientInput } from '@tessera/server/internal';
 import {
   createRevocationList,
   createVerifier,

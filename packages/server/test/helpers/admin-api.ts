@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { decodeUnverified } from '@tessera/core';
-import { ADMIN_SCOPE, adminAudience } from '@tessera/server';
+import { ADMIN_SCOPE, adminAudience } from '@tessera/server/internal';
 
 import { clientCredentials, type ClientCreds } from './oauth.js';
 import type { TestServer } from './server.js';

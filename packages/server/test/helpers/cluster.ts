@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-import { loadMasterKey, registerClient, type ClientInput, type Store } from '@tessera/server';
+import { loadMasterKey, registerClient, type ClientInput, type Store } from '@tessera/server/internal';
 import { freePort, RedisProcess } from '@tessera/testing';
 
 import { createSchema, dropSchema, POSTGRES_URL, urlWithSchema } from './postgres.js';

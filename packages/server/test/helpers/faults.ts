@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 
-import type { SqlStore } from '@tessera/server';
+import type { SqlStore } from '@tessera/server/internal';
 
 let triggers = 0;
 

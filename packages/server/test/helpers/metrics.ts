@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { METRICS_SCOPE, metricsAudience } from '@tessera/server';
+import { METRICS_SCOPE, metricsAudience } from '@tessera/server/internal';
 
 import type { ClientCreds } from './oauth.js';
 import { basic, type TestServer } from './server.js';

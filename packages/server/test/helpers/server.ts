@@ -2,16 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import {
-  ADMIN_SCOPE,
-  adminAudience,
-  createServer,
-  hashPassword,
-  registerClient,
-  type ClientInput,
-  type CreateServerOptions,
-  type TesseraServer,
-} from '@tessera/server';
+import { createServer, type CreateServerOptions, type TesseraServer } from '@tessera/server';
+import { ADMIN_SCOPE, adminAudience, hashPassword, registerClient, type ClientInput } from '@tessera/server/internal';
 
 /** A parsed JSON response body; tests read it field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

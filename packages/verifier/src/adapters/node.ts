@@ -29,10 +29,14 @@ export async function authenticate(
   }
 }
 
-/** Wraps a request listener so that it runs only for authorized requests, with the Principal. */
+/**
+ * Wraps a request listener so that it runs only for authorized requests, with the Principal. Like a
+ * node:http listener, the handler may return anything (`res.end(...)` included); a returned promise is
+ * awaited, and its rejection answers 500.
+ */
 export function withAuth(
   verifier: Verifier,
-  handler: (req: IncomingMessage, res: ServerResponse, principal: Principal) => void | Promise<void>,
+  handler: (req: IncomingMessage, res: ServerResponse, principal: Principal) => unknown,
   options: AuthOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
