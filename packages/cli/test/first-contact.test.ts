@@ -137,6 +137,32 @@ describe('first contact: what a newcomer is told', () => {
     }
   });
 
+  it('serve --json: once listening, one JSON line on stdout with listening_at and issuer', async () => {
+    const other = join(root.dir, 'json');
+    mkdirSync(other);
+    writeFileSync(join(other, 'tessera.json'), '{}');
+    const s = start(['serve', '--dir', other, '--port', '0', '--json'], { env: { TESSERA_ISSUER: 'https://auth.example.test' } });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        // Standard output is JSON lines: the server's log lines, and this one.
+        s.child.stdout!.on('data', () => {
+          const line = s
+            .stdout()
+            .split('\n')
+            .find((l) => l.includes('"listening_at"'));
+          if (line) resolve(line);
+        });
+        void s.exited.then((code) => reject(new Error(`serve exited ${code}: ${s.stderr()}`)));
+      });
+      const ready = JSON.parse(line) as { listening_at: string; issuer: string };
+      assert.match(ready.listening_at, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(ready.issuer, 'https://auth.example.test');
+      assert.equal((await fetch(`${ready.listening_at}/healthz`)).status, 200);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('serve on a port in use: one line naming the port and --port / TESSERA_PORT, exit 1', async () => {
     const held = await holdPort();
     try {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { adminAs, ownAdminClient, tokenOf } from './helpers/admin-api.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
+import { metricsToken } from './helpers/metrics.js';
 import { feedClient, feedToken, openStream } from './helpers/revocations.js';
 import type { ClientCreds } from './helpers/oauth.js';
 
@@ -249,7 +250,8 @@ describe('HTTP attacks on the auth server', () => {
         ['discovery', 'GET', '/.well-known/oauth-authorization-server', {}, 200, undefined],
         ['health', 'GET', '/healthz', {}, 200, undefined],
         ['readiness', 'GET', '/readyz', {}, 200, undefined],
-        ['metrics', 'GET', '/metrics', {}, 200, undefined],
+        ['metrics', 'GET', '/metrics', bearer(await metricsToken(t)), 200, 'no-store'],
+        ['metrics refusal', 'GET', '/metrics', {}, 401, 'no-store'],
         ['revocation snapshot', 'GET', '/revocations', bearer(feed), 200, 'no-store'],
         ['404', 'GET', '/nope', {}, 404, 'no-store'],
         ['405', 'GET', '/oauth/token', {}, 405, 'no-store'],

@@ -2,9 +2,9 @@ import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { PortInUseError, UsageError } from '../errors.js';
 import { isAddressInUse } from '../listen.js';
-import { note } from '../io.js';
+import { note, out } from '../io.js';
 
-const usage = `Usage: tessera gateway --config FILE [--port N] [--host ADDR]
+const usage = `Usage: tessera gateway --config FILE [--port N] [--host ADDR] [--json]
 
 Runs the real-time gateway (Centrifuge client protocol over WebSocket) described by a JSON config file:
 the auth server it trusts, the channel namespaces, Redis for several nodes, the revocation feed client
@@ -14,6 +14,7 @@ Redis URL and the feed client's secret when the file does not.
   --config FILE   gateway config file (required)
   --port N        port to listen on (overrides the file)
   --host ADDR     address to listen on (overrides the file)
+  --json          once listening, print {"listening_at"} as one JSON line on standard output
 `;
 
 export const gateway: Command = {
@@ -25,6 +26,7 @@ export const gateway: Command = {
       config: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      json: { type: 'boolean' },
     });
     noPositionals(positionals);
     if (values.config === undefined) throw new UsageError('--config FILE is required');
@@ -44,7 +46,8 @@ export const gateway: Command = {
       if (isAddressInUse(err)) throw new PortInUseError(config.host, config.port, `--port or "port" in ${values.config}`);
       throw err;
     }
-    note(`tessera gateway listening at ${running.wsUrl}`);
+    if (values.json) out(JSON.stringify({ listening_at: running.wsUrl }));
+    else note(`tessera gateway listening at ${running.wsUrl}`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);

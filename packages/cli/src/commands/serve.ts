@@ -5,9 +5,9 @@ import { boundUrl, isAddressInUse } from '../listen.js';
 import { PortInUseError } from '../errors.js';
 import type { Command } from '../command.js';
 import { configFile, LOCAL_OPTIONS, serverModule } from '../local.js';
-import { note } from '../io.js';
+import { note, out } from '../io.js';
 
-const usage = `Usage: tessera serve [--config FILE | --dir DIR] [--port N] [--host ADDR]
+const usage = `Usage: tessera serve [--config FILE | --dir DIR] [--port N] [--host ADDR] [--json]
 
 Runs the auth server. Settings come from the config file, then TESSERA_* environment variables,
 then these flags (see docs/configuration.md).
@@ -16,6 +16,7 @@ then these flags (see docs/configuration.md).
   --dir DIR       data folder made by "tessera init" (default .tessera)
   --port N        port to listen on
   --host ADDR     address to listen on
+  --json          once listening, print {"listening_at", "issuer"} as one JSON line on standard output
 `;
 
 export const serve: Command = {
@@ -23,7 +24,12 @@ export const serve: Command = {
   summary: 'run the auth server',
   usage,
   async run(args) {
-    const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, port: { type: 'string' }, host: { type: 'string' } });
+    const { values, positionals } = parseFlags(args, {
+      ...LOCAL_OPTIONS,
+      port: { type: 'string' },
+      host: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     noPositionals(positionals);
     const overrides: Record<string, unknown> = {};
     if (values.port !== undefined) overrides.port = nonNegativeInteger(values.port, '--port');
@@ -40,7 +46,8 @@ export const serve: Command = {
       throw err;
     }
     const bound = boundUrl(server.app.server.address() as AddressInfo, 'http');
-    note(`tessera listening at ${bound}${server.config.issuer === bound ? '' : ` (issuer ${server.config.issuer})`}`);
+    if (values.json) out(JSON.stringify({ listening_at: bound, issuer: server.config.issuer }));
+    else note(`tessera listening at ${bound}${server.config.issuer === bound ? '' : ` (issuer ${server.config.issuer})`}`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
