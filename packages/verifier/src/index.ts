@@ -14,10 +14,8 @@ export {
 } from './errors.js';
 export { createRevocationList, RevocationList, REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE } from './revocation/list.js';
 export type { RedisSubscriber, RevocationListOptions } from './revocation/list.js';
-export { parseRevocationEntry, revokes, RevocationSet } from './revocation/set.js';
+export { revokes } from './revocation/set.js';
 export type { RevocableClaims, RevocationEntry, RevocationKind } from './revocation/set.js';
-export { SseParser } from './revocation/sse.js';
-export type { SseEvent } from './revocation/sse.js';
 export { ServiceTokenSource } from './token-source.js';
 export type { ServiceTokenSourceOptions, TokenRequest } from './token-source.js';
 export { rejection } from './adapters/rejection.js';

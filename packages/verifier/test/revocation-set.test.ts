@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { parseRevocationEntry, revokes, RevocationSet, type RevocationEntry } from '@tessera/verifier';
+import { revokes, type RevocationEntry } from '@tessera/verifier';
+import { parseRevocationEntry, RevocationSet } from '@tessera/verifier/internal';
 
 const NOW = 1_750_000_000_000;
 const LATER = NOW + 3_600_000;

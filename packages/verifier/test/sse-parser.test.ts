@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { SseParser, type SseEvent } from '@tessera/verifier';
+import { SseParser, type SseEvent } from '@tessera/verifier/internal';
 
 interface Parsed {
   events: SseEvent[];

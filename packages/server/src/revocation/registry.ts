@@ -1,5 +1,6 @@
 import type { AccessTokenClaims } from '@tessera/core';
-import { RevocationSet, type RevocationEntry } from '@tessera/verifier';
+import type { RevocationEntry } from '@tessera/verifier';
+import { RevocationSet } from '@tessera/verifier/internal';
 
 import type { Revocation, RevocationKind, Store } from '../store/types.js';
 

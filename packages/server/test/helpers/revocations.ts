@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 
-import { REVOCATIONS_SCOPE, SseParser, type SseEvent } from '@tessera/verifier';
+import { REVOCATIONS_SCOPE } from '@tessera/verifier';
+import { SseParser, type SseEvent } from '@tessera/verifier/internal';
 
 import { tokenOf } from './admin-api.js';
 import { sample, scrape } from './metrics.js';

@@ -1,0 +1,5 @@
+// `@tessera/verifier/internal`: the revocation list's parts that the auth server and the tests reuse (the set
+// of entries, the entry parser, the server-sent events parser). Not a stable API: use `createRevocationList`.
+export { parseRevocationEntry, RevocationSet } from './revocation/set.js';
+export { SseParser } from './revocation/sse.js';
+export type { SseEvent } from './revocation/sse.js';
