@@ -144,7 +144,7 @@ export class Audit {
         outcome: 'info',
         ip,
         clientId,
-        data: { failures: list.length, windowSeconds: BURST_WINDOW_MS / 1000 },
+        data: { failures: list.length, window_seconds: BURST_WINDOW_MS / 1000 },
       });
     }
     if (this.failures.size > 10_000) this.failures.clear();
