@@ -289,7 +289,10 @@ describe('xff-spoofing: X-Forwarded-For from a peer that is not a configured pro
   const PROXY = '127.0.0.2';
 
   before(async () => {
-    t = await startServer({ overrides: { loginMaxFailures: 3, loginMaxFailuresPerAddress: 4, trustProxy: [`${PROXY}/32`] } });
+    // Every failure is written (auditFailuresPerSecond 0): the test reads each one's recorded address.
+    t = await startServer({
+      overrides: { loginMaxFailures: 3, loginMaxFailuresPerAddress: 4, trustProxy: [`${PROXY}/32`], auditFailuresPerSecond: 0 },
+    });
     app = await t.client({ id: 'app', grantTypes: ['password'], scopes: [], audiences: ['api'], firstParty: true });
     await t.user('nora', PASSWORD);
   });
