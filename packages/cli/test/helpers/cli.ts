@@ -2,13 +2,13 @@
  * Runs the built `tessera` command as a real child process: `node packages/cli/dist/main.js ...`, with
  * its own stdin, stdout, stderr and exit code.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { importKey, type Key } from '@tessera/core';
+import { runCommand } from '@tessera/testing';
 
 export const CLI = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -27,19 +27,10 @@ export interface RunOptions {
 }
 
 export function tessera(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd,
-      env: options.env === undefined ? process.env : { ...process.env, ...options.env },
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    if (options.input !== undefined) child.stdin!.end(options.input);
+  return runCommand(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: options.env === undefined ? process.env : { ...process.env, ...options.env },
+    input: options.input,
   });
 }
 
