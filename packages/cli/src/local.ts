@@ -34,8 +34,9 @@ export function configFile(values: { config?: string; dir?: string }): string {
 
 /**
  * Opens the local installation (store, master key, signing keys) without listening, runs `fn` with the
- * server and @tessera/server's admin service (every change goes through it: its validation, its audit
- * record with the server's clock, its revocations), closes it.
+ * server, whose `server.admin` is the admin service every change goes through (its validation, its audit
+ * record with the server's clock, its revocations), and the server module (the JSON views, CLI_ACTOR);
+ * closes it.
  * Works beside a running server on the same SQLite file.
  */
 export async function withLocal<T>(

@@ -19,6 +19,7 @@ import { loadMasterKey } from './security/master-key.js';
 import { RateLimiter } from './security/rate-limit.js';
 import { RedisLoginThrottle, RedisRateLimiter } from './security/redis-limits.js';
 import { LoginThrottle, throttlePolicy } from './security/throttle.js';
+import { adminService, type AdminService } from './services/admin.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
@@ -26,6 +27,8 @@ export interface TesseraServer {
   config: Config;
   app: FastifyInstance;
   context: ServerContext;
+  /** Every administrative action (users, roles, clients, keys, sessions, tokens), as the admin API runs it. */
+  admin: AdminService;
   /** Listens on config.host:port (and the metrics listener on metricsHost:metricsPort); resolves to the base URL. */
   listen(): Promise<string>;
   /** The metrics listener's base URL once listening, when `metricsPort` is set. */
@@ -135,6 +138,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     config,
     app,
     context,
+    admin: adminService(context),
     metricsUrl: undefined,
     async listen() {
       const url = await app.listen({ host: config.host, port: config.port });

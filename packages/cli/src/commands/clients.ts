@@ -89,7 +89,7 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       refreshTokenTtl: seconds('refresh-token-ttl'),
     };
     const shown = await withLocal(values, async (s, admin) => {
-      const { client, secret } = await admin.createClient(s.context, admin.CLI_ACTOR, input);
+      const { client, secret } = await s.admin.clients.create(admin.CLI_ACTOR, input);
       return { ...admin.clientView(client), ...(secret ? admin.issuedSecretView(secret) : {}) };
     });
     const secret = 'client_secret' in shown ? shown.client_secret : undefined;
@@ -105,7 +105,7 @@ export const clientsList: Command = {
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
-    const clients = await withLocal(values, async (s, admin) => (await admin.listClients(s.context)).map(admin.clientView));
+    const clients = await withLocal(values, async (s, admin) => (await s.admin.clients.list()).map(admin.clientView));
     print(
       values.json,
       clients,
@@ -137,7 +137,7 @@ ${
       const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
       const id = oneClientId(positionals);
       const c = await withLocal(values, async (s, admin) =>
-        admin.clientView(await admin.setClientDisabled(s.context, admin.CLI_ACTOR, id, disabled)),
+        admin.clientView(await s.admin.clients.setDisabled(admin.CLI_ACTOR, id, disabled)),
       );
       print(values.json, c, () => `${action}d client ${c.client_id}`);
     },
@@ -158,7 +158,7 @@ Revokes every session and access token of the client, then deletes it.
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     const id = oneClientId(positionals);
     const r = await withLocal(values, async (s, admin) => {
-      const { revokedSessions } = await admin.deleteClient(s.context, admin.CLI_ACTOR, id);
+      const { revokedSessions } = await s.admin.clients.delete(admin.CLI_ACTOR, id);
       return { client_id: id, deleted: true, revoked_sessions: revokedSessions };
     });
     print(values.json, r, () => `deleted client ${id}; revoked ${r.revoked_sessions} session(s)`);
@@ -178,7 +178,7 @@ Issues a new secret, printed once. The previous secret keeps working for --overl
     const id = oneClientId(positionals);
     const overlap = values.overlap !== undefined ? nonNegativeInteger(values.overlap, '--overlap') : undefined;
     const r = await withLocal(values, async (s, admin) => {
-      const done = await admin.rotateClientSecret(s.context, admin.CLI_ACTOR, id, overlap);
+      const done = await s.admin.clients.rotateSecret(admin.CLI_ACTOR, id, overlap);
       return {
         client_id: done.client.id,
         ...admin.issuedSecretView(done.secret),

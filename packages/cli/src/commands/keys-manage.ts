@@ -14,7 +14,7 @@ export const keysList: Command = {
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
-    const keys = await withLocal(values, async (s, admin) => (await admin.listKeys(s.context)).map(admin.keyView));
+    const keys = await withLocal(values, async (s, admin) => (await s.admin.keys.list()).map(admin.keyView));
     print(values.json, keys, () =>
       keys
         .map(
@@ -39,7 +39,7 @@ last token has expired. A running server picks the change up within its key chec
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
     const r = await withLocal(values, async (s, admin) => {
-      const done = await admin.rotateKeys(s.context, admin.CLI_ACTOR);
+      const done = await s.admin.keys.rotate(admin.CLI_ACTOR);
       return { kid: done.kid, activates_at: admin.epochSeconds(done.activatesAt) };
     });
     print(values.json, r, () => `key ${r.kid} signs from ${isoTime(r.activates_at)}`);
@@ -61,7 +61,7 @@ planned rotation.
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     if (positionals.length !== 1) throw new UsageError('give exactly one KID');
     const k = await withLocal(values, async (s, admin) =>
-      admin.keyView(await admin.retireKey(s.context, admin.CLI_ACTOR, positionals[0]!)),
+      admin.keyView(await s.admin.keys.retire(admin.CLI_ACTOR, positionals[0]!)),
     );
     print(values.json, k, () =>
       k.state === 'removed'
@@ -92,9 +92,7 @@ next "tessera keys rotate" after that). Its algorithm must be the server's signi
       alg: values.alg !== undefined ? algorithm(values.alg, '--alg') : undefined,
       kid: values.kid,
     });
-    const k = await withLocal(values, async (s, admin) =>
-      admin.keyView(await admin.importSigningKey(s.context, admin.CLI_ACTOR, key)),
-    );
+    const k = await withLocal(values, async (s, admin) => admin.keyView(await s.admin.keys.import(admin.CLI_ACTOR, key)));
     print(
       values.json,
       k,

@@ -24,9 +24,7 @@ Example: tessera roles add buyer --permission orders:read --permission orders:wr
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one role NAME');
     const role = await withLocal(values, async (s, admin) =>
-      admin.roleView(
-        await admin.putRole(s.context, admin.CLI_ACTOR, positionals[0]!, values.permission ?? [], { replace: false }),
-      ),
+      admin.roleView(await s.admin.roles.put(admin.CLI_ACTOR, positionals[0]!, values.permission ?? [], { replace: false })),
     );
     print(values.json, role, () => `created role ${role.name} (${role.permissions.join(' ') || 'no permissions'})`);
   },
@@ -39,7 +37,7 @@ export const rolesList: Command = {
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     noPositionals(positionals);
-    const roles = await withLocal(values, async (s, admin) => (await admin.listRoles(s.context)).map(admin.roleView));
+    const roles = await withLocal(values, async (s, admin) => (await s.admin.roles.list()).map(admin.roleView));
     print(values.json, roles, () => roles.map((r) => `${r.name}\t${r.permissions.join(' ') || '-'}`).join('\n') || '(no roles)');
   },
 };
@@ -62,9 +60,9 @@ ${
       if (positionals.length !== 2) throw new UsageError('give a ROLE and a USERNAME');
       const [role, username] = positionals as [string, string];
       const user = await withLocal(values, async (s, admin) => {
-        const found = await admin.findUser(s.context, { username });
-        const change = grant ? admin.grantRole : admin.revokeRole;
-        return admin.userView(await change(s.context, admin.CLI_ACTOR, found.id, role));
+        const found = await s.admin.users.find({ username });
+        const change = grant ? s.admin.users.grantRole : s.admin.users.revokeRole;
+        return admin.userView(await change(admin.CLI_ACTOR, found.id, role));
       });
       print(values.json, user, () => `${user.username} holds ${user.roles.join(', ') || 'no roles'}`);
     },

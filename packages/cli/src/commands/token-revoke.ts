@@ -51,7 +51,7 @@ export const tokenRevoke: Command = {
       print(values.json, { accepted: true }, () => 'the server accepted the revocation');
       return;
     }
-    const r = await withLocal(values, async (s, admin) => admin.revokeToken(s.context, admin.CLI_ACTOR, token, { hint }));
+    const r = await withLocal(values, async (s, admin) => s.admin.tokens.revoke(admin.CLI_ACTOR, token, { hint }));
     if (!r.revoked) throw new TokenNotRevokedError();
     print(values.json, { revoked: true, token_type: r.kind }, () => `revoked the ${r.kind.replace('_', ' ')}`);
   },

@@ -43,7 +43,7 @@ Example: printf '%s\\n' "$PASSWORD" | tessera users add carol --role admin --pas
     const generated = values['password-stdin'] !== true;
     const password = generated ? randomBytes(18).toString('base64url') : await passwordFromStdin('--password-stdin');
     const user = await withLocal(values, async (s, admin) =>
-      admin.userView(await admin.addUser(s.context, admin.CLI_ACTOR, { username, password, roles: values.role ?? [] })),
+      admin.userView(await s.admin.users.create(admin.CLI_ACTOR, { username, password, roles: values.role ?? [] })),
     );
     print(
       values.json,
@@ -64,7 +64,7 @@ export const usersList: Command = {
     const rows = await withLocal(values, async (s, admin) => {
       const all = [];
       for (let after: string | undefined; ;) {
-        const page = await admin.listUsers(s.context, 500, after);
+        const page = await s.admin.users.list(500, after);
         all.push(...page.map(admin.userView));
         if (page.length < 500) return all;
         after = page[page.length - 1]!.username;
@@ -98,8 +98,8 @@ ${
       const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
       const username = oneUsername(positionals);
       const r = await withLocal(values, async (s, admin) => {
-        const user = await admin.findUser(s.context, { username });
-        const done = await admin.setUserDisabled(s.context, admin.CLI_ACTOR, user.id, disabled);
+        const user = await s.admin.users.find({ username });
+        const done = await s.admin.users.setDisabled(admin.CLI_ACTOR, user.id, disabled);
         return { ...admin.userView(done.user), revoked_sessions: done.revokedSessions };
       });
       print(values.json, r, () =>
@@ -125,8 +125,8 @@ Revokes every refresh-token family and access token of the user, then deletes th
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
     const username = oneUsername(positionals);
     const r = await withLocal(values, async (s, admin) => {
-      const user = await admin.findUser(s.context, { username });
-      const { revokedSessions } = await admin.deleteUser(s.context, admin.CLI_ACTOR, user.id);
+      const user = await s.admin.users.find({ username });
+      const { revokedSessions } = await s.admin.users.delete(admin.CLI_ACTOR, user.id);
       return { id: user.id, username: user.username, deleted: true, revoked_sessions: revokedSessions };
     });
     print(values.json, r, () => `deleted ${r.username}; revoked ${r.revoked_sessions} session(s)`);
@@ -148,8 +148,8 @@ Example: printf '%s\\n' "$NEW_PASSWORD" | tessera users set-password carol
     const username = oneUsername(positionals);
     const password = await passwordFromStdin('users set-password');
     const r = await withLocal(values, async (s, admin) => {
-      const user = await admin.findUser(s.context, { username });
-      const { revokedSessions } = await admin.setPassword(s.context, admin.CLI_ACTOR, user.id, password);
+      const user = await s.admin.users.find({ username });
+      const { revokedSessions } = await s.admin.users.setPassword(admin.CLI_ACTOR, user.id, password);
       return { id: user.id, username: user.username, revoked_sessions: revokedSessions };
     });
     print(values.json, r, () => `password of ${r.username} set; revoked ${r.revoked_sessions} session(s)`);

@@ -119,9 +119,18 @@ describe('what npm packs', () => {
 });
 
 describe('@tessera/server entry points', () => {
-  it('the main entry exports the server and its settings, nothing internal', async () => {
+  it('the main entry exports the server, its settings and the admin service errors, nothing internal', async () => {
     const entry = await import('@tessera/server');
-    assert.deepEqual(Object.keys(entry).sort(), ['SETTINGS', 'createServer', 'loadConfig']);
+    assert.deepEqual(Object.keys(entry).sort(), [
+      'AdminError',
+      'AdminInputError',
+      'ConflictError',
+      'NotFoundError',
+      'SETTINGS',
+      'UnknownRoleError',
+      'createServer',
+      'loadConfig',
+    ]);
   });
 
   it('the ./internal subpath carries what the CLI uses', async () => {

@@ -1,22 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { adminService } from '../services/admin.js';
 import {
   ACCESS_TOKEN_TTL_RANGE,
   AUTH_METHODS,
   clientPatchFromMetadata,
   clientView,
-  createClient,
-  deleteClient,
-  findClient,
   GRANT_TYPES,
   issuedSecretView,
-  listClients,
   MAX_SECRET_OVERLAP,
   REFRESH_TOKEN_TTL_RANGE,
-  rotateClientSecret,
-  setClientDisabled,
-  updateClient,
   type ClientInput,
   type ClientMetadata,
 } from '../services/clients.js';
@@ -43,6 +37,7 @@ const CLIENT_METADATA = {
 
 /** Clients: register (secret shown once), list, get, update, disable / enable, rotate secret (overlap), delete. */
 export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const admin = adminService(ctx);
   app.post<{ Body: ClientMetadata & { grant_types: ClientInput['grantTypes'] } }>(
     '/admin/clients',
     {
@@ -57,7 +52,7 @@ export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const patch = clientPatchFromMetadata(req.body);
-      const { client, secret } = await createClient(ctx, actorOf(req), {
+      const { client, secret } = await admin.clients.create(actorOf(req), {
         ...patch,
         id: req.body.client_id,
         grantTypes: req.body.grant_types,
@@ -69,9 +64,9 @@ export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
   );
 
-  app.get('/admin/clients', async () => ({ items: (await listClients(ctx)).map(clientView) }));
+  app.get('/admin/clients', async () => ({ items: (await admin.clients.list()).map(clientView) }));
 
-  app.get<{ Params: { id: string } }>('/admin/clients/:id', async (req) => clientView(await findClient(ctx, req.params.id)));
+  app.get<{ Params: { id: string } }>('/admin/clients/:id', async (req) => clientView(await admin.clients.find(req.params.id)));
 
   app.patch<{ Params: { id: string }; Body: ClientMetadata }>(
     '/admin/clients/:id',
@@ -85,12 +80,12 @@ export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async (req) => clientView(await updateClient(ctx, actorOf(req), req.params.id, clientPatchFromMetadata(req.body))),
+    async (req) => clientView(await admin.clients.update(actorOf(req), req.params.id, clientPatchFromMetadata(req.body))),
   );
 
   for (const action of ['disable', 'enable'] as const) {
     app.post<{ Params: { id: string } }>(`/admin/clients/:id/${action}`, async (req) =>
-      clientView(await setClientDisabled(ctx, actorOf(req), req.params.id, action === 'disable')),
+      clientView(await admin.clients.setDisabled(actorOf(req), req.params.id, action === 'disable')),
     );
   }
 
@@ -106,7 +101,7 @@ export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req, reply) => {
-      const r = await rotateClientSecret(ctx, actorOf(req), req.params.id, req.body?.overlap);
+      const r = await admin.clients.rotateSecret(actorOf(req), req.params.id, req.body?.overlap);
       reply.header('cache-control', 'no-store');
       return {
         client_id: r.client.id,
@@ -117,7 +112,7 @@ export function clientRoutes(app: FastifyInstance, ctx: ServerContext): void {
   );
 
   app.delete<{ Params: { id: string } }>('/admin/clients/:id', async (req, reply) => {
-    await deleteClient(ctx, actorOf(req), req.params.id);
+    await admin.clients.delete(actorOf(req), req.params.id);
     return reply.code(204).send();
   });
 }

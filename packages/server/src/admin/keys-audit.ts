@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { adminService } from '../services/admin.js';
 import type { AuditEvent } from '../store/types.js';
 import { epochSeconds } from '../services/epoch.js';
-import { keyView, listKeys, retireKey, rotateKeys } from '../services/keys.js';
+import { keyView } from '../services/keys.js';
 import { actorOf, QUERY_ID, QUERY_LIMIT, QUERY_TIME } from './respond.js';
 
 /** An audit event as the admin API shows it. */
@@ -23,15 +24,16 @@ function auditView(e: AuditEvent) {
 
 /** Signing keys (list, rotate now, retire one) and the audit trail (filter by type, subject, time; newest first, paged). */
 export function keyAndAuditRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get('/admin/keys', async () => ({ items: (await listKeys(ctx)).map(keyView) }));
+  const admin = adminService(ctx);
+  app.get('/admin/keys', async () => ({ items: (await admin.keys.list()).map(keyView) }));
 
   app.post('/admin/keys/rotate', async (req) => {
-    const r = await rotateKeys(ctx, actorOf(req));
+    const r = await admin.keys.rotate(actorOf(req));
     return { kid: r.kid, activates_at: epochSeconds(r.activatesAt) };
   });
 
   app.post<{ Params: { kid: string } }>('/admin/keys/:kid/retire', async (req) =>
-    keyView(await retireKey(ctx, actorOf(req), req.params.kid)),
+    keyView(await admin.keys.retire(actorOf(req), req.params.kid)),
   );
 
   app.get<{ Querystring: { type?: string; subject?: string; from?: string; to?: string; limit?: string; cursor?: string } }>(
@@ -57,7 +59,7 @@ export function keyAndAuditRoutes(app: FastifyInstance, ctx: ServerContext): voi
       const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
       const ms = (v: string | undefined) => (v === undefined ? undefined : Number(v) * 1000);
       const limit = int(q.limit) ?? 100;
-      const events = await ctx.store.queryAudit({
+      const events = await admin.audit.query({
         type: q.type,
         subject: q.subject,
         from: ms(q.from),

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { deleteRole, listRoles, putRole, roleView } from '../services/roles.js';
+import { adminService } from '../services/admin.js';
+import { roleView } from '../services/roles.js';
 import { actorOf, NAME, SCOPE_LIST } from './respond.js';
 
 const PERMISSIONS = {
@@ -13,7 +14,8 @@ const PERMISSIONS = {
 
 /** Roles and the permissions (scopes) they grant. */
 export function roleRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get('/admin/roles', async () => ({ items: (await listRoles(ctx)).map(roleView) }));
+  const admin = adminService(ctx);
+  app.get('/admin/roles', async () => ({ items: (await admin.roles.list()).map(roleView) }));
 
   app.post<{ Body: { name: string; permissions: string[] } }>(
     '/admin/roles',
@@ -23,17 +25,19 @@ export function roleRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (req, reply) =>
-      reply.code(201).send(roleView(await putRole(ctx, actorOf(req), req.body.name, req.body.permissions, { replace: false }))),
+      reply
+        .code(201)
+        .send(roleView(await admin.roles.put(actorOf(req), req.body.name, req.body.permissions, { replace: false }))),
   );
 
   app.put<{ Params: { name: string }; Body: { permissions: string[] } }>(
     '/admin/roles/:name',
     { schema: { params: { type: 'object', properties: { name: NAME } }, body: PERMISSIONS } },
-    async (req) => roleView(await putRole(ctx, actorOf(req), req.params.name, req.body.permissions, { replace: true })),
+    async (req) => roleView(await admin.roles.put(actorOf(req), req.params.name, req.body.permissions, { replace: true })),
   );
 
   app.delete<{ Params: { name: string } }>('/admin/roles/:name', async (req, reply) => {
-    await deleteRole(ctx, actorOf(req), req.params.name);
+    await admin.roles.delete(actorOf(req), req.params.name);
     return reply.code(204).send();
   });
 }

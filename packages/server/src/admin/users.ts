@@ -1,20 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { revokeEverything } from '../services/revoke-all.js';
-import { listSessions, revokeSession, sessionView } from '../services/sessions.js';
-import {
-  addUser,
-  deleteUser,
-  findUser,
-  grantRole,
-  listUsers,
-  revokeRole,
-  setPassword,
-  setUserDisabled,
-  setUserRoles,
-  userView,
-} from '../services/users.js';
+import { adminService } from '../services/admin.js';
+import { sessionView } from '../services/sessions.js';
+import { userView } from '../services/users.js';
 import { actorOf, NAME, QUERY_LIMIT } from './respond.js';
 
 const PASSWORD = { type: 'string', maxLength: 1024 } as const;
@@ -22,6 +11,7 @@ const ROLE_PARAMS = { type: 'object', properties: { id: { type: 'string' }, role
 
 /** Users: create, list, get, disable / enable, delete, set password, roles, sessions; revocation by subject or client. */
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const admin = adminService(ctx);
   app.post<{ Body: { username: string; password: string; roles?: string[] } }>(
     '/admin/users',
     {
@@ -38,7 +28,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async (req, reply) => reply.code(201).send(userView(await addUser(ctx, actorOf(req), req.body))),
+    async (req, reply) => reply.code(201).send(userView(await admin.users.create(actorOf(req), req.body))),
   );
 
   app.get<{ Querystring: { limit?: string; cursor?: string } }>(
@@ -54,23 +44,23 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req) => {
       const limit = Number(req.query.limit ?? 100);
-      const users = await listUsers(ctx, limit + 1, req.query.cursor);
+      const users = await admin.users.list(limit + 1, req.query.cursor);
       const items = users.slice(0, limit).map(userView);
       return { items, ...(users.length > limit ? { next: items[items.length - 1]!.username } : {}) };
     },
   );
 
-  app.get<{ Params: { id: string } }>('/admin/users/:id', async (req) => userView(await findUser(ctx, { id: req.params.id })));
+  app.get<{ Params: { id: string } }>('/admin/users/:id', async (req) => userView(await admin.users.find({ id: req.params.id })));
 
   for (const action of ['disable', 'enable'] as const) {
     app.post<{ Params: { id: string } }>(`/admin/users/:id/${action}`, async (req) => {
-      const { user, revokedSessions } = await setUserDisabled(ctx, actorOf(req), req.params.id, action === 'disable');
+      const { user, revokedSessions } = await admin.users.setDisabled(actorOf(req), req.params.id, action === 'disable');
       return { ...userView(user), revoked_sessions: revokedSessions };
     });
   }
 
   app.delete<{ Params: { id: string } }>('/admin/users/:id', async (req, reply) => {
-    await deleteUser(ctx, actorOf(req), req.params.id);
+    await admin.users.delete(actorOf(req), req.params.id);
     return reply.code(204).send();
   });
 
@@ -83,7 +73,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (req, reply) => {
       // A new password ends every session started with the old one.
-      await setPassword(ctx, actorOf(req), req.params.id, req.body.password);
+      await admin.users.setPassword(actorOf(req), req.params.id, req.body.password);
       return reply.code(204).send();
     },
   );
@@ -100,27 +90,27 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async (req) => userView(await setUserRoles(ctx, actorOf(req), req.params.id, req.body.roles)),
+    async (req) => userView(await admin.users.setRoles(actorOf(req), req.params.id, req.body.roles)),
   );
 
   app.put<{ Params: { id: string; role: string } }>(
     '/admin/users/:id/roles/:role',
     { schema: { params: ROLE_PARAMS } },
-    async (req) => userView(await grantRole(ctx, actorOf(req), req.params.id, req.params.role)),
+    async (req) => userView(await admin.users.grantRole(actorOf(req), req.params.id, req.params.role)),
   );
 
   app.delete<{ Params: { id: string; role: string } }>(
     '/admin/users/:id/roles/:role',
     { schema: { params: ROLE_PARAMS } },
-    async (req) => userView(await revokeRole(ctx, actorOf(req), req.params.id, req.params.role)),
+    async (req) => userView(await admin.users.revokeRole(actorOf(req), req.params.id, req.params.role)),
   );
 
   app.get<{ Params: { id: string } }>('/admin/users/:id/sessions', async (req) => ({
-    items: (await listSessions(ctx, req.params.id)).map(sessionView),
+    items: (await admin.sessions.list(req.params.id)).map(sessionView),
   }));
 
   app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (req, reply) => {
-    await revokeSession(ctx, actorOf(req), req.params.id);
+    await admin.sessions.revoke(actorOf(req), req.params.id);
     return reply.code(204).send();
   });
 
@@ -144,7 +134,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         req.body.subject !== undefined
           ? { kind: 'subject' as const, id: req.body.subject }
           : { kind: 'client' as const, id: req.body.client_id! };
-      const r = await revokeEverything(ctx, target, 'admin', actorOf(req));
+      const r = await admin.revokeEverything(actorOf(req), target, 'admin');
       return { revoked_sessions: r.families, seq: r.seq };
     },
   );

@@ -26,6 +26,7 @@ export interface Answer {
 export interface AuditItem {
   type: string;
   outcome: string;
+  actor: string | null;
   subject: string | null;
   client_id: string | null;
   ip: string | null;

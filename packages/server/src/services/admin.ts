@@ -1,0 +1,156 @@
+import type { Key } from '@tessera/core';
+
+import type { ServerContext } from '../context.js';
+import type { AuditEvent, AuditFilter, Client, RefreshFamily, Role, SigningKeyRecord, User } from '../store/types.js';
+import type { Actor } from './actor.js';
+import {
+  createClient,
+  deleteClient,
+  findClient,
+  listClients,
+  rotateClientSecret,
+  setClientDisabled,
+  updateClient,
+  type ClientInput,
+  type ClientPatch,
+} from './clients.js';
+import { importSigningKey, listKeys, retireKey, rotateKeys } from './keys.js';
+import { revokeEverything } from './revoke-all.js';
+import { deleteRole, listRoles, putRole } from './roles.js';
+import { listSessions, revokeSession } from './sessions.js';
+import { revokeToken, type TokenRevocation } from './tokens.js';
+import {
+  addUser,
+  deleteUser,
+  findUser,
+  grantRole,
+  listUsers,
+  revokeRole,
+  setPassword,
+  setUserDisabled,
+  setUserRoles,
+} from './users.js';
+
+/**
+ * Every administrative action of one server, each implemented once with its validation, its audit record
+ * (with the server's clock) and the revocations it implies. The admin API, the `tessera` command and the
+ * console call it; `by` names who acts, as the audit trail records it. Failures are AdminError subclasses
+ * (AdminInputError, NotFoundError, ConflictError, UnknownRoleError) with stable codes.
+ */
+export interface AdminService {
+  readonly users: {
+    /** Creates a user; the roles must exist. */
+    create(by: Actor, input: { username: unknown; password: unknown; roles?: string[] }): Promise<User>;
+    /** One user by id or by username (normalised as at login). */
+    find(ref: { id: string } | { username: string }): Promise<User>;
+    /** Up to `limit` users ordered by id, after the id `after`. */
+    list(limit: number, after?: string): Promise<User[]>;
+    /** Disabling ends every session of the user and revokes its access tokens. */
+    setDisabled(by: Actor, id: string, disabled: boolean): Promise<{ user: User; revokedSessions: number }>;
+    /** Sets a new password and ends the user's sessions. */
+    setPassword(by: Actor, id: string, password: unknown): Promise<{ revokedSessions: number }>;
+    setRoles(by: Actor, id: string, roles: readonly string[]): Promise<User>;
+    grantRole(by: Actor, id: string, role: string): Promise<User>;
+    revokeRole(by: Actor, id: string, role: string): Promise<User>;
+    /** Deletes a user after revoking everything it holds. */
+    delete(by: Actor, id: string): Promise<{ revokedSessions: number }>;
+  };
+  readonly roles: {
+    list(): Promise<Role[]>;
+    /** Creates a role; replaces an existing one's permissions only with `replace`. */
+    put(by: Actor, name: string, permissions: readonly string[], options: { replace: boolean }): Promise<Role>;
+    delete(by: Actor, name: string): Promise<void>;
+  };
+  readonly clients: {
+    /** Registers a client; `secret` is the generated secret, shown this once (none for private_key_jwt). */
+    create(by: Actor, input: ClientInput): Promise<{ client: Client; secret?: string }>;
+    find(id: string): Promise<Client>;
+    list(): Promise<Client[]>;
+    update(by: Actor, id: string, patch: ClientPatch): Promise<Client>;
+    /** Disabling revokes everything issued to the client. */
+    setDisabled(by: Actor, id: string, disabled: boolean): Promise<Client>;
+    /** A new secret; the previous ones keep working for `overlapSeconds`. */
+    rotateSecret(
+      by: Actor,
+      id: string,
+      overlapSeconds?: number,
+    ): Promise<{ client: Client; secret: string; previousExpireAt: number }>;
+    delete(by: Actor, id: string): Promise<{ revokedSessions: number }>;
+  };
+  readonly keys: {
+    list(): Promise<readonly SigningKeyRecord[]>;
+    /** Publishes a next key now; it starts signing one JWKS cache lifetime later. */
+    rotate(by: Actor): Promise<{ kid: string; activatesAt: number }>;
+    /** Adds an operator's own private key as the next key. */
+    import(by: Actor, key: Key): Promise<SigningKeyRecord>;
+    retire(by: Actor, kid: string): Promise<SigningKeyRecord>;
+  };
+  readonly sessions: {
+    /** A user's sessions (refresh-token families). */
+    list(userId: string): Promise<RefreshFamily[]>;
+    /** Ends one session: its refresh tokens and the access tokens issued from it. */
+    revoke(by: Actor, id: string): Promise<void>;
+  };
+  readonly tokens: {
+    /** Revokes one token this server issued (RFC 7009 semantics); `clientId` limits it to that client's. */
+    revoke(by: Actor, token: string, options?: { hint?: string; clientId?: string }): Promise<TokenRevocation>;
+  };
+  readonly audit: {
+    /** Audit events matching the filter, newest first. */
+    query(filter: AuditFilter): Promise<AuditEvent[]>;
+  };
+  /** Revokes every session and access token of a user (`subject`) or a client. */
+  revokeEverything(
+    by: Actor,
+    target: { kind: 'subject' | 'client'; id: string },
+    reason: string,
+  ): Promise<{ families: number; seq: number }>;
+}
+
+/** The admin service of one server context. */
+export function adminService(ctx: ServerContext): AdminService {
+  return Object.freeze({
+    users: Object.freeze({
+      create: (by, input) => addUser(ctx, by, input),
+      find: (ref) => findUser(ctx, ref),
+      list: (limit, after) => listUsers(ctx, limit, after),
+      setDisabled: (by, id, disabled) => setUserDisabled(ctx, by, id, disabled),
+      setPassword: (by, id, password) => setPassword(ctx, by, id, password),
+      setRoles: (by, id, roles) => setUserRoles(ctx, by, id, roles),
+      grantRole: (by, id, role) => grantRole(ctx, by, id, role),
+      revokeRole: (by, id, role) => revokeRole(ctx, by, id, role),
+      delete: (by, id) => deleteUser(ctx, by, id),
+    }),
+    roles: Object.freeze({
+      list: () => listRoles(ctx),
+      put: (by, name, permissions, options) => putRole(ctx, by, name, permissions, options),
+      delete: (by, name) => deleteRole(ctx, by, name),
+    }),
+    clients: Object.freeze({
+      create: (by, input) => createClient(ctx, by, input),
+      find: (id) => findClient(ctx, id),
+      list: () => listClients(ctx),
+      update: (by, id, patch) => updateClient(ctx, by, id, patch),
+      setDisabled: (by, id, disabled) => setClientDisabled(ctx, by, id, disabled),
+      rotateSecret: (by, id, overlapSeconds) => rotateClientSecret(ctx, by, id, overlapSeconds),
+      delete: (by, id) => deleteClient(ctx, by, id),
+    }),
+    keys: Object.freeze({
+      list: () => listKeys(ctx),
+      rotate: (by) => rotateKeys(ctx, by),
+      import: (by, key) => importSigningKey(ctx, by, key),
+      retire: (by, kid) => retireKey(ctx, by, kid),
+    }),
+    sessions: Object.freeze({
+      list: (userId) => listSessions(ctx, userId),
+      revoke: (by, id) => revokeSession(ctx, by, id),
+    }),
+    tokens: Object.freeze({
+      revoke: (by, token, options) => revokeToken(ctx, by, token, options),
+    }),
+    audit: Object.freeze({
+      query: (filter) => ctx.store.queryAudit(filter),
+    }),
+    revokeEverything: (by, target, reason) => revokeEverything(ctx, target, reason, by),
+  } satisfies AdminService);
+}
