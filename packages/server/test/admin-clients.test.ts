@@ -2,21 +2,24 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
+import { SteppedClock } from '@tessera/testing';
+
 import { generateKey, signJwt, type Key } from '@tessera/core';
 
 import { tokenOf } from './helpers/admin-api.js';
-import { clientCredentials, introspect, login, postForm, refresh, sleep, type ClientCreds } from './helpers/oauth.js';
+import { clientCredentials, introspect, login, postForm, refresh, type ClientCreds } from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 describe('admin API: clients', () => {
   let t: TestServer;
+  const clock = new SteppedClock();
   /** Authenticates introspection calls: the resource server of the tests' audiences. */
   let rs: ClientCreds;
 
   before(async () => {
-    t = await startServer();
+    t = await startServer({ now: clock.now });
     rs = await t.client({ id: 'resource-server', grantTypes: ['client_credentials'], scopes: [], audiences: ['orders', 'web'] });
   });
   after(() => t.close());
@@ -249,15 +252,15 @@ describe('admin API: clients', () => {
     assert.equal(r.status, 200);
     const fresh: ClientCreds = { id: 'rotating', secret: r.body.client_secret as string };
     assert.notEqual(fresh.secret, old.secret);
-    assert.ok(r.body.previous_secrets_expire_at >= Math.floor(Date.now() / 1000), 'epoch seconds');
-    assert.ok(r.body.previous_secrets_expire_at <= Math.ceil(Date.now() / 1000) + 1);
+    assert.ok(r.body.previous_secrets_expire_at >= Math.floor(clock.now() / 1000), 'epoch seconds');
+    assert.ok(r.body.previous_secrets_expire_at <= Math.ceil(clock.now() / 1000) + 1);
     assert.equal((await clientCredentials(t, old)).status, 200);
     assert.equal((await clientCredentials(t, fresh)).status, 200);
     const got = await t.admin('GET', '/admin/clients/rotating');
     assert.equal(got.body.secrets.length, 2);
     assert.ok(!JSON.stringify(got.body).includes(fresh.secret!));
 
-    await sleep(1_200);
+    clock.advance(1_200);
     assert.equal((await clientCredentials(t, old)).status, 401);
     assert.equal((await clientCredentials(t, fresh)).status, 200);
 
@@ -287,7 +290,7 @@ describe('admin API: clients', () => {
     assert.equal(typeof r.body.seq, 'number');
     assert.equal(await active(before), false);
     // The cut-off compares iat, in whole seconds: a token of the next second is after it.
-    await sleep(1_100);
+    clock.advance(1_100);
     const later = await tokenOf(t, c);
     assert.equal(await active(later), true);
     assert.equal(await active(before), false);

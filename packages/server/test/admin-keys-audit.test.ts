@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { SteppedClock } from '@tessera/testing';
+
 import { createVerifier } from '@tessera/verifier';
 
 import { adminAs, kidOf, tokenOf } from './helpers/admin-api.js';
-import { introspect, login, sleep, type ClientCreds } from './helpers/oauth.js';
+import { introspect, login, type ClientCreds } from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 interface KeyItem {
@@ -163,6 +165,7 @@ describe('admin API: keys with jwksMaxAge 0', () => {
 
 describe('admin API: audit', () => {
   let t: TestServer;
+  const clock = new SteppedClock();
   /** One admin token for the queries, so that reading the trail adds nothing to it. */
   let reader: string;
   const secrets: string[] = [];
@@ -175,7 +178,7 @@ describe('admin API: audit', () => {
   };
 
   before(async () => {
-    t = await startServer();
+    t = await startServer({ now: clock.now });
     const ok = (r: { status: number; body: unknown }, status = 200) => assert.equal(r.status, status, JSON.stringify(r.body));
     const app = await t.client({
       id: 'app',
@@ -191,7 +194,7 @@ describe('admin API: audit', () => {
     ok(await t.admin('PUT', '/admin/roles/spare', { permissions: ['x'] }));
     ok(await t.admin('DELETE', '/admin/roles/spare'), 204);
     // Instants are whole seconds: the events that follow fall in a later second than those before.
-    await sleep(1_100);
+    clock.advance(1_100);
     const user = await t.admin('POST', '/admin/users', { username: 'audrey', password: 'first secret password', roles: [] });
     ok(user, 201);
     userId = user.body.id;

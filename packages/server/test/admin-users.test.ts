@@ -1,23 +1,26 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { SteppedClock } from '@tessera/testing';
+
 import { ADMIN_SCOPE, adminAudience } from '@tessera/server/internal';
 
 import { adminAs, ownAdminClient, tokenOf } from './helpers/admin-api.js';
-import { introspect, login, refresh, revoke, sleep, type ClientCreds } from './helpers/oauth.js';
+import { introspect, login, refresh, revoke, type ClientCreds } from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'correct horse battery';
 
 describe('admin API', () => {
   let t: TestServer;
+  const clock = new SteppedClock();
   /** Authenticates introspection calls: the resource server of the tests' audiences. */
   let rs: ClientCreds;
   /** A first-party app: password and refresh_token grants. */
   let app: ClientCreds;
 
   before(async () => {
-    t = await startServer();
+    t = await startServer({ now: clock.now });
     rs = await t.client({
       id: 'resource-server',
       grantTypes: ['client_credentials'],
@@ -290,7 +293,7 @@ describe('admin API', () => {
       assert.equal(await active(before.access), false);
       assert.equal((await refresh(t, app, before.refresh)).body.error, 'invalid_grant');
       // The cut-off compares iat, in whole seconds: a token of the next second is after it.
-      await sleep(1_100);
+      clock.advance(1_100);
       const later = await session('mallory');
       assert.equal(await active(later.access), true);
       assert.equal(await active(before.access), false);

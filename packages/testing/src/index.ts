@@ -1,3 +1,4 @@
+export { SteppedClock } from './clock.js';
 export { canConnect, freePort, listenable } from './ports.js';
 export { RedisProcess, redisServerAvailable } from './redis-process.js';
 export { demoPort, startDemo } from './demo.js';
