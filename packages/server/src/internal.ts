@@ -1,5 +1,6 @@
 // `@tessera/server/internal`: the server's parts used by the `tessera` CLI, the examples and the tests
-// (stores, master key, key manager, provisioning services). Not a stable API: it changes with the CLI.
+// (stores, master key, key manager, provisioning without audit, the JSON views of the admin API). Not a stable
+// API: it changes with the CLI. Administrative actions go through `server.admin` (the main entry's AdminService).
 export type { ServerContext } from './context.js';
 export { openSqliteStore } from './store/sqlite.js';
 export { openPostgresStore } from './store/postgres.js';
@@ -32,13 +33,6 @@ export { normalizeUsername } from './security/username.js';
 export { KeyManager } from './keys/manager.js';
 export {
   registerClient,
-  createClient,
-  findClient,
-  listClients,
-  updateClient,
-  setClientDisabled,
-  deleteClient,
-  rotateClientSecret,
   clientView,
   issuedSecretView,
   clientPatchFromMetadata,
@@ -61,28 +55,14 @@ export {
 export { CLI_ACTOR } from './services/actor.js';
 export type { Actor } from './services/actor.js';
 export { epochSeconds } from './services/epoch.js';
-export { assertRolesExist, deleteRole, listRoles, putRole, roleView } from './services/roles.js';
-export { keyView, importSigningKey, listKeys, retireKey, rotateKeys } from './services/keys.js';
-export { revokeToken } from './services/tokens.js';
+export { roleView } from './services/roles.js';
+export { keyView } from './services/keys.js';
 export type { TokenRevocation, TokenTypeHint } from './services/tokens.js';
-export { listSessions, revokeSession, sessionView } from './services/sessions.js';
+export { sessionView } from './services/sessions.js';
 export { ADMIN_SCOPE, adminAudience } from './admin/guard.js';
 export { METRICS_SCOPE, metricsAudience } from './metrics-route.js';
 export { ADMIN_CLIENT, ADMIN_ROLE, CONFIG_FILE, initialize } from './services/init.js';
 export type { InitOptions, InitResult } from './services/init.js';
 export { RevocationRegistry } from './revocation/registry.js';
-export {
-  addUser,
-  createUserAccount,
-  deleteUser,
-  findUser,
-  grantRole,
-  listUsers,
-  revokeRole,
-  setPassword,
-  setUserDisabled,
-  setUserRoles,
-  userView,
-} from './services/users.js';
-export { revokeEverything } from './services/revoke-all.js';
+export { createUserAccount, userView } from './services/users.js';
 export { AuditRetention, AUDIT_RETENTION_LEASE } from './audit/retention.js';

@@ -135,7 +135,7 @@ describe('@tessera/server entry points', () => {
 
   it('the ./internal subpath carries what the CLI uses', async () => {
     const internal = await import('@tessera/server/internal');
-    for (const name of ['initialize', 'registerClient', 'createUserAccount', 'revokeEverything', 'KeyManager', 'SqlStore']) {
+    for (const name of ['initialize', 'registerClient', 'createUserAccount', 'userView', 'KeyManager', 'SqlStore']) {
       assert.ok(name in internal, name);
     }
   });
