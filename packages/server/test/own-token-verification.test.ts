@@ -8,10 +8,19 @@ import { Buffer } from 'node:buffer';
 import { sign as cryptoSign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
-import { generateKey, signAccessToken, type AccessTokenInput, type Key } from '@tessera/core';
+import { decodeUnverified, generateKey, signAccessToken, type AccessTokenInput, type Key } from '@tessera/core';
 import { adminAudience, ADMIN_SCOPE } from '@tessera/server/internal';
 
-import { assertOAuthError, assertTokenResponse, introspect, withBasic, type ClientCreds } from './helpers/oauth.js';
+import {
+  assertOAuthError,
+  assertTokenResponse,
+  auditEvents,
+  clientCredentials,
+  introspect,
+  revoke,
+  withBasic,
+  type ClientCreds,
+} from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -132,5 +141,20 @@ describe('own access tokens, verified by the one Verifier', () => {
     assert.equal(refused.status, 401);
     assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
     assertOAuthError(await exchange(subject), 400, 'invalid_grant');
+  });
+
+  it('revoking a revoked access token again is answered as the first time, and only for the client it was issued to', async () => {
+    const svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: [], audiences: ['notes'] });
+    const token = (await clientCredentials(t, svc)).body.access_token!;
+    const jti = decodeUnverified(token).payload.jti;
+    const recorded = async () => (await auditEvents(t, 'token.revoked')).filter((e) => e.data.jti === jti).length;
+    assert.equal((await revoke(t, svc, token)).status, 200);
+    assert.deepEqual((await introspect(t, rs, token)).body, { active: false });
+    assert.equal(await recorded(), 1);
+    // The Verifier refuses the token as revoked; the revocation still knows whose it is.
+    assert.equal((await revoke(t, rs, token)).status, 200);
+    assert.equal(await recorded(), 1, 'another client revokes nothing');
+    assert.equal((await revoke(t, svc, token)).status, 200);
+    assert.equal(await recorded(), 2, 'its own client revokes it again, as before');
   });
 });
