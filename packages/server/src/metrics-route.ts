@@ -22,7 +22,7 @@ export function metricsAudience(issuer: string): string {
 export function metricsRoute(app: FastifyInstance, ctx: ServerContext): void {
   const guard = bearerGuard(ctx, { audience: metricsAudience, scope: METRICS_SCOPE, realm: 'tessera-metrics' });
   app.get('/metrics', async (req, reply) => {
-    if (!guard(req, reply)) return reply;
+    if (!(await guard(req, reply))) return reply;
     return reply
       .header('cache-control', 'no-store')
       .type(ctx.metrics.registry.contentType)

@@ -1,5 +1,7 @@
 import { TesseraError, TokenError } from '@tessera/core';
 
+import type { Principal } from './principal.js';
+
 /** The request carries no bearer token, or an Authorization header that is not `Bearer <token>`. */
 export class TokenMissingError extends TokenError {
   static readonly code = 'ERR_TOKEN_MISSING';
@@ -14,8 +16,14 @@ export class TokenMissingError extends TokenError {
 /** The token verified, but the revocation hook reports it revoked. */
 export class TokenRevokedError extends TokenError {
   static readonly code = 'ERR_TOKEN_REVOKED';
-  constructor() {
+  /**
+   * The caller the token would have established, when the verifier refused it (an issuer acting on its own
+   * revoked tokens, such as revoking one again, needs its claims). Never sent to the client.
+   */
+  readonly principal: Principal | undefined;
+  constructor(principal?: Principal) {
     super(TokenRevokedError.code, 'token has been revoked');
+    this.principal = principal;
   }
 }
 

@@ -16,7 +16,7 @@ import {
   type TokenProfile,
 } from '@tessera/core';
 
-import { TokenMissingError, TokenRevokedError } from './errors.js';
+import { KeysUnavailableError, TokenMissingError, TokenRevokedError } from './errors.js';
 import { Lru } from './lru.js';
 import { principalFromClaims, type Principal } from './principal.js';
 import { RemoteJwks, type RemoteJwksOptions } from './remote-jwks.js';
@@ -31,13 +31,22 @@ export interface VerifierOptions {
   /** Exact algorithm allowlist, e.g. ['ES256']. Required. */
   algorithms: readonly Algorithm[];
 
-  /** Keys: exactly one of jwks, jwksUri, publicKey, secret. */
+  /** Keys: exactly one of jwks, jwksUri, publicKey, secret, keys. */
   jwks?: JsonWebKeySet | KeySet;
   jwksUri?: string | URL;
   /** A Key, or a public key as PEM, JWK (object or text) or OpenSSH line. */
   publicKey?: Key | string | Record<string, unknown>;
   /** HMAC secret, single-app mode only (algorithms must be HS256/384/512). */
   secret?: Uint8Array;
+  /**
+   * Keys held in this process that may change while the verifier lives, such as an issuer's own live
+   * signing keys: a synchronous function called on every verification, returning a KeySet (a token names
+   * its key by kid) or a single Key. A cached verification counts only while the function returns the very
+   * object it was verified against, so a key taken out of the source is refused at once, cached or not:
+   * return the same object for as long as the keys do not change (a new object per call is correct, but
+   * makes every verification a full one). Anything else returned fails closed with ERR_KEYS_UNAVAILABLE.
+   */
+  keys?: () => Key | KeySet;
 
   clockTolerance?: number;
   maxTokenAge?: number;
@@ -89,6 +98,8 @@ const CACHE_KEY_CHARS = 24;
 interface CacheEntry {
   readonly token: string;
   readonly principal: Principal;
+  /** With a `keys` function: what it returned when the token was verified; the entry holds only while it still does. */
+  readonly keys: Key | KeySet | undefined;
   /** Until when (ms) the verification holds: the token's exp, or its iat plus maxTokenAge if sooner. */
   readonly validUntil: number;
 }
@@ -104,6 +115,7 @@ function cacheKey(token: string): string {
 export class Verifier {
   private readonly core: AccessTokenVerifier;
   private readonly staticKeys: Key | KeySet | undefined;
+  private readonly keySource: (() => Key | KeySet) | undefined;
   private readonly remote: RemoteJwks | undefined;
   private readonly cache: Lru<string, CacheEntry> | undefined;
   private readonly isRevoked: ((p: Principal) => boolean) | undefined;
@@ -130,9 +142,12 @@ export class Verifier {
     this.now = options.now ?? Date.now;
     this.maxAge =
       options.maxTokenAge === undefined ? undefined : options.maxTokenAge + (options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE);
-    const sources = (['jwks', 'jwksUri', 'publicKey', 'secret'] as const).filter((s) => options[s] !== undefined);
-    if (sources.length !== 1) throw new ConfigError('keys', 'give exactly one of jwks, jwksUri, publicKey, secret');
-    if (options.jwksUri !== undefined) {
+    const sources = (['jwks', 'jwksUri', 'publicKey', 'secret', 'keys'] as const).filter((s) => options[s] !== undefined);
+    if (sources.length !== 1) throw new ConfigError('keys', 'give exactly one of jwks, jwksUri, publicKey, secret, keys');
+    if (options.keys !== undefined) {
+      if (typeof options.keys !== 'function') throw new ConfigError('keys', 'must be a function returning a Key or a KeySet');
+      this.keySource = options.keys;
+    } else if (options.jwksUri !== undefined) {
       this.remote = new RemoteJwks(options.jwksUri, options.algorithms, { now: options.now, ...options.jwksOptions });
     } else if (options.jwks !== undefined) {
       this.staticKeys =
@@ -178,10 +193,11 @@ export class Verifier {
         cache.delete(cacheKey(token));
       }
     }
-    const claims =
-      this.staticKeys !== undefined ? this.core.verifyAccessToken(token, this.staticKeys).claims : await this.verifyRemote(token);
+    // The keys a `keys` function returns now are the ones the cache entry is tied to (see `cached`).
+    const keys = this.staticKeys ?? (this.keySource !== undefined ? this.sourcedKeys(this.keySource) : undefined);
+    const claims = keys !== undefined ? this.core.verifyAccessToken(token, keys).claims : await this.verifyRemote(token);
     const principal = this.checkRevoked(principalFromClaims(claims));
-    cache?.set(cacheKey(token), { token, principal, validUntil: this.validUntil(principal) });
+    cache?.set(cacheKey(token), { token, principal, keys, validUntil: this.validUntil(principal) });
     return principal;
   }
 
@@ -223,10 +239,21 @@ export class Verifier {
     return n;
   }
 
-  /** The cache entry of exactly this token. */
+  /**
+   * The cache entry of exactly this token, verified against the keys a `keys` function returns now. An entry
+   * of other keys is left for the full verification to overwrite: its key may have been removed since.
+   */
   private cached(token: string): CacheEntry | undefined {
     const entry = this.cache!.get(cacheKey(token));
-    return entry !== undefined && entry.token === token ? entry : undefined;
+    if (entry === undefined || entry.token !== token) return undefined;
+    return this.keySource === undefined || this.keySource() === entry.keys ? entry : undefined;
+  }
+
+  /** What the `keys` function returns, checked: anything but a Key or a KeySet fails closed. */
+  private sourcedKeys(source: () => Key | KeySet): Key | KeySet {
+    const keys = source();
+    if (keys instanceof KeySet || keys instanceof Key) return keys;
+    throw new KeysUnavailableError('the keys function returned neither a Key nor a KeySet');
   }
 
   /**
@@ -255,7 +282,7 @@ export class Verifier {
   }
 
   private checkRevoked(p: Principal): Principal {
-    if (this.isRevoked !== undefined && this.isRevoked(p)) throw new TokenRevokedError();
+    if (this.isRevoked !== undefined && this.isRevoked(p)) throw new TokenRevokedError(p);
     return p;
   }
 

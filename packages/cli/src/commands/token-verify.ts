@@ -1,18 +1,11 @@
-import {
-  AccessTokenVerifier,
-  KeyNotFoundError,
-  type AccessTokenClaims,
-  type Algorithm,
-  type KeySource,
-  type OptionalClaim,
-  type TokenProfile,
-} from '@tessera/core';
+import { KeyNotFoundError, type Algorithm, type Key, type KeySet, type OptionalClaim, type TokenProfile } from '@tessera/core';
+import { createVerifier } from '@tessera/verifier';
 
 import { algorithmList, nonNegativeInteger, parseFlags, required, requiredList } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { formatJson, note, out } from '../io.js';
-import { createJwksUrlVerifier, isJwksUrl } from '../jwks-url.js';
+import { isJwksUrl } from '../jwks-url.js';
 import { readToken } from '../token-input.js';
 import { describeSkipped, loadJwksFile, loadPublicKeyFile, loadSecretFile } from '../verification-key.js';
 
@@ -83,7 +76,7 @@ function keySourceFlag(values: { jwks?: string; 'public-key'?: string; 'secret-f
 async function localKeys(
   source: KeySourceFlag,
   algorithms: readonly Algorithm[],
-): Promise<{ keys: KeySource; skippedNote: string }> {
+): Promise<{ keys: Key | KeySet; skippedNote: string }> {
   switch (source.flag) {
     case '--jwks': {
       const keys = await loadJwksFile(source.value, algorithms);
@@ -143,26 +136,30 @@ async function run(args: string[]): Promise<void> {
   const clockTolerance = tolerance === undefined ? undefined : nonNegativeInteger(tolerance, '--clock-tolerance');
   if (positionals.length > 1) throw new UsageError('expected at most one TOKEN argument');
 
-  let claims: AccessTokenClaims;
-  if (source.flag === '--jwks' && isJwksUrl(source.value)) {
-    const verifier = createJwksUrlVerifier({ url: source.value, issuer, audience, algorithms, clockTolerance, profile });
-    try {
-      const token = await readToken(positionals);
-      claims = { ...(await verifier.verify(token)).claims };
-    } finally {
-      verifier.close();
-    }
-  } else {
-    // Built first: a ConfigError here is bad usage, reported before any file or stdin is read.
-    const verifier = new AccessTokenVerifier({ issuer, audience, algorithms, clockTolerance, profile });
-    const { keys, skippedNote } = await localKeys(source, algorithms);
+  // The Verifier every service runs, built first: a ConfigError here is bad usage, reported before any file
+  // or stdin is read. A JWKS URL is fetched as a service fetches it (timeout, size cap, parseJwks); local
+  // keys are loaded after. It verifies one token, so its cache is off.
+  const remote = source.flag === '--jwks' && isJwksUrl(source.value);
+  let local: { keys: Key | KeySet; skippedNote: string } | undefined;
+  const verifier = createVerifier({
+    issuer,
+    audience,
+    algorithms,
+    clockTolerance,
+    profile,
+    cache: false,
+    ...(remote ? { jwksUri: source.value } : { keys: () => local!.keys }),
+  });
+  let claims;
+  try {
+    if (!remote) local = await localKeys(source, algorithms);
     const token = await readToken(positionals);
-    try {
-      claims = verifier.verifyAccessToken(token, keys).claims;
-    } catch (err) {
-      if (err instanceof KeyNotFoundError && skippedNote) note(`note: the JWKS has unusable keys${skippedNote}`);
-      throw err;
-    }
+    claims = (await verifier.verify(token)).claims;
+  } catch (err) {
+    if (err instanceof KeyNotFoundError && local?.skippedNote) note(`note: the JWKS has unusable keys${local.skippedNote}`);
+    throw err;
+  } finally {
+    verifier.close();
   }
   out(formatJson(claims));
 }

@@ -1,8 +1,9 @@
-import { AccessTokenVerifier, InsufficientScopeError, requireScopes, TesseraError, type Algorithm } from '@tessera/core';
-import { bearerToken, rejection, TokenRevokedError, type Principal } from '@tessera/verifier';
+import { InsufficientScopeError, TesseraError } from '@tessera/core';
+import { rejection, type Principal } from '@tessera/verifier';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { ownTokenVerifier } from '../oauth/own-tokens.js';
 
 export const ADMIN_SCOPE = 'tessera:admin';
 
@@ -26,7 +27,7 @@ export function adminGuard(app: FastifyInstance, ctx: ServerContext): void {
   app.decorateRequest('admin', null);
   const check = bearerGuard(ctx, { audience: adminAudience, scope: ADMIN_SCOPE, realm: 'tessera-admin' });
   app.addHook('onRequest', async (req, reply) => {
-    const principal = check(req, reply);
+    const principal = await check(req, reply);
     if (!principal) return reply;
     req.admin = principal;
   });
@@ -34,43 +35,18 @@ export function adminGuard(app: FastifyInstance, ctx: ServerContext): void {
 
 /**
  * Checks the bearer token of a request to one of the server's own APIs: an access token from this issuer
- * for `audience(issuer)` holding `scope`, verified against the live signing keys and the revocation
- * registry. Returns the caller, or sends the RFC 6750 refusal and returns undefined.
+ * for `audience(issuer)` holding `scope`, verified by the server's own Verifier (live signing keys,
+ * revocation registry). Returns the caller, or sends the RFC 6750 refusal and returns undefined.
  */
 export function bearerGuard(
   ctx: ServerContext,
   options: { audience: (issuer: string) => string; scope: string; realm: string },
-): (req: FastifyRequest, reply: FastifyReply) => Principal | undefined {
-  // Built for the current issuer (which a server on port 0 learns only when it binds).
-  let verifier: AccessTokenVerifier | undefined;
-  let builtFor = '';
-  const current = () => {
-    if (!verifier || builtFor !== ctx.config.issuer) {
-      builtFor = ctx.config.issuer;
-      verifier = new AccessTokenVerifier({
-        algorithms: [ctx.config.signingAlg as Algorithm],
-        issuer: builtFor,
-        audience: options.audience(builtFor),
-        now: ctx.now,
-      });
-    }
-    return verifier;
-  };
-  return (req, reply) => {
+): (req: FastifyRequest, reply: FastifyReply) => Promise<Principal | undefined> {
+  const verifier = ownTokenVerifier(ctx, options.audience);
+  const scopes = [options.scope];
+  return async (req, reply) => {
     try {
-      const { claims } = current().verifyAccessToken(bearerToken(req.headers.authorization), ctx.keys.verificationKeys());
-      if (ctx.revocations.isRevoked(claims, ctx.now())) throw new TokenRevokedError();
-      const scopes = claims.scope ? claims.scope.split(' ') : [];
-      requireScopes(scopes, [options.scope]);
-      return Object.freeze({
-        sub: claims.sub,
-        clientId: claims.client_id,
-        scopes,
-        tokenId: claims.jti,
-        expiresAt: claims.exp,
-        issuedAt: claims.iat,
-        claims,
-      });
+      return await verifier().authorize(req.headers.authorization, { scopes });
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;
       const r = rejection(err, { realm: options.realm });

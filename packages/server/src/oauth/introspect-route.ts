@@ -1,3 +1,5 @@
+import { TokenError } from '@tessera/core';
+import type { Principal } from '@tessera/verifier';
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
@@ -5,7 +7,7 @@ import type { Client } from '../store/types.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
-import { readOwnAccessToken } from './own-tokens.js';
+import { isInactive, verifyOwnAccessToken } from './own-tokens.js';
 import { sendOAuthError } from './token-route.js';
 
 /**
@@ -26,15 +28,11 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
       const token = param(form, 'token', true);
       const now = ctx.now();
       reply.header('cache-control', 'no-store');
-      const claims = readOwnAccessToken(ctx, token);
-      if (claims) {
-        if (!mayIntrospect(client, claims)) return { active: false };
-        const active =
-          claims.exp * 1000 > now &&
-          !(typeof claims.nbf === 'number' && claims.nbf * 1000 > now) &&
-          !ctx.revocations.isRevoked(claims, now);
-        if (!active) return { active: false };
-        return { active: true, token_type: 'Bearer', ...claims };
+      const access = await accessToken(ctx, token);
+      if (access === 'inactive') return { active: false };
+      if (access !== undefined) {
+        if (!mayIntrospect(client, access.claims)) return { active: false };
+        return { active: true, token_type: 'Bearer', ...access.claims };
       }
       const found = await ctx.store.findRefreshToken(ctx.master.refreshDigest(token));
       if (found && found.family.clientId === client.id) {
@@ -60,6 +58,20 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
       throw err;
     }
   });
+}
+
+/**
+ * The token as one of this server's access tokens: its Principal, `inactive` when it is one but expired,
+ * not valid yet or revoked, undefined when it is none (it may be a refresh token).
+ */
+async function accessToken(ctx: ServerContext, token: string): Promise<Principal | 'inactive' | undefined> {
+  try {
+    return await verifyOwnAccessToken(ctx, token);
+  } catch (err) {
+    if (isInactive(err)) return 'inactive';
+    if (err instanceof TokenError) return undefined;
+    throw err;
+  }
 }
 
 /** The token was issued to this client, or is meant for one of the resources it is registered for. */

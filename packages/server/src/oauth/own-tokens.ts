@@ -1,23 +1,62 @@
-import { JwsVerifier, TesseraError, type AccessTokenClaims, type Algorithm } from '@tessera/core';
+import { TokenExpiredError, TokenNotYetValidError, type Algorithm } from '@tessera/core';
+import { createVerifier, TokenRevokedError, type Principal, type Verifier } from '@tessera/verifier';
 
 import type { ServerContext } from '../context.js';
 
-const ALL: readonly Algorithm[] = ['ES256', 'EdDSA', 'RS256', 'HS256'];
-const jws = new JwsVerifier({ algorithms: ALL });
+/**
+ * The server's Verifier of its own access tokens: the one every service runs, over the live signing keys
+ * (active and retired) of its key manager, with the revocation registry as its revocation hook and the
+ * server's clock. Only the configured signing algorithm is accepted: every key the server makes or imports
+ * has it (services/keys.ts), and the deployment guide asks that it never change under a data folder. With
+ * `audience` the tokens must be for `audience(issuer)` (the server's own APIs); without, for any audience
+ * (introspection, token exchange and revocation act on tokens meant for other services).
+ *
+ * Returned as a getter: the issuer of a server on port 0 is known only once it binds, so the Verifier is
+ * built for the current issuer, again if it changes.
+ */
+export function ownTokenVerifier(ctx: ServerContext, audience?: (issuer: string) => string): () => Verifier {
+  let verifier: Verifier | undefined;
+  let builtFor = '';
+  return () => {
+    const issuer = ctx.config.issuer;
+    if (verifier === undefined || builtFor !== issuer) {
+      builtFor = issuer;
+      verifier = createVerifier({
+        issuer,
+        ...(audience !== undefined ? { audience: audience(issuer) } : { profile: { ignoreAudience: true } }),
+        algorithms: [ctx.config.signingAlg as Algorithm],
+        // The key manager returns one KeySet object until its keys change: the verified-token cache holds
+        // exactly as long (a removed key's tokens are verified again, and refused).
+        keys: () => ctx.keys.verificationKeys(),
+        isRevoked: (p) => ctx.revocations.isRevoked(p.claims, ctx.now()),
+        now: ctx.now,
+      });
+    }
+    return verifier;
+  };
+}
+
+/** One any-audience Verifier per server (its cache is shared by introspection, token exchange and revocation). */
+const anyAudience = new WeakMap<ServerContext, () => Verifier>();
 
 /**
- * Reads an access token this server issued: signature by one of its live keys, typ at+jwt, iss equal to
- * the issuer. Returns its claims, or undefined for anything else. Expiry and revocation are the caller's.
+ * Verifies an access token this server issued, meant for any audience. Throws what the Verifier throws:
+ * a TokenError for a token that is not one of this server's or no longer counts (see `isInactive`).
  */
-export function readOwnAccessToken(ctx: ServerContext, token: string): AccessTokenClaims | undefined {
-  try {
-    const { header, payload } = jws.verify(token, ctx.keys.verificationKeys());
-    if (typeof header.typ !== 'string' || !/^(application\/)?at\+jwt$/i.test(header.typ)) return undefined;
-    const claims = JSON.parse(payload.toString('utf8')) as AccessTokenClaims;
-    if (claims.iss !== ctx.config.issuer || typeof claims.exp !== 'number' || typeof claims.jti !== 'string') return undefined;
-    return claims;
-  } catch (err) {
-    if (err instanceof TesseraError || err instanceof SyntaxError) return undefined;
-    throw err;
+export function verifyOwnAccessToken(ctx: ServerContext, token: string): Promise<Principal> {
+  let verifier = anyAudience.get(ctx);
+  if (verifier === undefined) {
+    verifier = ownTokenVerifier(ctx);
+    anyAudience.set(ctx, verifier);
   }
+  return verifier().verify(token);
+}
+
+/**
+ * A refusal of a token this server did issue, whose signature, issuer and claims hold, but which does not
+ * count now: expired, not valid yet, or revoked. Introspection reports such a token as `active: false`
+ * (RFC 7662), token exchange says why it refuses it.
+ */
+export function isInactive(err: unknown): err is TokenExpiredError | TokenNotYetValidError | TokenRevokedError {
+  return err instanceof TokenExpiredError || err instanceof TokenNotYetValidError || err instanceof TokenRevokedError;
 }

@@ -35,7 +35,7 @@ export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void
   });
 
   app.get('/revocations', async (req, reply) => {
-    if (!guard(req, reply)) return reply;
+    if (!(await guard(req, reply))) return reply;
     // Read what other instances recorded since the last catch-up; if the store is down, what is held is
     // still a consistent prefix of the sequence.
     await ctx.revocations.catchUp().catch((err: unknown) => req.log.warn({ err }, 'revocation catch-up failed'));
@@ -45,7 +45,7 @@ export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void
   });
 
   app.get<{ Querystring: { after?: string } }>('/revocations/stream', async (req, reply) => {
-    const principal = guard(req, reply);
+    const principal = await guard(req, reply);
     if (!principal) return reply;
     const raw = req.headers['last-event-id'] ?? req.query.after;
     const resume = typeof raw === 'string' && raw !== '' ? raw : undefined;
@@ -135,7 +135,7 @@ export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void
         },
       },
       onRequest: async (req, reply) => {
-        const caller = guard(req, reply);
+        const caller = await guard(req, reply);
         if (!caller) return reply;
         reporters.set(req, caller);
       },

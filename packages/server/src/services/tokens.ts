@@ -1,6 +1,9 @@
+import { TokenError, type AccessTokenClaims } from '@tessera/core';
+import { TokenRevokedError } from '@tessera/verifier';
+
 import type { ServerContext } from '../context.js';
+import { verifyOwnAccessToken } from '../oauth/own-tokens.js';
 import { revokeSession as revokeFamily } from '../revocation/revoke-session.js';
-import { readOwnAccessToken } from '../oauth/own-tokens.js';
 import type { Actor } from './actor.js';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -40,8 +43,8 @@ export async function revokeToken(
     return { revoked: true, kind: 'refresh_token' };
   };
   const asAccess = async (): Promise<TokenRevocation> => {
-    const claims = readOwnAccessToken(ctx, token);
-    if (!claims || !owned(claims.client_id) || claims.exp * 1000 <= now) return { revoked: false };
+    const claims = await liveAccessToken(ctx, token);
+    if (!claims || !owned(claims.client_id)) return { revoked: false };
     await ctx.revocations.revoke('jti', claims.jti!, { expiresAt: (claims.exp + 60) * 1000, reason: 'rfc7009', now });
     await ctx.audit.record({
       type: 'token.revoked',
@@ -56,4 +59,18 @@ export async function revokeToken(
   const [first, second] = options.hint === 'access_token' ? [asAccess, asRefresh] : [asRefresh, asAccess];
   const r = await first();
   return r.revoked ? r : second();
+}
+
+/**
+ * The claims of an access token this server issued that has not expired, revoked or not: revoking it again
+ * is answered as the first time (RFC 7009). Undefined for any other token.
+ */
+async function liveAccessToken(ctx: ServerContext, token: string): Promise<Readonly<AccessTokenClaims> | undefined> {
+  try {
+    return (await verifyOwnAccessToken(ctx, token)).claims;
+  } catch (err) {
+    if (err instanceof TokenRevokedError && err.principal !== undefined) return err.principal.claims;
+    if (err instanceof TokenError) return undefined;
+    throw err;
+  }
 }

@@ -1,9 +1,12 @@
+import { TokenError, TokenExpiredError, TokenNotYetValidError, type AccessTokenClaims } from '@tessera/core';
+import { TokenRevokedError } from '@tessera/verifier';
+
 import type { ServerContext } from '../../context.js';
 import type { Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import { accessTokenTtl, issueAccessToken, type TokenResponse } from '../issue.js';
-import { readOwnAccessToken } from '../own-tokens.js';
+import { verifyOwnAccessToken } from '../own-tokens.js';
 import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -24,6 +27,20 @@ function actDepth(act: unknown): number {
     a = a.act;
   }
   return depth;
+}
+
+/** The subject token's claims, verified as one of this issuer's access tokens; each refusal says why. */
+async function subjectClaims(ctx: ServerContext, token: string): Promise<Readonly<AccessTokenClaims>> {
+  try {
+    return (await verifyOwnAccessToken(ctx, token)).claims;
+  } catch (err) {
+    if (err instanceof TokenExpiredError) throw new OAuthError('invalid_grant', 'the subject token has expired');
+    if (err instanceof TokenNotYetValidError) throw new OAuthError('invalid_grant', 'the subject token is not valid yet');
+    if (err instanceof TokenRevokedError) throw new OAuthError('invalid_grant', 'the subject token has been revoked');
+    if (err instanceof TokenError)
+      throw new OAuthError('invalid_grant', 'the subject token is not a valid access token of this issuer');
+    throw err;
+  }
 }
 
 /**
@@ -48,13 +65,11 @@ export async function tokenExchangeGrant(ctx: ServerContext, client: Client, for
   if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE)
     throw new OAuthError('invalid_request', 'only access tokens can be requested');
 
+  const claims = await subjectClaims(ctx, subjectToken);
   const now = ctx.now();
-  const claims = readOwnAccessToken(ctx, subjectToken);
-  if (!claims) throw new OAuthError('invalid_grant', 'the subject token is not a valid access token of this issuer');
+  // Within the verifier's clock tolerance past its exp a token still verifies, but it has no lifetime left
+  // to hand on: the new token must not outlive it.
   if (claims.exp * 1000 <= now) throw new OAuthError('invalid_grant', 'the subject token has expired');
-  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now)
-    throw new OAuthError('invalid_grant', 'the subject token is not valid yet');
-  if (ctx.revocations.isRevoked(claims, now)) throw new OAuthError('invalid_grant', 'the subject token has been revoked');
   const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
   if (!audiences.includes(client.id)) throw new OAuthError('invalid_grant', 'the subject token was not issued to this client');
   if (typeof claims.sub !== 'string') throw new OAuthError('invalid_grant', 'the subject token names no subject');
