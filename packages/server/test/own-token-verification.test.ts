@@ -8,6 +8,8 @@ import { Buffer } from 'node:buffer';
 import { sign as cryptoSign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
+import { SteppedClock } from '@tessera/testing';
+
 import { decodeUnverified, generateKey, signAccessToken, type AccessTokenInput, type Key } from '@tessera/core';
 import { adminAudience, ADMIN_SCOPE } from '@tessera/server/internal';
 
@@ -156,5 +158,29 @@ describe('own access tokens, verified by the one Verifier', () => {
     assert.equal(await recorded(), 1, 'another client revokes nothing');
     assert.equal((await revoke(t, svc, token)).status, 200);
     assert.equal(await recorded(), 2, 'its own client revokes it again, as before');
+  });
+});
+
+describe('introspection of an access token at its expiry', () => {
+  let t: TestServer;
+  let rs: ClientCreds;
+  const clock = new SteppedClock();
+
+  before(async () => {
+    t = await startServer({ now: clock.now });
+    rs = await t.client({ id: 'notes-api', grantTypes: [], scopes: [], audiences: ['notes'] });
+  });
+  after(() => t.close());
+
+  it('is inactive from exp on, though the Verifier allows a second of skew', async () => {
+    const iat = Math.floor(clock.now() / 1000);
+    const token = signAccessToken(
+      { iss: t.url, sub: 'svc-user', aud: 'notes', client_id: 'web', scope: 'notes:read', ttl: 2 },
+      t.server.context.keys.activeKey(),
+      { now: () => iat * 1000 },
+    );
+    assert.equal((await introspect(t, rs, token)).body.active, true);
+    clock.advance((iat + 2) * 1000 - clock.now() + 300);
+    assert.deepEqual((await introspect(t, rs, token)).body, { active: false });
   });
 });

@@ -66,7 +66,10 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
  */
 async function accessToken(ctx: ServerContext, token: string): Promise<Principal | 'inactive' | undefined> {
   try {
-    return await verifyOwnAccessToken(ctx, token);
+    const principal = await verifyOwnAccessToken(ctx, token);
+    // The Verifier allows its clock tolerance past `exp`; the issuer's own answer is exact (RFC 7662: an
+    // expired token is not active).
+    return principal.expiresAt * 1000 <= ctx.now() ? 'inactive' : principal;
   } catch (err) {
     if (isInactive(err)) return 'inactive';
     if (err instanceof TokenError) return undefined;

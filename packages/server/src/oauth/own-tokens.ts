@@ -30,6 +30,9 @@ export function ownTokenVerifier(ctx: ServerContext, audience?: (issuer: string)
         keys: () => ctx.keys.verificationKeys(),
         isRevoked: (p) => ctx.revocations.isRevoked(p.claims, ctx.now()),
         now: ctx.now,
+        // The signer and this check share one clock; the only skew is of the server's own making: a token
+        // issued in the second of a revocation cut-off is dated the next second (oauth/issue.ts).
+        clockTolerance: 1,
       });
     }
     return verifier;
