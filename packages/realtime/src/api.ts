@@ -18,9 +18,31 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verifier } from '@tessera/verifier';
 import { rejection } from '@tessera/verifier';
 
+import type { HistoryQuery, StreamPosition } from './broker.js';
 import { BrokerError, ChannelError } from './errors.js';
-import type { Gateway } from './gateway.js';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol.js';
+import type { Logger } from './hub.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, type ClientInfo } from './protocol.js';
+
+/** What the HTTP API calls: the gateway's in-process server API (the Gateway implements it). */
+export interface ServerApi {
+  publish(channel: string, data: unknown): Promise<StreamPosition | undefined>;
+  broadcast(channels: readonly string[], data: unknown): Promise<void>;
+  disconnectUser(user: string, options: { reconnect?: boolean }): Promise<void>;
+  unsubscribeUser(user: string, channel: string): Promise<void>;
+  presence(channel: string): Promise<Record<string, ClientInfo>>;
+  history(
+    channel: string,
+    query: HistoryQuery,
+  ): Promise<{ publications: Record<string, unknown>[]; epoch: string; offset: number }>;
+}
+
+export interface ApiOptions {
+  /** Verifies the service tokens of the callers. */
+  readonly verifier: Verifier;
+  /** Largest body accepted (the message size limit of the sockets). */
+  readonly maxBodyBytes: number;
+  readonly log: Logger;
+}
 
 const SCOPES: Readonly<Record<string, string>> = {
   publish: 'realtime:publish',
@@ -35,8 +57,8 @@ const SCOPES: Readonly<Record<string, string>> = {
 class BadRequest extends Error {}
 
 export async function handleApi(
-  gateway: Gateway,
-  verifier: Verifier,
+  api: ServerApi,
+  options: ApiOptions,
   method: string,
   req: IncomingMessage,
   res: ServerResponse,
@@ -46,31 +68,31 @@ export async function handleApi(
     if (!scope) return send(res, 404, { error: 'not_found' });
     if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
     try {
-      await verifier.authorize(req.headers.authorization, { scopes: [scope] });
+      await options.verifier.authorize(req.headers.authorization, { scopes: [scope] });
     } catch (err) {
       const r = rejection(err, { realm: 'realtime' });
       return send(res, r.status, r.body, r.headers);
     }
-    const body = await readJson(req, gateway.hub.limits.maxMessageBytes);
+    const body = await readJson(req, options.maxBodyBytes);
     // The rest of the body is not read: the connection cannot be reused.
     if (body === TOO_LARGE)
       return send(res, 413, { error: 'invalid_request', error_description: 'the body is too large' }, { connection: 'close' });
-    const result = await run(gateway, method, body);
+    const result = await run(api, method, body);
     send(res, 200, { result });
   } catch (err) {
     if (err instanceof BadRequest || err instanceof ChannelError)
       return send(res, 400, { error: 'invalid_request', error_description: err.message });
     if (err instanceof BrokerError) {
-      gateway.hub.log('warn', 'realtime.api_unavailable', { method, error: err.message });
+      options.log('warn', 'realtime.api_unavailable', { method, error: err.message });
       const description = 'the broker is unavailable';
       return send(res, 503, { error: 'temporarily_unavailable', error_description: description }, { 'retry-after': '5' });
     }
-    gateway.hub.log('error', 'realtime.api_error', { method, error: String((err as Error)?.message ?? err) });
+    options.log('error', 'realtime.api_error', { method, error: String((err as Error)?.message ?? err) });
     send(res, 500, { error: 'server_error' });
   }
 }
 
-async function run(gateway: Gateway, method: string, body: Record<string, unknown>): Promise<unknown> {
+async function run(gateway: ServerApi, method: string, body: Record<string, unknown>): Promise<unknown> {
   switch (method) {
     case 'publish': {
       const channel = str(body, 'channel');

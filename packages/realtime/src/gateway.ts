@@ -11,13 +11,14 @@ import { ConfigError } from '@tessera/core';
 import type { RevocationList, Verifier } from '@tessera/verifier';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-import { handleApi } from './api.js';
+import { handleApi, type ApiOptions, type ServerApi } from './api.js';
 import { ChannelError } from './errors.js';
 import { MemoryBroker, type Broker, type HistoryQuery, type StreamPosition } from './broker.js';
 import { ChannelPolicy, type ChannelOptions } from './channels.js';
-import { Connection, wirePublication } from './connection.js';
+import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_LIMITS, Hub, type Limits, type Logger } from './hub.js';
-import { Disconnect, type ClientInfo } from './protocol.js';
+import { Disconnect, wirePublication, type ClientInfo } from './protocol.js';
+import { Session } from './session.js';
 
 export interface GatewayOptions {
   /** Verifies connection tokens. Give it the gateway's audience; with `revocations`, revoked tokens are refused at connect and refresh. */
@@ -41,6 +42,11 @@ export interface GatewayOptions {
   readonly nodeId?: string;
   /** Structured log lines; never given a token. */
   readonly logger?: Logger;
+  /**
+   * Time for the connections' timers and token expiry (and the default broker's history and presence).
+   * Default: the system clock; a test gives one it moves forward itself.
+   */
+  readonly clock?: Clock;
 }
 
 export interface ListenOptions {
@@ -56,12 +62,12 @@ export interface GatewayStats {
   readonly channels: number;
 }
 
-export class Gateway {
+export class Gateway implements ServerApi {
   readonly hub: Hub;
   readonly path: string;
   readonly apiPath: string;
   private readonly wss: WebSocketServer;
-  private readonly apiVerifier: Verifier;
+  private readonly api: ApiOptions;
   private readonly servers: {
     server: Server;
     onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -74,18 +80,24 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     const limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     checkLimits(limits);
+    const clock = options.clock ?? systemClock;
     this.hub = new Hub({
       verifier: options.verifier,
       subscriptionVerifier: options.subscriptionVerifier,
       channels: new ChannelPolicy(options.channels),
-      broker: options.broker ?? new MemoryBroker(),
+      broker: options.broker ?? new MemoryBroker({ now: () => clock.now() }),
       limits,
+      clock,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     this.path = options.path ?? '/connection/websocket';
     this.apiPath = (options.apiPath ?? '/api').replace(/\/+$/, '');
-    this.apiVerifier = options.apiVerifier ?? options.verifier;
+    this.api = {
+      verifier: options.apiVerifier ?? options.verifier,
+      maxBodyBytes: limits.maxMessageBytes,
+      log: (level, event, fields) => this.hub.log(level, event, fields),
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: limits.maxMessageBytes,
@@ -120,7 +132,7 @@ export class Gateway {
       socket.destroy();
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.hub.add(new Connection(this.hub, ws)));
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.hub.add(new Session(this.hub, ws)));
   }
 
   /**
@@ -130,7 +142,7 @@ export class Gateway {
   handleApiRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req);
     if (!path.startsWith(`${this.apiPath}/`)) return false;
-    void handleApi(this, this.apiVerifier, path.slice(this.apiPath.length + 1), req, res);
+    void handleApi(this, this.api, path.slice(this.apiPath.length + 1), req, res);
     return true;
   }
 
