@@ -257,11 +257,11 @@ describe('centrifuge SDK against the gateway', () => {
 const expiryOf = (token: string): number =>
   (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
 
-describe('token expiry, on a clock the test moves', () => {
+describe("the gateway's timers, on a clock the test moves", () => {
   let h: Harness;
   const clock = new ManualClock();
   before(async () => {
-    h = await startGateway({ clock, limits: { expiryGraceMs: 300 } });
+    h = await startGateway({ clock, limits: { expiryGraceMs: 300, presenceTtlMs: 3_000 } });
   });
   after(() => h.close());
 
@@ -279,6 +279,20 @@ describe('token expiry, on a clock the test moves', () => {
     const ctx = await dropped;
     assert.equal(ctx.code, 3005);
     assert.equal(ctx.reason, 'connection expired');
+    c.disconnect();
+  });
+
+  it('presence entries are renewed while the client stays subscribed, long past their ttl', async () => {
+    const c = h.client({ token: h.token('pia', CHAT, 600) });
+    c.connect();
+    const sub = c.newSubscription('chat:room:renewed');
+    sub.subscribe();
+    await once(sub, 'subscribed');
+    const users = async () => Object.values(await h.gateway.presence('chat:room:renewed')).map((i) => i.user);
+    assert.deepEqual(await users(), ['pia']);
+    // Ten presence ttls: the hub renews the entry every third of one.
+    for (let i = 0; i < 10; i++) await clock.advance(3_000);
+    assert.deepEqual(await users(), ['pia']);
     c.disconnect();
   });
 
