@@ -11,7 +11,9 @@ import { ConfigError } from '@tessera/core';
 import type { RevocationList, Verifier } from '@tessera/verifier';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-import { handleApi, type ApiOptions, type ServerApi } from './api.js';
+import type { FastifyInstance } from 'fastify';
+
+import { createApiApp, type ServerApi } from './api.js';
 import { ChannelError } from './errors.js';
 import { MemoryBroker, type Broker, type HistoryQuery, type StreamPosition } from './broker.js';
 import { ChannelPolicy, type ChannelOptions } from './channels.js';
@@ -67,7 +69,9 @@ export class Gateway implements ServerApi {
   readonly path: string;
   readonly apiPath: string;
   private readonly wss: WebSocketServer;
-  private readonly api: ApiOptions;
+  /** The server API and `/healthz`: a Fastify app, fed the requests of whichever server it is on. */
+  private readonly http: FastifyInstance;
+  private httpReady: Promise<void> | undefined;
   private readonly servers: {
     server: Server;
     onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -93,11 +97,12 @@ export class Gateway implements ServerApi {
     });
     this.path = options.path ?? '/connection/websocket';
     this.apiPath = (options.apiPath ?? '/api').replace(/\/+$/, '');
-    this.api = {
+    this.http = createApiApp(this, {
       verifier: options.apiVerifier ?? options.verifier,
       maxBodyBytes: limits.maxMessageBytes,
+      prefix: this.apiPath,
       log: (level, event, fields) => this.hub.log(level, event, fields),
-    };
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: limits.maxMessageBytes,
@@ -109,6 +114,7 @@ export class Gateway implements ServerApi {
   /** Starts the broker and follows revocations. Called by `listen` and `attach`; call it when using `handleUpgrade` alone. */
   start(): Promise<void> {
     this.started ??= (async () => {
+      await this.apiReady();
       await this.hub.start();
       if (this.options.revocations)
         this.stopRevocations = this.options.revocations.onRevocation((entry) => this.hub.revoke(entry));
@@ -140,23 +146,28 @@ export class Gateway implements ServerApi {
    * when the request is not for the API.
    */
   handleApiRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    const path = pathOf(req);
-    if (!path.startsWith(`${this.apiPath}/`)) return false;
-    void handleApi(this, this.api, path.slice(this.apiPath.length + 1), req, res);
+    if (!pathOf(req).startsWith(`${this.apiPath}/`)) return false;
+    this.apiReady().then(
+      () => this.http.routing(req, res),
+      (err: unknown) => {
+        this.hub.log('error', 'realtime.api_error', { error: String((err as Error)?.message ?? err) });
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
+      },
+    );
     return true;
+  }
+
+  /** The API app, its plugins loaded (once). */
+  private apiReady(): Promise<void> {
+    this.httpReady ??= Promise.resolve(this.http.ready()).then(() => undefined);
+    return this.httpReady;
   }
 
   /** Its own HTTP(S) server: the WebSocket path, the server API, `GET /healthz`. Resolves with the base URL. */
   async listen(options: ListenOptions = {}): Promise<{ url: string; wsUrl: string; server: Server }> {
     await this.start();
-    const handler = (req: IncomingMessage, res: ServerResponse): void => {
-      if (this.handleApiRequest(req, res)) return;
-      if (req.method === 'GET' && pathOf(req) === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...this.stats() }));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
-    };
+    // Every request goes to the API app: its routes, `/healthz`, and 404 for anything else.
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.http.routing(req, res);
     const server: Server = options.tls
       ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as Server)
       : createHttpServer(handler);
@@ -243,6 +254,7 @@ export class Gateway implements ServerApi {
       }
     }
     await this.hub.broker.close();
+    await this.http.close();
   }
 
   private namespace(channel: string) {
