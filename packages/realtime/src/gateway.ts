@@ -9,9 +9,8 @@ import type { Duplex } from 'node:stream';
 
 import { ConfigError } from '@tessera/core';
 import type { RevocationList, Verifier } from '@tessera/verifier';
-import { WebSocketServer, type WebSocket } from 'ws';
-
 import type { FastifyInstance } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 import { createApiApp, type ServerApi } from './api.js';
 import { ChannelError } from './errors.js';
