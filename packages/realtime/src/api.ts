@@ -1,6 +1,7 @@
 /**
  * The server API: back-end services publish, broadcast, disconnect users and read presence over HTTP, with
- * a Tessera service token (`Authorization: Bearer`) holding the method's scope.
+ * a Tessera service token (`Authorization: Bearer`) holding the method's scope. A Fastify app: bearer checks
+ * by @tessera/verifier's Fastify plugin (its RFC 6750 refusals), bodies checked by JSON schema.
  *
  *   POST /api/publish          {channel, data}          realtime:publish   -> {result: {offset?, epoch?}}
  *   POST /api/broadcast        {channels, data}         realtime:publish   -> {result: {}}
@@ -12,161 +13,171 @@
  *
  * Refusals: 401/403 with RFC 6750 challenges; 400 `invalid_request` for a bad body, naming the field;
  * 404 for another path; 405 for another method; 413 for a body over the message size limit.
+ * The app also answers `GET /healthz` (public) when it serves the gateway's own port.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
 import type { Verifier } from '@tessera/verifier';
-import { rejection } from '@tessera/verifier';
+import { tesseraFastify } from '@tessera/verifier/fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
+import { BadRequest, BODY_SCHEMAS, describeFailure, parseBody, type SchemaFailure } from './api-body.js';
+import type { HistoryQuery, StreamPosition } from './broker.js';
 import { BrokerError, ChannelError } from './errors.js';
-import type { Gateway } from './gateway.js';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol.js';
+import type { Logger } from './hub.js';
+import type { ClientInfo } from './protocol.js';
 
-const SCOPES: Readonly<Record<string, string>> = {
-  publish: 'realtime:publish',
-  broadcast: 'realtime:publish',
-  disconnect: 'realtime:disconnect',
-  unsubscribe: 'realtime:disconnect',
-  presence: 'realtime:presence',
-  presence_stats: 'realtime:presence',
-  history: 'realtime:history',
-};
-
-class BadRequest extends Error {}
-
-export async function handleApi(
-  gateway: Gateway,
-  verifier: Verifier,
-  method: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  try {
-    const scope = Object.hasOwn(SCOPES, method) ? SCOPES[method] : undefined;
-    if (!scope) return send(res, 404, { error: 'not_found' });
-    if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
-    try {
-      await verifier.authorize(req.headers.authorization, { scopes: [scope] });
-    } catch (err) {
-      const r = rejection(err, { realm: 'realtime' });
-      return send(res, r.status, r.body, r.headers);
-    }
-    const body = await readJson(req, gateway.hub.limits.maxMessageBytes);
-    // The rest of the body is not read: the connection cannot be reused.
-    if (body === TOO_LARGE)
-      return send(res, 413, { error: 'invalid_request', error_description: 'the body is too large' }, { connection: 'close' });
-    const result = await run(gateway, method, body);
-    send(res, 200, { result });
-  } catch (err) {
-    if (err instanceof BadRequest || err instanceof ChannelError)
-      return send(res, 400, { error: 'invalid_request', error_description: err.message });
-    if (err instanceof BrokerError) {
-      gateway.hub.log('warn', 'realtime.api_unavailable', { method, error: err.message });
-      const description = 'the broker is unavailable';
-      return send(res, 503, { error: 'temporarily_unavailable', error_description: description }, { 'retry-after': '5' });
-    }
-    gateway.hub.log('error', 'realtime.api_error', { method, error: String((err as Error)?.message ?? err) });
-    send(res, 500, { error: 'server_error' });
-  }
+/** What the HTTP API calls: the gateway's in-process server API (the Gateway implements it). */
+export interface ServerApi {
+  publish(channel: string, data: unknown): Promise<StreamPosition | undefined>;
+  broadcast(channels: readonly string[], data: unknown): Promise<void>;
+  disconnectUser(user: string, options: { reconnect?: boolean }): Promise<void>;
+  unsubscribeUser(user: string, channel: string): Promise<void>;
+  presence(channel: string): Promise<Record<string, ClientInfo>>;
+  history(
+    channel: string,
+    query: HistoryQuery,
+  ): Promise<{ publications: Record<string, unknown>[]; epoch: string; offset: number }>;
+  /** The body of `GET /healthz`. */
+  stats(): object;
 }
 
-async function run(gateway: Gateway, method: string, body: Record<string, unknown>): Promise<unknown> {
-  switch (method) {
-    case 'publish': {
-      const channel = str(body, 'channel');
-      if (!('data' in body)) throw new BadRequest('data is required');
-      const pos = await gateway.publish(channel, body.data);
+export interface ApiOptions {
+  /** Verifies the service tokens of the callers. */
+  readonly verifier: Verifier;
+  /** Largest body accepted (the message size limit of the sockets). */
+  readonly maxBodyBytes: number;
+  /** The path prefix of the methods, without a trailing slash (`/api`). */
+  readonly prefix: string;
+  readonly log: Logger;
+}
+
+/** Bytes a body may carry beyond the largest message: the JSON around `data`. */
+const BODY_OVERHEAD = 1024;
+
+type Body = Record<string, unknown>;
+type Method = (api: ServerApi, body: Body) => Promise<unknown>;
+
+/** Each method: its scope and what it does with a body its schema accepted. */
+const METHODS: Readonly<Record<string, { readonly scope: string; readonly run: Method }>> = {
+  publish: {
+    scope: 'realtime:publish',
+    run: async (api, b) => {
+      const pos = await api.publish(b.channel as string, b.data);
       return pos ? { offset: pos.offset, epoch: pos.epoch } : {};
-    }
-    case 'broadcast': {
-      const channels = body.channels;
-      if (
-        !Array.isArray(channels) ||
-        channels.length === 0 ||
-        channels.length > 1000 ||
-        !channels.every((c) => typeof c === 'string')
-      ) {
-        throw new BadRequest('channels must be a non-empty array of at most 1000 channel names');
-      }
-      if (!('data' in body)) throw new BadRequest('data is required');
-      await gateway.broadcast(channels as string[], body.data);
+    },
+  },
+  broadcast: {
+    scope: 'realtime:publish',
+    run: async (api, b) => {
+      await api.broadcast(b.channels as string[], b.data);
       return {};
-    }
-    case 'disconnect': {
-      const reconnect = body.reconnect;
-      if (reconnect !== undefined && typeof reconnect !== 'boolean') throw new BadRequest('reconnect must be a boolean');
-      await gateway.disconnectUser(str(body, 'user'), { reconnect: reconnect === true });
+    },
+  },
+  disconnect: {
+    scope: 'realtime:disconnect',
+    run: async (api, b) => {
+      await api.disconnectUser(b.user as string, { reconnect: b.reconnect === true });
       return {};
-    }
-    case 'unsubscribe':
-      await gateway.unsubscribeUser(str(body, 'user'), str(body, 'channel'));
+    },
+  },
+  unsubscribe: {
+    scope: 'realtime:disconnect',
+    run: async (api, b) => {
+      await api.unsubscribeUser(b.user as string, b.channel as string);
       return {};
-    case 'presence':
-      return { presence: await gateway.presence(str(body, 'channel')) };
-    case 'presence_stats': {
-      const presence = await gateway.presence(str(body, 'channel'));
+    },
+  },
+  presence: {
+    scope: 'realtime:presence',
+    run: async (api, b) => ({ presence: await api.presence(b.channel as string) }),
+  },
+  presence_stats: {
+    scope: 'realtime:presence',
+    run: async (api, b) => {
+      const presence = await api.presence(b.channel as string);
       const users = new Set(Object.values(presence).map((i) => i.user));
       return { num_clients: Object.keys(presence).length, num_users: users.size };
+    },
+  },
+  history: {
+    scope: 'realtime:history',
+    run: async (api, b) => {
+      const since = b.since as StreamPosition | undefined;
+      return api.history(b.channel as string, {
+        limit: (b.limit as number | undefined) ?? 0,
+        reverse: (b.reverse as boolean | undefined) ?? false,
+        ...(since ? { since: { offset: since.offset, epoch: since.epoch } } : {}),
+      });
+    },
+  },
+};
+
+/** Builds the API's Fastify app; call `ready()` before routing requests to it. */
+export function createApiApp(api: ServerApi, options: ApiOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.maxBodyBytes + BODY_OVERHEAD,
+    exposeHeadRoutes: false,
+    // A body is taken as sent: no type coercion, no defaults, nothing removed.
+    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false } },
+  });
+  // Bodies are read as text whatever their content type (services send JSON with or without saying so),
+  // and parsed by each method's preValidation step: a path that is no method is answered without parsing.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => done(null, text));
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+  app.setErrorHandler((err: FastifyError, request, reply) => refuse(err, request, reply, options.log));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const known = path.startsWith(`${options.prefix}/`) && Object.hasOwn(METHODS, path.slice(options.prefix.length + 1));
+    if (known) return reply.code(405).header('allow', 'POST').send({ error: 'method_not_allowed' });
+    return reply.code(404).send({ error: 'not_found' });
+  });
+  void app.register(tesseraFastify, { verifier: options.verifier, realm: 'realtime' });
+  void app.register(async (routes) => {
+    routes.get('/healthz', { config: { tessera: { public: true } } }, async () => ({ status: 'ok', ...api.stats() }));
+    for (const [name, method] of Object.entries(METHODS)) {
+      routes.post(
+        `${options.prefix}/${name}`,
+        {
+          config: { tessera: { scopes: [method.scope] } },
+          preValidation: async function readBody(request) {
+            request.body = parseBody(typeof request.body === 'string' ? request.body : '');
+          },
+          schema: { body: BODY_SCHEMAS[name]! },
+        },
+        async (request) => ({ result: await method.run(api, request.body as Body) }),
+      );
     }
-    case 'history': {
-      const limit = body.limit ?? 0;
-      if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0)
-        throw new BadRequest('limit must be a non-negative integer');
-      const reverse = body.reverse ?? false;
-      if (typeof reverse !== 'boolean') throw new BadRequest('reverse must be a boolean');
-      const since = body.since;
-      let position;
-      if (since !== undefined) {
-        const s = since as Record<string, unknown>;
-        if (
-          typeof s !== 'object' ||
-          s === null ||
-          typeof s.epoch !== 'string' ||
-          typeof s.offset !== 'number' ||
-          !Number.isSafeInteger(s.offset) ||
-          s.offset < 0
-        ) {
-          throw new BadRequest('since must be {offset, epoch}');
-        }
-        position = { offset: s.offset, epoch: s.epoch };
-      }
-      return gateway.history(str(body, 'channel'), { limit, reverse, ...(position ? { since: position } : {}) });
-    }
-  }
-  throw new BadRequest('unknown method');
+  });
+  return app;
 }
 
-function str(body: Record<string, unknown>, name: string): string {
-  const v = body[name];
-  if (typeof v !== 'string' || v.length === 0) throw new BadRequest(`${name} must be a non-empty string`);
-  return v;
+/** The answer to a request that failed after its bearer check: a bad body, a bad channel, a broker down. */
+function refuse(err: FastifyError, request: FastifyRequest, reply: FastifyReply, log: Logger): FastifyReply {
+  if (err.validation) return invalid(reply, describeFailure(err.validation[0] as SchemaFailure | undefined));
+  if (err instanceof BadRequest || err instanceof ChannelError) return invalid(reply, err.message);
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    // The rest of the body is not read: the connection cannot be reused.
+    return reply
+      .code(413)
+      .header('connection', 'close')
+      .send({ error: 'invalid_request', error_description: 'the body is too large' });
+  }
+  const method = request.url.split('?')[0]!.split('/').at(-1);
+  if (err instanceof BrokerError) {
+    log('warn', 'realtime.api_unavailable', { method, error: err.message });
+    const description = 'the broker is unavailable';
+    return reply.code(503).header('retry-after', '5').send({ error: 'temporarily_unavailable', error_description: description });
+  }
+  // Fastify's own refusals of a request it cannot read (a bad Content-Length, say).
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
+    return invalid(reply, 'the request cannot be read');
+  log('error', 'realtime.api_error', { method, error: String(err?.message ?? err) });
+  return reply.code(500).send({ error: 'server_error' });
 }
 
-const TOO_LARGE = Symbol('too large');
-
-async function readJson(req: IncomingMessage, max: number): Promise<Record<string, unknown> | typeof TOO_LARGE> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max + 1024) return TOO_LARGE;
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new BadRequest(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new BadRequest('the body is not JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequest('the body must be a JSON object');
-  return value as Record<string, unknown>;
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  res
-    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
-    .end(JSON.stringify(body));
+function invalid(reply: FastifyReply, description: string): FastifyReply {
+  return reply.code(400).send({ error: 'invalid_request', error_description: description });
 }

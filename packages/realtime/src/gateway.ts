@@ -9,15 +9,17 @@ import type { Duplex } from 'node:stream';
 
 import { ConfigError } from '@tessera/core';
 import type { RevocationList, Verifier } from '@tessera/verifier';
+import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-import { handleApi } from './api.js';
+import { createApiApp, type ServerApi } from './api.js';
 import { ChannelError } from './errors.js';
 import { MemoryBroker, type Broker, type HistoryQuery, type StreamPosition } from './broker.js';
 import { ChannelPolicy, type ChannelOptions } from './channels.js';
-import { Connection, wirePublication } from './connection.js';
+import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_LIMITS, Hub, type Limits, type Logger } from './hub.js';
-import { Disconnect, type ClientInfo } from './protocol.js';
+import { Disconnect, wirePublication, type ClientInfo } from './protocol.js';
+import { Session } from './session.js';
 
 export interface GatewayOptions {
   /** Verifies connection tokens. Give it the gateway's audience; with `revocations`, revoked tokens are refused at connect and refresh. */
@@ -41,6 +43,11 @@ export interface GatewayOptions {
   readonly nodeId?: string;
   /** Structured log lines; never given a token. */
   readonly logger?: Logger;
+  /**
+   * Time for the connections' timers and token expiry (and the default broker's history and presence).
+   * Default: the system clock; a test gives one it moves forward itself.
+   */
+  readonly clock?: Clock;
 }
 
 export interface ListenOptions {
@@ -56,12 +63,14 @@ export interface GatewayStats {
   readonly channels: number;
 }
 
-export class Gateway {
+export class Gateway implements ServerApi {
   readonly hub: Hub;
   readonly path: string;
   readonly apiPath: string;
   private readonly wss: WebSocketServer;
-  private readonly apiVerifier: Verifier;
+  /** The server API and `/healthz`: a Fastify app, fed the requests of whichever server it is on. */
+  private readonly http: FastifyInstance;
+  private httpReady: Promise<void> | undefined;
   private readonly servers: {
     server: Server;
     onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -74,18 +83,25 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     const limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     checkLimits(limits);
+    const clock = options.clock ?? systemClock;
     this.hub = new Hub({
       verifier: options.verifier,
       subscriptionVerifier: options.subscriptionVerifier,
       channels: new ChannelPolicy(options.channels),
-      broker: options.broker ?? new MemoryBroker(),
+      broker: options.broker ?? new MemoryBroker({ now: () => clock.now() }),
       limits,
+      clock,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     this.path = options.path ?? '/connection/websocket';
     this.apiPath = (options.apiPath ?? '/api').replace(/\/+$/, '');
-    this.apiVerifier = options.apiVerifier ?? options.verifier;
+    this.http = createApiApp(this, {
+      verifier: options.apiVerifier ?? options.verifier,
+      maxBodyBytes: limits.maxMessageBytes,
+      prefix: this.apiPath,
+      log: (level, event, fields) => this.hub.log(level, event, fields),
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: limits.maxMessageBytes,
@@ -97,6 +113,7 @@ export class Gateway {
   /** Starts the broker and follows revocations. Called by `listen` and `attach`; call it when using `handleUpgrade` alone. */
   start(): Promise<void> {
     this.started ??= (async () => {
+      await this.apiReady();
       await this.hub.start();
       if (this.options.revocations)
         this.stopRevocations = this.options.revocations.onRevocation((entry) => this.hub.revoke(entry));
@@ -120,7 +137,7 @@ export class Gateway {
       socket.destroy();
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.hub.add(new Connection(this.hub, ws)));
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.hub.add(new Session(this.hub, ws)));
   }
 
   /**
@@ -128,23 +145,28 @@ export class Gateway {
    * when the request is not for the API.
    */
   handleApiRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    const path = pathOf(req);
-    if (!path.startsWith(`${this.apiPath}/`)) return false;
-    void handleApi(this, this.apiVerifier, path.slice(this.apiPath.length + 1), req, res);
+    if (!pathOf(req).startsWith(`${this.apiPath}/`)) return false;
+    this.apiReady().then(
+      () => this.http.routing(req, res),
+      (err: unknown) => {
+        this.hub.log('error', 'realtime.api_error', { error: String((err as Error)?.message ?? err) });
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
+      },
+    );
     return true;
+  }
+
+  /** The API app, its plugins loaded (once). */
+  private apiReady(): Promise<void> {
+    this.httpReady ??= Promise.resolve(this.http.ready()).then(() => undefined);
+    return this.httpReady;
   }
 
   /** Its own HTTP(S) server: the WebSocket path, the server API, `GET /healthz`. Resolves with the base URL. */
   async listen(options: ListenOptions = {}): Promise<{ url: string; wsUrl: string; server: Server }> {
     await this.start();
-    const handler = (req: IncomingMessage, res: ServerResponse): void => {
-      if (this.handleApiRequest(req, res)) return;
-      if (req.method === 'GET' && pathOf(req) === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...this.stats() }));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
-    };
+    // Every request goes to the API app: its routes, `/healthz`, and 404 for anything else.
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.http.routing(req, res);
     const server: Server = options.tls
       ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as Server)
       : createHttpServer(handler);
@@ -231,6 +253,7 @@ export class Gateway {
       }
     }
     await this.hub.broker.close();
+    await this.http.close();
   }
 
   private namespace(channel: string) {

@@ -9,9 +9,9 @@ import { revokes } from '@tessera/verifier';
 
 import { withDeadline, type Broker, type BrokerHandlers, type ControlMessage, type HistoryBounds } from './broker.js';
 import { hasHistory, type ChannelPolicy, type NamespaceOptions } from './channels.js';
-import type { Connection } from './connection.js';
-import { wirePublication } from './connection.js';
-import { Disconnect, encodePush, Unsubscribe, type ClientInfo, type Publication } from './protocol.js';
+import type { Clock, Timer } from './clock.js';
+import type { Member } from './member.js';
+import { Disconnect, encodePush, Unsubscribe, wirePublication, type ClientInfo, type Publication } from './protocol.js';
 
 export interface Limits {
   /** Largest WebSocket message accepted, in bytes; a larger one closes the connection (1009). Default 65536. */
@@ -75,6 +75,7 @@ export interface HubOptions {
   readonly limits: Limits;
   readonly nodeId?: string;
   readonly logger?: Logger;
+  readonly clock: Clock;
 }
 
 export class Hub implements BrokerHandlers {
@@ -84,14 +85,15 @@ export class Hub implements BrokerHandlers {
   readonly broker: Broker;
   readonly limits: Limits;
   readonly nodeId: string;
+  readonly clock: Clock;
   readonly version = '0.1.0';
-  readonly connections = new Set<Connection>();
-  private readonly byChannel = new Map<string, Set<Connection>>();
+  readonly connections = new Set<Member>();
+  private readonly byChannel = new Map<string, Set<Member>>();
   /** The broker subscription of each channel, while it is being made: every subscriber waits for it. */
   private readonly brokerSubscribing = new Map<string, Promise<void>>();
-  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly byUser = new Map<string, Set<Member>>();
   private readonly logger: Logger | undefined;
-  private presenceTimer: NodeJS.Timeout | undefined;
+  private presenceTimer: Timer | undefined;
   private renewing = false;
 
   constructor(options: HubOptions) {
@@ -102,13 +104,13 @@ export class Hub implements BrokerHandlers {
     this.limits = options.limits;
     this.nodeId = options.nodeId ?? randomUUID();
     this.logger = options.logger;
+    this.clock = options.clock;
   }
 
   async start(): Promise<void> {
     await this.broker.start(this);
     const every = Math.max(1000, Math.floor(this.limits.presenceTtlMs / 3));
-    this.presenceTimer = setInterval(() => void this.renewPresence(), every);
-    this.presenceTimer.unref();
+    this.presenceTimer = this.clock.every(every, () => void this.renewPresence(), { unref: true });
   }
 
   log(level: LogLevel, event: string, fields: Record<string, unknown>): void {
@@ -126,19 +128,19 @@ export class Hub implements BrokerHandlers {
     return (this.byUser.get(principal.sub)?.size ?? 0) < max;
   }
 
-  add(conn: Connection): void {
+  add(conn: Member): void {
     this.connections.add(conn);
   }
 
   /** Indexes an authenticated connection by its user. */
-  index(conn: Connection): void {
+  index(conn: Member): void {
     const user = conn.user;
     let set = this.byUser.get(user);
     if (!set) this.byUser.set(user, (set = new Set()));
     set.add(conn);
   }
 
-  forget(conn: Connection): void {
+  forget(conn: Member): void {
     this.connections.delete(conn);
     const set = this.byUser.get(conn.user);
     if (set) {
@@ -152,10 +154,10 @@ export class Hub implements BrokerHandlers {
    * makes the broker subscription, the others arriving meanwhile wait for the same one). When the broker
    * fails, every subscriber that waited is removed and the error goes to each.
    */
-  async addSubscriber(channel: string, conn: Connection): Promise<void> {
+  async addSubscriber(channel: string, conn: Member): Promise<void> {
     let set = this.byChannel.get(channel);
     if (!set) {
-      const mine = new Set<Connection>();
+      const mine = new Set<Member>();
       this.byChannel.set(channel, (set = mine));
       const subscribing: Promise<void> = this.broker.subscribe(channel).then(
         () => {
@@ -179,7 +181,7 @@ export class Hub implements BrokerHandlers {
     await this.brokerSubscribing.get(channel);
   }
 
-  removeSubscriber(channel: string, conn: Connection, presence: boolean): void {
+  removeSubscriber(channel: string, conn: Member, presence: boolean): void {
     const set = this.byChannel.get(channel);
     if (set) {
       set.delete(conn);
@@ -252,7 +254,7 @@ export class Hub implements BrokerHandlers {
 
   /** A revocation: every connection whose token it covers is disconnected. */
   revoke(entry: RevocationEntry): number {
-    const now = Date.now();
+    const now = this.clock.now();
     let n = 0;
     const candidates = entry.kind === 'subject' ? this.byUser.get(entry.value) : this.connections;
     if (!candidates) return 0;
@@ -273,11 +275,11 @@ export class Hub implements BrokerHandlers {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.presenceTimer);
+    this.presenceTimer?.cancel();
   }
 
   /** Records a subscriber of a presence channel, and tells the others when the namespace wants joins. */
-  async enterPresence(channel: string, conn: Connection): Promise<void> {
+  async enterPresence(channel: string, conn: Member): Promise<void> {
     const info = conn.clientInfo;
     await this.broker.addPresence(channel, info.client, info, this.limits.presenceTtlMs);
     const ns = this.channels.describe(channel);

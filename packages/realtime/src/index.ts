@@ -1,6 +1,8 @@
 export { checkLimits, createGateway, Gateway } from './gateway.js';
 export { BrokerError, ChannelError, REALTIME_ERROR_CODES } from './errors.js';
 export type { GatewayOptions, GatewayStats, ListenOptions } from './gateway.js';
+export { systemClock } from './clock.js';
+export type { Clock, Timer } from './clock.js';
 export { DEFAULT_LIMITS } from './hub.js';
 export type { Limits, Logger, LogLevel } from './hub.js';
 export { CHANNEL_ACTIONS, ChannelPolicy, ChannelRights, MAX_CHANNEL_LENGTH, PERSONAL_PREFIX } from './channels.js';

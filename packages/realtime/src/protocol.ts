@@ -249,3 +249,31 @@ export function stringParam(params: Readonly<Record<string, unknown>>, name: str
   if (typeof v !== 'string') throw new FrameError(`${name} must be a string`);
   return v;
 }
+
+/** A publication as the protocol writes it (no server time). */
+export function wirePublication(pub: Publication): Record<string, unknown> {
+  const out: Record<string, unknown> = { data: pub.data };
+  if (pub.info) out.info = pub.info;
+  if (pub.offset !== undefined) out.offset = pub.offset;
+  if (pub.epoch !== undefined) out.epoch = pub.epoch;
+  return out;
+}
+
+/**
+ * The first publications (in order) whose JSON fits in `budget` bytes, as the protocol writes them: a
+ * history or recovery reply holds at most what one client may have waiting in its send buffer.
+ */
+export function fitPublications(
+  pubs: readonly Publication[],
+  budget: number,
+): { publications: Record<string, unknown>[]; truncated: boolean } {
+  const out: Record<string, unknown>[] = [];
+  let size = 0;
+  for (const pub of pubs) {
+    const wire = wirePublication(pub);
+    size += JSON.stringify(wire).length + 1;
+    if (size > budget) return { publications: out, truncated: true };
+    out.push(wire);
+  }
+  return { publications: out, truncated: false };
+}

@@ -20,6 +20,7 @@ import {
 } from '@tessera/realtime';
 import { Redis } from 'ioredis';
 
+import { ManualClock } from './helpers/clock.js';
 import { sleep } from './helpers/gateway.js';
 import { REDIS_MISSING, REDIS_URL, redisAvailable, skipWithoutRedis, uniquePrefix } from './helpers/redis.js';
 
@@ -86,8 +87,17 @@ interface Node {
   events: Recorder;
 }
 
-/** The contract every broker keeps, run against the brokers `make` builds (each started, one node). */
-function brokerContract(name: string, make: () => Broker, options: { skip: string | false; setup?: () => Promise<void> }) {
+/**
+ * The contract every broker keeps, run against the brokers `make` builds (each started, one node).
+ * `elapse` lets time pass for the broker's history and presence expiry: MemoryBroker's clock is moved,
+ * Redis expires keys on its own time, which is waited for.
+ */
+function brokerContract(
+  name: string,
+  make: () => Broker,
+  options: { skip: string | false; setup?: () => Promise<void>; elapse: (ms: number) => Promise<unknown> },
+) {
+  const { elapse } = options;
   describe(`broker contract: ${name}`, { skip: options.skip }, () => {
     const open: Broker[] = [];
     if (options.setup) before(options.setup);
@@ -227,7 +237,7 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
       const bounds = { size: 10, ttlMs: 150 };
       const first = (await broker.publish(ch, 'first', undefined, bounds))!;
       assert.equal(first.offset, 1);
-      await sleep(bounds.ttlMs + 30);
+      await elapse(bounds.ttlMs + 30);
       const second = (await broker.publish(ch, 'second', undefined, bounds))!;
       assert.equal(second.offset, 1);
       assert.notEqual(second.epoch, first.epoch);
@@ -245,11 +255,12 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
       const ch = channel();
       const bounds = { size: 10, ttlMs: 900 };
       const old = (await broker.publish(ch, 'old', undefined, bounds))!;
-      await sleep(bounds.ttlMs / 2);
+      await elapse(bounds.ttlMs / 2);
       const recent = (await broker.publish(ch, 'recent', undefined, bounds))!;
       assert.deepEqual(recent, { offset: 2, epoch: old.epoch });
       // `old` goes ttl after it came, `recent` half a ttl later.
       let h = await broker.history(ch, { limit: 10 }, bounds);
+      await elapse(bounds.ttlMs / 2);
       await waitFor('the old publication to go', async () => {
         h = await broker.history(ch, { limit: 10 }, bounds);
         return h.publications.length < 2;
@@ -291,6 +302,7 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
 
       await broker.addPresence(ch, 'c3', { user: 'carol', client: 'c3' }, 400);
       assert.deepEqual(Object.keys(await broker.presence(ch)).sort(), ['c1', 'c3']);
+      await elapse(400);
       await waitFor('c3 to expire', async () => !('c3' in (await broker.presence(ch))));
       assert.deepEqual(Object.keys(await broker.presence(ch)), ['c1']);
       await broker.removePresence(ch, 'c1');
@@ -331,7 +343,11 @@ function brokerContract(name: string, make: () => Broker, options: { skip: strin
   });
 }
 
-brokerContract('MemoryBroker', () => new MemoryBroker(), { skip: false });
+const memoryClock = new ManualClock();
+brokerContract('MemoryBroker', () => new MemoryBroker({ now: () => memoryClock.now() }), {
+  skip: false,
+  elapse: (ms) => memoryClock.advance(ms),
+});
 
 let redis: Redis;
 const connections: Redis[] = [];
@@ -347,6 +363,7 @@ after(async () => {
 
 brokerContract('RedisBroker', () => new RedisBroker({ redis, prefix: PREFIX }), {
   skip: skipRedis,
+  elapse: sleep,
   setup: async () => {
     await requireRedis();
     redis = connect();

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 
 import WebSocket from 'ws';
 
+import { ManualClock } from './helpers/clock.js';
 import { sleep, startGateway, type Harness } from './helpers/gateway.js';
 
 const CHAT = ['chat:room:*:subscribe', 'chat:room:*:publish', 'news:*:subscribe'];
@@ -70,6 +71,8 @@ class Raw {
 
 describe('wire protocol', () => {
   let h: Harness;
+  // The connect timeout, pings and pongs run on this clock: those tests move it instead of waiting.
+  const clock = new ManualClock();
   const raws: Raw[] = [];
   const raw = () => {
     const r = new Raw(h.wsUrl);
@@ -78,6 +81,7 @@ describe('wire protocol', () => {
   };
   before(async () => {
     h = await startGateway({
+      clock,
       limits: {
         maxSubscriptions: 2,
         publishRate: 1,
@@ -152,6 +156,7 @@ describe('wire protocol', () => {
   it('no connect within the connect timeout: 3502 stale', async () => {
     const r = raw();
     await r.open();
+    await clock.advance(400);
     assert.equal((await r.closed).code, 3502);
   });
 
@@ -228,17 +233,30 @@ describe('wire protocol', () => {
   it('server pings are {}; a client that does not answer is closed with 3012 no pong', async () => {
     const r = raw();
     await r.connect(h.token('alice', CHAT));
-    await r.next((m) => Object.keys(m).length === 0, 2_000);
+    const pinged = r.next((m) => Object.keys(m).length === 0);
+    await clock.advance(300);
+    await pinged;
+    await clock.advance(300);
     assert.equal((await r.closed).code, 3012);
   });
 
   it('a client that answers pings stays', async () => {
     const r = raw();
+    let pings = 0;
     r.ws.on('message', (d) => {
-      if (d.toString() === '{}') r.ws.send('{}');
+      if (d.toString() !== '{}') return;
+      pings++;
+      r.ws.send('{}');
     });
     await r.connect(h.token('alice', CHAT));
-    await sleep(1_200);
+    // Four ping intervals, each one longer than the pong timeout.
+    for (let i = 1; i <= 4; i++) {
+      await clock.advance(300);
+      await r.next(() => pings >= i);
+      // A command sent after the pong is answered after the pong was read: the pong timer is off.
+      r.send({ id: 100 + i, ping: {} });
+      await r.reply(100 + i);
+    }
     assert.equal(r.ws.readyState, WebSocket.OPEN);
   });
 });

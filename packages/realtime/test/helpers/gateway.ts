@@ -34,7 +34,7 @@ export interface Harness {
   key: Key;
   url: string;
   wsUrl: string;
-  /** An access token for the gateway: `ttl` in seconds (fractions allowed), `scopes` granted. */
+  /** An access token for the gateway: `ttl` in seconds (fractions allowed), `scopes` granted; on the gateway's clock. */
   token(sub: string, scopes: readonly string[], ttl?: number, extra?: Record<string, unknown>): string;
   /** A centrifuge client; stopped by close(). */
   client(options: Partial<CentrifugeOptions>): Centrifuge;
@@ -59,6 +59,8 @@ export async function startGateway(options: HarnessOptions = {}): Promise<Harnes
       jwks: buildJwks([key]),
       clockTolerance: 0,
       cache: false,
+      // One time for the gateway, its verifier and the tokens below.
+      ...(options.clock ? { now: () => options.clock!.now() } : {}),
     });
   const { limits, ...rest } = options;
   delete rest.key;
@@ -73,7 +75,7 @@ export async function startGateway(options: HarnessOptions = {}): Promise<Harnes
     url,
     wsUrl,
     token(sub, scopes, ttl = 60, extra = {}) {
-      const now = Date.now() / 1000;
+      const now = (options.clock?.now() ?? Date.now()) / 1000;
       return signJwt(
         {
           iss: ISSUER,

@@ -1,0 +1,49 @@
+/**
+ * Token checks of the connection (connect, refresh) and of subscriptions (subscribe, sub_refresh), each
+ * taken from the connection's verification bucket, and their failures in the protocol's codes.
+ */
+import { TokenExpiredError } from '@tessera/core';
+import type { Principal } from '@tessera/verifier';
+import { KeysUnavailableError, RevocationsUnavailableError } from '@tessera/verifier';
+
+import { Disconnect, ErrorCode } from '../protocol.js';
+import type { SessionContext } from './context.js';
+import { DisconnectError, refuse } from './outcome.js';
+
+/**
+ * The refusal every token check shares: 109 for an expired token (the client refreshes), 100 (temporary)
+ * when keys or revocations cannot be used; undefined for any other refusal, which each caller answers.
+ */
+function sharedRefusal(err: unknown): Error | undefined {
+  if (err instanceof TokenExpiredError) return refuse(ErrorCode.tokenExpired);
+  if (err instanceof KeysUnavailableError || err instanceof RevocationsUnavailableError) return refuse(ErrorCode.internal);
+  return undefined;
+}
+
+/** Verifies a connection token; an invalid one ends the connection (3500). */
+export async function verifyAccessToken(session: SessionContext, token: string): Promise<Principal> {
+  if (!session.verifyBucket.take()) throw new DisconnectError(Disconnect.tooManyRequests);
+  try {
+    return await session.hub.verifier.verify(token);
+  } catch (err) {
+    const refusal = sharedRefusal(err);
+    if (refusal) throw refusal;
+    session.hub.log('info', 'realtime.token_refused', { client: session.id, code: (err as { code?: string }).code ?? 'unknown' });
+    throw new DisconnectError(Disconnect.invalidToken);
+  }
+}
+
+/** Verifies a subscription token for `channel` and returns its expiry (ms); a refused one is 103. */
+export async function verifySubscriptionToken(session: SessionContext, token: string, channel: string): Promise<number> {
+  const verifier = session.hub.subscriptionVerifier;
+  if (!verifier) throw refuse(ErrorCode.permissionDenied);
+  if (!session.verifyBucket.take()) throw new DisconnectError(Disconnect.tooManyRequests);
+  let principal: Principal;
+  try {
+    principal = await verifier.verify(token);
+  } catch (err) {
+    throw sharedRefusal(err) ?? refuse(ErrorCode.permissionDenied);
+  }
+  if (principal.claims.channel !== channel || principal.sub !== session.principal!.sub) throw refuse(ErrorCode.permissionDenied);
+  return principal.expiresAt * 1000;
+}
