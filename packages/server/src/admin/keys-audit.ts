@@ -57,7 +57,7 @@ export function keyAndAuditRoutes(app: FastifyInstance, ctx: ServerContext): voi
       const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
       const ms = (v: string | undefined) => (v === undefined ? undefined : Number(v) * 1000);
       const limit = int(q.limit) ?? 100;
-      const events = await ctx.store.queryAudit({
+      const events = await ctx.store.audit.query({
         type: q.type,
         subject: q.subject,
         from: ms(q.from),
