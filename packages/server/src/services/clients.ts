@@ -13,6 +13,7 @@ import { AdminInputError, ConflictError, NotFoundError } from './errors.js';
 import { revokeEverything } from './revoke-all.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+// The lists live beside the store's client record, which is checked against them when read.
 export { AUTH_METHODS, GRANT_TYPES };
 /** Per-client lifetimes (seconds) lie in the range of the server-wide settings they override. */
 export const ACCESS_TOKEN_TTL_RANGE = { min: SETTINGS.accessTokenTtl.min!, max: SETTINGS.accessTokenTtl.max! } as const;
