@@ -35,9 +35,9 @@ async function tessera(password) {
       { id: 'web', firstParty: true, grantTypes: ['password'], scopes: [SCOPE], audiences: [AUDIENCE] },
       now,
     );
-    await ctx.store.putRole({ name: 'reader', permissions: [SCOPE] });
+    await ctx.store.roles.put({ name: 'reader', permissions: [SCOPE] });
     const passwordHash = await hashPassword('correct horse battery staple');
-    await ctx.store.createUser({
+    await ctx.store.users.create({
       id: 'u-alice',
       username: 'alice',
       passwordHash,

@@ -22,9 +22,9 @@ export async function ensureChatDemo({ store, master, now }, issuer, demo) {
   const t = now();
   /** The client `input.id`, registered unless `demo[key]` holds its secret already. */
   const ensureClient = async (key, input) => {
-    const existing = demo[key] && (await store.getClient(input.id));
+    const existing = demo[key] && (await store.clients.get(input.id));
     if (existing) return existing;
-    await store.deleteClient(input.id); // registered by a start that did not get to save its secret
+    await store.clients.delete(input.id); // registered by a start that did not get to save its secret
     const { client, secret } = await registerClient(store, master, input, t);
     demo[key] = { clientId: client.id, clientSecret: secret };
     changed = true;
@@ -46,20 +46,20 @@ export async function ensureChatDemo({ store, master, now }, issuer, demo) {
     audiences: [feedAudience],
   });
   // The issuer follows PORT: started on another port, the feed's audience moves with it.
-  if (!feed.audiences.includes(feedAudience)) await store.updateClient(feed.id, { audiences: [feedAudience] }, t);
+  if (!feed.audiences.includes(feedAudience)) await store.clients.update(feed.id, { audiences: [feedAudience] }, t);
 
-  await store.putRole({ name: CHAT_ROLE, permissions: CHAT_SCOPES });
-  const alice = await store.getUserByUsername('alice');
-  if (alice && !alice.roles.includes(CHAT_ROLE)) await store.updateUser(alice.id, { roles: [...alice.roles, CHAT_ROLE] }, t);
+  await store.roles.put({ name: CHAT_ROLE, permissions: CHAT_SCOPES });
+  const alice = await store.users.getByUsername('alice');
+  if (alice && !alice.roles.includes(CHAT_ROLE)) await store.users.update(alice.id, { roles: [...alice.roles, CHAT_ROLE] }, t);
 
-  const bob = await store.getUserByUsername('bob');
+  const bob = await store.users.getByUsername('bob');
   if (bob && demo.chatUser?.id === bob.id) return changed;
   // A new bob, or one whose password a start did not get to save: either way a password the demo knows.
   const password = randomBytes(12).toString('base64url');
   let id;
   if (bob) {
     const roles = [...new Set([...bob.roles, CHAT_ROLE])];
-    await store.updateUser(bob.id, { passwordHash: await hashPassword(password), roles }, t);
+    await store.users.update(bob.id, { passwordHash: await hashPassword(password), roles }, t);
     id = bob.id;
   } else {
     ({ id } = await createUserAccount(store, { username: 'bob', password, roles: [CHAT_ROLE] }, t));

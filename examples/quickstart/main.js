@@ -69,9 +69,9 @@ if (!existsSync(join(dir, CONFIG_FILE))) {
     },
     now,
   );
-  await store.putRole({ name: 'customer', permissions: ['orders:read'] });
+  await store.roles.put({ name: 'customer', permissions: ['orders:read'] });
   const password = 'correct horse battery staple';
-  await store.createUser({
+  await store.users.create({
     id: crypto.randomUUID(),
     username: 'alice',
     passwordHash: await hashPassword(password),

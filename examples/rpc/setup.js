@@ -19,7 +19,7 @@ export async function ensureInventoryDemo({ store, master, now }, issuer, demo) 
   let changed = false;
   const t = now();
   if (!demo.orders) {
-    await store.deleteClient('orders'); // registered by a start that did not get to save its secret
+    await store.clients.delete('orders'); // registered by a start that did not get to save its secret
     const { secret } = await registerClient(
       store,
       master,
@@ -30,9 +30,9 @@ export async function ensureInventoryDemo({ store, master, now }, issuer, demo) 
     changed = true;
   }
   const feedAudience = `${issuer}/revocations`;
-  const feed = demo.inventoryRevocations && (await store.getClient('inventory-revocations'));
+  const feed = demo.inventoryRevocations && (await store.clients.get('inventory-revocations'));
   if (!feed) {
-    await store.deleteClient('inventory-revocations');
+    await store.clients.delete('inventory-revocations');
     const { secret } = await registerClient(
       store,
       master,
@@ -43,16 +43,16 @@ export async function ensureInventoryDemo({ store, master, now }, issuer, demo) 
     changed = true;
   } else if (!feed.audiences.includes(feedAudience)) {
     // The issuer follows PORT: started on another port, the feed's audience moves with it.
-    await store.updateClient(feed.id, { audiences: [feedAudience] }, t);
+    await store.clients.update(feed.id, { audiences: [feedAudience] }, t);
   }
-  const web = await store.getClient('web');
+  const web = await store.clients.get('web');
   if (web && !(web.scopes.includes('inventory:read') && web.audiences.includes(INVENTORY_AUDIENCE))) {
-    await store.updateClient(
+    await store.clients.update(
       'web',
       { scopes: [...new Set([...web.scopes, ...USER_SCOPES])], audiences: [...new Set([...web.audiences, INVENTORY_AUDIENCE])] },
       t,
     );
   }
-  await store.putRole({ name: 'customer', permissions: USER_SCOPES });
+  await store.roles.put({ name: 'customer', permissions: USER_SCOPES });
   return changed;
 }

@@ -7,13 +7,17 @@ export { openPostgresStore } from './store/postgres.js';
 export type { PostgresStoreOptions } from './store/postgres.js';
 export { SqlStore } from './store/sql-store.js';
 export { StoreConflictError } from './store/types.js';
+export { StoreRowError, STORE_ERROR_CODES } from './store/row-error.js';
 export type {
   AuditEvent,
   AuditFilter,
   Client,
   ClientAuthMethod,
   ClientSecret,
+  FamilyFilter,
+  FamilyRevocation,
   GrantType,
+  KeyPatch,
   KeyState,
   NewAuditEvent,
   Page,
@@ -26,7 +30,17 @@ export type {
   SigningKeyRecord,
   Store,
   User,
+  UserPatch,
 } from './store/types.js';
+export type { AssertionJtiRepository } from './store/assertion-jtis.js';
+export type { AuditRepository } from './store/audit.js';
+export type { ClientRepository } from './store/clients.js';
+export type { KeyRepository } from './store/keys.js';
+export type { LeaseRepository } from './store/leases.js';
+export type { RefreshFamilyRepository } from './store/refresh-families.js';
+export type { RevocationRepository } from './store/revocations.js';
+export type { RoleRepository } from './store/roles.js';
+export type { UserRepository } from './store/users.js';
 export { loadMasterKey, MasterKey } from './security/master-key.js';
 export { hashPassword, verifyPassword } from './security/password.js';
 export { normalizeUsername } from './security/username.js';

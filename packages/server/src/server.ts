@@ -70,7 +70,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     rotationInterval: config.keyRotationInterval,
     jwksMaxAge: config.jwksMaxAge,
     maxAccessTokenTtl: async () =>
-      Math.max(config.accessTokenTtl, ...(await store.listClients()).map((c) => c.accessTokenTtl ?? 0)),
+      Math.max(config.accessTokenTtl, ...(await store.clients.list()).map((c) => c.accessTokenTtl ?? 0)),
   });
   await keys.init(now());
   const revocations = new RevocationRegistry(store, now);
@@ -128,7 +128,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     // Every instance reloads the keys (another instance or the CLI may have changed them); the one holding the
     // schedule lease, renewed at each tick and lapsing after three missed ones, also applies the schedule.
     keys.runSchedule(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'key schedule failed'));
-    store.pruneRevocations(now()).catch((err: unknown) => app.log.error({ err }, 'revocation pruning failed'));
+    store.revocations.prune(now()).catch((err: unknown) => app.log.error({ err }, 'revocation pruning failed'));
     retention.run(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'audit retention failed'));
   }, tickMs);
   timer.unref();
@@ -159,7 +159,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
       await app.close();
       await audit.close();
       // Hand the key schedule and the audit retention over at once rather than after the leases lapse.
-      await store.releaseLease(SCHEDULE_LEASE, keys.instanceId).catch(() => undefined);
+      await store.leases.release(SCHEDULE_LEASE, keys.instanceId).catch(() => undefined);
       await retention.release().catch(() => undefined);
       if (!options.store) await store.close();
     },

@@ -47,7 +47,7 @@ async function refusedRows(store: Store, address: string): Promise<number> {
   let rows = 0;
   let before: number | undefined;
   for (;;) {
-    const page = await store.queryAudit({ limit: 500, ...(before !== undefined ? { before } : {}) });
+    const page = await store.audit.query({ limit: 500, ...(before !== undefined ? { before } : {}) });
     rows += page.filter((e) => e.ip === address).length;
     if (page.length < 500) return rows;
     before = page[page.length - 1]!.id;
@@ -133,7 +133,7 @@ describe('client_credentials audit', () => {
     const svc: ClientCreds = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['a'], audiences: ['api'] });
     for (let i = 0; i < n; i++) assert.equal((await clientCredentials(t, svc)).status, 200);
     const events = async (type: string) =>
-      (await t.server.context.store.queryAudit({ limit: 500, type })).filter((e) => e.clientId === 'svc');
+      (await t.server.context.store.audit.query({ limit: 500, type })).filter((e) => e.clientId === 'svc');
     return { t, events };
   }
 
@@ -180,10 +180,13 @@ describe('audit retention', () => {
     try {
       const store = t.server.context.store;
       const now = Date.now();
-      await Promise.all(Array.from({ length: 20 }, (_, i) => store.appendAudit(anEvent(now - 2 * DAY - i, 'old.event'))));
-      await store.appendAudit(anEvent(now - DAY / 2, 'recent.event'));
-      await until('the old events deleted', async () => (await store.queryAudit({ limit: 500, type: 'old.event' })).length === 0);
-      assert.equal((await store.queryAudit({ limit: 500, type: 'recent.event' })).length, 1);
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.audit.append(anEvent(now - 2 * DAY - i, 'old.event'))));
+      await store.audit.append(anEvent(now - DAY / 2, 'recent.event'));
+      await until(
+        'the old events deleted',
+        async () => (await store.audit.query({ limit: 500, type: 'old.event' })).length === 0,
+      );
+      assert.equal((await store.audit.query({ limit: 500, type: 'recent.event' })).length, 1);
     } finally {
       await t.close();
     }
@@ -200,7 +203,7 @@ describe('audit retention', () => {
         await stores[1]!.migrate();
         const now = Date.now();
         const seed = (n: number, time: number, type: string) =>
-          Promise.all(Array.from({ length: n }, (_, i) => stores[0]!.appendAudit(anEvent(time - i, type))));
+          Promise.all(Array.from({ length: n }, (_, i) => stores[0]!.audit.append(anEvent(time - i, type))));
         await seed(2_500, now - 31 * DAY, 'old.event');
         await seed(10, now - DAY, 'recent.event');
         const [a, b] = [new AuditRetention(stores[0]!, 30 * DAY, 'a'), new AuditRetention(stores[1]!, 30 * DAY, 'b')];
@@ -212,8 +215,8 @@ describe('audit retention', () => {
         );
         const holder = results[0] !== undefined ? a : b;
         const other = holder === a ? b : a;
-        assert.equal((await stores[1]!.queryAudit({ limit: 500, type: 'old.event' })).length, 0);
-        assert.equal((await stores[1]!.queryAudit({ limit: 500, type: 'recent.event' })).length, 10);
+        assert.equal((await stores[1]!.audit.query({ limit: 500, type: 'old.event' })).length, 0);
+        assert.equal((await stores[1]!.audit.query({ limit: 500, type: 'recent.event' })).length, 10);
         // While the lease is in force the other leaves it alone; once it lapses (its holder died), it takes over.
         await seed(5, now - 31 * DAY, 'old.event');
         assert.equal(await other.run(now + 1_000, 60_000), undefined);

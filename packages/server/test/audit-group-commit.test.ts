@@ -40,13 +40,13 @@ describe('audit group commit', () => {
   it('concurrent appends each resolve with their own id, ascending in call order, every event stored', async () => {
     const s = await store();
     try {
-      const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => s.appendAudit(event(i))));
+      const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => s.audit.append(event(i))));
       assert.deepEqual(
         ids,
         [...ids].sort((a, b) => a - b),
       );
       assert.equal(new Set(ids).size, 50);
-      const stored = await s.queryAudit({ limit: 100 });
+      const stored = await s.audit.query({ limit: 100 });
       assert.equal(stored.length, 50);
       for (const e of stored) assert.equal(e.subject, `s${(e.data as { i: number }).i}`);
       // The id each caller got is the id of its own event.
@@ -60,9 +60,9 @@ describe('audit group commit', () => {
   it('more appends than one INSERT takes are all written', async () => {
     const s = await store();
     try {
-      const ids = await Promise.all(Array.from({ length: 1_234 }, (_, i) => s.appendAudit(event(i))));
+      const ids = await Promise.all(Array.from({ length: 1_234 }, (_, i) => s.audit.append(event(i))));
       assert.equal(new Set(ids).size, 1_234);
-      assert.equal((await s.queryAudit({ limit: 500, type: 'token.issued' })).length, 500);
+      assert.equal((await s.audit.query({ limit: 500, type: 'token.issued' })).length, 500);
     } finally {
       await s.close();
     }
@@ -72,12 +72,12 @@ describe('audit group commit', () => {
     const s = await store();
     try {
       const bad = event(1, { type: null as unknown as string }); // NOT NULL
-      const results = await Promise.allSettled([s.appendAudit(event(0)), s.appendAudit(bad), s.appendAudit(event(2))]);
+      const results = await Promise.allSettled([s.audit.append(event(0)), s.audit.append(bad), s.audit.append(event(2))]);
       assert.deepEqual(
         results.map((r) => r.status),
         ['fulfilled', 'rejected', 'fulfilled'],
       );
-      assert.deepEqual((await s.queryAudit({ limit: 10 })).map((e) => e.subject).sort(), ['s0', 's2']);
+      assert.deepEqual((await s.audit.query({ limit: 10 })).map((e) => e.subject).sort(), ['s0', 's2']);
     } finally {
       await s.close();
     }
@@ -86,12 +86,12 @@ describe('audit group commit', () => {
   it('close() writes the events appended before it', async () => {
     const file = join(dir, 'close.db');
     const s = await store(file);
-    const pending = [s.appendAudit(event(0)), s.appendAudit(event(1))];
+    const pending = [s.audit.append(event(0)), s.audit.append(event(1))];
     await s.close();
     await Promise.all(pending);
     const again = await store(file);
     try {
-      assert.equal((await again.queryAudit({ limit: 10 })).length, 2);
+      assert.equal((await again.audit.query({ limit: 10 })).length, 2);
     } finally {
       await again.close();
     }
@@ -114,7 +114,7 @@ describe('audit group commit', () => {
       const jtis = responses
         .map((r) => JSON.parse(Buffer.from(r.body.access_token.split('.')[1], 'base64url').toString()).jti)
         .sort();
-      const events = await t.server.context.store.queryAudit({ limit: 100, type: 'token.issued' });
+      const events = await t.server.context.store.audit.query({ limit: 100, type: 'token.issued' });
       assert.deepEqual(events.map((e) => (e.data as { jti: string }).jti).sort(), jtis);
     } finally {
       await t.close();

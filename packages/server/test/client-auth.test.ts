@@ -30,7 +30,7 @@ describe('client authentication', () => {
     postClient = await t.client({ id: 'svc-post', authMethod: 'client_secret_post', ...spec });
     await t.client({ id: WEIRD_ID, ...spec });
     const ctx = t.server.context;
-    await ctx.store.updateClient(
+    await ctx.store.clients.update(
       WEIRD_ID,
       { secrets: [{ digest: ctx.master.secretDigest(WEIRD_SECRET), createdAt: Date.now(), expiresAt: null }] },
       Date.now(),
@@ -117,7 +117,7 @@ describe('client authentication', () => {
     it('refuses a disabled client', async () => {
       const c = await t.client({ id: 'svc-disabled', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
       assertTokenResponse(await postForm(t, '/oauth/token', CC, { authorization: basic(c.id, c.secret!) }));
-      await t.server.context.store.updateClient(c.id, { disabled: true }, Date.now());
+      await t.server.context.store.clients.update(c.id, { disabled: true }, Date.now());
       assertRefused(await postForm(t, '/oauth/token', CC, { authorization: basic(c.id, c.secret!) }));
     });
   });

@@ -111,7 +111,7 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
       scopes: ['tessera:revocations'],
       audiences: [`${cluster.url}/revocations`],
     });
-    await store.putRole({ name: 'reader', permissions: ['orders:read'] });
+    await store.roles.put({ name: 'reader', permissions: ['orders:read'] });
     for (const username of ['alice', 'bob', 'carol'])
       await createUserAccount(store, { username, password: 'correct horse battery staple', roles: ['reader'] }, now);
     const common = { VERIFIER_CLIENT_ID: follower.id, VERIFIER_CLIENT_SECRET: follower.secret, VERIFIER_AUDIENCE: AUDIENCE };
@@ -151,7 +151,7 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
     const tokens = await Promise.all(cluster.instances.map((i) => login('bob', i.url)));
     const carol = await login('carol');
     for (const t of tokens) await everywhere(t.access, 200);
-    const bobId = (await store.getUserByUsername('bob'))!.id;
+    const bobId = (await store.users.getByUsername('bob'))!.id;
     const res = await fetch(`${cluster.instances[1]!.url}/admin/revoke`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await adminToken(cluster.instances[2]!.url)}`, 'content-type': 'application/json' },

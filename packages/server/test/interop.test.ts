@@ -60,7 +60,7 @@ describe('openid-client v6 against the auth server', () => {
       audiences: ['orders'],
     });
     web = await discover(t, w.id, oidc.ClientSecretBasic(w.secret!));
-    await t.server.context.store.putRole({ name: 'reader', permissions: ['orders:read'] });
+    await t.server.context.store.roles.put({ name: 'reader', permissions: ['orders:read'] });
     await t.user('alice', PASSWORD, ['reader']);
   });
   after(() => t.close());

@@ -321,7 +321,7 @@ describe('key promotion seen half way', () => {
       const ctx = s.server.context;
       const active = ctx.keys.list().find((k) => k.state === 'active')!;
       // The store as an older version left it between the two writes of a promotion: no active key.
-      await ctx.store.updateKey(active.kid, { state: 'retired', retiredAt: s.clock.ms, removeAfter: s.clock.ms + HOUR });
+      await ctx.store.keys.update(active.kid, { state: 'retired', retiredAt: s.clock.ms, removeAfter: s.clock.ms + HOUR });
       await ctx.keys.reload();
       assert.equal(ctx.keys.list().filter((k) => k.state === 'active').length, 0);
       const token = await s.token(s.clients[0]!);

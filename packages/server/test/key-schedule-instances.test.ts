@@ -35,7 +35,7 @@ const manager = (store: SqlStore) =>
 /** How many keys are in each state, as the store has them. */
 async function states(store: SqlStore): Promise<Partial<Record<KeyState, number>>> {
   const counts: Partial<Record<KeyState, number>> = {};
-  for (const k of await store.listKeys()) counts[k.state] = (counts[k.state] ?? 0) + 1;
+  for (const k of await store.keys.list()) counts[k.state] = (counts[k.state] ?? 0) + 1;
   return counts;
 }
 
@@ -141,7 +141,7 @@ for (const host of hosts) {
         const due = ra.activatesAt;
         await Promise.all([a.tick(due), b.tick(due), a.rotateNow(due), b.tick(due), a.tick(due)]);
         assert.deepEqual(await states(store), { active: 1, next: 1, retired: 1 });
-        const active = (await store.listKeys()).find((k) => k.state === 'active');
+        const active = (await store.keys.list()).find((k) => k.state === 'active');
         assert.equal(active?.kid, ra.kid);
         await Promise.all([a.reload(), b.reload()]);
         assert.equal(a.activeKey().kid, ra.kid);

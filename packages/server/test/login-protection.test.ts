@@ -230,7 +230,7 @@ describe('login protection', () => {
     await t.user('kate', PASSWORD);
     const s = await login(t, app, 'kate', PASSWORD, {}, from());
     assertTokenResponse(s);
-    assert.ok(await t.server.context.store.updateUser('user-kate', { disabled: true }, Date.now()));
+    assert.ok(await t.server.context.store.users.update('user-kate', { disabled: true }, Date.now()));
     assertOAuthError(await refresh(t, app, s.body.refresh_token!), 400, 'invalid_grant');
     assertRefusedLogin(await login(t, app, 'kate', PASSWORD, {}, from()));
   });

@@ -68,7 +68,7 @@ describe('own access tokens, verified by the one Verifier', () => {
   async function addRetiredKey(key: Key): Promise<void> {
     const ctx = t.server.context;
     const now = ctx.now();
-    await ctx.store.insertKey({
+    await ctx.store.keys.insert({
       kid: key.kid,
       alg: key.alg,
       state: 'retired',
@@ -82,7 +82,7 @@ describe('own access tokens, verified by the one Verifier', () => {
     await ctx.keys.reload();
   }
   async function removeKey(kid: string): Promise<void> {
-    await t.server.context.store.updateKey(kid, { state: 'removed' });
+    await t.server.context.store.keys.update(kid, { state: 'removed' });
     await t.server.context.keys.reload();
   }
 

@@ -99,7 +99,7 @@ describe('revocation feed', () => {
       firstParty: true,
     });
     svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['notes:read'], audiences: ['notes'] });
-    await t.server.context.store.putRole({ name: 'user', permissions: ['notes:read'] });
+    await t.server.context.store.roles.put({ name: 'user', permissions: ['notes:read'] });
   });
   after(async () => {
     for (const s of open) s.close();

@@ -71,7 +71,7 @@ async function setUp(t: TestServer): Promise<Setup> {
     firstParty: true,
   });
   const svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['orders:read'], audiences: ['orders'] });
-  await t.server.context.store.putRole({ name: 'user', permissions: ['orders:read'] });
+  await t.server.context.store.roles.put({ name: 'user', permissions: ['orders:read'] });
   return { feed, app, svc };
 }
 

@@ -54,7 +54,7 @@ describe('crash between the two steps of a revoke', () => {
       firstParty: true,
     });
     feed = await feedClient(t, 'feed');
-    await t.server.context.store.putRole({ name: 'clerk', permissions: ['orders:read'] });
+    await t.server.context.store.roles.put({ name: 'clerk', permissions: ['orders:read'] });
     await t.user('carol', PASSWORD, ['clerk']);
   });
   after(() => t.close());
@@ -79,7 +79,7 @@ describe('crash between the two steps of a revoke', () => {
     } finally {
       await heal();
     }
-    assert.equal((await store.getRefreshFamily(s.sid))?.revokedAt, null, 'no family revoked without its record');
+    assert.equal((await store.refreshFamilies.get(s.sid))?.revokedAt, null, 'no family revoked without its record');
     assert.equal((await revoke(t, app, s.refresh)).status, 200);
     await assertRevoked(s);
   });
@@ -172,7 +172,7 @@ describe('kill -9 mid-burst of RFC 7009 revokes', { skip: available || POSTGRES_
     }));
     await Promise.all(
       sessions.map((s) =>
-        setup.createRefreshFamily(
+        setup.refreshFamilies.create(
           {
             id: s.id,
             userId: 'u1',
@@ -240,7 +240,7 @@ describe('kill -9 mid-burst of RFC 7009 revokes', { skip: available || POSTGRES_
       // No family is revoked without its record, answered or not.
       const reader = openPostgresStore(database);
       try {
-        const revokedFamilies = (await reader.listRefreshFamilies({ userId: 'u1' })).filter((f) => f.revokedAt !== null);
+        const revokedFamilies = (await reader.refreshFamilies.list({ userId: 'u1' })).filter((f) => f.revokedAt !== null);
         assert.deepEqual(
           revokedFamilies.filter((f) => !inFeed.has(f.id)).map((f) => f.id),
           [],

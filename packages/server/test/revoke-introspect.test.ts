@@ -45,7 +45,7 @@ describe('revocation and introspection', () => {
     svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['notes:read'], audiences: ['notes'] });
     rs = await t.client({ id: 'notes-api', grantTypes: [], scopes: [], audiences: ['notes'] });
     stranger = await t.client({ id: 'calendar-api', grantTypes: ['client_credentials'], scopes: [], audiences: ['calendar'] });
-    await t.server.context.store.putRole({ name: 'user', permissions: ['notes:read'] });
+    await t.server.context.store.roles.put({ name: 'user', permissions: ['notes:read'] });
     userId = await t.user('frank', PASSWORD, ['user']);
   });
   after(() => t.close());

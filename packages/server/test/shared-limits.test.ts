@@ -241,7 +241,7 @@ describe('login-brute-force-concurrent over 3 instances', { skip, timeout: 120_0
   it('100 concurrent guesses (the right one last) verify at most loginMaxFailures passwords, and none while locked', async () => {
     const before = await verifications();
     const statuses = await Promise.all(Array.from({ length: 100 }, (_, i) => guess(i === 99 ? PASSWORD : `wrong guess ${i}`)));
-    const checked = (await store.queryAudit({ type: 'login.failure', subject: userId, limit: 500 })).length;
+    const checked = (await store.audit.query({ type: 'login.failure', subject: userId, limit: 500 })).length;
     assert.ok(checked <= MAX_FAILURES, `${checked} wrong passwords checked`);
     const verified = (await verifications()) - before;
     assert.ok(verified <= MAX_FAILURES, `${verified} passwords verified by the 3 instances`);

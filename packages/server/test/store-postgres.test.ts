@@ -14,7 +14,7 @@ import {
   postgresAvailable,
 } from './helpers/postgres.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
-import { storeContract } from './store-contract.js';
+import { storeContract } from './store-contract/contract.js';
 
 /** The record of a reuse, as the refresh grant passes it. */
 const REUSE = { expiresAt: Date.UTC(2100, 0, 1), reason: 'refresh_token_reuse' };
@@ -65,7 +65,7 @@ describe('PostgreSQL store', { skip }, () => {
     it('rotates a refresh token exactly once: 100 concurrent calls spread across 3 pools, one rotates, 99 see reused', async () => {
       const stores = await instances(await schema(), 3);
       try {
-        await stores[0]!.createRefreshFamily(
+        await stores[0]!.refreshFamilies.create(
           {
             id: 'f1',
             userId: 'alice',
@@ -83,7 +83,7 @@ describe('PostgreSQL store', { skip }, () => {
         const now = T0 + 1000;
         const results = await Promise.all(
           Array.from({ length: 100 }, (_, i) =>
-            stores[i % 3]!.rotateRefreshToken(
+            stores[i % 3]!.refreshFamilies.rotate(
               'd1',
               { digest: `next-${i}`, createdAt: now, expiresAt: now + HOUR, usedAt: null },
               now,
@@ -94,10 +94,12 @@ describe('PostgreSQL store', { skip }, () => {
         const kinds = results.map((r) => r.kind);
         assert.equal(kinds.filter((k) => k === 'rotated').length, 1, JSON.stringify(kinds));
         assert.equal(kinds.filter((k) => k === 'reused').length, 99, JSON.stringify(kinds));
-        const family = await stores[2]!.getRefreshFamily('f1');
+        const family = await stores[2]!.refreshFamilies.get('f1');
         assert.equal(family?.revokedReason, 'reuse');
         assert.equal(family?.revokedAt, now);
-        const successors = await Promise.all(Array.from({ length: 100 }, (_, i) => stores[1]!.findRefreshToken(`next-${i}`)));
+        const successors = await Promise.all(
+          Array.from({ length: 100 }, (_, i) => stores[1]!.refreshFamilies.findToken(`next-${i}`)),
+        );
         assert.equal(successors.filter((s) => s !== undefined).length, 1);
       } finally {
         await closeAll(stores);
@@ -123,7 +125,7 @@ describe('PostgreSQL store', { skip }, () => {
           let last = 0;
           for (;;) {
             const done = !writing;
-            for (const r of await reader.listRevocations(T0, last)) {
+            for (const r of await reader.revocations.list(T0, last)) {
               seen.push(r.seq);
               last = r.seq;
             }
@@ -136,7 +138,7 @@ describe('PostgreSQL store', { skip }, () => {
             for (let i = 0; i < 20; i++) {
               const batch = await Promise.all(
                 Array.from({ length: 3 }, (_, j) =>
-                  store.addRevocation({
+                  store.revocations.add({
                     kind: 'jti',
                     value: `w${w}-${i}-${j}`,
                     cutoff: null,
@@ -152,7 +154,7 @@ describe('PostgreSQL store', { skip }, () => {
         );
         writing = false;
         await polling;
-        const all = await reader.listRevocations(T0);
+        const all = await reader.revocations.list(T0);
         assert.equal(all.length, 180);
         // The order listRevocations returns is the order of the seqs handed out, each seq once.
         assert.deepEqual(
@@ -187,7 +189,7 @@ describe('PostgreSQL store', { skip }, () => {
         assert.deepEqual(names, [...new Set(names)].sort());
         assert.deepEqual(names.slice(0, 2), ['0001_initial', '0002_leases']);
         assert.ok(names.includes('0003_client_impersonation'));
-        await stores[0]!.createUser({
+        await stores[0]!.users.create({
           id: 'u1',
           username: 'alice',
           passwordHash: 'h',
@@ -196,7 +198,7 @@ describe('PostgreSQL store', { skip }, () => {
           createdAt: T0,
           updatedAt: T0,
         });
-        assert.equal((await stores[2]!.getUserByUsername('alice'))?.id, 'u1');
+        assert.equal((await stores[2]!.users.getByUsername('alice'))?.id, 'u1');
         // And again, on the migrated database.
         await Promise.all(stores.map((s) => s.migrate()));
       } finally {
@@ -211,8 +213,8 @@ describe('PostgreSQL store', { skip }, () => {
       try {
         await a.migrate();
         await b.migrate();
-        await b.putRole({ name: 'reader', permissions: ['docs:read'] });
-        assert.deepEqual(await a.listRoles(), []);
+        await b.roles.put({ name: 'reader', permissions: ['docs:read'] });
+        assert.deepEqual(await a.roles.list(), []);
       } finally {
         await closeAll([a, b]);
       }
@@ -222,12 +224,12 @@ describe('PostgreSQL store', { skip }, () => {
       const stores = await instances(await schema(), 3);
       try {
         const won = await Promise.all(
-          Array.from({ length: 30 }, (_, i) => stores[i % 3]!.acquireLease('job', `holder-${i}`, 10_000, T0)),
+          Array.from({ length: 30 }, (_, i) => stores[i % 3]!.leases.acquire('job', `holder-${i}`, 10_000, T0)),
         );
         assert.equal(won.filter(Boolean).length, 1);
         // Expired: again exactly one taker.
         const later = await Promise.all(
-          Array.from({ length: 30 }, (_, i) => stores[i % 3]!.acquireLease('job', `late-${i}`, 10_000, T0 + 10_000)),
+          Array.from({ length: 30 }, (_, i) => stores[i % 3]!.leases.acquire('job', `late-${i}`, 10_000, T0 + 10_000)),
         );
         assert.equal(later.filter(Boolean).length, 1);
       } finally {
@@ -259,7 +261,7 @@ describe('PostgreSQL store', { skip }, () => {
         assert.ok(Date.now() - started < 6_000, `ping took ${Date.now() - started} ms`);
         proxy.restore();
         await store.ping();
-        assert.deepEqual(await store.listRoles(), []);
+        assert.deepEqual(await store.roles.list(), []);
       } finally {
         proxy.restore();
         await store.close();
@@ -271,7 +273,7 @@ describe('PostgreSQL store', { skip }, () => {
       const secret = 'pw-that-must-not-leak';
       const unreachable = openPostgresStore(`postgres://postgres:${secret}@127.0.0.1:1/test`);
       try {
-        for (const attempt of [() => unreachable.migrate(), () => unreachable.ping(), () => unreachable.listRoles()]) {
+        for (const attempt of [() => unreachable.migrate(), () => unreachable.ping(), () => unreachable.roles.list()]) {
           const err = await attempt().then(
             () => assert.fail('an unreachable database answered'),
             (e: unknown) => e,

@@ -16,7 +16,7 @@ import {
   type User,
 } from '@tessera/server/internal';
 
-import { storeContract } from './store-contract.js';
+import { storeContract } from './store-contract/contract.js';
 
 /** The record of a reuse, as the refresh grant passes it. */
 const REUSE = { expiresAt: Date.UTC(2100, 0, 1), reason: 'refresh_token_reuse' };
@@ -56,7 +56,7 @@ describe('SQLite store file', () => {
       const file = join(dir, 'private', 'tessera.db');
       const store = openSqliteStore(file);
       await store.migrate();
-      await store.createUser(fileUser('u-mode'));
+      await store.users.create(fileUser('u-mode'));
       const modes = Object.fromEntries(
         ['', '-wal', '-shm'].map((suffix) => [`tessera.db${suffix}`, (statSync(file + suffix).mode & 0o777).toString(8)]),
       );
@@ -149,24 +149,24 @@ describe('SQLite store file', () => {
 
     const first = openSqliteStore(file);
     await first.migrate();
-    await first.createUser(user);
-    await first.putRole({ name: 'reader', permissions: ['docs:read'] });
-    await first.createClient(client);
-    await first.createRefreshFamily(family, {
+    await first.users.create(user);
+    await first.roles.put({ name: 'reader', permissions: ['docs:read'] });
+    await first.clients.create(client);
+    await first.refreshFamilies.create(family, {
       digest: 'd1',
       familyId: 'f1',
       createdAt: T0,
       expiresAt: T0 + 3_600_000,
       usedAt: null,
     });
-    const rotated = await first.rotateRefreshToken(
+    const rotated = await first.refreshFamilies.rotate(
       'd1',
       { digest: 'd2', createdAt: T0 + 10, expiresAt: T0 + 3_600_000, usedAt: null },
       T0 + 10,
       REUSE,
     );
     assert.equal(rotated.kind, 'rotated');
-    const revocation = await first.addRevocation({
+    const revocation = await first.revocations.add({
       kind: 'subject',
       value: 'u1',
       cutoff: T0,
@@ -174,32 +174,32 @@ describe('SQLite store file', () => {
       createdAt: T0,
       reason: 'test',
     });
-    await first.insertKey(key);
-    const eventId = await first.appendAudit(event);
-    assert.equal(await first.useAssertionJti('orders', 'j1', T0 + 60_000, T0), true);
+    await first.keys.insert(key);
+    const eventId = await first.audit.append(event);
+    assert.equal(await first.assertionJtis.use('orders', 'j1', T0 + 60_000, T0), true);
     await first.close();
 
     const second = openSqliteStore(file);
     try {
       await second.migrate();
-      assert.deepEqual(await second.getUserById('u1'), user);
-      assert.deepEqual(await second.listRoles(), [{ name: 'reader', permissions: ['docs:read'] }]);
-      assert.deepEqual(await second.getClient('orders'), client);
-      assert.deepEqual(await second.getRefreshFamily('f1'), { ...family, lastUsedAt: T0 + 10 });
-      assert.equal((await second.findRefreshToken('d1'))?.token.usedAt, T0 + 10);
-      assert.deepEqual((await second.findRefreshToken('d2'))?.token, {
+      assert.deepEqual(await second.users.getById('u1'), user);
+      assert.deepEqual(await second.roles.list(), [{ name: 'reader', permissions: ['docs:read'] }]);
+      assert.deepEqual(await second.clients.get('orders'), client);
+      assert.deepEqual(await second.refreshFamilies.get('f1'), { ...family, lastUsedAt: T0 + 10 });
+      assert.equal((await second.refreshFamilies.findToken('d1'))?.token.usedAt, T0 + 10);
+      assert.deepEqual((await second.refreshFamilies.findToken('d2'))?.token, {
         digest: 'd2',
         familyId: 'f1',
         createdAt: T0 + 10,
         expiresAt: T0 + 3_600_000,
         usedAt: null,
       });
-      assert.deepEqual(await second.listRevocations(T0), [revocation]);
-      assert.deepEqual(await second.listKeys(), [key]);
-      assert.deepEqual(await second.queryAudit({ limit: 10 }), [{ id: eventId, ...event }]);
-      assert.equal(await second.useAssertionJti('orders', 'j1', T0 + 60_000, T0 + 1), false);
+      assert.deepEqual(await second.revocations.list(T0), [revocation]);
+      assert.deepEqual(await second.keys.list(), [key]);
+      assert.deepEqual(await second.audit.query({ limit: 10 }), [{ id: eventId, ...event }]);
+      assert.equal(await second.assertionJtis.use('orders', 'j1', T0 + 60_000, T0 + 1), false);
       // Sequences carry on past the records already there.
-      const nextRevocation = await second.addRevocation({
+      const nextRevocation = await second.revocations.add({
         kind: 'jti',
         value: 'j',
         cutoff: null,
@@ -208,7 +208,7 @@ describe('SQLite store file', () => {
         reason: 'test',
       });
       assert.ok(nextRevocation.seq > revocation.seq);
-      assert.ok((await second.appendAudit(event)) > eventId);
+      assert.ok((await second.audit.append(event)) > eventId);
     } finally {
       await second.close();
     }
@@ -230,7 +230,7 @@ describe('SQLite store file', () => {
         createdAt: T0,
         absoluteExpiresAt: T0 + 86_400_000,
       };
-      await here.createRefreshFamily(
+      await here.refreshFamilies.create(
         { ...family, lastUsedAt: T0, revokedAt: null, revokedReason: null },
         { digest: `d${r}`, familyId: `f${r}`, createdAt: T0, expiresAt: T0 + 3_600_000, usedAt: null },
       );
@@ -252,7 +252,7 @@ describe('SQLite store file', () => {
       for (let r = 0; r < rounds; r++) {
         const kinds = sortedPair(mine[r], others[r]);
         assert.deepEqual(kinds, ['reused', 'rotated'], `round ${r}`);
-        assert.equal((await here.getRefreshFamily(`f${r}`))?.revokedReason, 'reuse');
+        assert.equal((await here.refreshFamilies.get(`f${r}`))?.revokedReason, 'reuse');
       }
     } finally {
       await worker.terminate();
@@ -283,7 +283,7 @@ async function race(store: Store, p: Party): Promise<string[]> {
     const next = { digest: `n${r}-${p.name}`, createdAt: p.now, expiresAt: p.now + 3_600_000, usedAt: null };
     try {
       const reuse = { expiresAt: p.now + 3_600_000, reason: 'refresh_token_reuse' };
-      kinds.push((await store.rotateRefreshToken(`d${r}`, next, p.now, reuse)).kind);
+      kinds.push((await store.refreshFamilies.rotate(`d${r}`, next, p.now, reuse)).kind);
     } catch (err) {
       kinds.push(`error ${(err as { code?: string }).code ?? String(err)}`);
     }

@@ -243,7 +243,7 @@ describe('POST /oauth/token', () => {
         audiences: ['orders'],
         firstParty: true,
       });
-      assert.ok(await t.server.context.store.updateClient('demoted', { firstParty: false }, Date.now()));
+      assert.ok(await t.server.context.store.clients.update('demoted', { firstParty: false }, Date.now()));
       assertOAuthError(await login(t, demoted, 'alice', PASSWORD), 400, 'unauthorized_client');
     });
 

@@ -69,7 +69,7 @@ describe('token exchange (RFC 8693)', () => {
       scopes: ['inventory:read'],
       audiences: ['inventory', 'orders'],
     });
-    await t.server.context.store.putRole({ name: 'shopper', permissions: ['orders:read', 'inventory:read'] });
+    await t.server.context.store.roles.put({ name: 'shopper', permissions: ['orders:read', 'inventory:read'] });
     aliceId = await t.user('alice', PASSWORD, ['shopper']);
     await t.user('bob', PASSWORD, ['shopper']);
   });
@@ -172,8 +172,8 @@ describe('token exchange (RFC 8693)', () => {
     assert.equal(r.body.scope, 'inventory:read');
     // A role taken away after the login is no longer delegated.
     const bobToken = (await userToken('bob')).body.access_token!;
-    const bob = (await t.server.context.store.getUserByUsername('bob'))!;
-    await t.server.context.store.updateUser(bob.id, { roles: [] }, Date.now());
+    const bob = (await t.server.context.store.users.getByUsername('bob'))!;
+    await t.server.context.store.users.update(bob.id, { roles: [] }, Date.now());
     assertOAuthError(await exchange(orders, bobToken, { resource: 'inventory', scope: 'inventory:read' }), 400, 'invalid_scope');
   });
 
@@ -252,8 +252,8 @@ describe('token exchange (RFC 8693)', () => {
   it('a disabled user cannot be acted for', async () => {
     await t.user('carol', PASSWORD, ['shopper']);
     const token = (await userToken('carol')).body.access_token!;
-    const carol = (await t.server.context.store.getUserByUsername('carol'))!;
-    await t.server.context.store.updateUser(carol.id, { disabled: true }, Date.now());
+    const carol = (await t.server.context.store.users.getByUsername('carol'))!;
+    await t.server.context.store.users.update(carol.id, { disabled: true }, Date.now());
     assertOAuthError(await exchange(orders, token, { resource: 'inventory' }), 400, 'invalid_grant');
   });
 

@@ -64,7 +64,7 @@ export async function startAuthServer(): Promise<AuthServer> {
     const { client, secret } = await registerClient(ctx.store, ctx.master, input, ctx.now());
     return { id: client.id, secret: secret! };
   };
-  await ctx.store.putRole({ name: 'chatter', permissions: CHAT_SCOPES });
+  await ctx.store.roles.put({ name: 'chatter', permissions: CHAT_SCOPES });
   const web = await register({
     id: 'chat-web',
     firstParty: true,
@@ -98,7 +98,7 @@ export async function startAuthServer(): Promise<AuthServer> {
     async user(username) {
       const id = `user-${username}`;
       const now = ctx.now();
-      await ctx.store.createUser({
+      await ctx.store.users.create({
         id,
         username,
         passwordHash: await hashPassword(PASSWORD),

@@ -102,7 +102,7 @@ export class Audit {
 
   private async append(event: NewAuditEvent): Promise<void> {
     try {
-      await this.store.appendAudit(event);
+      await this.store.audit.append(event);
     } catch (err) {
       this.log.error({ err, type: event.type }, 'audit event could not be stored');
     }

@@ -20,10 +20,10 @@ export class AuditRetention {
 
   /** Deletes what has expired at `now` if this instance holds the lease: how many, or undefined when another holds it. */
   async run(now: number, leaseTtlMs: number): Promise<number | undefined> {
-    if (!(await this.store.acquireLease(AUDIT_RETENTION_LEASE, this.holder, leaseTtlMs, now))) return undefined;
+    if (!(await this.store.leases.acquire(AUDIT_RETENTION_LEASE, this.holder, leaseTtlMs, now))) return undefined;
     let deleted = 0;
     for (let i = 0; i < MAX_BATCHES; i++) {
-      const n = await this.store.pruneAudit(now - this.retentionMs, BATCH);
+      const n = await this.store.audit.prune(now - this.retentionMs, BATCH);
       deleted += n;
       if (n < BATCH) break;
     }
@@ -32,6 +32,6 @@ export class AuditRetention {
 
   /** Hands the lease over at once (on shutdown) rather than after it lapses. */
   release(): Promise<void> {
-    return this.store.releaseLease(AUDIT_RETENTION_LEASE, this.holder);
+    return this.store.leases.release(AUDIT_RETENTION_LEASE, this.holder);
   }
 }

@@ -67,7 +67,7 @@ export class KeyManager {
   }
 
   private async load(): Promise<void> {
-    this.records = await this.store.listKeys();
+    this.records = await this.store.keys.list();
     this.lastActive = this.records.find((r) => r.state === 'active') ?? this.lastActive;
     this.jwksCache = undefined;
     this.keySetCache = undefined;
@@ -113,7 +113,7 @@ export class KeyManager {
    */
   async runSchedule(now: number, leaseTtlMs: number): Promise<boolean> {
     await this.reload();
-    if (!(await this.store.acquireLease(SCHEDULE_LEASE, this.instanceId, leaseTtlMs, now))) return false;
+    if (!(await this.store.leases.acquire(SCHEDULE_LEASE, this.instanceId, leaseTtlMs, now))) return false;
     await this.tick(now);
     return true;
   }
@@ -139,14 +139,14 @@ export class KeyManager {
     if (next.activatesAt <= now && next.createdAt + s.jwksMaxAge * 1000 <= now) {
       const removeAfter = now + ((await s.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
       // One transaction: an instance that reloads the keys meanwhile sees the old active key or the new one.
-      await this.store.promoteKey({ kid: active.kid, retiredAt: now, removeAfter }, { kid: next.kid, activatesAt: now });
+      await this.store.keys.promote({ kid: active.kid, retiredAt: now, removeAfter }, { kid: next.kid, activatesAt: now });
       await this.load();
       await this.create('next', now, now + s.rotationInterval * 1000);
       changed = true;
     }
     for (const r of this.records) {
       if (r.state === 'retired' && r.removeAfter !== null && r.removeAfter <= now) {
-        await this.store.updateKey(r.kid, { state: 'removed' });
+        await this.store.keys.update(r.kid, { state: 'removed' });
         this.decrypted.delete(r.kid);
         changed = true;
       }
@@ -164,7 +164,7 @@ export class KeyManager {
       await this.applySchedule(now);
       const next = this.records.find((r) => r.state === 'next')!;
       const activatesAt = Math.max(now, next.createdAt + this.schedule.jwksMaxAge * 1000);
-      await this.store.updateKey(next.kid, { activatesAt });
+      await this.store.keys.update(next.kid, { activatesAt });
       await this.load();
       await this.applySchedule(now);
       return { kid: next.kid, activatesAt };
@@ -183,13 +183,13 @@ export class KeyManager {
       if (!rec) return { kind: 'unknown' as const };
       if (rec.state === 'retired' || rec.state === 'removed') return { kind: 'not_signing' as const };
       if (rec.state === 'next') {
-        await this.store.updateKey(kid, { state: 'removed' });
+        await this.store.keys.update(kid, { state: 'removed' });
         this.decrypted.delete(kid);
       } else {
         const next = this.records.find((r) => r.state === 'next');
-        if (next) await this.store.updateKey(next.kid, { state: 'active', activatesAt: now });
+        if (next) await this.store.keys.update(next.kid, { state: 'active', activatesAt: now });
         const removeAfter = now + ((await this.schedule.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
-        await this.store.updateKey(kid, { state: 'retired', retiredAt: now, removeAfter });
+        await this.store.keys.update(kid, { state: 'retired', retiredAt: now, removeAfter });
         if (!next) await this.create('active', now, now);
       }
       await this.load();
@@ -205,9 +205,9 @@ export class KeyManager {
       if (key.kind === 'public') throw new Error('a public key cannot sign');
       if (this.records.some((r) => r.kid === key.kid)) throw new Error('a key with this kid already exists');
       const current = this.records.find((r) => r.state === 'next');
-      if (current) await this.store.updateKey(current.kid, { state: 'removed' });
+      if (current) await this.store.keys.update(current.kid, { state: 'removed' });
       const rec = this.record(key, 'next', now, now + this.schedule.jwksMaxAge * 1000);
-      await this.store.insertKey(rec);
+      await this.store.keys.insert(rec);
       await this.load();
       return rec;
     });
@@ -226,7 +226,7 @@ export class KeyManager {
   private exclusively<T>(change: () => Promise<T>): Promise<T> {
     return this.serially(async () => {
       const deadline = Date.now() + CHANGE_WAIT_MS;
-      while (!(await this.store.acquireLease(CHANGE_LEASE, this.instanceId, CHANGE_LEASE_TTL_MS, Date.now()))) {
+      while (!(await this.store.leases.acquire(CHANGE_LEASE, this.instanceId, CHANGE_LEASE_TTL_MS, Date.now()))) {
         if (Date.now() > deadline) throw new Error('the signing keys are being changed by another instance; try again');
         await sleep(CHANGE_POLL_MS);
       }
@@ -234,14 +234,14 @@ export class KeyManager {
         await this.load();
         return await change();
       } finally {
-        await this.store.releaseLease(CHANGE_LEASE, this.instanceId);
+        await this.store.leases.release(CHANGE_LEASE, this.instanceId);
       }
     });
   }
 
   private async create(state: 'active' | 'next', now: number, activatesAt: number): Promise<SigningKeyRecord> {
     const rec = this.record(generateKey(this.schedule.alg), state, now, activatesAt);
-    await this.store.insertKey(rec);
+    await this.store.keys.insert(rec);
     this.records.push(rec);
     this.jwksCache = undefined;
     this.keySetCache = undefined;

@@ -98,7 +98,7 @@ function secretMatches(ctx: ServerContext, client: Client | undefined, secret: s
 export async function authenticateClient(ctx: ServerContext, authorization: string | undefined, form: Form): Promise<Client> {
   const creds = clientCredentials(authorization, form);
   const now = ctx.now();
-  const client = await ctx.store.getClient(creds.clientId);
+  const client = await ctx.store.clients.get(creds.clientId);
   const refuse = () => new OAuthError('invalid_client', 'client authentication failed');
   if (creds.secret !== undefined) {
     const ok = secretMatches(ctx, client, creds.secret, now);
@@ -132,7 +132,7 @@ async function checkAssertion(ctx: ServerContext, client: Client, assertion: str
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowS + SKEW_S)) throw refuse();
   if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat > nowS + SKEW_S)) throw refuse();
   if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) throw refuse();
-  if (!(await ctx.store.useAssertionJti(client.id, payload.jti, payload.exp * 1000 + SKEW_S * 1000, now))) {
+  if (!(await ctx.store.assertionJtis.use(client.id, payload.jti, payload.exp * 1000 + SKEW_S * 1000, now))) {
     await ctx.audit.record({ type: 'client.assertion_replay', outcome: 'failure', clientId: client.id });
     throw refuse();
   }

@@ -34,7 +34,7 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
         if (!mayIntrospect(client, access.claims)) return { active: false };
         return { active: true, token_type: 'Bearer', ...access.claims };
       }
-      const found = await ctx.store.findRefreshToken(ctx.master.refreshDigest(token));
+      const found = await ctx.store.refreshFamilies.findToken(ctx.master.refreshDigest(token));
       if (found && found.family.clientId === client.id) {
         const { token: t, family: f } = found;
         const active = t.usedAt === null && f.revokedAt === null && t.expiresAt > now && f.absoluteExpiresAt > now;

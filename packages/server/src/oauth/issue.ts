@@ -86,7 +86,7 @@ export async function startRefreshFamily(
     revokedAt: null,
     revokedReason: null,
   };
-  await ctx.store.createRefreshFamily(family, {
+  await ctx.store.refreshFamilies.create(family, {
     digest: ctx.master.refreshDigest(token),
     familyId: family.id,
     createdAt: now,

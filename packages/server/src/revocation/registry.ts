@@ -59,7 +59,7 @@ export class RevocationRegistry {
     value: string,
     options: { cutoff?: number; expiresAt: number; reason: string; now: number },
   ): Promise<Revocation> {
-    const r = await this.store.addRevocation({
+    const r = await this.store.revocations.add({
       kind,
       value,
       cutoff: options.cutoff ?? null,
@@ -99,7 +99,7 @@ export class RevocationRegistry {
     if (this.queued) return this.queued;
     const run = this.catching.then(async () => {
       this.queued = undefined;
-      for (const r of await this.store.listRevocations(this.now(), this.set.sequence))
+      for (const r of await this.store.revocations.list(this.now(), this.set.sequence))
         if (r.seq > this.set.sequence) this.apply(r);
     });
     this.queued = run;

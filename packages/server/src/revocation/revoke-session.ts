@@ -17,7 +17,7 @@ export async function revokeSession(
   accessTokenTtl: number,
   now: number,
 ): Promise<Revocation | undefined> {
-  const r = await ctx.store.revokeRefreshFamily(familyId, why.family, now, {
+  const r = await ctx.store.refreshFamilies.revoke(familyId, why.family, now, {
     expiresAt: now + (accessTokenTtl + FAMILY_RECORD_SKEW_S) * 1000,
     reason: why.record,
   });

@@ -149,7 +149,7 @@ export function adminService(ctx: ServerContext): AdminService {
       revoke: (by, token, options) => revokeToken(ctx, by, token, options),
     }),
     audit: Object.freeze({
-      query: (filter) => ctx.store.queryAudit(filter),
+      query: (filter) => ctx.store.audit.query(filter),
     }),
     revokeEverything: (by, target, reason) => revokeEverything(ctx, target, reason, by),
   } satisfies AdminService);

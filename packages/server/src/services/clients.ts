@@ -5,6 +5,7 @@ import type { ServerContext } from '../context.js';
 import { ASSERTION_ALGORITHMS } from '../oauth/client-auth.js';
 import { newClientSecret } from '../security/random.js';
 import type { MasterKey } from '../security/master-key.js';
+import { AUTH_METHODS, GRANT_TYPES } from '../store/clients.js';
 import { StoreConflictError, type Client, type ClientAuthMethod, type GrantType, type Store } from '../store/types.js';
 import type { Actor } from './actor.js';
 import { epochSeconds } from './epoch.js';
@@ -12,8 +13,8 @@ import { AdminInputError, ConflictError, NotFoundError } from './errors.js';
 import { revokeEverything } from './revoke-all.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token', TOKEN_EXCHANGE];
-export const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+// The lists live beside the store's client record, which is checked against them when read.
+export { AUTH_METHODS, GRANT_TYPES };
 /** Per-client lifetimes (seconds) lie in the range of the server-wide settings they override. */
 export const ACCESS_TOKEN_TTL_RANGE = { min: SETTINGS.accessTokenTtl.min!, max: SETTINGS.accessTokenTtl.max! } as const;
 export const REFRESH_TOKEN_TTL_RANGE = { min: SETTINGS.refreshTokenTtl.min!, max: SETTINGS.refreshTokenTtl.max! } as const;
@@ -117,7 +118,7 @@ export async function registerClient(
   };
   checkClient(client, client.secrets.length);
   try {
-    await store.createClient(client);
+    await store.clients.create(client);
   } catch (err) {
     if (err instanceof StoreConflictError) throw new ConflictError('a client with this id exists');
     throw err;
@@ -144,11 +145,11 @@ export async function createClient(
 }
 
 export async function listClients(ctx: ServerContext): Promise<Client[]> {
-  return ctx.store.listClients();
+  return ctx.store.clients.list();
 }
 
 export async function findClient(ctx: ServerContext, id: string): Promise<Client> {
-  const c = await ctx.store.getClient(id);
+  const c = await ctx.store.clients.get(id);
   if (!c) throw new NotFoundError('client', id);
   return c;
 }
@@ -161,7 +162,7 @@ export async function updateClient(ctx: ServerContext, by: Actor, id: string, pa
   const next: Client = { ...current, ...change };
   checkClient(next, next.secrets.length);
   checkLifetimes(patch);
-  await ctx.store.updateClient(id, change, ctx.now());
+  await ctx.store.clients.update(id, change, ctx.now());
   await ctx.audit.record({
     type: 'admin.client.updated',
     outcome: 'success',
@@ -182,7 +183,7 @@ export function setClientDisabled(ctx: ServerContext, by: Actor, id: string, dis
 export async function deleteClient(ctx: ServerContext, by: Actor, id: string): Promise<{ revokedSessions: number }> {
   await findClient(ctx, id);
   const { families } = await revokeEverything(ctx, { kind: 'client', id }, 'client_deleted', by);
-  if (!(await ctx.store.deleteClient(id))) throw new NotFoundError('client', id);
+  if (!(await ctx.store.clients.delete(id))) throw new NotFoundError('client', id);
   await ctx.audit.record({ type: 'admin.client.deleted', outcome: 'success', ...by, clientId: id });
   return { revokedSessions: families };
 }
@@ -207,7 +208,7 @@ export async function rotateClientSecret(
   const previous = client.secrets
     .filter((s) => s.expiresAt === null || s.expiresAt > now)
     .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, previousExpireAt) }));
-  await ctx.store.updateClient(
+  await ctx.store.clients.update(
     client.id,
     { secrets: [{ digest: ctx.master.secretDigest(secret), createdAt: now, expiresAt: null }, ...previous] },
     now,

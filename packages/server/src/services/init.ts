@@ -57,10 +57,10 @@ export async function initialize(options: InitOptions): Promise<InitResult> {
     const { store, master } = server.context;
     const now = server.context.now();
     const issuer = server.config.issuer;
-    await store.putRole({ name: ADMIN_ROLE, permissions: [ADMIN_SCOPE] });
+    await store.roles.put({ name: ADMIN_ROLE, permissions: [ADMIN_SCOPE] });
     const username = options.adminUsername ?? 'admin';
     const password = randomBytes(18).toString('base64url');
-    await store.createUser({
+    await store.users.create({
       id: newId(),
       username,
       passwordHash: await hashPassword(password),

@@ -17,7 +17,7 @@ export async function revokeEverything(
 ): Promise<{ families: number; seq: number }> {
   const now = ctx.now();
   // The families and the cut-off in one transaction: a crash leaves both or neither.
-  const { families, revocation: r } = await ctx.store.revokeRefreshFamiliesOf(
+  const { families, revocation: r } = await ctx.store.refreshFamilies.revokeAllOf(
     target.kind === 'subject' ? { userId: target.id } : { clientId: target.id },
     reason,
     now,

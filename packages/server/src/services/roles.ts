@@ -13,13 +13,13 @@ export function roleView(r: Role): { name: string; permissions: string[] } {
 }
 
 export async function listRoles(ctx: ServerContext): Promise<Role[]> {
-  return ctx.store.listRoles();
+  return ctx.store.roles.list();
 }
 
 /** Refuses, naming the known roles, the first of `names` that is not a role. */
 export async function assertRolesExist(ctx: ServerContext, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  const known = (await ctx.store.listRoles()).map((r) => r.name);
+  const known = (await ctx.store.roles.list()).map((r) => r.name);
   const unknown = names.find((n) => !known.includes(n));
   if (unknown !== undefined) throw new UnknownRoleError(unknown, known);
 }
@@ -39,14 +39,14 @@ export async function putRole(
   const bad = permissions.find((p) => !SCOPE_TOKEN.test(p));
   if (bad !== undefined) throw new AdminInputError('each permission is one scope token (RFC 6749 section 3.3)');
   const role: Role = { name, permissions: [...new Set(permissions)] };
-  if (!options.replace && (await ctx.store.listRoles()).some((r) => r.name === name))
+  if (!options.replace && (await ctx.store.roles.list()).some((r) => r.name === name))
     throw new ConflictError(`a role named ${name} exists`);
-  await ctx.store.putRole(role);
+  await ctx.store.roles.put(role);
   await ctx.audit.record({ type: 'admin.role.set', outcome: 'success', ...by, data: roleView(role) });
   return role;
 }
 
 export async function deleteRole(ctx: ServerContext, by: Actor, name: string): Promise<void> {
-  if (!(await ctx.store.deleteRole(name))) throw new NotFoundError('role', name);
+  if (!(await ctx.store.roles.delete(name))) throw new NotFoundError('role', name);
   await ctx.audit.record({ type: 'admin.role.deleted', outcome: 'success', ...by, data: { name } });
 }

@@ -24,15 +24,15 @@ export function sessionView(f: RefreshFamily) {
 
 export async function listSessions(ctx: ServerContext, userId: string): Promise<RefreshFamily[]> {
   await findUser(ctx, { id: userId });
-  return ctx.store.listRefreshFamilies({ userId });
+  return ctx.store.refreshFamilies.list({ userId });
 }
 
 /** Ends one session: its refresh tokens and the access tokens issued from it. */
 export async function revokeSession(ctx: ServerContext, by: Actor, id: string): Promise<void> {
   const now = ctx.now();
-  const family = await ctx.store.getRefreshFamily(id);
+  const family = await ctx.store.refreshFamilies.get(id);
   if (!family) throw new NotFoundError('session', id);
-  const ttl = (await ctx.store.getClient(family.clientId))?.accessTokenTtl ?? ctx.config.accessTokenTtl;
+  const ttl = (await ctx.store.clients.get(family.clientId))?.accessTokenTtl ?? ctx.config.accessTokenTtl;
   // The family and its revocation record in one transaction; a retry completes a revoke left half done.
   if (!(await revokeFamily(ctx, family.id, { family: 'admin', record: 'admin' }, ttl, now))) return;
   await ctx.audit.record({

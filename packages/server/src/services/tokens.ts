@@ -26,9 +26,9 @@ export async function revokeToken(
   const now = ctx.now();
   const owned = (clientId: string | undefined) => options.clientId === undefined || options.clientId === clientId;
   const asRefresh = async (): Promise<TokenRevocation> => {
-    const found = await ctx.store.findRefreshToken(ctx.master.refreshDigest(token));
+    const found = await ctx.store.refreshFamilies.findToken(ctx.master.refreshDigest(token));
     if (!found || !owned(found.family.clientId)) return { revoked: false };
-    const ttl = (await ctx.store.getClient(found.family.clientId))?.accessTokenTtl ?? ctx.config.accessTokenTtl;
+    const ttl = (await ctx.store.clients.get(found.family.clientId))?.accessTokenTtl ?? ctx.config.accessTokenTtl;
     // The family and its revocation record in one transaction; a retry completes a revoke left half done.
     if (await revokeFamily(ctx, found.family.id, { family: 'revoked', record: 'rfc7009' }, ttl, now)) {
       await ctx.audit.record({

@@ -44,7 +44,7 @@ export async function createUserAccount(
     updatedAt: now,
   };
   try {
-    await store.createUser(user);
+    await store.users.create(user);
   } catch (err) {
     if (err instanceof StoreConflictError) throw new ConflictError('a user with this username exists');
     throw err;
@@ -73,18 +73,18 @@ export async function addUser(
 /** The user with this id, or with this username (normalised). */
 export async function findUser(ctx: ServerContext, ref: { id: string } | { username: string }): Promise<User> {
   if ('id' in ref) {
-    const u = await ctx.store.getUserById(ref.id);
+    const u = await ctx.store.users.getById(ref.id);
     if (!u) throw new NotFoundError('user', ref.id);
     return u;
   }
   const name = normalizeUsername(ref.username);
-  const u = name === undefined ? undefined : await ctx.store.getUserByUsername(name);
+  const u = name === undefined ? undefined : await ctx.store.users.getByUsername(name);
   if (!u) throw new NotFoundError('user', `named ${name ?? 'so'}`);
   return u;
 }
 
 export async function listUsers(ctx: ServerContext, limit: number, after?: string): Promise<User[]> {
-  return ctx.store.listUsers(limit, after);
+  return ctx.store.users.list(limit, after);
 }
 
 async function changed(ctx: ServerContext, id: string): Promise<User> {
@@ -101,7 +101,7 @@ export async function setUserDisabled(
   id: string,
   disabled: boolean,
 ): Promise<{ user: User; revokedSessions: number }> {
-  if (!(await ctx.store.updateUser(id, { disabled }, ctx.now()))) throw new NotFoundError('user', id);
+  if (!(await ctx.store.users.update(id, { disabled }, ctx.now()))) throw new NotFoundError('user', id);
   await ctx.audit.record({
     type: disabled ? 'admin.user.disabled' : 'admin.user.enabled',
     outcome: 'success',
@@ -121,7 +121,7 @@ export async function setPassword(
 ): Promise<{ revokedSessions: number }> {
   const problem = passwordProblem(password);
   if (problem) throw new AdminInputError(problem);
-  if (!(await ctx.store.updateUser(id, { passwordHash: await hashPassword(password as string) }, ctx.now())))
+  if (!(await ctx.store.users.update(id, { passwordHash: await hashPassword(password as string) }, ctx.now())))
     throw new NotFoundError('user', id);
   await ctx.audit.record({ type: 'admin.user.password_reset', outcome: 'success', ...by, subject: id });
   const { families } = await revokeEverything(ctx, { kind: 'subject', id }, 'password_reset', by);
@@ -132,7 +132,7 @@ export async function setPassword(
 export async function setUserRoles(ctx: ServerContext, by: Actor, id: string, roles: readonly string[]): Promise<User> {
   await assertRolesExist(ctx, roles);
   const unique = [...new Set(roles)];
-  if (!(await ctx.store.updateUser(id, { roles: unique }, ctx.now()))) throw new NotFoundError('user', id);
+  if (!(await ctx.store.users.update(id, { roles: unique }, ctx.now()))) throw new NotFoundError('user', id);
   await ctx.audit.record({ type: 'admin.user.roles_set', outcome: 'success', ...by, subject: id, data: { roles: unique } });
   return changed(ctx, id);
 }
@@ -142,7 +142,7 @@ export async function grantRole(ctx: ServerContext, by: Actor, id: string, role:
   await assertRolesExist(ctx, [role]);
   const user = await findUser(ctx, { id });
   if (user.roles.includes(role)) return user;
-  await ctx.store.updateUser(id, { roles: [...user.roles, role] }, ctx.now());
+  await ctx.store.users.update(id, { roles: [...user.roles, role] }, ctx.now());
   await ctx.audit.record({ type: 'admin.user.role_granted', outcome: 'success', ...by, subject: id, data: { role } });
   return changed(ctx, id);
 }
@@ -157,7 +157,7 @@ export async function revokeRole(ctx: ServerContext, by: Actor, id: string, role
     throw new AdminInputError(
       `${user.username} does not hold the role ${role}; roles held: ${user.roles.join(', ') || '(none)'}`,
     );
-  await ctx.store.updateUser(id, { roles: user.roles.filter((r) => r !== role) }, ctx.now());
+  await ctx.store.users.update(id, { roles: user.roles.filter((r) => r !== role) }, ctx.now());
   await ctx.audit.record({ type: 'admin.user.role_revoked', outcome: 'success', ...by, subject: id, data: { role } });
   return changed(ctx, id);
 }
@@ -166,7 +166,7 @@ export async function revokeRole(ctx: ServerContext, by: Actor, id: string, role
 export async function deleteUser(ctx: ServerContext, by: Actor, id: string): Promise<{ revokedSessions: number }> {
   const user = await findUser(ctx, { id });
   const { families } = await revokeEverything(ctx, { kind: 'subject', id }, 'user_deleted', by);
-  if (!(await ctx.store.deleteUser(id))) throw new NotFoundError('user', id);
+  if (!(await ctx.store.users.delete(id))) throw new NotFoundError('user', id);
   await ctx.audit.record({
     type: 'admin.user.deleted',
     outcome: 'success',

@@ -114,7 +114,7 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
       },
     },
     '0002_leases': {
-      // Who runs a once-per-deployment job (the key schedule) until when: see Store.acquireLease.
+      // Who runs a once-per-deployment job (the key schedule) until when: see LeaseRepository.acquire (leases.ts).
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('leases')

@@ -25,7 +25,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * The Store on PostgreSQL: a pool of `pg` connections under Kysely. Several instances may share one database;
- * the writes that must happen once are single conditional statements or hold an advisory lock (sql-store.ts).
+ * the writes that must happen once are single conditional statements or hold an advisory lock (sql/).
  * int8 columns come back as strings and are converted where read. Call `migrate()` before use.
  *
  * The URL's password never appears in an error this function throws.

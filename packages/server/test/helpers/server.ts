@@ -68,7 +68,7 @@ export async function startServer(options: CreateServerOptions & { dir?: string 
     async user(username, password, roles = []) {
       const id = `user-${username}`;
       const now = ctx.now();
-      await ctx.store.createUser({
+      await ctx.store.users.create({
         id,
         username,
         passwordHash: await hashPassword(password),

@@ -25,7 +25,7 @@ export async function passwordGrant(ctx: ServerContext, client: Client, form: Fo
   const audience = grantAudience(form, client);
   const username = normalizeUsername(rawUsername);
   const user = await checkPassword(ctx, client, username, password, ip);
-  const permissions = await ctx.store.permissionsOf(user.roles);
+  const permissions = await ctx.store.roles.permissionsOf(user.roles);
   const scopes = grantScopes(
     requested,
     client.scopes.filter((s) => permissions.includes(s)),
@@ -85,7 +85,7 @@ async function checkPassword(
   }
   let outcome: Outcome = 'abandon';
   try {
-    const user = username !== undefined ? await ctx.store.getUserByUsername(username) : undefined;
+    const user = username !== undefined ? await ctx.store.users.getByUsername(username) : undefined;
     const ok = await verifyPassword(user?.passwordHash, password);
     ctx.metrics.passwordVerifications.inc();
     if (user && ok && !user.disabled) {

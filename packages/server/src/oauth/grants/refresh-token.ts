@@ -22,7 +22,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
   const requested = requestedScopes(form);
   const now = ctx.now();
   const digest = ctx.master.refreshDigest(presented);
-  const found = await ctx.store.findRefreshToken(digest);
+  const found = await ctx.store.refreshFamilies.findToken(digest);
   // A token of another client is not spent: it was never this client's to use.
   if (!found || found.family.clientId !== client.id) throw invalid();
   // Every check that can refuse comes before the token is spent: a refused scope request must not cost the client
@@ -30,7 +30,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
   // straight on to reuse detection.
   let scopes: string[] | undefined;
   if (found.token.usedAt === null && found.family.revokedAt === null) {
-    const owner = await ctx.store.getUserById(found.family.userId);
+    const owner = await ctx.store.users.getById(found.family.userId);
     if (!owner || owner.disabled) {
       await revokeSession(
         ctx,
@@ -44,7 +44,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
     scopes = grantScopes(requested, await allowedScopes(ctx, client, found.family, owner));
   }
   const next = newRefreshToken();
-  const result = await ctx.store.rotateRefreshToken(
+  const result = await ctx.store.refreshFamilies.rotate(
     digest,
     { digest: ctx.master.refreshDigest(next), createdAt: now, expiresAt: now + refreshTtl(ctx, client) * 1000, usedAt: null },
     now,
@@ -89,7 +89,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
 
 /** The family's scopes that the client and the user's current roles still allow. */
 async function allowedScopes(ctx: ServerContext, client: Client, family: RefreshFamily, user: User): Promise<string[]> {
-  const permissions = await ctx.store.permissionsOf(user.roles);
+  const permissions = await ctx.store.roles.permissionsOf(user.roles);
   const granted = family.scope === '' ? [] : family.scope.split(' ');
   return granted.filter((s) => client.scopes.includes(s) && permissions.includes(s));
 }

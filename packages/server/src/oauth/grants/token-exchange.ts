@@ -79,10 +79,10 @@ export async function tokenExchangeGrant(ctx: ServerContext, client: Client, for
   // What the subject may still have: a user's current roles (a disabled user gets nothing), else the subject
   // token's own scopes.
   let subjectScopes = typeof claims.scope === 'string' && claims.scope !== '' ? claims.scope.split(' ') : [];
-  const user = claims.sub === claims.client_id ? undefined : await ctx.store.getUserById(claims.sub);
+  const user = claims.sub === claims.client_id ? undefined : await ctx.store.users.getById(claims.sub);
   if (user) {
     if (user.disabled) throw new OAuthError('invalid_grant', 'the subject token has been revoked');
-    const permissions = await ctx.store.permissionsOf(user.roles);
+    const permissions = await ctx.store.roles.permissionsOf(user.roles);
     subjectScopes = subjectScopes.filter((s) => permissions.includes(s));
   }
   const scopes = grantScopes(

@@ -1,0 +1,62 @@
+/** OAuth clients. Times are milliseconds since the epoch; lifetimes are seconds. */
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** Every value of each: what the admin service accepts, and what a stored client is checked against when read. */
+export const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+export const GRANT_TYPES: readonly GrantType[] = [
+  'client_credentials',
+  'password',
+  'refresh_token',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+];
+
+export interface ClientSecret {
+  /** Keyed digest of the secret; the secret itself is never stored. */
+  digest: string;
+  createdAt: number;
+  /** After a rotation the old secret stays valid until this time. */
+  expiresAt: number | null;
+}
+
+export interface Client {
+  id: string;
+  name: string;
+  authMethod: ClientAuthMethod;
+  secrets: ClientSecret[];
+  /** For private_key_jwt: the client's public JWKS. */
+  jwks: { keys: Record<string, unknown>[] } | null;
+  grantTypes: GrantType[];
+  /** Scopes the client may request. */
+  scopes: string[];
+  /** Audiences (resource identifiers) the client may request tokens for. */
+  audiences: string[];
+  /** First-party clients may use the password grant. */
+  firstParty: boolean;
+  /**
+   * Token exchange: tokens this client obtains for a user carry no `act` claim (impersonation). Absent or
+   * false: they name the client in `act` (delegation).
+   */
+  mayImpersonate?: boolean;
+  accessTokenTtl: number | null;
+  refreshTokenTtl: number | null;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ClientPatch = Partial<Omit<Client, 'id' | 'createdAt'>>;
+
+export interface ClientRepository {
+  /** Throws StoreConflictError for a taken id. */
+  create(client: Client): Promise<void>;
+  /** Read by every token request. */
+  get(id: string): Promise<Client | undefined>;
+  /** Every client, by id. */
+  list(): Promise<Client[]>;
+  /** False if there is no such client. */
+  update(id: string, patch: ClientPatch, now: number): Promise<boolean>;
+  /** False if there was no such client. */
+  delete(id: string): Promise<boolean>;
+}

@@ -1,0 +1,136 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+
+import {
+  AUTH_METHODS,
+  GRANT_TYPES,
+  type Client,
+  type ClientPatch,
+  type ClientRepository,
+  type ClientSecret,
+  type GrantType,
+} from '../clients.js';
+import type { Database } from '../schema.js';
+import { StoreConflictError } from '../types.js';
+import { object, RowReader, strings } from './row.js';
+import { isUniqueViolation } from './unique-violation.js';
+
+const isTime = (v: unknown): v is number => Number.isSafeInteger(v);
+
+function secrets(v: unknown): ClientSecret[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const ok = v.every((s) => {
+    const o = object(s);
+    return (
+      o !== undefined && typeof o.digest === 'string' && isTime(o.createdAt) && (o.expiresAt === null || isTime(o.expiresAt))
+    );
+  });
+  return ok ? (v as ClientSecret[]) : undefined;
+}
+
+function jwks(v: unknown): Client['jwks'] | undefined {
+  const keys = object(v)?.keys;
+  return Array.isArray(keys) && keys.every((k) => object(k) !== undefined) ? (v as Client['jwks']) : undefined;
+}
+
+function grantTypes(v: unknown): GrantType[] | undefined {
+  return strings(v)?.every((g) => GRANT_TYPES.includes(g as GrantType)) ? (v as GrantType[]) : undefined;
+}
+
+function toClient(row: object): Client {
+  const r = new RowReader('clients', row);
+  return {
+    id: r.text('id'),
+    name: r.text('name'),
+    authMethod: r.oneOf('auth_method', AUTH_METHODS),
+    secrets: r.json('secrets', 'a JSON array of client secrets', secrets),
+    jwks: r.jsonOrNull('jwks', 'a JWKS', jwks),
+    grantTypes: r.json('grant_types', 'a JSON array of grant types', grantTypes),
+    scopes: r.strings('scopes'),
+    audiences: r.strings('audiences'),
+    firstParty: r.flag('first_party'),
+    // Absent unless granted, so that a client stored without it reads back as it was written.
+    ...(r.flag('may_impersonate') ? { mayImpersonate: true } : {}),
+    accessTokenTtl: r.intOrNull('access_token_ttl'),
+    refreshTokenTtl: r.intOrNull('refresh_token_ttl'),
+    disabled: r.flag('disabled'),
+    createdAt: r.int('created_at'),
+    updatedAt: r.int('updated_at'),
+  };
+}
+
+const flag = (b: boolean | undefined) => (b ? 1 : 0);
+const jwksText = (j: Client['jwks']) => (j ? JSON.stringify(j) : null);
+
+export class SqlClientRepository implements ClientRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: 'sqlite' | 'postgres',
+  ) {}
+
+  async create(c: Client): Promise<void> {
+    try {
+      await this.db
+        .insertInto('clients')
+        .values({
+          id: c.id,
+          name: c.name,
+          auth_method: c.authMethod,
+          secrets: JSON.stringify(c.secrets),
+          jwks: jwksText(c.jwks),
+          grant_types: JSON.stringify(c.grantTypes),
+          scopes: JSON.stringify(c.scopes),
+          audiences: JSON.stringify(c.audiences),
+          first_party: flag(c.firstParty),
+          may_impersonate: flag(c.mayImpersonate),
+          access_token_ttl: c.accessTokenTtl,
+          refresh_token_ttl: c.refreshTokenTtl,
+          disabled: flag(c.disabled),
+          created_at: c.createdAt,
+          updated_at: c.updatedAt,
+        })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreConflictError('client');
+      throw err;
+    }
+  }
+
+  /** Every token request reads its client: SQL compiled once, not built by the query builder each time. */
+  private readonly byId = (id: string) =>
+    CompiledQuery.raw(
+      this.dialect === 'postgres' ? 'select * from "clients" where "id" = $1' : 'select * from "clients" where "id" = ?',
+      [id],
+    );
+
+  async get(id: string): Promise<Client | undefined> {
+    const r = (await this.db.executeQuery<object>(this.byId(id))).rows[0];
+    return r && toClient(r);
+  }
+
+  async list(): Promise<Client[]> {
+    return (await this.db.selectFrom('clients').selectAll().orderBy('id').execute()).map(toClient);
+  }
+
+  async update(id: string, p: ClientPatch, now: number): Promise<boolean> {
+    const set: Partial<Database['clients']> = { updated_at: now };
+    if (p.name !== undefined) set.name = p.name;
+    if (p.authMethod !== undefined) set.auth_method = p.authMethod;
+    if (p.secrets !== undefined) set.secrets = JSON.stringify(p.secrets);
+    if (p.jwks !== undefined) set.jwks = jwksText(p.jwks);
+    if (p.grantTypes !== undefined) set.grant_types = JSON.stringify(p.grantTypes);
+    if (p.scopes !== undefined) set.scopes = JSON.stringify(p.scopes);
+    if (p.audiences !== undefined) set.audiences = JSON.stringify(p.audiences);
+    if (p.firstParty !== undefined) set.first_party = flag(p.firstParty);
+    if (p.mayImpersonate !== undefined) set.may_impersonate = flag(p.mayImpersonate);
+    if (p.accessTokenTtl !== undefined) set.access_token_ttl = p.accessTokenTtl;
+    if (p.refreshTokenTtl !== undefined) set.refresh_token_ttl = p.refreshTokenTtl;
+    if (p.disabled !== undefined) set.disabled = flag(p.disabled);
+    const r = await this.db.updateTable('clients').set(set).where('id', '=', id).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}

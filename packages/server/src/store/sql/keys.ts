@@ -1,0 +1,74 @@
+import type { Kysely } from 'kysely';
+
+import type { KeyPatch, KeyRepository, KeyState, SigningKeyRecord } from '../keys.js';
+import type { Database } from '../schema.js';
+import { object, RowReader } from './row.js';
+
+const STATES: readonly KeyState[] = ['next', 'active', 'retired', 'removed'];
+
+function toKey(row: object): SigningKeyRecord {
+  const r = new RowReader('signing_keys', row);
+  return {
+    kid: r.text('kid'),
+    alg: r.text('alg'),
+    state: r.oneOf('state', STATES),
+    encryptedPrivateKey: r.text('encrypted_private_key'),
+    publicJwk: r.jsonOrNull('public_jwk', 'a JWK object', object),
+    createdAt: r.int('created_at'),
+    activatesAt: r.int('activates_at'),
+    retiredAt: r.intOrNull('retired_at'),
+    removeAfter: r.intOrNull('remove_after'),
+  };
+}
+
+export class SqlKeyRepository implements KeyRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async list(): Promise<SigningKeyRecord[]> {
+    return (await this.db.selectFrom('signing_keys').selectAll().orderBy('activates_at').execute()).map(toKey);
+  }
+
+  async insert(k: SigningKeyRecord): Promise<void> {
+    await this.db
+      .insertInto('signing_keys')
+      .values({
+        kid: k.kid,
+        alg: k.alg,
+        state: k.state,
+        encrypted_private_key: k.encryptedPrivateKey,
+        public_jwk: k.publicJwk ? JSON.stringify(k.publicJwk) : null,
+        created_at: k.createdAt,
+        activates_at: k.activatesAt,
+        retired_at: k.retiredAt,
+        remove_after: k.removeAfter,
+      })
+      .execute();
+  }
+
+  async update(kid: string, p: KeyPatch): Promise<void> {
+    const set: Partial<Database['signing_keys']> = {};
+    if (p.state !== undefined) set.state = p.state;
+    if (p.activatesAt !== undefined) set.activates_at = p.activatesAt;
+    if (p.retiredAt !== undefined) set.retired_at = p.retiredAt;
+    if (p.removeAfter !== undefined) set.remove_after = p.removeAfter;
+    await this.db.updateTable('signing_keys').set(set).where('kid', '=', kid).execute();
+  }
+
+  async promote(
+    retire: { kid: string; retiredAt: number; removeAfter: number },
+    activate: { kid: string; activatesAt: number },
+  ): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('signing_keys')
+        .set({ state: 'retired', retired_at: retire.retiredAt, remove_after: retire.removeAfter })
+        .where('kid', '=', retire.kid)
+        .execute();
+      await tx
+        .updateTable('signing_keys')
+        .set({ state: 'active', activates_at: activate.activatesAt })
+        .where('kid', '=', activate.kid)
+        .execute();
+    });
+  }
+}

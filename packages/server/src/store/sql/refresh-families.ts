@@ -1,0 +1,213 @@
+import type { Kysely } from 'kysely';
+
+import type {
+  FamilyFilter,
+  FamilyRevocation,
+  RefreshFamily,
+  RefreshFamilyRepository,
+  RefreshToken,
+  RotateResult,
+} from '../refresh-families.js';
+import type { Revocation } from '../revocations.js';
+import type { Database } from '../schema.js';
+import { toFamily, toPresentedToken, toToken } from './refresh-rows.js';
+import { RowReader } from './row.js';
+import type { RevocationLog } from './revocation-log.js';
+
+/**
+ * Refresh-token families. A revocation of families and the record that announces it are written in one
+ * transaction, through the revocation log (revocation-log.ts) that orders every record.
+ */
+export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: RevocationLog,
+  ) {}
+
+  async create(f: RefreshFamily, first: RefreshToken): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('refresh_families')
+        .values({
+          id: f.id,
+          user_id: f.userId,
+          client_id: f.clientId,
+          scope: f.scope,
+          audience: JSON.stringify(f.audience),
+          created_at: f.createdAt,
+          absolute_expires_at: f.absoluteExpiresAt,
+          last_used_at: f.lastUsedAt,
+          revoked_at: f.revokedAt,
+          revoked_reason: f.revokedReason,
+          revocation_seq: null,
+        })
+        .execute();
+      await tx
+        .insertInto('refresh_tokens')
+        .values({
+          digest: first.digest,
+          family_id: f.id,
+          created_at: first.createdAt,
+          expires_at: first.expiresAt,
+          used_at: null,
+        })
+        .execute();
+    });
+  }
+
+  async rotate(
+    digest: string,
+    next: Omit<RefreshToken, 'familyId'>,
+    now: number,
+    reuse: FamilyRevocation,
+  ): Promise<RotateResult> {
+    return this.db.transaction().execute(async (tx): Promise<RotateResult> => {
+      // The single statement that decides the winner: only one caller flips used_at from null, in a live family.
+      // It comes first so that on SQLite the transaction takes the write lock at once; one that read first could
+      // not upgrade (SQLITE_BUSY) after another connection's write.
+      const spent = await tx
+        .updateTable('refresh_tokens')
+        .set({ used_at: now })
+        .where('digest', '=', digest)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where(
+          'family_id',
+          'in',
+          tx.selectFrom('refresh_families').select('id').where('revoked_at', 'is', null).where('absolute_expires_at', '>', now),
+        )
+        .executeTakeFirst();
+      const row = await tx
+        .selectFrom('refresh_tokens')
+        .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
+        .selectAll('refresh_families')
+        .select(['refresh_tokens.expires_at as token_expires_at', 'refresh_tokens.used_at as token_used_at'])
+        .where('refresh_tokens.digest', '=', digest)
+        .executeTakeFirst();
+      if (!row) return { kind: 'invalid', reason: 'unknown' };
+      const family = toFamily(row);
+      const presented = toPresentedToken(row);
+      if (Number(spent.numUpdatedRows) === 0) {
+        // Unused, so not spent because it expired or its family is revoked; an expired token stays unspent, so
+        // presenting it again is not mistaken for a reuse.
+        if (presented.usedAt === null) {
+          const expired = presented.expiresAt <= now || family.absoluteExpiresAt <= now;
+          return { kind: 'invalid', reason: family.revokedAt === null && expired ? 'expired' : 'revoked' };
+        }
+        // Spent before: a reuse, even once the family is revoked (by an earlier reuse, say), so that every loser
+        // of a race sees `reused`. The family is revoked and announced in this transaction, once: a replay of a
+        // family already announced writes nothing.
+        const revocation = await this.revokeIn(tx, family.id, 'reuse', now, reuse);
+        return {
+          kind: 'reused',
+          family: family.revokedAt === null ? { ...family, revokedAt: now, revokedReason: 'reuse' } : family,
+          ...(revocation ? { revocation } : {}),
+        };
+      }
+      await tx
+        .insertInto('refresh_tokens')
+        .values({
+          digest: next.digest,
+          family_id: family.id,
+          created_at: next.createdAt,
+          expires_at: Math.min(next.expiresAt, family.absoluteExpiresAt),
+          used_at: null,
+        })
+        .execute();
+      await tx.updateTable('refresh_families').set({ last_used_at: now }).where('id', '=', family.id).execute();
+      return { kind: 'rotated', family: { ...family, lastUsedAt: now } };
+    });
+  }
+
+  async findToken(digest: string): Promise<{ token: RefreshToken; family: RefreshFamily } | undefined> {
+    const t = await this.db.selectFrom('refresh_tokens').selectAll().where('digest', '=', digest).executeTakeFirst();
+    if (!t) return undefined;
+    const token = toToken(t);
+    const f = await this.db.selectFrom('refresh_families').selectAll().where('id', '=', token.familyId).executeTakeFirst();
+    return f && { token, family: toFamily(f) };
+  }
+
+  async get(id: string): Promise<RefreshFamily | undefined> {
+    const f = await this.db.selectFrom('refresh_families').selectAll().where('id', '=', id).executeTakeFirst();
+    return f && toFamily(f);
+  }
+
+  async list(filter: FamilyFilter): Promise<RefreshFamily[]> {
+    let q = this.db.selectFrom('refresh_families').selectAll().orderBy('created_at', 'desc');
+    if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+    if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
+    if (filter.activeAt !== undefined) q = q.where('revoked_at', 'is', null).where('absolute_expires_at', '>', filter.activeAt);
+    return (await q.execute()).map(toFamily);
+  }
+
+  async revoke(familyId: string, reason: string, now: number, record: FamilyRevocation): Promise<Revocation | undefined> {
+    return this.db.transaction().execute((tx) => this.revokeIn(tx, familyId, reason, now, record));
+  }
+
+  /**
+   * Revokes a family and writes the record that announces it, in the caller's transaction: both or neither. A family
+   * revoked without its record (by an older version that crashed between the two writes) gets its record now; a
+   * family already announced gets nothing. The revocation lock comes first, before the family's row lock.
+   */
+  private async revokeIn(
+    tx: Kysely<Database>,
+    familyId: string,
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<Revocation | undefined> {
+    await this.log.lock(tx);
+    const row = await tx
+      .updateTable('refresh_families')
+      .set((eb) => ({
+        revoked_at: eb.fn.coalesce('revoked_at', eb.val(now)),
+        revoked_reason: eb.fn.coalesce('revoked_reason', eb.val(reason)),
+      }))
+      .where('id', '=', familyId)
+      .where('revocation_seq', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const r = await this.log.append(tx, {
+      kind: 'family',
+      value: familyId,
+      cutoff: null,
+      expiresAt: record.expiresAt,
+      createdAt: now,
+      reason: record.reason,
+    });
+    await tx.updateTable('refresh_families').set({ revocation_seq: r.seq }).where('id', '=', familyId).execute();
+    return r;
+  }
+
+  async revokeAllOf(
+    owner: { userId?: string; clientId?: string },
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<{ families: string[]; revocation: Revocation }> {
+    const { userId, clientId } = owner;
+    if (userId === undefined && clientId === undefined) throw new Error('revokeAllOf needs a user or a client');
+    return this.db.transaction().execute(async (tx) => {
+      await this.log.lock(tx);
+      // The cut-off first: on SQLite the transaction's first statement is a write, so it takes the write lock at once
+      // (one that read first could not upgrade after another connection's write).
+      const revocation = await this.log.append(tx, {
+        kind: userId !== undefined ? 'subject' : 'client',
+        value: (userId ?? clientId)!,
+        cutoff: now,
+        expiresAt: record.expiresAt,
+        createdAt: now,
+        reason: record.reason,
+      });
+      let q = tx
+        .updateTable('refresh_families')
+        .set({ revoked_at: now, revoked_reason: reason, revocation_seq: revocation.seq })
+        .where('revoked_at', 'is', null);
+      if (userId !== undefined) q = q.where('user_id', '=', userId);
+      if (clientId !== undefined) q = q.where('client_id', '=', clientId);
+      const families = (await q.returning('id').execute()).map((r) => new RowReader('refresh_families', r).text('id'));
+      return { families, revocation };
+    });
+  }
+}

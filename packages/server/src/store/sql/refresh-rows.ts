@@ -1,0 +1,35 @@
+import type { RefreshFamily, RefreshToken } from '../refresh-families.js';
+import { RowReader } from './row.js';
+
+export function toFamily(row: object): RefreshFamily {
+  const r = new RowReader('refresh_families', row);
+  return {
+    id: r.text('id'),
+    userId: r.text('user_id'),
+    clientId: r.text('client_id'),
+    scope: r.text('scope'),
+    audience: r.strings('audience'),
+    createdAt: r.int('created_at'),
+    absoluteExpiresAt: r.int('absolute_expires_at'),
+    lastUsedAt: r.int('last_used_at'),
+    revokedAt: r.intOrNull('revoked_at'),
+    revokedReason: r.textOrNull('revoked_reason'),
+  };
+}
+
+export function toToken(row: object): RefreshToken {
+  const r = new RowReader('refresh_tokens', row);
+  return {
+    digest: r.text('digest'),
+    familyId: r.text('family_id'),
+    createdAt: r.int('created_at'),
+    expiresAt: r.int('expires_at'),
+    usedAt: r.intOrNull('used_at'),
+  };
+}
+
+/** The state of the token presented to a rotation, read with its family's row (see refresh-families.ts). */
+export function toPresentedToken(row: object): { expiresAt: number; usedAt: number | null } {
+  const r = new RowReader('refresh_tokens', row);
+  return { expiresAt: r.int('token_expires_at'), usedAt: r.intOrNull('token_used_at') };
+}

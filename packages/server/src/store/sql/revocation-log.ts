@@ -1,0 +1,59 @@
+import { sql, type Kysely } from 'kysely';
+
+import type { Revocation, RevocationKind } from '../revocations.js';
+import type { Database } from '../schema.js';
+import { RowReader } from './row.js';
+
+/** PostgreSQL advisory lock class under which revocations are numbered (the second key is the schema's hash). */
+const REVOCATION_LOCK = 0x74726576; // 'trev'
+
+const KINDS: readonly RevocationKind[] = ['jti', 'subject', 'client', 'family'];
+
+export function toRevocation(row: object): Revocation {
+  const r = new RowReader('revocations', row);
+  return {
+    seq: r.int('seq'),
+    kind: r.oneOf('kind', KINDS),
+    value: r.text('value'),
+    cutoff: r.intOrNull('cutoff'),
+    expiresAt: r.int('expires_at'),
+    createdAt: r.int('created_at'),
+    reason: r.text('reason'),
+  };
+}
+
+/**
+ * The part of a transaction that writes a revocation record, shared by every transaction that writes one: the
+ * revocation repository's own (a record alone) and the refresh families' (a family or cut-off with its record).
+ *
+ * Sequence numbers are committed in sequence order, so that a reader resuming after seq N never misses a lower seq
+ * committed later. SQLite has one writer at a time; on PostgreSQL a sequence hands out numbers before the commit,
+ * so every transaction that inserts a record takes a transaction-scoped advisory lock first, before any row lock,
+ * so that two of them never wait for each other.
+ */
+export class RevocationLog {
+  constructor(private readonly dialect: 'sqlite' | 'postgres') {}
+
+  /** Takes the lock (PostgreSQL) in the transaction `tx`: call it first in the transaction. */
+  async lock(tx: Kysely<Database>): Promise<void> {
+    if (this.dialect === 'postgres')
+      await sql`select pg_advisory_xact_lock(${sql.lit(REVOCATION_LOCK)}, hashtext(current_schema()))`.execute(tx);
+  }
+
+  /** Inserts the record in `db` (a transaction that holds the lock, or SQLite's single writer). */
+  async append(db: Kysely<Database>, r: Omit<Revocation, 'seq'>): Promise<Revocation> {
+    const row = await db
+      .insertInto('revocations')
+      .values({
+        kind: r.kind,
+        value: r.value,
+        cutoff: r.cutoff,
+        expires_at: r.expiresAt,
+        created_at: r.createdAt,
+        reason: r.reason,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toRevocation(row);
+  }
+}

@@ -1,0 +1,79 @@
+import type { Kysely } from 'kysely';
+
+import type { Database } from '../schema.js';
+import { StoreConflictError } from '../types.js';
+import type { User, UserPatch, UserRepository } from '../users.js';
+import { RowReader } from './row.js';
+import { isUniqueViolation } from './unique-violation.js';
+
+export function toUser(row: object): User {
+  const r = new RowReader('users', row);
+  return {
+    id: r.text('id'),
+    username: r.text('username'),
+    passwordHash: r.text('password_hash'),
+    disabled: r.flag('disabled'),
+    roles: r.strings('roles'),
+    createdAt: r.int('created_at'),
+    updatedAt: r.int('updated_at'),
+  };
+}
+
+export class SqlUserRepository implements UserRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(u: User): Promise<void> {
+    try {
+      await this.db
+        .insertInto('users')
+        .values({
+          id: u.id,
+          username: u.username,
+          password_hash: u.passwordHash,
+          disabled: u.disabled ? 1 : 0,
+          roles: JSON.stringify(u.roles),
+          created_at: u.createdAt,
+          updated_at: u.updatedAt,
+        })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreConflictError('user');
+      throw err;
+    }
+  }
+
+  async getById(id: string): Promise<User | undefined> {
+    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toUser(r);
+  }
+
+  async getByUsername(username: string): Promise<User | undefined> {
+    const r = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return r && toUser(r);
+  }
+
+  async list(limit: number, after?: string): Promise<User[]> {
+    let q = this.db.selectFrom('users').selectAll().orderBy('username').limit(limit);
+    if (after !== undefined) q = q.where('username', '>', after);
+    return (await q.execute()).map(toUser);
+  }
+
+  async update(id: string, patch: UserPatch, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({
+        ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
+        ...(patch.disabled !== undefined ? { disabled: patch.disabled ? 1 : 0 } : {}),
+        ...(patch.roles !== undefined ? { roles: JSON.stringify(patch.roles) } : {}),
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+
+import type { SqlStore } from '@tessera/server/internal';
+
+import { execute, refuseWrites } from '../helpers/faults.js';
+import { T0, DAY, sorted, aFamily, aToken, RECORD, REUSE, next, seedFamilies, aKey } from './fixtures.js';
+
+/**
+ * The store contract's part for the state changes that write two things (a family and its revocation record, two
+ * keys): one transaction each, so a fault between the writes leaves neither. `current` is the running test's store.
+ */
+export function atomicRevocationsContract(current: () => SqlStore): void {
+  describe('every revocation is one transaction (a fault between the writes)', () => {
+    let store: SqlStore;
+    beforeEach(() => {
+      store = current();
+    });
+
+    const revoked = async () => (await store.revocations.list(T0)).map((r) => `${r.kind}:${r.value}`);
+
+    it('crash-between-family-revoke-and-its-record: the family stays live, and the retry revokes and announces it', async () => {
+      await store.refreshFamilies.create(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+      const heal = await refuseWrites(store, 'revocations', 'insert');
+      await assert.rejects(store.refreshFamilies.revoke('f1', 'revoked', T0 + 5, RECORD));
+      assert.equal((await store.refreshFamilies.get('f1'))?.revokedAt, null, 'no family revoked without its record');
+      assert.deepEqual(await revoked(), []);
+      await heal();
+      const r = await store.refreshFamilies.revoke('f1', 'revoked', T0 + 6, RECORD);
+      assert.equal(r?.kind, 'family');
+      assert.equal(r?.value, 'f1');
+      assert.equal(r?.expiresAt, RECORD.expiresAt);
+      assert.equal(r?.reason, RECORD.reason);
+      assert.equal((await store.refreshFamilies.get('f1'))?.revokedAt, T0 + 6);
+      assert.deepEqual(await revoked(), ['family:f1']);
+    });
+
+    it('half-done-revoke-by-an-older-version: a family revoked without its record is announced by the retry, once', async () => {
+      await store.refreshFamilies.create(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+      // What a crash between the two writes of an older version left: the family revoked, no record.
+      await execute(store, `update refresh_families set revoked_at = ${T0 + 1}, revoked_reason = 'revoked' where id = 'f1'`);
+      const r = await store.refreshFamilies.revoke('f1', 'revoked', T0 + 9, RECORD);
+      assert.equal(r?.value, 'f1');
+      const f = await store.refreshFamilies.get('f1');
+      assert.equal(f?.revokedAt, T0 + 1, 'the first revocation time stands');
+      assert.equal(f?.revokedReason, 'revoked');
+      assert.equal(await store.refreshFamilies.revoke('f1', 'revoked', T0 + 10, RECORD), undefined);
+      assert.deepEqual(await revoked(), ['family:f1']);
+    });
+
+    it('refresh-token-replay-flood: replays of a spent token revoke and announce the family once', async () => {
+      await store.refreshFamilies.create(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+      assert.equal((await store.refreshFamilies.rotate('d1', next('d2', T0 + 1), T0 + 1, REUSE)).kind, 'rotated');
+      const first = await store.refreshFamilies.rotate('d1', next('d3', T0 + 2), T0 + 2, REUSE);
+      assert.ok(first.kind === 'reused');
+      assert.equal(first.revocation?.kind, 'family');
+      assert.equal(first.revocation?.value, 'f1');
+      assert.equal(first.revocation?.reason, 'refresh_token_reuse');
+      for (let i = 0; i < 5; i++) {
+        const again = await store.refreshFamilies.rotate('d1', next(`r${i}`, T0 + 3 + i), T0 + 3 + i, REUSE);
+        assert.ok(again.kind === 'reused');
+        assert.equal(again.revocation, undefined, 'a later replay writes no record');
+      }
+      assert.deepEqual(await revoked(), ['family:f1']);
+    });
+
+    it('of 50 concurrent replays of a spent token, exactly one writes the reuse record', async () => {
+      await store.refreshFamilies.create(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+      await store.refreshFamilies.rotate('d1', next('d2', T0 + 1), T0 + 1, REUSE);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.refreshFamilies.rotate('d1', next(`c${i}`, T0 + 2), T0 + 2, REUSE)),
+      );
+      assert.ok(results.every((r) => r.kind === 'reused'));
+      assert.equal(results.filter((r) => r.kind === 'reused' && r.revocation).length, 1);
+      assert.deepEqual(await revoked(), ['family:f1']);
+    });
+
+    it('crash-between-reuse-revoke-and-its-record: the family stays live and the next replay revokes and announces it', async () => {
+      await store.refreshFamilies.create(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
+      await store.refreshFamilies.rotate('d1', next('d2', T0 + 1), T0 + 1, REUSE);
+      const heal = await refuseWrites(store, 'revocations', 'insert');
+      await assert.rejects(store.refreshFamilies.rotate('d1', next('d3', T0 + 2), T0 + 2, REUSE));
+      assert.equal((await store.refreshFamilies.get('f1'))?.revokedAt, null);
+      await heal();
+      const r = await store.refreshFamilies.rotate('d1', next('d4', T0 + 3), T0 + 3, REUSE);
+      assert.ok(r.kind === 'reused' && r.revocation);
+      assert.deepEqual(await revoked(), ['family:f1']);
+    });
+
+    it('crash-between-cutoff-and-its-families: revoking everything of a user is both or neither', async () => {
+      await seedFamilies(store);
+      const heal = await refuseWrites(store, 'revocations', 'insert');
+      await assert.rejects(store.refreshFamilies.revokeAllOf({ userId: 'alice' }, 'user_disabled', T0 + 20, RECORD));
+      assert.equal((await store.refreshFamilies.list({ userId: 'alice', activeAt: T0 + 30 })).length, 3);
+      await heal();
+      // The other way round: the families' update refused after the record was written.
+      const heal2 = await refuseWrites(store, 'refresh_families', 'update');
+      await assert.rejects(store.refreshFamilies.revokeAllOf({ userId: 'alice' }, 'user_disabled', T0 + 20, RECORD));
+      assert.deepEqual(await revoked(), []);
+      await heal2();
+      const { families, revocation } = await store.refreshFamilies.revokeAllOf(
+        { userId: 'alice' },
+        'user_disabled',
+        T0 + 21,
+        RECORD,
+      );
+      assert.deepEqual(sorted(families), ['f-alice-cli', 'f-alice-web', 'f-alice-web-old']);
+      assert.equal(revocation.kind, 'subject');
+      assert.equal(revocation.value, 'alice');
+      assert.equal(revocation.cutoff, T0 + 21);
+      assert.deepEqual(await revoked(), ['subject:alice']);
+      // Families revoked with the cut-off are announced by it: revoking one of them again writes nothing.
+      assert.equal(await store.refreshFamilies.revoke('f-alice-web', 'revoked', T0 + 22, RECORD), undefined);
+    });
+
+    it('crash-between-key-retire-and-activate: keys.promote is both or neither', async () => {
+      await store.keys.insert(aKey({ kid: 'k1', state: 'active' }));
+      await store.keys.insert(aKey({ kid: 'k2', state: 'next', activatesAt: T0 + DAY }));
+      const heal = await refuseWrites(store, 'signing_keys', 'update', `NEW.state = 'active'`);
+      await assert.rejects(
+        store.keys.promote({ kid: 'k1', retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY }, { kid: 'k2', activatesAt: T0 + DAY }),
+      );
+      const states = async () => (await store.keys.list()).map((k) => `${k.kid}:${k.state}`).sort();
+      assert.deepEqual(await states(), ['k1:active', 'k2:next'], 'never a moment with no active key');
+      await heal();
+      await store.keys.promote(
+        { kid: 'k1', retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY },
+        { kid: 'k2', activatesAt: T0 + DAY + 1 },
+      );
+      const keys = await store.keys.list();
+      assert.deepEqual(
+        keys.find((k) => k.kid === 'k1'),
+        aKey({ kid: 'k1', state: 'retired', retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY }),
+      );
+      assert.deepEqual(
+        keys.find((k) => k.kid === 'k2'),
+        aKey({ kid: 'k2', state: 'active', activatesAt: T0 + DAY + 1 }),
+      );
+    });
+  });
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+
+import { type SqlStore, type Store } from '@tessera/server/internal';
+
+import { T0, isConflict, aClient } from './fixtures.js';
+
+/** The store contract's part for ClientRepository. `current` is the running test's store (fresh, migrated). */
+export function clientsContract(current: () => SqlStore): void {
+  describe('clients', () => {
+    let store: SqlStore;
+    beforeEach(() => {
+      store = current();
+    });
+
+    it('creates a client and reads it back, every field intact', async () => {
+      const c = aClient({
+        id: 'orders',
+        authMethod: 'private_key_jwt',
+        secrets: [],
+        jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1', use: 'sig' }] },
+        firstParty: true,
+        accessTokenTtl: 300,
+        refreshTokenTtl: 86400,
+        disabled: true,
+      });
+      await store.clients.create(c);
+      await store.clients.create(aClient({ id: 'billing' }));
+      assert.deepEqual(await store.clients.get('orders'), c);
+      assert.deepEqual(await store.clients.get('billing'), aClient({ id: 'billing' }));
+      assert.equal(await store.clients.get('nope'), undefined);
+    });
+
+    it('refuses a duplicate id with StoreConflictError and keeps the first client', async () => {
+      await store.clients.create(aClient({ id: 'orders', name: 'Orders' }));
+      await assert.rejects(store.clients.create(aClient({ id: 'orders', name: 'Impostor' })), isConflict);
+      assert.equal((await store.clients.get('orders'))?.name, 'Orders');
+    });
+
+    it('lists every client', async () => {
+      for (const id of ['orders', 'billing', 'search']) await store.clients.create(aClient({ id }));
+      assert.deepEqual(
+        (await store.clients.list()).map((c) => c.id),
+        ['billing', 'orders', 'search'],
+      );
+      assert.deepEqual(
+        (await store.clients.list()).find((c) => c.id === 'search'),
+        aClient({ id: 'search' }),
+      );
+    });
+
+    it('updates each field alone, stamping updatedAt and leaving the rest', async () => {
+      const c = aClient({ id: 'orders' });
+      await store.clients.create(c);
+      await store.clients.create(aClient({ id: 'billing' }));
+      const patches: Parameters<Store['clients']['update']>[1][] = [
+        { name: 'Orders v2' },
+        { authMethod: 'client_secret_post' },
+        {
+          secrets: [
+            { digest: 'new-digest', createdAt: T0 + 5, expiresAt: null },
+            { digest: 'old-digest', createdAt: T0, expiresAt: T0 + 3_600_000 },
+          ],
+        },
+        { secrets: [] },
+        { jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'e1' }] } },
+        { jwks: null },
+        { grantTypes: ['client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'] },
+        { scopes: ['a:read', 'b:write'] },
+        { scopes: [] },
+        { audiences: ['inventory', 'https://api.example.com'] },
+        { firstParty: true },
+        { firstParty: false },
+        { accessTokenTtl: 120 },
+        { accessTokenTtl: null },
+        { refreshTokenTtl: 7200 },
+        { refreshTokenTtl: null },
+        { disabled: true },
+        { disabled: false },
+        { name: 'Orders v3', scopes: ['c:read'], disabled: true },
+      ];
+      let expected = c;
+      let now = T0;
+      for (const patch of patches) {
+        now += 1000;
+        assert.equal(await store.clients.update('orders', patch, now), true, JSON.stringify(patch));
+        expected = { ...expected, ...patch, updatedAt: now };
+        assert.deepEqual(await store.clients.get('orders'), expected, JSON.stringify(patch));
+      }
+      assert.deepEqual(await store.clients.get('billing'), aClient({ id: 'billing' }));
+    });
+
+    it('answers false when updating an unknown id', async () => {
+      assert.equal(await store.clients.update('nope', { name: 'x' }, T0), false);
+      assert.equal(await store.clients.get('nope'), undefined);
+    });
+
+    it('deletes a client once', async () => {
+      await store.clients.create(aClient({ id: 'orders' }));
+      await store.clients.create(aClient({ id: 'billing' }));
+      assert.equal(await store.clients.delete('orders'), true);
+      assert.equal(await store.clients.get('orders'), undefined);
+      assert.equal(await store.clients.delete('orders'), false);
+      assert.deepEqual(
+        (await store.clients.list()).map((c) => c.id),
+        ['billing'],
+      );
+      // The id is free again.
+      await store.clients.create(aClient({ id: 'orders', name: 'Reborn' }));
+      assert.equal((await store.clients.get('orders'))?.name, 'Reborn');
+    });
+  });
+}
