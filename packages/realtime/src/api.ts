@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Verifier } from '@tessera/verifier';
 import { rejection } from '@tessera/verifier';
 
-import { BrokerError, ChannelError } from './errors.js';
+import { ApiRequestError, BrokerError, ChannelError } from './errors.js';
 import type { Gateway } from './gateway.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol.js';
 
@@ -31,8 +31,6 @@ const SCOPES: Readonly<Record<string, string>> = {
   presence_stats: 'realtime:presence',
   history: 'realtime:history',
 };
-
-class BadRequest extends Error {}
 
 export async function handleApi(
   gateway: Gateway,
@@ -58,7 +56,7 @@ export async function handleApi(
     const result = await run(gateway, method, body);
     send(res, 200, { result });
   } catch (err) {
-    if (err instanceof BadRequest || err instanceof ChannelError)
+    if (err instanceof ApiRequestError || err instanceof ChannelError)
       return send(res, 400, { error: 'invalid_request', error_description: err.message });
     if (err instanceof BrokerError) {
       gateway.hub.log('warn', 'realtime.api_unavailable', { method, error: err.message });
@@ -74,7 +72,7 @@ async function run(gateway: Gateway, method: string, body: Record<string, unknow
   switch (method) {
     case 'publish': {
       const channel = str(body, 'channel');
-      if (!('data' in body)) throw new BadRequest('data is required');
+      if (!('data' in body)) throw new ApiRequestError('data is required');
       const pos = await gateway.publish(channel, body.data);
       return pos ? { offset: pos.offset, epoch: pos.epoch } : {};
     }
@@ -86,15 +84,15 @@ async function run(gateway: Gateway, method: string, body: Record<string, unknow
         channels.length > 1000 ||
         !channels.every((c) => typeof c === 'string')
       ) {
-        throw new BadRequest('channels must be a non-empty array of at most 1000 channel names');
+        throw new ApiRequestError('channels must be a non-empty array of at most 1000 channel names');
       }
-      if (!('data' in body)) throw new BadRequest('data is required');
+      if (!('data' in body)) throw new ApiRequestError('data is required');
       await gateway.broadcast(channels as string[], body.data);
       return {};
     }
     case 'disconnect': {
       const reconnect = body.reconnect;
-      if (reconnect !== undefined && typeof reconnect !== 'boolean') throw new BadRequest('reconnect must be a boolean');
+      if (reconnect !== undefined && typeof reconnect !== 'boolean') throw new ApiRequestError('reconnect must be a boolean');
       await gateway.disconnectUser(str(body, 'user'), { reconnect: reconnect === true });
       return {};
     }
@@ -111,9 +109,9 @@ async function run(gateway: Gateway, method: string, body: Record<string, unknow
     case 'history': {
       const limit = body.limit ?? 0;
       if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0)
-        throw new BadRequest('limit must be a non-negative integer');
+        throw new ApiRequestError('limit must be a non-negative integer');
       const reverse = body.reverse ?? false;
-      if (typeof reverse !== 'boolean') throw new BadRequest('reverse must be a boolean');
+      if (typeof reverse !== 'boolean') throw new ApiRequestError('reverse must be a boolean');
       const since = body.since;
       let position;
       if (since !== undefined) {
@@ -126,19 +124,19 @@ async function run(gateway: Gateway, method: string, body: Record<string, unknow
           !Number.isSafeInteger(s.offset) ||
           s.offset < 0
         ) {
-          throw new BadRequest('since must be {offset, epoch}');
+          throw new ApiRequestError('since must be {offset, epoch}');
         }
         position = { offset: s.offset, epoch: s.epoch };
       }
       return gateway.history(str(body, 'channel'), { limit, reverse, ...(position ? { since: position } : {}) });
     }
   }
-  throw new BadRequest('unknown method');
+  throw new ApiRequestError('unknown method');
 }
 
 function str(body: Record<string, unknown>, name: string): string {
   const v = body[name];
-  if (typeof v !== 'string' || v.length === 0) throw new BadRequest(`${name} must be a non-empty string`);
+  if (typeof v !== 'string' || v.length === 0) throw new ApiRequestError(`${name} must be a non-empty string`);
   return v;
 }
 
@@ -153,14 +151,15 @@ async function readJson(req: IncomingMessage, max: number): Promise<Record<strin
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new BadRequest(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new ApiRequestError(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new BadRequest('the body is not JSON');
+    throw new ApiRequestError('the body is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequest('the body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ApiRequestError('the body must be a JSON object');
   return value as Record<string, unknown>;
 }
 

@@ -6,3 +6,7 @@ export { loadConfig } from './config/load.js';
 export type { LoadConfigOptions } from './config/load.js';
 export { SETTINGS } from './config/schema.js';
 export type { Config, SettingName, SettingSpec } from './config/schema.js';
+// The errors a caller of createServer meets; docs/errors.md lists every code of SERVER_ERROR_CODES.
+export { SERVER_ERROR_CODES } from './error-codes.js';
+export { KeyDecryptionError } from './keys/errors.js';
+export { StoreMigrationError, StoreUnavailableError } from './store/errors.js';

@@ -1,10 +1,10 @@
 import { CompiledQuery, Migrator, sql, type Insertable, type Kysely, type MigrationProvider, type Selectable } from 'kysely';
 
 import { AuditBatch } from './audit-batch.js';
+import { StoreConflictError, StoreMigrationError } from './errors.js';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
 import {
-  StoreConflictError,
   type AuditEvent,
   type AuditFilter,
   type Client,
@@ -113,8 +113,9 @@ function toKey(r: Selectable<Database['signing_keys']>): SigningKeyRecord {
 const MIGRATION_LOCK = 0x746d6967; // 'tmig'
 const REVOCATION_LOCK = 0x74726576; // 'trev'
 
+/** The one place the drivers' own error codes are read: callers meet StoreConflictError instead. */
 function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: unknown } | null | undefined;
   return e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === '23505';
 }
 
@@ -151,7 +152,8 @@ export class SqlStore implements Store {
       const schema =
         this.options.schema ??
         (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(conn)).rows[0]?.schema;
-      if (!schema) throw new Error('database migration: no schema (the search_path names none that exists)');
+      if (!schema)
+        throw new StoreMigrationError(undefined, 'database migration: no schema (the search_path names none that exists)');
       await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK)}, hashtext(${schema}))`.execute(conn);
       try {
         // Looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
@@ -173,8 +175,8 @@ export class SqlStore implements Store {
       ...(migrationTableSchema ? { migrationTableSchema } : {}),
     }).migrateToLatest();
     if (error) {
-      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-      throw new Error(`database migration ${failed} failed`, { cause: error });
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      throw new StoreMigrationError(failed, `database migration ${failed ?? 'unknown'} failed`, { cause: error });
     }
   }
 
@@ -513,6 +515,7 @@ export class SqlStore implements Store {
     now: number,
     record: FamilyRevocation,
   ): Promise<{ families: string[]; revocation: Revocation }> {
+    // A caller's bug, not a state a user can reach (every caller names one): a plain Error.
     if (filter.userId === undefined && filter.clientId === undefined)
       throw new Error('revokeRefreshFamiliesOf needs a user or a client');
     return this.db.transaction().execute(async (tx) => {

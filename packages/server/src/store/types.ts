@@ -159,12 +159,6 @@ export interface Page<T> {
   next?: string;
 }
 
-export class StoreConflictError extends Error {
-  constructor(readonly entity: string) {
-    super(`${entity} already exists`);
-  }
-}
-
 export interface Store {
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -1,0 +1,38 @@
+import { TesseraError } from '@tessera/core';
+
+/**
+ * A row with this key exists already (a taken username or client id). The store translates the drivers'
+ * unique-violation codes (SQLite's `SQLITE_CONSTRAINT_*`, PostgreSQL's `23505`) into this error in one
+ * place, so that no caller looks at a driver's codes; the admin service answers it as `ConflictError`.
+ */
+export class StoreConflictError extends TesseraError {
+  static readonly code = 'ERR_STORE_CONFLICT';
+  /** What already exists. */
+  readonly entity: 'user' | 'client';
+  constructor(entity: 'user' | 'client') {
+    super(StoreConflictError.code, `${entity} already exists`);
+    this.entity = entity;
+  }
+}
+
+/**
+ * The database cannot be used: the SQLite file cannot be opened (not a database, no permission), or
+ * PostgreSQL did not answer a readiness check in time or refused it. `cause` holds the driver's error.
+ */
+export class StoreUnavailableError extends TesseraError {
+  static readonly code = 'ERR_STORE_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(StoreUnavailableError.code, message, options);
+  }
+}
+
+/** The schema could not be brought up to date at start; `cause` holds the database's error. */
+export class StoreMigrationError extends TesseraError {
+  static readonly code = 'ERR_STORE_MIGRATION';
+  /** The migration that failed; undefined when none could run (no schema to hold the tables). */
+  readonly migration: string | undefined;
+  constructor(migration: string | undefined, message: string, options?: { cause?: unknown }) {
+    super(StoreMigrationError.code, message, options);
+    this.migration = migration;
+  }
+}
