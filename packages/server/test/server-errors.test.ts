@@ -231,6 +231,7 @@ describe('openPostgresStore and its database', { skip: skipPostgres }, () => {
     try {
       const migration = coded(await failure(store.migrate()), StoreMigrationError, 'ERR_STORE_MIGRATION');
       assert.equal(migration.migration, undefined);
+      assert.match(migration.message, /could not run \(ECONNREFUSED\)$/);
       assert.ok(migration.cause instanceof Error);
       coded(await failure(store.ping()), StoreUnavailableError, 'ERR_STORE_UNAVAILABLE');
     } finally {

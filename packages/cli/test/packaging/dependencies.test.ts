@@ -119,9 +119,17 @@ describe('what npm packs', () => {
 });
 
 describe('@tessera/server entry points', () => {
-  it('the main entry exports the server and its settings, nothing internal', async () => {
+  it('the main entry exports the server, its settings and the errors its caller meets, nothing internal', async () => {
     const entry = await import('@tessera/server');
-    assert.deepEqual(Object.keys(entry).sort(), ['SETTINGS', 'createServer', 'loadConfig']);
+    assert.deepEqual(Object.keys(entry).sort(), [
+      'KeyDecryptionError',
+      'SERVER_ERROR_CODES',
+      'SETTINGS',
+      'StoreMigrationError',
+      'StoreUnavailableError',
+      'createServer',
+      'loadConfig',
+    ]);
   });
 
   it('the ./internal subpath carries what the CLI uses', async () => {

@@ -36,3 +36,13 @@ export class StoreMigrationError extends TesseraError {
     this.migration = migration;
   }
 }
+
+/**
+ * ` (CODE)` for an error of a database driver or the file system (`SQLITE_NOTADB`, `ECONNREFUSED`, `28P01`),
+ * else nothing: the code says why in a message that is safe to print, where the driver's own message may quote
+ * its input.
+ */
+export function driverCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? ` (${code})` : '';
+}

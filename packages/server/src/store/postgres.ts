@@ -3,7 +3,7 @@ import { Kysely } from 'kysely';
 import pg from 'pg';
 
 import { isPostgresUrl } from './database-url.js';
-import { StoreMigrationError, StoreUnavailableError } from './errors.js';
+import { driverCode, StoreMigrationError, StoreUnavailableError } from './errors.js';
 import { StorePostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
@@ -67,7 +67,7 @@ class PostgresStore extends SqlStore {
       await super.migrate();
     } catch (err) {
       if (err instanceof StoreMigrationError) throw err;
-      throw new StoreMigrationError(undefined, 'database migration could not run', { cause: err });
+      throw new StoreMigrationError(undefined, `database migration could not run${driverCode(err)}`, { cause: err });
     }
   }
 
@@ -97,7 +97,7 @@ class PostgresStore extends SqlStore {
       gaveUp = true;
       client?.release(err as Error);
       if (err instanceof StoreUnavailableError) throw err;
-      throw new StoreUnavailableError('the database refused the readiness check', { cause: err });
+      throw new StoreUnavailableError(`the database refused the readiness check${driverCode(err)}`, { cause: err });
     } finally {
       clearTimeout(timer);
     }

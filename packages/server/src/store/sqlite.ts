@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 
-import { StoreUnavailableError } from './errors.js';
+import { driverCode, StoreUnavailableError } from './errors.js';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
 import { withStatementCache } from './statement-cache.js';
@@ -46,10 +46,7 @@ export function openSqliteStore(file: string): SqlStore {
     database.pragma('synchronous = NORMAL');
   } catch (err) {
     database?.close();
-    // The driver's or the file system's code (SQLITE_NOTADB, EACCES, ...) says why; its message may not.
-    const code = (err as { code?: unknown } | null)?.code;
-    const why = typeof code === 'string' ? ` (${code})` : '';
-    throw new StoreUnavailableError(`cannot open the SQLite database ${file}${why}`, { cause: err });
+    throw new StoreUnavailableError(`cannot open the SQLite database ${file}${driverCode(err)}`, { cause: err });
   }
   return new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), 'sqlite');
 }
