@@ -12,7 +12,10 @@ export type Parsed<O extends Options> = ReturnType<typeof parseArgs<Config<O>>>;
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 
-/** Thrown by parseFlags for `--help` / `-h`: the caller prints the command's usage and exits 0. */
+/**
+ * Thrown by parseFlags for `--help` / `-h`: the caller prints the command's usage and exits 0. Not a failure
+ * and never reported, so not a coded TesseraError: main.ts catches it before reportError.
+ */
 export class HelpRequest extends Error {}
 
 /**

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 
 import { CORE_ERROR_CODES } from '@tessera/core';
-import { ADMIN_ERROR_CODES } from '@tessera/server/internal';
+import { SERVER_ERROR_CODES } from '@tessera/server';
 import { VERIFIER_ERROR_CODES } from '@tessera/verifier';
 
 import { CLI_ERROR_CODES } from '../dist/errors.js';
@@ -21,9 +21,9 @@ describe('README error code table', () => {
     for (const code of CLI_ERROR_CODES) assert.ok(documented.includes(code), `${code} is not in the README table`);
   });
 
-  it('lists only codes that exist (the CLI, @tessera/core, @tessera/verifier, the admin service), each once', async () => {
+  it('lists only codes that exist (the CLI, @tessera/core, @tessera/verifier, @tessera/server), each once', async () => {
     const documented = await documentedCodes();
-    const known = new Set([...CLI_ERROR_CODES, ...CORE_ERROR_CODES, ...VERIFIER_ERROR_CODES, ...ADMIN_ERROR_CODES]);
+    const known = new Set([...CLI_ERROR_CODES, ...CORE_ERROR_CODES, ...VERIFIER_ERROR_CODES, ...SERVER_ERROR_CODES]);
     for (const code of documented) assert.ok(known.has(code), `${code} is documented but no package defines it`);
     assert.equal(new Set(documented).size, documented.length);
   });

@@ -165,6 +165,19 @@ export class ConfigError extends TesseraError {
   }
 }
 
+/**
+ * `parseStrictJson` refused the text: `reason` is `syntax` (not JSON), `duplicate` (a member name repeated)
+ * or `depth` (nested deeper than allowed). Token parsing turns it into `TokenMalformedError`.
+ */
+export class JsonSyntaxError extends TesseraError {
+  static readonly code = 'ERR_JSON_SYNTAX';
+  readonly reason: 'syntax' | 'duplicate' | 'depth';
+  constructor(reason: 'syntax' | 'duplicate' | 'depth', message: string) {
+    super(JsonSyntaxError.code, message);
+    this.reason = reason;
+  }
+}
+
 /** Every code thrown by @tessera/core. */
 export const CORE_ERROR_CODES: readonly string[] = Object.freeze([
   TokenMalformedError.code,
@@ -183,4 +196,5 @@ export const CORE_ERROR_CODES: readonly string[] = Object.freeze([
   KeyInvalidError.code,
   JwksInvalidError.code,
   ConfigError.code,
+  JsonSyntaxError.code,
 ]);

@@ -6,6 +6,7 @@ export {
   ConfigError,
   CORE_ERROR_CODES,
   InsufficientScopeError,
+  JsonSyntaxError,
   JwksInvalidError,
   KeyInvalidError,
   KeyNotFoundError,
@@ -48,4 +49,4 @@ export type { AccessTokenClaims, JwsHeader } from './jwt/types.js';
 export { formatScope, hasScopes, isScopeToken, parseScope, requireScopes } from './scopes.js';
 export type { ScopeMode } from './scopes.js';
 export { decodeBase64url, encodeBase64url, isCanonicalBase64url } from './lib/base64url.js';
-export { JsonSyntaxError, parseStrictJson } from './lib/json.js';
+export { parseStrictJson } from './lib/json.js';

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { importSecret, JwsVerifier, TesseraError, TokenMalformedError } from '@tessera/core';
+import { importSecret, JsonSyntaxError, JwsVerifier, parseStrictJson, TesseraError, TokenMalformedError } from '@tessera/core';
 
 import { accessVerifier, claims, forge } from './helpers/forge.js';
 import { rejects } from './helpers/rejects.js';
@@ -265,5 +265,26 @@ describe('the JSON parser against JSON.parse: refused texts', () => {
       { numRuns: 600 },
     );
     assert.ok(refused > 100, 'the edits broke enough texts');
+  });
+});
+
+describe('parseStrictJson called directly (public, used for request bodies)', () => {
+  it('refuses with JsonSyntaxError, a TesseraError whose reason says why', () => {
+    for (const [text, reason] of [
+      ['{"a":1,"a":2}', 'duplicate'],
+      ['[[[[1]]]]', 'depth'],
+      ['{"a":}', 'syntax'],
+    ] as const) {
+      assert.throws(
+        () => parseStrictJson(text, 3),
+        (err: unknown) =>
+          err instanceof JsonSyntaxError &&
+          err instanceof TesseraError &&
+          err.code === 'ERR_JSON_SYNTAX' &&
+          err.reason === reason,
+        text,
+      );
+    }
+    assert.deepEqual(parseStrictJson('{"a":[1]}', 3), { a: [1] });
   });
 });

@@ -2,24 +2,23 @@
  * The bodies of the server API: how a body is read (JSON, depth-capped, an object) and the JSON schema of
  * each method's body, with the one sentence per field that a refusal names.
  */
+import { ApiRequestError } from './errors.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './protocol.js';
-
-/** A body the API refuses: 400 `invalid_request`, the message as the description. */
-export class BadRequest extends Error {}
 
 /**
  * Parses a body (its text, whatever its content type). The depth cap keeps a deep body from reaching
  * JSON.parse and, later, the encoders of every subscriber.
  */
 export function parseBody(text: string): Record<string, unknown> {
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new BadRequest(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new ApiRequestError(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new BadRequest('the body is not JSON');
+    throw new ApiRequestError('the body is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequest('the body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ApiRequestError('the body must be a JSON object');
   return value as Record<string, unknown>;
 }
 

@@ -19,9 +19,9 @@ import type { Verifier } from '@tessera/verifier';
 import { tesseraFastify } from '@tessera/verifier/fastify';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
-import { BadRequest, BODY_SCHEMAS, describeFailure, parseBody, type SchemaFailure } from './api-body.js';
+import { BODY_SCHEMAS, describeFailure, parseBody, type SchemaFailure } from './api-body.js';
 import type { HistoryQuery, StreamPosition } from './broker.js';
-import { BrokerError, ChannelError } from './errors.js';
+import { ApiRequestError, BrokerError, ChannelError } from './errors.js';
 import type { Logger } from './hub.js';
 import type { ClientInfo } from './protocol.js';
 
@@ -157,7 +157,7 @@ export function createApiApp(api: ServerApi, options: ApiOptions): FastifyInstan
 /** The answer to a request that failed after its bearer check: a bad body, a bad channel, a broker down. */
 function refuse(err: FastifyError, request: FastifyRequest, reply: FastifyReply, log: Logger): FastifyReply {
   if (err.validation) return invalid(reply, describeFailure(err.validation[0] as SchemaFailure | undefined));
-  if (err instanceof BadRequest || err instanceof ChannelError) return invalid(reply, err.message);
+  if (err instanceof ApiRequestError || err instanceof ChannelError) return invalid(reply, err.message);
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     // The rest of the body is not read: the connection cannot be reused.
     return reply

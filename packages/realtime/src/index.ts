@@ -1,5 +1,5 @@
 export { checkLimits, createGateway, Gateway } from './gateway.js';
-export { BrokerError, ChannelError, REALTIME_ERROR_CODES } from './errors.js';
+export { ApiRequestError, BrokerError, ChannelError, REALTIME_ERROR_CODES } from './errors.js';
 export type { GatewayOptions, GatewayStats, ListenOptions } from './gateway.js';
 export { systemClock } from './clock.js';
 export type { Clock, Timer } from './clock.js';
@@ -19,7 +19,7 @@ export type {
 } from './broker.js';
 export { RedisBroker } from './redis-broker.js';
 export type { RedisBrokerOptions } from './redis-broker.js';
-export { Disconnect, ErrorCode, Unsubscribe } from './protocol.js';
+export { Disconnect, ErrorCode, FrameError, Unsubscribe } from './protocol.js';
 export type { ClientInfo, DisconnectAdvice, ProtocolError, Publication } from './protocol.js';
 export { signSubscriptionToken, SUBSCRIPTION_TOKEN_TYPE } from './subscription-token.js';
 export type { SubscriptionTokenInput } from './subscription-token.js';

@@ -6,6 +6,8 @@
  * client's pong.
  */
 
+import { TesseraError } from '@tessera/core';
+
 /** Error codes in replies (`{"id":N,"error":{"code":C,"message":M}}`). */
 export const ErrorCode = {
   internal: 100,
@@ -191,8 +193,15 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
-export class FrameError extends Error {
-  override readonly name = 'FrameError';
+/**
+ * A client's frame is not valid protocol (not JSON, not an object, two methods, a bad id, params of the wrong
+ * type, too many commands): the connection answers error 107 (bad request) or disconnects with 3501.
+ */
+export class FrameError extends TesseraError {
+  static readonly code = 'ERR_REALTIME_FRAME';
+  constructor(message: string) {
+    super(FrameError.code, message);
+  }
 }
 
 function parseLine(line: string): Incoming {

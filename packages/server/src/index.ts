@@ -23,3 +23,7 @@ export type {
   User,
 } from './store/types.js';
 export { AdminError, AdminInputError, ConflictError, NotFoundError, UnknownRoleError } from './services/errors.js';
+// The errors a caller of createServer meets; docs/errors.md lists every code of SERVER_ERROR_CODES.
+export { SERVER_ERROR_CODES } from './error-codes.js';
+export { KeyDecryptionError } from './keys/errors.js';
+export { StoreMigrationError, StoreUnavailableError } from './store/errors.js';

@@ -119,14 +119,18 @@ describe('what npm packs', () => {
 });
 
 describe('@tessera/server entry points', () => {
-  it('the main entry exports the server, its settings and the admin service errors, nothing internal', async () => {
+  it('the main entry exports the server, its settings, the admin service and the errors its caller meets, nothing internal', async () => {
     const entry = await import('@tessera/server');
     assert.deepEqual(Object.keys(entry).sort(), [
       'AdminError',
       'AdminInputError',
       'ConflictError',
+      'KeyDecryptionError',
       'NotFoundError',
+      'SERVER_ERROR_CODES',
       'SETTINGS',
+      'StoreMigrationError',
+      'StoreUnavailableError',
       'UnknownRoleError',
       'createServer',
       'loadConfig',

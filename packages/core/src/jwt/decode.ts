@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 
-import { TokenMalformedError } from '../errors.js';
+import { JsonSyntaxError, TokenMalformedError } from '../errors.js';
 import { decodeBase64url } from '../lib/base64url.js';
-import { JsonSyntaxError, parseStrictJson } from '../lib/json.js';
+import { parseStrictJson } from '../lib/json.js';
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_TOKEN_LENGTH } from './verify.js';
 
 export interface DecodedToken {

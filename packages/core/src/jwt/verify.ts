@@ -6,6 +6,7 @@ import {
   AlgorithmKeyMismatchError,
   AlgorithmNotAllowedError,
   ConfigError,
+  JsonSyntaxError,
   SignatureInvalidError,
   TokenMalformedError,
   TokenTooLargeError,
@@ -17,7 +18,7 @@ import { Key } from '../key/key.js';
 import { decodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
 import { equalsTail, hmacOf } from '../lib/hmac.js';
-import { JsonSyntaxError, parseStrictJson } from '../lib/json.js';
+import { parseStrictJson } from '../lib/json.js';
 import { Scratch } from '../lib/scratch.js';
 import { decodeUtf8 } from '../lib/utf8.js';
 import { checkClaims, type ClaimRules } from './claims.js';

@@ -9,14 +9,7 @@
  * text the fast path cannot vouch for goes through the full parser below, which gives the exact error.
  */
 
-export class JsonSyntaxError extends Error {
-  constructor(
-    readonly reason: 'syntax' | 'duplicate' | 'depth',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { JsonSyntaxError } from '../errors.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 

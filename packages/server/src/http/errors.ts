@@ -2,15 +2,20 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
+import { TesseraError } from '@tessera/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { HSTS, SECURITY_HEADERS, type ApplySecurityHeaders } from './headers.js';
 
-/** A refusal of the HTTP layer (body parsing, the query string): its description is safe to send. */
-export class RequestError extends Error {
+/**
+ * A refusal of the HTTP layer (body parsing, the query string): answered `invalid_request` with `statusCode`;
+ * its description is safe to send.
+ */
+export class RequestError extends TesseraError {
+  static readonly code = 'ERR_REQUEST';
   readonly statusCode: number;
   constructor(status: number, description: string) {
-    super(description);
+    super(RequestError.code, description);
     this.statusCode = status;
   }
 }

@@ -5,6 +5,7 @@ import { buildJwks, generateKey, importJwk, KeySet, type Algorithm, type JsonWeb
 
 import type { MasterKey } from '../security/master-key.js';
 import type { SigningKeyRecord, Store } from '../store/types.js';
+import { KeysBusyError } from './errors.js';
 
 export interface KeySchedule {
   alg: Algorithm;
@@ -85,7 +86,8 @@ export class KeyManager {
    */
   activeKey(): Key {
     const rec = this.records.find((r) => r.state === 'active') ?? this.lastActive;
-    if (!rec) throw new Error('no active signing key');
+    // Cannot happen after init(), which leaves an active key in the store: a plain Error for a caller's bug.
+    if (!rec) throw new Error('no active signing key (KeyManager.init() has not run)');
     return this.key(rec);
   }
 
@@ -199,17 +201,22 @@ export class KeyManager {
     });
   }
 
-  /** Adds an existing private key (e.g. from ssh-keygen) as the next key: published now, signing after the lead time. */
-  importKey(key: Key, now: number): Promise<SigningKeyRecord> {
+  /**
+   * Adds an existing private key (e.g. from ssh-keygen) as the next key: published now, signing after the lead
+   * time. A key whose kid the store holds already (another instance may have imported it a moment ago) is not
+   * added: `exists`.
+   */
+  importKey(key: Key, now: number): Promise<{ kind: 'imported'; record: SigningKeyRecord } | { kind: 'exists' }> {
     return this.exclusively(async () => {
+      // Cannot happen through the admin service, which refuses a public key first: a plain Error for a caller's bug.
       if (key.kind === 'public') throw new Error('a public key cannot sign');
-      if (this.records.some((r) => r.kid === key.kid)) throw new Error('a key with this kid already exists');
+      if (this.records.some((r) => r.kid === key.kid)) return { kind: 'exists' as const };
       const current = this.records.find((r) => r.state === 'next');
       if (current) await this.store.keys.update(current.kid, { state: 'removed' });
       const rec = this.record(key, 'next', now, now + this.schedule.jwksMaxAge * 1000);
       await this.store.keys.insert(rec);
       await this.load();
-      return rec;
+      return { kind: 'imported' as const, record: rec };
     });
   }
 
@@ -227,7 +234,7 @@ export class KeyManager {
     return this.serially(async () => {
       const deadline = Date.now() + CHANGE_WAIT_MS;
       while (!(await this.store.leases.acquire(CHANGE_LEASE, this.instanceId, CHANGE_LEASE_TTL_MS, Date.now()))) {
-        if (Date.now() > deadline) throw new Error('the signing keys are being changed by another instance; try again');
+        if (Date.now() > deadline) throw new KeysBusyError();
         await sleep(CHANGE_POLL_MS);
       }
       try {

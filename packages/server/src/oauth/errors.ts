@@ -1,5 +1,12 @@
-/** An OAuth error response (RFC 6749 section 5.2, RFC 7009, RFC 7662, RFC 8693, RFC 8707). */
-export class OAuthError extends Error {
+import { TesseraError } from '@tessera/core';
+
+/**
+ * An OAuth error response (RFC 6749 section 5.2, RFC 7009, RFC 7662, RFC 8693, RFC 8707): thrown by the
+ * steps of the OAuth endpoints and answered with `{error, error_description}` and `status`. The OAuth
+ * `error` value is the code on the wire; `code` is the same for every such refusal.
+ */
+export class OAuthError extends TesseraError {
+  static readonly code = 'ERR_OAUTH';
   constructor(
     readonly error:
       | 'invalid_request'
@@ -25,6 +32,6 @@ export class OAuthError extends Error {
     /** For 429: seconds the client should wait (Retry-After). */
     readonly retryAfter = 1,
   ) {
-    super(description);
+    super(OAuthError.code, description);
   }
 }

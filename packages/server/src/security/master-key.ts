@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 
 import { ConfigError, decodeBase64url } from '@tessera/core';
 
+import { KeyDecryptionError } from '../keys/errors.js';
+
 /**
  * The master key and the keys derived from it (HKDF-SHA256, one label per use): one encrypts private signing
  * keys at rest (AES-256-GCM, the kid as associated data), others make keyed digests of client secrets and
@@ -30,16 +32,17 @@ export class MasterKey {
     return `v1.${Buffer.concat([iv, ct, cipher.getAuthTag()]).toString('base64url')}`;
   }
 
-  decrypt(box: string, aad: string): string {
+  /** The private key encrypted under `kid` (its associated data); KeyDecryptionError if this master key cannot. */
+  decrypt(box: string, kid: string): string {
     const raw = box.startsWith('v1.') ? decodeBase64url(box.slice(3)) : undefined;
-    if (!raw || raw.length < 28) throw new Error('encrypted key: unknown format');
+    if (!raw || raw.length < 28) throw new KeyDecryptionError(kid, 'format');
     const decipher = createDecipheriv('aes-256-gcm', this.encryptionKey, raw.subarray(0, 12));
-    decipher.setAAD(Buffer.from(aad));
+    decipher.setAAD(Buffer.from(kid));
     decipher.setAuthTag(raw.subarray(raw.length - 16));
     try {
       return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
     } catch {
-      throw new Error('encrypted key: cannot decrypt (wrong master key, or tampered data)');
+      throw new KeyDecryptionError(kid, 'authentication');
     }
   }
 

@@ -43,8 +43,9 @@ export async function importSigningKey(ctx: ServerContext, by: Actor, key: Key):
   if (key.alg !== ctx.config.signingAlg)
     throw new AdminInputError(`the key is ${key.alg}; this server signs with ${ctx.config.signingAlg}`);
   if (key.kind === 'public') throw new AdminInputError('a public key cannot sign');
-  if (ctx.keys.list().some((r) => r.kid === key.kid)) throw new ConflictError(`a key with kid ${key.kid} exists`);
-  const rec = await ctx.keys.importKey(key, ctx.now());
+  const r = await ctx.keys.importKey(key, ctx.now());
+  if (r.kind === 'exists') throw new ConflictError(`a key with kid ${key.kid} exists`);
+  const rec = r.record;
   await ctx.audit.record({ type: 'admin.keys.imported', outcome: 'success', ...by, data: { kid: rec.kid, alg: rec.alg } });
   return rec;
 }

@@ -1,7 +1,9 @@
+import { ConfigError } from '@tessera/core';
 import { Kysely } from 'kysely';
 import pg from 'pg';
 
 import { isPostgresUrl } from './database-url.js';
+import { driverCode, StoreMigrationError, StoreUnavailableError } from './errors.js';
 import { StorePostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
@@ -31,10 +33,11 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * The URL's password never appears in an error this function throws.
  */
 export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): SqlStore {
-  if (!isPostgresUrl(url)) throw new Error('the database URL must be a postgres:// or postgresql:// URL');
+  if (!isPostgresUrl(url)) throw new ConfigError('url', 'must be a postgres:// or postgresql:// URL');
   const { poolSize = 10, schema } = options;
-  if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw new Error('poolSize must be a positive integer');
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error('schema must be lower-case letters, digits and _');
+  if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw new ConfigError('poolSize', 'must be a positive integer');
+  if (schema !== undefined && !SCHEMA_NAME.test(schema))
+    throw new ConfigError('schema', 'must be lower-case letters, digits and _');
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -58,6 +61,16 @@ class PostgresStore extends SqlStore {
     super(new Kysely<Database>({ dialect: new StorePostgresDialect({ pool }) }), 'postgres', { schema });
   }
 
+  /** As SqlStore's; a database that cannot be reached (or refuses the session) fails as StoreMigrationError too. */
+  override async migrate(): Promise<void> {
+    try {
+      await super.migrate();
+    } catch (err) {
+      if (err instanceof StoreMigrationError) throw err;
+      throw new StoreMigrationError(undefined, `database migration could not run${driverCode(err)}`, { cause: err });
+    }
+  }
+
   /**
    * `select 1` on a pooled connection, answered within PING_TIMEOUT_MS whatever the network does: a connection
    * that does not answer (the network lost the database without a reset) fails the ping and is thrown away, so
@@ -75,14 +88,16 @@ class PostgresStore extends SqlStore {
     attempt.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the database did not answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+      const message = `the database did not answer within ${PING_TIMEOUT_MS} ms`;
+      timer = setTimeout(() => reject(new StoreUnavailableError(message)), PING_TIMEOUT_MS);
     });
     try {
       await Promise.race([attempt, timeout]);
     } catch (err) {
       gaveUp = true;
       client?.release(err as Error);
-      throw err;
+      if (err instanceof StoreUnavailableError) throw err;
+      throw new StoreUnavailableError(`the database refused the readiness check${driverCode(err)}`, { cause: err });
     } finally {
       clearTimeout(timer);
     }

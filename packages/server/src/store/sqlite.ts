@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 
+import { driverCode, StoreUnavailableError } from './errors.js';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
 import { withStatementCache } from './statement-cache.js';
@@ -35,11 +36,17 @@ function ownerOnly(file: string): void {
  * `:memory:` gives a throwaway database. Call `migrate()` before use.
  */
 export function openSqliteStore(file: string): SqlStore {
-  if (file !== ':memory:') ownerOnly(file);
-  const database = new SQLite(file);
-  database.pragma('journal_mode = WAL');
-  database.pragma('foreign_keys = ON');
-  database.pragma('busy_timeout = 5000');
-  database.pragma('synchronous = NORMAL');
+  let database: SQLite.Database | undefined;
+  try {
+    if (file !== ':memory:') ownerOnly(file);
+    database = new SQLite(file);
+    database.pragma('journal_mode = WAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('synchronous = NORMAL');
+  } catch (err) {
+    database?.close();
+    throw new StoreUnavailableError(`cannot open the SQLite database ${file}${driverCode(err)}`, { cause: err });
+  }
   return new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), 'sqlite');
 }

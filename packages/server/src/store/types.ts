@@ -36,12 +36,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class StoreConflictError extends Error {
-  constructor(readonly entity: string) {
-    super(`${entity} already exists`);
-  }
-}
-
 export interface Page<T> {
   items: T[];
   /** Cursor for the next page, absent on the last. */

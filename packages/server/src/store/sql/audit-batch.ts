@@ -48,6 +48,7 @@ export class AuditBatch<Row> {
   private async write(batch: Pending<Row>[]): Promise<void> {
     try {
       const ids = (await this.insert(batch.map((p) => p.row))).sort((a, b) => a - b);
+      // Cannot happen (one id per inserted row): a plain Error, which fails the batch's rows one by one below.
       if (ids.length !== batch.length) throw new Error(`audit insert returned ${ids.length} ids for ${batch.length} rows`);
       batch.forEach((p, i) => p.resolve(ids[i]!));
     } catch (err) {

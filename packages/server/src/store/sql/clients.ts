@@ -10,7 +10,7 @@ import {
   type GrantType,
 } from '../clients.js';
 import type { Database } from '../schema.js';
-import { StoreConflictError } from '../types.js';
+import { StoreConflictError } from '../errors.js';
 import { object, RowReader, strings } from './row.js';
 import { isUniqueViolation } from './unique-violation.js';
 

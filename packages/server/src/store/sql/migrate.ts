@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type MigrationProvider } from 'kysely';
 
+import { StoreMigrationError } from '../errors.js';
 import { migrations } from '../migrations.js';
 import type { Database } from '../schema.js';
 
@@ -17,7 +18,7 @@ export async function migrate(db: Kysely<Database>, dialect: 'sqlite' | 'postgre
   await db.connection().execute(async (conn) => {
     const name =
       schema ?? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(conn)).rows[0]?.schema;
-    if (!name) throw new Error('database migration: no schema (the search_path names none that exists)');
+    if (!name) throw new StoreMigrationError(undefined, 'database migration: no schema (the search_path names none that exists)');
     await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK)}, hashtext(${name}))`.execute(conn);
     try {
       // Looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
@@ -43,7 +44,7 @@ async function migrateOn(
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   }).migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`database migration ${failed} failed`, { cause: error });
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new StoreMigrationError(failed, `database migration ${failed ?? 'unknown'} failed`, { cause: error });
   }
 }

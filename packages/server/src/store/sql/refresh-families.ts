@@ -187,6 +187,7 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
     record: FamilyRevocation,
   ): Promise<{ families: string[]; revocation: Revocation }> {
     const { userId, clientId } = owner;
+    // Cannot happen through the services, which always name one: a plain Error for a caller's bug.
     if (userId === undefined && clientId === undefined) throw new Error('revokeAllOf needs a user or a client');
     return this.db.transaction().execute(async (tx) => {
       await this.log.lock(tx);

@@ -1,4 +1,4 @@
-import { StoreRowError } from '../row-error.js';
+import { StoreRowError } from '../errors.js';
 
 /**
  * Readers of one row's columns, each checking the type the schema promises and throwing StoreRowError otherwise.

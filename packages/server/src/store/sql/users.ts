@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 import type { Database } from '../schema.js';
-import { StoreConflictError } from '../types.js';
+import { StoreConflictError } from '../errors.js';
 import type { User, UserPatch, UserRepository } from '../users.js';
 import { RowReader } from './row.js';
 import { isUniqueViolation } from './unique-violation.js';
