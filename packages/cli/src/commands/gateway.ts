@@ -31,10 +31,11 @@ export const gateway: Command = {
     noPositionals(positionals);
     if (values.config === undefined) throw new UsageError('--config FILE is required');
     const realtime = await import('@tessera/realtime');
+    const overrides: Record<string, unknown> = {};
+    if (values.port !== undefined) overrides.port = nonNegativeInteger(values.port, '--port');
+    if (values.host !== undefined) overrides.host = values.host;
     // A setting it cannot use is a ConfigError naming it: exit 2, like bad usage.
-    let config = realtime.loadGatewayConfig(values.config);
-    if (values.port !== undefined) config = { ...config, port: nonNegativeInteger(values.port, '--port') };
-    if (values.host !== undefined) config = { ...config, host: values.host };
+    const config = realtime.loadGatewayConfig(values.config, { overrides });
     let running;
     try {
       running = await realtime.runGateway(config, {
