@@ -30,14 +30,18 @@ export const GATEWAY_SETTINGS = {
     invalid: 'must list asymmetric algorithms (ES256, EdDSA, RS256)',
     doc: "The accepted signing algorithms; must include the server's `signingAlg`. HMAC algorithms are refused: a gateway never shares the server's secret.",
   },
-  host: { type: 'string', default: '127.0.0.1', doc: 'Address to listen on (`0.0.0.0` for every interface). `--host` overrides it.' },
+  host: {
+    type: 'string',
+    default: '127.0.0.1',
+    doc: 'Address to listen on (`0.0.0.0` for every interface). `--host` overrides it.',
+  },
   port: {
     type: 'integer',
     min: 0,
     max: 65535,
     default: 8000,
     invalid: 'must be a port number',
-    doc: 'Port to listen on (0: any free port; the `listening at` line names the one it got). `--port` overrides it.',
+    doc: 'Port to listen on (0: any free port; the `listening at` line names the one it got). `--port` overrides it. A port in use exits 1 with `ERR_PORT_IN_USE`.',
   },
   'tls.certFile': {
     type: 'path',
@@ -49,7 +53,7 @@ export const GATEWAY_SETTINGS = {
     type: 'object',
     required: true,
     invalid: 'must be {namespaces: {...}}',
-    doc: 'The namespaces, by name, each with its namespace options (`history`, `presence`, `joinLeave`, `subscriptionTokenRequired`; see packages/realtime/README.md); `{}` for none. A channel in any other namespace is refused.',
+    doc: 'The namespaces, by name, each with its namespace options (`history`, `presence`, `joinLeave`, `subscriptionTokenRequired`; see packages/realtime/README.md, "Channels and rights"); `{}` for none. A channel in any other namespace is refused (error 102).',
   },
   'channels.personal': {
     type: 'object',
@@ -71,7 +75,7 @@ export const GATEWAY_SETTINGS = {
   },
   'revocations.clientId': {
     type: 'string',
-    doc: 'Required unless `revocations` is `false`: a client with the grant `client_credentials`, scope `tessera:revocations` and audience `<issuer>/revocations`. The gateway loads the revocation snapshot (waiting up to 30 s) before it listens, then follows the stream.',
+    doc: 'Required unless `revocations` is `false`: a client with the grant `client_credentials`, scope `tessera:revocations` and audience `<issuer>/revocations` (`tessera clients add gateway-feed --grant client_credentials --scope tessera:revocations --audience https://auth.example.com/revocations`). The gateway loads the revocation snapshot (waiting up to 30 s) before it listens, then follows the stream.',
   },
   'revocations.clientSecretFile': {
     type: 'path',
@@ -98,7 +102,7 @@ export const GATEWAY_SETTINGS = {
     type: 'string',
     pattern: /^\//,
     invalid: 'must be a path starting with /',
-    doc: 'The prefix of the server API (`POST <apiPath>/publish`, ...). Default `/api`.',
+    doc: "The prefix of the server API (`POST <apiPath>/publish`, `<apiPath>/broadcast`, ...). Default `/api`. Its callers send service tokens for the gateway's `audience` with `realtime:*` scopes (`tessera clients add chat-backend --grant client_credentials --scope realtime:publish --audience realtime`).",
   },
 } as const satisfies Record<string, SettingSpec>;
 

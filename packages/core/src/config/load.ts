@@ -76,7 +76,8 @@ function flatten(table: SettingTable, json: Record<string, unknown>, prefix: str
     if (prefix === '' && key === '$schema') continue;
     const name = prefix + key;
     const members = memberNames(table, name);
-    const spec: SettingSpec | undefined = Object.hasOwn(table, name) ? table[name] : undefined;
+    // `"tls.certFile"` as a key is not `tls.certFile`: one spelling per setting, the nested one.
+    const spec: SettingSpec | undefined = Object.hasOwn(table, name) && !key.includes('.') ? table[name] : undefined;
     if (members.length > 0 && isObject(value)) {
       // An empty section is a mistake (TLS meant, files forgotten), not a way to turn the feature off.
       if (Object.keys(value).length === 0) throw new ConfigError(name, `must be {${members.join(', ')}} (from the config file)`);

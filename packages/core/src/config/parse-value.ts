@@ -41,7 +41,8 @@ export function parseSettingValue(name: string, spec: SettingSpec, raw: unknown,
       return proxyAddresses(str, fail);
     case 'object':
       if (str === false && spec.orFalse) return false;
-      if (typeof str !== 'object' || str === null || Array.isArray(str)) fail(spec.orFalse ? 'must be an object or false' : 'must be an object');
+      if (typeof str !== 'object' || str === null || Array.isArray(str))
+        fail(spec.orFalse ? 'must be an object or false' : 'must be an object');
       return str;
   }
 }
