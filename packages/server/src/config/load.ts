@@ -31,7 +31,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   // A relative path resolves against the place that names it: the config file's folder for the file (and
   // for the defaults when there is a file), the working directory for the environment, `cwd` for overrides.
   const { values: v, base } = loadSettings(SETTINGS, {
-    ...(options.file ? { file: { json: readSettingsFile(options.file, read), dir: dirname(resolve(options.file)) } } : {}),
+    ...(options.file
+      ? { file: { json: readSettingsFile(options.file, (f) => readFileSync(f, 'utf8')), dir: dirname(resolve(options.file)) } }
+      : {}),
     env: options.env ?? process.env,
     ...(options.overrides ? { overrides: options.overrides } : {}),
     workingDir: process.cwd(),
@@ -63,8 +65,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   return c;
 }
-
-const read = (file: string): string => readFileSync(file, 'utf8');
 
 /** A PostgreSQL URL as given, else the SQLite file. A bad URL is refused without echoing it: it may hold a password. */
 function databaseLocation(database: string | undefined, dataDir: string, base: string): string {
