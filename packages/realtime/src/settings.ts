@@ -52,7 +52,7 @@ export const GATEWAY_SETTINGS = {
   'channels.namespaces': {
     type: 'object',
     required: true,
-    invalid: 'must be {namespaces: {...}}',
+    invalid: 'must be an object of namespaces by name ({} for none)',
     doc: 'The namespaces, by name, each with its namespace options (`history`, `presence`, `joinLeave`, `subscriptionTokenRequired`; see packages/realtime/README.md, "Channels and rights"); `{}` for none. A channel in any other namespace is refused (error 102).',
   },
   'channels.personal': {

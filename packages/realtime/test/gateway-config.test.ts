@@ -94,9 +94,9 @@ describe('gateway config', () => {
     refuses(
       () => parse({ issuer: MINIMAL.issuer, revocations: false }),
       'channels.namespaces',
-      /must be \{namespaces: \{\.\.\.\}\}/,
+      /^channels\.namespaces: must be an object of namespaces by name \(\{\} for none\)$/,
     );
-    refuses(() => parse({ ...MINIMAL, channels: { namespaces: [] } }), 'channels.namespaces', /must be \{namespaces/);
+    refuses(() => parse({ ...MINIMAL, channels: { namespaces: [] } }), 'channels.namespaces', /must be an object of namespaces/);
     refuses(() => parse({ ...MINIMAL, channels: { namespaces: {}, personal: true } }), 'channels.personal', /object or false/);
     refuses(() => parse({ ...MINIMAL, redisUrl: 'http://cache:6379' }), 'redisUrl', /must be a redis:\/\/ URL/);
     refuses(() => parse({ ...MINIMAL, revocations: 'yes' }), 'revocations', /must be \{clientId, clientSecretFile\} \(or false/);
