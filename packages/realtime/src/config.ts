@@ -2,31 +2,24 @@
  * A gateway from a JSON config file, for `tessera gateway`: what an operator runs as N stateless nodes.
  *
  *   {
- *     "issuer": "https://auth.example.com",          required
- *     "audience": "realtime",                       default "realtime"
- *     "algorithms": ["ES256"],                      default ["ES256", "EdDSA", "RS256"]
- *     "host": "0.0.0.0", "port": 8000,              default 127.0.0.1:8000
- *     "tls": { "certFile": "...", "keyFile": "..." },
- *     "channels": { "namespaces": { "chat": { "presence": true } } },   required
- *     "redisUrl": "redis://127.0.0.1:6379",         or TESSERA_REDIS_URL: the Redis broker (else in memory)
- *     "revocations": { "clientId": "gateway-feed", "clientSecretFile": "..." }
- *                                                   or TESSERA_GATEWAY_REVOCATION_SECRET for the secret;
- *                                                   `false` to run without following revocations
- *     "limits": { ... }, "path": "/connection/websocket", "apiPath": "/api"
+ *     "issuer": "https://auth.example.com",
+ *     "channels": { "namespaces": { "chat": { "presence": true } } },
+ *     "revocations": { "clientId": "gateway-feed", "clientSecretFile": "feed.secret" }
  *   }
  *
- * Relative file names are relative to the config file.
+ * Every setting is in GATEWAY_SETTINGS (settings.ts), checked by the settings engine the auth server's
+ * configuration uses; docs/configuration.md lists them. Relative file names resolve against the config file.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { ConfigError, isAlgorithm, type Algorithm } from '@tessera/core';
-import { createRevocationList, createVerifier, type RevocationList, type Verifier } from '@tessera/verifier';
+import { ConfigError, type Algorithm } from '@tessera/core';
+import { loadSettings, readSettingsFile } from '@tessera/core/internal';
 
-import type { Broker } from './broker.js';
 import type { ChannelOptions } from './channels.js';
-import { checkLimits, createGateway, type Gateway } from './gateway.js';
-import type { Limits, Logger } from './hub.js';
+import { checkLimits } from './gateway.js';
+import type { Limits } from './hub.js';
+import { GATEWAY_SETTINGS, type GatewaySettingName } from './settings.js';
 
 export interface GatewayConfig {
   readonly issuer: string;
@@ -43,183 +36,71 @@ export interface GatewayConfig {
   readonly apiPath: string | undefined;
 }
 
-const KEYS = new Set([
-  'issuer',
-  'audience',
-  'algorithms',
-  'host',
-  'port',
-  'tls',
-  'channels',
-  'redisUrl',
-  'revocations',
-  'limits',
-  'path',
-  'apiPath',
-]);
-
-/** Reads and checks a config file; environment variables supply the secrets and the Redis URL. */
-export function loadGatewayConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(file, (err as Error).message);
-  }
-  return parseGatewayConfig(raw, dirname(resolve(file)), env);
+export interface LoadGatewayConfigOptions {
+  /** Environment; defaults to process.env. `TESSERA_REDIS_URL` and `TESSERA_GATEWAY_REVOCATION_SECRET`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Overrides (the command line's `--port`, `--host`), applied last and checked like the file's values. */
+  readonly overrides?: Partial<Record<GatewaySettingName, unknown>>;
 }
 
-export function parseGatewayConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('config', 'must be a JSON object');
-  const o = raw as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new ConfigError(k, 'unknown setting');
-  const file = (name: string, v: unknown): Buffer => {
-    if (typeof v !== 'string' || v === '') throw new ConfigError(name, 'must be a file name');
-    // Relative to the config file; the error names the path looked at, so a misplaced file is found.
-    const path = resolve(baseDir, v);
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new ConfigError(name, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-  };
-  const issuer = o.issuer;
-  if (typeof issuer !== 'string' || !/^https?:\/\//.test(issuer)) throw new ConfigError('issuer', 'must be the auth server URL');
-  const audience = o.audience ?? 'realtime';
-  if (typeof audience !== 'string' || audience === '') throw new ConfigError('audience', 'must be a non-empty string');
-  const algorithms = o.algorithms ?? ['ES256', 'EdDSA', 'RS256'];
-  if (
-    !Array.isArray(algorithms) ||
-    algorithms.length === 0 ||
-    !algorithms.every((a) => typeof a === 'string' && isAlgorithm(a) && a !== 'HS256')
-  ) {
-    throw new ConfigError('algorithms', 'must list asymmetric algorithms (ES256, EdDSA, RS256)');
-  }
-  const host = o.host ?? '127.0.0.1';
-  if (typeof host !== 'string') throw new ConfigError('host', 'must be a string');
-  const port = o.port ?? 8000;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ConfigError('port', 'must be a port number');
-  let tls: GatewayConfig['tls'];
-  if (o.tls !== undefined) {
-    const t = o.tls as Record<string, unknown>;
-    if (typeof t !== 'object' || t === null) throw new ConfigError('tls', 'must be {certFile, keyFile}');
-    tls = { cert: file('tls.certFile', t.certFile), key: file('tls.keyFile', t.keyFile) };
-  }
-  const channels = o.channels;
-  if (typeof channels !== 'object' || channels === null || typeof (channels as Record<string, unknown>).namespaces !== 'object') {
-    throw new ConfigError('channels', 'must be {namespaces: {...}}');
-  }
-  const redisUrl = (o.redisUrl as string | undefined) ?? env.TESSERA_REDIS_URL;
-  if (redisUrl !== undefined && (typeof redisUrl !== 'string' || !/^rediss?:\/\//.test(redisUrl)))
-    throw new ConfigError('redisUrl', 'must be a redis:// URL');
-  let revocations: GatewayConfig['revocations'];
-  if (o.revocations === false) revocations = false;
-  else {
-    const r = o.revocations as Record<string, unknown> | undefined;
-    if (typeof r !== 'object' || r === null || typeof r.clientId !== 'string') {
-      throw new ConfigError(
-        'revocations',
-        'must be {clientId, clientSecretFile} (or false to run without following revocations)',
-      );
-    }
-    const secret =
-      r.clientSecretFile !== undefined
-        ? file('revocations.clientSecretFile', r.clientSecretFile).toString('utf8').trim()
-        : env.TESSERA_GATEWAY_REVOCATION_SECRET;
-    if (!secret) throw new ConfigError('revocations', 'needs clientSecretFile or TESSERA_GATEWAY_REVOCATION_SECRET');
-    revocations = { clientId: r.clientId, clientSecret: secret };
-  }
-  const limits = (o.limits ?? {}) as Record<string, unknown>;
-  if (typeof limits !== 'object' || limits === null) throw new ConfigError('limits', 'must be an object');
+/** Reads and checks a config file; relative file names in it resolve against its folder. */
+export function loadGatewayConfig(file: string, options: LoadGatewayConfigOptions = {}): GatewayConfig {
+  const json = readSettingsFile(file, (f) => readFileSync(f, 'utf8'));
+  return parseGatewayConfig(json, dirname(resolve(file)), options);
+}
+
+/** Checks a config file's parsed JSON; `baseDir` is the base of its relative file names. */
+export function parseGatewayConfig(json: unknown, baseDir: string, options: LoadGatewayConfigOptions = {}): GatewayConfig {
+  const { values: v } = loadSettings(GATEWAY_SETTINGS, {
+    file: { json, dir: baseDir },
+    env: options.env ?? process.env,
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+    workingDir: process.cwd(),
+  });
+  const limits = v.limits ?? {};
   checkLimits(limits);
-  for (const k of ['path', 'apiPath'] as const) {
-    if (o[k] !== undefined && (typeof o[k] !== 'string' || !(o[k] as string).startsWith('/')))
-      throw new ConfigError(k, 'must be a path starting with /');
-  }
   return {
-    issuer: issuer.replace(/\/+$/, ''),
-    audience,
-    algorithms: algorithms as Algorithm[],
-    host,
-    port,
-    tls,
-    channels: channels as ChannelOptions,
-    redisUrl,
-    revocations,
+    issuer: v.issuer,
+    audience: v.audience,
+    algorithms: v.algorithms as Algorithm[],
+    host: v.host,
+    port: v.port,
+    tls: tls(v['tls.certFile'], v['tls.keyFile']),
+    channels: {
+      namespaces: v['channels.namespaces'],
+      ...(v['channels.personal'] !== undefined ? { personal: v['channels.personal'] } : {}),
+    } as ChannelOptions,
+    redisUrl: v.redisUrl,
+    revocations: v.revocations
+      ? revocations(v['revocations.clientId'], v['revocations.clientSecretFile'], v['revocations.clientSecret'])
+      : false,
     limits: limits as Partial<Limits>,
-    path: o.path as string | undefined,
-    apiPath: o.apiPath as string | undefined,
+    path: v.path,
+    apiPath: v.apiPath,
   };
 }
 
-export interface RunningGateway {
-  readonly gateway: Gateway;
-  readonly url: string;
-  readonly wsUrl: string;
-  close(): Promise<void>;
+function tls(certFile: string | undefined, keyFile: string | undefined): GatewayConfig['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined) throw new ConfigError('tls.certFile', GATEWAY_SETTINGS['tls.certFile'].invalid);
+  if (keyFile === undefined) throw new ConfigError('tls.keyFile', GATEWAY_SETTINGS['tls.keyFile'].invalid);
+  return { cert: readSettingFile('tls.certFile', certFile), key: readSettingFile('tls.keyFile', keyFile) };
 }
 
-/**
- * Starts what a config describes: the revocation list (waits until it has loaded), the verifier, the broker
- * (Redis when configured; `ioredis` must be installed) and the gateway on its port.
- */
-export async function runGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
-  let revocations: RevocationList | undefined;
-  let verifier: Verifier | undefined;
-  let broker: Broker | undefined;
-  const closers: (() => unknown)[] = [];
+function revocations(clientId: string | undefined, secretFile: string | undefined, secret: string | undefined) {
+  if (clientId === undefined) throw new ConfigError('revocations', GATEWAY_SETTINGS.revocations.invalid);
+  // The file, when named, wins over the variable: it is the more specific of the two.
+  const clientSecret =
+    secretFile !== undefined ? readSettingFile('revocations.clientSecretFile', secretFile).toString('utf8').trim() : secret;
+  if (!clientSecret) throw new ConfigError('revocations', 'needs clientSecretFile or TESSERA_GATEWAY_REVOCATION_SECRET');
+  return { clientId, clientSecret };
+}
+
+/** A file a setting names (already absolute); the error names the setting and the path looked at. */
+function readSettingFile(name: string, path: string): Buffer {
   try {
-    if (config.revocations) {
-      revocations = createRevocationList({
-        issuer: config.issuer,
-        clientId: config.revocations.clientId,
-        clientSecret: config.revocations.clientSecret,
-      });
-      closers.push(() => revocations!.close());
-      await revocations.ready(30_000);
-    }
-    verifier = createVerifier({
-      issuer: config.issuer,
-      audience: config.audience,
-      algorithms: config.algorithms,
-      jwksUri: `${config.issuer}/.well-known/jwks.json`,
-      ...(revocations ? { revocations } : {}),
-    });
-    closers.push(() => verifier!.close());
-    if (config.redisUrl) {
-      const { Redis } = await import('ioredis');
-      const { RedisBroker } = await import('./redis-broker.js');
-      const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
-      closers.push(() => redis.quit().catch(() => redis.disconnect()));
-      broker = new RedisBroker({ redis });
-    }
-    const gateway = createGateway({
-      verifier,
-      ...(revocations ? { revocations } : {}),
-      channels: config.channels,
-      ...(broker ? { broker } : {}),
-      limits: config.limits,
-      ...(config.path ? { path: config.path } : {}),
-      ...(config.apiPath ? { apiPath: config.apiPath } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
-    });
-    closers.unshift(() => gateway.close());
-    const { url, wsUrl } = await gateway.listen({
-      host: config.host,
-      port: config.port,
-      ...(config.tls ? { tls: config.tls } : {}),
-    });
-    return {
-      gateway,
-      url,
-      wsUrl,
-      async close() {
-        for (const c of closers) await c();
-      },
-    };
+    return readFileSync(path);
   } catch (err) {
-    for (const c of closers) await Promise.resolve(c()).catch(() => undefined);
-    throw err;
+    throw new ConfigError(name, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
 }

@@ -45,7 +45,10 @@ function badValues(spec: SettingSpec): string[] {
     case 'url':
       return ['not a url', 'ftp://example.com', 'https://example.com/?q=1', 'https://example.com/#top'];
     case 'string':
+    case 'path':
       return ['   '];
+    case 'object':
+      return ['{}'];
     case 'list':
       return [];
     case 'addresses':
@@ -121,7 +124,7 @@ describe('configuration', () => {
     let checked = 0;
     for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
       for (const bad of badValues(spec)) {
-        throwsFor(() => loadConfig({ env: { [spec.env]: bad } }), name, `${spec.env}=${bad}`);
+        throwsFor(() => loadConfig({ env: { [spec.env!]: bad } }), name, `${spec.env}=${bad}`);
         throwsFor(() => loadConfig({ env: {}, file: file('bad.json', { [name]: bad }) }), name, `file ${name}: ${bad}`);
         throwsFor(() => loadConfig({ env: {}, overrides: { [name]: bad } }), name, `override ${name}: ${bad}`);
         checked++;

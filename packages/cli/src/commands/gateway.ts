@@ -8,8 +8,8 @@ const usage = `Usage: tessera gateway --config FILE [--port N] [--host ADDR] [--
 
 Runs the real-time gateway (Centrifuge client protocol over WebSocket) described by a JSON config file:
 the auth server it trusts, the channel namespaces, Redis for several nodes, the revocation feed client
-(see packages/realtime/README.md). TESSERA_REDIS_URL and TESSERA_GATEWAY_REVOCATION_SECRET supply the
-Redis URL and the feed client's secret when the file does not.
+(every setting: docs/configuration.md). TESSERA_REDIS_URL sets the Redis URL (over the file);
+TESSERA_GATEWAY_REVOCATION_SECRET the feed client's secret when the file names no clientSecretFile.
 
   --config FILE   gateway config file (required)
   --port N        port to listen on (overrides the file)
@@ -31,10 +31,11 @@ export const gateway: Command = {
     noPositionals(positionals);
     if (values.config === undefined) throw new UsageError('--config FILE is required');
     const realtime = await import('@tessera/realtime');
+    const overrides: Record<string, unknown> = {};
+    if (values.port !== undefined) overrides.port = nonNegativeInteger(values.port, '--port');
+    if (values.host !== undefined) overrides.host = values.host;
     // A setting it cannot use is a ConfigError naming it: exit 2, like bad usage.
-    let config = realtime.loadGatewayConfig(values.config);
-    if (values.port !== undefined) config = { ...config, port: nonNegativeInteger(values.port, '--port') };
-    if (values.host !== undefined) config = { ...config, host: values.host };
+    const config = realtime.loadGatewayConfig(values.config, { overrides });
     let running;
     try {
       running = await realtime.runGateway(config, {

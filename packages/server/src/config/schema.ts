@@ -1,23 +1,13 @@
-import { isAbsolute, join } from 'node:path';
+import type { SettingSpec } from '@tessera/core/internal';
+
+export type { SettingSpec };
 
 /**
  * Every setting of the auth server, in one place: its environment variable, type, default and meaning.
- * `loadConfig` checks them once at start-up; docs/configuration.md is generated from this table
- * (`node scripts/config-doc.mjs`) and a test keeps the two equal.
+ * `loadConfig` checks them once at start-up with the settings engine of @tessera/core (the gateway's table
+ * uses the same one); docs/configuration.md is generated from this table (`node scripts/config-doc.mjs`) and a
+ * test keeps the two equal.
  */
-export interface SettingSpec {
-  env: string;
-  type: 'string' | 'url' | 'integer' | 'boolean' | 'enum' | 'list' | 'addresses';
-  values?: readonly string[];
-  /** For `url`: the schemes allowed (default http and https). */
-  protocols?: readonly string[];
-  min?: number;
-  max?: number;
-  /** The default as written in the docs; `undefined` means no default (optional or derived). */
-  default?: string | number | boolean;
-  doc: string;
-}
-
 export const SETTINGS = {
   issuer: {
     env: 'TESSERA_ISSUER',
@@ -28,7 +18,7 @@ export const SETTINGS = {
   port: { env: 'TESSERA_PORT', type: 'integer', min: 0, max: 65535, default: 4000, doc: 'Port to listen on (0: any free port).' },
   dataDir: {
     env: 'TESSERA_DATA_DIR',
-    type: 'string',
+    type: 'path',
     default: '.tessera',
     doc: 'Folder for the SQLite database and the master key file.',
   },
@@ -52,7 +42,7 @@ export const SETTINGS = {
   },
   masterKeyFile: {
     env: 'TESSERA_MASTER_KEY_FILE',
-    type: 'string',
+    type: 'path',
     doc: 'File holding the master key; must have mode 0600. Default `<dataDir>/master.key`, created on first start.',
   },
   signingAlg: {
@@ -309,8 +299,4 @@ export interface Config {
   headersTimeoutSeconds: number;
   requestTimeoutSeconds: number;
   maxConnections: number;
-}
-
-export function resolvePath(base: string, p: string): string {
-  return isAbsolute(p) ? p : join(base, p);
 }
