@@ -17,6 +17,6 @@ export type { RedisSubscriber, RevocationListOptions } from './revocation/list.j
 export { revokes } from './revocation/set.js';
 export type { RevocableClaims, RevocationEntry, RevocationKind } from './revocation/set.js';
 export { ServiceTokenSource } from './token-source.js';
-export type { ServiceTokenSourceOptions, TokenRequest } from './token-source.js';
-export { rejection } from './adapters/rejection.js';
+export type { ServiceTokenSourceOptions, TokenRequest, TokenResponse } from './token-source.js';
+export { rejection, writeRejection } from './adapters/rejection.js';
 export type { ChallengeOptions, HttpRejection } from './adapters/rejection.js';

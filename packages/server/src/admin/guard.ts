@@ -1,5 +1,6 @@
 import { AccessTokenVerifier, InsufficientScopeError, requireScopes, TesseraError, type Algorithm } from '@tessera/core';
-import { bearerToken, rejection, TokenRevokedError, type Principal } from '@tessera/verifier';
+import { bearerToken, TokenRevokedError, type Principal } from '@tessera/verifier';
+import { sendRejection } from '@tessera/verifier/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
@@ -73,9 +74,8 @@ export function bearerGuard(
       });
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;
-      const r = rejection(err, { realm: options.realm });
       if (!(err instanceof InsufficientScopeError)) req.log.info({ code: err.code }, 'request refused');
-      void reply.code(r.status).headers(r.headers).send(r.body);
+      void sendRejection(reply, err, { realm: options.realm });
       return undefined;
     }
   };
