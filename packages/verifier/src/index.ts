@@ -12,8 +12,9 @@ export {
   TokenRevokedError,
   VERIFIER_ERROR_CODES,
 } from './errors.js';
-export { createRevocationList, RevocationList, REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE } from './revocation/list.js';
-export type { RedisSubscriber, RevocationListOptions } from './revocation/list.js';
+export { createRevocationList, RevocationList } from './revocation/list.js';
+export { REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE } from './revocation/options.js';
+export type { RedisSubscriber, RevocationListOptions } from './revocation/options.js';
 export { revokes } from './revocation/set.js';
 export type { RevocableClaims, RevocationEntry, RevocationKind } from './revocation/set.js';
 export { ServiceTokenSource } from './token-source.js';
