@@ -1,11 +1,10 @@
-import { randomUUID, sign as cryptoSign } from 'node:crypto';
+import { createHmac, randomUUID, sign as cryptoSign } from 'node:crypto';
 
 import { ALGORITHMS } from '../algorithms.js';
 import { ConfigError, KeyInvalidError } from '../errors.js';
 import type { Key } from '../key/key.js';
 import { encodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
-import { hmacOf } from '../lib/hmac.js';
 import { Scratch } from '../lib/scratch.js';
 import { formatScope, isScopeString } from '../scopes.js';
 import { registeredClaimsJson } from './claims-json.js';
@@ -122,7 +121,9 @@ function signEncoded(header: string, payload: string, key: Key): string {
   // written part by part: joining the strings first would make V8 copy them into one.
   const signature =
     info.kty === 'oct'
-      ? hmacOf(key).macSigningInput(header, payload)
+      ? createHmac(info.hash as string, key.keyObject)
+          .update(scratch.signingInput(header, payload))
+          .digest('base64url')
       : cryptoSign(info.hash, scratch.signingInput(header, payload), key.signInput as never).toString('base64url');
   return `${header}.${payload}.${signature}`;
 }

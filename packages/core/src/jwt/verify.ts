@@ -1,5 +1,5 @@
 import type { Buffer } from 'node:buffer';
-import { verify as cryptoVerify } from 'node:crypto';
+import { createHmac, verify as cryptoVerify } from 'node:crypto';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
 import {
@@ -16,7 +16,7 @@ import { KeySet } from '../jwks.js';
 import { Key } from '../key/key.js';
 import { decodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
-import { equalsTail, hmacOf } from '../lib/hmac.js';
+import { equalsTail } from '../lib/equals-tail.js';
 import { JsonSyntaxError, parseStrictJson } from '../lib/json.js';
 import { Scratch } from '../lib/scratch.js';
 import { decodeUtf8 } from '../lib/utf8.js';
@@ -243,7 +243,13 @@ export class JwsVerifier {
       // The signing input is the token's first two segments, already checked to be base64url (ASCII). The
       // MAC comes base64url-encoded, and an encoder's output is canonical: a segment equal to it is the
       // canonical spelling of the right MAC. Any other segment is refused below, as for other algorithms.
-      if (equalsTail(token, signingInputLength + 1, hmacOf(key).macLatin1(token, signingInputLength))) return;
+      // node:crypto's createHmac, per token: a hand-written HMAC (two one-shot hashes over padded key blocks
+      // kept per key) saved 7,600 of 59,100 instructions per HS256 verification (valgrind, 20,000 vs 60,000
+      // verifications), less than an HTTP request costs around it, and none on the Verifier's cached path.
+      const mac = createHmac(info.hash as string, key.keyObject)
+        .update(token.slice(0, signingInputLength), 'latin1')
+        .digest('base64url');
+      if (equalsTail(token, signingInputLength + 1, mac)) return;
       if (signatureBytes.decodeBase64url(token.slice(signingInputLength + 1)) === undefined) throw malformedSignature();
       throw new SignatureInvalidError();
     }
