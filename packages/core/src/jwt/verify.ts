@@ -1,4 +1,4 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { createHmac, verify as cryptoVerify } from 'node:crypto';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
@@ -18,7 +18,6 @@ import { decodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
 import { equalsTail } from '../lib/equals-tail.js';
 import { JsonSyntaxError, parseStrictJson } from '../lib/json.js';
-import { Scratch } from '../lib/scratch.js';
 import { decodeUtf8 } from '../lib/utf8.js';
 import { checkClaims, type ClaimRules } from './claims.js';
 import { normalizeType, resolveProfile, type TokenProfile } from './profile.js';
@@ -116,14 +115,6 @@ interface KnownHeader {
   accepted: boolean;
 }
 
-/**
- * Bytes that live only within one synchronous step (see Scratch): the payload decoded for parsing, the
- * signature and the signing input handed to crypto.verify. Neither step runs the caller's code.
- */
-const payloadBytes = new Scratch();
-const signatureBytes = new Scratch();
-const signingInputBytes = new Scratch();
-
 /** The compact-JWS half of verification: everything but the claims. */
 export class JwsVerifier {
   protected readonly allowed: ReadonlySet<string>;
@@ -194,7 +185,9 @@ export class JwsVerifier {
   }
 
   protected parseObject(segment: string, what: 'header' | 'payload'): Record<string, unknown> {
-    const bytes = payloadBytes.decodeBase64url(segment);
+    // A fresh Buffer per segment: decoding into a buffer reused across calls (module state) saved 1,500 of
+    // 53,000 instructions per HS256 verification (valgrind), not worth a buffer shared by every caller.
+    const bytes = decodeBase64url(segment);
     if (bytes === undefined) throw malformed('base64url', `${what} is not canonical base64url`);
     const text = decodeUtf8(bytes);
     if (text === undefined) throw malformed('utf8', `${what} is not valid UTF-8`);
@@ -250,16 +243,16 @@ export class JwsVerifier {
         .update(token.slice(0, signingInputLength), 'latin1')
         .digest('base64url');
       if (equalsTail(token, signingInputLength + 1, mac)) return;
-      if (signatureBytes.decodeBase64url(token.slice(signingInputLength + 1)) === undefined) throw malformedSignature();
+      if (decodeBase64url(token.slice(signingInputLength + 1)) === undefined) throw malformedSignature();
       throw new SignatureInvalidError();
     }
-    const sig = signatureBytes.decodeBase64url(token.slice(signingInputLength + 1));
+    const sig = decodeBase64url(token.slice(signingInputLength + 1));
     if (sig === undefined) throw malformedSignature();
     if (sig.length !== key.signatureLength) throw new SignatureInvalidError();
     if (info.order !== undefined && !scalarsInRange(sig, info.order)) throw new SignatureInvalidError();
     let ok: boolean;
     try {
-      ok = cryptoVerify(info.hash, signingInputBytes.latin1(token, signingInputLength), key.verifyInput as never, sig);
+      ok = cryptoVerify(info.hash, Buffer.from(token.slice(0, signingInputLength), 'latin1'), key.verifyInput as never, sig);
     } catch {
       ok = false;
     }
