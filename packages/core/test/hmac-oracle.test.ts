@@ -1,9 +1,8 @@
 /**
- * Tessera computes HMAC from two one-shot hashes with the padded key blocks kept per key (internal,
- * lib/hmac.ts), not with `createHmac`. node:crypto's `createHmac` is the oracle here: for HS256, HS384 and
- * HS512, secrets shorter than, as long as and longer than the hash's block (a longer one is hashed first),
- * and signing inputs of any length (the reused message buffer grows), the MAC Tessera signs with is
- * createHmac's, a token MACed by createHmac verifies, and one with any other MAC is refused.
+ * node:crypto's `createHmac` is the oracle here: for HS256, HS384 and HS512, secrets shorter than, as long
+ * as and longer than the hash's block (a longer one is hashed first), and signing inputs of any length, the
+ * MAC Tessera signs with is createHmac's, a token MACed by createHmac verifies, and one with any other MAC
+ * (another spelling of the right one included) is refused.
  */
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';

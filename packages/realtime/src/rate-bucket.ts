@@ -1,30 +1,26 @@
+import { MemoryRateLimiter, type RateRule } from '@tessera/verifier/internal';
+
 import type { Clock } from './clock.js';
 
 /**
  * A token bucket per connection: `burst` at once, then `rate` per second. It guards what one client may
  * ask of this node (publications, token verifications), so it lives in the connection's memory and needs no
- * shared store.
+ * shared store. The counting is @tessera/verifier's MemoryRateLimiter, the same the auth server uses.
  */
 export class RateBucket {
-  private tokens: number;
-  private at: number;
+  private readonly limiter = new MemoryRateLimiter();
+  private readonly rule: RateRule;
 
   constructor(
-    private readonly rate: number,
-    private readonly burst: number,
+    rate: number,
+    burst: number,
     private readonly clock: Clock,
   ) {
-    this.tokens = burst;
-    this.at = clock.now();
+    this.rule = { rate, burst };
   }
 
   /** Takes one token; false when none is left. */
   take(): boolean {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.limiter.take('bucket', this.rule, this.clock.now());
   }
 }

@@ -6,8 +6,7 @@ import type { KeyManager } from './keys/manager.js';
 import type { Metrics } from './metrics.js';
 import type { RevocationRegistry } from './revocation/registry.js';
 import type { MasterKey } from './security/master-key.js';
-import type { Limiter } from './security/rate-limit.js';
-import type { Throttle } from './security/throttle.js';
+import type { Limits } from './security/limits.js';
 import type { Store } from './store/types.js';
 
 /** What every endpoint works with: one per server instance. */
@@ -19,10 +18,11 @@ export interface ServerContext {
   revocations: RevocationRegistry;
   audit: Audit;
   metrics: Metrics;
-  /** Failed-login throttling by (username, address), address and username (security/throttle.ts). */
-  loginThrottle: Throttle;
-  /** Token requests per second per client and per address (tokenRateLimit). */
-  rateLimiter: Limiter;
+  /**
+   * Rate limits (token requests per second per client and per address: tokenRateLimit) and failed-login
+   * throttling by (username, address), address and username (security/throttle.ts).
+   */
+  limits: Limits;
   log: FastifyBaseLogger;
   /** Clock in milliseconds. */
   now: () => number;

@@ -47,6 +47,11 @@ export type { UserRepository } from './store/users.js';
 export { loadMasterKey, MasterKey } from './security/master-key.js';
 export { hashPassword, verifyPassword } from './security/password.js';
 export { normalizeUsername } from './security/username.js';
+export { MemoryLimits, perSecond } from './security/limits.js';
+export type { Limits } from './security/limits.js';
+export { RedisLimits } from './security/redis-limits.js';
+export { IN_FLIGHT_RETRY_MS } from './security/throttle.js';
+export type { ThrottlePolicy } from './security/throttle.js';
 export { KeyManager } from './keys/manager.js';
 export {
   registerClient,

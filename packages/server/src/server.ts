@@ -16,9 +16,9 @@ import { startMetricsListener, type MetricsListener } from './metrics-route.js';
 import { RedisRevocationBus, redisClient } from './revocation/bus.js';
 import { RevocationRegistry } from './revocation/registry.js';
 import { loadMasterKey } from './security/master-key.js';
-import { RateLimiter } from './security/rate-limit.js';
-import { RedisLoginThrottle, RedisRateLimiter } from './security/redis-limits.js';
-import { LoginThrottle, throttlePolicy } from './security/throttle.js';
+import { MemoryLimits, perSecond } from './security/limits.js';
+import { RedisLimits } from './security/redis-limits.js';
+import { throttlePolicy } from './security/throttle.js';
 import { adminService, type AdminService } from './services/admin.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -78,18 +78,12 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   // Login throttling and rate limits: counted in Redis across instances when there is one.
   const redis = config.redisUrl ? redisClient(config.redisUrl, app.log, 'commands') : undefined;
   const policy = throttlePolicy(config);
-  const localThrottle = new LoginThrottle(policy);
-  const localRate = new RateLimiter(config.tokenRateLimit);
-  const loginThrottle = redis ? new RedisLoginThrottle(redis, policy, localThrottle, app.log) : localThrottle;
-  const rateLimiter = redis ? new RedisRateLimiter(redis, config.tokenRateLimit, localRate, app.log) : localRate;
-  // Audit events of refusals per address: a limiter of its own (a key prefix of its own in Redis).
-  const localAuditRate = new RateLimiter(config.auditFailuresPerSecond);
-  const failureLimiter = redis
-    ? new RedisRateLimiter(redis, config.auditFailuresPerSecond, localAuditRate, app.log)
-    : localAuditRate;
+  const local = new MemoryLimits(policy);
+  const limits = redis ? new RedisLimits(redis, policy, local, app.log) : local;
   const metrics = new Metrics(keys);
   const audit = new Audit(store, app.log, now, {
-    failureLimiter,
+    // Audit events of refusals per address: a rule of its own (a key prefix of its own).
+    failureLimit: { limiter: limits, rule: perSecond(config.auditFailuresPerSecond) },
     clientCredentials: config.clientCredentialsAudit,
     registry: metrics.registry,
   });
@@ -102,8 +96,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     revocations,
     audit,
     metrics,
-    loginThrottle,
-    rateLimiter,
+    limits,
     log: app.log,
     now,
   };

@@ -12,11 +12,12 @@ export {
   TokenRevokedError,
   VERIFIER_ERROR_CODES,
 } from './errors.js';
-export { createRevocationList, RevocationList, REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE } from './revocation/list.js';
-export type { RedisSubscriber, RevocationListOptions } from './revocation/list.js';
+export { createRevocationList, RevocationList } from './revocation/list.js';
+export { REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE } from './revocation/options.js';
+export type { RedisSubscriber, RevocationListOptions } from './revocation/options.js';
 export { revokes } from './revocation/set.js';
 export type { RevocableClaims, RevocationEntry, RevocationKind } from './revocation/set.js';
 export { ServiceTokenSource } from './token-source.js';
-export type { ServiceTokenSourceOptions, TokenRequest } from './token-source.js';
-export { rejection } from './adapters/rejection.js';
+export type { ServiceTokenSourceOptions, TokenRequest, TokenResponse } from './token-source.js';
+export { rejection, writeRejection } from './adapters/rejection.js';
 export type { ChallengeOptions, HttpRejection } from './adapters/rejection.js';

@@ -3,3 +3,7 @@
 export { parseRevocationEntry, RevocationSet } from './revocation/set.js';
 export { SseParser } from './revocation/sse.js';
 export type { SseEvent } from './revocation/sse.js';
+// The in-process rate limiter, shared by the auth server (its fallback when Redis is unreachable) and the
+// real-time gateway (its per-connection budgets), which must not depend on the server.
+export { MemoryRateLimiter } from './rate-limiter.js';
+export type { RateLimiter, RateRule } from './rate-limiter.js';

@@ -33,6 +33,14 @@ export interface TokenRequest {
   scope?: string | readonly string[];
 }
 
+/** A token endpoint's successful answer (RFC 6749 section 5.1), every field it sent kept. */
+export interface TokenResponse {
+  access_token: string;
+  /** Seconds. */
+  expires_in: number;
+  [field: string]: unknown;
+}
+
 interface Entry {
   token: string | undefined;
   expiresAt: number;
@@ -96,6 +104,16 @@ export class ServiceTokenSource {
     return e.inflight ?? this.renew(e, request.audience, scope);
   }
 
+  /**
+   * One token request, answered as the endpoint gave it, without the cache: for a one-shot caller (the
+   * `tessera token get` command). Throws TokenRequestError when none can be had: `status` unset when the
+   * endpoint could not be reached (the network error as `cause`), else the endpoint's status, `error` and
+   * `error_description`.
+   */
+  requestToken(request: TokenRequest = {}): Promise<TokenResponse> {
+    return this.request(request.audience, normaliseScope(request.scope));
+  }
+
   /** Forgets cached tokens (e.g. after the server refused one as revoked). */
   clear(): void {
     this.entries.clear();
@@ -105,7 +123,8 @@ export class ServiceTokenSource {
     // The token's lifetime runs from (at the latest) when it was requested, not from when the answer came.
     const requestedAt = this.now();
     const p = this.request(audience, scope).then(
-      ({ token, lifetimeMs }) => {
+      ({ access_token: token, expires_in: expiresIn }) => {
+        const lifetimeMs = expiresIn * 1000;
         e.token = token;
         e.expiresAt = requestedAt + lifetimeMs;
         e.refreshAt = requestedAt + lifetimeMs * this.refreshAt - lifetimeMs * 0.1 * this.random();
@@ -125,7 +144,7 @@ export class ServiceTokenSource {
     return p;
   }
 
-  private async request(audience: string | undefined, scope: string): Promise<{ token: string; lifetimeMs: number }> {
+  private async request(audience: string | undefined, scope: string): Promise<TokenResponse> {
     const body = new URLSearchParams({ grant_type: 'client_credentials' });
     if (scope) body.set('scope', scope);
     if (audience !== undefined) body.set('resource', audience);
@@ -165,11 +184,11 @@ export class ServiceTokenSource {
         description,
       });
     }
-    const token = json.access_token;
-    const expiresIn = json.expires_in;
+    const token = json?.access_token;
+    const expiresIn = json?.expires_in;
     if (typeof token !== 'string' || token.length === 0 || typeof expiresIn !== 'number' || !(expiresIn > 0))
       throw new TokenRequestError('the token endpoint answered without access_token and expires_in', { status: res.status });
-    return { token, lifetimeMs: expiresIn * 1000 };
+    return json as TokenResponse;
   }
 }
 

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateKey, signAccessToken } from '@tessera/core';
 import { createVerifier, type Verifier } from '@tessera/verifier';
 
-import { HOSTS, type Host } from './helpers/hosts.js';
+import { HOSTS, type Host, type HostResponse } from './helpers/hosts.js';
 import { AUDIENCE, deadUrl, ISSUER, TestIssuer } from './helpers/issuer.js';
 
 const issuer = new TestIssuer('ES256');
@@ -160,6 +160,92 @@ const CASES: Case[] = [
   { name: 'a public route needs no token', path: '/public', authorization: () => undefined, status: 200 },
 ];
 
+/**
+ * The exact answer of each refusal, byte for byte, written out here rather than computed: every adapter
+ * must send this status, these headers and this body (RFC 6750 section 3).
+ */
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+const EXACT: {
+  name: string;
+  path: string;
+  authorization: () => string | undefined;
+  status: number;
+  headers: Record<string, string | null>;
+  body: string;
+}[] = [
+  {
+    name: 'a missing token',
+    path: '/orders',
+    authorization: () => undefined,
+    status: 401,
+    headers: { 'www-authenticate': 'Bearer realm="orders-api"', 'retry-after': null, ...JSON_HEADERS },
+    body: '{"error":"unauthorized","error_description":"a bearer token is required"}',
+  },
+  {
+    name: 'a malformed Authorization header',
+    path: '/orders',
+    authorization: () => 'Bearer two tokens',
+    status: 400,
+    headers: {
+      'www-authenticate':
+        'Bearer realm="orders-api", error="invalid_request", error_description="the Authorization header is not a valid Bearer credential"',
+      'retry-after': null,
+      ...JSON_HEADERS,
+    },
+    body: '{"error":"invalid_request","error_description":"the Authorization header is not a valid Bearer credential"}',
+  },
+  {
+    name: 'an expired token',
+    path: '/orders',
+    authorization: () => bearer(issuer.token({ ttl: 60 }, { now: past })),
+    status: 401,
+    headers: {
+      'www-authenticate': 'Bearer realm="orders-api", error="invalid_token", error_description="the access token expired"',
+      'retry-after': null,
+      ...JSON_HEADERS,
+    },
+    body: '{"error":"invalid_token","error_description":"the access token expired"}',
+  },
+  {
+    name: 'an insufficient scope',
+    path: '/orders/write',
+    authorization: () => bearer(issuer.token()),
+    status: 403,
+    headers: {
+      'www-authenticate':
+        'Bearer realm="orders-api", error="insufficient_scope", error_description="the access token lacks the required scope", scope="orders:write"',
+      'retry-after': null,
+      ...JSON_HEADERS,
+    },
+    body: '{"error":"insufficient_scope","error_description":"the access token lacks the required scope"}',
+  },
+  {
+    name: 'a revoked token',
+    path: '/orders',
+    authorization: () => bearer(issuer.token({ jti: revokedJti })),
+    status: 401,
+    headers: {
+      'www-authenticate': 'Bearer realm="orders-api", error="invalid_token", error_description="the access token is invalid"',
+      'retry-after': null,
+      ...JSON_HEADERS,
+    },
+    body: '{"error":"invalid_token","error_description":"the access token is invalid"}',
+  },
+];
+
+/** The exact answer while no verification key can be fetched. */
+const UNAVAILABLE = {
+  status: 503,
+  headers: { 'www-authenticate': null, 'retry-after': '5', ...JSON_HEADERS },
+  body: '{"error":"temporarily_unavailable","error_description":"token verification is unavailable"}',
+};
+
+function assertExact(res: HostResponse, expected: { status: number; headers: Record<string, string | null>; body: string }) {
+  assert.equal(res.status, expected.status, res.text);
+  for (const [name, value] of Object.entries(expected.headers)) assert.equal(res.headers.get(name), value, name);
+  assert.equal(res.text, expected.body);
+}
+
 function noneToken(): string {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   return `${enc({ alg: 'none', typ: 'at+jwt' })}.${enc({ iss: ISSUER, sub: 'mallory', aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 })}.`;
@@ -220,6 +306,12 @@ for (const { name, start } of HOSTS) {
       });
     }
 
+    for (const c of EXACT) {
+      it(`the exact refusal of ${c.name}, the same through every adapter`, async () => {
+        assertExact(await host.request(c.path, c.authorization()), c);
+      });
+    }
+
     it('the same token verifies twice (the second time from the cache) with the same principal', async () => {
       const t = bearer(issuer.token({ sub: 'bob' }));
       const a = await host.request('/orders', t);
@@ -248,8 +340,7 @@ for (const { name, start } of HOSTS) {
     });
     it('a valid token is refused with 503 while no JWKS can be fetched', async () => {
       const res = await host.request('/orders', bearer(issuer.token()));
-      assert.equal(res.status, 503);
-      assert.equal(JSON.parse(res.text).error, 'temporarily_unavailable');
+      assertExact(res, UNAVAILABLE);
     });
   });
 }

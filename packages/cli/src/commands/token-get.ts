@@ -1,4 +1,4 @@
-import { TokenRequestError } from '@tessera/verifier';
+import { ServiceTokenSource, TokenRequestError, type TokenResponse } from '@tessera/verifier';
 
 import { noPositionals, parseFlags, required } from '../args.js';
 import type { Command } from '../command.js';
@@ -30,32 +30,31 @@ Prints the access token (or, with --json, the whole token response).
       ? (await readInputFile(values['client-secret-file'], 'client secret file')).toString('utf8').trim()
       : process.env.TESSERA_CLIENT_SECRET;
     if (!secret) throw new UsageError('give --client-secret-file or set TESSERA_CLIENT_SECRET');
-    const body = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (values.audience) body.set('resource', values.audience);
-    if (values.scope) body.set('scope', values.scope);
     const endpoint = `${issuer.origin}${issuer.pathname.replace(/\/+$/, '')}/oauth/token`;
-    let res: Response;
+    const source = new ServiceTokenSource({ tokenEndpoint: endpoint, clientId, clientSecret: secret, timeoutMs: TIMEOUT_MS });
+    let json: TokenResponse;
     try {
-      res = await fetch(endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization:
-            'Basic ' + Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64'),
-        },
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
+      json = await source.requestToken({ audience: values.audience || undefined, scope: values.scope });
     } catch (err) {
-      throw new TokenRequestError(`cannot reach ${endpoint}: ${networkReason(err)}`, { cause: err });
+      throw err instanceof TokenRequestError ? explained(err, endpoint) : err;
     }
-    const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (res.status !== 200) throw refusal(res.status, json);
-    if (typeof json?.access_token !== 'string')
-      throw new TokenRequestError(`${endpoint} answered HTTP 200 without an access_token`, { status: res.status });
-    out(values.json ? formatJson(json) : String(json.access_token));
+    out(values.json ? formatJson(json) : json.access_token);
   },
 };
+
+const TIMEOUT_MS = 10_000;
+
+/**
+ * The token source's failure told in the command's words: the endpoint it could not reach and why, or the
+ * server's refusal as it gave it.
+ */
+function explained(err: TokenRequestError, endpoint: string): TokenRequestError {
+  if (err.status === undefined)
+    return new TokenRequestError(`cannot reach ${endpoint}: ${networkReason(err.cause)}`, { cause: err.cause });
+  if (err.status === 200)
+    return new TokenRequestError(`${endpoint} answered HTTP 200 without an access_token`, { status: err.status });
+  return refusal(err.status, err.error, err.description);
+}
 
 /** An http(s) URL without credentials in it (they would be echoed in errors). */
 function issuerUrl(value: string): URL {
@@ -76,9 +75,9 @@ function issuerUrl(value: string): URL {
  * 5.2). Both are printed only when they keep to the characters RFC 6749 allows them (printable ASCII, no
  * quote or backslash), so a server cannot write control sequences to the terminal.
  */
-function refusal(status: number, json: Record<string, unknown> | undefined): TokenRequestError {
-  const error = oauthText(json?.error, 64);
-  const description = oauthText(json?.error_description, 300);
+function refusal(status: number, rawError: string | undefined, rawDescription: string | undefined): TokenRequestError {
+  const error = oauthText(rawError, 64);
+  const description = oauthText(rawDescription, 300);
   const what = error ? `${error}${description ? `: ${description}` : ''}` : 'no OAuth error in the answer';
   return new TokenRequestError(`the server refused the token request (HTTP ${status}): ${what}`, {
     status,
@@ -87,15 +86,15 @@ function refusal(status: number, json: Record<string, unknown> | undefined): Tok
   });
 }
 
-function oauthText(value: unknown, max: number): string | undefined {
-  return typeof value === 'string' && value.length > 0 && value.length <= max && /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/.test(value)
+function oauthText(value: string | undefined, max: number): string | undefined {
+  return value !== undefined && value.length > 0 && value.length <= max && /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/.test(value)
     ? value
     : undefined;
 }
 
 /** Why fetch failed, as a code (ECONNREFUSED, ENOTFOUND, timeout): never the text of the error. */
 function networkReason(err: unknown): string {
-  if (err instanceof DOMException && err.name === 'TimeoutError') return 'no answer within 10 s';
+  if (err instanceof DOMException && err.name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
   const code = (err as { cause?: { code?: unknown } }).cause?.code;
   return typeof code === 'string' && /^[A-Z_]+$/.test(code) ? code : 'network error';
 }

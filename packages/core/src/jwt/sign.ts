@@ -1,12 +1,11 @@
-import { randomUUID, sign as cryptoSign } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { createHmac, randomUUID, sign as cryptoSign } from 'node:crypto';
 
 import { ALGORITHMS } from '../algorithms.js';
 import { ConfigError, KeyInvalidError } from '../errors.js';
 import type { Key } from '../key/key.js';
 import { encodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
-import { hmacOf } from '../lib/hmac.js';
-import { Scratch } from '../lib/scratch.js';
 import { formatScope, isScopeString } from '../scopes.js';
 import { registeredClaimsJson } from './claims-json.js';
 import type { AccessTokenClaims } from './types.js';
@@ -36,10 +35,10 @@ export interface SignOptions {
   now?: () => number;
 }
 
-/** Bytes that live only within one step of signing (see Scratch). */
-const scratch = new Scratch();
-
-/** Encoded headers per key and typ, built once. */
+/**
+ * Encoded headers per key and typ, built once: immutable strings, held only as long as the key. Saves
+ * 7,800 of 55,500 instructions per HS256 signature (valgrind, 20,000 vs 60,000 signatures).
+ */
 const headerCache = new WeakMap<Key, Map<string, string>>();
 
 function encodedHeader(key: Key, typ: string): string {
@@ -87,7 +86,7 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
   // Registered claims alone (the usual token) are written directly; extra claims go through JSON.stringify.
   if (typeof jti === 'string' && (!input.claims || Object.keys(input.claims).length === 0)) {
     const json = registeredClaimsJson({ iss: input.iss, sub: input.sub, aud, exp, iat, jti, client_id: input.client_id, scope });
-    return signEncoded(header, scratch.utf8ToBase64url(json), key);
+    return signEncoded(header, encodeBase64url(json), key);
   }
   const claims: AccessTokenClaims = {
     iss: input.iss,
@@ -106,23 +105,24 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
       Object.defineProperty(claims, name, { value: input.claims[name], enumerable: true, writable: true, configurable: true });
     }
   }
-  return signEncoded(header, scratch.utf8ToBase64url(JSON.stringify(claims)), key);
+  return signEncoded(header, encodeBase64url(JSON.stringify(claims)), key);
 }
 
 /** Signs any JSON claim set as a compact JWS with header `{alg, typ, kid}` (typ defaults to `JWT`). */
 export function signJwt(payload: Readonly<Record<string, unknown>>, key: Key, options: { typ?: string } = {}): string {
-  return signEncoded(encodedHeader(key, options.typ ?? 'JWT'), scratch.utf8ToBase64url(JSON.stringify(payload)), key);
+  return signEncoded(encodedHeader(key, options.typ ?? 'JWT'), encodeBase64url(JSON.stringify(payload)), key);
 }
 
 /** The token for an encoded header and payload. */
 function signEncoded(header: string, payload: string, key: Key): string {
   const info = ALGORITHMS[key.alg];
   if (key.signInput === undefined) throw new KeyInvalidError('public', 'a public key cannot sign');
-  // The signing input (base64url segments and a dot: ASCII) goes to the MAC or to crypto.sign as bytes,
-  // written part by part: joining the strings first would make V8 copy them into one.
+  // The signing input (base64url segments and a dot: ASCII) goes to the MAC or to crypto.sign as bytes.
   const signature =
     info.kty === 'oct'
-      ? hmacOf(key).macSigningInput(header, payload)
-      : cryptoSign(info.hash, scratch.signingInput(header, payload), key.signInput as never).toString('base64url');
+      ? createHmac(info.hash as string, key.keyObject)
+          .update(`${header}.${payload}`, 'latin1')
+          .digest('base64url')
+      : cryptoSign(info.hash, Buffer.from(`${header}.${payload}`, 'latin1'), key.signInput as never).toString('base64url');
   return `${header}.${payload}.${signature}`;
 }

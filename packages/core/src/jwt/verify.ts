@@ -1,5 +1,5 @@
-import type { Buffer } from 'node:buffer';
-import { verify as cryptoVerify } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { createHmac, verify as cryptoVerify } from 'node:crypto';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
 import {
@@ -17,9 +17,8 @@ import { KeySet } from '../jwks.js';
 import { Key } from '../key/key.js';
 import { decodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
-import { equalsTail, hmacOf } from '../lib/hmac.js';
+import { equalsTail } from '../lib/equals-tail.js';
 import { parseStrictJson } from '../lib/json.js';
-import { Scratch } from '../lib/scratch.js';
 import { decodeUtf8 } from '../lib/utf8.js';
 import { checkClaims, type ClaimRules } from './claims.js';
 import { normalizeType, resolveProfile, type TokenProfile } from './profile.js';
@@ -117,14 +116,6 @@ interface KnownHeader {
   accepted: boolean;
 }
 
-/**
- * Bytes that live only within one synchronous step (see Scratch): the payload decoded for parsing, the
- * signature and the signing input handed to crypto.verify. Neither step runs the caller's code.
- */
-const payloadBytes = new Scratch();
-const signatureBytes = new Scratch();
-const signingInputBytes = new Scratch();
-
 /** The compact-JWS half of verification: everything but the claims. */
 export class JwsVerifier {
   protected readonly allowed: ReadonlySet<string>;
@@ -195,7 +186,9 @@ export class JwsVerifier {
   }
 
   protected parseObject(segment: string, what: 'header' | 'payload'): Record<string, unknown> {
-    const bytes = payloadBytes.decodeBase64url(segment);
+    // A fresh Buffer per segment: decoding into a buffer reused across calls (module state) saved 1,500 of
+    // 53,000 instructions per HS256 verification (valgrind), not worth a buffer shared by every caller.
+    const bytes = decodeBase64url(segment);
     if (bytes === undefined) throw malformed('base64url', `${what} is not canonical base64url`);
     const text = decodeUtf8(bytes);
     if (text === undefined) throw malformed('utf8', `${what} is not valid UTF-8`);
@@ -244,17 +237,23 @@ export class JwsVerifier {
       // The signing input is the token's first two segments, already checked to be base64url (ASCII). The
       // MAC comes base64url-encoded, and an encoder's output is canonical: a segment equal to it is the
       // canonical spelling of the right MAC. Any other segment is refused below, as for other algorithms.
-      if (equalsTail(token, signingInputLength + 1, hmacOf(key).macLatin1(token, signingInputLength))) return;
-      if (signatureBytes.decodeBase64url(token.slice(signingInputLength + 1)) === undefined) throw malformedSignature();
+      // node:crypto's createHmac, per token: a hand-written HMAC (two one-shot hashes over padded key blocks
+      // kept per key) saved 7,600 of 59,100 instructions per HS256 verification (valgrind, 20,000 vs 60,000
+      // verifications), less than an HTTP request costs around it, and none on the Verifier's cached path.
+      const mac = createHmac(info.hash as string, key.keyObject)
+        .update(token.slice(0, signingInputLength), 'latin1')
+        .digest('base64url');
+      if (equalsTail(token, signingInputLength + 1, mac)) return;
+      if (decodeBase64url(token.slice(signingInputLength + 1)) === undefined) throw malformedSignature();
       throw new SignatureInvalidError();
     }
-    const sig = signatureBytes.decodeBase64url(token.slice(signingInputLength + 1));
+    const sig = decodeBase64url(token.slice(signingInputLength + 1));
     if (sig === undefined) throw malformedSignature();
     if (sig.length !== key.signatureLength) throw new SignatureInvalidError();
     if (info.order !== undefined && !scalarsInRange(sig, info.order)) throw new SignatureInvalidError();
     let ok: boolean;
     try {
-      ok = cryptoVerify(info.hash, signingInputBytes.latin1(token, signingInputLength), key.verifyInput as never, sig);
+      ok = cryptoVerify(info.hash, Buffer.from(token.slice(0, signingInputLength), 'latin1'), key.verifyInput as never, sig);
     } catch {
       ok = false;
     }

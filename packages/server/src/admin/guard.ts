@@ -1,5 +1,6 @@
 import { InsufficientScopeError, TesseraError } from '@tessera/core';
-import { rejection, type Principal } from '@tessera/verifier';
+import type { Principal } from '@tessera/verifier';
+import { sendRejection } from '@tessera/verifier/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
@@ -49,9 +50,8 @@ export function bearerGuard(
       return await verifier().authorize(req.headers.authorization, { scopes });
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;
-      const r = rejection(err, { realm: options.realm });
       if (!(err instanceof InsufficientScopeError)) req.log.info({ code: err.code }, 'request refused');
-      void reply.code(r.status).headers(r.headers).send(r.body);
+      void sendRejection(reply, err, { realm: options.realm });
       return undefined;
     }
   };

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 
-import type { Limiter } from '../security/rate-limit.js';
+import type { RateLimiter, RateRule } from '@tessera/verifier/internal';
 import type { NewAuditEvent, Store } from '../store/types.js';
 import { IssuanceCounts } from './issuance-counts.js';
 
@@ -17,7 +17,7 @@ export interface AuditOptions {
    * Failures of unauthenticated requests per source address (auditFailuresPerSecond): within it they are written,
    * beyond it only counted. Absent: every one is written.
    */
-  failureLimiter?: Limiter;
+  failureLimit?: { limiter: RateLimiter; rule: RateRule };
   /** client_credentials tokens: one event each, one per client and minute (default), or none. */
   clientCredentials?: 'every' | 'aggregate' | 'off';
   /** Where the audit's counters are registered (the server's /metrics). */
@@ -29,7 +29,7 @@ export interface AuditOptions {
  * Events never carry a token, secret or password. Anomaly events (`anomaly.*`) mark refresh-token reuse and
  * bursts of failed logins.
  *
- * Bounded: what anyone can cause without credentials (refusals) is written at most `failureLimiter` times per second
+ * Bounded: what anyone can cause without credentials (refusals) is written at most `failureLimit` times per second
  * per address and counted beyond; routine client_credentials tokens are counted, and written per client and minute.
  */
 export class Audit {
@@ -65,8 +65,8 @@ export class Audit {
    * limit, else only counted, so that a flood of bad requests cannot fill the store.
    */
   async refusal(ip: string, e: AuditInput): Promise<void> {
-    const limiter = this.options.failureLimiter;
-    if (limiter && !(await limiter.hit(`audit-failure:${ip}`, this.now()))) {
+    const limit = this.options.failureLimit;
+    if (limit && !(await limit.limiter.take(`audit-failure:${ip}`, limit.rule, this.now()))) {
       this.suppressed.inc({ type: e.type });
       return;
     }

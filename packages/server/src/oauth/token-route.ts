@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { perSecond } from '../security/limits.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
@@ -29,7 +30,8 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
  * grant_type -> rate limit -> client authentication -> the grant's handler -> metrics and audit.
  */
 export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
-  const limiter = ctx.rateLimiter;
+  const limits = ctx.limits;
+  const rule = perSecond(ctx.config.tokenRateLimit);
   const limited = ctx.config.tokenRateLimit > 0;
   app.post('/oauth/token', async (req, reply) => {
     const started = performance.now();
@@ -38,10 +40,10 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       const form = requireForm(req.body);
       const grantType = param(form, 'grant_type', true);
       if (Object.prototype.hasOwnProperty.call(GRANTS, grantType)) grant = grantType;
-      if (limited && !(await limiter.hit(`ip:${req.ip}`, ctx.now())))
+      if (limited && !(await limits.take(`ip:${req.ip}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       const client = await authenticateClient(ctx, req.headers.authorization, form);
-      if (limited && !(await limiter.hit(`client:${client.id}`, ctx.now())))
+      if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
       const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip);

@@ -3,19 +3,19 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 
+import type { RateRule } from '@tessera/verifier/internal';
+
+import type { Limits, MemoryLimits } from './limits.js';
 import {
   IN_FLIGHT_RETRY_MS,
   pairKey,
   type LoginAttempt,
-  type LoginThrottle,
   type Outcome,
   type Reservation,
-  type Throttle,
   type ThrottlePolicy,
   type ThrottleScope,
   type Ticket,
 } from './throttle.js';
-import type { Limiter, RateLimiter } from './rate-limit.js';
 
 /** Shared by both scripts: a key's state, forgotten after a window without activity (see throttle.ts). */
 const COMMON = `
@@ -100,41 +100,74 @@ return started`;
 const HOLD_MS = 30_000;
 const SCOPES: Record<number, ThrottleScope> = { 1: 'username_address', 2: 'address', 3: 'username' };
 
-const HIT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], 2000) end
-return n`;
+/**
+ * take(): KEYS = the key's counter (of its window: the window's index is in the key name, or of its bucket).
+ * ARGV = now, 'window', limit, windowMs; or now, 'bucket', rate, burst. Returns 1 when the hit is within the
+ * budget, else 0 (the same arithmetic as MemoryRateLimiter).
+ */
+const TAKE = `
+local now = tonumber(ARGV[1])
+if ARGV[2] == 'window' then
+  local n = redis.call('INCR', KEYS[1])
+  if n == 1 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) * 2) end
+  if n <= tonumber(ARGV[3]) then return 1 end
+  return 0
+end
+local rate = tonumber(ARGV[3]); local burst = tonumber(ARGV[4])
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(s[1]) or burst; local at = tonumber(s[2]) or now
+tokens = math.min(burst, tokens + math.max(now - at, 0) / 1000 * rate)
+local ok = 0
+if tokens >= 1 then tokens = tokens - 1; ok = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+local full = 60000
+if rate > 0 then full = math.ceil((burst - tokens) / rate * 1000) end
+redis.call('PEXPIRE', KEYS[1], full + 1000)
+return ok`;
 
 /**
  * Redis is shared state here, not a dependency: when it cannot be reached, each instance counts on its own
  * (the in-memory limiter it falls back to), so throttling weakens to per instance and never switches off.
  */
-function degrade(log: FastifyBaseLogger, what: string) {
+function degrade(log: FastifyBaseLogger) {
   let warned = 0;
   return (err: unknown) => {
     const now = Date.now();
     if (now - warned > 60_000) {
       warned = now;
-      log.warn({ error: (err as Error).message }, `${what}: redis unreachable, counting on this instance only`);
+      log.warn({ error: (err as Error).message }, 'limits: redis unreachable, counting on this instance only');
     }
   };
 }
 
 /**
- * Login throttling shared by every instance through Redis: the same rules as LoginThrottle (throttle.ts),
- * each step one Lua script over the attempt's keys, so that the check and the count are one atomic step
- * across instances.
+ * The Limits shared by every instance through Redis: the same rules as MemoryLimits (the rates of
+ * MemoryRateLimiter, the login throttle of LoginThrottle), each operation one Lua script over its keys, so
+ * that the check and the count are one atomic step across instances.
  */
-export class RedisLoginThrottle implements Throttle {
+export class RedisLimits implements Limits {
   private readonly onError: (err: unknown) => void;
 
   constructor(
     private readonly redis: Redis,
     private readonly policy: ThrottlePolicy,
-    private readonly local: LoginThrottle,
+    private readonly local: MemoryLimits,
     log: FastifyBaseLogger,
   ) {
-    this.onError = degrade(log, 'login throttle');
+    this.onError = degrade(log);
+  }
+
+  async take(key: string, rule: RateRule, now: number): Promise<boolean> {
+    const windowed = 'windowMs' in rule;
+    if (windowed && rule.limit <= 0) return true;
+    try {
+      const args = windowed ? ['window', rule.limit, rule.windowMs] : ['bucket', rule.rate, rule.burst];
+      const name = windowed ? `tessera:rate:${key}:${Math.floor(now / rule.windowMs)}` : `tessera:bucket:${key}`;
+      return (await this.redis.eval(TAKE, 1, name, now, ...args)) === 1;
+    } catch (err) {
+      this.onError(err);
+      return this.local.take(key, rule, now);
+    }
   }
 
   private keys({ username, address }: LoginAttempt): string[] {
@@ -191,31 +224,6 @@ export class RedisLoginThrottle implements Throttle {
     } catch (err) {
       this.onError(err);
       return this.local.settle(ticket, outcome, now);
-    }
-  }
-}
-
-/** Fixed one-second windows counted in Redis across instances; 0 disables. */
-export class RedisRateLimiter implements Limiter {
-  private readonly onError: (err: unknown) => void;
-
-  constructor(
-    private readonly redis: Redis,
-    private readonly perSecond: number,
-    private readonly local: RateLimiter,
-    log: FastifyBaseLogger,
-  ) {
-    this.onError = degrade(log, 'rate limit');
-  }
-
-  async hit(key: string, now: number): Promise<boolean> {
-    if (this.perSecond <= 0) return true;
-    try {
-      const n = await this.redis.eval(HIT, 1, `tessera:rate:${key}:${Math.floor(now / 1000)}`);
-      return Number(n) <= this.perSecond;
-    } catch (err) {
-      this.onError(err);
-      return this.local.hit(key, now);
     }
   }
 }

@@ -61,7 +61,7 @@ export type Reservation = { ok: true; ticket: Ticket } | { ok: false; scope: Thr
 /** failure: a wrong password, unknown or disabled user; success: released and the pair cleared; abandon: released. */
 export type Outcome = 'failure' | 'success' | 'abandon';
 
-/** Login throttling as the password grant uses it: this in-memory one, or the Redis one shared by instances. */
+/** Login throttling as the password grant uses it: part of Limits (limits.ts), in memory or in Redis. */
 export interface Throttle {
   reserve(attempt: LoginAttempt, now: number): Reservation | Promise<Reservation>;
   /** Settles a reservation; returns the scopes whose lock period this failure started. */
@@ -91,6 +91,7 @@ export function lockPeriodMs(policy: ThrottlePolicy, lockouts: number): number {
   return Math.min(policy.lockoutMs * 2 ** Math.min(lockouts, 40), policy.maxLockoutMs);
 }
 
+/** The in-memory login throttle (MemoryLimits holds one; RedisLimits falls back to one). */
 export class LoginThrottle implements Throttle {
   private readonly pairs = new Map<string, Entry>();
   private readonly addresses = new Map<string, Entry>();

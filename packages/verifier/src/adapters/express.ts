@@ -5,7 +5,7 @@ import { requireScopes, TesseraError, type ScopeMode } from '@tessera/core';
 import { TokenMissingError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { AuthorizeOptions, Verifier } from '../verifier.js';
-import { rejection, type ChallengeOptions } from './rejection.js';
+import { writeRejection, type ChallengeOptions } from './rejection.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -20,15 +20,6 @@ declare global {
 type Next = (err?: unknown) => void;
 type Req = IncomingMessage & { principal?: Principal };
 
-function send(res: ServerResponse, err: unknown, options: ChallengeOptions): void {
-  const r = rejection(err, options);
-  res.statusCode = r.status;
-  for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('cache-control', 'no-store');
-  res.end(JSON.stringify(r.body));
-}
-
 /**
  * Express / Connect middleware: verifies the bearer token, sets `req.principal`, and answers 401 / 403 /
  * 503 itself (RFC 6750). Errors that are not Tessera's go to `next(err)`.
@@ -40,7 +31,7 @@ export function tesseraExpress(verifier: Verifier, options: AuthorizeOptions & C
         req.principal = principal;
         next();
       },
-      (err: unknown) => (err instanceof TesseraError ? send(res, err, options) : next(err)),
+      (err: unknown) => (err instanceof TesseraError ? writeRejection(res, err, options) : next(err)),
     );
   };
 }
@@ -53,7 +44,7 @@ export function requireScope(scopes: readonly string[], mode: ScopeMode = 'all',
       requireScopes(req.principal.scopes, scopes, mode);
       next();
     } catch (err) {
-      send(res, err, options);
+      writeRejection(res, err, options);
     }
   };
 }

@@ -4,7 +4,18 @@ import fp from 'fastify-plugin';
 
 import type { Principal } from '../principal.js';
 import type { Verifier } from '../verifier.js';
-import { rejection } from './rejection.js';
+import { rejection, type ChallengeOptions } from './rejection.js';
+
+/**
+ * Sends the refusal for `err` on a Fastify reply: the plugin's own, and the one any Fastify route that
+ * checks a token itself sends (the auth server's guards), the same answer as every other adapter.
+ */
+export function sendRejection(reply: FastifyReply, err: unknown, options: ChallengeOptions = {}): FastifyReply {
+  const r = rejection(err, options);
+  // A string with a JSON content type that names its charset is sent as it is: the same bytes and headers
+  // as the node:http and fetch writers.
+  return reply.code(r.status).headers(r.headers).send(JSON.stringify(r.body));
+}
 
 /** Per-route policy, set as `config: { tessera: { ... } }` in the route options. */
 export interface RouteAuth {
@@ -39,15 +50,14 @@ const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) =
   const { verifier, realm } = options;
   app.decorateRequest('principal', null);
   /**
-   * Answers a refusal (RFC 6750, `cache-control: no-store` as every adapter sends). An error that is not
+   * Answers a refusal (RFC 6750, the same answer as every adapter). An error that is not
    * Tessera's is no refusal: it goes to the app's error handler (setErrorHandler), as Express's next(err).
    */
   const refuse = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, err: unknown) => {
     if (!(err instanceof TesseraError))
       return done(err instanceof Error ? err : new Error('authorization failed', { cause: err }));
     request.log.info({ err: { code: err.code } }, 'request refused by tessera');
-    const r = rejection(err, { realm });
-    reply.code(r.status).headers(r.headers).header('cache-control', 'no-store').send(r.body);
+    sendRejection(reply, err, { realm });
   };
   /** The onRequest hook of one route's policy: a cached token is authorized without a promise. */
   const authenticator = (policy: RouteAuth): onRequestHookHandler =>

@@ -14,10 +14,7 @@ export function authenticateRequest(verifier: Verifier, request: Request, option
 /** The RFC 6750 Response for a refusal (401 / 400 / 403 / 503). */
 export function rejectionResponse(err: unknown, options: ChallengeOptions = {}): Response {
   const r = rejection(err, options);
-  return new Response(JSON.stringify(r.body), {
-    status: r.status,
-    headers: { ...r.headers, 'content-type': 'application/json', 'cache-control': 'no-store' },
-  });
+  return new Response(JSON.stringify(r.body), { status: r.status, headers: r.headers });
 }
 
 /** Wraps a fetch handler (Request -> Response) so that it runs only for authorized requests. */

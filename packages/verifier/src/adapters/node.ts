@@ -4,7 +4,7 @@ import { TesseraError } from '@tessera/core';
 
 import type { Principal } from '../principal.js';
 import type { AuthorizeOptions, Verifier } from '../verifier.js';
-import { rejection, type ChallengeOptions } from './rejection.js';
+import { writeRejection, type ChallengeOptions } from './rejection.js';
 
 export type AuthOptions = AuthorizeOptions & ChallengeOptions;
 
@@ -22,9 +22,7 @@ export async function authenticate(
     return await verifier.authorize(req.headers.authorization, options);
   } catch (err) {
     if (!(err instanceof TesseraError)) throw err;
-    const r = rejection(err, options);
-    res.writeHead(r.status, { ...r.headers, 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(r.body));
+    writeRejection(res, err, options);
     return undefined;
   }
 }

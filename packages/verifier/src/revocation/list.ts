@@ -1,73 +1,13 @@
-import { ConfigError, type Key } from '@tessera/core';
+import { ConfigError } from '@tessera/core';
 
 import { RevocationsUnavailableError, TokenRequestError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { readCapped } from '../read-capped.js';
 import { ServiceTokenSource } from '../token-source.js';
+import { REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE, type RevocationListOptions } from './options.js';
+import { subscribeRedis, type FeedTarget } from './redis-feed.js';
 import { parseRevocationEntry, RevocationSet, type RevocableClaims, type RevocationEntry } from './set.js';
 import { SseParser, type SseEvent } from './sse.js';
-
-/** The scope a client needs to read revocations. */
-export const REVOCATIONS_SCOPE = 'tessera:revocations';
-/** The Redis channel the auth server publishes revocations and heartbeats on. */
-export const REVOCATIONS_CHANNEL = 'tessera:revocations';
-
-/** The part of an ioredis client (in subscriber mode) the list uses. */
-export interface RedisSubscriber {
-  subscribe(channel: string): Promise<unknown>;
-  unsubscribe(channel: string): Promise<unknown>;
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
-  on(event: 'ready', listener: () => void): unknown;
-  on(event: 'close', listener: () => void): unknown;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ioredis types listeners this loosely
-  removeListener(event: string, listener: (...args: any[]) => void): unknown;
-}
-
-export interface RevocationListOptions {
-  /** The auth server's base URL (its issuer): the list reads `<issuer>/revocations` and `.../stream`. */
-  issuer: string | URL;
-  /**
-   * Credentials for those endpoints: a function returning a bearer token (scope `tessera:revocations`,
-   * audience `<issuer>/revocations`), called at each connection; or the client's id with its secret or
-   * private key, from which the list gets such tokens itself.
-   */
-  token?: () => string | Promise<string>;
-  clientId?: string;
-  clientSecret?: string;
-  privateKey?: Key;
-  /**
-   * Updates from Redis directly instead of the server's event stream: an ioredis client dedicated to
-   * subscribing. The snapshot still comes from the server (at start, and to resync after a gap).
-   */
-  redis?: { subscriber: RedisSubscriber; channel?: string };
-  /**
-   * How long the list keeps answering after it last heard from the server (an event, a heartbeat, a
-   * snapshot). Default 30,000 ms. Past it, `whenStale` decides.
-   */
-  maxStaleMs?: number;
-  /**
-   * `reject` (default): every verification fails with ERR_REVOCATIONS_UNAVAILABLE (503) until the list is
-   * current again: nothing revoked can slip through, at the price of availability. `accept`: tokens keep
-   * being accepted on the revocations known so far.
-   */
-  whenStale?: 'reject' | 'accept';
-  /** A stream that delivers nothing (not even a heartbeat) for this long is dropped and reopened. Default 15,000 ms. */
-  idleTimeoutMs?: number;
-  /** Reconnection backoff: first delay and cap, ms (jittered). Defaults 250 and 10,000. */
-  backoffMs?: number;
-  maxBackoffMs?: number;
-  /** Abort a snapshot or report request after this many ms. Default 5,000. */
-  timeoutMs?: number;
-  /** Largest snapshot accepted, in bytes, declared or streamed (a chunked body is counted as it arrives). Default 64 MiB. */
-  maxSnapshotBytes?: number;
-  /** Report each revoked token presented (at most once per token) to the server as an anomaly event. */
-  reportRevokedUse?: boolean;
-  /** Told of failures (stream lost, snapshot refused, ...); the list recovers by itself. */
-  onError?: (err: unknown) => void;
-  fetch?: typeof fetch;
-  /** Clock in ms. */
-  now?: () => number;
-}
 
 type Listener = (entry: RevocationEntry) => void;
 
@@ -103,7 +43,8 @@ export class RevocationList {
   private abort: AbortController | undefined;
   private readyWaiters: (() => void)[] = [];
   private pruneTimer: NodeJS.Timeout;
-  private redisHandlers: { message: (c: string, m: string) => void; ready: () => void; close: () => void } | undefined;
+  /** Stops the Redis subscription, when the list is fed from Redis. */
+  private stopRedis: (() => void) | undefined;
   private resyncing: Promise<void> | undefined;
   private connectedFlag = false;
 
@@ -143,7 +84,13 @@ export class RevocationList {
     }
     this.pruneTimer = setInterval(() => this.set.prune(this.now()), 30_000);
     this.pruneTimer.unref();
-    if (options.redis) this.startRedis(options.redis.subscriber, options.redis.channel ?? REVOCATIONS_CHANNEL);
+    if (options.redis)
+      this.stopRedis = subscribeRedis(
+        options.redis.subscriber,
+        options.redis.channel ?? REVOCATIONS_CHANNEL,
+        this.feedTarget(),
+        this.o.backoffMs,
+      );
     else void this.runStream();
   }
 
@@ -210,13 +157,7 @@ export class RevocationList {
     this.connectedFlag = false;
     clearInterval(this.pruneTimer);
     this.abort?.abort();
-    if (this.options.redis && this.redisHandlers) {
-      const { subscriber, channel } = this.options.redis;
-      subscriber.removeListener('message', this.redisHandlers.message);
-      subscriber.removeListener('ready', this.redisHandlers.ready);
-      subscriber.removeListener('close', this.redisHandlers.close);
-      void subscriber.unsubscribe(channel ?? REVOCATIONS_CHANNEL).catch(() => undefined);
-    }
+    this.stopRedis?.();
   }
 
   // Updates
@@ -230,6 +171,25 @@ export class RevocationList {
         this.options.onError?.(err);
       }
     }
+  }
+
+  /** This list as a feed (the Redis subscription) sees it. */
+  private feedTarget(): FeedTarget {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters read the list's current state
+    const list = this;
+    return {
+      get sequence() {
+        return list.set.sequence;
+      },
+      get closed() {
+        return list.closed;
+      },
+      accept: (entry, advance) => this.accept(entry, advance),
+      contact: () => this.contact(),
+      resync: () => this.resync(),
+      connected: (open) => (this.connectedFlag = open),
+      onError: (err) => this.options.onError?.(err),
+    };
   }
 
   private contact(): void {
@@ -379,58 +339,6 @@ export class RevocationList {
       default:
         return false;
     }
-  }
-
-  // Redis
-
-  private startRedis(subscriber: RedisSubscriber, channel: string): void {
-    const resync = () => {
-      this.resync().catch((err: unknown) => {
-        this.options.onError?.(err);
-        if (!this.closed) setTimeout(resync, this.o.backoffMs).unref();
-      });
-    };
-    const message = (c: string, m: string) => {
-      if (c !== channel) return;
-      try {
-        const msg = JSON.parse(m) as { type?: unknown; revocation?: unknown; seq?: unknown };
-        if (msg.type === 'revocation') {
-          const entry = parseRevocationEntry(msg.revocation);
-          // Only the next number moves the sequence on; anything else is applied (a revocation errs on the safe
-          // side) and the snapshot settles the sequence: a message out of order, lost, or forged by whoever can
-          // publish on the channel cannot make the list believe it holds records it never saw.
-          const next = entry.seq === this.set.sequence + 1;
-          this.accept(entry, next);
-          this.contact();
-          if (!next && entry.seq > this.set.sequence) resync();
-        } else if (msg.type === 'heartbeat') {
-          this.contact();
-          if (typeof msg.seq === 'number' && msg.seq > this.set.sequence) resync();
-        }
-      } catch (err) {
-        this.options.onError?.(err);
-      }
-    };
-    // Messages published while the subscription was down are lost: resync at every (re)connection.
-    const ready = () => {
-      this.connectedFlag = true;
-      resync();
-    };
-    // The connection is gone (ioredis reconnects by itself and says `ready` again).
-    const close = () => {
-      this.connectedFlag = false;
-    };
-    this.redisHandlers = { message, ready, close };
-    subscriber.on('message', message);
-    subscriber.on('ready', ready);
-    subscriber.on('close', close);
-    subscriber.subscribe(channel).then(
-      () => {
-        this.connectedFlag = true;
-        resync();
-      },
-      (err: unknown) => this.options.onError?.(err),
-    );
   }
 
   // Reports

@@ -72,7 +72,7 @@ async function checkPassword(
   ip: string,
 ): Promise<User> {
   const now = ctx.now();
-  const reservation = await ctx.loginThrottle.reserve({ username, address: ip }, now);
+  const reservation = await ctx.limits.reserve({ username, address: ip }, now);
   if (!reservation.ok) {
     ctx.metrics.loginFailures.inc({ reason: 'throttled' });
     throw new OAuthError(
@@ -103,7 +103,7 @@ async function checkPassword(
     );
     throw new OAuthError('invalid_grant', BAD_CREDENTIALS);
   } finally {
-    const started = await ctx.loginThrottle.settle(reservation.ticket, outcome, ctx.now());
+    const started = await ctx.limits.settle(reservation.ticket, outcome, ctx.now());
     for (const scope of started)
       await ctx.audit.record({
         type: 'login.lockout',
