@@ -1,8 +1,9 @@
 // What bench/http.mjs and bench/http-instructions.mjs share: starting one server of http-server.mjs, checking
 // that it answers as its mode must, and driving it with autocannon.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const AUTOCANNON = here('../node_modules/autocannon/autocannon.js');
@@ -81,7 +82,7 @@ export async function checkAnswers(spec, server) {
  * Runs autocannon against the server's route with the valid token (`extra`: `-d <s>` or `-a <n>`), through
  * `wrap` (core pinning). Any non-2xx answer, socket error or timeout fails the run.
  */
-export function load(server, connections, extra, wrap = (cmd, args) => [cmd, args]) {
+export async function load(server, connections, extra, wrap = (cmd, args) => [cmd, args]) {
   const [cmd, args] = wrap(process.execPath, [
     AUTOCANNON,
     '-j',
@@ -92,8 +93,8 @@ export function load(server, connections, extra, wrap = (cmd, args) => [cmd, arg
     `authorization=Bearer ${server.token}`,
     `http://127.0.0.1:${server.port}/orders`,
   ]);
-  const out = execFileSync(cmd, args, { maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  const r = JSON.parse(out);
+  const { stdout } = await promisify(execFile)(cmd, args, { maxBuffer: 64 << 20 });
+  const r = JSON.parse(stdout);
   if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0)
     throw new Error(`non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}`);
   return { rps: r.requests.average, p99: r.latency.p99, requests: r['2xx'] };

@@ -31,9 +31,9 @@ for (let round = 0; round < ROUNDS; round++) {
     const server = await startServer(spec.mode, onCore(0));
     try {
       if (round === 0) await checkAnswers(spec, server);
-      load(server, CONNECTIONS, ['-d', String(DURATION)], onCore(1)); // warm-up run, discarded
+      await load(server, CONNECTIONS, ['-d', String(DURATION)], onCore(1)); // warm-up run, discarded
       const cpuBefore = cpuMs(server.child.pid);
-      const r = load(server, CONNECTIONS, ['-d', String(DURATION)], onCore(1));
+      const r = await load(server, CONNECTIONS, ['-d', String(DURATION)], onCore(1));
       const cpuAfter = cpuMs(server.child.pid);
       const cpuUsPerRequest =
         cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / r.requests;
