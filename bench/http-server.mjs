@@ -79,6 +79,9 @@ function expressRoute(mode, jwksUri) {
       audience: AUDIENCE,
       algorithms: ['ES256'],
       jwksUri,
+      // The first fetch, from this server itself, can take longer than the default 5 s under valgrind
+      // (bench/http-instructions.mjs); it is not on the measured path.
+      jwksOptions: { timeoutMs: 60_000 },
       cache: mode === 'tessera-express' ? undefined : false,
     });
     return [tesseraExpress(verifier, { scopes: [SCOPE] }), (req, res) => res.json({ ok: true, sub: req.principal.sub })];
@@ -87,7 +90,7 @@ function expressRoute(mode, jwksUri) {
     // The README's JWKS setup; jsonwebtoken inside checks issuer, audience, exp and nbf. It has no typ
     // check and no required claims; the scope check is the app's.
     const auth = expressjwt({
-      secret: jwksRsa.expressJwtSecret({ jwksUri, cache: true, rateLimit: true }),
+      secret: jwksRsa.expressJwtSecret({ jwksUri, cache: true, rateLimit: true, timeout: 60_000 }),
       algorithms: ['ES256'],
       issuer: ISSUER,
       audience: AUDIENCE,
