@@ -44,6 +44,8 @@ export class KeyManager {
   private readonly decrypted = new Map<string, Key>();
   private jwksCache: JsonWebKeySet | undefined;
   private keySetCache: KeySet | undefined;
+  /** The kids of keySetCache, in order. */
+  private keySetKids = '';
   /** Schedule changes run one at a time: two overlapping ticks would both promote and leave two next keys. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Bumped on every change; lets callers notice rotations. */
@@ -71,7 +73,13 @@ export class KeyManager {
     this.records = await this.store.keys.list();
     this.lastActive = this.records.find((r) => r.state === 'active') ?? this.lastActive;
     this.jwksCache = undefined;
-    this.keySetCache = undefined;
+    // The same verifying keys as before (the periodic reload mostly finds nothing changed): the same KeySet
+    // object, so that the verifications cached against it (the server's own Verifier) stay valid.
+    const kids = this.verifying()
+      .map((r) => r.kid)
+      .join(' ');
+    if (kids !== this.keySetKids) this.keySetCache = undefined;
+    this.keySetKids = kids;
     this.version++;
   }
 
@@ -100,11 +108,13 @@ export class KeyManager {
     return this.jwksCache;
   }
 
+  private verifying(): SigningKeyRecord[] {
+    return this.records.filter((r) => r.state === 'active' || r.state === 'retired');
+  }
+
   /** Every key that may have signed a live token (for introspection and revocation). */
   verificationKeys(): KeySet {
-    this.keySetCache ??= new KeySet(
-      this.records.filter((r) => r.state === 'active' || r.state === 'retired').map((r) => this.key(r)),
-    );
+    this.keySetCache ??= new KeySet(this.verifying().map((r) => this.key(r)));
     return this.keySetCache;
   }
 
