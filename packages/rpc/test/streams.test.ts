@@ -74,6 +74,7 @@ describe('server streams and token lifetime', () => {
     const ended = caller.stream(`Bearer ${token}`, 10_000, { intervalMs: 20 });
     const jti = claimsOf(token).jti;
     await until('the stream to start', () => inv.seen.calls.some((c) => c.method === 'watchStock' && c.tokenId === jti));
+    // Stays: events flow a moment before the revocation (the caller reports what it got only when the stream ends).
     await new Promise((r) => setTimeout(r, 100));
     await auth.revoke(leaker, token);
     const outcome = await ended;
