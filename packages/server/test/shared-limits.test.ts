@@ -16,7 +16,7 @@ import {
   type ClientInput,
   type SqlStore,
 } from '@tessera/server/internal';
-import { until } from '@tessera/testing';
+import { SteppedClock, until } from '@tessera/testing';
 
 import { Cluster, RedisProcess, redisServerAvailable } from './helpers/cluster.js';
 import { sample } from './helpers/metrics.js';
@@ -68,8 +68,8 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
   let service: ClientCreds;
   let address = 0;
   const from = () => ({ 'x-forwarded-for': `203.0.113.${++address}` });
-  /** Both instances' clock runs ahead of the real one by this much: lock periods pass without sleeping. */
-  let skew = 0;
+  /** Both instances' clock: lock periods pass by moving it, without sleeping. */
+  const clock = new SteppedClock();
   /** What each instance logged of its Redis client for counters and throttles ('commands'), in order. */
   const logA: string[] = [];
   const logB: string[] = [];
@@ -94,8 +94,8 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
       trustProxy: ['127.0.0.1'],
       logLevel: 'info',
     };
-    a = await startServer({ overrides, now: () => Date.now() + skew, logStream: redisLog(logA) });
-    b = await startServer({ overrides, now: () => Date.now() + skew, logStream: redisLog(logB) });
+    a = await startServer({ overrides, now: clock.now, logStream: redisLog(logA) });
+    b = await startServer({ overrides, now: clock.now, logStream: redisLog(logB) });
     app = await a.client({ id: 'app', grantTypes: ['password'], scopes: [], audiences: ['api'], firstParty: true });
     service = await a.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
     for (const name of ['dora', 'erin', 'fay']) await a.user(name, PASSWORD);
@@ -139,7 +139,7 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
     for (let i = 0; i < 4; i++) await fail(i % 2 ? a : b, 'hana', attacker);
     assert.equal(retryAfter(await login(a, c, 'hana', PASSWORD, {}, attacker)), 60);
     assert.equal(retryAfter(await login(b, c, 'hana', PASSWORD, {}, attacker)), 60);
-    skew += 60_000;
+    clock.advance(60_000);
     await next();
     for (let i = 0; i < 4; i++) await fail(i % 2 ? a : b, 'hana', attacker);
     assert.equal(retryAfter(await login(b, c, 'hana', PASSWORD, {}, attacker)), 120, 'the second lock period is twice as long');
@@ -158,7 +158,7 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
     await next();
     for (let i = 0; i < 3; i++) await fail(i % 2 ? a : b, 'ines', from());
     for (const t of [a, b]) assert.equal(retryAfter(await login(t, c, 'ines', PASSWORD, {}, from())), 60);
-    skew += 60_000;
+    clock.advance(60_000);
     assertTokenResponse(await login(a, c, 'ines', PASSWORD, {}, from()));
   });
 
