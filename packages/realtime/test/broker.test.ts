@@ -18,6 +18,7 @@ import {
   type HistoryBounds,
   type Publication,
 } from '@tessera/realtime';
+import { until } from '@tessera/testing';
 import { Redis } from 'ioredis';
 
 import { ManualClock } from './helpers/clock.js';
@@ -74,14 +75,6 @@ class Recorder implements BrokerHandlers {
   }
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 interface Node {
   broker: Broker;
   events: Recorder;
@@ -122,7 +115,7 @@ function brokerContract(
       await broker.publish(b, { n: 2 }, undefined, undefined);
       await broker.publish(marker, 'marker', undefined, undefined);
       // Publications of one node arrive in order: once the marker is here, anything for `b` would be too.
-      await waitFor('the marker', () => events.publications(marker).length === 1);
+      await until('the marker', () => events.publications(marker).length === 1);
       const [pub, ...more] = events.publications(a);
       assert.deepEqual(more, []);
       assert.deepEqual(pub?.data, { n: 1 });
@@ -134,7 +127,7 @@ function brokerContract(
       await broker.unsubscribe(a);
       await broker.publish(a, { n: 3 }, undefined, undefined);
       await broker.publish(marker, 'marker 2', undefined, undefined);
-      await waitFor('the second marker', () => events.publications(marker).length === 2);
+      await until('the second marker', () => events.publications(marker).length === 2);
       assert.equal(events.publications(a).length, 1);
     });
 
@@ -155,7 +148,7 @@ function brokerContract(
         positions,
         [1, 2, 3, 4, 5].map((offset) => ({ offset, epoch })),
       );
-      await waitFor('five publications', () => events.publications(ch).length === 5);
+      await until('five publications', () => events.publications(ch).length === 5);
       assert.deepEqual(
         events.publications(ch).map((p) => [p.offset, p.data]),
         [1, 2, 3, 4, 5].map((i) => [i, { i }]),
@@ -261,7 +254,7 @@ function brokerContract(
       // `old` goes ttl after it came, `recent` half a ttl later.
       let h = await broker.history(ch, { limit: 10 }, bounds);
       await elapse(bounds.ttlMs / 2);
-      await waitFor('the old publication to go', async () => {
+      await until('the old publication to go', async () => {
         h = await broker.history(ch, { limit: 10 }, bounds);
         return h.publications.length < 2;
       });
@@ -303,7 +296,7 @@ function brokerContract(
       await broker.addPresence(ch, 'c3', { user: 'carol', client: 'c3' }, 400);
       assert.deepEqual(Object.keys(await broker.presence(ch)).sort(), ['c1', 'c3']);
       await elapse(400);
-      await waitFor('c3 to expire', async () => !('c3' in (await broker.presence(ch))));
+      await until('c3 to expire', async () => !('c3' in (await broker.presence(ch))));
       assert.deepEqual(Object.keys(await broker.presence(ch)), ['c1']);
       await broker.removePresence(ch, 'c1');
       assert.deepEqual(Object.keys(await broker.presence(ch)), []);
@@ -316,7 +309,7 @@ function brokerContract(
       await broker.join(other, bob);
       await broker.join(ch, alice);
       await broker.leave(ch, alice);
-      await waitFor('the leave', () => events.on(ch).length === 2);
+      await until('the leave', () => events.on(ch).length === 2);
       assert.deepEqual(events.on(ch), [
         { kind: 'join', channel: ch, info: alice },
         { kind: 'leave', channel: ch, info: alice },
@@ -331,7 +324,7 @@ function brokerContract(
         { type: 'unsubscribe', user: 'bob', channel: 'chat:room:1' },
       ];
       for (const m of messages) await broker.control(m);
-      await waitFor('two control messages', () => events.controls().length === 2);
+      await until('two control messages', () => events.controls().length === 2);
       assert.deepEqual(events.controls(), messages);
     });
 
@@ -363,6 +356,7 @@ after(async () => {
 
 brokerContract('RedisBroker', () => new RedisBroker({ redis, prefix: PREFIX }), {
   skip: skipRedis,
+  // RedisBroker times streams and presence by the Redis server's TIME, by design: real time has to pass.
   elapse: sleep,
   setup: async () => {
     await requireRedis();
@@ -401,7 +395,7 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     const position = await a.broker.publish(ch, { text: 'hi' }, alice, LONG);
     await a.broker.publish(ch, 'no history', undefined, undefined);
     for (const n of [b, c]) {
-      await waitFor('both publications', () => n.events.publications(ch).length === 2);
+      await until('both publications', () => n.events.publications(ch).length === 2);
       const [withHistory, without] = n.events.publications(ch);
       assert.deepEqual([withHistory?.data, withHistory?.info, withHistory?.offset], [{ text: 'hi' }, alice, position?.offset]);
       assert.deepEqual([without?.data, without?.offset], ['no history', undefined]);
@@ -433,7 +427,7 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     await b.broker.subscribe(ch);
     await a.broker.join(ch, alice);
     await a.broker.leave(ch, alice);
-    await waitFor('the leave', () => b.events.on(ch).length === 2);
+    await until('the leave', () => b.events.on(ch).length === 2);
     assert.deepEqual(
       b.events.on(ch).map((e) => e.kind),
       ['join', 'leave'],
@@ -445,7 +439,7 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     const message: ControlMessage = { type: 'disconnect', user: 'alice', code: 3503, reason: 'force disconnect' };
     await nodes[0]!.broker.control(message);
     for (const n of nodes) {
-      await waitFor('the control message', () => n.events.controls().length === 1);
+      await until('the control message', () => n.events.controls().length === 1);
       assert.deepEqual(n.events.controls(), [message]);
     }
   });
@@ -458,7 +452,7 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     await mine.broker.subscribe(ch);
     await mine.broker.publish(ch, 'x', undefined, LONG);
     await mine.broker.control({ type: 'unsubscribe', user: 'u', channel: ch });
-    await waitFor('the control message', () => mine.events.controls().length === 1);
+    await until('the control message', () => mine.events.controls().length === 1);
     assert.equal(mine.events.publications(ch).length, 1);
     assert.deepEqual(other.events.events, []);
     assert.equal((await other.broker.history(ch, { limit: 10 }, LONG)).position.offset, 0);
@@ -491,7 +485,7 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     }
     await broker.publish(ch, 'valid', undefined, undefined);
     await broker.control({ type: 'unsubscribe', user: 'u', channel: ch });
-    await waitFor('the valid messages', () => events.events.length >= 2);
+    await until('the valid messages', () => events.events.length >= 2);
     assert.deepEqual(
       events.events.map((e) => e.kind),
       ['publication', 'control'],
@@ -511,12 +505,12 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     await dropped;
     // Publications sent while it was away are lost (history covers them): keep publishing until one arrives.
     let n = 0;
-    await waitFor('a publication after the reconnection', async () => {
+    await until('a publication after the reconnection', async () => {
       await publisher.broker.publish(ch, ++n, undefined, undefined);
       return events.publications(ch).length > 0;
     });
     await publisher.broker.control({ type: 'unsubscribe', user: 'u', channel: ch });
-    await waitFor('a control message after the reconnection', () => events.controls().length > 0);
+    await until('a control message after the reconnection', () => events.controls().length > 0);
     // The gateway was told it may have missed some, once.
     assert.equal(events.resyncs, 1);
   });
@@ -536,7 +530,7 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     await broker.addPresence(ch, alice.client, alice, 200);
     const keys = () => redis.keys(`${PREFIX}*${ch}`);
     assert.ok((await keys()).length >= 2);
-    await waitFor('the keys to expire', async () => (await keys()).length === 0);
+    await until('the keys to expire', async () => (await keys()).length === 0);
   });
 
   it('close() quits the subscriber it created, leaves open the connections it was given, and delivers no more', async () => {
@@ -552,13 +546,13 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     const ch = channel();
     await own.subscribe(ch);
     await lent.subscribe(ch);
-    await waitFor('four connections', async () => (await clients()) === 4);
+    await until('four connections', async () => (await clients()) === 4);
 
     await own.close();
     await own.close();
     await lent.close();
     await lent.close();
-    await waitFor('the created subscriber to quit', async () => (await clients()) === 3);
+    await until('the created subscriber to quit', async () => (await clients()) === 3);
     // The lent subscriber is open, out of subscriber mode (unsubscribed from everything): commands work again.
     assert.equal(given.status, 'ready');
     assert.equal(await given.exists('x'), 0);
@@ -566,7 +560,7 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
     await other.broker.subscribe(ch);
     await other.broker.publish(ch, 'after close', undefined, undefined);
     await other.broker.control({ type: 'unsubscribe', user: 'u', channel: ch });
-    await waitFor('the control message', () => other.events.controls().length === 1);
+    await until('the control message', () => other.events.controls().length === 1);
     assert.deepEqual([ownEvents.events, lentEvents.events], [[], []]);
   });
 

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { createGateway, MemoryBroker } from '@tessera/realtime';
+import { until } from '@tessera/testing';
 import WebSocket from 'ws';
 
-import { CHANNELS, once, sleep, startGateway, type Harness } from './helpers/gateway.js';
+import { CHANNELS, once, startGateway, type Harness } from './helpers/gateway.js';
 
 const RIGHTS = [
   'chat:room:*:subscribe',
@@ -29,14 +30,6 @@ async function raw(url: string) {
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   return { ws, messages, closed };
-}
-
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
@@ -102,30 +95,60 @@ describe('hostile input', () => {
   });
 });
 
-/** A MemoryBroker whose subscribe takes a while, as Redis can: the window the races below need. */
-class SlowSubscribeBroker extends MemoryBroker {
+/**
+ * A MemoryBroker whose subscribe waits at a gate the test opens, as a slow Redis would keep it waiting: the window
+ * the races below need, held open exactly as long as the test says.
+ */
+class GatedSubscribeBroker extends MemoryBroker {
+  /** Subscribes at the gate now, and through it so far. */
+  waiting = 0;
+  passed = 0;
+  private gate!: Promise<void>;
+  private openGate!: () => void;
+
+  constructor() {
+    super();
+    this.hold();
+  }
+
+  /** Holds the next subscribes at the gate. */
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  /** Lets the waiting subscribes (and any later one) through. */
+  release(): void {
+    this.openGate();
+  }
+
   override async subscribe(channel: string): Promise<void> {
-    await sleep(200);
-    return super.subscribe(channel);
+    this.waiting++;
+    await this.gate;
+    this.waiting--;
+    await super.subscribe(channel);
+    this.passed++;
   }
 }
 
 describe('server-side changes while a subscribe is in flight', () => {
   let h: Harness;
+  const broker = new GatedSubscribeBroker();
   before(async () => {
-    h = await startGateway({ broker: new SlowSubscribeBroker() });
+    h = await startGateway({ broker });
   });
   after(() => h.close());
 
   it('an API unsubscribe during the subscribe reaches the client after its reply: both agree it is over', async () => {
+    broker.hold();
     const c = h.client({ token: h.token('ann', RIGHTS) });
     c.connect();
     await once(c, 'connected');
     const sub = c.newSubscription('news:feed');
     const unsubscribed = once<{ code: number }>(sub, 'unsubscribed', 5_000);
     sub.subscribe();
-    await sleep(50);
+    await until('the subscribe to wait for the broker', () => broker.waiting === 1);
     await h.gateway.unsubscribeUser('ann', 'news:feed');
+    broker.release();
     assert.equal((await unsubscribed).code, 2000);
     assert.equal(sub.state, 'unsubscribed');
     assert.equal(h.gateway.stats().subscriptions, 0);
@@ -137,10 +160,16 @@ describe('server-side changes while a subscribe is in flight', () => {
     r.ws.send(JSON.stringify({ id: 1, connect: { token: h.token('ghost', RIGHTS) } }));
     await until('the connect reply', () => r.messages.some((m) => m.id === 1));
     // A channel new to the node: the subscribe waits for the broker, and the client goes meanwhile.
+    broker.hold();
+    const passed = broker.passed;
     r.ws.send(JSON.stringify({ id: 2, subscribe: { channel: 'chat:room:ghost' } }));
-    await sleep(20);
+    await until('the subscribe to wait for the broker', () => broker.waiting === 1);
     r.ws.terminate();
-    await sleep(400);
+    await until('the gateway to see the client go', () => h.gateway.stats().connections === 0);
+    broker.release();
+    // What the subscribe does once through (history, presence) runs on the in-memory broker, without timers: done
+    // by the time a timer (the next check of until) fires.
+    await until('the subscribe through the broker', () => broker.passed === passed + 1);
     assert.deepEqual(Object.keys(await h.gateway.presence('chat:room:ghost')), []);
     assert.equal(h.gateway.stats().subscriptions, 0);
   });
@@ -165,7 +194,7 @@ describe('connections per user', () => {
       // A place frees up when one goes.
       first.ws.close();
       await first.closed;
-      await sleep(50);
+      await until('the gateway to let the first connection go', () => h.gateway.stats().connections === 2);
       const again = await open('uma');
       await until('uma connected again', () => again.messages.some((m) => m.id === 1 && m.connect));
       for (const r of [second, other, again]) r.ws.terminate();

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { generateKey } from '@tessera/core';
 import { RedisBroker } from '@tessera/realtime';
+import { until } from '@tessera/testing';
 import type { Centrifuge, Subscription } from 'centrifuge';
 import { Redis } from 'ioredis';
 
@@ -166,8 +167,7 @@ describe('a node whose Redis subscription dropped', { skip, timeout: 30_000 }, (
       const resubscribed = await once<{ wasRecovering: boolean; recovered: boolean }>(sub, 'subscribed', 10_000);
       assert.equal(resubscribed.wasRecovering, true);
       assert.equal(resubscribed.recovered, true);
-      const deadline = Date.now() + 5_000;
-      while (!seen.includes('during') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await until('the publication made during the gap', () => seen.includes('during'));
       assert.deepEqual(seen, ['before', 'during']);
       c.disconnect();
     } finally {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { Code } from '@connectrpc/connect';
 import { REFUSALS, type RefusalReason } from '@tessera/rpc';
+import { SteppedClock } from '@tessera/testing';
 
 import { AUDIENCE, nextRevocation, startAuthServer, startVerifier, type AuthServer } from './helpers/auth-server.js';
 import { CALLERS, type Caller, type Outcome, type UnaryMethod } from './helpers/callers.js';
@@ -116,11 +117,13 @@ describe('@tessera/rpc through every protocol and client', () => {
   let auth: AuthServer;
   let verifierHandle: Awaited<ReturnType<typeof startVerifier>>;
   const tokens = {} as Tokens;
+  const clock = new SteppedClock();
 
   before(async () => {
     auth = await startAuthServer();
-    // Verification with no clock tolerance, so that a 1-second token is expired a second later.
-    verifierHandle = await startVerifier(auth, { clockTolerance: 0 });
+    // Verification with no clock tolerance on a clock of the test's, so that a 1-second token is expired once the
+    // clock has passed its exp.
+    verifierHandle = await startVerifier(auth, { clockTolerance: 0, now: clock.now });
     const reader = await auth.client('reader', ['inventory:read']);
     const writer = await auth.client('writer', ['inventory:write']);
     const admin = await auth.client('admin', ['inventory:admin']);
@@ -141,7 +144,7 @@ describe('@tessera/rpc through every protocol and client', () => {
     await applied;
     await assert.rejects(verifierHandle.verifier.verify(tokens.revoked), /revoked/);
     const exp = JSON.parse(Buffer.from(tokens.expired.split('.')[1]!, 'base64url').toString()).exp as number;
-    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now() + 50)));
+    clock.advance(Math.max(0, exp * 1000 - clock.now() + 50));
   });
   after(async () => {
     verifierHandle.close();

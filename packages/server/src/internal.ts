@@ -52,7 +52,7 @@ export type { Limits } from './security/limits.js';
 export { RedisLimits } from './security/redis-limits.js';
 export { IN_FLIGHT_RETRY_MS } from './security/throttle.js';
 export type { ThrottlePolicy } from './security/throttle.js';
-export { KeyManager } from './keys/manager.js';
+export { KeyManager, KEY_CHANGE_LEASE } from './keys/manager.js';
 export {
   registerClient,
   clientView,

@@ -65,13 +65,18 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     throw err;
   }
   const app = newFastify({ config, logStream: options.logStream });
-  const keys = new KeyManager(store, master, {
-    alg: config.signingAlg as Algorithm,
-    rotationInterval: config.keyRotationInterval,
-    jwksMaxAge: config.jwksMaxAge,
-    maxAccessTokenTtl: async () =>
-      Math.max(config.accessTokenTtl, ...(await store.clients.list()).map((c) => c.accessTokenTtl ?? 0)),
-  });
+  const keys = new KeyManager(
+    store,
+    master,
+    {
+      alg: config.signingAlg as Algorithm,
+      rotationInterval: config.keyRotationInterval,
+      jwksMaxAge: config.jwksMaxAge,
+      maxAccessTokenTtl: async () =>
+        Math.max(config.accessTokenTtl, ...(await store.clients.list()).map((c) => c.accessTokenTtl ?? 0)),
+    },
+    now,
+  );
   await keys.init(now());
   const revocations = new RevocationRegistry(store, now);
   await revocations.load();

@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { AuditRetention, openPostgresStore, type NewAuditEvent, type Store } from '@tessera/server/internal';
 
+import { until } from '@tessera/testing';
+
 import { RedisProcess, redisServerAvailable } from './helpers/cluster.js';
 import { clientCredentials, type ClientCreds } from './helpers/oauth.js';
 import {
@@ -19,7 +21,6 @@ import {
   postgresAvailable,
   urlWithSchema,
 } from './helpers/postgres.js';
-import { until } from './helpers/revocations.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
 
 const DAY = 86_400_000;

@@ -20,6 +20,8 @@ import {
   type SqlStore,
 } from '@tessera/server/internal';
 
+import { until } from '@tessera/testing';
+
 import { Cluster, redisServerAvailable, waitFor, type VerifierProcess } from './helpers/cluster.js';
 import { POSTGRES_MISSING, POSTGRES_REQUIRED, postgresAvailable } from './helpers/postgres.js';
 import { basic } from './helpers/server.js';
@@ -225,10 +227,17 @@ describe('several instances on PostgreSQL and Redis', { skip, timeout: 240_000 }
         revoked.push(access);
       }
     };
-    const load = Promise.all(chains.map(worker));
-    await new Promise((r) => setTimeout(r, 1_000));
+    let ended = 0;
+    const load = Promise.all(chains.map((chain) => worker(chain).finally(() => ended++)));
+    await until('the load to be under way', () => revoked.length >= 10, 10_000);
     await cluster.instances[2]!.kill();
-    await new Promise((r) => setTimeout(r, 1_500));
+    const atKill = revoked.length;
+    // A client whose answer was lost with the killed instance stops (see worker); the others go on.
+    await until(
+      'clients to go on through the other instances',
+      () => revoked.length >= atKill + 10 || ended === chains.length,
+      15_000,
+    );
     stop = true;
     await load;
     assert.ok(revoked.length > 10, `only ${revoked.length} revocations under load`);

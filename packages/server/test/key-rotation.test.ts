@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { TesseraError, type JsonWebKeySet } from '@tessera/core';
 import { createServer } from '@tessera/server';
 import { registerClient, type KeyState, type SqlStore } from '@tessera/server/internal';
+import { until } from '@tessera/testing';
 import { createVerifier } from '@tessera/verifier';
 
 import { kidOf, tokenOf } from './helpers/admin-api.js';
 import { refuseWrites } from './helpers/faults.js';
-import { sleep, type ClientCreds } from './helpers/oauth.js';
+import { type ClientCreds } from './helpers/oauth.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
 
 const MINUTE = 60_000;
@@ -259,10 +260,11 @@ describe('key rotation under load', () => {
         }
       }
     };
-    const waitForKid = async (kid: string) => {
-      for (const deadline = Date.now() + 5_000; kids[kids.length - 1] !== kid; await sleep(10)) {
-        assert.ok(Date.now() < deadline, `${kid} never signed`);
-      }
+    const waitForKid = (kid: string) => until(`${kid} to sign`, () => kids[kids.length - 1] === kid);
+    /** Load under the key that signs now: some more tokens issued and verified by every verifier. */
+    const underLoad = (what: string) => {
+      const mark = verified;
+      return until(what, () => verified >= mark + 40);
     };
 
     const initial = kidOf(await tokenOf(t, svc));
@@ -270,13 +272,13 @@ describe('key rotation under load', () => {
     const rotated: string[] = [];
     try {
       for (let round = 0; round < 2; round++) {
-        await sleep(150);
+        await underLoad(`load before rotation ${round + 1}`);
         const r = await t.admin('POST', '/admin/keys/rotate');
         assert.equal(r.status, 200);
         rotated.push(r.body.kid);
         await waitForKid(r.body.kid);
       }
-      await sleep(300);
+      await underLoad('load after the last rotation');
     } finally {
       stop = true;
       await Promise.all(workers);

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified } from '@tessera/core';
 import { metricsAudience } from '@tessera/server/internal';
+import { SteppedClock } from '@tessera/testing';
 
 import {
   assertOAuthError,
@@ -42,12 +43,12 @@ describe('login protection', () => {
    */
   const from = () => ({ 'x-forwarded-for': `198.51.100.${++nextAddress}` });
 
-  /** The server's clock runs ahead of the real one by this much: lock periods pass without sleeping. */
-  let skew = 0;
+  /** The server's clock: lock periods pass by moving it, without sleeping. */
+  const clock = new SteppedClock();
 
   before(async () => {
     t = await startServer({
-      now: () => Date.now() + skew,
+      now: clock.now,
       overrides: {
         loginMaxFailures: MAX_FAILURES,
         loginLockoutSeconds: LOCKOUT_MS / 1000,
@@ -143,14 +144,14 @@ describe('login protection', () => {
     assertTokenResponse(await login(t, app, 'OLGA', PASSWORD, {}, from()));
 
     // The attacker's next lock period, after it has waited out the first, is twice as long.
-    skew += LOCKOUT_MS;
+    clock.advance(LOCKOUT_MS);
     for (let i = 0; i < MAX_FAILURES; i++) assertRefusedLogin(await login(t, app, 'olga', `again ${i}`, {}, attacker));
     assert.equal(
       assertThrottled(await login(t, app, 'olga', PASSWORD, {}, attacker), (2 * LOCKOUT_MS) / 1000),
       (2 * LOCKOUT_MS) / 1000,
     );
     assertTokenResponse(await login(t, app, 'olga', PASSWORD, {}, from()));
-    skew += 2 * LOCKOUT_MS;
+    clock.advance(2 * LOCKOUT_MS);
   });
 
   it('locks a username for everyone only on failures from loginAccountLockAddresses addresses (a distributed attack)', async () => {
@@ -170,7 +171,7 @@ describe('login protection', () => {
     const lockouts = await auditEvents(t, 'login.lockout');
     assert.ok(lockouts.some((e) => e.subject === 'gina' && e.data.scope === 'username'));
 
-    skew += LOCKOUT_MS;
+    clock.advance(LOCKOUT_MS);
     assertTokenResponse(await login(t, app, 'gina', PASSWORD, {}, from()));
   });
 
@@ -184,7 +185,7 @@ describe('login protection', () => {
     const lockouts = await auditEvents(t, 'login.lockout');
     assert.ok(lockouts.some((e) => e.ip === address['x-forwarded-for'] && e.data.scope === 'address'));
 
-    skew += LOCKOUT_MS;
+    clock.advance(LOCKOUT_MS);
     assertTokenResponse(await login(t, app, 'hank', PASSWORD, {}, address));
   });
 

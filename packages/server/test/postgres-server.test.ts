@@ -10,8 +10,9 @@ import { after, before, describe, it } from 'node:test';
 
 import { ConfigError } from '@tessera/core';
 import { createServer, loadConfig } from '@tessera/server';
+import { until } from '@tessera/testing';
 
-import { clientCredentials, sleep, type ClientCreds } from './helpers/oauth.js';
+import { clientCredentials, type ClientCreds } from './helpers/oauth.js';
 import {
   adminQuery,
   createSchema,
@@ -36,16 +37,6 @@ async function readyz(t: TestServer, ms = 5_000): Promise<number> {
   const res = await fetch(`${t.url}/readyz`, { signal: AbortSignal.timeout(ms) });
   await res.arrayBuffer();
   return res.status;
-}
-
-/** Polls until `check` holds, failing after `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(50);
-  }
 }
 
 describe('the auth server on PostgreSQL', { skip }, () => {
@@ -143,10 +134,16 @@ describe('the auth server on PostgreSQL', { skip }, () => {
         const holder = async () => (await lease())?.holder;
         await until('an instance holds the key schedule', async () => ids.includes((await holder()) ?? ''), 5_000);
         const first = (await lease())!;
-        await sleep(1_200);
-        const later = (await lease())!;
-        assert.equal(later.holder, first.holder, 'the holder keeps the schedule');
-        assert.ok(Number(later.expires_at) > Number(first.expires_at), 'by renewing its lease');
+        // The next change of the lease: the holder renewing it (had it not, another instance would take it over).
+        const later = await until(
+          'the lease to be renewed or taken over',
+          async () => {
+            const l = (await lease())!;
+            return Number(l.expires_at) > Number(first.expires_at) && l;
+          },
+          5_000,
+        );
+        assert.equal(later.holder, first.holder, 'the holder keeps the schedule, by renewing its lease');
         const keys = await adminQuery<{ state: string; n: string }>(
           `select state, count(*) as n from ${name}.signing_keys group by state order by state`,
         );

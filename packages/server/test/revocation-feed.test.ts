@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { decodeUnverified, generateKey, signAccessToken } from '@tessera/core';
 import { REVOCATIONS_SCOPE } from '@tessera/verifier';
 
+import { until } from '@tessera/testing';
+
 import { tokenOf } from './helpers/admin-api.js';
 import { assertTokenResponse, login, refresh, revoke, type ClientCreds } from './helpers/oauth.js';
 import {
@@ -20,7 +22,6 @@ import {
   openStream,
   revocationsAudience,
   seqs,
-  until,
   within,
   type EventStream,
 } from './helpers/revocations.js';

@@ -18,9 +18,11 @@ import {
   type Verifier,
 } from '@tessera/verifier';
 
+import { until } from '@tessera/testing';
+
 import { tokenOf } from './helpers/admin-api.js';
 import { assertTokenResponse, login, revoke, type ClientCreds } from './helpers/oauth.js';
-import { feedClient, feedToken, freePort, until } from './helpers/revocations.js';
+import { feedClient, feedToken, freePort } from './helpers/revocations.js';
 import { startServer, type Json, type TestServer } from './helpers/server.js';
 import { verifierHosts, type VerifierHost } from './helpers/verifier-hosts.js';
 

@@ -11,8 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError, decodeUnverified, generateKey } from '@tessera/core';
 import { ServiceTokenSource, TokenRequestError, type ServiceTokenSourceOptions } from '@tessera/verifier';
 
+import { until } from '@tessera/testing';
+
 import { type ClientCreds } from './helpers/oauth.js';
-import { metric, until } from './helpers/revocations.js';
+import { metric } from './helpers/revocations.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const TEST_TIMEOUT = { timeout: 20_000 };

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 
 import {
@@ -15,6 +16,7 @@ import {
   type ClientInput,
   type SqlStore,
 } from '@tessera/server/internal';
+import { SteppedClock, until } from '@tessera/testing';
 
 import { Cluster, RedisProcess, redisServerAvailable } from './helpers/cluster.js';
 import { sample } from './helpers/metrics.js';
@@ -43,6 +45,20 @@ if (skip) console.log(`# shared-limits tests skipped: ${MISSING}`);
 
 const PASSWORD = 'the right password';
 
+/** A log stream that keeps the messages about the Redis client of counters and throttles ('commands'). */
+function redisLog(messages: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { role?: string; msg?: string };
+        if (entry.role === 'commands' && entry.msg) messages.push(entry.msg);
+      }
+      done();
+    },
+  });
+}
+
 describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, () => {
   let redis: RedisProcess;
   let schema: string;
@@ -52,8 +68,11 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
   let service: ClientCreds;
   let address = 0;
   const from = () => ({ 'x-forwarded-for': `203.0.113.${++address}` });
-  /** Both instances' clock runs ahead of the real one by this much: lock periods pass without sleeping. */
-  let skew = 0;
+  /** Both instances' clock: lock periods pass by moving it, without sleeping. */
+  const clock = new SteppedClock();
+  /** What each instance logged of its Redis client for counters and throttles ('commands'), in order. */
+  const logA: string[] = [];
+  const logB: string[] = [];
   const retryAfter = (r: Answer) => {
     assertOAuthError(r, 429, 'temporarily_unavailable');
     return Number(r.headers.get('retry-after'));
@@ -73,9 +92,10 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
       loginAccountLockAddresses: 3,
       tokenRateLimit: 10,
       trustProxy: ['127.0.0.1'],
+      logLevel: 'info',
     };
-    a = await startServer({ overrides, now: () => Date.now() + skew });
-    b = await startServer({ overrides, now: () => Date.now() + skew });
+    a = await startServer({ overrides, now: clock.now, logStream: redisLog(logA) });
+    b = await startServer({ overrides, now: clock.now, logStream: redisLog(logB) });
     app = await a.client({ id: 'app', grantTypes: ['password'], scopes: [], audiences: ['api'], firstParty: true });
     service = await a.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
     for (const name of ['dora', 'erin', 'fay']) await a.user(name, PASSWORD);
@@ -119,7 +139,7 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
     for (let i = 0; i < 4; i++) await fail(i % 2 ? a : b, 'hana', attacker);
     assert.equal(retryAfter(await login(a, c, 'hana', PASSWORD, {}, attacker)), 60);
     assert.equal(retryAfter(await login(b, c, 'hana', PASSWORD, {}, attacker)), 60);
-    skew += 60_000;
+    clock.advance(60_000);
     await next();
     for (let i = 0; i < 4; i++) await fail(i % 2 ? a : b, 'hana', attacker);
     assert.equal(retryAfter(await login(b, c, 'hana', PASSWORD, {}, attacker)), 120, 'the second lock period is twice as long');
@@ -138,7 +158,7 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
     await next();
     for (let i = 0; i < 3; i++) await fail(i % 2 ? a : b, 'ines', from());
     for (const t of [a, b]) assert.equal(retryAfter(await login(t, c, 'ines', PASSWORD, {}, from())), 60);
-    skew += 60_000;
+    clock.advance(60_000);
     assertTokenResponse(await login(a, c, 'ines', PASSWORD, {}, from()));
   });
 
@@ -159,9 +179,11 @@ describe('limits shared by instances through Redis', { skip, timeout: 60_000 }, 
     const first = from();
     for (let i = 0; i < 4; i++) assertOAuthError(await login(a, app, 'fay', 'wrong', {}, first), 400, 'invalid_grant');
     assertOAuthError(await login(a, app, 'fay', PASSWORD, {}, first), 429, 'temporarily_unavailable');
+    // Both instances notice (a reconnection fails), then reconnect within their backoff; then failures add up again.
+    const down = (log: string[]) => log.lastIndexOf('redis unavailable') > log.lastIndexOf('redis available again');
+    await until('both instances to find Redis down', () => down(logA) && down(logB), 10_000);
     await redis.start();
-    // Both instances reconnect within their backoff (at most a few seconds); then failures add up again.
-    await new Promise((res) => setTimeout(res, 3_000));
+    await until('both instances to reconnect to Redis', () => !down(logA) && !down(logB), 10_000);
     await a.user('gus', PASSWORD);
     const second = from();
     for (let i = 0; i < 4; i++)

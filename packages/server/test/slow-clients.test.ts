@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 
+import { until } from '@tessera/testing';
+
 import { adminAs, ownAdminClient, tokenOf } from './helpers/admin-api.js';
-import { feedClient, feedToken, openStream, until, within } from './helpers/revocations.js';
+import { feedClient, feedToken, openStream, within } from './helpers/revocations.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 interface SlowClient {

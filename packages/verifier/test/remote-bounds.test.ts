@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 
 import { createRevocationList, createVerifier, KeysUnavailableError, RevocationsUnavailableError } from '@tessera/verifier';
-import { RedisProcess, redisServerAvailable } from '@tessera/testing';
+import { RedisProcess, redisServerAvailable, until } from '@tessera/testing';
 import { Redis } from 'ioredis';
 
 import { AUDIENCE, ISSUER, startJwksServer, TestIssuer } from './helpers/issuer.js';
@@ -25,14 +25,6 @@ async function serve(listener: RequestListener): Promise<{ url: string; server: 
       server.close(() => resolve());
     });
   return { url, server, close };
-}
-
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('jwks-redirect: a JWKS endpoint that redirects elsewhere is not followed', () => {
@@ -94,11 +86,11 @@ describe('snapshot-chunked-oversize: a revocation snapshot streamed without Cont
       onError: (e) => errors.push(e),
     });
     try {
-      await until(() => errors.length > 0, 'the snapshot is refused');
+      await until('the snapshot is refused', () => errors.length > 0, 10_000);
       const err = errors[0];
       assert.ok(err instanceof RevocationsUnavailableError, String(err));
       assert.match(err.message, /too large/);
-      await until(() => aborted, 'the server sees the connection dropped');
+      await until('the server sees the connection dropped', () => aborted, 10_000);
       assert.ok(sent < 4 * 1024 * 1024, `read stopped early (${sent} bytes sent)`);
       assert.equal(list.current, false);
     } finally {
@@ -124,11 +116,11 @@ describe('redis-disconnect: the Redis-mode revocation list reports its connectio
       const list = createRevocationList({ issuer: api.url, token: () => 'service-token', redis: { subscriber } });
       try {
         await list.ready(10_000);
-        await until(() => list.connected, 'connected');
+        await until('connected', () => list.connected, 10_000);
         await redis.kill();
-        await until(() => !list.connected, 'disconnected');
+        await until('disconnected', () => !list.connected, 10_000);
         await redis.start();
-        await until(() => list.connected, 'connected again');
+        await until('connected again', () => list.connected, 10_000);
         assert.equal(list.current, true);
       } finally {
         list.close();

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 
 import { generateKey, KeyNotFoundError, signAccessToken } from '@tessera/core';
 import { createVerifier, JwksFetchError, KeysUnavailableError, type Verifier, type VerifierOptions } from '@tessera/verifier';
+import { until } from '@tessera/testing';
 
 import { AUDIENCE, ISSUER, startJwksServer, TestIssuer, type JwksServer } from './helpers/issuer.js';
 
@@ -85,7 +86,7 @@ describe('remote JWKS', () => {
     server.mode = 'down';
     clock += 301_000; // past max-age=300
     await v.verify(token()); // stale keys still serve; a background refresh is attempted
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the background refresh', () => server.requests >= 2);
     assert.equal(server.requests, 2);
     clock += 600_000; // past the maximum stale age
     await assert.rejects(v.verify(token()), (err: unknown) => err instanceof KeysUnavailableError);
@@ -122,7 +123,7 @@ describe('remote JWKS', () => {
     server.mode = 'bad-json';
     clock += 301_000;
     await v.verify(token());
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the background refresh', () => server.requests >= 2);
     assert.equal(server.requests, 2);
     await v.verify(token());
   });
@@ -154,17 +155,17 @@ describe('remote JWKS', () => {
     assert.equal(server.requests, 1, 'max-age=5 is raised to the 30 s minimum');
     clock += 25_000;
     await v.verify(token());
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the refresh past 30 s', () => server.requests >= 2);
     assert.equal(server.requests, 2, 'past 30 s the keys are refreshed');
 
     server.cacheControl = 'max-age=86400'; // above the 10 min ceiling
     clock += 60_000;
     await v.verify(token());
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the refresh that reads max-age=86400', () => server.requests >= 3);
     const after = server.requests;
     clock += 601_000;
     await v.verify(token());
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the refresh past 10 minutes', () => server.requests >= after + 1);
     assert.equal(server.requests, after + 1, 'max-age=86400 is capped at 10 minutes');
   });
 
@@ -175,11 +176,13 @@ describe('remote JWKS', () => {
       audience: AUDIENCE,
       algorithms: ['ES256'],
       jwksUri: server.url,
-      jwksOptions: { minCacheMs: 0, refreshAt: 0.5 },
+      jwksOptions: { minCacheMs: 0, refreshAt: 0.1 },
     });
     await verifier.verify(issuer.token());
+    const fetchedAt = Date.now();
     assert.equal(server.requests, 1);
-    await new Promise((r) => setTimeout(r, 900));
-    assert.ok(server.requests >= 2, `expected a background refresh, saw ${server.requests} requests`);
+    // The refresh runs on a real timer (a tenth of the 1 s lifetime), with no request to trigger it.
+    await until('a background refresh', () => server.requests >= 2);
+    assert.ok(Date.now() - fetchedAt < 1_000, 'before the cache lifetime (1 s) ended');
   });
 });

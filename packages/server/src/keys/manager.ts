@@ -26,16 +26,20 @@ export const SCHEDULE_LEASE = 'key-schedule';
  * The lease every change to the keys holds, whichever instance (or CLI) makes it, so that two never decide from
  * the same state: each reloads the keys under it. Held for milliseconds; the TTL only matters if a holder dies.
  */
-const CHANGE_LEASE = 'signing-keys';
+export const KEY_CHANGE_LEASE = 'signing-keys';
 const CHANGE_LEASE_TTL_MS = 15_000;
-/** A change waits this long for another instance's to finish (past the TTL, so a dead holder's lease lapses). */
+/**
+ * A change waits this long, by the manager's clock, for another instance's to finish (past the TTL, so a dead
+ * holder's lease lapses), trying the lease again every CHANGE_POLL_MS of real time.
+ */
 const CHANGE_WAIT_MS = 20_000;
 const CHANGE_POLL_MS = 20;
 
 /**
  * Signing keys through their states: next (published, not signing) -> active (signing) -> retired
  * (published until the last token it signed has expired) -> removed. Private keys live encrypted in the
- * store and decrypted in memory. `tick()` applies the schedule; the server calls it periodically.
+ * store and decrypted in memory. `tick()` applies the schedule; the server calls it periodically. The changes
+ * take the time they are made at as `now`; `clock` (the server's) times the change lease and the wait for it.
  */
 export class KeyManager {
   private records: SigningKeyRecord[] = [];
@@ -57,6 +61,7 @@ export class KeyManager {
     private readonly store: Store,
     private readonly master: MasterKey,
     private readonly schedule: KeySchedule,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** Loads the keys; on a fresh store creates the first active key and its successor. */
@@ -242,16 +247,16 @@ export class KeyManager {
    */
   private exclusively<T>(change: () => Promise<T>): Promise<T> {
     return this.serially(async () => {
-      const deadline = Date.now() + CHANGE_WAIT_MS;
-      while (!(await this.store.leases.acquire(CHANGE_LEASE, this.instanceId, CHANGE_LEASE_TTL_MS, Date.now()))) {
-        if (Date.now() > deadline) throw new KeysBusyError();
+      const deadline = this.clock() + CHANGE_WAIT_MS;
+      while (!(await this.store.leases.acquire(KEY_CHANGE_LEASE, this.instanceId, CHANGE_LEASE_TTL_MS, this.clock()))) {
+        if (this.clock() > deadline) throw new KeysBusyError();
         await sleep(CHANGE_POLL_MS);
       }
       try {
         await this.load();
         return await change();
       } finally {
-        await this.store.leases.release(CHANGE_LEASE, this.instanceId);
+        await this.store.leases.release(KEY_CHANGE_LEASE, this.instanceId);
       }
     });
   }

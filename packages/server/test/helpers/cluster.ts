@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 import { loadMasterKey, registerClient, type ClientInput, type Store } from '@tessera/server/internal';
-import { freePort, RedisProcess } from '@tessera/testing';
+import { freePort, RedisProcess, until } from '@tessera/testing';
 
 import { createSchema, dropSchema, POSTGRES_URL, urlWithSchema } from './postgres.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -19,13 +19,9 @@ export { freePort, RedisProcess, redisServerAvailable } from '@tessera/testing';
 
 const fixtures = new URL('../fixtures/', import.meta.url);
 
+/** `until` for checks over the network: a check that throws (an instance down, say) counts as not yet. */
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(what, () => check().catch(() => false), timeoutMs);
 }
 
 /**

@@ -145,7 +145,3 @@ export async function auditEvents(t: TestServer, type: string): Promise<AuditIte
   assert.equal(r.status, 200);
   return (r.body as { items: AuditItem[] }).items;
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
-
 import { REVOCATIONS_SCOPE } from '@tessera/verifier';
 import { SseParser, type SseEvent } from '@tessera/verifier/internal';
+import { until } from '@tessera/testing';
 
 import { tokenOf } from './admin-api.js';
 import { sample, scrape } from './metrics.js';
@@ -27,24 +26,6 @@ export function feedClient(t: TestServer, id: string, extra: { accessTokenTtl?: 
 /** A token for the revocation endpoints. */
 export function feedToken(t: TestServer, c: ClientCreds): Promise<string> {
   return tokenOf(t, c, { resource: revocationsAudience(t) });
-}
-
-/**
- * Polls `check` until it returns something other than undefined/false, at most `timeoutMs`; fails with a
- * message naming what was awaited.
- */
-export async function until<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Rejects when `p` takes longer than `ms`: a test that would hang fails instead. */
