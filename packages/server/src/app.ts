@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type onRequestHookHandler } from 'fastif
 
 import { clientRoutes } from './admin/clients.js';
 import { adminGuard } from './admin/guard.js';
-import { adminRefusal } from './admin/respond.js';
+import { adminRefusal, KEYS_BUSY_REFUSAL } from './admin/respond.js';
 import { keyAndAuditRoutes } from './admin/keys-audit.js';
 import { roleRoutes } from './admin/roles.js';
 import { userRoutes } from './admin/users.js';
@@ -23,12 +23,15 @@ import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
 import { revocationRoutes } from './revocation/routes.js';
 import { AdminError } from './services/errors.js';
+import { KeysBusyError } from './keys/errors.js';
 
 /** The Fastify app of the auth server: OAuth endpoints, discovery, admin API, health and metrics. */
 export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInstance {
   // First of every request's steps: each answer, errors included, carries the security headers.
   const headers = securityHeaders(app, () => ctx.config.issuer);
-  const sendError = errorHandling(app, headers, (err) => (err instanceof AdminError ? adminRefusal(err) : undefined));
+  const sendError = errorHandling(app, headers, (err) =>
+    err instanceof AdminError ? adminRefusal(err) : err instanceof KeysBusyError ? KEYS_BUSY_REFUSAL : undefined,
+  );
   app.addHook('onRequest', noCredentialsInOAuthQuery(sendError));
 
   app.removeAllContentTypeParsers();

@@ -67,15 +67,18 @@ describe('key-change-lease: a change to the signing keys waits for another holde
     );
   };
 
-  it('the admin API answers ERR_KEYS_BUSY as 500 server_error when the holder keeps the lease; nothing changes', async () => {
+  it('the admin API answers 503 temporarily_unavailable with Retry-After when the holder keeps the lease; nothing changes', async () => {
     const keysBefore = await storedKeys();
     const rotatedBefore = (await rotations()).length;
     assert.equal(await hold(), true);
     const outcome = await stepUntilSettled(t.admin('POST', '/admin/keys/rotate'), 5_000, true);
     assert.ok('value' in outcome, 'the admin API answers');
-    assert.equal(outcome.value.status, 500);
-    // The client learns no more than any server error; the cause is in the log.
-    assert.deepEqual(outcome.value.body, { error: 'server_error', error_description: 'internal error' });
+    assert.equal(outcome.value.status, 503);
+    assert.equal(outcome.value.headers.get('retry-after'), '5', 'the caller is told when to try again');
+    assert.deepEqual(outcome.value.body, {
+      error: 'temporarily_unavailable',
+      error_description: 'the signing keys are being changed by another instance; try again',
+    });
     assert.deepEqual(await storedKeys(), keysBefore);
     assert.equal((await rotations()).length, rotatedBefore, 'no rotation was audited');
   });

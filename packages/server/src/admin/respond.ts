@@ -8,6 +8,19 @@ export function adminRefusal(err: AdminError): { status: number; body: { error: 
   return { status: 400, body: { error: 'invalid_request', error_description: err.message } };
 }
 
+/**
+ * A change to the signing keys that waited its full time for another instance's change: nothing changed,
+ * the caller may try again (503 with `Retry-After`, as the token endpoint answers when it is busy).
+ */
+export const KEYS_BUSY_REFUSAL = {
+  status: 503,
+  body: {
+    error: 'temporarily_unavailable',
+    error_description: 'the signing keys are being changed by another instance; try again',
+  },
+  retryAfter: 5,
+} as const;
+
 /** The caller of an admin route, as the audit trail records it. */
 export function actorOf(req: { admin: { sub?: string; clientId?: string } | null; ip: string }): Actor {
   return { actor: req.admin?.sub ?? null, ip: req.ip };

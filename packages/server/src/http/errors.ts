@@ -63,7 +63,9 @@ export type SendError = (
 ) => FastifyReply;
 
 /** The wire form of the application's own coded errors (the admin service's refusals); undefined for others. */
-export type RefusalOf = (err: unknown) => { status: number; body: { error: string; error_description: string } } | undefined;
+export type RefusalOf = (
+  err: unknown,
+) => { status: number; body: { error: string; error_description: string }; retryAfter?: number } | undefined;
 
 function isOAuth(req: FastifyRequest): boolean {
   return req.url.startsWith('/oauth/');
@@ -93,7 +95,10 @@ export function errorHandling(
 
   const handle = (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const known = refusal(err);
-    if (known) return send(req, reply, known.status, known.body.error, known.body.error_description);
+    if (known) {
+      if (known.retryAfter !== undefined) void reply.header('retry-after', String(known.retryAfter));
+      return send(req, reply, known.status, known.body.error, known.body.error_description);
+    }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
       req.log.error({ err }, 'request failed');

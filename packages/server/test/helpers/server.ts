@@ -28,7 +28,7 @@ export interface TestServer {
   /** An admin access token (client credentials of a built-in admin client). */
   adminToken(): Promise<string>;
   /** Calls the admin API with the admin token. */
-  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; body: Json }>;
   /** Stops the server; `keepData` leaves the folder for a restart. */
   close(keepData?: boolean): Promise<void>;
 }
@@ -105,7 +105,7 @@ export async function startServer(options: CreateServerOptions & { dir?: string 
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
       const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
     },
     async close(keepData = false) {
       await server.close();
