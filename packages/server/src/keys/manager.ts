@@ -204,10 +204,13 @@ export class KeyManager {
         this.decrypted.delete(kid);
       } else {
         const next = this.records.find((r) => r.state === 'next');
-        if (next) await this.store.keys.update(next.kid, { state: 'active', activatesAt: now });
         const removeAfter = now + ((await this.schedule.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
-        await this.store.keys.update(kid, { state: 'retired', retiredAt: now, removeAfter });
-        if (!next) await this.create('active', now, now);
+        // With a next key, one transaction (as the schedule's promotion): a reader sees one active key, old or new.
+        if (next) await this.store.keys.promote({ kid, retiredAt: now, removeAfter }, { kid: next.kid, activatesAt: now });
+        else {
+          await this.store.keys.update(kid, { state: 'retired', retiredAt: now, removeAfter });
+          await this.create('active', now, now);
+        }
       }
       await this.load();
       await this.applySchedule(now);
