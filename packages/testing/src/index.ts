@@ -4,3 +4,4 @@ export { RedisProcess, redisServerAvailable } from './redis-process.js';
 export { demoPort, startDemo } from './demo.js';
 export { runCommand } from './process.js';
 export type { CommandOptions, CommandResult } from './process.js';
+export { settingRefusals } from './setting-refusal.js';
