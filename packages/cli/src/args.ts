@@ -65,6 +65,12 @@ export function noPositionals(values: readonly string[]): void {
   if (values.length > 0) throw new UsageError('this command takes no positional arguments');
 }
 
+/** The one positional argument a command takes, e.g. `USERNAME`; never echoes a stray one. */
+export function onePositional(values: readonly string[], what: string): string {
+  if (values.length !== 1) throw new UsageError(`give exactly one ${what}`);
+  return values[0]!;
+}
+
 /** The values of a repeatable flag that must be given at least once, e.g. `--aud a --aud b`. */
 export function requiredList(values: readonly string[] | undefined, flag: string): string[] {
   if (values === undefined || values.length === 0) throw new UsageError(`${flag} is required`);

@@ -1,4 +1,5 @@
 import { importKey, KeyInvalidError, type ImportOptions, type Key } from '@tessera/core';
+import { keyTextFormat } from '@tessera/core/internal';
 
 import { UsageError } from './errors.js';
 import { readInputFile } from './io.js';
@@ -15,26 +16,22 @@ export interface KeyFile {
 }
 
 /**
- * Reads a key file and tells its format: a JWK (JSON object), PEM (`-----BEGIN ...`), an OpenSSH public
- * key line (`ssh-rsa AAAA...`), or else an HMAC secret file (see secret-file.ts).
+ * Reads a key file and tells its format as `importKey` does (a JWK, PEM, an OpenSSH public key line), or
+ * else an HMAC secret file (see secret-file.ts).
  */
 export async function readKeyFile(path: string, what: string): Promise<KeyFile> {
   const text = (await readInputFile(path, what)).toString('utf8');
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    let jwk: unknown;
-    try {
-      jwk = JSON.parse(trimmed);
-    } catch {
-      throw new KeyInvalidError('jwk', `${what} ${path} starts like a JWK but is not valid JSON`);
-    }
-    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
-      throw new KeyInvalidError('jwk', `${what} ${path} is not a JWK`);
-    return { path, format: 'jwk', text, jwk: jwk as Record<string, unknown> };
+  const format = keyTextFormat(text) ?? 'secret';
+  if (format !== 'jwk') return { path, format, text };
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    throw new KeyInvalidError('jwk', `${what} ${path} starts like a JWK but is not valid JSON`);
   }
-  if (trimmed.includes('-----BEGIN ')) return { path, format: 'pem', text };
-  if (/^(ssh-|ecdsa-sha2-)/.test(trimmed)) return { path, format: 'openssh', text };
-  return { path, format: 'secret', text };
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    throw new KeyInvalidError('jwk', `${what} ${path} is not a JWK`);
+  return { path, format, text, jwk: jwk as Record<string, unknown> };
 }
 
 /**

@@ -12,6 +12,9 @@ export const LOCAL_OPTIONS = {
   dir: { type: 'string' },
 } as const;
 
+/** The flags of every command on the local installation, as their usage lines show them. */
+export const LOCAL_USAGE = '[--json] [--config FILE | --dir DIR]';
+
 /** The config file `tessera init` writes into a data folder. */
 export const CONFIG_FILE = 'tessera.json';
 

@@ -9,18 +9,10 @@ import { describe, it } from 'node:test';
 
 import { ConfigError } from '@tessera/core';
 import { loadSettings, parseSettingValue, readSettingsFile, type SettingSpec } from '@tessera/core/internal';
+import { settingRefusals } from '@tessera/testing';
 
 /** Asserts a ConfigError for `setting` whose message names it and says `why`. */
-function refuses(fn: () => unknown, setting: string, why: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ConfigError, String(err));
-    assert.equal(err.code, 'ERR_CONFIG');
-    assert.equal(err.option, setting, err.message);
-    assert.ok(err.message.startsWith(`${setting}: `), err.message);
-    assert.match(err.message, why);
-    return true;
-  });
-}
+const refuses = settingRefusals(ConfigError);
 
 const parse = (spec: SettingSpec, raw: unknown, source = 'TESSERA_X') => parseSettingValue('x', spec, raw, source);
 

@@ -87,6 +87,7 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/** A new stream's epoch: random, so a client's position from an earlier stream of the name never matches. */
 export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
 }
@@ -240,10 +241,6 @@ export class MemoryBroker implements Broker {
   }
 }
 
-/**
- * Applies a history query to a stream's live publications (oldest first). Shared by the brokers so they
- * answer alike.
- */
 /** The position of a channel that has no stream (never published to, or expired). */
 export const NO_STREAM: StreamPosition = Object.freeze({ offset: 0, epoch: '' });
 
@@ -255,6 +252,10 @@ export function sameStream(since: StreamPosition, position: StreamPosition): boo
   return (since.epoch === position.epoch || (since.epoch === '' && since.offset === 0)) && since.offset <= position.offset;
 }
 
+/**
+ * Applies a history query to a stream's live publications (oldest first). Shared by the brokers so they
+ * answer alike.
+ */
 export function selectHistory(
   live: readonly Publication[],
   position: StreamPosition,

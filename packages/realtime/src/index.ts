@@ -1,4 +1,4 @@
-export { checkLimits, createGateway, Gateway } from './gateway.js';
+export { createGateway, Gateway } from './gateway.js';
 export { ApiRequestError, BrokerError, ChannelError, REALTIME_ERROR_CODES } from './errors.js';
 export type { GatewayOptions, GatewayStats, ListenOptions } from './gateway.js';
 export { systemClock } from './clock.js';
@@ -7,7 +7,7 @@ export { DEFAULT_LIMITS } from './hub.js';
 export type { Limits, Logger, LogLevel } from './hub.js';
 export { CHANNEL_ACTIONS, ChannelPolicy, ChannelRights, MAX_CHANNEL_LENGTH, PERSONAL_PREFIX } from './channels.js';
 export type { ChannelAction, ChannelInfo, ChannelOptions, NamespaceOptions } from './channels.js';
-export { MemoryBroker, newEpoch, NO_STREAM, sameStream, selectHistory, withDeadline } from './broker.js';
+export { MemoryBroker } from './broker.js';
 export type {
   Broker,
   BrokerHandlers,

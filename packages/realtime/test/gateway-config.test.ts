@@ -11,20 +11,12 @@ import { after, before, describe, it } from 'node:test';
 
 import { ConfigError } from '@tessera/core';
 import { GATEWAY_SETTINGS, loadGatewayConfig, parseGatewayConfig } from '@tessera/realtime';
+import { settingRefusals } from '@tessera/testing';
 
 const MINIMAL = { issuer: 'https://auth.example.com/', channels: { namespaces: {} }, revocations: false };
 
-/** Asserts a ConfigError for `setting`, whose message names it and matches `why`. */
-function refuses(fn: () => unknown, setting: string, why: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ConfigError, String(err));
-    assert.equal(err.code, 'ERR_CONFIG');
-    assert.equal(err.option, setting, err.message);
-    assert.ok(err.message.startsWith(`${setting}: `), err.message);
-    assert.match(err.message, why);
-    return true;
-  });
-}
+/** Asserts a ConfigError for `setting` whose message names it and says `why`. */
+const refuses = settingRefusals(ConfigError);
 
 describe('gateway config', () => {
   let dir: string;

@@ -5,3 +5,4 @@ export { demoPort, startDemo } from './demo.js';
 export { runCommand } from './process.js';
 export type { CommandOptions, CommandResult } from './process.js';
 export { until } from './until.js';
+export { settingRefusals } from './setting-refusal.js';

@@ -1,18 +1,17 @@
 import type { ClientInput } from '@tessera/server/internal';
 
-import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
+import { noPositionals, nonNegativeInteger, onePositional, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { InputError, UsageError } from '../errors.js';
 import { note, readInputFile } from '../io.js';
-import { LOCAL_OPTIONS, serverModule, withLocal } from '../local.js';
+import { LOCAL_OPTIONS, LOCAL_USAGE, serverModule, withLocal } from '../local.js';
 import { isoTime, JSON_FLAG, print } from '../output.js';
 
-const WHERE = '[--json] [--config FILE | --dir DIR]';
+import { enableDisableCommands } from './enable-disable.js';
 
-function oneClientId(positionals: string[]): string {
-  if (positionals.length !== 1) throw new UsageError('give exactly one client ID');
-  return positionals[0]!;
-}
+const WHERE = LOCAL_USAGE;
+
+const oneClientId = (positionals: string[]): string => onePositional(positionals, 'client ID');
 
 export const clientsAdd: Command = {
   name: 'clients add',
@@ -120,32 +119,19 @@ export const clientsList: Command = {
   },
 };
 
-function enableOrDisable(disabled: boolean): Command {
-  const action = disabled ? 'disable' : 'enable';
-  return {
-    name: `clients ${action}`,
-    summary: disabled ? 'disable a client and revoke its tokens' : 'enable a disabled client',
-    usage: `Usage: tessera clients ${action} ID ${WHERE}
-
-${
-  disabled
-    ? 'Refuses the client at the token endpoint and revokes every session and access token it holds.'
-    : 'Lets the client get tokens again. Tokens revoked when it was disabled stay revoked.'
-}
-`,
-    async run(args) {
-      const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
-      const id = oneClientId(positionals);
-      const c = await withLocal(values, async (s, admin) =>
-        admin.clientView(await s.admin.clients.setDisabled(admin.CLI_ACTOR, id, disabled)),
-      );
-      print(values.json, c, () => `${action}d client ${c.client_id}`);
-    },
-  };
-}
-
-export const clientsDisable = enableOrDisable(true);
-export const clientsEnable = enableOrDisable(false);
+const enableDisable = enableDisableCommands({
+  group: 'clients',
+  operand: { usage: 'ID', name: 'client ID' },
+  summary: { disable: 'disable a client and revoke its tokens', enable: 'enable a disabled client' },
+  description: {
+    disable: 'Refuses the client at the token endpoint and revokes every session and access token it holds.',
+    enable: 'Lets the client get tokens again. Tokens revoked when it was disabled stay revoked.',
+  },
+  set: async (s, admin, id, disabled) => admin.clientView(await s.admin.clients.setDisabled(admin.CLI_ACTOR, id, disabled)),
+  line: (c, disabled) => `${disabled ? 'disabled' : 'enabled'} client ${c.client_id}`,
+});
+export const clientsDisable = enableDisable.disable;
+export const clientsEnable = enableDisable.enable;
 
 export const clientsDelete: Command = {
   name: 'clients delete',

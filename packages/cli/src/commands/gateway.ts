@@ -1,7 +1,7 @@
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { PortInUseError, UsageError } from '../errors.js';
-import { isAddressInUse } from '../listen.js';
+import { isAddressInUse, untilStopped } from '../listen.js';
 import { note, out } from '../io.js';
 
 const usage = `Usage: tessera gateway --config FILE [--port N] [--host ADDR] [--json]
@@ -49,14 +49,6 @@ export const gateway: Command = {
     }
     if (values.json) out(JSON.stringify({ listening_at: running.wsUrl }));
     else note(`tessera gateway listening at ${running.wsUrl}`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        running.close().then(resolve, resolve);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopped(() => running.close());
   },
 };

@@ -1,11 +1,10 @@
-import { algorithm, noPositionals, parseFlags } from '../args.js';
+import { algorithm, noPositionals, onePositional, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../errors.js';
-import { LOCAL_OPTIONS, withLocal } from '../local.js';
+import { LOCAL_OPTIONS, LOCAL_USAGE, withLocal } from '../local.js';
 import { isoTime, JSON_FLAG, print } from '../output.js';
 import { loadSigningKey } from '../signing-key.js';
 
-const WHERE = '[--json] [--config FILE | --dir DIR]';
+const WHERE = LOCAL_USAGE;
 
 export const keysList: Command = {
   name: 'keys list',
@@ -59,10 +58,8 @@ planned rotation.
 `,
   async run(args) {
     const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
-    if (positionals.length !== 1) throw new UsageError('give exactly one KID');
-    const k = await withLocal(values, async (s, admin) =>
-      admin.keyView(await s.admin.keys.retire(admin.CLI_ACTOR, positionals[0]!)),
-    );
+    const kid = onePositional(positionals, 'KID');
+    const k = await withLocal(values, async (s, admin) => admin.keyView(await s.admin.keys.retire(admin.CLI_ACTOR, kid)));
     print(values.json, k, () =>
       k.state === 'removed'
         ? `key ${k.kid} dropped (it never signed)`
@@ -87,8 +84,8 @@ next "tessera keys rotate" after that). Its algorithm must be the server's signi
       alg: { type: 'string' },
       kid: { type: 'string' },
     });
-    if (positionals.length !== 1) throw new UsageError('give exactly one key FILE');
-    const key = await loadSigningKey(positionals[0]!, {
+    const file = onePositional(positionals, 'key FILE');
+    const key = await loadSigningKey(file, {
       alg: values.alg !== undefined ? algorithm(values.alg, '--alg') : undefined,
       kid: values.kid,
     });

@@ -1,10 +1,10 @@
-import { noPositionals, parseFlags } from '../args.js';
+import { noPositionals, onePositional, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { LOCAL_OPTIONS, withLocal } from '../local.js';
+import { LOCAL_OPTIONS, LOCAL_USAGE, withLocal } from '../local.js';
 import { JSON_FLAG, print } from '../output.js';
 
-const WHERE = '[--json] [--config FILE | --dir DIR]';
+const WHERE = LOCAL_USAGE;
 
 export const rolesAdd: Command = {
   name: 'roles add',
@@ -22,9 +22,9 @@ Example: tessera roles add buyer --permission orders:read --permission orders:wr
       ...JSON_FLAG,
       permission: { type: 'string', multiple: true },
     });
-    if (positionals.length !== 1) throw new UsageError('give exactly one role NAME');
+    const name = onePositional(positionals, 'role NAME');
     const role = await withLocal(values, async (s, admin) =>
-      admin.roleView(await s.admin.roles.put(admin.CLI_ACTOR, positionals[0]!, values.permission ?? [], { replace: false })),
+      admin.roleView(await s.admin.roles.put(admin.CLI_ACTOR, name, values.permission ?? [], { replace: false })),
     );
     print(values.json, role, () => `created role ${role.name} (${role.permissions.join(' ') || 'no permissions'})`);
   },

@@ -3,9 +3,9 @@ import { pathToFileURL } from 'node:url';
 
 import type { missingPolicies, Policy } from '@tessera/rpc';
 
-import { parseFlags } from '../args.js';
+import { onePositional, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { formatJson, out } from '../io.js';
 import { JSON_FLAG } from '../output.js';
 
@@ -31,8 +31,7 @@ interface PolicyModule {
 
 async function run(args: string[]): Promise<void> {
   const { values, positionals } = parseFlags(args, JSON_FLAG);
-  if (positionals.length !== 1) throw new UsageError('give exactly one MODULE');
-  const file = resolve(positionals[0]!);
+  const file = resolve(onePositional(positionals, 'MODULE'));
   let mod: PolicyModule;
   try {
     mod = (await import(pathToFileURL(file).href)) as PolicyModule;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 
 import { noPositionals, nonNegativeInteger, parseFlags } from '../args.js';
-import { boundUrl, isAddressInUse } from '../listen.js';
+import { boundUrl, isAddressInUse, untilStopped } from '../listen.js';
 import { PortInUseError } from '../errors.js';
 import type { Command } from '../command.js';
 import { configFile, LOCAL_OPTIONS, serverModule } from '../local.js';
@@ -48,14 +48,6 @@ export const serve: Command = {
     const bound = boundUrl(server.app.server.address() as AddressInfo, 'http');
     if (values.json) out(JSON.stringify({ listening_at: bound, issuer: server.config.issuer }));
     else note(`tessera listening at ${bound}${server.config.issuer === bound ? '' : ` (issuer ${server.config.issuer})`}`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        server.close().then(resolve, resolve);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopped(() => server.close());
   },
 };

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 
-import { noPositionals, parseFlags } from '../args.js';
+import { noPositionals, onePositional, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { note, readStdin } from '../io.js';
-import { LOCAL_OPTIONS, withLocal } from '../local.js';
+import { LOCAL_OPTIONS, LOCAL_USAGE, withLocal } from '../local.js';
 import { JSON_FLAG, print } from '../output.js';
 
-const WHERE = '[--json] [--config FILE | --dir DIR]';
+import { enableDisableCommands } from './enable-disable.js';
 
-function oneUsername(positionals: string[]): string {
-  if (positionals.length !== 1) throw new UsageError('give exactly one USERNAME');
-  return positionals[0]!;
-}
+const WHERE = LOCAL_USAGE;
+
+const oneUsername = (positionals: string[]): string => onePositional(positionals, 'USERNAME');
 
 /** A password piped on standard input (its one trailing newline dropped); never a command-line argument. */
 async function passwordFromStdin(flag: string): Promise<string> {
@@ -81,38 +80,26 @@ export const usersList: Command = {
   },
 };
 
-function enableOrDisable(disabled: boolean): Command {
-  const action = disabled ? 'disable' : 'enable';
-  return {
-    name: `users ${action}`,
-    summary: disabled ? 'disable a user and revoke their tokens' : 'enable a disabled user',
-    usage: `Usage: tessera users ${action} USERNAME ${WHERE}
-
-${
-  disabled
-    ? 'Disables the user and revokes every refresh-token family and access token they hold.'
-    : 'Lets the user log in again. Tokens revoked when they were disabled stay revoked.'
-}
-`,
-    async run(args) {
-      const { values, positionals } = parseFlags(args, { ...LOCAL_OPTIONS, ...JSON_FLAG });
-      const username = oneUsername(positionals);
-      const r = await withLocal(values, async (s, admin) => {
-        const user = await s.admin.users.find({ username });
-        const done = await s.admin.users.setDisabled(admin.CLI_ACTOR, user.id, disabled);
-        return { ...admin.userView(done.user), revoked_sessions: done.revokedSessions };
-      });
-      print(values.json, r, () =>
-        disabled
-          ? `disabled ${r.username}; revoked ${r.revoked_sessions} session(s) and every access token issued before now`
-          : `enabled ${r.username}`,
-      );
-    },
-  };
-}
-
-export const usersDisable = enableOrDisable(true);
-export const usersEnable = enableOrDisable(false);
+const enableDisable = enableDisableCommands({
+  group: 'users',
+  operand: { usage: 'USERNAME', name: 'USERNAME' },
+  summary: { disable: 'disable a user and revoke their tokens', enable: 'enable a disabled user' },
+  description: {
+    disable: 'Disables the user and revokes every refresh-token family and access token they hold.',
+    enable: 'Lets the user log in again. Tokens revoked when they were disabled stay revoked.',
+  },
+  async set(s, admin, username, disabled) {
+    const user = await s.admin.users.find({ username });
+    const done = await s.admin.users.setDisabled(admin.CLI_ACTOR, user.id, disabled);
+    return { ...admin.userView(done.user), revoked_sessions: done.revokedSessions };
+  },
+  line: (r, disabled) =>
+    disabled
+      ? `disabled ${r.username}; revoked ${r.revoked_sessions} session(s) and every access token issued before now`
+      : `enabled ${r.username}`,
+});
+export const usersDisable = enableDisable.disable;
+export const usersEnable = enableDisable.enable;
 
 export const usersDelete: Command = {
   name: 'users delete',

@@ -144,3 +144,41 @@ describe('@tessera/server entry points', () => {
     }
   });
 });
+
+describe('@tessera/realtime entry points', () => {
+  it('the main entry exports the gateway, channel policy, brokers, configuration and codes, no broker internals', async () => {
+    const entry = await import('@tessera/realtime');
+    assert.deepEqual(Object.keys(entry).sort(), [
+      'ApiRequestError',
+      'BrokerError',
+      'CHANNEL_ACTIONS',
+      'ChannelError',
+      'ChannelPolicy',
+      'ChannelRights',
+      'DEFAULT_LIMITS',
+      'Disconnect',
+      'ErrorCode',
+      'FrameError',
+      'GATEWAY_SETTINGS',
+      'Gateway',
+      'MAX_CHANNEL_LENGTH',
+      'MemoryBroker',
+      'PERSONAL_PREFIX',
+      'REALTIME_ERROR_CODES',
+      'RedisBroker',
+      'SUBSCRIPTION_TOKEN_TYPE',
+      'Unsubscribe',
+      'createGateway',
+      'loadGatewayConfig',
+      'parseGatewayConfig',
+      'runGateway',
+      'signSubscriptionToken',
+      'systemClock',
+    ]);
+  });
+
+  it('the ./internal subpath carries what a Broker implementation shares with the built-in ones', async () => {
+    const internal = await import('@tessera/realtime/internal');
+    assert.deepEqual(Object.keys(internal).sort(), ['NO_STREAM', 'newEpoch', 'sameStream', 'selectHistory', 'withDeadline']);
+  });
+});

@@ -194,6 +194,21 @@ export function importSshPublicKey(line: string, options: ImportOptions = {}): K
   return importJwk(sshPublicKeyToJwk(line), options);
 }
 
+/** The forms of key text `importKey` reads. */
+export type KeyTextFormat = 'jwk' | 'pem' | 'openssh';
+
+/**
+ * The form of a key's text, told from the text alone as `importKey` tells it: a JWK (a JSON object), PEM
+ * (`-----BEGIN ...`) or an OpenSSH public key line; undefined for anything else.
+ */
+export function keyTextFormat(text: string): KeyTextFormat | undefined {
+  const t = text.trim();
+  if (t.startsWith('{')) return 'jwk';
+  if (t.includes('-----BEGIN ')) return 'pem';
+  if (/^(ssh-|ecdsa-sha2-)/.test(t)) return 'openssh';
+  return undefined;
+}
+
 /**
  * Imports a key in whatever form it comes: a JWK (object or JSON text), PEM text, an OpenSSH public key
  * line, or DER bytes (SPKI, then PKCS#8).
@@ -209,7 +224,8 @@ export function importKey(input: string | Uint8Array | Record<string, unknown>, 
   }
   if (typeof input !== 'string') return importJwk(input, options);
   const text = input.trim();
-  if (text.startsWith('{')) {
+  const format = keyTextFormat(text);
+  if (format === 'jwk') {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -218,7 +234,7 @@ export function importKey(input: string | Uint8Array | Record<string, unknown>, 
     }
     return importJwk(parsed, options);
   }
-  if (text.includes('-----BEGIN ')) return importPem(text, options);
-  if (/^(ssh-|ecdsa-sha2-)/.test(text)) return importSshPublicKey(text, options);
+  if (format === 'pem') return importPem(text, options);
+  if (format === 'openssh') return importSshPublicKey(text, options);
   throw new KeyInvalidError('format', 'unrecognised key format (expected JWK, PEM, OpenSSH public key or DER)');
 }

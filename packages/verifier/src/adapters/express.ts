@@ -5,6 +5,7 @@ import { requireScopes, TesseraError, type ScopeMode } from '@tessera/core';
 import { TokenMissingError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { AuthorizeOptions, Verifier } from '../verifier.js';
+import { authorizeThen } from './authorize-then.js';
 import { writeRejection, type ChallengeOptions } from './rejection.js';
 
 declare global {
@@ -28,24 +29,15 @@ export function tesseraExpress(verifier: Verifier, options: AuthorizeOptions & C
   const refuse = (res: ServerResponse, next: Next, err: unknown) =>
     err instanceof TesseraError ? writeRejection(res, err, options) : next(err);
   return function tesseraAuth(req: Req, res: ServerResponse, next: Next): void {
-    const authorization = req.headers.authorization;
-    // A token in the verified-token cache is authorized without a promise, as in the Fastify plugin.
-    let cached;
-    try {
-      cached = verifier.authorizeCached(authorization, options);
-    } catch (err) {
-      return refuse(res, next, err);
-    }
-    if (cached !== undefined) {
-      req.principal = cached;
-      return next();
-    }
-    verifier.authorize(authorization, options).then(
+    authorizeThen(
+      verifier,
+      req.headers.authorization,
+      options,
       (principal) => {
         req.principal = principal;
         next();
       },
-      (err: unknown) => refuse(res, next, err),
+      (err) => refuse(res, next, err),
     );
   };
 }

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 
 import type { Principal } from '../principal.js';
 import type { Verifier } from '../verifier.js';
+import { authorizeThen } from './authorize-then.js';
 import { rejection, type ChallengeOptions } from './rejection.js';
 
 /**
@@ -62,23 +63,15 @@ const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) =
   /** The onRequest hook of one route's policy: a cached token is authorized without a promise. */
   const authenticator = (policy: RouteAuth): onRequestHookHandler =>
     function authenticate(request, reply, done) {
-      const authorization = request.headers.authorization;
-      let cached;
-      try {
-        cached = verifier.authorizeCached(authorization, policy);
-      } catch (err) {
-        return refuse(request, reply, done, err);
-      }
-      if (cached !== undefined) {
-        request.principal = cached;
-        return done();
-      }
-      verifier.authorize(authorization, policy).then(
+      authorizeThen(
+        verifier,
+        request.headers.authorization,
+        policy,
         (principal) => {
           request.principal = principal;
           done();
         },
-        (err: unknown) => refuse(request, reply, done, err),
+        (err) => refuse(request, reply, done, err),
       );
     };
 
