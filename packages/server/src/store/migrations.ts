@@ -143,5 +143,23 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.createIndex('audit_events_time').on('audit_events').column('time').execute();
       },
     },
+    '0005_client_sign_in': {
+      // The authorization code flow: a client's redirect URIs, post-logout redirect URIs (JSON arrays) and
+      // whether it must push its authorization requests (RFC 9126).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('clients')
+          .addColumn('redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
+        await db.schema
+          .alterTable('clients')
+          .addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
+        await db.schema
+          .alterTable('clients')
+          .addColumn('require_par', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }

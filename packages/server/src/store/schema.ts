@@ -23,6 +23,9 @@ export interface Database {
     audiences: string;
     first_party: number;
     may_impersonate: number;
+    redirect_uris: string;
+    post_logout_redirect_uris: string;
+    require_par: number;
     access_token_ttl: number | null;
     refresh_token_ttl: number | null;
     disabled: number;

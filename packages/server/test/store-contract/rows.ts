@@ -44,13 +44,16 @@ export function rowsContract(current: () => SqlStore): void {
       await assert.rejects(store.roles.permissionsOf(['reader']), malformed('roles', 'permissions'));
     });
 
-    it('clients: an unknown auth method or grant type, a secret without its digest, a JWKS without keys', async () => {
+    it('clients: an unknown auth method or grant type, a secret without its digest, a JWKS without keys, redirect URIs that are not strings', async () => {
       const steps: [string, string][] = [
-        [`auth_method = 'none'`, 'auth_method'],
+        [`auth_method = 'public'`, 'auth_method'],
         [`grant_types = '["implicit"]'`, 'grant_types'],
         [`secrets = '[{"createdAt":1,"expiresAt":null}]'`, 'secrets'],
         [`jwks = '{"kty":"EC"}'`, 'jwks'],
         [`scopes = '"docs:read"'`, 'scopes'],
+        [`redirect_uris = 'https://app.example.com/cb'`, 'redirect_uris'],
+        [`post_logout_redirect_uris = '[null]'`, 'post_logout_redirect_uris'],
+        [`require_par = 2`, 'require_par'],
       ];
       for (const [i, [set, column]] of steps.entries()) {
         await store.clients.create(aClient({ id: `c${i}` }));
