@@ -14,6 +14,7 @@ export { RequestError } from './http/errors.js';
 export type {
   AuditEvent,
   AuditFilter,
+  BrowserSession,
   Client,
   ClientAuthMethod,
   ClientSecret,
@@ -24,6 +25,7 @@ export type {
   KeyState,
   NewAuditEvent,
   Page,
+  PendingAuthorization,
   RefreshFamily,
   RefreshToken,
   Revocation,
@@ -37,6 +39,8 @@ export type {
 } from './store/types.js';
 export type { AssertionJtiRepository } from './store/assertion-jtis.js';
 export type { AuditRepository } from './store/audit.js';
+export type { AuthorizationRequestRepository } from './store/authorization-requests.js';
+export type { BrowserSessionRepository } from './store/browser-sessions.js';
 export type { ClientRepository } from './store/clients.js';
 export type { KeyRepository } from './store/keys.js';
 export type { LeaseRepository } from './store/leases.js';

@@ -161,5 +161,31 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
           .execute();
       },
     },
+    '0006_browser_sessions': {
+      // The hosted login: browser sessions (the cookie's id as a keyed digest) and the authorization requests
+      // waiting for the user to sign in (the login form's reference as a keyed digest).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('browser_sessions')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('auth_time', time, (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('idle_expires_at', time, (c) => c.notNull())
+          .addColumn('absolute_expires_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('browser_sessions_user').on('browser_sessions').column('user_id').execute();
+        await db.schema.createIndex('browser_sessions_idle').on('browser_sessions').column('idle_expires_at').execute();
+        await db.schema
+          .createTable('authorization_requests')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('params', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('authorization_requests_expiry').on('authorization_requests').column('expires_at').execute();
+      },
+    },
   };
 }

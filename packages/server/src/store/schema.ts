@@ -80,4 +80,13 @@ export interface Database {
   };
   assertion_jtis: { client_id: string; jti: string; expires_at: number };
   leases: { name: string; holder: string; expires_at: number };
+  browser_sessions: {
+    digest: string;
+    user_id: string;
+    auth_time: number;
+    created_at: number;
+    idle_expires_at: number;
+    absolute_expires_at: number;
+  };
+  authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
 }

@@ -66,6 +66,23 @@ export function rowsContract(current: () => SqlStore): void {
       await assert.rejects(store.clients.list(), malformed('clients', 'first_party'));
     });
 
+    it('browser sessions and pending authorization requests: a time past the safe integers, params that are not strings', async () => {
+      await store.browserSessions.create({
+        digest: 's1',
+        userId: 'u1',
+        authTime: T0,
+        createdAt: T0,
+        idleExpiresAt: T0 + 60_000,
+        absoluteExpiresAt: T0 + 120_000,
+      });
+      await execute(store, `update browser_sessions set auth_time = 9007199254740993 where digest = 's1'`);
+      await assert.rejects(store.browserSessions.touch('s1', T0, T0 + 60_000), malformed('browser_sessions', 'auth_time'));
+      const request = { digest: 'r1', clientId: 'spa', params: { state: 'x' }, createdAt: T0, expiresAt: T0 + 60_000 };
+      await store.authorizationRequests.create(request);
+      await execute(store, `update authorization_requests set params = '{"state":1}' where digest = 'r1'`);
+      await assert.rejects(store.authorizationRequests.get('r1', T0), malformed('authorization_requests', 'params'));
+    });
+
     it('refresh families: an audience that is not a JSON array, on every read of the family', async () => {
       await store.refreshFamilies.create(aFamily({ id: 'f1' }), aToken('d1', 'f1'));
       await execute(store, `update refresh_families set audience = 'docs' where id = 'f1'`);
