@@ -10,6 +10,9 @@ export { StoreConflictError, StoreRowError } from './store/errors.js';
 export { KeysBusyError } from './keys/errors.js';
 // Refusals answered on the wire by the OAuth endpoints and the HTTP layer (docs/errors.md).
 export { OAuthError } from './oauth/errors.js';
+// The authorization endpoint's request check (RFC 6749 section 4.1.2.1 order, PKCE S256, exact redirect URIs).
+export { checkAuthorization, type AuthorizationRequest, type CheckedAuthorization } from './oauth/authorize-request.js';
+export { parseForm } from './oauth/form.js';
 export { RequestError } from './http/errors.js';
 export type {
   AuditEvent,

@@ -42,3 +42,26 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (url.href !== uri) return `must be written in normal form: ${url.href}`;
   return undefined;
 }
+/**
+ * Whether `given` (a request's redirect_uri) is one of `registered`: exact string equality, except that a
+ * registered loopback http URI matches `given` with any port (or none) and otherwise the same text.
+ */
+export function matchRedirectUri(registered: readonly string[], given: string): boolean {
+  if (registered.includes(given)) return true;
+  const withoutPort = loopbackWithoutPort(given);
+  return withoutPort !== undefined && registered.some((r) => loopbackWithoutPort(r) === withoutPort);
+}
+
+/** A loopback http URI with its port removed; undefined for any other URI (or one not in normal form). */
+function loopbackWithoutPort(uri: string): string | undefined {
+  if (!uri.startsWith('http://')) return undefined;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (url.href !== uri || url.username !== '' || url.password !== '' || !LOOPBACK_HOSTS.includes(url.hostname)) return undefined;
+  url.port = '';
+  return url.href;
+}
