@@ -17,6 +17,7 @@ export { RequestError } from './http/errors.js';
 export type {
   AuditEvent,
   AuditFilter,
+  AuthorizationCode,
   BrowserSession,
   Client,
   ClientAuthMethod,
@@ -42,6 +43,7 @@ export type {
 } from './store/types.js';
 export type { AssertionJtiRepository } from './store/assertion-jtis.js';
 export type { AuditRepository } from './store/audit.js';
+export type { AuthorizationCodeRepository } from './store/authorization-codes.js';
 export type { AuthorizationRequestRepository } from './store/authorization-requests.js';
 export type { BrowserSessionRepository } from './store/browser-sessions.js';
 export type { ClientRepository } from './store/clients.js';

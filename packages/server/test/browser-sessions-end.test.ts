@@ -8,7 +8,7 @@ import { startServer, type TestServer } from './helpers/server.js';
 
 /**
  * Browser sessions of the hosted login end with the user's other sessions (disabled, password set, deleted),
- * and expired sessions and abandoned authorization requests are deleted on the server's schedule.
+ * and expired sessions, abandoned authorization requests and old codes are deleted on the server's schedule.
  */
 describe('browser sessions end with the user, and expire from the store', () => {
   let t: TestServer;
@@ -46,19 +46,38 @@ describe('browser sessions end with the user, and expire from the store', () => 
     }
   });
 
-  it('expired sessions and authorization requests are deleted on the schedule; live ones stay', async () => {
+  it('expired sessions, authorization requests and codes (an hour after expiry) are deleted on the schedule; live ones stay', async () => {
     const now = Date.now();
     await store().browserSessions.create(session('gone', 'carol', -1));
     await store().browserSessions.create(session('stays', 'carol'));
     const request = { clientId: 'spa', params: { state: 's' }, createdAt: now };
     await store().authorizationRequests.create({ ...request, digest: 'old', expiresAt: now - 1 });
     await store().authorizationRequests.create({ ...request, digest: 'new', expiresAt: now + HOUR });
+    const code = {
+      clientId: 'spa',
+      userId: 'carol',
+      redirectUri: 'https://app.example.com/cb',
+      codeChallenge: 'x',
+      scope: '',
+      audience: ['api'],
+      authTime: now,
+      createdAt: now,
+      usedAt: now,
+      familyId: 'f1',
+    };
+    await store().authorizationCodes.create({ ...code, digest: 'code-old', expiresAt: now - 2 * HOUR });
+    await store().authorizationCodes.create({ ...code, digest: 'code-spent', expiresAt: now - 60_000 });
     // Probes that read a row as of before it expired: they see it for as long as it is in the table.
     const sessionRow = () => store().browserSessions.touch('gone', now - 10, now - 1);
     const requestRow = () => store().authorizationRequests.get('old', now - 10);
+    const codeRow = () => store().authorizationCodes.get('code-old');
     assert.ok(await sessionRow());
     assert.ok(await requestRow());
-    await until('the expired rows deleted', async () => (await sessionRow()) === undefined && (await requestRow()) === undefined);
+    await until(
+      'the expired rows deleted',
+      async () => (await sessionRow()) === undefined && (await requestRow()) === undefined && (await codeRow()) === undefined,
+    );
+    assert.ok(await store().authorizationCodes.get('code-spent'), 'a spent code is kept for an hour, to recognise its replay');
     assert.equal(await live('stays'), true);
     assert.ok(await store().authorizationRequests.get('new', Date.now()));
   });

@@ -187,5 +187,27 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.createIndex('authorization_requests_expiry').on('authorization_requests').column('expires_at').execute();
       },
     },
+    '0007_authorization_codes': {
+      // Authorization codes (keyed digests only): single use, bound to client, redirect URI and PKCE challenge;
+      // a spent code keeps the family its redemption started, so that a replay revokes that family.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('authorization_codes')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('redirect_uri', 'text', (c) => c.notNull())
+          .addColumn('code_challenge', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('audience', 'text', (c) => c.notNull())
+          .addColumn('auth_time', time, (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('used_at', time)
+          .addColumn('family_id', 'text')
+          .execute();
+        await db.schema.createIndex('authorization_codes_expiry').on('authorization_codes').column('expires_at').execute();
+      },
+    },
   };
 }

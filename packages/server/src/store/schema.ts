@@ -88,5 +88,19 @@ export interface Database {
     idle_expires_at: number;
     absolute_expires_at: number;
   };
+  authorization_codes: {
+    digest: string;
+    client_id: string;
+    user_id: string;
+    redirect_uri: string;
+    code_challenge: string;
+    scope: string;
+    audience: string;
+    auth_time: number;
+    created_at: number;
+    expires_at: number;
+    used_at: number | null;
+    family_id: string | null;
+  };
   authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
 }

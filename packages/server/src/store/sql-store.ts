@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { SqlAssertionJtiRepository } from './sql/assertion-jtis.js';
 import { SqlAuditRepository } from './sql/audit.js';
+import { SqlAuthorizationCodeRepository } from './sql/authorization-codes.js';
 import { SqlAuthorizationRequestRepository } from './sql/authorization-requests.js';
 import { SqlBrowserSessionRepository } from './sql/browser-sessions.js';
 import { SqlClientRepository } from './sql/clients.js';
@@ -39,6 +40,7 @@ export class SqlStore implements Store {
   readonly assertionJtis: SqlAssertionJtiRepository;
   readonly browserSessions: SqlBrowserSessionRepository;
   readonly authorizationRequests: SqlAuthorizationRequestRepository;
+  readonly authorizationCodes: SqlAuthorizationCodeRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -57,6 +59,7 @@ export class SqlStore implements Store {
     this.assertionJtis = new SqlAssertionJtiRepository(db);
     this.browserSessions = new SqlBrowserSessionRepository(db);
     this.authorizationRequests = new SqlAuthorizationRequestRepository(db);
+    this.authorizationCodes = new SqlAuthorizationCodeRepository(db);
   }
 
   migrate(): Promise<void> {

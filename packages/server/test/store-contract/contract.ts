@@ -6,6 +6,7 @@ import type { SqlStore } from '@tessera/server/internal';
 import { assertionJtisContract } from './assertion-jtis.js';
 import { atomicRevocationsContract } from './atomic-revocations.js';
 import { auditContract } from './audit.js';
+import { authorizationCodesContract } from './authorization-codes.js';
 import { authorizationRequestsContract } from './authorization-requests.js';
 import { browserSessionsContract } from './browser-sessions.js';
 import { clientsContract } from './clients.js';
@@ -58,6 +59,7 @@ export function storeContract(name: string, open: () => Promise<SqlStore>, clean
     assertionJtisContract(current);
     browserSessionsContract(current);
     authorizationRequestsContract(current);
+    authorizationCodesContract(current);
     rowsContract(current);
   });
 }

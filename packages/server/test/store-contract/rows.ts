@@ -66,7 +66,7 @@ export function rowsContract(current: () => SqlStore): void {
       await assert.rejects(store.clients.list(), malformed('clients', 'first_party'));
     });
 
-    it('browser sessions and pending authorization requests: a time past the safe integers, params that are not strings', async () => {
+    it('browser sessions, pending authorization requests, codes: a time past the safe integers, params that are not strings, an audience that is not an array', async () => {
       await store.browserSessions.create({
         digest: 's1',
         userId: 'u1',
@@ -81,6 +81,22 @@ export function rowsContract(current: () => SqlStore): void {
       await store.authorizationRequests.create(request);
       await execute(store, `update authorization_requests set params = '{"state":1}' where digest = 'r1'`);
       await assert.rejects(store.authorizationRequests.get('r1', T0), malformed('authorization_requests', 'params'));
+      await store.authorizationCodes.create({
+        digest: 'c1',
+        clientId: 'spa',
+        userId: 'u1',
+        redirectUri: 'https://app.example.com/cb',
+        codeChallenge: 'x',
+        scope: '',
+        audience: ['api'],
+        authTime: T0,
+        createdAt: T0,
+        expiresAt: T0 + 60_000,
+        usedAt: null,
+        familyId: null,
+      });
+      await execute(store, `update authorization_codes set audience = '"api"' where digest = 'c1'`);
+      await assert.rejects(store.authorizationCodes.get('c1'), malformed('authorization_codes', 'audience'));
     });
 
     it('refresh families: an audience that is not a JSON array, on every read of the family', async () => {
