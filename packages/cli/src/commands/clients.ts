@@ -33,8 +33,8 @@ Registers a client. For secret-based methods the secret is printed once.
   --public              a public client (a browser or native app): no secret, the same as
                         --auth-method none; grants authorization_code and refresh_token only
   --jwks FILE           the client's public JWKS (private_key_jwt)
-  --first-party         a first-party client (may use the password grant; users sign in without
-                        a consent screen)
+  --first-party         a first-party client (may use the password grant; with the hosted login,
+                        its users will sign in without a consent screen)
   --may-impersonate     token exchange without an act claim naming this client (impersonation)
   --redirect-uri URI    where sign-in may return (authorization_code): https, http on 127.0.0.1
                         or [::1] (any port), or a private-use scheme such as com.example.app:/cb;
