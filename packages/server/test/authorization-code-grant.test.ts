@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { SteppedClock } from '@tessera/testing';
 
+import { CODE_LIFETIME_S, issueAuthorizationCode, type AuthorizationRequest } from '@tessera/server/internal';
+
 import { assertOAuthError, assertTokenResponse, introspect, postForm, type Answer, type ClientCreds } from './helpers/oauth.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
 
@@ -23,7 +25,11 @@ describe('authorization_code grant', () => {
   before(async () => {
     t = await startServer({ now: clock.now });
     rs = await t.client({ id: 'api', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
-    const flow = { grantTypes: ['authorization_code', 'refresh_token'], scopes: ['orders:read'], audiences: ['api'] } as const;
+    const flow = {
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: ['orders:read', 'orders:write'],
+      audiences: ['api'],
+    } as const;
     const input = { ...flow, grantTypes: [...flow.grantTypes], scopes: [...flow.scopes], audiences: [...flow.audiences] };
     await t.client({ ...input, id: 'spa', authMethod: 'none', redirectUris: [REDIRECT], firstParty: true });
     portal = await t.client({ ...input, id: 'portal', redirectUris: [REDIRECT] });
@@ -32,27 +38,22 @@ describe('authorization_code grant', () => {
   });
   after(() => t.close());
 
-  /** A code for alice as /authorize stores it (digest only), with a fresh verifier; lifetime 60 s. */
-  async function aCode(clientId = 'spa', redirectUri = REDIRECT): Promise<{ code: string; verifier: string }> {
-    const code = randomBytes(32).toString('base64url');
+  /** A code for alice issued as /authorize issues it (digest only, 60 s), with a fresh verifier. */
+  async function aCode(clientId = 'spa', scopes = ['orders:read']): Promise<{ code: string; verifier: string }> {
     const verifier = randomBytes(32).toString('base64url');
-    const now = clock.now();
     const ctx = t.server.context;
-    await ctx.store.authorizationCodes.create({
-      digest: ctx.master.secretDigest(code),
-      clientId,
-      userId: alice,
-      redirectUri,
-      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-      scope: 'orders:read',
+    const client = (await ctx.store.clients.get(clientId))!;
+    const user = (await ctx.store.users.getById(alice))!;
+    const request: AuthorizationRequest = {
+      client,
+      redirectUri: REDIRECT,
+      responseMode: 'query',
+      state: undefined,
+      scopes,
       audience: ['api'],
-      authTime: now,
-      createdAt: now,
-      expiresAt: now + 60_000,
-      usedAt: null,
-      familyId: null,
-    });
-    return { code, verifier };
+      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+    };
+    return { code: await issueAuthorizationCode(ctx, request, user, clock.now()), verifier };
   }
   const redeem = (params: Record<string, string>, headers: Record<string, string> = {}): Promise<Answer> =>
     postForm(
@@ -149,8 +150,22 @@ describe('authorization_code grant', () => {
   });
 
   it('a code expires after 60 s', async () => {
+    assert.equal(CODE_LIFETIME_S, 60);
     const { code, verifier } = await aCode();
-    clock.advance(60_000);
+    clock.advance(59_000);
+    const early = await aCode();
+    clock.advance(1_000);
     assertOAuthError(await redeem({ code, code_verifier: verifier }), 400, 'invalid_grant');
+    assertTokenResponse(await redeem({ code: early.code, code_verifier: early.verifier }));
+  });
+
+  it('the code carries the requested scopes the user’s roles allow; the others are left out', async () => {
+    const { code, verifier } = await aCode('spa', ['orders:read', 'orders:write']);
+    const stored = await t.server.context.store.authorizationCodes.get(t.server.context.master.secretDigest(code));
+    assert.equal(stored?.scope, 'orders:read');
+    assert.equal(stored?.expiresAt, stored!.createdAt + 60_000);
+    const r = await redeem({ code, code_verifier: verifier });
+    assertTokenResponse(r);
+    assert.equal(r.body.scope, 'orders:read');
   });
 });

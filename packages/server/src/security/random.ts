@@ -15,6 +15,11 @@ export function newSessionId(): string {
   return `tsb_${randomBytes(32).toString('base64url')}`;
 }
 
+/** An authorization code: 256 random bits, base64url, prefixed. */
+export function newAuthorizationCode(): string {
+  return `tsc_${randomBytes(32).toString('base64url')}`;
+}
+
 export function newId(): string {
   return randomUUID();
 }
