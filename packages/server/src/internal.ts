@@ -14,6 +14,7 @@ export { OAuthError } from './oauth/errors.js';
 export { checkAuthorization, type AuthorizationRequest, type CheckedAuthorization } from './oauth/authorize-request.js';
 export { parseForm } from './oauth/form.js';
 export { CODE_LIFETIME_S, issueAuthorizationCode } from './oauth/issue-code.js';
+export { authorizationResponseParams, queryRedirect } from './oauth/authorize-response.js';
 // The hosted login's browser session (cookie, start with fixation protection, current session).
 export { SESSION_COOKIE, currentBrowserSession, sessionCookie, sessionIdFrom, startBrowserSession } from './signin/session.js';
 export { RequestError } from './http/errors.js';
