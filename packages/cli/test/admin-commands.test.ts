@@ -225,6 +225,62 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
     }
   });
 
+  it('clients add --public --first-party --redirect-uri: a public client of the authorization code flow, no secret', async () => {
+    const c = await json<Record<string, unknown>>([
+      'clients',
+      'add',
+      'spa',
+      '--grant',
+      'authorization_code',
+      '--grant',
+      'refresh_token',
+      '--public',
+      '--first-party',
+      '--redirect-uri',
+      'https://spa.example.com/callback',
+      '--redirect-uri',
+      'http://127.0.0.1/callback',
+      '--post-logout-redirect-uri',
+      'https://spa.example.com/',
+      '--require-par',
+    ]);
+    assert.equal(c.token_endpoint_auth_method, 'none');
+    assert.equal(c.client_secret, undefined);
+    assert.equal(c.first_party, true);
+    assert.deepEqual(c.redirect_uris, ['https://spa.example.com/callback', 'http://127.0.0.1/callback']);
+    assert.deepEqual(c.post_logout_redirect_uris, ['https://spa.example.com/']);
+    assert.equal(c.require_pushed_authorization_requests, true);
+    const seen = (await server.admin.clients.find('spa')).redirectUris;
+    assert.deepEqual(seen, ['https://spa.example.com/callback', 'http://127.0.0.1/callback']);
+
+    const wildcard = await cli([
+      'clients',
+      'add',
+      'w',
+      '--grant',
+      'authorization_code',
+      '--public',
+      '--redirect-uri',
+      'https://*.example.com/cb',
+    ]);
+    assert.equal(wildcard.code, 1);
+    assert.match(wildcard.stderr, /ERR_ADMIN_INPUT: redirect_uris: "https:\/\/\*\.example\.com\/cb" must not contain a wildcard/);
+    const both = await cli([
+      'clients',
+      'add',
+      'b',
+      '--grant',
+      'authorization_code',
+      '--public',
+      '--auth-method',
+      'client_secret_post',
+    ]);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /--public is --auth-method none/);
+    const list = await json<{ client_id: string }[]>(['clients', 'list']);
+    assert.ok(!list.some((x) => x.client_id === 'w' || x.client_id === 'b'));
+  });
+
   it('keys retire takes the active key out of service; the next one signs', async () => {
     const keys = await json<{ kid: string; state: string }[]>(['keys', 'list']);
     const active = keys.find((k) => k.state === 'active')!;

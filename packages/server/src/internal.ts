@@ -10,10 +10,19 @@ export { StoreConflictError, StoreRowError } from './store/errors.js';
 export { KeysBusyError } from './keys/errors.js';
 // Refusals answered on the wire by the OAuth endpoints and the HTTP layer (docs/errors.md).
 export { OAuthError } from './oauth/errors.js';
+// The authorization endpoint's request check (RFC 6749 section 4.1.2.1 order, PKCE S256, exact redirect URIs).
+export { checkAuthorization, type AuthorizationRequest, type CheckedAuthorization } from './oauth/authorize-request.js';
+export { parseForm } from './oauth/form.js';
+export { CODE_LIFETIME_S, issueAuthorizationCode } from './oauth/issue-code.js';
+export { authorizationResponseParams, queryRedirect } from './oauth/authorize-response.js';
+// The hosted login's browser session (cookie, start with fixation protection, current session).
+export { SESSION_COOKIE, currentBrowserSession, sessionCookie, sessionIdFrom, startBrowserSession } from './signin/session.js';
 export { RequestError } from './http/errors.js';
 export type {
   AuditEvent,
   AuditFilter,
+  AuthorizationCode,
+  BrowserSession,
   Client,
   ClientAuthMethod,
   ClientSecret,
@@ -24,6 +33,7 @@ export type {
   KeyState,
   NewAuditEvent,
   Page,
+  PendingAuthorization,
   RefreshFamily,
   RefreshToken,
   Revocation,
@@ -37,6 +47,9 @@ export type {
 } from './store/types.js';
 export type { AssertionJtiRepository } from './store/assertion-jtis.js';
 export type { AuditRepository } from './store/audit.js';
+export type { AuthorizationCodeRepository } from './store/authorization-codes.js';
+export type { AuthorizationRequestRepository } from './store/authorization-requests.js';
+export type { BrowserSessionRepository } from './store/browser-sessions.js';
 export type { ClientRepository } from './store/clients.js';
 export type { KeyRepository } from './store/keys.js';
 export type { LeaseRepository } from './store/leases.js';

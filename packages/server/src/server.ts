@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, newFastify } from './app.js';
 import { Audit } from './audit/audit.js';
 import { AuditRetention } from './audit/retention.js';
+import { pruneExpiredSignIns } from './signin/expiry.js';
 import { baseUrl, loadConfig, type LoadConfigOptions } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { ServerContext } from './context.js';
@@ -127,6 +128,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     // schedule lease, renewed at each tick and lapsing after three missed ones, also applies the schedule.
     keys.runSchedule(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'key schedule failed'));
     store.revocations.prune(now()).catch((err: unknown) => app.log.error({ err }, 'revocation pruning failed'));
+    pruneExpiredSignIns(store, now()).catch((err: unknown) => app.log.error({ err }, 'sign-in pruning failed'));
     retention.run(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'audit retention failed'));
   }, tickMs);
   timer.unref();

@@ -160,6 +160,11 @@ describe('configuration', () => {
       'absolute < idle',
     );
     throwsFor(
+      () => loadConfig({ env: {}, overrides: { sessionIdleTtl: 7200, sessionAbsoluteTtl: 3600 } }),
+      'sessionAbsoluteTtl',
+      'session absolute < idle',
+    );
+    throwsFor(
       () => loadConfig({ env: {}, overrides: { keyRotationInterval: 3600, jwksMaxAge: 3000, accessTokenTtl: 600 } }),
       'keyRotationInterval',
       'rotation too short',

@@ -328,8 +328,18 @@ describe('POST /oauth/token', () => {
     });
 
     it('is unsupported_grant_type for grants the server does not offer', async () => {
+      // authorization_code is offered, to the clients registered for it only.
+      assertOAuthError(
+        await postForm(
+          t,
+          '/oauth/token',
+          { grant_type: 'authorization_code', code: 'c', redirect_uri: 'https://a.example/' },
+          auth(),
+        ),
+        400,
+        'unauthorized_client',
+      );
       for (const grant of [
-        'authorization_code',
         'urn:x',
         'urn:ietf:params:oauth:grant-type:jwt-bearer',
         'implicit',

@@ -17,20 +17,30 @@ export const clientsAdd: Command = {
   name: 'clients add',
   summary: 'register a client',
   usage: `Usage: tessera clients add ID --grant GRANT... [--scope "a:b c:d"] [--audience AUD]...
-                          [--auth-method METHOD] [--jwks FILE] [--first-party] [--may-impersonate]
+                          [--auth-method METHOD | --public] [--jwks FILE] [--first-party] [--may-impersonate]
+                          [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--require-par]
                           [--access-token-ttl S] [--refresh-token-ttl S]
                           ${WHERE}
 
 Registers a client. For secret-based methods the secret is printed once.
 
-  --grant G             client_credentials, password (first-party only), refresh_token,
-                        urn:ietf:params:oauth:grant-type:token-exchange; repeatable
+  --grant G             authorization_code, client_credentials, password (first-party only),
+                        refresh_token, urn:ietf:params:oauth:grant-type:token-exchange; repeatable
   --scope S             the scopes the client may request, space-separated
   --audience A          an audience (resource) the client may request tokens for; repeatable
-  --auth-method M       client_secret_basic (default), client_secret_post or private_key_jwt
+  --auth-method M       client_secret_basic (default), client_secret_post, private_key_jwt or none
+  --public              a public client (a browser or native app): no secret, the same as
+                        --auth-method none; grants authorization_code and refresh_token only
   --jwks FILE           the client's public JWKS (private_key_jwt)
-  --first-party         a first-party client (may use the password grant)
+  --first-party         a first-party client (may use the password grant; with the hosted login,
+                        its users will sign in without a consent screen)
   --may-impersonate     token exchange without an act claim naming this client (impersonation)
+  --redirect-uri URI    where sign-in may return (authorization_code): https, http on 127.0.0.1
+                        or [::1] (any port), or a private-use scheme such as com.example.app:/cb;
+                        compared exactly; repeatable
+  --post-logout-redirect-uri URI
+                        where logout may return, same rules; repeatable
+  --require-par         the client must push its authorization requests (RFC 9126)
   --access-token-ttl S  access-token lifetime for this client, 30 to 86400 seconds (default: the
                         server's accessTokenTtl)
   --refresh-token-ttl S refresh-token idle lifetime for this client, 60 to 31536000 seconds
@@ -49,6 +59,10 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       jwks: { type: 'string' },
       'first-party': { type: 'boolean' },
       'may-impersonate': { type: 'boolean' },
+      public: { type: 'boolean' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      'require-par': { type: 'boolean' },
       'access-token-ttl': { type: 'string' },
       'refresh-token-ttl': { type: 'string' },
     });
@@ -59,7 +73,9 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
     for (const g of grants)
       if (!(GRANT_TYPES as readonly string[]).includes(g))
         throw new UsageError(`--grant must be one of ${GRANT_TYPES.join(', ')}`);
-    const method = values['auth-method'];
+    if (values.public && values['auth-method'] !== undefined && values['auth-method'] !== 'none')
+      throw new UsageError('--public is --auth-method none; give one of them');
+    const method = values.public ? 'none' : values['auth-method'];
     if (method !== undefined && !(AUTH_METHODS as readonly string[]).includes(method))
       throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`);
     let jwks: ClientInput['jwks'];
@@ -84,6 +100,9 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       jwks,
       firstParty: values['first-party'] ?? false,
       mayImpersonate: values['may-impersonate'] ?? false,
+      redirectUris: values['redirect-uri'] ?? [],
+      postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+      requirePar: values['require-par'] ?? false,
       accessTokenTtl: seconds('access-token-ttl'),
       refreshTokenTtl: seconds('refresh-token-ttl'),
     };

@@ -15,9 +15,13 @@ import {
   type ClientMetadata,
 } from '../services/clients.js';
 import { epochSeconds } from '../services/epoch.js';
+import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../oauth/redirect-uri.js';
 import { actorOf, NAME, SCOPE_STRING } from './respond.js';
 
-/** Client metadata: RFC 7591 names, then Tessera's own in snake_case. */
+/** A redirect URI's shape is checked by the admin service (redirectUriProblem); the schema bounds its size. */
+const REDIRECT_URI = { type: 'string', minLength: 1, maxLength: MAX_REDIRECT_URI_LENGTH } as const;
+
+/** Client metadata: RFC 7591 names (and RFC 9126's, OpenID Connect's), then Tessera's own in snake_case. */
 const CLIENT_METADATA = {
   client_name: { type: 'string', minLength: 1, maxLength: 200 },
   token_endpoint_auth_method: { type: 'string', enum: AUTH_METHODS },
@@ -26,6 +30,9 @@ const CLIENT_METADATA = {
   audiences: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 500 } },
   first_party: { type: 'boolean' },
   may_impersonate: { type: 'boolean' },
+  redirect_uris: { type: 'array', maxItems: MAX_REDIRECT_URIS, items: REDIRECT_URI },
+  post_logout_redirect_uris: { type: 'array', maxItems: MAX_REDIRECT_URIS, items: REDIRECT_URI },
+  require_pushed_authorization_requests: { type: 'boolean' },
   jwks: {
     type: ['object', 'null'],
     required: ['keys'],

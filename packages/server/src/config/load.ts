@@ -55,6 +55,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError('loginMaxLockoutSeconds', 'must be at least loginLockoutSeconds');
   if (c.refreshTokenAbsoluteTtl < c.refreshTokenTtl)
     throw new ConfigError('refreshTokenAbsoluteTtl', 'must be at least refreshTokenTtl');
+  if (c.sessionAbsoluteTtl < c.sessionIdleTtl) throw new ConfigError('sessionAbsoluteTtl', 'must be at least sessionIdleTtl');
   if (c.headersTimeoutSeconds > c.requestTimeoutSeconds)
     throw new ConfigError('headersTimeoutSeconds', 'must be at most requestTimeoutSeconds');
   if (c.keyRotationInterval <= c.jwksMaxAge + c.accessTokenTtl) {

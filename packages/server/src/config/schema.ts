@@ -82,6 +82,22 @@ export const SETTINGS = {
     default: 7_776_000,
     doc: 'Hard cap on a refresh-token family, in seconds from the login.',
   },
+  sessionIdleTtl: {
+    env: 'TESSERA_SESSION_IDLE_TTL',
+    type: 'integer',
+    min: 60,
+    max: 2_592_000,
+    default: 1_800,
+    doc: 'Browser session (hosted login) idle lifetime in seconds: a session unused this long ends. Each use renews it, up to `sessionAbsoluteTtl`.',
+  },
+  sessionAbsoluteTtl: {
+    env: 'TESSERA_SESSION_ABSOLUTE_TTL',
+    type: 'integer',
+    min: 300,
+    max: 31_536_000,
+    default: 36_000,
+    doc: 'Browser session (hosted login) absolute lifetime in seconds from the login, however often it is used.',
+  },
   keyRotationInterval: {
     env: 'TESSERA_KEY_ROTATION_INTERVAL',
     type: 'integer',
@@ -274,6 +290,8 @@ export interface Config {
   accessTokenTtl: number;
   refreshTokenTtl: number;
   refreshTokenAbsoluteTtl: number;
+  sessionIdleTtl: number;
+  sessionAbsoluteTtl: number;
   keyRotationInterval: number;
   jwksMaxAge: number;
   loginMaxFailures: number;

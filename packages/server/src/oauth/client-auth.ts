@@ -69,6 +69,9 @@ export function clientCredentials(authorization: string | undefined, form: Form)
     if (clientId === undefined) throw new OAuthError('invalid_client', 'client assertion names no client');
     found.push({ method: 'private_key_jwt', clientId, assertion });
   }
+  // A public client (token_endpoint_auth_method none) names itself and proves nothing (RFC 6749 section 2.1).
+  if (found.length === 0 && param(form, 'client_id') !== undefined)
+    found.push({ method: 'none', clientId: param(form, 'client_id')! });
   if (found.length === 0) throw new OAuthError('invalid_client', 'client authentication is required');
   if (found.length > 1) throw new OAuthError('invalid_request', 'use exactly one client authentication method');
   const c = found[0]!;
@@ -93,13 +96,24 @@ function secretMatches(ctx: ServerContext, client: Client | undefined, secret: s
 
 /**
  * Authenticates the calling client. Every failure is `invalid_client` (401, WWW-Authenticate) with the same
- * description, whether the client is unknown, disabled, uses another method, or gave a wrong secret.
+ * description, whether the client is unknown, disabled, uses another method, or gave a wrong secret. A public
+ * client, which only names itself, is let in where `publicClients` says so (the token and revocation
+ * endpoints), never where the caller must prove who it is (introspection).
  */
-export async function authenticateClient(ctx: ServerContext, authorization: string | undefined, form: Form): Promise<Client> {
+export async function authenticateClient(
+  ctx: ServerContext,
+  authorization: string | undefined,
+  form: Form,
+  publicClients = false,
+): Promise<Client> {
   const creds = clientCredentials(authorization, form);
   const now = ctx.now();
   const client = await ctx.store.clients.get(creds.clientId);
   const refuse = () => new OAuthError('invalid_client', 'client authentication failed');
+  if (creds.method === 'none') {
+    if (!publicClients || !client || client.disabled || client.authMethod !== 'none') throw refuse();
+    return client;
+  }
   if (creds.secret !== undefined) {
     const ok = secretMatches(ctx, client, creds.secret, now);
     if (!client || client.disabled || client.authMethod !== creds.method || !ok) throw refuse();

@@ -14,6 +14,7 @@ export class OAuthError extends TesseraError {
       | 'invalid_grant'
       | 'unauthorized_client'
       | 'unsupported_grant_type'
+      | 'unsupported_response_type'
       | 'invalid_scope'
       | 'invalid_target'
       | 'unsupported_token_type'

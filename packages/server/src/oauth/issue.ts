@@ -4,7 +4,7 @@ import { signAccessToken } from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
 import { newId, newRefreshToken } from '../security/random.js';
-import type { Client, RefreshFamily } from '../store/types.js';
+import type { Client, RefreshFamily, RefreshToken } from '../store/types.js';
 
 export interface TokenResponse {
   access_token: string;
@@ -72,6 +72,19 @@ export async function startRefreshFamily(
   scopes: readonly string[],
   audience: readonly string[],
 ): Promise<{ token: string; family: RefreshFamily }> {
+  const { token, family, first } = newRefreshFamily(ctx, userId, client, scopes, audience);
+  await ctx.store.refreshFamilies.create(family, first);
+  return { token, family };
+}
+
+/** A new family (a login session) and its first refresh token, not stored yet. */
+export function newRefreshFamily(
+  ctx: ServerContext,
+  userId: string,
+  client: Client,
+  scopes: readonly string[],
+  audience: readonly string[],
+): { token: string; family: RefreshFamily; first: RefreshToken } {
   const now = ctx.now();
   const token = newRefreshToken();
   const family: RefreshFamily = {
@@ -86,14 +99,42 @@ export async function startRefreshFamily(
     revokedAt: null,
     revokedReason: null,
   };
-  await ctx.store.refreshFamilies.create(family, {
+  const first: RefreshToken = {
     digest: ctx.master.refreshDigest(token),
     familyId: family.id,
     createdAt: now,
     expiresAt: Math.min(now + refreshTtl(ctx, client) * 1000, family.absoluteExpiresAt),
     usedAt: null,
+  };
+  return { token, family, first };
+}
+
+/**
+ * The token response of a grant that signs a user in (password, authorization_code): the access token of
+ * the session `sid`, its `token.issued` audit event, and the refresh token when one was started.
+ */
+export async function userTokenResponse(
+  ctx: ServerContext,
+  grant: string,
+  req: { userId: string; client: Client; scopes: string[]; audience: string[]; sid?: string; refreshToken?: string; ip: string },
+): Promise<TokenResponse> {
+  const { userId: sub, client, scopes, audience, sid } = req;
+  const { token, jti, expiresIn } = issueAccessToken(ctx, { sub, client, scopes, audience, sid });
+  await ctx.audit.record({
+    type: 'token.issued',
+    outcome: 'success',
+    subject: sub,
+    clientId: client.id,
+    ip: req.ip,
+    data: { grant, jti, aud: audience, scope: scopes.join(' '), sid },
   });
-  return { token, family };
+  return {
+    access_token: token,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    scope: scopes.join(' '),
+    ...(req.refreshToken ? { refresh_token: req.refreshToken } : {}),
+  };
 }
 
 export function refreshTtl(ctx: ServerContext, client: Client): number {

@@ -16,7 +16,7 @@ export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/oauth/revoke', async (req, reply) => {
     try {
       const form = requireForm(req.body);
-      const client = await authenticateClient(ctx, req.headers.authorization, form);
+      const client = await authenticateClient(ctx, req.headers.authorization, form, true);
       const token = param(form, 'token', true);
       await revokeToken(ctx, { actor: null, ip: req.ip }, token, { hint: param(form, 'token_type_hint'), clientId: client.id });
       reply.header('cache-control', 'no-store');

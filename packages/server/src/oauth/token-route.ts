@@ -5,12 +5,14 @@ import { perSecond } from '../security/limits.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
+import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { tokenExchangeGrant } from './grants/token-exchange.js';
 
 const GRANTS = {
+  authorization_code: authorizationCodeGrant,
   client_credentials: clientCredentialsGrant,
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
@@ -42,7 +44,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (Object.prototype.hasOwnProperty.call(GRANTS, grantType)) grant = grantType;
       if (limited && !(await limits.take(`ip:${req.ip}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
-      const client = await authenticateClient(ctx, req.headers.authorization, form);
+      const client = await authenticateClient(ctx, req.headers.authorization, form, true);
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');

@@ -10,6 +10,16 @@ export function newRefreshToken(): string {
   return `tsr_${randomBytes(32).toString('base64url')}`;
 }
 
+/** A browser session id (the hosted login's cookie): 256 random bits, base64url, prefixed. */
+export function newSessionId(): string {
+  return `tsb_${randomBytes(32).toString('base64url')}`;
+}
+
+/** An authorization code: 256 random bits, base64url, prefixed. */
+export function newAuthorizationCode(): string {
+  return `tsc_${randomBytes(32).toString('base64url')}`;
+}
+
 export function newId(): string {
   return randomUUID();
 }

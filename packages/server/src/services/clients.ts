@@ -3,6 +3,7 @@ import { JwksInvalidError, KeyInvalidError, parseJwks } from '@tessera/core';
 import { SETTINGS } from '../config/schema.js';
 import type { ServerContext } from '../context.js';
 import { ASSERTION_ALGORITHMS } from '../oauth/client-auth.js';
+import { MAX_REDIRECT_URIS, redirectUriProblem } from '../oauth/redirect-uri.js';
 import { newClientSecret } from '../security/random.js';
 import type { MasterKey } from '../security/master-key.js';
 import { AUTH_METHODS, GRANT_TYPES } from '../store/clients.js';
@@ -33,6 +34,11 @@ export interface ClientInput {
   firstParty?: boolean;
   /** Token exchange without `act` (impersonation). */
   mayImpersonate?: boolean;
+  /** Authorization code flow: the URIs /authorize may redirect to. */
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  /** The client must use pushed authorization requests (RFC 9126). */
+  requirePar?: boolean;
   jwks?: { keys: Record<string, unknown>[] } | null;
   accessTokenTtl?: number | null;
   refreshTokenTtl?: number | null;
@@ -74,6 +80,29 @@ function checkLifetimes(c: Pick<ClientInput, 'accessTokenTtl' | 'refreshTokenTtl
   checkTtl(c.refreshTokenTtl, 'refresh_token_ttl', REFRESH_TOKEN_TTL_RANGE);
 }
 
+/** The grants a public client (token_endpoint_auth_method `none`) may use: those a user's browser or app drives. */
+export const PUBLIC_CLIENT_GRANTS: readonly GrantType[] = ['authorization_code', 'refresh_token'];
+
+function checkRedirectUris(uris: readonly string[], name: string): void {
+  if (uris.length > MAX_REDIRECT_URIS) throw new AdminInputError(`${name}: at most ${MAX_REDIRECT_URIS} URIs`);
+  for (const uri of uris) {
+    const problem = redirectUriProblem(uri);
+    if (problem !== undefined) throw new AdminInputError(`${name}: ${JSON.stringify(uri)} ${problem}`);
+  }
+}
+
+/** The authorization code flow's settings: redirect URIs exactly when the client uses the flow. */
+function checkSignIn(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>): void {
+  checkRedirectUris(c.redirectUris, 'redirect_uris');
+  checkRedirectUris(c.postLogoutRedirectUris, 'post_logout_redirect_uris');
+  if (c.grantTypes.includes('authorization_code')) {
+    if (c.redirectUris.length === 0) throw new AdminInputError('an authorization_code client needs at least one redirect URI');
+    return;
+  }
+  if (c.redirectUris.length > 0 || c.postLogoutRedirectUris.length > 0 || c.requirePar)
+    throw new AdminInputError('redirect URIs and require-PAR are for clients with the authorization_code grant');
+}
+
 /** The rules every client obeys, checked on registration and on every update. */
 function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, secrets: number): void {
   if (!AUTH_METHODS.includes(c.authMethod))
@@ -83,8 +112,17 @@ function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, sec
   checkClientJwks(c.authMethod, c.jwks);
   if (c.grantTypes.includes('password') && !c.firstParty)
     throw new AdminInputError('only first-party clients may use the password grant');
-  if (c.authMethod !== 'private_key_jwt' && secrets === 0)
+  if (c.authMethod === 'none') {
+    const confidential = c.grantTypes.find((g) => !PUBLIC_CLIENT_GRANTS.includes(g));
+    if (confidential !== undefined)
+      throw new AdminInputError(
+        `a public client may use only the ${PUBLIC_CLIENT_GRANTS.join(' and ')} grants, not ${confidential}`,
+      );
+    if (c.mayImpersonate) throw new AdminInputError('a public client may not impersonate');
+  } else if (c.authMethod !== 'private_key_jwt' && secrets === 0) {
     throw new AdminInputError('rotate the secret to move this client to a secret-based method');
+  }
+  checkSignIn(c);
 }
 
 /**
@@ -99,7 +137,7 @@ export async function registerClient(
 ): Promise<{ client: Client; secret?: string }> {
   const method = input.authMethod ?? 'client_secret_basic';
   const id = input.id ?? `client-${Math.random().toString(36).slice(2, 10)}`;
-  const secret = method === 'private_key_jwt' ? undefined : newClientSecret();
+  const secret = method === 'private_key_jwt' || method === 'none' ? undefined : newClientSecret();
   const client: Client = {
     id,
     name: input.name ?? id,
@@ -111,6 +149,9 @@ export async function registerClient(
     audiences: [...new Set(input.audiences)],
     firstParty: input.firstParty ?? false,
     mayImpersonate: input.mayImpersonate ?? false,
+    redirectUris: [...new Set(input.redirectUris ?? [])],
+    postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris ?? [])],
+    requirePar: input.requirePar ?? false,
     accessTokenTtl: input.accessTokenTtl ?? null,
     refreshTokenTtl: input.refreshTokenTtl ?? null,
     disabled: false,
@@ -140,7 +181,13 @@ export async function createClient(
     outcome: 'success',
     ...by,
     clientId: r.client.id,
-    data: { grant_types: r.client.grantTypes, scope: r.client.scopes.join(' '), audiences: r.client.audiences },
+    data: {
+      grant_types: r.client.grantTypes,
+      scope: r.client.scopes.join(' '),
+      audiences: r.client.audiences,
+      token_endpoint_auth_method: r.client.authMethod,
+      redirect_uris: r.client.redirectUris,
+    },
   });
   return r;
 }
@@ -159,7 +206,12 @@ export async function findClient(ctx: ServerContext, id: string): Promise<Client
 export async function updateClient(ctx: ServerContext, by: Actor, id: string, patch: ClientPatch): Promise<Client> {
   const current = await findClient(ctx, id);
   const change: Partial<Client> = { ...patch };
-  for (const k of ['grantTypes', 'scopes', 'audiences'] as const) if (patch[k]) change[k] = [...new Set(patch[k])] as never;
+  for (const k of ['grantTypes', 'scopes', 'audiences', 'redirectUris', 'postLogoutRedirectUris'] as const)
+    if (patch[k]) change[k] = [...new Set(patch[k])] as never;
+  // A public client has no secret to keep and a confidential one may hold tokens bound to its secret: the
+  // client's type is chosen at registration.
+  if (patch.authMethod !== undefined && (patch.authMethod === 'none') !== (current.authMethod === 'none'))
+    throw new AdminInputError('a client stays public or confidential; register a new client to change its type');
   const next: Client = { ...current, ...change };
   checkClient(next, next.secrets.length);
   checkLifetimes(patch);
@@ -203,6 +255,7 @@ export async function rotateClientSecret(
     throw new AdminInputError(`overlap must be an integer from 0 to ${MAX_SECRET_OVERLAP} seconds`);
   const client = await findClient(ctx, id);
   if (client.authMethod === 'private_key_jwt') throw new AdminInputError('a private_key_jwt client has no secret');
+  if (client.authMethod === 'none') throw new AdminInputError('a public client has no secret');
   const now = ctx.now();
   const previousExpireAt = now + overlapSeconds * 1000;
   const secret = newClientSecret();
@@ -240,6 +293,9 @@ export function clientView(c: Client) {
     audiences: [...c.audiences],
     first_party: c.firstParty,
     may_impersonate: c.mayImpersonate ?? false,
+    redirect_uris: [...c.redirectUris],
+    post_logout_redirect_uris: [...c.postLogoutRedirectUris],
+    require_pushed_authorization_requests: c.requirePar,
     access_token_ttl: c.accessTokenTtl,
     refresh_token_ttl: c.refreshTokenTtl,
     disabled: c.disabled,
@@ -264,6 +320,9 @@ export interface ClientMetadata {
   jwks?: { keys: Record<string, unknown>[] } | null;
   first_party?: boolean;
   may_impersonate?: boolean;
+  redirect_uris?: string[];
+  post_logout_redirect_uris?: string[];
+  require_pushed_authorization_requests?: boolean;
   access_token_ttl?: number | null;
   refresh_token_ttl?: number | null;
   disabled?: boolean;
@@ -280,6 +339,9 @@ export function clientPatchFromMetadata(m: ClientMetadata): ClientPatch {
   if (m.jwks !== undefined) p.jwks = m.jwks;
   if (m.first_party !== undefined) p.firstParty = m.first_party;
   if (m.may_impersonate !== undefined) p.mayImpersonate = m.may_impersonate;
+  if (m.redirect_uris !== undefined) p.redirectUris = m.redirect_uris;
+  if (m.post_logout_redirect_uris !== undefined) p.postLogoutRedirectUris = m.post_logout_redirect_uris;
+  if (m.require_pushed_authorization_requests !== undefined) p.requirePar = m.require_pushed_authorization_requests;
   if (m.access_token_ttl !== undefined) p.accessTokenTtl = m.access_token_ttl;
   if (m.refresh_token_ttl !== undefined) p.refreshTokenTtl = m.refresh_token_ttl;
   if (m.disabled !== undefined) p.disabled = m.disabled;

@@ -7,7 +7,8 @@ const CUTOFF_LIFETIME_MS = (SETTINGS.accessTokenTtl.max + 60) * 1000;
 
 /**
  * Revokes everything of a user (`subject`) or a client: every live refresh-token family, and every access
- * token issued before now (a cut-off pushed to verifiers through the revocation registry).
+ * token issued before now (a cut-off pushed to verifiers through the revocation registry). A user's browser
+ * sessions end first, so that no sign-in through them follows the cut-off.
  */
 export async function revokeEverything(
   ctx: ServerContext,
@@ -16,6 +17,7 @@ export async function revokeEverything(
   who: Actor,
 ): Promise<{ families: number; seq: number }> {
   const now = ctx.now();
+  if (target.kind === 'subject') await ctx.store.browserSessions.deleteByUser(target.id);
   // The families and the cut-off in one transaction: a crash leaves both or neither.
   const { families, revocation: r } = await ctx.store.refreshFamilies.revokeAllOf(
     target.kind === 'subject' ? { userId: target.id } : { clientId: target.id },

@@ -1,11 +1,14 @@
 /** OAuth clients. Times are milliseconds since the epoch; lifetimes are seconds. */
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
-export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** `none`: a public client (a browser or native app), which holds no secret and identifies itself by client_id. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+export type GrantType =
+  'authorization_code' | 'client_credentials' | 'password' | 'refresh_token' | 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** Every value of each: what the admin service accepts, and what a stored client is checked against when read. */
-export const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+export const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 export const GRANT_TYPES: readonly GrantType[] = [
+  'authorization_code',
   'client_credentials',
   'password',
   'refresh_token',
@@ -32,8 +35,14 @@ export interface Client {
   scopes: string[];
   /** Audiences (resource identifiers) the client may request tokens for. */
   audiences: string[];
-  /** First-party clients may use the password grant. */
+  /** First-party clients may use the password grant, and sign users in without a consent screen. */
   firstParty: boolean;
+  /** Authorization code flow: where /authorize may send the user back, each compared exactly (RFC 8252 loopback: any port). */
+  redirectUris: string[];
+  /** Where the user may be sent after logging out (OpenID Connect RP-initiated logout), compared exactly. */
+  postLogoutRedirectUris: string[];
+  /** The client must push its authorization requests first (RFC 9126 `require_pushed_authorization_requests`). */
+  requirePar: boolean;
   /**
    * Token exchange: tokens this client obtains for a user carry no `act` claim (impersonation). Absent or
    * false: they name the client in `act` (delegation).

@@ -143,5 +143,71 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.createIndex('audit_events_time').on('audit_events').column('time').execute();
       },
     },
+    '0005_client_sign_in': {
+      // The authorization code flow: a client's redirect URIs, post-logout redirect URIs (JSON arrays) and
+      // whether it must push its authorization requests (RFC 9126).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('clients')
+          .addColumn('redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
+        await db.schema
+          .alterTable('clients')
+          .addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
+        await db.schema
+          .alterTable('clients')
+          .addColumn('require_par', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
+    '0006_browser_sessions': {
+      // The hosted login: browser sessions (the cookie's id as a keyed digest) and the authorization requests
+      // waiting for the user to sign in (the login form's reference as a keyed digest).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('browser_sessions')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('auth_time', time, (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('idle_expires_at', time, (c) => c.notNull())
+          .addColumn('absolute_expires_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('browser_sessions_user').on('browser_sessions').column('user_id').execute();
+        await db.schema.createIndex('browser_sessions_idle').on('browser_sessions').column('idle_expires_at').execute();
+        await db.schema
+          .createTable('authorization_requests')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('params', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('authorization_requests_expiry').on('authorization_requests').column('expires_at').execute();
+      },
+    },
+    '0007_authorization_codes': {
+      // Authorization codes (keyed digests only): single use, bound to client, redirect URI and PKCE challenge;
+      // a spent code keeps the family its redemption started, so that a replay revokes that family.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('authorization_codes')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('redirect_uri', 'text', (c) => c.notNull())
+          .addColumn('code_challenge', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('audience', 'text', (c) => c.notNull())
+          .addColumn('auth_time', time, (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .addColumn('used_at', time)
+          .addColumn('family_id', 'text')
+          .execute();
+        await db.schema.createIndex('authorization_codes_expiry').on('authorization_codes').column('expires_at').execute();
+      },
+    },
   };
 }

@@ -23,6 +23,9 @@ export interface Database {
     audiences: string;
     first_party: number;
     may_impersonate: number;
+    redirect_uris: string;
+    post_logout_redirect_uris: string;
+    require_par: number;
     access_token_ttl: number | null;
     refresh_token_ttl: number | null;
     disabled: number;
@@ -77,4 +80,27 @@ export interface Database {
   };
   assertion_jtis: { client_id: string; jti: string; expires_at: number };
   leases: { name: string; holder: string; expires_at: number };
+  browser_sessions: {
+    digest: string;
+    user_id: string;
+    auth_time: number;
+    created_at: number;
+    idle_expires_at: number;
+    absolute_expires_at: number;
+  };
+  authorization_codes: {
+    digest: string;
+    client_id: string;
+    user_id: string;
+    redirect_uri: string;
+    code_challenge: string;
+    scope: string;
+    audience: string;
+    auth_time: number;
+    created_at: number;
+    expires_at: number;
+    used_at: number | null;
+    family_id: string | null;
+  };
+  authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
 }

@@ -3,6 +3,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { SqlAssertionJtiRepository } from './sql/assertion-jtis.js';
 import { SqlAuditRepository } from './sql/audit.js';
+import { SqlAuthorizationCodeRepository } from './sql/authorization-codes.js';
+import { SqlAuthorizationRequestRepository } from './sql/authorization-requests.js';
+import { SqlBrowserSessionRepository } from './sql/browser-sessions.js';
 import { SqlClientRepository } from './sql/clients.js';
 import { SqlKeyRepository } from './sql/keys.js';
 import { SqlLeaseRepository } from './sql/leases.js';
@@ -35,6 +38,9 @@ export class SqlStore implements Store {
   readonly audit: SqlAuditRepository;
   readonly leases: SqlLeaseRepository;
   readonly assertionJtis: SqlAssertionJtiRepository;
+  readonly browserSessions: SqlBrowserSessionRepository;
+  readonly authorizationRequests: SqlAuthorizationRequestRepository;
+  readonly authorizationCodes: SqlAuthorizationCodeRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -51,6 +57,9 @@ export class SqlStore implements Store {
     this.audit = new SqlAuditRepository(db);
     this.leases = new SqlLeaseRepository(db);
     this.assertionJtis = new SqlAssertionJtiRepository(db);
+    this.browserSessions = new SqlBrowserSessionRepository(db);
+    this.authorizationRequests = new SqlAuthorizationRequestRepository(db);
+    this.authorizationCodes = new SqlAuthorizationCodeRepository(db);
   }
 
   migrate(): Promise<void> {

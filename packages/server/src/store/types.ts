@@ -1,5 +1,8 @@
 import type { AssertionJtiRepository } from './assertion-jtis.js';
 import type { AuditRepository } from './audit.js';
+import type { AuthorizationCodeRepository } from './authorization-codes.js';
+import type { AuthorizationRequestRepository } from './authorization-requests.js';
+import type { BrowserSessionRepository } from './browser-sessions.js';
 import type { ClientRepository } from './clients.js';
 import type { KeyRepository } from './keys.js';
 import type { LeaseRepository } from './leases.js';
@@ -27,6 +30,9 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly leases: LeaseRepository;
   readonly assertionJtis: AssertionJtiRepository;
+  readonly browserSessions: BrowserSessionRepository;
+  readonly authorizationRequests: AuthorizationRequestRepository;
+  readonly authorizationCodes: AuthorizationCodeRepository;
 
   /** Brings the schema up to date (run at start). */
   migrate(): Promise<void>;
@@ -44,6 +50,9 @@ export interface Page<T> {
 
 // The records, where the code has always imported them from; each is defined beside its repository.
 export type { AuditEvent, AuditFilter, NewAuditEvent } from './audit.js';
+export type { AuthorizationCode } from './authorization-codes.js';
+export type { PendingAuthorization } from './authorization-requests.js';
+export type { BrowserSession } from './browser-sessions.js';
 export type { Client, ClientAuthMethod, ClientPatch, ClientSecret, GrantType } from './clients.js';
 export type { KeyPatch, KeyState, SigningKeyRecord } from './keys.js';
 export type { FamilyFilter, FamilyRevocation, RefreshFamily, RefreshToken, RotateResult } from './refresh-families.js';

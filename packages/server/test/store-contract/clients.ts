@@ -3,6 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 
 import { type SqlStore, type Store } from '@tessera/server/internal';
 
+import { execute } from '../helpers/faults.js';
 import { T0, isConflict, aClient } from './fixtures.js';
 
 /** The store contract's part for ClientRepository. `current` is the running test's store (fresh, migrated). */
@@ -20,6 +21,9 @@ export function clientsContract(current: () => SqlStore): void {
         secrets: [],
         jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1', use: 'sig' }] },
         firstParty: true,
+        redirectUris: ['https://app.example.com/callback', 'http://127.0.0.1/callback', 'com.example.app:/callback'],
+        postLogoutRedirectUris: ['https://app.example.com/'],
+        requirePar: true,
         accessTokenTtl: 300,
         refreshTokenTtl: 86400,
         disabled: true,
@@ -29,6 +33,19 @@ export function clientsContract(current: () => SqlStore): void {
       assert.deepEqual(await store.clients.get('orders'), c);
       assert.deepEqual(await store.clients.get('billing'), aClient({ id: 'billing' }));
       assert.equal(await store.clients.get('nope'), undefined);
+    });
+
+    it('reads a client written before the sign-in columns existed as one without redirect URIs or PAR', async () => {
+      await execute(
+        store,
+        `insert into clients (id, name, auth_method, secrets, grant_types, scopes, audiences, first_party, created_at, updated_at)
+         values ('legacy', 'Legacy', 'client_secret_basic', '[]', '["client_credentials"]', '[]', '[]', 0, ${T0}, ${T0})`,
+      );
+      const c = await store.clients.get('legacy');
+      assert.deepEqual(
+        { redirectUris: c?.redirectUris, postLogoutRedirectUris: c?.postLogoutRedirectUris, requirePar: c?.requirePar },
+        { redirectUris: [], postLogoutRedirectUris: [], requirePar: false },
+      );
     });
 
     it('refuses a duplicate id with StoreConflictError and keeps the first client', async () => {
@@ -71,6 +88,13 @@ export function clientsContract(current: () => SqlStore): void {
         { audiences: ['inventory', 'https://api.example.com'] },
         { firstParty: true },
         { firstParty: false },
+        { authMethod: 'none', secrets: [], grantTypes: ['authorization_code', 'refresh_token'] },
+        { redirectUris: ['https://app.example.com/callback', 'http://[::1]:8080/cb'] },
+        { redirectUris: [] },
+        { postLogoutRedirectUris: ['https://app.example.com/bye'] },
+        { postLogoutRedirectUris: [] },
+        { requirePar: true },
+        { requirePar: false },
         { accessTokenTtl: 120 },
         { accessTokenTtl: null },
         { refreshTokenTtl: 7200 },

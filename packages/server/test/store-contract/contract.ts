@@ -6,6 +6,9 @@ import type { SqlStore } from '@tessera/server/internal';
 import { assertionJtisContract } from './assertion-jtis.js';
 import { atomicRevocationsContract } from './atomic-revocations.js';
 import { auditContract } from './audit.js';
+import { authorizationCodesContract } from './authorization-codes.js';
+import { authorizationRequestsContract } from './authorization-requests.js';
+import { browserSessionsContract } from './browser-sessions.js';
 import { clientsContract } from './clients.js';
 import { aUser } from './fixtures.js';
 import { keysContract } from './keys.js';
@@ -54,6 +57,9 @@ export function storeContract(name: string, open: () => Promise<SqlStore>, clean
     auditContract(current);
     leasesContract(current);
     assertionJtisContract(current);
+    browserSessionsContract(current);
+    authorizationRequestsContract(current);
+    authorizationCodesContract(current);
     rowsContract(current);
   });
 }

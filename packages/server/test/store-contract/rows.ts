@@ -44,13 +44,16 @@ export function rowsContract(current: () => SqlStore): void {
       await assert.rejects(store.roles.permissionsOf(['reader']), malformed('roles', 'permissions'));
     });
 
-    it('clients: an unknown auth method or grant type, a secret without its digest, a JWKS without keys', async () => {
+    it('clients: an unknown auth method or grant type, a secret without its digest, a JWKS without keys, redirect URIs that are not strings', async () => {
       const steps: [string, string][] = [
-        [`auth_method = 'none'`, 'auth_method'],
+        [`auth_method = 'public'`, 'auth_method'],
         [`grant_types = '["implicit"]'`, 'grant_types'],
         [`secrets = '[{"createdAt":1,"expiresAt":null}]'`, 'secrets'],
         [`jwks = '{"kty":"EC"}'`, 'jwks'],
         [`scopes = '"docs:read"'`, 'scopes'],
+        [`redirect_uris = 'https://app.example.com/cb'`, 'redirect_uris'],
+        [`post_logout_redirect_uris = '[null]'`, 'post_logout_redirect_uris'],
+        [`require_par = 2`, 'require_par'],
       ];
       for (const [i, [set, column]] of steps.entries()) {
         await store.clients.create(aClient({ id: `c${i}` }));
@@ -61,6 +64,39 @@ export function rowsContract(current: () => SqlStore): void {
       await store.clients.create(aClient({ id: 'c' }));
       await execute(store, `update clients set first_party = 7 where id = 'c'`);
       await assert.rejects(store.clients.list(), malformed('clients', 'first_party'));
+    });
+
+    it('browser sessions, pending authorization requests, codes: a time past the safe integers, params that are not strings, an audience that is not an array', async () => {
+      await store.browserSessions.create({
+        digest: 's1',
+        userId: 'u1',
+        authTime: T0,
+        createdAt: T0,
+        idleExpiresAt: T0 + 60_000,
+        absoluteExpiresAt: T0 + 120_000,
+      });
+      await execute(store, `update browser_sessions set auth_time = 9007199254740993 where digest = 's1'`);
+      await assert.rejects(store.browserSessions.touch('s1', T0, T0 + 60_000), malformed('browser_sessions', 'auth_time'));
+      const request = { digest: 'r1', clientId: 'spa', params: { state: 'x' }, createdAt: T0, expiresAt: T0 + 60_000 };
+      await store.authorizationRequests.create(request);
+      await execute(store, `update authorization_requests set params = '{"state":1}' where digest = 'r1'`);
+      await assert.rejects(store.authorizationRequests.get('r1', T0), malformed('authorization_requests', 'params'));
+      await store.authorizationCodes.create({
+        digest: 'c1',
+        clientId: 'spa',
+        userId: 'u1',
+        redirectUri: 'https://app.example.com/cb',
+        codeChallenge: 'x',
+        scope: '',
+        audience: ['api'],
+        authTime: T0,
+        createdAt: T0,
+        expiresAt: T0 + 60_000,
+        usedAt: null,
+        familyId: null,
+      });
+      await execute(store, `update authorization_codes set audience = '"api"' where digest = 'c1'`);
+      await assert.rejects(store.authorizationCodes.get('c1'), malformed('authorization_codes', 'audience'));
     });
 
     it('refresh families: an audience that is not a JSON array, on every read of the family', async () => {

@@ -5,7 +5,7 @@ import { type Outcome } from '../../security/throttle.js';
 import type { Client, User } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
-import { issueAccessToken, startRefreshFamily, type TokenResponse } from '../issue.js';
+import { startRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
 import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 
 const BAD_CREDENTIALS = 'invalid username or password';
@@ -37,7 +37,6 @@ export async function passwordGrant(ctx: ServerContext, client: Client, form: Fo
     refreshToken = started.token;
     sid = started.family.id;
   }
-  const { token, jti, expiresIn } = issueAccessToken(ctx, { sub: user.id, client, scopes, audience, sid });
   await ctx.audit.record({
     type: 'login.success',
     outcome: 'success',
@@ -46,21 +45,7 @@ export async function passwordGrant(ctx: ServerContext, client: Client, form: Fo
     ip,
     data: { username: user.username },
   });
-  await ctx.audit.record({
-    type: 'token.issued',
-    outcome: 'success',
-    subject: user.id,
-    clientId: client.id,
-    ip,
-    data: { grant: 'password', jti, aud: audience, scope: scopes.join(' '), sid },
-  });
-  return {
-    access_token: token,
-    token_type: 'Bearer',
-    expires_in: expiresIn,
-    scope: scopes.join(' '),
-    ...(refreshToken ? { refresh_token: refreshToken } : {}),
-  };
+  return userTokenResponse(ctx, 'password', { userId: user.id, client, scopes, audience, sid, refreshToken, ip });
 }
 
 /** The throttle's reservation, the password check, and the reservation settled: the user, or a refusal. */

@@ -48,6 +48,9 @@ function toClient(row: object): Client {
     scopes: r.strings('scopes'),
     audiences: r.strings('audiences'),
     firstParty: r.flag('first_party'),
+    redirectUris: r.strings('redirect_uris'),
+    postLogoutRedirectUris: r.strings('post_logout_redirect_uris'),
+    requirePar: r.flag('require_par'),
     // Absent unless granted, so that a client stored without it reads back as it was written.
     ...(r.flag('may_impersonate') ? { mayImpersonate: true } : {}),
     accessTokenTtl: r.intOrNull('access_token_ttl'),
@@ -82,6 +85,9 @@ export class SqlClientRepository implements ClientRepository {
           audiences: JSON.stringify(c.audiences),
           first_party: flag(c.firstParty),
           may_impersonate: flag(c.mayImpersonate),
+          redirect_uris: JSON.stringify(c.redirectUris),
+          post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris),
+          require_par: flag(c.requirePar),
           access_token_ttl: c.accessTokenTtl,
           refresh_token_ttl: c.refreshTokenTtl,
           disabled: flag(c.disabled),
@@ -122,6 +128,9 @@ export class SqlClientRepository implements ClientRepository {
     if (p.audiences !== undefined) set.audiences = JSON.stringify(p.audiences);
     if (p.firstParty !== undefined) set.first_party = flag(p.firstParty);
     if (p.mayImpersonate !== undefined) set.may_impersonate = flag(p.mayImpersonate);
+    if (p.redirectUris !== undefined) set.redirect_uris = JSON.stringify(p.redirectUris);
+    if (p.postLogoutRedirectUris !== undefined) set.post_logout_redirect_uris = JSON.stringify(p.postLogoutRedirectUris);
+    if (p.requirePar !== undefined) set.require_par = flag(p.requirePar);
     if (p.accessTokenTtl !== undefined) set.access_token_ttl = p.accessTokenTtl;
     if (p.refreshTokenTtl !== undefined) set.refresh_token_ttl = p.refreshTokenTtl;
     if (p.disabled !== undefined) set.disabled = flag(p.disabled);

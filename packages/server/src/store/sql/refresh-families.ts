@@ -10,7 +10,7 @@ import type {
 } from '../refresh-families.js';
 import type { Revocation } from '../revocations.js';
 import type { Database } from '../schema.js';
-import { toFamily, toPresentedToken, toToken } from './refresh-rows.js';
+import { insertFamily, toFamily, toPresentedToken, toToken } from './refresh-rows.js';
 import { RowReader } from './row.js';
 import type { RevocationLog } from './revocation-log.js';
 
@@ -25,34 +25,7 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
   ) {}
 
   async create(f: RefreshFamily, first: RefreshToken): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('refresh_families')
-        .values({
-          id: f.id,
-          user_id: f.userId,
-          client_id: f.clientId,
-          scope: f.scope,
-          audience: JSON.stringify(f.audience),
-          created_at: f.createdAt,
-          absolute_expires_at: f.absoluteExpiresAt,
-          last_used_at: f.lastUsedAt,
-          revoked_at: f.revokedAt,
-          revoked_reason: f.revokedReason,
-          revocation_seq: null,
-        })
-        .execute();
-      await tx
-        .insertInto('refresh_tokens')
-        .values({
-          digest: first.digest,
-          family_id: f.id,
-          created_at: first.createdAt,
-          expires_at: first.expiresAt,
-          used_at: null,
-        })
-        .execute();
-    });
+    await this.db.transaction().execute((tx) => insertFamily(tx, f, first));
   }
 
   async rotate(

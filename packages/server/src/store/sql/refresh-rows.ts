@@ -1,5 +1,33 @@
+import type { Kysely } from 'kysely';
+
 import type { RefreshFamily, RefreshToken } from '../refresh-families.js';
+import type { Database } from '../schema.js';
 import { RowReader } from './row.js';
+
+/** Inserts a family and, when given, its first token; the caller's transaction makes the two one step. */
+export async function insertFamily(tx: Kysely<Database>, f: RefreshFamily, first: RefreshToken | undefined): Promise<void> {
+  await tx
+    .insertInto('refresh_families')
+    .values({
+      id: f.id,
+      user_id: f.userId,
+      client_id: f.clientId,
+      scope: f.scope,
+      audience: JSON.stringify(f.audience),
+      created_at: f.createdAt,
+      absolute_expires_at: f.absoluteExpiresAt,
+      last_used_at: f.lastUsedAt,
+      revoked_at: f.revokedAt,
+      revoked_reason: f.revokedReason,
+      revocation_seq: null,
+    })
+    .execute();
+  if (!first) return;
+  await tx
+    .insertInto('refresh_tokens')
+    .values({ digest: first.digest, family_id: f.id, created_at: first.createdAt, expires_at: first.expiresAt, used_at: null })
+    .execute();
+}
 
 export function toFamily(row: object): RefreshFamily {
   const r = new RowReader('refresh_families', row);

@@ -1,0 +1,101 @@
+import type { Client } from '../store/types.js';
+import { OAuthError } from './errors.js';
+import { param, type Form } from './form.js';
+import { grantAudience, grantScopes, requestedScopes } from './policy.js';
+import { matchRedirectUri } from './redirect-uri.js';
+
+export type ResponseMode = 'query' | 'form_post';
+export const RESPONSE_MODES: readonly ResponseMode[] = ['query', 'form_post'];
+export const RESPONSE_TYPES = ['code'] as const;
+export const CODE_CHALLENGE_METHODS = ['S256'] as const;
+
+/** An S256 code challenge: BASE64URL(SHA-256(code_verifier)) without padding, 43 characters (RFC 7636 section 4.2). */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** `state` is opaque to the server; bounded so that it fits the redirect. */
+const MAX_STATE_LENGTH = 1024;
+
+/** An authorization request that passed every check: what the code will be bound to. */
+export interface AuthorizationRequest {
+  client: Client;
+  redirectUri: string;
+  responseMode: ResponseMode;
+  state: string | undefined;
+  /**
+   * The scopes asked for, each allowed to the client, or with no `scope` all of the client's, as at the token
+   * endpoint (the user's permissions narrow them when the code is issued).
+   */
+  scopes: string[];
+  audience: string[];
+  codeChallenge: string;
+}
+
+/** Where a refused request is answered: back at the client's redirect URI, or (no trusted URI) on the error page. */
+export interface RedirectTarget {
+  redirectUri: string;
+  responseMode: ResponseMode;
+  state: string | undefined;
+}
+
+export type CheckedAuthorization =
+  { ok: true; request: AuthorizationRequest } | { ok: false; error: OAuthError; redirect: RedirectTarget | undefined };
+
+/**
+ * Checks an authorization request (GET query or POST form), in the order of RFC 6749 section 4.1.2.1: until
+ * the client and its redirect URI are established, a refusal is answered on the error page and never
+ * redirected (an open redirector otherwise); after that, refusals go back to the client with `error`.
+ * Rules: response_type `code` only; PKCE for every client, S256 only; the redirect URI given and one of the
+ * client's (exact, loopback port free); the client's PAR requirement honoured (PAR is not offered yet, so such
+ * a client is refused); requested scopes and audience allowed to the client.
+ */
+export async function checkAuthorization(
+  form: Form,
+  getClient: (id: string) => Promise<Client | undefined>,
+): Promise<CheckedAuthorization> {
+  const page = (description: string): CheckedAuthorization => ({
+    ok: false,
+    error: new OAuthError('invalid_request', description),
+    redirect: undefined,
+  });
+  for (const name of ['client_id', 'redirect_uri'])
+    if (form.duplicates.includes(name)) return page(`parameter ${name} is repeated`);
+  const clientId = form.params.get('client_id');
+  if (!clientId) return page('missing parameter client_id');
+  const client = clientId.length <= 4096 ? await getClient(clientId) : undefined;
+  if (!client || client.disabled || !client.grantTypes.includes('authorization_code'))
+    return { ok: false, error: new OAuthError('invalid_client', 'unknown client'), redirect: undefined };
+  const redirectUri = form.params.get('redirect_uri');
+  if (!redirectUri) return page('missing parameter redirect_uri');
+  if (!matchRedirectUri(client.redirectUris, redirectUri)) return page('redirect_uri is not registered for this client');
+
+  const rawMode = form.params.get('response_mode');
+  const responseMode: ResponseMode = RESPONSE_MODES.includes(rawMode as ResponseMode) ? (rawMode as ResponseMode) : 'query';
+  const rawState = form.params.get('state');
+  const state = rawState === '' ? undefined : rawState;
+  const target: RedirectTarget = {
+    redirectUri,
+    responseMode,
+    state: state !== undefined && state.length <= MAX_STATE_LENGTH ? state : undefined,
+  };
+  try {
+    if (form.duplicates.length > 0) throw new OAuthError('invalid_request', `parameter ${form.duplicates[0]} is repeated`);
+    if (state !== undefined && state.length > MAX_STATE_LENGTH)
+      throw new OAuthError('invalid_request', `state is longer than ${MAX_STATE_LENGTH} characters`);
+    if (rawMode !== undefined && rawMode !== responseMode)
+      throw new OAuthError('invalid_request', `response_mode must be one of ${RESPONSE_MODES.join(', ')}`);
+    const responseType = param(form, 'response_type', true);
+    if (responseType !== 'code') throw new OAuthError('unsupported_response_type', 'response_type must be code');
+    if (client.requirePar) throw new OAuthError('invalid_request', 'this client must use pushed authorization requests');
+    const codeChallenge = param(form, 'code_challenge');
+    if (codeChallenge === undefined) throw new OAuthError('invalid_request', 'PKCE is required: missing code_challenge');
+    if (param(form, 'code_challenge_method') !== 'S256')
+      throw new OAuthError('invalid_request', 'code_challenge_method must be S256');
+    if (!S256_CHALLENGE.test(codeChallenge))
+      throw new OAuthError('invalid_request', 'code_challenge is not a base64url SHA-256 digest');
+    const scopes = grantScopes(requestedScopes(form), client.scopes);
+    const audience = grantAudience(form, client);
+    return { ok: true, request: { client, redirectUri, responseMode, state, scopes, audience, codeChallenge } };
+  } catch (err) {
+    if (err instanceof OAuthError) return { ok: false, error: err, redirect: target };
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import type { ServerContext } from '../../context.js';
+import { revokeSession } from '../../revocation/revoke-session.js';
+import type { AuthorizationCode, Client } from '../../store/types.js';
+import { OAuthError } from '../errors.js';
+import { param, type Form } from '../form.js';
+import { accessTokenTtl, newRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
+
+/** A code_verifier: 43 to 128 unreserved characters (RFC 7636 section 4.1). */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+const invalid = () => new OAuthError('invalid_grant', 'authorization code is invalid, expired or already used');
+
+/** Whether BASE64URL(SHA-256(verifier)) equals the code's challenge, compared in constant time. */
+function pkceMatches(verifier: string, challenge: string): boolean {
+  const computed = Buffer.from(createHash('sha256').update(verifier).digest('base64url'));
+  const expected = Buffer.from(challenge);
+  return computed.length === expected.length && timingSafeEqual(computed, expected);
+}
+
+/**
+ * A spent code presented again (RFC 6749 section 4.1.2): the tokens of its first redemption are revoked, the
+ * refresh family and its access tokens (`sid`), through the path refresh-token reuse takes.
+ */
+async function codeReplayed(ctx: ServerContext, client: Client, code: AuthorizationCode, ip: string): Promise<never> {
+  if (code.familyId !== null) {
+    const why = { family: 'authorization_code_reuse', record: 'authorization_code_reuse' };
+    await revokeSession(ctx, code.familyId, why, accessTokenTtl(ctx, client), ctx.now());
+  }
+  await ctx.audit.record({
+    type: 'anomaly.code_reuse',
+    outcome: 'failure',
+    subject: code.userId,
+    clientId: client.id,
+    ip,
+    data: { sid: code.familyId },
+  });
+  throw invalid();
+}
+
+/**
+ * authorization_code (RFC 6749 section 4.1.3, RFC 7636): the code must be this client's, unexpired and
+ * unspent, the redirect_uri the one it was issued for, and the code_verifier must answer its S256 challenge.
+ * A refusal before redemption leaves the code as it was. Redemption spends the code and starts the session's
+ * refresh family in one store transaction; a code presented again revokes what its first redemption issued.
+ */
+export async function authorizationCodeGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
+  if (!client.grantTypes.includes('authorization_code'))
+    throw new OAuthError('unauthorized_client', 'this client may not use the authorization_code grant');
+  const presented = param(form, 'code', true);
+  const redirectUri = param(form, 'redirect_uri', true);
+  const verifier = param(form, 'code_verifier');
+  const digest = ctx.master.secretDigest(presented);
+  const code = await ctx.store.authorizationCodes.get(digest);
+  if (!code || code.clientId !== client.id) throw invalid();
+  if (code.usedAt !== null) return codeReplayed(ctx, client, code, ip);
+  const now = ctx.now();
+  if (code.expiresAt <= now || code.redirectUri !== redirectUri) throw invalid();
+  if (verifier === undefined || !CODE_VERIFIER.test(verifier) || !pkceMatches(verifier, code.codeChallenge))
+    throw new OAuthError('invalid_grant', 'code_verifier does not match the code challenge');
+  const user = await ctx.store.users.getById(code.userId);
+  if (!user || user.disabled) throw invalid();
+  // The scopes granted with the code, less any permission the user has lost since.
+  const permissions = await ctx.store.roles.permissionsOf(user.roles);
+  const scopes = code.scope.split(' ').filter((s) => s !== '' && client.scopes.includes(s) && permissions.includes(s));
+  const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience);
+  const withRefresh = client.grantTypes.includes('refresh_token');
+  if (!(await ctx.store.authorizationCodes.redeem(digest, now, family, withRefresh ? first : undefined))) {
+    // Another redemption won, or the code expired in between.
+    const again = await ctx.store.authorizationCodes.get(digest);
+    if (again?.usedAt != null) return codeReplayed(ctx, client, again, ip);
+    throw invalid();
+  }
+  return userTokenResponse(ctx, 'authorization_code', {
+    userId: user.id,
+    client,
+    scopes,
+    audience: code.audience,
+    sid: family.id,
+    ...(withRefresh ? { refreshToken } : {}),
+    ip,
+  });
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+
+import type { BrowserSession, SqlStore } from '@tessera/server/internal';
+
+import { HOUR, T0 } from './fixtures.js';
+
+const MINUTE = 60_000;
+
+function aSession(s: Partial<BrowserSession> & Pick<BrowserSession, 'digest'>): BrowserSession {
+  return {
+    userId: 'u1',
+    authTime: T0,
+    createdAt: T0,
+    idleExpiresAt: T0 + 30 * MINUTE,
+    absoluteExpiresAt: T0 + 10 * HOUR,
+    ...s,
+  };
+}
+
+/** The store contract's part for BrowserSessionRepository. `current` is the running test's store (fresh, migrated). */
+export function browserSessionsContract(current: () => SqlStore): void {
+  describe('browser sessions', () => {
+    let store: SqlStore;
+    beforeEach(() => {
+      store = current();
+    });
+
+    it('touch reads a live session back and slides its idle expiry, never past the absolute one', async () => {
+      await store.browserSessions.create(aSession({ digest: 'd1' }));
+      const touched = await store.browserSessions.touch('d1', T0 + MINUTE, T0 + 31 * MINUTE);
+      assert.deepEqual(touched, aSession({ digest: 'd1', idleExpiresAt: T0 + 31 * MINUTE }));
+      const capped = await store.browserSessions.touch('d1', T0 + 2 * MINUTE, T0 + 20 * HOUR);
+      assert.equal(capped?.idleExpiresAt, T0 + 10 * HOUR);
+      assert.equal(await store.browserSessions.touch('unknown', T0, T0 + MINUTE), undefined);
+    });
+
+    it('an idle or absolutely expired session is gone for touch', async () => {
+      await store.browserSessions.create(aSession({ digest: 'idle' }));
+      assert.equal(await store.browserSessions.touch('idle', T0 + 30 * MINUTE, T0 + 60 * MINUTE), undefined);
+      await store.browserSessions.create(aSession({ digest: 'old', idleExpiresAt: T0 + 10 * HOUR }));
+      assert.ok(await store.browserSessions.touch('old', T0 + 10 * HOUR - 1, T0 + 11 * HOUR));
+      assert.equal(await store.browserSessions.touch('old', T0 + 10 * HOUR, T0 + 11 * HOUR), undefined);
+    });
+
+    it('create with replacing deletes the session the browser came with, in the same step', async () => {
+      await store.browserSessions.create(aSession({ digest: 'planted', userId: 'attacker' }));
+      await store.browserSessions.create(aSession({ digest: 'fresh', userId: 'victim' }), 'planted');
+      assert.equal(await store.browserSessions.touch('planted', T0, T0 + MINUTE), undefined);
+      assert.equal((await store.browserSessions.touch('fresh', T0, T0 + MINUTE))?.userId, 'victim');
+    });
+
+    it('refuses a second session with the same digest and keeps the first, replacing nothing', async () => {
+      await store.browserSessions.create(aSession({ digest: 'd1', userId: 'alice' }));
+      await store.browserSessions.create(aSession({ digest: 'd2', userId: 'bob' }));
+      await assert.rejects(store.browserSessions.create(aSession({ digest: 'd1', userId: 'mallory' }), 'd2'));
+      assert.equal((await store.browserSessions.touch('d1', T0, T0 + MINUTE))?.userId, 'alice');
+      assert.equal((await store.browserSessions.touch('d2', T0, T0 + MINUTE))?.userId, 'bob');
+    });
+
+    it('delete ends one session; deleteByUser ends every session of a user and no other', async () => {
+      for (const [digest, userId] of [
+        ['a1', 'alice'],
+        ['a2', 'alice'],
+        ['b1', 'bob'],
+      ] as const)
+        await store.browserSessions.create(aSession({ digest, userId }));
+      assert.equal(await store.browserSessions.delete('a1'), true);
+      assert.equal(await store.browserSessions.delete('a1'), false);
+      await store.browserSessions.create(aSession({ digest: 'a3', userId: 'alice' }));
+      assert.equal(await store.browserSessions.deleteByUser('alice'), 2);
+      assert.equal(await store.browserSessions.touch('a2', T0, T0 + MINUTE), undefined);
+      assert.ok(await store.browserSessions.touch('b1', T0, T0 + MINUTE));
+    });
+
+    it('prune deletes expired sessions only, at most limit at a time', async () => {
+      for (let i = 0; i < 5; i++) await store.browserSessions.create(aSession({ digest: `x${i}`, idleExpiresAt: T0 + i }));
+      await store.browserSessions.create(aSession({ digest: 'live' }));
+      assert.equal(await store.browserSessions.prune(T0 + 10, 3), 3);
+      assert.equal(await store.browserSessions.prune(T0 + 10, 3), 2);
+      assert.equal(await store.browserSessions.prune(T0 + 10, 3), 0);
+      assert.ok(await store.browserSessions.touch('live', T0 + 10, T0 + MINUTE));
+    });
+  });
+}
