@@ -22,6 +22,12 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
 }
 const filter = process.argv.slice(2);
 const selected = filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
+// Given no file, `node --test` would run its default glob: every test. A filter that matches nothing is an error.
+const unmatched = filter.filter((s) => !files.some((f) => f.includes(s)));
+if (unmatched.length > 0) {
+  console.error(`no compiled test file matches: ${unmatched.join(', ')} (build first: npx tsc -b)`);
+  process.exit(2);
+}
 const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=900000', ...selected.sort()], {
   stdio: 'inherit',
   cwd: root,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { CLI_ACTOR, type BrowserSession } from '@tessera/server/internal';
+import { until } from '@tessera/testing';
 
-import { until } from './helpers/revocations.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 /**
