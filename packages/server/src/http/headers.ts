@@ -24,9 +24,9 @@ export type ApplySecurityHeaders = (req: FastifyRequest, reply: FastifyReply) =>
  * metadata are public and cacheable; admin reads, tokens and errors are not).
  *
  * The headers are the reply's (Fastify's), not the raw response's: Node then writes them with the status line
- * in one step, where headers set on the raw response make it take every header through setHeader again (about
- * 10,000 instructions of a 650,000-instruction token request, bench/token-endpoint-instructions.mjs). An
- * answer written straight to the socket (the revocation event stream) takes them from `reply.getHeaders()`.
+ * in one step, where headers set on the raw response make it take every header of the answer through setHeader
+ * again. An answer written straight to the socket (the revocation event stream) takes them from
+ * `reply.getHeaders()`.
  * Returns the function, for answers given before the hook runs (a URL Fastify cannot route).
  */
 export function securityHeaders(app: FastifyInstance, issuer: () => string): ApplySecurityHeaders {
