@@ -77,7 +77,8 @@ async function measure(checkout) {
   const server = await startTokenServer('tessera', {
     wrap: underCallgrind(dir),
     script: checkout.script,
-    nodeFlags: ['--perf-basic-prof'],
+    // --perf-basic-prof also writes V8's log (code events): into the temporary folder, not the working one.
+    nodeFlags: ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(dir, `${checkout.name}.v8.log`)}`],
     timeoutMs: 600_000,
   });
   const pid = server.child.pid;
