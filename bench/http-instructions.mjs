@@ -15,12 +15,12 @@
 //   npx tsc -b && node bench/http-instructions.mjs
 //   env: WARMUP=20000 REQUESTS=1000 REQUESTS_FULL=200 WINDOWS=5 CONNECTIONS=50 PARALLEL=2 MODES=fastify,...
 //        OUT=results/http-instructions.json (relative to bench/)
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { control, dumpCounts, requireValgrind, underCallgrind, valgrindVersion } from './callgrind.mjs';
 import { MODES, RATIOS } from './http-modes.mjs';
 import { checkAnswers, load, median, startServer, stopServer, version } from './http-run.mjs';
 
@@ -36,61 +36,16 @@ const only = process.env.MODES?.split(',');
 const modes = only === undefined ? MODES : MODES.filter((m) => only.includes(m.mode));
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
-try {
-  execFileSync('valgrind', ['--version']);
-  execFileSync('callgrind_control', ['-h']);
-} catch {
-  console.error('valgrind (with callgrind_control) is needed: apt-get install valgrind');
-  process.exit(1);
-}
+requireValgrind();
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-http-instructions-'));
-const underCallgrind = (cmd, args) => [
-  'valgrind',
-  ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'cg.%p.out')}`, cmd, ...args],
-];
-const control = (pid, ...args) => execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' });
-
-/**
- * V8's optimizing compiler and its major GC run in some windows and not in others (a window that holds a
- * major GC counts about 90 million instructions more, a late optimizing compile up to as many): functions of
- * theirs are counted apart, by name, so that the request path (with its minor GCs) is compared alone.
- */
-const COMPILER =
-  /v8::internal::(compiler|maglev|baseline)::|v8::internal::Zone|Assembler|v8::internal::Compiler::|OptimizingCompile/;
-const MAJOR_GC =
-  /MarkCompact|ConcurrentMarking|MarkingVisitor|Sweeper|Evacuat|IncrementalMarking|MarkingWorklist|MarkingBarrier|MemoryChunk|ActiveSystemPages/;
-
-/** Dumps the counters (counted since the last zeroing) and splits the newest dump's total. */
-function dumpCounts(pid) {
-  control(pid, '--dump');
-  const prefix = `cg.${pid}.out.`;
-  const last = readdirSync(dir)
-    .filter((f) => f.startsWith(prefix))
-    .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
-    .at(-1);
-  if (last === undefined) throw new Error(`no callgrind dump in ${dir}`);
-  const annotated = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', join(dir, last)], {
-    maxBuffer: 256 << 20,
-  }).toString();
-  const counts = { total: 0, compiler: 0, majorGc: 0 };
-  for (const line of annotated.split('\n')) {
-    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const n = Number(m[1].replaceAll(',', ''));
-    if (m[2].includes('PROGRAM TOTALS')) counts.total = n;
-    else if (COMPILER.test(m[2])) counts.compiler += n;
-    else if (MAJOR_GC.test(m[2])) counts.majorGc += n;
-  }
-  rmSync(join(dir, last));
-  return counts;
-}
+const underCallgrindHere = underCallgrind(dir);
 
 /** Counts one mode: a fresh server under callgrind, checked, warmed up, then WINDOWS counted windows. */
 async function measure(spec) {
   const requests = spec.full ? REQUESTS_FULL : REQUESTS;
   // valgrind's pid is the server's: it runs node in its own process.
-  const server = await startServer(spec.mode, underCallgrind, 600_000);
+  const server = await startServer(spec.mode, underCallgrindHere, 600_000);
   try {
     await checkAnswers(spec, server);
     await load(server, CONNECTIONS, ['-a', String(spec.full ? WARMUP_FULL : WARMUP), '-t', '300']);
@@ -99,7 +54,7 @@ async function measure(spec) {
     for (let w = 0; w < WINDOWS; w++) {
       control(server.child.pid, '--zero');
       const r = await load(server, CONNECTIONS, ['-a', String(requests), '-t', '300']);
-      const c = dumpCounts(server.child.pid);
+      const c = dumpCounts(dir, server.child.pid);
       windows.push({
         total: c.total / r.requests,
         path: (c.total - c.compiler - c.majorGc) / r.requests,
@@ -150,7 +105,7 @@ const summary = {
     'callgrind instruction counts of the server process (user space, all threads) per request; least and median: without V8 optimizing-compiler and major-GC functions',
   machine: `${cpus()[0]?.model} x${cpus().length}`,
   node: process.version,
-  valgrind: execFileSync('valgrind', ['--version']).toString().trim(),
+  valgrind: valgrindVersion(),
   versions: {
     ...Object.fromEntries(['fastify', 'express', '@fastify/jwt', 'express-jwt', 'jwks-rsa'].map((p) => [p, version(p)])),
     'fast-jwt (inside @fastify/jwt)': version('@fastify/jwt/node_modules/fast-jwt'),

@@ -14,13 +14,13 @@
 // on what else the machine is running than requests/s does. The password grant is bound by argon2id on the
 // libuv pool, so it runs with PASSWORD_CONNECTIONS (more would only queue). Any non-2xx answer, socket error
 // or timeout fails the run. Writes bench/results/token-endpoint.json.
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { hasTaskset, pin } from './pin.mjs';
 import { cpuMs } from './proc.mjs';
+import { loadTokens, startTokenServer, stopTokenServer } from './token-endpoint-run.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -33,57 +33,18 @@ const MODES = (process.env.MODES ?? 'tessera,oidc-provider,tessera-password').sp
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const version = (pkg) => JSON.parse(readFileSync(here(`../node_modules/${pkg}/package.json`), 'utf8')).version;
 
-function startServer(mode) {
-  const [cmd, args] = pin(0, process.execPath, [here('./token-endpoint-server.mjs'), mode]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /READY (\d+) (.+)\n/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), request: JSON.parse(m[2]) });
-    });
-    child.on('exit', (code) => reject(new Error(`${mode} server exited ${code}: ${err}`)));
-  });
-}
-
-function load(port, request, seconds, connections) {
-  const bin = here('../node_modules/autocannon/autocannon.js');
-  const headers = Object.entries(request.headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
-  const [cmd, args] = pin(1, process.execPath, [
-    bin,
-    '-j',
-    '-c',
-    String(connections),
-    '-d',
-    String(seconds),
-    '-m',
-    'POST',
-    ...headers,
-    '-b',
-    request.body,
-    `http://127.0.0.1:${port}${request.path}`,
-  ]);
-  const out = execFileSync(cmd, args, { maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  const r = JSON.parse(out);
-  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0)
-    throw new Error(`non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}`);
-  return { rps: r.requests.average, p99: r.latency.p99, requests: r.requests.total };
-}
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const runs = Object.fromEntries(MODES.map((m) => [m, []]));
 const loadBefore = loadavg()[0];
 for (let round = 0; round < ROUNDS; round++) {
   for (const mode of MODES) {
-    const { child, port, request } = await startServer(mode);
+    const server = await startTokenServer(mode, { wrap: (cmd, args) => pin(0, cmd, args) });
+    const load = (seconds) => loadTokens(server, connectionsOf(mode), ['-d', String(seconds)], (cmd, args) => pin(1, cmd, args));
     try {
-      if (WARMUP > 0) load(port, request, WARMUP, connectionsOf(mode));
-      const cpuBefore = cpuMs(child.pid);
-      const r = load(port, request, DURATION, connectionsOf(mode));
-      const cpuAfter = cpuMs(child.pid);
+      if (WARMUP > 0) await load(WARMUP);
+      const cpuBefore = cpuMs(server.child.pid);
+      const r = await load(DURATION);
+      const cpuAfter = cpuMs(server.child.pid);
       const cpuUsPerRequest =
         cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1000) / r.requests);
       runs[mode].push({ ...r, cpuUsPerRequest });
@@ -91,8 +52,7 @@ for (let round = 0; round < ROUNDS; round++) {
         `round ${round + 1} ${mode}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${cpuUsPerRequest} µs/request`,
       );
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((res) => (child.exitCode !== null ? res() : child.on('exit', res)));
+      await stopTokenServer(server);
     }
   }
 }

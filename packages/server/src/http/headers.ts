@@ -14,8 +14,6 @@ export const SECURITY_HEADERS = {
 /** One year; browsers take HSTS only from a response that came over TLS (RFC 6797 section 8.1). */
 export const HSTS = 'max-age=31536000';
 
-const ENTRIES = Object.entries(SECURITY_HEADERS);
-
 /** Sets the security headers of one response. */
 export type ApplySecurityHeaders = (req: FastifyRequest, reply: FastifyReply) => void;
 
@@ -25,16 +23,17 @@ export type ApplySecurityHeaders = (req: FastifyRequest, reply: FastifyReply) =>
  * TLS-terminating proxy), and `Cache-Control: no-store` unless the route sets its own (the JWKS and the
  * metadata are public and cacheable; admin reads, tokens and errors are not).
  *
- * The headers go on the raw response, so that they go out with answers written straight to the socket (the
- * revocation event stream) too. Returns the function, for answers given before the hook runs (a URL Fastify
- * cannot route).
+ * The headers are the reply's (Fastify's), not the raw response's: Node then writes them with the status line
+ * in one step, where headers set on the raw response make it take every header of the answer through setHeader
+ * again. An answer written straight to the socket (the revocation event stream) takes them from
+ * `reply.getHeaders()`.
+ * Returns the function, for answers given before the hook runs (a URL Fastify cannot route).
  */
 export function securityHeaders(app: FastifyInstance, issuer: () => string): ApplySecurityHeaders {
   const apply: ApplySecurityHeaders = (req, reply) => {
-    const raw = reply.raw;
-    if (raw.headersSent) return;
-    for (const [name, value] of ENTRIES) raw.setHeader(name, value);
-    if (req.protocol === 'https' || issuer().startsWith('https:')) raw.setHeader('strict-transport-security', HSTS);
+    if (reply.raw.headersSent) return;
+    reply.headers(SECURITY_HEADERS);
+    if (req.protocol === 'https' || issuer().startsWith('https:')) reply.header('strict-transport-security', HSTS);
   };
   app.addHook('onRequest', (req, reply, done) => {
     apply(req, reply);

@@ -56,6 +56,8 @@ export function revocationRoutes(app: FastifyInstance, ctx: ServerContext): void
 
     reply.hijack();
     const res = reply.raw;
+    // Written past Fastify: the reply's headers (the security headers) go with the stream's own.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
