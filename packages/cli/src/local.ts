@@ -15,9 +15,6 @@ export const LOCAL_OPTIONS = {
 /** The flags of every command on the local installation, as their usage lines show them. */
 export const LOCAL_USAGE = '[--json] [--config FILE | --dir DIR]';
 
-/** The config file `tessera init` writes into a data folder. */
-export const CONFIG_FILE = 'tessera.json';
-
 /** @tessera/server's public entry and its `./internal` subpath in one object. */
 export type ServerModule = typeof ServerEntry & typeof ServerInternal;
 
@@ -27,10 +24,13 @@ export async function serverModule(): Promise<ServerModule> {
   return { ...entry, ...internal };
 }
 
-/** The config file of a data folder: --config FILE, else DIR/tessera.json (DIR from --dir, default .tessera). */
-export function configFile(values: { config?: string; dir?: string }): string {
+/**
+ * The config file of a data folder: --config FILE, else DIR/tessera.json (DIR from --dir, default .tessera;
+ * the name is the server's CONFIG_FILE, the one `tessera init` writes).
+ */
+export function configFile(values: { config?: string; dir?: string }, mod: Pick<ServerModule, 'CONFIG_FILE'>): string {
   if (values.config !== undefined && values.dir !== undefined) throw new UsageError('give --config or --dir, not both');
-  const file = values.config ?? join(values.dir ?? '.tessera', CONFIG_FILE);
+  const file = values.config ?? join(values.dir ?? '.tessera', mod.CONFIG_FILE);
   if (!existsSync(file)) throw new UsageError(`${file} not found: run "tessera init" first (or pass --config / --dir)`);
   return file;
 }
@@ -47,7 +47,7 @@ export async function withLocal<T>(
   fn: (server: TesseraServer, admin: ServerModule) => Promise<T>,
 ): Promise<T> {
   const mod = await serverModule();
-  const server = await mod.createServer({ file: configFile(values), overrides: { logLevel: 'silent' }, tickMs: 3_600_000 });
+  const server = await mod.createServer({ file: configFile(values, mod), overrides: { logLevel: 'silent' }, tickMs: 3_600_000 });
   try {
     return await fn(server, mod);
   } finally {

@@ -1,3 +1,5 @@
+import { clientSecretBasic } from '@tessera/verifier/internal';
+
 import { required } from './args.js';
 import { InputError, ServerRefusedError, UsageError } from './errors.js';
 import { readInputFile } from './io.js';
@@ -9,8 +11,11 @@ export const CLIENT_OPTIONS = {
   'client-secret-file': { type: 'string' },
 } as const;
 
+/** How long a command waits for the server's answer. */
+export const TIMEOUT_MS = 10_000;
+
 export interface ClientCredentials {
-  issuer: string;
+  issuer: URL;
   clientId: string;
   secret: string;
 }
@@ -21,7 +26,7 @@ export async function clientCredentials(values: {
   'client-id'?: string;
   'client-secret-file'?: string;
 }): Promise<ClientCredentials> {
-  const issuer = required(values.issuer, '--issuer').replace(/\/+$/, '');
+  const issuer = issuerUrl(required(values.issuer, '--issuer'));
   const clientId = required(values['client-id'], '--client-id');
   const secret = values['client-secret-file']
     ? (await readInputFile(values['client-secret-file'], 'client secret file')).toString('utf8').trim()
@@ -30,31 +35,67 @@ export async function clientCredentials(values: {
   return { issuer, clientId, secret };
 }
 
+/** An http(s) URL without credentials, a query or a fragment in it (errors name the URL). */
+function issuerUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError('--issuer must be an http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--issuer must be an http:// or https:// URL');
+  if (url.username || url.password || url.search || url.hash)
+    throw new UsageError('--issuer must not hold credentials, a query or a fragment');
+  return url;
+}
+
+/** The URL of one of the issuer's endpoints, `path` such as `/oauth/token`. */
+export function endpointOf(issuer: URL, path: string): string {
+  return `${issuer.origin}${issuer.pathname.replace(/\/+$/, '')}${path}`;
+}
+
 /**
- * POSTs a form to one of the server's OAuth endpoints with HTTP Basic client authentication and returns the
- * JSON answer (undefined for an empty body). A refusal becomes ServerRefusedError with the server's
- * `error` and `error_description`.
+ * An OAuth `error` or `error_description` from the server, kept only when it holds the characters RFC 6749
+ * section 5.2 allows (printable ASCII, no quote or backslash), so a server cannot write control sequences
+ * to the terminal.
+ */
+export function oauthText(value: unknown, max: number): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= max && /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/.test(value)
+    ? value
+    : undefined;
+}
+
+/** Why fetch failed, as a code (ECONNREFUSED, ENOTFOUND, timeout): never the text of the error. */
+export function networkReason(err: unknown): string {
+  if (err instanceof DOMException && err.name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
+  const code = (err as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'string' && /^[A-Z_]+$/.test(code) ? code : 'network error';
+}
+
+/**
+ * POSTs a form to one of the server's OAuth endpoints with client_secret_basic and returns the JSON answer
+ * (undefined for an empty body). A refusal becomes ServerRefusedError with the server's `error` and
+ * `error_description` where they pass oauthText.
  */
 export async function postForm(
   creds: ClientCredentials,
   path: string,
   params: Record<string, string>,
 ): Promise<Record<string, unknown> | undefined> {
-  const url = `${creds.issuer}${path}`;
+  const url = endpointOf(creds.issuer, path);
   let res: Response;
   try {
     res = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        authorization:
-          'Basic ' + Buffer.from(`${encodeURIComponent(creds.clientId)}:${encodeURIComponent(creds.secret)}`).toString('base64'),
+        authorization: clientSecretBasic(creds.clientId, creds.secret),
       },
       body: new URLSearchParams(params),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
-    throw new InputError(`cannot reach ${url}`, { cause: err });
+    throw new InputError(`cannot reach ${url}: ${networkReason(err)}`);
   }
   const text = await res.text();
   let body: unknown;
@@ -64,9 +105,7 @@ export async function postForm(
     body = undefined;
   }
   const json = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
-  if (res.status !== 200) {
-    const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 200) : undefined);
-    throw new ServerRefusedError(url, res.status, str(json?.error), str(json?.error_description));
-  }
+  if (res.status !== 200)
+    throw new ServerRefusedError(url, res.status, oauthText(json?.error, 64), oauthText(json?.error_description, 300));
   return json;
 }

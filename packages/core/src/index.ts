@@ -43,6 +43,15 @@ export {
 } from './jwt/verify.js';
 export type { AccessTokenVerifyOptions, JwsVerifyOptions, KeySource, VerifiedAccessToken, VerifiedJws } from './jwt/verify.js';
 export type { OptionalClaim, TokenProfile } from './jwt/profile.js';
+export {
+  CLIENT_ASSERTION_ALGORITHMS,
+  CLIENT_ASSERTION_PROFILE,
+  ClientAssertionVerifier,
+  DEFAULT_ASSERTION_CLOCK_TOLERANCE,
+  DEFAULT_MAX_ASSERTION_LIFETIME,
+  MAX_ASSERTION_JTI_LENGTH,
+} from './jwt/client-assertion.js';
+export type { ClientAssertionClaims, ClientAssertionVerifyOptions, VerifiedClientAssertion } from './jwt/client-assertion.js';
 export { decodeUnverified } from './jwt/decode.js';
 export type { DecodedToken } from './jwt/decode.js';
 export type { AccessTokenClaims, JwsHeader } from './jwt/types.js';

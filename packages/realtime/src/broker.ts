@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import type { Clock, Timer } from './clock.js';
 import { BrokerError } from './errors.js';
 import type { ClientInfo, Publication } from './protocol.js';
 
@@ -281,24 +282,24 @@ export function selectHistory(
 }
 
 /**
- * Bounds every call of a broker by `ms`, and turns its failures into `BrokerError`, so a broker that fails
+ * Bounds every call of a broker by `ms` on `clock` (the gateway's), and turns its failures into `BrokerError`, so a broker that fails
  * or hangs (its Redis unreachable) turns into errors
  * the client can retry, instead of commands that wait for ever while the rest of the connection queues
  * behind them. The call itself is not cancelled: a late subscribe still lands, and the gateway's later
  * unsubscribe follows it on the same connection.
  */
-export function withDeadline(broker: Broker, ms: number): Broker {
+export function withDeadline(broker: Broker, ms: number, clock: Clock): Broker {
   const bound =
     <A extends unknown[], R>(name: string, f: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new BrokerError(`broker ${name} took longer than ${ms} ms`)), ms);
+        timer = clock.after(ms, () => reject(new BrokerError(`broker ${name} took longer than ${ms} ms`)));
       });
       const call = f.apply(broker, args).catch((err: unknown) => {
         throw new BrokerError(`broker ${name} failed`, { cause: err });
       });
-      return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+      return Promise.race([call, deadline]).finally(() => timer?.cancel());
     };
   return {
     start: (handlers) => broker.start(handlers),

@@ -100,7 +100,7 @@ export class Hub implements BrokerHandlers {
     this.verifier = options.verifier;
     this.subscriptionVerifier = options.subscriptionVerifier;
     this.channels = options.channels;
-    this.broker = withDeadline(options.broker, options.limits.brokerTimeoutMs);
+    this.broker = withDeadline(options.broker, options.limits.brokerTimeoutMs, options.clock);
     this.limits = options.limits;
     this.nodeId = options.nodeId ?? randomUUID();
     this.logger = options.logger;

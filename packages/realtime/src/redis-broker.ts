@@ -28,6 +28,7 @@ import {
   type HistoryResult,
   type StreamPosition,
 } from './broker.js';
+import { systemClock, type Clock } from './clock.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH, type ClientInfo, type Publication } from './protocol.js';
 
 export interface RedisBrokerOptions {
@@ -40,6 +41,11 @@ export interface RedisBrokerOptions {
   readonly subscriber?: Redis;
   /** Prefix of every key and pub/sub channel. Default `tessera:rt:`. */
   readonly prefix?: string;
+  /**
+   * The gateway's clock: the time of a publication without history (streams and presence keep the Redis
+   * server's time). Default: the system clock.
+   */
+  readonly clock?: Clock;
 }
 
 /** Lua: the time of the Redis server, in milliseconds. */
@@ -103,6 +109,7 @@ export class RedisBroker implements Broker {
   private readonly subscriber: Redis;
   private readonly ownSubscriber: boolean;
   private readonly prefix: string;
+  private readonly clock: Clock;
   private readonly controlChannel: string;
   /** The channels this node subscribed to: messages of others (late after an unsubscribe) are ignored. */
   private readonly subscribed = new Set<string>();
@@ -122,6 +129,7 @@ export class RedisBroker implements Broker {
     // listener ioredis would print each reconnection attempt.
     if (this.ownSubscriber) this.subscriber.on('error', () => undefined);
     this.prefix = options.prefix ?? 'tessera:rt:';
+    this.clock = options.clock ?? systemClock;
     this.controlChannel = `${this.prefix}control`;
   }
 
@@ -163,7 +171,7 @@ export class RedisBroker implements Broker {
     history: HistoryBounds | undefined,
   ): Promise<StreamPosition | undefined> {
     if (!history || history.size <= 0) {
-      const time = Date.now();
+      const time = this.clock.now();
       const publication: Publication = info ? { data, info, time } : { data, time };
       await this.send(channel, { type: 'publication', publication });
       return undefined;

@@ -1,6 +1,7 @@
 import { createRevocationList, createVerifier, type RevocationList, type Verifier } from '@tessera/verifier';
 
 import type { Broker } from './broker.js';
+import { systemClock } from './clock.js';
 import type { GatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './gateway.js';
 import type { Logger } from './hub.js';
@@ -21,6 +22,8 @@ export async function runGateway(config: GatewayConfig, options: { logger?: Logg
   let verifier: Verifier | undefined;
   let broker: Broker | undefined;
   const closers: (() => unknown)[] = [];
+  // One clock for the gateway and its broker.
+  const clock = systemClock;
   try {
     if (config.revocations) {
       revocations = createRevocationList({
@@ -44,9 +47,10 @@ export async function runGateway(config: GatewayConfig, options: { logger?: Logg
       const { RedisBroker } = await import('./redis-broker.js');
       const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
       closers.push(() => redis.quit().catch(() => redis.disconnect()));
-      broker = new RedisBroker({ redis });
+      broker = new RedisBroker({ redis, clock });
     }
     const gateway = createGateway({
+      clock,
       verifier,
       ...(revocations ? { revocations } : {}),
       channels: config.channels,

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import {
+  BrokerError,
   MemoryBroker,
   RedisBroker,
   type Broker,
@@ -18,6 +19,7 @@ import {
   type HistoryBounds,
   type Publication,
 } from '@tessera/realtime';
+import { withDeadline } from '@tessera/realtime/internal';
 import { until } from '@tessera/testing';
 import { Redis } from 'ioredis';
 
@@ -375,10 +377,11 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
   });
 
   /** A node: its own command and pub/sub connections, this run's prefix. */
-  async function node(options: { subscriber?: Redis; prefix?: string } = {}): Promise<Node> {
+  async function node(options: { subscriber?: Redis; prefix?: string; clock?: ManualClock } = {}): Promise<Node> {
     const broker = new RedisBroker({
       redis: connect(),
       prefix: options.prefix ?? PREFIX,
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.subscriber ? { subscriber: options.subscriber } : {}),
     });
     const events = new Recorder();
@@ -409,6 +412,17 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
       h.publications.map((p) => p.data),
       [{ text: 'hi' }],
     );
+  });
+
+  it("a publication without history carries the time of the publishing node's clock", async () => {
+    const clock = new ManualClock();
+    await clock.advance(3_600_000);
+    const [a, b] = [await node({ clock }), await node()];
+    const ch = channel();
+    await b.broker.subscribe(ch);
+    await a.broker.publish(ch, 'later', undefined, undefined);
+    await until('the publication', () => b.events.publications(ch).length === 1);
+    assert.equal(b.events.publications(ch)[0]?.time, clock.now());
   });
 
   it('presence added on one node is listed on another, and removed from there', async () => {
@@ -567,5 +581,25 @@ describe('RedisBroker: several nodes on one Redis', { skip: skipRedis }, () => {
   it('refuses a subscriber that would not subscribe again after a reconnection', () => {
     const subscriber = new Redis(REDIS_URL, { lazyConnect: true, autoResubscribe: false });
     assert.throws(() => new RedisBroker({ redis, subscriber }), /autoResubscribe/);
+  });
+});
+
+describe('withDeadline', () => {
+  it("fails a broker call that hangs with BrokerError once the gateway's clock passes the deadline", async () => {
+    const clock = new ManualClock();
+    const hanging = new MemoryBroker({ now: () => clock.now() });
+    hanging.subscribe = () => new Promise<void>(() => undefined);
+    const bounded = withDeadline(hanging, 5_000, clock);
+    const seen: { outcome: unknown } = { outcome: 'pending' };
+    bounded.subscribe('chat:room:deadline').then(
+      () => (seen.outcome = 'resolved'),
+      (err: unknown) => (seen.outcome = err),
+    );
+    await clock.advance(4_999);
+    assert.equal(seen.outcome, 'pending', 'not before the deadline');
+    await clock.advance(1);
+    const err: unknown = seen.outcome;
+    assert.ok(err instanceof BrokerError, String(err));
+    assert.match(err.message, /subscribe took longer than 5000 ms/);
   });
 });

@@ -4,8 +4,11 @@
  * responses without their security headers. Every answer is checked as a client sees it, over real HTTP.
  */
 import assert from 'node:assert/strict';
+import { randomUUID, sign } from 'node:crypto';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+
+import { encodeBase64url, generateKey } from '@tessera/core';
 
 import { adminAs, ownAdminClient, tokenOf } from './helpers/admin-api.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
@@ -228,6 +231,53 @@ describe('HTTP attacks on the auth server', () => {
       }
       // Other query parameters change nothing.
       const ok = await call(t, 'POST', '/oauth/token?trace=1', { headers: auth, body: 'grant_type=client_credentials' });
+      assert.equal(ok.status, 200, ok.text);
+    });
+  });
+
+  describe('client assertions (RFC 7523)', () => {
+    it('client-assertion-duplicate-claim-keys: a claim named twice is refused, whichever copy would win', async () => {
+      const key = generateKey('ES256', { kid: 'dup-claims' });
+      await t.client({
+        id: 'svc-dup-jwt',
+        authMethod: 'private_key_jwt',
+        jwks: { keys: [key.publicKey().toJwk()] },
+        grantTypes: ['client_credentials'],
+        scopes: ['a'],
+        audiences: ['api'],
+      });
+      /** A compact JWS over exactly these payload bytes, signed by the client's registered key. */
+      const signed = (payload: string) => {
+        const input = `${encodeBase64url(JSON.stringify({ alg: 'ES256', kid: key.kid }))}.${encodeBase64url(payload)}`;
+        const sig = sign('sha256', Buffer.from(input), { key: key.keyObject, dsaEncoding: 'ieee-p1363' });
+        return `${input}.${sig.toString('base64url')}`;
+      };
+      const now = Math.floor(Date.now() / 1000);
+      const aud = JSON.stringify(`${t.url}/oauth/token`);
+      const claims = (jti: string) => `"iss":"svc-dup-jwt","aud":${aud},"jti":"${jti}"`;
+      const present = (assertion: string) =>
+        call(t, 'POST', '/oauth/token', {
+          headers: { 'content-type': FORM },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: 'svc-dup-jwt',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: assertion,
+          }).toString(),
+        });
+      for (const payload of [
+        // Another client's name first, the caller's own last: a parser where the last copy wins reads svc-dup-jwt.
+        `{${claims(randomUUID())},"sub":"svc","exp":${now + 60},"sub":"svc-dup-jwt"}`,
+        // A lifetime of a day, hidden behind a short one.
+        `{${claims(randomUUID())},"sub":"svc-dup-jwt","exp":${now + 86_400},"exp":${now + 60}}`,
+        // The repeat spelled with an escape.
+        `{${claims(randomUUID())},"sub":"svc","exp":${now + 60},"s\\u0075b":"svc-dup-jwt"}`,
+      ]) {
+        const r = await present(signed(payload));
+        assertTesseraError(r.status, r.headers, r.text, 401, 'invalid_client');
+      }
+      // The same assertion without the repeat authenticates: the refusal above is the repeat's.
+      const ok = await present(signed(`{${claims(randomUUID())},"sub":"svc-dup-jwt","exp":${now + 60}}`));
       assert.equal(ok.status, 200, ok.text);
     });
   });

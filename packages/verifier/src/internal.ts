@@ -7,3 +7,7 @@ export type { SseEvent } from './revocation/sse.js';
 // real-time gateway (its per-connection budgets), which must not depend on the server.
 export { MemoryRateLimiter } from './rate-limiter.js';
 export type { RateLimiter, RateRule } from './rate-limiter.js';
+// client_secret_basic's header, built once for the service token source and the CLI's OAuth commands.
+export { clientSecretBasic } from './client-secret-basic.js';
+// The bound of the in-process maps of attacker-chosen keys, shared with the auth server's login throttle.
+export { makeRoom, MAX_ENTRIES } from './bounded-map.js';

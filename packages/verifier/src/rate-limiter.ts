@@ -1,3 +1,5 @@
+import { makeRoom } from './bounded-map.js';
+
 /**
  * How many hits a key may take:
  * - fixed windows: at most `limit` hits in each window of `windowMs` (windows aligned on the clock's zero, so
@@ -23,8 +25,6 @@ interface Entry {
   /** From then on the entry tells nothing (the window is over, the bucket full again): it may be dropped. */
   idleAt: number;
 }
-
-const MAX_ENTRIES = 100_000;
 
 /** The in-process RateLimiter, its memory bounded: idle entries go first, then the oldest. */
 export class MemoryRateLimiter implements RateLimiter {
@@ -54,20 +54,8 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   private add(key: string, e: Entry, now: number): Entry {
-    if (!this.entries.has(key) && this.entries.size >= MAX_ENTRIES) this.prune(now);
+    if (!this.entries.has(key)) makeRoom(this.entries, [(idle) => idle.idleAt <= now]);
     this.entries.set(key, e);
     return e;
-  }
-
-  private prune(now: number): void {
-    for (const [k, e] of this.entries) if (e.idleAt <= now) this.entries.delete(k);
-    // Still full of live entries (a flood of keys): drop the oldest tenth, so that pruning stays rare.
-    if (this.entries.size >= MAX_ENTRIES) {
-      let drop = MAX_ENTRIES / 10;
-      for (const k of this.entries.keys()) {
-        if (drop-- <= 0) break;
-        this.entries.delete(k);
-      }
-    }
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigError, signJwt, type Key } from '@tessera/core';
 
 import { TokenRequestError } from './errors.js';
+import { clientSecretBasic } from './client-secret-basic.js';
 
 export interface ServiceTokenSourceOptions {
   /** The token endpoint, e.g. `https://auth.example.com/oauth/token`. */
@@ -151,8 +152,7 @@ export class ServiceTokenSource {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     const o = this.options;
     if (o.clientSecret !== undefined) {
-      const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-      headers.authorization = `Basic ${Buffer.from(`${enc(o.clientId)}:${enc(o.clientSecret)}`).toString('base64')}`;
+      headers.authorization = clientSecretBasic(o.clientId, o.clientSecret);
     } else {
       const iat = Math.floor(this.now() / 1000);
       const assertion = signJwt(

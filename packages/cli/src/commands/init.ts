@@ -5,7 +5,7 @@ import { noPositionals, nonNegativeInteger, optional, parseFlags } from '../args
 import type { Command } from '../command.js';
 import { FileExistsError } from '../errors.js';
 import { formatJson, note, out } from '../io.js';
-import { CONFIG_FILE, serverModule } from '../local.js';
+import { serverModule } from '../local.js';
 
 const usage = `Usage: tessera init [--dir DIR] [--issuer URL] [--port N] [--admin-username NAME] [--json]
 
@@ -36,8 +36,8 @@ export const init: Command = {
     noPositionals(positionals);
     const port = optional(values.port, '--port');
     const dir = values.dir ?? '.tessera';
+    const { initialize, CONFIG_FILE } = await serverModule();
     if (existsSync(join(dir, CONFIG_FILE))) throw new FileExistsError(join(dir, CONFIG_FILE), '--dir');
-    const { initialize } = await serverModule();
     const result = await initialize({
       dir,
       issuer: optional(values.issuer, '--issuer'),

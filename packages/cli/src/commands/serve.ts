@@ -34,8 +34,9 @@ export const serve: Command = {
     const overrides: Record<string, unknown> = {};
     if (values.port !== undefined) overrides.port = nonNegativeInteger(values.port, '--port');
     if (values.host !== undefined) overrides.host = values.host;
-    const file = configFile(values);
-    const { createServer } = await serverModule();
+    const mod = await serverModule();
+    const file = configFile(values, mod);
+    const { createServer } = mod;
     const server = await createServer({ file, overrides });
     try {
       await server.listen();

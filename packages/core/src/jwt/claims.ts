@@ -13,6 +13,8 @@ export interface ClaimRules {
   clockTolerance: number;
   /** Seconds; when set, iat is required and may be at most this old. */
   maxTokenAge: number | undefined;
+  /** Seconds; when set, exp may lie at most this far ahead (RFC 7523 section 3: no unreasonably far exp). */
+  maxLifetime?: number | undefined;
   /** RFC 9068 section 2.2 claims, each required unless the profile relaxed it. */
   requireExp: boolean;
   requireSub: boolean;
@@ -97,5 +99,7 @@ export function checkClaims(c: Record<string, unknown>, rules: ClaimRules, nowSe
     if (nowSeconds - (iat as number) > rules.maxTokenAge + tol)
       throw new TokenClaimError('iat', 'too_old', 'token is older than the maximum age');
   }
+  if (rules.maxLifetime !== undefined && exp !== undefined && (exp as number) > nowSeconds + rules.maxLifetime + tol)
+    throw new TokenClaimError('exp', 'too_far', 'token lives longer than the maximum lifetime');
   return c as AccessTokenClaims;
 }

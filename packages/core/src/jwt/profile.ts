@@ -1,4 +1,5 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, TokenTypeError } from '../errors.js';
+import type { JwsHeader } from './types.js';
 
 /** RFC 9068 section 2.2 claims that a profile may make optional, each by name. */
 export type OptionalClaim = 'sub' | 'iat' | 'jti';
@@ -62,6 +63,21 @@ const KNOWN = new Set([
 export function normalizeType(typ: string): string {
   const t = typ.toLowerCase();
   return t.startsWith('application/') ? t.slice(12) : t;
+}
+
+/**
+ * The `typ` header rule of a resolved profile: absent only where the profile allows it, otherwise one of the
+ * accepted media types. `only` is the one accepted type when there is exactly one (a string compare, no list).
+ */
+export function checkTypeHeader(header: JwsHeader, profile: ResolvedProfile, only: string | undefined): void {
+  const typ = header.typ;
+  if (typ === undefined) {
+    if (profile.allowMissingTyp) return;
+    throw new TokenTypeError('typ header is required');
+  }
+  if (typeof typ !== 'string') throw new TokenTypeError('typ header must be a string');
+  const t = normalizeType(typ);
+  if (only !== undefined ? t !== only : !profile.typ.includes(t)) throw new TokenTypeError('unexpected typ');
 }
 
 function flag(name: string, v: unknown): boolean {

@@ -10,7 +10,6 @@ import {
   SignatureInvalidError,
   TokenMalformedError,
   TokenTooLargeError,
-  TokenTypeError,
   UnsupportedHeaderError,
 } from '../errors.js';
 import { KeySet } from '../jwks.js';
@@ -21,7 +20,7 @@ import { equalsTail } from '../lib/equals-tail.js';
 import { parseStrictJson } from '../lib/json.js';
 import { decodeUtf8 } from '../lib/utf8.js';
 import { checkClaims, type ClaimRules } from './claims.js';
-import { normalizeType, resolveProfile, type TokenProfile } from './profile.js';
+import { checkTypeHeader, resolveProfile, type ResolvedProfile, type TokenProfile } from './profile.js';
 import { ACCESS_TOKEN_TYPE } from './sign.js';
 import type { AccessTokenClaims, JwsHeader } from './types.js';
 
@@ -87,13 +86,19 @@ function malformed(reason: string, message: string): TokenMalformedError {
   return new TokenMalformedError(reason, message);
 }
 
-function nonNegative(name: string, v: number | undefined, fallback: number): number {
+/** The `now` option of a verifier: a clock in milliseconds, Date.now when left out. */
+export function clockOption(now: (() => number) | undefined): () => number {
+  if (now !== undefined && typeof now !== 'function') throw new ConfigError('now', 'must be a function');
+  return now ?? Date.now;
+}
+
+export function nonNegative(name: string, v: number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(name, 'must be a non-negative number');
   return v;
 }
 
-function stringList(name: string, v: string | readonly string[] | undefined): readonly string[] {
+export function stringList(name: string, v: string | readonly string[] | undefined): readonly string[] {
   const list = typeof v === 'string' ? [v] : v;
   if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === 'string' && s.length > 0)) {
     throw new ConfigError(name, 'must be a non-empty string or a non-empty array of non-empty strings');
@@ -298,10 +303,9 @@ function inRange(sig: Uint8Array, offset: number, n: Uint8Array): boolean {
  */
 export class AccessTokenVerifier extends JwsVerifier {
   private readonly rules: ClaimRules;
-  private readonly types: readonly string[];
+  private readonly profile: ResolvedProfile;
   /** The one accepted typ when there is exactly one (the usual case): a string compare, no list. */
   private readonly onlyType: string | undefined;
-  private readonly allowMissingTyp: boolean;
   private readonly now: () => number;
 
   constructor(options: AccessTokenVerifyOptions) {
@@ -318,11 +322,9 @@ export class AccessTokenVerifier extends JwsVerifier {
       requireJti: profile.requireJti,
       required: profile.required,
     });
-    this.types = profile.typ;
+    this.profile = profile;
     this.onlyType = profile.typ.length === 1 ? profile.typ[0] : undefined;
-    this.allowMissingTyp = profile.allowMissingTyp;
-    if (options.now !== undefined && typeof options.now !== 'function') throw new ConfigError('now', 'must be a function');
-    this.now = options.now ?? Date.now;
+    this.now = clockOption(options.now);
   }
 
   verifyAccessToken(token: string, keys: KeySource): VerifiedAccessToken {
@@ -336,14 +338,7 @@ export class AccessTokenVerifier extends JwsVerifier {
   }
 
   protected override checkType(header: JwsHeader): void {
-    const typ = header.typ;
-    if (typ === undefined) {
-      if (this.allowMissingTyp) return;
-      throw new TokenTypeError('typ header is required');
-    }
-    if (typeof typ !== 'string') throw new TokenTypeError('typ header must be a string');
-    const t = normalizeType(typ);
-    if (this.onlyType !== undefined ? t !== this.onlyType : !this.types.includes(t)) throw new TokenTypeError('unexpected typ');
+    checkTypeHeader(header, this.profile, this.onlyType);
   }
 }
 

@@ -1,29 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 
-import { decodeUnverified, JwsVerifier, parseJwks, TesseraError, type Algorithm } from '@tessera/core';
+import { decodeUnverified } from '@tessera/core';
 
 import type { Client, ClientAuthMethod } from '../store/types.js';
 import type { ServerContext } from '../context.js';
+import { checkClientAssertion, JWT_BEARER_ASSERTION } from './client-assertion.js';
 import { OAuthError } from './errors.js';
 import { param, type Form } from './form.js';
 
-export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-export const ASSERTION_ALGORITHMS: readonly Algorithm[] = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-];
-/** Client assertions may live at most this long (exp - now), seconds. */
-const MAX_ASSERTION_LIFETIME_S = 600;
-const SKEW_S = 30;
-const assertionVerifier = new JwsVerifier({ algorithms: ASSERTION_ALGORITHMS });
+// Their home is client-assertion.ts; the admin service imports them from here.
+export { ASSERTION_ALGORITHMS, JWT_BEARER_ASSERTION } from './client-assertion.js';
 
 export interface ClientCredentials {
   method: ClientAuthMethod;
@@ -131,34 +117,6 @@ export async function authenticateClient(
     return client;
   }
   if (!client || client.disabled || client.authMethod !== 'private_key_jwt' || !client.jwks) throw refuse();
-  await checkAssertion(ctx, client, creds.assertion!, now);
+  await checkClientAssertion(ctx, client, creds.assertion!, now);
   return client;
-}
-
-/** RFC 7523 section 3: signed by a key of the client's JWKS; iss = sub = client_id; aud the issuer or token endpoint; exp; jti once. */
-async function checkAssertion(ctx: ServerContext, client: Client, assertion: string, now: number): Promise<void> {
-  const refuse = () => new OAuthError('invalid_client', 'client authentication failed');
-  let payload: Record<string, unknown>;
-  try {
-    const keys = parseJwks(client.jwks, { algorithms: ASSERTION_ALGORITHMS });
-    const verified = assertionVerifier.verify(assertion, keys);
-    payload = JSON.parse(verified.payload.toString('utf8')) as Record<string, unknown>;
-  } catch (err) {
-    if (err instanceof TesseraError || err instanceof SyntaxError) throw refuse();
-    throw err;
-  }
-  const nowS = now / 1000;
-  const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  const audiences = [ctx.config.issuer, `${ctx.config.issuer}/oauth/token`];
-  if (payload.iss !== client.id || payload.sub !== client.id) throw refuse();
-  if (!aud.some((a) => typeof a === 'string' && audiences.includes(a))) throw refuse();
-  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp) || payload.exp <= nowS - SKEW_S) throw refuse();
-  if (payload.exp > nowS + MAX_ASSERTION_LIFETIME_S + SKEW_S) throw refuse();
-  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowS + SKEW_S)) throw refuse();
-  if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat > nowS + SKEW_S)) throw refuse();
-  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) throw refuse();
-  if (!(await ctx.store.assertionJtis.use(client.id, payload.jti, payload.exp * 1000 + SKEW_S * 1000, now))) {
-    await ctx.audit.record({ type: 'client.assertion_replay', outcome: 'failure', clientId: client.id });
-    throw refuse();
-  }
 }

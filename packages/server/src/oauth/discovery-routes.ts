@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { ASSERTION_ALGORITHMS } from './client-auth.js';
+import { ASSERTION_ALGORITHMS } from './client-assertion.js';
 
 /** GET /.well-known/jwks.json and GET /.well-known/oauth-authorization-server (RFC 8414). */
 export function discoveryRoutes(app: FastifyInstance, ctx: ServerContext): void {

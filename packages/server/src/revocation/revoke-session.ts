@@ -1,8 +1,6 @@
 import type { ServerContext } from '../context.js';
 import type { Revocation } from '../store/types.js';
-
-/** Seconds a family's record outlives its access tokens, for verifiers' clock tolerance. */
-export const FAMILY_RECORD_SKEW_S = 60;
+import { REVOCATION_RECORD_SKEW_S } from './record-skew.js';
 
 /**
  * Revokes a refresh-token family (a session) with its access tokens (`sid`): the family and the record that
@@ -18,7 +16,7 @@ export async function revokeSession(
   now: number,
 ): Promise<Revocation | undefined> {
   const r = await ctx.store.refreshFamilies.revoke(familyId, why.family, now, {
-    expiresAt: now + (accessTokenTtl + FAMILY_RECORD_SKEW_S) * 1000,
+    expiresAt: now + (accessTokenTtl + REVOCATION_RECORD_SKEW_S) * 1000,
     reason: why.record,
   });
   if (r) await ctx.revocations.announce(r);

@@ -1,3 +1,5 @@
+import { makeRoom } from '@tessera/verifier/internal';
+
 import type { Config } from '../config/schema.js';
 
 /**
@@ -70,7 +72,6 @@ export interface Throttle {
 
 /** How long a refused attempt is told to wait when the budget is used up by attempts still in flight. */
 export const IN_FLIGHT_RETRY_MS = 1_000;
-const MAX_ENTRIES = 100_000;
 
 interface Entry {
   failures: number;
@@ -176,24 +177,18 @@ export class LoginThrottle implements Throttle {
       e = undefined;
     }
     if (!e) {
-      if (map.size >= MAX_ENTRIES) this.prune(map, now);
+      this.prune(map, now);
       e = { failures: 0, pending: 0, lockedUntil: 0, lockouts: 0, lastActivity: now };
       map.set(key, e);
     }
     return e;
   }
 
+  /** When the map is full: the forgotten entries go, then the idle ones (never one with an attempt in flight or a lock running). */
   private prune(map: Map<string, Entry>, now: number): void {
-    for (const [k, e] of map) if (e.pending === 0 && now - e.lastActivity > this.policy.windowMs) map.delete(k);
-    // Still full of live entries: drop the idle ones (never one with an attempt in flight or a lock running).
-    if (map.size >= MAX_ENTRIES) for (const [k, e] of map) if (e.pending === 0 && e.lockedUntil <= now) map.delete(k);
-    // Still full (a flood of locks): drop the oldest tenth, in insertion order, so that pruning stays rare.
-    if (map.size >= MAX_ENTRIES) {
-      let drop = MAX_ENTRIES / 10;
-      for (const k of map.keys()) {
-        if (drop-- <= 0) break;
-        map.delete(k);
-      }
-    }
+    makeRoom(map, [
+      (e) => e.pending === 0 && now - e.lastActivity > this.policy.windowMs,
+      (e) => e.pending === 0 && e.lockedUntil <= now,
+    ]);
   }
 }

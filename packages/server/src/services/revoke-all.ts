@@ -1,9 +1,10 @@
 import { SETTINGS } from '../config/schema.js';
 import type { ServerContext } from '../context.js';
 import type { Actor } from './actor.js';
+import { REVOCATION_RECORD_SKEW_S } from '../revocation/record-skew.js';
 
 /** A cut-off record must outlive every token it can affect: the longest access-token lifetime, plus skew. */
-const CUTOFF_LIFETIME_MS = (SETTINGS.accessTokenTtl.max + 60) * 1000;
+const CUTOFF_LIFETIME_MS = (SETTINGS.accessTokenTtl.max + REVOCATION_RECORD_SKEW_S) * 1000;
 
 /**
  * Revokes everything of a user (`subject`) or a client: every live refresh-token family, and every access

@@ -5,6 +5,7 @@ import type { ServerContext } from '../context.js';
 import { verifyOwnAccessToken } from '../oauth/own-tokens.js';
 import { revokeSession as revokeFamily } from '../revocation/revoke-session.js';
 import type { Actor } from './actor.js';
+import { REVOCATION_RECORD_SKEW_S } from '../revocation/record-skew.js';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
@@ -45,7 +46,11 @@ export async function revokeToken(
   const asAccess = async (): Promise<TokenRevocation> => {
     const claims = await liveAccessToken(ctx, token);
     if (!claims || !owned(claims.client_id)) return { revoked: false };
-    await ctx.revocations.revoke('jti', claims.jti!, { expiresAt: (claims.exp + 60) * 1000, reason: 'rfc7009', now });
+    await ctx.revocations.revoke('jti', claims.jti!, {
+      expiresAt: (claims.exp + REVOCATION_RECORD_SKEW_S) * 1000,
+      reason: 'rfc7009',
+      now,
+    });
     await ctx.audit.record({
       type: 'token.revoked',
       outcome: 'success',

@@ -1,5 +1,6 @@
 import type { ServerContext } from '../../context.js';
-import { FAMILY_RECORD_SKEW_S, revokeSession } from '../../revocation/revoke-session.js';
+import { REVOCATION_RECORD_SKEW_S } from '../../revocation/record-skew.js';
+import { revokeSession } from '../../revocation/revoke-session.js';
 import { newRefreshToken } from '../../security/random.js';
 import type { Client, RefreshFamily, User } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
@@ -49,7 +50,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
     { digest: ctx.master.refreshDigest(next), createdAt: now, expiresAt: now + refreshTtl(ctx, client) * 1000, usedAt: null },
     now,
     // Kept as long as an access token of this family can live (plus clock skew).
-    { expiresAt: now + (accessTokenTtl(ctx, client) + FAMILY_RECORD_SKEW_S) * 1000, reason: 'refresh_token_reuse' },
+    { expiresAt: now + (accessTokenTtl(ctx, client) + REVOCATION_RECORD_SKEW_S) * 1000, reason: 'refresh_token_reuse' },
   );
   if (result.kind === 'reused') {
     // The family was revoked and announced in the store's transaction, by the first replay only: later replays
