@@ -22,17 +22,23 @@ export function userView(u: User) {
   };
 }
 
+/** The username in its normal form, or AdminInputError when it cannot be one. */
+export function acceptedUsername(input: unknown): string {
+  const username = normalizeUsername(input);
+  if (username === undefined)
+    throw new AdminInputError(
+      'username must be 1-128 characters without control characters, quotes, angle brackets or backslashes',
+    );
+  return username;
+}
+
 /** Creates a user: the username normalised, the password checked and hashed with argon2id. No audit record. */
 export async function createUserAccount(
   store: Store,
   input: { username: unknown; password: unknown; roles?: string[] },
   now: number,
 ): Promise<User> {
-  const username = normalizeUsername(input.username);
-  if (username === undefined)
-    throw new AdminInputError(
-      'username must be 1-128 characters without control characters, quotes, angle brackets or backslashes',
-    );
+  const username = acceptedUsername(input.username);
   const problem = passwordProblem(input.password);
   if (problem) throw new AdminInputError(problem);
   const user: User = {
