@@ -39,6 +39,12 @@ export interface FamilyRevocation {
   reason: string;
 }
 
+/** What revoking everything of a user or client wrote: the families it revoked and the cut-off record. */
+export interface CutOff {
+  families: string[];
+  revocation: Revocation;
+}
+
 export interface FamilyFilter {
   userId?: string;
   clientId?: string;
@@ -79,5 +85,5 @@ export interface RefreshFamilyRepository {
     reason: string,
     now: number,
     record: FamilyRevocation,
-  ): Promise<{ families: string[]; revocation: Revocation }>;
+  ): Promise<CutOff>;
 }
