@@ -6,7 +6,7 @@ export { openSqliteStore } from './store/sqlite.js';
 export { openPostgresStore } from './store/postgres.js';
 export type { PostgresStoreOptions } from './store/postgres.js';
 export { SqlStore } from './store/sql-store.js';
-export { StoreConflictError, StoreRowError } from './store/errors.js';
+export { StoreConflictError, StoreRowError, StoreStateError } from './store/errors.js';
 export { KeysBusyError } from './keys/errors.js';
 // Refusals answered on the wire by the OAuth endpoints and the HTTP layer (docs/errors.md).
 export { OAuthError } from './oauth/errors.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 
-import type { SqlStore } from '@tessera/server/internal';
+import { StoreStateError, type SqlStore } from '@tessera/server/internal';
 
 import { execute, refuseWrites } from '../helpers/faults.js';
 import { T0, DAY, sorted, aClient, aFamily, aToken, aUser, RECORD, REUSE, next, seedFamilies, aKey } from './fixtures.js';
@@ -136,6 +136,55 @@ export function atomicRevocationsContract(current: () => SqlStore): void {
         keys.find((k) => k.kid === 'k2'),
         aKey({ kid: 'k2', state: 'active', activatesAt: T0 + DAY + 1 }),
       );
+    });
+
+    const keyStates = async () => (await store.keys.list()).map((k) => `${k.kid}:${k.state}`).sort();
+    const isStateError = (err: unknown) => {
+      assert.ok(err instanceof StoreStateError, String(err));
+      assert.equal(err.code, 'ERR_STORE_STATE');
+      return true;
+    };
+
+    it('crash-between-key-retire-and-create: retiring the active key with no next key is both or neither', async () => {
+      await store.keys.insert(aKey({ kid: 'k1', state: 'active' }));
+      const retire = { kid: 'k1', retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY };
+      const heal = await refuseWrites(store, 'signing_keys', 'insert');
+      await assert.rejects(store.keys.replaceActive(retire, aKey({ kid: 'k2', state: 'active', activatesAt: T0 + DAY })));
+      assert.deepEqual(await keyStates(), ['k1:active'], 'never a moment with no active key');
+      await heal();
+      await store.keys.replaceActive(retire, aKey({ kid: 'k2', state: 'active', activatesAt: T0 + DAY }));
+      assert.deepEqual(await keyStates(), ['k1:retired', 'k2:active']);
+      // Retiring a key that is no longer active changes nothing.
+      await assert.rejects(store.keys.replaceActive(retire, aKey({ kid: 'k3', state: 'active' })), isStateError);
+      assert.deepEqual(await keyStates(), ['k1:retired', 'k2:active']);
+    });
+
+    it('crash-between-next-removal-and-import: replacing the next key is both or neither', async () => {
+      await store.keys.insert(aKey({ kid: 'k1', state: 'active' }));
+      await store.keys.insert(aKey({ kid: 'k2', state: 'next', activatesAt: T0 + DAY }));
+      const heal = await refuseWrites(store, 'signing_keys', 'insert');
+      await assert.rejects(store.keys.replaceNext('k2', aKey({ kid: 'k3', state: 'next', activatesAt: T0 + DAY })));
+      assert.deepEqual(await keyStates(), ['k1:active', 'k2:next'], 'the next key stays until its successor is in');
+      await heal();
+      await store.keys.replaceNext('k2', aKey({ kid: 'k3', state: 'next', activatesAt: T0 + DAY }));
+      assert.deepEqual(await keyStates(), ['k1:active', 'k2:removed', 'k3:next']);
+      // A next key that is no longer next (removed meanwhile) is not replaced: nothing inserted.
+      await assert.rejects(store.keys.replaceNext('k2', aKey({ kid: 'k4', state: 'next' })), isStateError);
+      await store.keys.replaceNext(undefined, aKey({ kid: 'k5', state: 'next', activatesAt: T0 + 2 * DAY }));
+      assert.deepEqual(await keyStates(), ['k1:active', 'k2:removed', 'k3:next', 'k5:next']);
+    });
+
+    it('promote-from-unexpected-states: promote retires only an active key and activates only a next one', async () => {
+      await store.keys.insert(aKey({ kid: 'k1', state: 'retired', retiredAt: T0, removeAfter: T0 + DAY }));
+      await store.keys.insert(aKey({ kid: 'k2', state: 'active' }));
+      await store.keys.insert(aKey({ kid: 'k3', state: 'next', activatesAt: T0 + DAY }));
+      const retire = (kid: string) => ({ kid, retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY });
+      await assert.rejects(store.keys.promote(retire('k1'), { kid: 'k3', activatesAt: T0 + DAY }), isStateError);
+      await assert.rejects(store.keys.promote(retire('k2'), { kid: 'k1', activatesAt: T0 + DAY }), isStateError);
+      await assert.rejects(store.keys.promote(retire('k2'), { kid: 'ghost', activatesAt: T0 + DAY }), isStateError);
+      assert.deepEqual(await keyStates(), ['k1:retired', 'k2:active', 'k3:next'], 'nothing changed');
+      await store.keys.promote(retire('k2'), { kid: 'k3', activatesAt: T0 + DAY });
+      assert.deepEqual(await keyStates(), ['k1:retired', 'k2:retired', 'k3:active']);
     });
 
     // A change to a user or a client and the revocation of everything they hold: one transaction. Each crash is
