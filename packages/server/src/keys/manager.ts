@@ -99,7 +99,7 @@ export class KeyManager {
    */
   activeKey(): Key {
     const rec = this.records.find((r) => r.state === 'active') ?? this.lastActive;
-    // Cannot happen after init(), which leaves an active key in the store: a plain Error for a caller's bug.
+    // Plain Error, not coded: only a program that skipped init() meets it, never a user or an operator.
     if (!rec) throw new Error('no active signing key (KeyManager.init() has not run)');
     return this.key(rec);
   }
@@ -224,7 +224,7 @@ export class KeyManager {
    */
   importKey(key: Key, now: number): Promise<{ kind: 'imported'; record: SigningKeyRecord } | { kind: 'exists' }> {
     return this.exclusively(async () => {
-      // Cannot happen through the admin service, which refuses a public key first: a plain Error for a caller's bug.
+      // Plain Error, not coded: the admin service refuses a public key first (AdminInputError); only a program calling this directly meets it.
       if (key.kind === 'public') throw new Error('a public key cannot sign');
       if (this.records.some((r) => r.kid === key.kid)) return { kind: 'exists' as const };
       // The next key replaced in one transaction: the JWKS never shows neither of them, nor two next keys.

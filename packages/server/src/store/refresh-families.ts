@@ -78,10 +78,9 @@ export interface RefreshFamilyRepository {
   /**
    * Revokes every live family of a user or client and adds the cut-off record (`subject` or `client`, cutoff =
    * now) that revokes their access tokens, in one transaction. Returns the revoked families' ids and the record.
-   * Refuses an owner that names neither.
    */
   revokeAllOf(
-    owner: { userId?: string; clientId?: string },
+    owner: { userId: string } | { clientId: string },
     reason: string,
     now: number,
     record: FamilyRevocation,

@@ -181,15 +181,13 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
   }
 
   async revokeAllOf(
-    owner: { userId?: string; clientId?: string },
+    owner: { userId: string } | { clientId: string },
     reason: string,
     now: number,
     record: FamilyRevocation,
   ): Promise<CutOff> {
-    const { userId, clientId } = owner;
-    // Cannot happen through the services, which always name one: a plain Error for a caller's bug.
-    if (userId === undefined && clientId === undefined) throw new Error('revokeAllOf needs a user or a client');
-    const whose = userId !== undefined ? { kind: 'subject' as const, id: userId } : { kind: 'client' as const, id: clientId! };
+    const whose =
+      'userId' in owner ? { kind: 'subject' as const, id: owner.userId } : { kind: 'client' as const, id: owner.clientId };
     return this.db.transaction().execute(async (tx) => {
       await this.log.lock(tx);
       // The cut-off record is its first write: on SQLite the transaction's first statement is a write, so it takes
