@@ -1,6 +1,7 @@
 // `@tessera/server/internal`: the server's parts used by the `tessera` CLI, the examples and the tests
 // (stores, master key, key manager, provisioning without audit, the JSON views of the admin API). Not a stable
 // API: it changes with the CLI. Administrative actions go through `server.admin` (the main entry's AdminService).
+export { contextOf } from './context.js';
 export type { ServerContext } from './context.js';
 export { openSqliteStore } from './store/sqlite.js';
 export { openPostgresStore } from './store/postgres.js';

@@ -9,7 +9,7 @@ import { Audit } from './audit/audit.js';
 import { AuditRetention } from './audit/retention.js';
 import { baseUrl, loadConfig, type LoadConfigOptions } from './config/load.js';
 import type { Config } from './config/schema.js';
-import type { ServerContext } from './context.js';
+import { attachContext, type ServerContext } from './context.js';
 import { KeyManager, SCHEDULE_LEASE } from './keys/manager.js';
 import { Metrics } from './metrics.js';
 import { startMetricsListener, type MetricsListener } from './metrics-route.js';
@@ -26,7 +26,6 @@ import type { Store } from './store/types.js';
 export interface TesseraServer {
   config: Config;
   app: FastifyInstance;
-  context: ServerContext;
   /** Every administrative action (users, roles, clients, keys, sessions, tokens), as the admin API runs it. */
   admin: AdminService;
   /** Listens on config.host:port (and the metrics listener on metricsHost:metricsPort); resolves to the base URL. */
@@ -135,7 +134,6 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   const server: TesseraServer = {
     config,
     app,
-    context,
     admin: adminService(context),
     metricsUrl: undefined,
     async listen() {
@@ -162,5 +160,6 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
       if (!options.store) await store.close();
     },
   };
+  attachContext(server, context);
   return server;
 }

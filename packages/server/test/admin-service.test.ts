@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { NotFoundError, type Actor, type AdminService } from '@tessera/server';
 
-import type { SqlStore } from '@tessera/server/internal';
+import { contextOf, type SqlStore } from '@tessera/server/internal';
 
 import { dropWrites } from './helpers/faults.js';
 import { auditEvents, clientCredentials, introspect, login, type ClientCreds } from './helpers/oauth.js';
@@ -92,7 +92,7 @@ describe('server.admin (the admin service of the public entry)', () => {
       audiences: ['docs'],
     });
     // The row gone between the service's read and its write, as a concurrent delete leaves it: the update writes nothing.
-    const heal = await dropWrites(t.server.context.store as SqlStore, 'clients', 'update');
+    const heal = await dropWrites(contextOf(t.server).store as SqlStore, 'clients', 'update');
     try {
       for (const patch of [{ name: 'Renamed' }, { disabled: true }])
         await assert.rejects(admin.clients.update(OPERATOR, 'vanishing', patch), (err: unknown) => {
@@ -103,5 +103,12 @@ describe('server.admin (the admin service of the public entry)', () => {
       await heal();
     }
     assert.equal((await auditEvents(t, 'admin.client.updated')).filter((e) => e.client_id === 'vanishing').length, 0);
+  });
+
+  it('the public TesseraServer carries no context: its store, keys and master key are reached only through ./internal', () => {
+    // @ts-expect-error context is not on the public type
+    void t.server.context;
+    assert.equal('context' in t.server, false);
+    assert.equal(contextOf(t.server).store !== undefined, true);
   });
 });

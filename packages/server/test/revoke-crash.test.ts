@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { REVOCATIONS_SCOPE } from '@tessera/verifier';
-import { MasterKey, openPostgresStore, registerClient, type SqlStore } from '@tessera/server/internal';
+import { MasterKey, openPostgresStore, registerClient, type SqlStore, contextOf } from '@tessera/server/internal';
 
 import { startProcess, stopProcess } from './helpers/cluster.js';
 import { execute, refuseWrites } from './helpers/faults.js';
@@ -48,7 +48,7 @@ describe('crash between the two steps of a revoke', () => {
 
   before(async () => {
     t = await startServer();
-    store = t.server.context.store as SqlStore;
+    store = contextOf(t.server).store as SqlStore;
     app = await t.client({
       id: 'app',
       grantTypes: ['password', 'refresh_token'],
@@ -57,7 +57,7 @@ describe('crash between the two steps of a revoke', () => {
       firstParty: true,
     });
     feed = await feedClient(t, 'feed');
-    await t.server.context.store.roles.put({ name: 'clerk', permissions: ['orders:read'] });
+    await contextOf(t.server).store.roles.put({ name: 'clerk', permissions: ['orders:read'] });
     await t.user('carol', PASSWORD, ['clerk']);
     dora = await t.user('dora', PASSWORD, ['clerk']);
     erin = await t.user('erin', PASSWORD, ['clerk']);
@@ -109,7 +109,7 @@ describe('crash between the two steps of a revoke', () => {
     } finally {
       await heal();
     }
-    assert.equal((await t.server.context.store.users.getById(dora))?.disabled, false, 'not disabled without its cut-off');
+    assert.equal((await contextOf(t.server).store.users.getById(dora))?.disabled, false, 'not disabled without its cut-off');
     assert.equal((await introspect(t, app, s.access)).body.active, true);
     assert.equal((await t.admin('POST', `/admin/users/${dora}/disable`)).status, 200);
     assert.equal((await introspect(t, app, s.access)).body.active, false, 'the retry revokes the access token');

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '@tessera/core';
 
 import { ADMIN_SCOPE, adminAudience } from '../admin/guard.js';
+import { contextOf } from '../context.js';
 import { createServer } from '../server.js';
 import { registerClient } from './clients.js';
 import { acceptedUsername, createUserAccount } from './users.js';
@@ -55,8 +56,8 @@ export async function initialize(options: InitOptions): Promise<InitResult> {
     overrides: { ...(settings as object), dataDir: dir, logLevel: 'silent' },
   });
   try {
-    const { store, master } = server.context;
-    const now = server.context.now();
+    const { store, master } = contextOf(server);
+    const now = contextOf(server).now();
     const issuer = server.config.issuer;
     await store.roles.put({ name: ADMIN_ROLE, permissions: [ADMIN_SCOPE] });
     const password = randomBytes(18).toString('base64url');
