@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { createServer } from '@tessera/server';
-import { hashPassword, initialize, registerClient, CONFIG_FILE } from '@tessera/server/internal';
+import { hashPassword, initialize, registerClient, CONFIG_FILE, contextOf } from '@tessera/server/internal';
 import { createVerifier } from '@tessera/verifier';
 import { tesseraFastify } from '@tessera/verifier/fastify';
 import Fastify from 'fastify';
@@ -48,7 +48,7 @@ const credentialsFile = join(dir, 'demo-credentials.json');
 if (!existsSync(join(dir, CONFIG_FILE))) {
   const init = await initialize({ dir, port });
   const server = await createServer({ file: join(dir, CONFIG_FILE), overrides: { logLevel: 'silent' } });
-  const { store, master } = server.context;
+  const { store, master } = contextOf(server);
   const now = Date.now();
   const service = await registerClient(
     store,
@@ -109,8 +109,8 @@ const server = await createServer({
   overrides: { port, logLevel: process.env.LOG_LEVEL ?? 'warn' },
 });
 const changed = [
-  await ensureInventoryDemo(server.context, server.config.issuer, demo),
-  await ensureChatDemo(server.context, server.config.issuer, demo),
+  await ensureInventoryDemo(contextOf(server), server.config.issuer, demo),
+  await ensureChatDemo(contextOf(server), server.config.issuer, demo),
 ];
 if (changed.includes(true)) writeFileSync(credentialsFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
 await listening(port, () => server.listen());

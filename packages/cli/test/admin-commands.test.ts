@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { createServer, type TesseraServer } from '@tessera/server';
 
+import { contextOf } from '@tessera/server/internal';
+
 import { tempDir, tessera, type CliResult } from './helpers/cli.js';
 
 const ISSUER = 'https://auth.example.test';
@@ -296,7 +298,7 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
     assert.equal(again.code, 1);
     assert.match(again.stderr, /ERR_CONFLICT/);
     // The running server reloads its keys on a timer; here at once.
-    await server.context.keys.reload();
+    await contextOf(server).keys.reload();
   });
 
   it('token introspect and token revoke against the running server (RFC 7662, RFC 7009)', async () => {
@@ -349,7 +351,7 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { revoked: true, token_type: 'access_token' });
     // The running server reads revocations made elsewhere on a timer (revocationPollSeconds); here at once.
-    await server.context.revocations.catchUp();
+    await contextOf(server).revocations.catchUp();
     assert.equal((await introspect()).active, false);
 
     const unknown = await cli(['token', 'revoke'], { input: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln\n' });

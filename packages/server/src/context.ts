@@ -27,3 +27,21 @@ export interface ServerContext {
   /** Clock in milliseconds. */
   now: () => number;
 }
+
+const contexts = new WeakMap<object, ServerContext>();
+
+/** Records the context of a server createServer made (server.ts), for contextOf. */
+export function attachContext(server: object, context: ServerContext): void {
+  contexts.set(server, context);
+}
+
+/**
+ * The context (store, keys, master key, ...) of a server made by createServer: for the sibling packages, the
+ * examples and the tests, through @tessera/server/internal; it is not on the public TesseraServer.
+ */
+export function contextOf(server: object): ServerContext {
+  const context = contexts.get(server);
+  // TypeError, not coded: only a program passing an object createServer did not make meets it.
+  if (!context) throw new TypeError('contextOf: not a server made by createServer');
+  return context;
+}

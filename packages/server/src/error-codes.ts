@@ -2,7 +2,13 @@ import { RequestError } from './http/errors.js';
 import { KeyDecryptionError, KeysBusyError } from './keys/errors.js';
 import { OAuthError } from './oauth/errors.js';
 import { ADMIN_ERROR_CODES } from './services/errors.js';
-import { StoreConflictError, StoreMigrationError, StoreRowError, StoreUnavailableError } from './store/errors.js';
+import {
+  StoreConflictError,
+  StoreMigrationError,
+  StoreRowError,
+  StoreStateError,
+  StoreUnavailableError,
+} from './store/errors.js';
 
 /**
  * Every code @tessera/server throws, besides those of @tessera/core (`ERR_CONFIG` for settings it cannot run
@@ -16,6 +22,7 @@ export const SERVER_ERROR_CODES: readonly string[] = Object.freeze([
   StoreUnavailableError.code,
   StoreMigrationError.code,
   StoreRowError.code,
+  StoreStateError.code,
   KeyDecryptionError.code,
   KeysBusyError.code,
 ]);

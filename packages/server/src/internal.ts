@@ -1,12 +1,13 @@
 // `@tessera/server/internal`: the server's parts used by the `tessera` CLI, the examples and the tests
 // (stores, master key, key manager, provisioning without audit, the JSON views of the admin API). Not a stable
 // API: it changes with the CLI. Administrative actions go through `server.admin` (the main entry's AdminService).
+export { contextOf } from './context.js';
 export type { ServerContext } from './context.js';
 export { openSqliteStore } from './store/sqlite.js';
 export { openPostgresStore } from './store/postgres.js';
 export type { PostgresStoreOptions } from './store/postgres.js';
 export { SqlStore } from './store/sql-store.js';
-export { StoreConflictError, StoreRowError } from './store/errors.js';
+export { StoreConflictError, StoreRowError, StoreStateError } from './store/errors.js';
 export { KeysBusyError } from './keys/errors.js';
 // Refusals answered on the wire by the OAuth endpoints and the HTTP layer (docs/errors.md).
 export { OAuthError } from './oauth/errors.js';

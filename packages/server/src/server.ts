@@ -10,7 +10,7 @@ import { AuditRetention } from './audit/retention.js';
 import { pruneExpiredSignIns } from './signin/expiry.js';
 import { baseUrl, loadConfig, type LoadConfigOptions } from './config/load.js';
 import type { Config } from './config/schema.js';
-import type { ServerContext } from './context.js';
+import { attachContext, type ServerContext } from './context.js';
 import { KeyManager, SCHEDULE_LEASE } from './keys/manager.js';
 import { Metrics } from './metrics.js';
 import { startMetricsListener, type MetricsListener } from './metrics-route.js';
@@ -27,7 +27,6 @@ import type { Store } from './store/types.js';
 export interface TesseraServer {
   config: Config;
   app: FastifyInstance;
-  context: ServerContext;
   /** Every administrative action (users, roles, clients, keys, sessions, tokens), as the admin API runs it. */
   admin: AdminService;
   /** Listens on config.host:port (and the metrics listener on metricsHost:metricsPort); resolves to the base URL. */
@@ -137,7 +136,6 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   const server: TesseraServer = {
     config,
     app,
-    context,
     admin: adminService(context),
     metricsUrl: undefined,
     async listen() {
@@ -164,5 +162,6 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
       if (!options.store) await store.close();
     },
   };
+  attachContext(server, context);
   return server;
 }

@@ -6,6 +6,8 @@ import { SteppedClock } from '@tessera/testing';
 
 import { generateKey, signJwt, type Key } from '@tessera/core';
 
+import { contextOf } from '@tessera/server/internal';
+
 import { tokenOf } from './helpers/admin-api.js';
 import { clientCredentials, introspect, login, postForm, refresh, type ClientCreds } from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -72,7 +74,7 @@ describe('admin API: clients', () => {
     assert.deepEqual(Object.keys((created.secrets as object[])[0]!).sort(), ['created_at', 'expires_at']);
     assert.equal((await clientCredentials(t, { id: 'billing', secret })).status, 200);
 
-    const digest = t.server.context.master.secretDigest(secret);
+    const digest = contextOf(t.server).master.secretDigest(secret);
     const got = await t.admin('GET', '/admin/clients/billing');
     assert.equal(got.status, 200);
     assert.equal(got.body.client_secret, undefined);

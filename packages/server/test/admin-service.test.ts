@@ -3,6 +3,9 @@ import { after, before, describe, it } from 'node:test';
 
 import { NotFoundError, type Actor, type AdminService } from '@tessera/server';
 
+import { contextOf, type SqlStore } from '@tessera/server/internal';
+
+import { dropWrites } from './helpers/faults.js';
 import { auditEvents, clientCredentials, introspect, login, type ClientCreds } from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -79,5 +82,33 @@ describe('server.admin (the admin service of the public entry)', () => {
     const jwks = (await (await fetch(`${t.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
     assert.ok(jwks.keys.some((k) => k.kid === kid));
     assert.equal((await admin.keys.list()).find((k) => k.kid === kid)?.state, 'next');
+  });
+
+  it('client-deleted-during-an-update: an update that finds no row answers NotFoundError and audits nothing', async () => {
+    await admin.clients.create(OPERATOR, {
+      id: 'vanishing',
+      grantTypes: ['client_credentials'],
+      scopes: [],
+      audiences: ['docs'],
+    });
+    // The row gone between the service's read and its write, as a concurrent delete leaves it: the update writes nothing.
+    const heal = await dropWrites(contextOf(t.server).store as SqlStore, 'clients', 'update');
+    try {
+      for (const patch of [{ name: 'Renamed' }, { disabled: true }])
+        await assert.rejects(admin.clients.update(OPERATOR, 'vanishing', patch), (err: unknown) => {
+          assert.ok(err instanceof NotFoundError, String(err));
+          return true;
+        });
+    } finally {
+      await heal();
+    }
+    assert.equal((await auditEvents(t, 'admin.client.updated')).filter((e) => e.client_id === 'vanishing').length, 0);
+  });
+
+  it('the public TesseraServer carries no context: its store, keys and master key are reached only through ./internal', () => {
+    // @ts-expect-error context is not on the public type
+    void t.server.context;
+    assert.equal('context' in t.server, false);
+    assert.equal(contextOf(t.server).store !== undefined, true);
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
-import { AuditRetention, openPostgresStore, type NewAuditEvent, type Store } from '@tessera/server/internal';
+import { AuditRetention, openPostgresStore, type NewAuditEvent, type Store, contextOf } from '@tessera/server/internal';
 
 import { until } from '@tessera/testing';
 
@@ -56,7 +56,7 @@ async function refusedRows(store: Store, address: string): Promise<number> {
 }
 
 async function counter(t: TestServer, name: string, labels: Record<string, string>): Promise<number> {
-  const m = await t.server.context.metrics.registry.getSingleMetric(name)?.get();
+  const m = await contextOf(t.server).metrics.registry.getSingleMetric(name)?.get();
   const v = m?.values.find((x) => Object.entries(labels).every(([k, l]) => x.labels[k] === l));
   return v?.value ?? 0;
 }
@@ -71,13 +71,13 @@ describe('audit of refusals, per address', () => {
   it('bad-token-request-flood: 2,000 refused requests from one address write a handful of audit rows', async () => {
     const address = anAddress();
     const seconds = await badTokenRequests(t, 2_000, address);
-    const rows = await refusedRows(t.server.context.store, address);
+    const rows = await refusedRows(contextOf(t.server).store, address);
     assert.ok(rows >= 1 && rows <= 2 * seconds, `${rows} rows in ${seconds} s`);
     assert.equal(await counter(t, 'tessera_audit_suppressed_total', { type: 'token.refused' }), 2_000 - rows);
     // Another address is not silenced by the first one's flood.
     const other = anAddress();
     await badTokenRequests(t, 1, other);
-    assert.equal(await refusedRows(t.server.context.store, other), 1);
+    assert.equal(await refusedRows(contextOf(t.server).store, other), 1);
   });
 });
 
@@ -119,7 +119,7 @@ describe('audit of refusals across instances (PostgreSQL + Redis)', { skip, time
     const start = Date.now();
     await Promise.all([badTokenRequests(a, 500, address), badTokenRequests(b, 500, address)]);
     const seconds = Math.floor(Date.now() / 1000) - Math.floor(start / 1000) + 1;
-    const rows = await refusedRows(a.server.context.store, address);
+    const rows = await refusedRows(contextOf(a.server).store, address);
     assert.ok(rows >= 1 && rows <= 5 * seconds, `${rows} rows in ${seconds} s (one instance's allowance, not two)`);
   });
 });
@@ -134,14 +134,14 @@ describe('client_credentials audit', () => {
     const svc: ClientCreds = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['a'], audiences: ['api'] });
     for (let i = 0; i < n; i++) assert.equal((await clientCredentials(t, svc)).status, 200);
     const events = async (type: string) =>
-      (await t.server.context.store.audit.query({ limit: 500, type })).filter((e) => e.clientId === 'svc');
+      (await contextOf(t.server).store.audit.query({ limit: 500, type })).filter((e) => e.clientId === 'svc');
     return { t, events };
   }
 
   it('service-token-churn: 30 tokens write no event each but one per client and minute (the default), and are counted', async () => {
     const { t, events } = await issue(undefined, 30);
     assert.equal((await events('token.issued')).length, 0);
-    await t.server.context.audit.flush();
+    await contextOf(t.server).audit.flush();
     const aggregate = await events('token.issued.aggregate');
     assert.ok(aggregate.length >= 1 && aggregate.length <= 2, 'one event per minute the burst spanned');
     assert.equal(
@@ -158,13 +158,13 @@ describe('client_credentials audit', () => {
   it('clientCredentialsAudit=every writes one token.issued event per token', async () => {
     const { t, events } = await issue('every', 5);
     assert.equal((await events('token.issued')).length, 5);
-    await t.server.context.audit.flush();
+    await contextOf(t.server).audit.flush();
     assert.equal((await events('token.issued.aggregate')).length, 0);
   });
 
   it('clientCredentialsAudit=off writes none, and still counts them', async () => {
     const { t, events } = await issue('off', 5);
-    await t.server.context.audit.flush();
+    await contextOf(t.server).audit.flush();
     assert.equal((await events('token.issued')).length, 0);
     assert.equal((await events('token.issued.aggregate')).length, 0);
     assert.equal(await counter(t, 'tessera_client_credentials_tokens_total', { client_id: 'svc' }), 5);
@@ -179,7 +179,7 @@ describe('audit retention', () => {
   it('audit-log-growth: a server deletes the events older than auditRetentionDays on its schedule', async () => {
     const t = await startServer({ tickMs: 50, overrides: { auditRetentionDays: 1 } });
     try {
-      const store = t.server.context.store;
+      const store = contextOf(t.server).store;
       const now = Date.now();
       await Promise.all(Array.from({ length: 20 }, (_, i) => store.audit.append(anEvent(now - 2 * DAY - i, 'old.event'))));
       await store.audit.append(anEvent(now - DAY / 2, 'recent.event'));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { openSqliteStore, type NewAuditEvent, type SqlStore } from '@tessera/server/internal';
+import { openSqliteStore, type NewAuditEvent, type SqlStore, contextOf } from '@tessera/server/internal';
 
 import { basic, startServer } from './helpers/server.js';
 
@@ -114,7 +114,7 @@ describe('audit group commit', () => {
       const jtis = responses
         .map((r) => JSON.parse(Buffer.from(r.body.access_token.split('.')[1], 'base64url').toString()).jti)
         .sort();
-      const events = await t.server.context.store.audit.query({ limit: 100, type: 'token.issued' });
+      const events = await contextOf(t.server).store.audit.query({ limit: 100, type: 'token.issued' });
       assert.deepEqual(events.map((e) => (e.data as { jti: string }).jti).sort(), jtis);
     } finally {
       await t.close();

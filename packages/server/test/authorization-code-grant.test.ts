@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { SteppedClock } from '@tessera/testing';
 
-import { CODE_LIFETIME_S, issueAuthorizationCode, type AuthorizationRequest } from '@tessera/server/internal';
+import { CODE_LIFETIME_S, issueAuthorizationCode, type AuthorizationRequest, contextOf } from '@tessera/server/internal';
 
 import { assertOAuthError, assertTokenResponse, introspect, postForm, type Answer, type ClientCreds } from './helpers/oauth.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
@@ -41,7 +41,7 @@ describe('authorization_code grant', () => {
   /** A code for alice issued as /authorize issues it (digest only, 60 s), with a fresh verifier. */
   async function aCode(clientId = 'spa', scopes = ['orders:read']): Promise<{ code: string; verifier: string }> {
     const verifier = randomBytes(32).toString('base64url');
-    const ctx = t.server.context;
+    const ctx = contextOf(t.server);
     const client = (await ctx.store.clients.get(clientId))!;
     const user = (await ctx.store.users.getById(alice))!;
     const request: AuthorizationRequest = {
@@ -161,7 +161,7 @@ describe('authorization_code grant', () => {
 
   it('the code carries the requested scopes the user’s roles allow; the others are left out', async () => {
     const { code, verifier } = await aCode('spa', ['orders:read', 'orders:write']);
-    const stored = await t.server.context.store.authorizationCodes.get(t.server.context.master.secretDigest(code));
+    const stored = await contextOf(t.server).store.authorizationCodes.get(contextOf(t.server).master.secretDigest(code));
     assert.equal(stored?.scope, 'orders:read');
     assert.equal(stored?.expiresAt, stored!.createdAt + 60_000);
     const r = await redeem({ code, code_verifier: verifier });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { SteppedClock } from '@tessera/testing';
 
-import { CLI_ACTOR, currentBrowserSession, sessionIdFrom, startBrowserSession } from '@tessera/server/internal';
+import { CLI_ACTOR, currentBrowserSession, sessionIdFrom, startBrowserSession, contextOf } from '@tessera/server/internal';
 
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -25,7 +25,7 @@ describe('browser session', () => {
   });
   after(() => t.close());
 
-  const ctx = () => t.server.context;
+  const ctx = () => contextOf(t.server);
   const userOf = async (id: string | undefined) => (await currentBrowserSession(ctx(), id))?.user.id;
 
   it('hands out a __Host- cookie, Secure, HttpOnly, SameSite=Lax, Path=/, holding a random id the store keeps only as a digest', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { CLI_ACTOR, type BrowserSession } from '@tessera/server/internal';
+import { CLI_ACTOR, type BrowserSession, contextOf } from '@tessera/server/internal';
 import { until } from '@tessera/testing';
 
 import { startServer, type TestServer } from './helpers/server.js';
@@ -19,7 +19,7 @@ describe('browser sessions end with the user, and expire from the store', () => 
   });
   after(() => t.close());
 
-  const store = () => t.server.context.store;
+  const store = () => contextOf(t.server).store;
   const session = (digest: string, userId: string, ttl = HOUR): BrowserSession => {
     const now = Date.now();
     return { digest, userId, authTime: now, createdAt: now, idleExpiresAt: now + ttl, absoluteExpiresAt: now + 10 * HOUR };

@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { encodeBase64url, generateKey, signJwt, type Key } from '@tessera/core';
 import { SignJWT } from 'jose';
 
+import { contextOf } from '@tessera/server/internal';
+
 import { assertOAuthError, assertTokenResponse, auditEvents, postForm, type Answer, type ClientCreds } from './helpers/oauth.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
 
@@ -29,7 +31,7 @@ describe('client authentication', () => {
     basicClient = await t.client({ id: 'svc-basic', ...spec });
     postClient = await t.client({ id: 'svc-post', authMethod: 'client_secret_post', ...spec });
     await t.client({ id: WEIRD_ID, ...spec });
-    const ctx = t.server.context;
+    const ctx = contextOf(t.server);
     await ctx.store.clients.update(
       WEIRD_ID,
       { secrets: [{ digest: ctx.master.secretDigest(WEIRD_SECRET), createdAt: Date.now(), expiresAt: null }] },
@@ -117,7 +119,7 @@ describe('client authentication', () => {
     it('refuses a disabled client', async () => {
       const c = await t.client({ id: 'svc-disabled', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
       assertTokenResponse(await postForm(t, '/oauth/token', CC, { authorization: basic(c.id, c.secret!) }));
-      await t.server.context.store.clients.update(c.id, { disabled: true }, Date.now());
+      await contextOf(t.server).store.clients.update(c.id, { disabled: true }, Date.now());
       assertRefused(await postForm(t, '/oauth/token', CC, { authorization: basic(c.id, c.secret!) }));
     });
   });

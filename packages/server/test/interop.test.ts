@@ -14,6 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 
+import { contextOf } from '@tessera/server/internal';
+
 import { startServer, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -60,7 +62,7 @@ describe('openid-client v6 against the auth server', () => {
       audiences: ['orders'],
     });
     web = await discover(t, w.id, oidc.ClientSecretBasic(w.secret!));
-    await t.server.context.store.roles.put({ name: 'reader', permissions: ['orders:read'] });
+    await contextOf(t.server).store.roles.put({ name: 'reader', permissions: ['orders:read'] });
     await t.user('alice', PASSWORD, ['reader']);
   });
   after(() => t.close());
@@ -284,7 +286,7 @@ describe('PyJWT (Debian, /usr/bin/python3) verifies an RS256 token through the J
         const out = JSON.parse(
           await python(PYJWT_SCRIPT, { jwks_uri: `${t.url}/.well-known/jwks.json`, token, audience: 'orders', issuer: t.url }),
         ) as { kid: string; claims: Record<string, unknown>; wrongAudience?: string };
-        assert.equal(out.kid, t.server.context.keys.activeKey().kid);
+        assert.equal(out.kid, contextOf(t.server).keys.activeKey().kid);
         assert.deepEqual(out.claims, decodeJwt(token));
         assert.equal(out.claims.sub, 'reports');
         assert.equal(out.wrongAudience, 'InvalidAudienceError');

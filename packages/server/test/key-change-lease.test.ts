@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { CLI_ACTOR, KEY_CHANGE_LEASE, KeysBusyError, type SigningKeyRecord } from '@tessera/server/internal';
+import { CLI_ACTOR, KEY_CHANGE_LEASE, KeysBusyError, type SigningKeyRecord, contextOf } from '@tessera/server/internal';
 import { SteppedClock, until } from '@tessera/testing';
 
 import { startServer, type TestServer } from './helpers/server.js';
@@ -34,8 +34,8 @@ function track<T>(p: Promise<T>): { settled: () => { value: T } | { error: unkno
 describe('key-change-lease: a change to the signing keys waits for another holder of the lease, by the server clock', () => {
   const clock = new SteppedClock();
   let t: TestServer;
-  const hold = () => t.server.context.store.leases.acquire(KEY_CHANGE_LEASE, OTHER, LEASE_TTL_MS, clock.now());
-  const storedKeys = (): Promise<readonly SigningKeyRecord[]> => t.server.context.store.keys.list();
+  const hold = () => contextOf(t.server).store.leases.acquire(KEY_CHANGE_LEASE, OTHER, LEASE_TTL_MS, clock.now());
+  const storedKeys = (): Promise<readonly SigningKeyRecord[]> => contextOf(t.server).store.keys.list();
   const rotations = async (): Promise<{ occurred_at: number }[]> => {
     const r = await t.admin('GET', '/admin/audit?type=admin.keys.rotated');
     assert.equal(r.status, 200);
@@ -45,7 +45,7 @@ describe('key-change-lease: a change to the signing keys waits for another holde
   before(async () => {
     t = await startServer({ now: clock.now, overrides: { jwksMaxAge: 0 } });
   });
-  afterEach(() => t.server.context.store.leases.release(KEY_CHANGE_LEASE, OTHER));
+  afterEach(() => contextOf(t.server).store.leases.release(KEY_CHANGE_LEASE, OTHER));
   after(() => t.close());
 
   /**
@@ -104,7 +104,7 @@ describe('key-change-lease: a change to the signing keys waits for another holde
     }
     assert.equal(change.settled(), undefined, 'the change waits while the lease is held');
     const releasedAt = clock.now();
-    await t.server.context.store.leases.release(KEY_CHANGE_LEASE, OTHER);
+    await contextOf(t.server).store.leases.release(KEY_CHANGE_LEASE, OTHER);
     const outcome = await until('the key change to settle', change.settled, SETTLE_MS);
     assert.ok('value' in outcome);
     assert.equal(outcome.value.status, 200, JSON.stringify(outcome.value.body));

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { TesseraError, type JsonWebKeySet } from '@tessera/core';
 import { createServer } from '@tessera/server';
-import { registerClient, type KeyState, type SqlStore } from '@tessera/server/internal';
+import { registerClient, type KeyState, type SqlStore, contextOf } from '@tessera/server/internal';
 import { until } from '@tessera/testing';
 import { createVerifier } from '@tessera/verifier';
 
@@ -41,7 +41,7 @@ async function clockServer(start: number) {
       accessTokenTtl: ACCESS_TTL,
     },
   });
-  const ctx = server.context;
+  const ctx = contextOf(server);
   const clients = [];
   for (const [id, ttl] of [
     ['short', null],
@@ -107,7 +107,7 @@ describe('key rotation schedule (fake clock)', () => {
     // Four and a half hours: four scheduled rotations and one manual one.
     for (let step = 0; step * STEP <= 4.5 * HOUR; step++) {
       clock.ms = start + step * STEP;
-      await s.server.context.keys.tick(clock.ms);
+      await contextOf(s.server).keys.tick(clock.ms);
       const states = s.states();
       for (const [kid, state] of states) {
         const h = stateHistory.get(kid) ?? [];
@@ -158,7 +158,7 @@ describe('key rotation schedule (fake clock)', () => {
       const active = [...states].find(([, st]) => st === 'active')![0];
       if (!rotatedOnce && firstSigned.size > 1 && firstSigned.get(active) === clock.ms) {
         rotatedOnce = true;
-        const r = await s.server.context.keys.rotateNow(clock.ms);
+        const r = await contextOf(s.server).keys.rotateNow(clock.ms);
         manual = { ...r, at: clock.ms };
         assert.equal(s.states().get(r.kid), 'next', 'a next key published a moment ago does not sign yet');
       }
@@ -200,7 +200,9 @@ describe('key rotation schedule (fake clock)', () => {
         gone >= lastExpiry.get(kid)!,
         `${kid} left the JWKS ${(lastExpiry.get(kid)! - gone) / 1000} s before its last token expired`,
       );
-      const rec = s.server.context.keys.list().find((k) => k.kid === kid)!;
+      const rec = contextOf(s.server)
+        .keys.list()
+        .find((k) => k.kid === kid)!;
       assert.equal(rec.state, 'removed');
       // A token signed at the instant of retirement, by the longest-lived client, plus 60 s of clock skew.
       assert.equal(rec.removeAfter, rec.retiredAt! + (LONG_TTL + 60) * 1000);
@@ -210,7 +212,7 @@ describe('key rotation schedule (fake clock)', () => {
   });
 
   it('overlapping schedule changes promote once: one active key, one next key', async () => {
-    const keys = s.server.context.keys;
+    const keys = contextOf(s.server).keys;
     const next = keys.list().find((k) => k.state === 'next')!;
     const due = Math.max(next.activatesAt, next.createdAt + JWKS_MAX_AGE * 1000);
     s.clock.ms = due;
@@ -303,14 +305,14 @@ describe('key promotion seen half way', () => {
     try {
       const before = kidOf(await s.token(s.clients[0]!));
       // The second write of the promotion (the next key becoming active) refused by the real database.
-      const heal = await refuseWrites(s.server.context.store as SqlStore, 'signing_keys', 'update', `NEW.state = 'active'`);
+      const heal = await refuseWrites(contextOf(s.server).store as SqlStore, 'signing_keys', 'update', `NEW.state = 'active'`);
       s.clock.ms += 2 * HOUR;
-      await assert.rejects(s.server.context.keys.tick(s.clock.ms));
-      await s.server.context.keys.reload();
+      await assert.rejects(contextOf(s.server).keys.tick(s.clock.ms));
+      await contextOf(s.server).keys.reload();
       assert.deepEqual([...s.states().values()].sort(), ['active', 'next'], 'the keys are as they were: one active, one next');
       assert.equal(kidOf(await s.token(s.clients[0]!)), before);
       await heal();
-      assert.equal(await s.server.context.keys.tick(s.clock.ms), true);
+      assert.equal(await contextOf(s.server).keys.tick(s.clock.ms), true);
       assert.notEqual(kidOf(await s.token(s.clients[0]!)), before, 'the promotion goes through once the database takes it');
     } finally {
       await s.close();
@@ -320,7 +322,7 @@ describe('key promotion seen half way', () => {
   it('no-active-key-in-the-store: an instance keeps signing with the last active key it had', async () => {
     const s = await clockServer(start);
     try {
-      const ctx = s.server.context;
+      const ctx = contextOf(s.server);
       const active = ctx.keys.list().find((k) => k.state === 'active')!;
       // The store as an older version left it between the two writes of a promotion: no active key.
       await ctx.store.keys.update(active.kid, { state: 'retired', retiredAt: s.clock.ms, removeAfter: s.clock.ms + HOUR });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified } from '@tessera/core';
-import { metricsAudience } from '@tessera/server/internal';
+import { metricsAudience, contextOf } from '@tessera/server/internal';
 import { SteppedClock } from '@tessera/testing';
 
 import {
@@ -231,7 +231,7 @@ describe('login protection', () => {
     await t.user('kate', PASSWORD);
     const s = await login(t, app, 'kate', PASSWORD, {}, from());
     assertTokenResponse(s);
-    assert.ok(await t.server.context.store.users.update('user-kate', { disabled: true }, Date.now()));
+    assert.ok(await contextOf(t.server).store.users.update('user-kate', { disabled: true }, Date.now()));
     assertOAuthError(await refresh(t, app, s.body.refresh_token!), 400, 'invalid_grant');
     assertRefusedLogin(await login(t, app, 'kate', PASSWORD, {}, from()));
   });
@@ -399,11 +399,11 @@ describe('logs', () => {
   const CHILD = `
     import { writeFileSync } from 'node:fs';
     const { createServer } = await import(process.env.SERVER_ENTRY);
-    const { registerClient, ADMIN_SCOPE, adminAudience } = await import(process.env.SERVER_INTERNAL);
+    const { contextOf, registerClient, ADMIN_SCOPE, adminAudience } = await import(process.env.SERVER_INTERNAL);
     const server = await createServer({ overrides: { dataDir: process.env.DATA_DIR, port: 0, logLevel: 'debug' } });
     await server.listen();
     const url = server.config.issuer;
-    const ctx = server.context;
+    const ctx = contextOf(server);
     const secrets = [process.env.USER_PASSWORD, process.env.WRONG_PASSWORD, process.env.NEW_PASSWORD];
     const keep = (s) => { if (typeof s === 'string') secrets.push(s); return s; };
     const basic = (id, secret) => 'Basic ' + Buffer.from(encodeURIComponent(id) + ':' + encodeURIComponent(secret)).toString('base64');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 
-import type { SqlStore } from '@tessera/server/internal';
+import { contextOf, type SqlStore } from '@tessera/server/internal';
 
 import { execute } from './helpers/faults.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
@@ -23,7 +23,7 @@ const token = () =>
 
 it('malformed-client-row: a client whose grant types are not a JSON array gets no token (500 server_error, fail closed)', async () => {
   assert.equal((await token()).status, 200);
-  const store = t.server.context.store as SqlStore;
+  const store = contextOf(t.server).store as SqlStore;
   await execute(store, `update clients set grant_types = '"client_credentials"' where id = 'svc'`);
   const r = await token();
   assert.equal(r.status, 500);

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { SteppedClock } from '@tessera/testing';
 
 import { decodeUnverified, generateKey, signAccessToken, type AccessTokenInput, type Key } from '@tessera/core';
-import { adminAudience, ADMIN_SCOPE } from '@tessera/server/internal';
+import { adminAudience, ADMIN_SCOPE, contextOf } from '@tessera/server/internal';
 
 import {
   assertOAuthError,
@@ -66,7 +66,7 @@ describe('own access tokens, verified by the one Verifier', () => {
 
   /** Adds a key to the store as `retired` (live: it verifies, it no longer signs) and reloads the key manager. */
   async function addRetiredKey(key: Key): Promise<void> {
-    const ctx = t.server.context;
+    const ctx = contextOf(t.server);
     const now = ctx.now();
     await ctx.store.keys.insert({
       kid: key.kid,
@@ -82,8 +82,8 @@ describe('own access tokens, verified by the one Verifier', () => {
     await ctx.keys.reload();
   }
   async function removeKey(kid: string): Promise<void> {
-    await t.server.context.store.keys.update(kid, { state: 'removed' });
-    await t.server.context.keys.reload();
+    await contextOf(t.server).store.keys.update(kid, { state: 'removed' });
+    await contextOf(t.server).keys.reload();
   }
 
   describe('duplicate-claim-keys (the strict parser, not JSON.parse)', () => {
@@ -93,7 +93,7 @@ describe('own access tokens, verified by the one Verifier', () => {
     };
 
     it('introspection reports a token with a repeated claim as inactive', async () => {
-      const key = t.server.context.keys.activeKey();
+      const key = contextOf(t.server).keys.activeKey();
       const once = signPayloadText(key, payload('"aud":"notes"'));
       assert.equal((await introspect(t, rs, once)).body.active, true, 'the same token without the repeat is active');
       // JSON.parse keeps the last `aud`, which names the resource server: a token for `billing` would pass as its own.
@@ -104,7 +104,7 @@ describe('own access tokens, verified by the one Verifier', () => {
     });
 
     it('token exchange refuses a subject token with a repeated claim (invalid_grant)', async () => {
-      const key = t.server.context.keys.activeKey();
+      const key = contextOf(t.server).keys.activeKey();
       assertTokenResponse(await exchange(signPayloadText(key, payload('"aud":"orders"'))));
       assertOAuthError(await exchange(signPayloadText(key, payload('"aud":"billing","aud":"orders"'))), 400, 'invalid_grant');
     });
@@ -119,7 +119,7 @@ describe('own access tokens, verified by the one Verifier', () => {
       const admin = signAccessToken(input({ aud: adminAudience(t.url), scope: ADMIN_SCOPE }), ed);
       assert.equal((await adminGet(admin)).status, 401);
       // The configured algorithm's key, for the same tokens, is accepted: only the algorithm differs.
-      const own = t.server.context.keys.activeKey();
+      const own = contextOf(t.server).keys.activeKey();
       assert.equal((await introspect(t, rs, signAccessToken(input(), own))).body.active, true);
       assertTokenResponse(await exchange(signAccessToken(input({ aud: 'orders' }), own)));
       assert.equal((await adminGet(signAccessToken(input({ aud: adminAudience(t.url), scope: ADMIN_SCOPE }), own))).status, 200);
@@ -176,7 +176,7 @@ describe('introspection of an access token at its expiry', () => {
     const iat = Math.floor(clock.now() / 1000);
     const token = signAccessToken(
       { iss: t.url, sub: 'svc-user', aud: 'notes', client_id: 'web', scope: 'notes:read', ttl: 2 },
-      t.server.context.keys.activeKey(),
+      contextOf(t.server).keys.activeKey(),
       { now: () => iat * 1000 },
     );
     assert.equal((await introspect(t, rs, token)).body.active, true);

@@ -12,6 +12,8 @@ import { ConfigError } from '@tessera/core';
 import { createServer, loadConfig } from '@tessera/server';
 import { until } from '@tessera/testing';
 
+import { contextOf } from '@tessera/server/internal';
+
 import { clientCredentials, type ClientCreds } from './helpers/oauth.js';
 import {
   adminQuery,
@@ -78,10 +80,12 @@ describe('the auth server on PostgreSQL', { skip }, () => {
       proxy.cut();
       await until('readyz 503 after the cut', async () => (await readyz(t)) === 503, 5_000);
       // The error behind it (logged by /readyz) does not carry the URL's password.
-      const err = await t.server.context.store.ping().then(
-        () => assert.fail('ping answered through a cut proxy'),
-        (e: unknown) => e,
-      );
+      const err = await contextOf(t.server)
+        .store.ping()
+        .then(
+          () => assert.fail('ping answered through a cut proxy'),
+          (e: unknown) => e,
+        );
       assert.ok(!inspect(err, { depth: 10 }).includes(SECRET), inspect(err, { depth: 10 }));
       proxy.restore();
       await until('readyz 200 after the restore', async () => (await readyz(t)) === 200, 10_000);
@@ -124,7 +128,7 @@ describe('the auth server on PostgreSQL', { skip }, () => {
       const start = () => startServer({ tickMs: 300, overrides: { database: urlWithSchema(name), masterKey } });
       const servers = await Promise.all([start(), start(), start()]);
       try {
-        const ids = servers.map((s) => s.server.context.keys.instanceId);
+        const ids = servers.map((s) => contextOf(s.server).keys.instanceId);
         const lease = async () =>
           (
             await adminQuery<{ holder: string; expires_at: string }>(
@@ -158,7 +162,7 @@ describe('the auth server on PostgreSQL', { skip }, () => {
         await stopped.close();
         await until(
           'another instance takes the schedule over',
-          async () => servers.map((s) => s.server.context.keys.instanceId).includes((await holder()) ?? ''),
+          async () => servers.map((s) => contextOf(s.server).keys.instanceId).includes((await holder()) ?? ''),
           5_000,
         );
       } finally {

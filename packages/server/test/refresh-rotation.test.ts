@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified } from '@tessera/core';
-import type { SqlStore } from '@tessera/server/internal';
+import { contextOf, type SqlStore } from '@tessera/server/internal';
 
 import {
   assertOAuthError,
@@ -36,7 +36,7 @@ describe('refresh token rotation', () => {
     };
     app = await t.client({ id: 'app', ...spec });
     other = await t.client({ id: 'other-app', ...spec });
-    await t.server.context.store.roles.put({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
+    await contextOf(t.server).store.roles.put({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
     userId = await t.user('carol', PASSWORD, ['clerk']);
   });
   after(() => t.close());
@@ -106,7 +106,7 @@ describe('refresh token rotation', () => {
     assertTokenResponse(await refresh(t, app, first.body.refresh_token!));
     const sid = decodeUnverified(first.body.access_token!).payload.sid;
     for (let i = 0; i < 20; i++) assertOAuthError(await refresh(t, app, first.body.refresh_token!), 400, 'invalid_grant');
-    const records = (await t.server.context.store.revocations.list(Date.now())).filter((r) => r.value === sid);
+    const records = (await contextOf(t.server).store.revocations.list(Date.now())).filter((r) => r.value === sid);
     assert.equal(records.length, 1, 'one revocation record for the family');
     assert.equal(records[0]!.kind, 'family');
     const anomalies = (await auditEvents(t, 'anomaly.refresh_reuse')).filter((e) => e.data.family === sid);
@@ -155,12 +155,12 @@ describe('refresh token rotation', () => {
   });
 
   it('re-checks scopes against the user’s current roles', async () => {
-    await t.server.context.store.roles.put({ name: 'temp', permissions: ['orders:read', 'orders:write'] });
+    await contextOf(t.server).store.roles.put({ name: 'temp', permissions: ['orders:read', 'orders:write'] });
     await t.user('dave', PASSWORD, ['temp']);
     const first = await login(t, app, 'dave', PASSWORD);
     assertTokenResponse(first);
     assert.equal(first.body.scope, 'orders:read orders:write');
-    await t.server.context.store.roles.put({ name: 'temp', permissions: ['orders:read'] });
+    await contextOf(t.server).store.roles.put({ name: 'temp', permissions: ['orders:read'] });
     const next = await refresh(t, app, first.body.refresh_token!);
     assertTokenResponse(next);
     assert.equal(next.body.scope, 'orders:read');
@@ -211,16 +211,16 @@ describe('refresh scope check before the token is spent', () => {
       audiences: ['orders'],
       firstParty: true,
     });
-    await t.server.context.store.roles.put({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
+    await contextOf(t.server).store.roles.put({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
     await t.user('dave', PASSWORD, ['clerk']);
   });
   after(() => t.close());
 
   it('a refresh asking for a scope the user lost fails with invalid_scope, and the token still works for a narrower one', async () => {
-    await t.server.context.store.roles.put({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
+    await contextOf(t.server).store.roles.put({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
     const first = await login(t, app, 'dave', PASSWORD);
     assert.equal(first.body.scope, 'orders:read orders:write');
-    await t.server.context.store.roles.put({ name: 'clerk', permissions: ['orders:read'] });
+    await contextOf(t.server).store.roles.put({ name: 'clerk', permissions: ['orders:read'] });
     assertOAuthError(
       await refresh(t, app, first.body.refresh_token!, { scope: 'orders:read orders:write' }),
       400,
@@ -232,11 +232,11 @@ describe('refresh scope check before the token is spent', () => {
   });
 
   it('role-change-between-scope-check-and-spend: the client keeps its session', async () => {
-    await t.server.context.store.roles.put({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
+    await contextOf(t.server).store.roles.put({ name: 'clerk', permissions: ['orders:read', 'orders:write'] });
     const first = await login(t, app, 'dave', PASSWORD);
     // An administrator takes orders:write from the role at the moment the token is spent (a trigger of the real
     // database, in the transaction that spends it): after the scope check, before the token is issued.
-    const store = t.server.context.store as SqlStore;
+    const store = contextOf(t.server).store as SqlStore;
     await execute(
       store,
       `create trigger role_change_on_spend after update of used_at on refresh_tokens begin

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 
+import { contextOf } from '@tessera/server/internal';
+
 import { basic, startServer } from './helpers/server.js';
 
 interface LogLine {
@@ -163,7 +165,7 @@ describe('request logging', () => {
     );
     assert.deepEqual(requestLines(lines), [], 'no per-request line');
     // The database goes away: readiness warns, the token endpoint fails with 500 and logs the error.
-    await t.server.context.store.close();
+    await contextOf(t.server).store.close();
     assert.equal((await fetch(`${t.url}/readyz`)).status, 503);
     const failed = await t.form(
       '/oauth/token',

@@ -13,6 +13,8 @@ import { REVOCATIONS_SCOPE } from '@tessera/verifier';
 
 import { until } from '@tessera/testing';
 
+import { contextOf } from '@tessera/server/internal';
+
 import { tokenOf } from './helpers/admin-api.js';
 import { assertTokenResponse, login, refresh, revoke, type ClientCreds } from './helpers/oauth.js';
 import {
@@ -100,7 +102,7 @@ describe('revocation feed', () => {
       firstParty: true,
     });
     svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['notes:read'], audiences: ['notes'] });
-    await t.server.context.store.roles.put({ name: 'user', permissions: ['notes:read'] });
+    await contextOf(t.server).store.roles.put({ name: 'user', permissions: ['notes:read'] });
   });
   after(async () => {
     for (const s of open) s.close();
@@ -477,7 +479,7 @@ describe('revocation stream lifecycle', () => {
       try {
         const tok = await feedToken(t, await feedClient(t, 'far-behind-gw'));
         const now = Date.now();
-        const registry = t.server.context.revocations;
+        const registry = contextOf(t.server).revocations;
         for (let i = 0; i < 9_000; i++)
           await registry.revoke('jti', randomUUID(), { expiresAt: now + 3_600_000, reason: 'test', now });
         const s = await openStream(t, tok, { lastEventId: '0' });
@@ -519,7 +521,7 @@ describe('revocation stream lifecycle', () => {
         await until(
           'the server to drop the stalled stream',
           async () => {
-            await t.server.context.revocations.revoke('jti', `${big}${++made}`, {
+            await contextOf(t.server).revocations.revoke('jti', `${big}${++made}`, {
               expiresAt: now + 3_600_000,
               reason: 'test',
               now,

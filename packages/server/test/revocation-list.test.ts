@@ -20,6 +20,8 @@ import {
 
 import { until } from '@tessera/testing';
 
+import { contextOf } from '@tessera/server/internal';
+
 import { tokenOf } from './helpers/admin-api.js';
 import { assertTokenResponse, login, revoke, type ClientCreds } from './helpers/oauth.js';
 import { feedClient, feedToken, freePort } from './helpers/revocations.js';
@@ -73,7 +75,7 @@ async function setUp(t: TestServer): Promise<Setup> {
     firstParty: true,
   });
   const svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['orders:read'], audiences: ['orders'] });
-  await t.server.context.store.roles.put({ name: 'user', permissions: ['orders:read'] });
+  await contextOf(t.server).store.roles.put({ name: 'user', permissions: ['orders:read'] });
   return { feed, app, svc };
 }
 

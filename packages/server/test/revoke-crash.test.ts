@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { REVOCATIONS_SCOPE } from '@tessera/verifier';
-import { MasterKey, openPostgresStore, registerClient, type SqlStore } from '@tessera/server/internal';
+import { MasterKey, openPostgresStore, registerClient, type SqlStore, contextOf } from '@tessera/server/internal';
 
 import { startProcess, stopProcess } from './helpers/cluster.js';
 import { execute, refuseWrites } from './helpers/faults.js';
@@ -42,10 +42,13 @@ describe('crash between the two steps of a revoke', () => {
   let app: ClientCreds;
   let feed: ClientCreds;
   let store: SqlStore;
+  /** Users of their own for the tests that cut off everything a user holds. */
+  let dora: string;
+  let erin: string;
 
   before(async () => {
     t = await startServer();
-    store = t.server.context.store as SqlStore;
+    store = contextOf(t.server).store as SqlStore;
     app = await t.client({
       id: 'app',
       grantTypes: ['password', 'refresh_token'],
@@ -54,13 +57,15 @@ describe('crash between the two steps of a revoke', () => {
       firstParty: true,
     });
     feed = await feedClient(t, 'feed');
-    await t.server.context.store.roles.put({ name: 'clerk', permissions: ['orders:read'] });
+    await contextOf(t.server).store.roles.put({ name: 'clerk', permissions: ['orders:read'] });
     await t.user('carol', PASSWORD, ['clerk']);
+    dora = await t.user('dora', PASSWORD, ['clerk']);
+    erin = await t.user('erin', PASSWORD, ['clerk']);
   });
   after(() => t.close());
 
-  async function session(): Promise<{ access: string; refresh: string; sid: string }> {
-    const r = await login(t, app, 'carol', PASSWORD);
+  async function session(username = 'carol'): Promise<{ access: string; refresh: string; sid: string }> {
+    const r = await login(t, app, username, PASSWORD);
     assert.equal(r.status, 200);
     const sid = JSON.parse(Buffer.from(r.body.access_token!.split('.')[1]!, 'base64url').toString()).sid as string;
     return { access: r.body.access_token!, refresh: r.body.refresh_token!, sid };
@@ -94,6 +99,38 @@ describe('crash between the two steps of a revoke', () => {
     }
     assert.equal((await t.admin('DELETE', `/admin/sessions/${s.sid}`)).status, 204);
     await assertRevoked(s);
+  });
+
+  it('user-disable-crashed-before-its-cutoff: the user stays enabled with their sessions, and the retry does both', async () => {
+    const s = await session('dora');
+    const heal = await refuseWrites(store, 'revocations', 'insert');
+    try {
+      assert.equal((await t.admin('POST', `/admin/users/${dora}/disable`)).status, 500);
+    } finally {
+      await heal();
+    }
+    assert.equal((await contextOf(t.server).store.users.getById(dora))?.disabled, false, 'not disabled without its cut-off');
+    assert.equal((await introspect(t, app, s.access)).body.active, true);
+    assert.equal((await t.admin('POST', `/admin/users/${dora}/disable`)).status, 200);
+    assert.equal((await introspect(t, app, s.access)).body.active, false, 'the retry revokes the access token');
+    assert.equal((await login(t, app, 'dora', PASSWORD)).status, 400);
+    assert.equal((await t.admin('POST', `/admin/users/${dora}/enable`)).status, 200);
+  });
+
+  it('password-reset-crashed-before-its-cutoff: the old password and sessions stay, and the retry ends both', async () => {
+    const s = await session('erin');
+    const heal = await refuseWrites(store, 'revocations', 'insert');
+    try {
+      assert.equal((await t.admin('POST', `/admin/users/${erin}/password`, { password: 'another long password' })).status, 500);
+    } finally {
+      await heal();
+    }
+    assert.equal((await login(t, app, 'erin', PASSWORD)).status, 200, 'the password is unchanged');
+    assert.equal((await introspect(t, app, s.access)).body.active, true);
+    assert.equal((await t.admin('POST', `/admin/users/${erin}/password`, { password: 'another long password' })).status, 204);
+    assert.equal((await introspect(t, app, s.access)).body.active, false, 'the retry revokes the access token');
+    assert.equal((await login(t, app, 'erin', PASSWORD)).status, 400);
+    assert.equal((await t.admin('POST', `/admin/users/${erin}/password`, { password: PASSWORD })).status, 204);
   });
 
   it('half-done-revoke-left-by-an-older-version: a retried RFC 7009 revoke completes it', async () => {

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified, generateKey, signAccessToken, signJwt } from '@tessera/core';
 
+import { contextOf } from '@tessera/server/internal';
+
 import {
   assertOAuthError,
   assertTokenResponse,
@@ -45,7 +47,7 @@ describe('revocation and introspection', () => {
     svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['notes:read'], audiences: ['notes'] });
     rs = await t.client({ id: 'notes-api', grantTypes: [], scopes: [], audiences: ['notes'] });
     stranger = await t.client({ id: 'calendar-api', grantTypes: ['client_credentials'], scopes: [], audiences: ['calendar'] });
-    await t.server.context.store.roles.put({ name: 'user', permissions: ['notes:read'] });
+    await contextOf(t.server).store.roles.put({ name: 'user', permissions: ['notes:read'] });
     userId = await t.user('frank', PASSWORD, ['user']);
   });
   after(() => t.close());
@@ -180,7 +182,7 @@ describe('revocation and introspection', () => {
     });
 
     it('reports an expired access token signed by the server’s own key as inactive', async () => {
-      const key = t.server.context.keys.activeKey();
+      const key = contextOf(t.server).keys.activeKey();
       const input = { iss: t.url, sub: userId, aud: 'notes', client_id: 'notes-app', scope: 'notes:read', ttl: 60 };
       const expired = signAccessToken(input, key, { now: () => Date.now() - 3_600_000 });
       assert.deepEqual((await introspect(t, rs, expired)).body, { active: false });
@@ -189,7 +191,7 @@ describe('revocation and introspection', () => {
     });
 
     it('reports tokens it did not issue as inactive', async () => {
-      const own = t.server.context.keys.activeKey();
+      const own = contextOf(t.server).keys.activeKey();
       const input = { iss: t.url, sub: userId, aud: 'notes', client_id: 'notes-app', scope: 'notes:read', ttl: 60 };
       const cases = {
         'another key, same kid': signAccessToken(input, generateKey('ES256', { kid: own.kid })),

@@ -28,6 +28,7 @@ import {
   StoreConflictError,
   type SqlStore,
   type User,
+  contextOf,
 } from '@tessera/server/internal';
 import SQLite from 'better-sqlite3';
 
@@ -108,12 +109,17 @@ describe('createServer refuses what it cannot run with, with a coded error', () 
     const second = await start(dir, { masterKey: randomBytes(32).toString('base64url') });
     try {
       const err = coded(
-        thrown(() => second.context.keys.activeKey()),
+        thrown(() => contextOf(second).keys.activeKey()),
         KeyDecryptionError,
         'ERR_KEY_DECRYPTION',
       );
       assert.equal(err.reason, 'authentication');
-      assert.equal(err.kid, second.context.keys.list().find((r) => r.state === 'active')?.kid);
+      assert.equal(
+        err.kid,
+        contextOf(second)
+          .keys.list()
+          .find((r) => r.state === 'active')?.kid,
+      );
     } finally {
       await second.close();
     }

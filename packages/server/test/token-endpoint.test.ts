@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { decodeUnverified } from '@tessera/core';
 import { createVerifier } from '@tessera/verifier';
 
+import { contextOf } from '@tessera/server/internal';
+
 import {
   assertOAuthError,
   assertTokenResponse,
@@ -243,7 +245,7 @@ describe('POST /oauth/token', () => {
         audiences: ['orders'],
         firstParty: true,
       });
-      assert.ok(await t.server.context.store.clients.update('demoted', { firstParty: false }, Date.now()));
+      assert.ok(await contextOf(t.server).store.clients.update('demoted', { firstParty: false }, Date.now()));
       assertOAuthError(await login(t, demoted, 'alice', PASSWORD), 400, 'unauthorized_client');
     });
 

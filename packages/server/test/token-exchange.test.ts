@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { decodeUnverified, generateKey, signAccessToken } from '@tessera/core';
 import { createVerifier } from '@tessera/verifier';
 
+import { contextOf } from '@tessera/server/internal';
+
 import {
   assertOAuthError,
   assertTokenResponse,
@@ -69,7 +71,7 @@ describe('token exchange (RFC 8693)', () => {
       scopes: ['inventory:read'],
       audiences: ['inventory', 'orders'],
     });
-    await t.server.context.store.roles.put({ name: 'shopper', permissions: ['orders:read', 'inventory:read'] });
+    await contextOf(t.server).store.roles.put({ name: 'shopper', permissions: ['orders:read', 'inventory:read'] });
     aliceId = await t.user('alice', PASSWORD, ['shopper']);
     await t.user('bob', PASSWORD, ['shopper']);
   });
@@ -172,8 +174,8 @@ describe('token exchange (RFC 8693)', () => {
     assert.equal(r.body.scope, 'inventory:read');
     // A role taken away after the login is no longer delegated.
     const bobToken = (await userToken('bob')).body.access_token!;
-    const bob = (await t.server.context.store.users.getByUsername('bob'))!;
-    await t.server.context.store.users.update(bob.id, { roles: [] }, Date.now());
+    const bob = (await contextOf(t.server).store.users.getByUsername('bob'))!;
+    await contextOf(t.server).store.users.update(bob.id, { roles: [] }, Date.now());
     assertOAuthError(await exchange(orders, bobToken, { resource: 'inventory', scope: 'inventory:read' }), 400, 'invalid_scope');
   });
 
@@ -252,8 +254,8 @@ describe('token exchange (RFC 8693)', () => {
   it('a disabled user cannot be acted for', async () => {
     await t.user('carol', PASSWORD, ['shopper']);
     const token = (await userToken('carol')).body.access_token!;
-    const carol = (await t.server.context.store.users.getByUsername('carol'))!;
-    await t.server.context.store.users.update(carol.id, { disabled: true }, Date.now());
+    const carol = (await contextOf(t.server).store.users.getByUsername('carol'))!;
+    await contextOf(t.server).store.users.update(carol.id, { disabled: true }, Date.now());
     assertOAuthError(await exchange(orders, token, { resource: 'inventory' }), 400, 'invalid_grant');
   });
 

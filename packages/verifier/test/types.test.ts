@@ -41,4 +41,10 @@ describe('public types', () => {
     // @ts-expect-error 'none' is not an Algorithm
     assert.throws(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['none'], jwks: issuer.jwks() }));
   });
+
+  it('the Fastify entry has named exports only: no default export', async () => {
+    const entry = await import('@tessera/verifier/fastify');
+    assert.equal('default' in entry, false);
+    assert.equal(typeof entry.tesseraFastify, 'function');
+  });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createServer, type TesseraServer } from '@tessera/server';
-import { ADMIN_SCOPE, adminAudience, hashPassword, registerClient } from '@tessera/server/internal';
+import { ADMIN_SCOPE, adminAudience, hashPassword, registerClient, contextOf } from '@tessera/server/internal';
 import { createRevocationList, createVerifier, REVOCATIONS_SCOPE, type RevocationList, type Verifier } from '@tessera/verifier';
 
 export const GATEWAY_AUDIENCE = 'realtime';
@@ -59,7 +59,7 @@ export async function startAuthServer(): Promise<AuthServer> {
   const server = await createServer({ overrides: { dataDir: dir, port: 0, logLevel: 'silent' } });
   await server.listen();
   const url = server.config.issuer;
-  const ctx = server.context;
+  const ctx = contextOf(server);
   const register = async (input: Parameters<typeof registerClient>[2]): Promise<Creds> => {
     const { client, secret } = await registerClient(ctx.store, ctx.master, input, ctx.now());
     return { id: client.id, secret: secret! };

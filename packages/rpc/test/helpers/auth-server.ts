@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createServer, type TesseraServer } from '@tessera/server';
-import { registerClient, type ClientInput } from '@tessera/server/internal';
+import { registerClient, type ClientInput, contextOf } from '@tessera/server/internal';
 import {
   createRevocationList,
   createVerifier,
@@ -52,7 +52,7 @@ export async function startAuthServer(): Promise<AuthServer> {
   const server = await createServer({ overrides: { dataDir: dir, port: 0, logLevel: 'silent' } });
   await server.listen();
   const url = server.config.issuer;
-  const ctx = server.context;
+  const ctx = contextOf(server);
   return {
     server,
     url,

@@ -99,7 +99,7 @@ export class KeyManager {
    */
   activeKey(): Key {
     const rec = this.records.find((r) => r.state === 'active') ?? this.lastActive;
-    // Cannot happen after init(), which leaves an active key in the store: a plain Error for a caller's bug.
+    // Plain Error, not coded: only a program that skipped init() meets it, never a user or an operator.
     if (!rec) throw new Error('no active signing key (KeyManager.init() has not run)');
     return this.key(rec);
   }
@@ -205,12 +205,10 @@ export class KeyManager {
       } else {
         const next = this.records.find((r) => r.state === 'next');
         const removeAfter = now + ((await this.schedule.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
-        // With a next key, one transaction (as the schedule's promotion): a reader sees one active key, old or new.
-        if (next) await this.store.keys.promote({ kid, retiredAt: now, removeAfter }, { kid: next.kid, activatesAt: now });
-        else {
-          await this.store.keys.update(kid, { state: 'retired', retiredAt: now, removeAfter });
-          await this.create('active', now, now);
-        }
+        // One transaction either way (as the schedule's promotion): a reader sees one active key, old or new.
+        const retirement = { kid, retiredAt: now, removeAfter };
+        if (next) await this.store.keys.promote(retirement, { kid: next.kid, activatesAt: now });
+        else await this.store.keys.replaceActive(retirement, this.record(generateKey(this.schedule.alg), 'active', now, now));
       }
       await this.load();
       await this.applySchedule(now);
@@ -226,13 +224,12 @@ export class KeyManager {
    */
   importKey(key: Key, now: number): Promise<{ kind: 'imported'; record: SigningKeyRecord } | { kind: 'exists' }> {
     return this.exclusively(async () => {
-      // Cannot happen through the admin service, which refuses a public key first: a plain Error for a caller's bug.
+      // Plain Error, not coded: the admin service refuses a public key first (AdminInputError); only a program calling this directly meets it.
       if (key.kind === 'public') throw new Error('a public key cannot sign');
       if (this.records.some((r) => r.kid === key.kid)) return { kind: 'exists' as const };
-      const current = this.records.find((r) => r.state === 'next');
-      if (current) await this.store.keys.update(current.kid, { state: 'removed' });
+      // The next key replaced in one transaction: the JWKS never shows neither of them, nor two next keys.
       const rec = this.record(key, 'next', now, now + this.schedule.jwksMaxAge * 1000);
-      await this.store.keys.insert(rec);
+      await this.store.keys.replaceNext(this.records.find((r) => r.state === 'next')?.kid, rec);
       await this.load();
       return { kind: 'imported' as const, record: rec };
     });

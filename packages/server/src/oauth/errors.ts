@@ -28,8 +28,6 @@ export class OAuthError extends TesseraError {
         : error === 'server_error'
           ? 500
           : 400,
-    /** For invalid_client: the authentication scheme the client tried, for WWW-Authenticate. */
-    readonly scheme: 'Basic' | 'Bearer' = 'Basic',
     /** For 429: seconds the client should wait (Retry-After). */
     readonly retryAfter = 1,
   ) {

@@ -22,7 +22,7 @@ const GRANTS = {
 /** Sends an OAuth error (RFC 6749 section 5.2); invalid_client gets 401 and a WWW-Authenticate challenge. */
 export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-  if (err.status === 401) reply.header('www-authenticate', `${err.scheme} realm="tessera", error="${err.error}"`);
+  if (err.status === 401) reply.header('www-authenticate', `Basic realm="tessera", error="${err.error}"`);
   if (err.status === 429) reply.header('retry-after', String(err.retryAfter));
   return reply.code(err.status).send({ error: err.error, error_description: err.description });
 }

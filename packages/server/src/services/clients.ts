@@ -12,7 +12,8 @@ import type { Client, ClientAuthMethod, GrantType, Store } from '../store/types.
 import type { Actor } from './actor.js';
 import { epochSeconds } from './epoch.js';
 import { AdminInputError, ConflictError, NotFoundError } from './errors.js';
-import { revokeEverything } from './revoke-all.js';
+import { untilUnchanged } from './compare-and-set.js';
+import { announceCutOff, cutOffRecord } from './revoke-all.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 // The lists live beside the store's client record, which is checked against them when read.
@@ -215,7 +216,13 @@ export async function updateClient(ctx: ServerContext, by: Actor, id: string, pa
   const next: Client = { ...current, ...change };
   checkClient(next, next.secrets.length);
   checkLifetimes(patch);
-  await ctx.store.clients.update(id, change, ctx.now());
+  const now = ctx.now();
+  if (patch.disabled === true && !current.disabled) {
+    // The client disabled and everything it holds revoked, in one transaction; then announced.
+    const cut = await ctx.store.clients.updateAndCutOff(id, change, now, cutOffRecord(now, 'client_disabled'));
+    if (!cut) throw new NotFoundError('client', id);
+    await announceCutOff(ctx, { kind: 'client', id }, 'client_disabled', by, cut);
+  } else if (!(await ctx.store.clients.update(id, change, now))) throw new NotFoundError('client', id);
   await ctx.audit.record({
     type: 'admin.client.updated',
     outcome: 'success',
@@ -223,7 +230,6 @@ export async function updateClient(ctx: ServerContext, by: Actor, id: string, pa
     clientId: id,
     data: { fields: Object.keys(patch) },
   });
-  if (patch.disabled === true && !current.disabled) await revokeEverything(ctx, { kind: 'client', id }, 'client_disabled', by);
   return findClient(ctx, id);
 }
 
@@ -234,11 +240,13 @@ export function setClientDisabled(ctx: ServerContext, by: Actor, id: string, dis
 
 /** Deletes a client after revoking every session and access token it holds. */
 export async function deleteClient(ctx: ServerContext, by: Actor, id: string): Promise<{ revokedSessions: number }> {
-  await findClient(ctx, id);
-  const { families } = await revokeEverything(ctx, { kind: 'client', id }, 'client_deleted', by);
-  if (!(await ctx.store.clients.delete(id))) throw new NotFoundError('client', id);
+  const now = ctx.now();
+  // The client removed and everything it held revoked, in one transaction; then announced.
+  const cut = await ctx.store.clients.deleteAndCutOff(id, now, cutOffRecord(now, 'client_deleted'));
+  if (!cut) throw new NotFoundError('client', id);
+  await announceCutOff(ctx, { kind: 'client', id }, 'client_deleted', by, cut);
   await ctx.audit.record({ type: 'admin.client.deleted', outcome: 'success', ...by, clientId: id });
-  return { revokedSessions: families };
+  return { revokedSessions: cut.families.length };
 }
 
 /**
@@ -253,20 +261,20 @@ export async function rotateClientSecret(
 ): Promise<{ client: Client; secret: string; previousExpireAt: number }> {
   if (!Number.isSafeInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_SECRET_OVERLAP)
     throw new AdminInputError(`overlap must be an integer from 0 to ${MAX_SECRET_OVERLAP} seconds`);
-  const client = await findClient(ctx, id);
-  if (client.authMethod === 'private_key_jwt') throw new AdminInputError('a private_key_jwt client has no secret');
-  if (client.authMethod === 'none') throw new AdminInputError('a public client has no secret');
-  const now = ctx.now();
-  const previousExpireAt = now + overlapSeconds * 1000;
   const secret = newClientSecret();
-  const previous = client.secrets
-    .filter((s) => s.expiresAt === null || s.expiresAt > now)
-    .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, previousExpireAt) }));
-  await ctx.store.clients.update(
-    client.id,
-    { secrets: [{ digest: ctx.master.secretDigest(secret), createdAt: now, expiresAt: null }, ...previous] },
-    now,
-  );
+  // Compare and set: a rotation made meanwhile is kept among the previous secrets, not overwritten.
+  const { client, previousExpireAt } = await untilUnchanged("the client's secrets", async () => {
+    const client = await findClient(ctx, id);
+    if (client.authMethod === 'private_key_jwt') throw new AdminInputError('a private_key_jwt client has no secret');
+    if (client.authMethod === 'none') throw new AdminInputError('a public client has no secret');
+    const now = ctx.now();
+    const previousExpireAt = now + overlapSeconds * 1000;
+    const previous = client.secrets
+      .filter((s) => s.expiresAt === null || s.expiresAt > now)
+      .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, previousExpireAt) }));
+    const secrets = [{ digest: ctx.master.secretDigest(secret), createdAt: now, expiresAt: null }, ...previous];
+    return (await ctx.store.clients.replaceSecrets(id, client.secrets, secrets, now)) ? { client, previousExpireAt } : undefined;
+  });
   await ctx.audit.record({
     type: 'admin.client.secret_rotated',
     outcome: 'success',

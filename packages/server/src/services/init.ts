@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '@tessera/core';
 
 import { ADMIN_SCOPE, adminAudience } from '../admin/guard.js';
+import { contextOf } from '../context.js';
 import { createServer } from '../server.js';
-import { hashPassword } from '../security/password.js';
-import { newId } from '../security/random.js';
 import { registerClient } from './clients.js';
+import { acceptedUsername, createUserAccount } from './users.js';
 
 export const CONFIG_FILE = 'tessera.json';
 export const ADMIN_ROLE = 'admin';
@@ -41,6 +41,8 @@ export async function initialize(options: InitOptions): Promise<InitResult> {
   const dir = resolve(options.dir);
   const configFile = join(dir, CONFIG_FILE);
   if (existsSync(configFile)) throw new ConfigError('dir', `${options.dir} is already initialised (${CONFIG_FILE} exists)`);
+  // Checked before anything is written; createUserAccount below normalises it the same way.
+  const username = acceptedUsername(options.adminUsername ?? 'admin');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const settings = {
     dataDir: '.',
@@ -54,21 +56,12 @@ export async function initialize(options: InitOptions): Promise<InitResult> {
     overrides: { ...(settings as object), dataDir: dir, logLevel: 'silent' },
   });
   try {
-    const { store, master } = server.context;
-    const now = server.context.now();
+    const { store, master } = contextOf(server);
+    const now = contextOf(server).now();
     const issuer = server.config.issuer;
     await store.roles.put({ name: ADMIN_ROLE, permissions: [ADMIN_SCOPE] });
-    const username = options.adminUsername ?? 'admin';
     const password = randomBytes(18).toString('base64url');
-    await store.users.create({
-      id: newId(),
-      username,
-      passwordHash: await hashPassword(password),
-      disabled: false,
-      roles: [ADMIN_ROLE],
-      createdAt: now,
-      updatedAt: now,
-    });
+    await createUserAccount(store, { username, password, roles: [ADMIN_ROLE] }, now);
     const { secret } = await registerClient(
       store,
       master,

@@ -7,7 +7,8 @@ import type { Store, User } from '../store/types.js';
 import type { Actor } from './actor.js';
 import { epochSeconds } from './epoch.js';
 import { AdminInputError, ConflictError, NotFoundError } from './errors.js';
-import { revokeEverything } from './revoke-all.js';
+import { untilUnchanged } from './compare-and-set.js';
+import { announceCutOff, cutOffRecord } from './revoke-all.js';
 import { assertRolesExist } from './roles.js';
 
 /** A user as the admin API and `tessera users ... --json` show it: never the password hash. */
@@ -22,17 +23,23 @@ export function userView(u: User) {
   };
 }
 
+/** The username in its normal form, or AdminInputError when it cannot be one. */
+export function acceptedUsername(input: unknown): string {
+  const username = normalizeUsername(input);
+  if (username === undefined)
+    throw new AdminInputError(
+      'username must be 1-128 characters without control characters, quotes, angle brackets or backslashes',
+    );
+  return username;
+}
+
 /** Creates a user: the username normalised, the password checked and hashed with argon2id. No audit record. */
 export async function createUserAccount(
   store: Store,
   input: { username: unknown; password: unknown; roles?: string[] },
   now: number,
 ): Promise<User> {
-  const username = normalizeUsername(input.username);
-  if (username === undefined)
-    throw new AdminInputError(
-      'username must be 1-128 characters without control characters, quotes, angle brackets or backslashes',
-    );
+  const username = acceptedUsername(input.username);
   const problem = passwordProblem(input.password);
   if (problem) throw new AdminInputError(problem);
   const user: User = {
@@ -102,14 +109,23 @@ export async function setUserDisabled(
   id: string,
   disabled: boolean,
 ): Promise<{ user: User; revokedSessions: number }> {
-  if (!(await ctx.store.users.update(id, { disabled }, ctx.now()))) throw new NotFoundError('user', id);
+  const now = ctx.now();
+  let revokedSessions = 0;
+  if (disabled) {
+    // Browser sessions end first, so that no sign-in through them follows the cut-off.
+    await ctx.store.browserSessions.deleteByUser(id);
+    // The user disabled and everything they hold revoked, in one transaction; then announced.
+    const cut = await ctx.store.users.updateAndCutOff(id, { disabled }, now, cutOffRecord(now, 'user_disabled'));
+    if (!cut) throw new NotFoundError('user', id);
+    await announceCutOff(ctx, { kind: 'subject', id }, 'user_disabled', by, cut);
+    revokedSessions = cut.families.length;
+  } else if (!(await ctx.store.users.update(id, { disabled }, now))) throw new NotFoundError('user', id);
   await ctx.audit.record({
     type: disabled ? 'admin.user.disabled' : 'admin.user.enabled',
     outcome: 'success',
     ...by,
     subject: id,
   });
-  const revokedSessions = disabled ? (await revokeEverything(ctx, { kind: 'subject', id }, 'user_disabled', by)).families : 0;
   return { user: await changed(ctx, id), revokedSessions };
 }
 
@@ -122,11 +138,15 @@ export async function setPassword(
 ): Promise<{ revokedSessions: number }> {
   const problem = passwordProblem(password);
   if (problem) throw new AdminInputError(problem);
-  if (!(await ctx.store.users.update(id, { passwordHash: await hashPassword(password as string) }, ctx.now())))
-    throw new NotFoundError('user', id);
+  const passwordHash = await hashPassword(password as string);
+  const now = ctx.now();
+  await ctx.store.browserSessions.deleteByUser(id); // first: no sign-in through them follows the cut-off
+  // The new password and the end of every session started with the old one, in one transaction; then announced.
+  const cut = await ctx.store.users.updateAndCutOff(id, { passwordHash }, now, cutOffRecord(now, 'password_reset'));
+  if (!cut) throw new NotFoundError('user', id);
+  await announceCutOff(ctx, { kind: 'subject', id }, 'password_reset', by, cut);
   await ctx.audit.record({ type: 'admin.user.password_reset', outcome: 'success', ...by, subject: id });
-  const { families } = await revokeEverything(ctx, { kind: 'subject', id }, 'password_reset', by);
-  return { revokedSessions: families };
+  return { revokedSessions: cut.families.length };
 }
 
 /** Replaces the user's roles (each must exist). */
@@ -141,9 +161,13 @@ export async function setUserRoles(ctx: ServerContext, by: Actor, id: string, ro
 /** Adds one role to the user (it must exist); granting a role the user holds changes nothing. */
 export async function grantRole(ctx: ServerContext, by: Actor, id: string, role: string): Promise<User> {
   await assertRolesExist(ctx, [role]);
-  const user = await findUser(ctx, { id });
-  if (user.roles.includes(role)) return user;
-  await ctx.store.users.update(id, { roles: [...user.roles, role] }, ctx.now());
+  // Compare and set: a grant or revocation made meanwhile is kept, not overwritten with what was read.
+  const granted = await untilUnchanged("the user's roles", async () => {
+    const user = await findUser(ctx, { id });
+    if (user.roles.includes(role)) return false;
+    return (await ctx.store.users.replaceRoles(id, user.roles, [...user.roles, role], ctx.now())) ? true : undefined;
+  });
+  if (!granted) return changed(ctx, id);
   await ctx.audit.record({ type: 'admin.user.role_granted', outcome: 'success', ...by, subject: id, data: { role } });
   return changed(ctx, id);
 }
@@ -153,12 +177,16 @@ export async function grantRole(ctx: ServerContext, by: Actor, id: string, role:
  * user's sessions to cut them off sooner.
  */
 export async function revokeRole(ctx: ServerContext, by: Actor, id: string, role: string): Promise<User> {
-  const user = await findUser(ctx, { id });
-  if (!user.roles.includes(role))
-    throw new AdminInputError(
-      `${user.username} does not hold the role ${role}; roles held: ${user.roles.join(', ') || '(none)'}`,
-    );
-  await ctx.store.users.update(id, { roles: user.roles.filter((r) => r !== role) }, ctx.now());
+  // Compare and set, as grantRole.
+  await untilUnchanged("the user's roles", async () => {
+    const user = await findUser(ctx, { id });
+    if (!user.roles.includes(role))
+      throw new AdminInputError(
+        `${user.username} does not hold the role ${role}; roles held: ${user.roles.join(', ') || '(none)'}`,
+      );
+    const roles = user.roles.filter((r) => r !== role);
+    return (await ctx.store.users.replaceRoles(id, user.roles, roles, ctx.now())) ? true : undefined;
+  });
   await ctx.audit.record({ type: 'admin.user.role_revoked', outcome: 'success', ...by, subject: id, data: { role } });
   return changed(ctx, id);
 }
@@ -166,8 +194,12 @@ export async function revokeRole(ctx: ServerContext, by: Actor, id: string, role
 /** Deletes a user after revoking every session and access token they hold. */
 export async function deleteUser(ctx: ServerContext, by: Actor, id: string): Promise<{ revokedSessions: number }> {
   const user = await findUser(ctx, { id });
-  const { families } = await revokeEverything(ctx, { kind: 'subject', id }, 'user_deleted', by);
-  if (!(await ctx.store.users.delete(id))) throw new NotFoundError('user', id);
+  const now = ctx.now();
+  await ctx.store.browserSessions.deleteByUser(id); // first: no sign-in through them follows the cut-off
+  // The user removed and everything they held revoked, in one transaction; then announced.
+  const cut = await ctx.store.users.deleteAndCutOff(id, now, cutOffRecord(now, 'user_deleted'));
+  if (!cut) throw new NotFoundError('user', id);
+  await announceCutOff(ctx, { kind: 'subject', id }, 'user_deleted', by, cut);
   await ctx.audit.record({
     type: 'admin.user.deleted',
     outcome: 'success',
@@ -175,5 +207,5 @@ export async function deleteUser(ctx: ServerContext, by: Actor, id: string): Pro
     subject: id,
     data: { username: user.username },
   });
-  return { revokedSessions: families };
+  return { revokedSessions: cut.families.length };
 }

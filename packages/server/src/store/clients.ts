@@ -1,3 +1,5 @@
+import type { CutOff, FamilyRevocation } from './refresh-families.js';
+
 /** OAuth clients. Times are milliseconds since the epoch; lifetimes are seconds. */
 
 /** `none`: a public client (a browser or native app), which holds no secret and identifies itself by client_id. */
@@ -68,4 +70,17 @@ export interface ClientRepository {
   update(id: string, patch: ClientPatch, now: number): Promise<boolean>;
   /** False if there was no such client. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Replaces the client's secrets if they are still `expected` (compare and set): false if they changed meanwhile
+   * or there is no such client, and nothing is written.
+   */
+  replaceSecrets(id: string, expected: readonly ClientSecret[], secrets: readonly ClientSecret[], now: number): Promise<boolean>;
+  /**
+   * Applies the patch and revokes everything the client holds (every live family, and the `client` cut-off record
+   * that revokes its access tokens), in one transaction: both or neither. Undefined, nothing written, if there is
+   * no such client.
+   */
+  updateAndCutOff(id: string, patch: ClientPatch, now: number, record: FamilyRevocation): Promise<CutOff | undefined>;
+  /** Removes the client and revokes everything it holds, in one transaction (as updateAndCutOff). */
+  deleteAndCutOff(id: string, now: number, record: FamilyRevocation): Promise<CutOff | undefined>;
 }

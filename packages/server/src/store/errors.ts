@@ -16,6 +16,21 @@ export class StoreConflictError extends TesseraError {
 }
 
 /**
+ * A change found a row not in the state it changes from (a signing key to retire that is no longer active, a next
+ * key that is no longer next): another writer changed it, or it was edited by hand. Nothing was written.
+ */
+export class StoreStateError extends TesseraError {
+  static readonly code = 'ERR_STORE_STATE';
+  constructor(
+    readonly table: string,
+    readonly id: string,
+    readonly expected: string,
+  ) {
+    super(StoreStateError.code, `${table} ${id} is not ${expected}; nothing was changed`);
+  }
+}
+
+/**
  * The database cannot be used: the SQLite file cannot be opened (not a database, no permission), or
  * PostgreSQL did not answer a readiness check in time or refused it. `cause` holds the driver's error.
  */

@@ -29,8 +29,23 @@ export interface KeyRepository {
    * Retires the active key and activates the next one in one transaction: a reader never sees the keys with no
    * active one.
    */
-  promote(
-    retire: { kid: string; retiredAt: number; removeAfter: number },
-    activate: { kid: string; activatesAt: number },
-  ): Promise<void>;
+  promote(retire: KeyRetirement, activate: { kid: string; activatesAt: number }): Promise<void>;
+  /**
+   * Retires the active key and inserts `active` (a new key in state active) in one transaction: the hand-over when
+   * there is no next key.
+   */
+  replaceActive(retire: KeyRetirement, active: SigningKeyRecord): Promise<void>;
+  /** Removes the next key `removeKid` (if any) and inserts `next` (a new key in state next) in one transaction. */
+  replaceNext(removeKid: string | undefined, next: SigningKeyRecord): Promise<void>;
+}
+
+/**
+ * The active key's retirement. promote, replaceActive and replaceNext change a key only from the state they expect
+ * (active; next): a key in another state (changed meanwhile, or by hand) makes them throw StoreStateError, and
+ * nothing is written.
+ */
+export interface KeyRetirement {
+  kid: string;
+  retiredAt: number;
+  removeAfter: number;
 }

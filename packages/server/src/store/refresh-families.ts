@@ -39,6 +39,12 @@ export interface FamilyRevocation {
   reason: string;
 }
 
+/** What revoking everything of a user or client wrote: the families it revoked and the cut-off record. */
+export interface CutOff {
+  families: string[];
+  revocation: Revocation;
+}
+
 export interface FamilyFilter {
   userId?: string;
   clientId?: string;
@@ -72,12 +78,11 @@ export interface RefreshFamilyRepository {
   /**
    * Revokes every live family of a user or client and adds the cut-off record (`subject` or `client`, cutoff =
    * now) that revokes their access tokens, in one transaction. Returns the revoked families' ids and the record.
-   * Refuses an owner that names neither.
    */
   revokeAllOf(
-    owner: { userId?: string; clientId?: string },
+    owner: { userId: string } | { clientId: string },
     reason: string,
     now: number,
     record: FamilyRevocation,
-  ): Promise<{ families: string[]; revocation: Revocation }>;
+  ): Promise<CutOff>;
 }

@@ -48,9 +48,9 @@ export class SqlStore implements Store {
     private readonly options: SqlStoreOptions = {},
   ) {
     const log = new RevocationLog(dialect);
-    this.users = new SqlUserRepository(db);
+    this.users = new SqlUserRepository(db, log);
     this.roles = new SqlRoleRepository(db);
-    this.clients = new SqlClientRepository(db, dialect);
+    this.clients = new SqlClientRepository(db, dialect, log);
     this.refreshFamilies = new SqlRefreshFamilyRepository(db, log);
     this.revocations = new SqlRevocationRepository(db, dialect, log);
     this.keys = new SqlKeyRepository(db);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createServer, type CreateServerOptions, type TesseraServer } from '@tessera/server';
-import { ADMIN_SCOPE, adminAudience, hashPassword, registerClient, type ClientInput } from '@tessera/server/internal';
+import { ADMIN_SCOPE, adminAudience, hashPassword, registerClient, type ClientInput, contextOf } from '@tessera/server/internal';
 
 /** A parsed JSON response body; tests read it field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -45,7 +45,7 @@ export async function startServer(options: CreateServerOptions & { dir?: string 
   });
   await server.listen();
   const url = server.config.issuer;
-  const ctx = server.context;
+  const ctx = contextOf(server);
   let adminClient: { id: string; secret: string } | undefined;
 
   const t: TestServer = {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 
-import type { SqlStore } from '@tessera/server/internal';
+import { StoreStateError, type SqlStore } from '@tessera/server/internal';
 
 import { execute, refuseWrites } from '../helpers/faults.js';
-import { T0, DAY, sorted, aFamily, aToken, RECORD, REUSE, next, seedFamilies, aKey } from './fixtures.js';
+import { T0, DAY, sorted, aClient, aFamily, aToken, aUser, RECORD, REUSE, next, seedFamilies, aKey } from './fixtures.js';
 
 /**
  * The store contract's part for the state changes that write two things (a family and its revocation record, two
@@ -137,5 +137,128 @@ export function atomicRevocationsContract(current: () => SqlStore): void {
         aKey({ kid: 'k2', state: 'active', activatesAt: T0 + DAY + 1 }),
       );
     });
+
+    const keyStates = async () => (await store.keys.list()).map((k) => `${k.kid}:${k.state}`).sort();
+    const isStateError = (err: unknown) => {
+      assert.ok(err instanceof StoreStateError, String(err));
+      assert.equal(err.code, 'ERR_STORE_STATE');
+      return true;
+    };
+
+    it('crash-between-key-retire-and-create: retiring the active key with no next key is both or neither', async () => {
+      await store.keys.insert(aKey({ kid: 'k1', state: 'active' }));
+      const retire = { kid: 'k1', retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY };
+      const heal = await refuseWrites(store, 'signing_keys', 'insert');
+      await assert.rejects(store.keys.replaceActive(retire, aKey({ kid: 'k2', state: 'active', activatesAt: T0 + DAY })));
+      assert.deepEqual(await keyStates(), ['k1:active'], 'never a moment with no active key');
+      await heal();
+      await store.keys.replaceActive(retire, aKey({ kid: 'k2', state: 'active', activatesAt: T0 + DAY }));
+      assert.deepEqual(await keyStates(), ['k1:retired', 'k2:active']);
+      // Retiring a key that is no longer active changes nothing.
+      await assert.rejects(store.keys.replaceActive(retire, aKey({ kid: 'k3', state: 'active' })), isStateError);
+      assert.deepEqual(await keyStates(), ['k1:retired', 'k2:active']);
+    });
+
+    it('crash-between-next-removal-and-import: replacing the next key is both or neither', async () => {
+      await store.keys.insert(aKey({ kid: 'k1', state: 'active' }));
+      await store.keys.insert(aKey({ kid: 'k2', state: 'next', activatesAt: T0 + DAY }));
+      const heal = await refuseWrites(store, 'signing_keys', 'insert');
+      await assert.rejects(store.keys.replaceNext('k2', aKey({ kid: 'k3', state: 'next', activatesAt: T0 + DAY })));
+      assert.deepEqual(await keyStates(), ['k1:active', 'k2:next'], 'the next key stays until its successor is in');
+      await heal();
+      await store.keys.replaceNext('k2', aKey({ kid: 'k3', state: 'next', activatesAt: T0 + DAY }));
+      assert.deepEqual(await keyStates(), ['k1:active', 'k2:removed', 'k3:next']);
+      // A next key that is no longer next (removed meanwhile) is not replaced: nothing inserted.
+      await assert.rejects(store.keys.replaceNext('k2', aKey({ kid: 'k4', state: 'next' })), isStateError);
+      await store.keys.replaceNext(undefined, aKey({ kid: 'k5', state: 'next', activatesAt: T0 + 2 * DAY }));
+      assert.deepEqual(await keyStates(), ['k1:active', 'k2:removed', 'k3:next', 'k5:next']);
+    });
+
+    it('promote-from-unexpected-states: promote retires only an active key and activates only a next one', async () => {
+      await store.keys.insert(aKey({ kid: 'k1', state: 'retired', retiredAt: T0, removeAfter: T0 + DAY }));
+      await store.keys.insert(aKey({ kid: 'k2', state: 'active' }));
+      await store.keys.insert(aKey({ kid: 'k3', state: 'next', activatesAt: T0 + DAY }));
+      const retire = (kid: string) => ({ kid, retiredAt: T0 + DAY, removeAfter: T0 + 2 * DAY });
+      await assert.rejects(store.keys.promote(retire('k1'), { kid: 'k3', activatesAt: T0 + DAY }), isStateError);
+      await assert.rejects(store.keys.promote(retire('k2'), { kid: 'k1', activatesAt: T0 + DAY }), isStateError);
+      await assert.rejects(store.keys.promote(retire('k2'), { kid: 'ghost', activatesAt: T0 + DAY }), isStateError);
+      assert.deepEqual(await keyStates(), ['k1:retired', 'k2:active', 'k3:next'], 'nothing changed');
+      await store.keys.promote(retire('k2'), { kid: 'k3', activatesAt: T0 + DAY });
+      assert.deepEqual(await keyStates(), ['k1:retired', 'k2:retired', 'k3:active']);
+    });
+
+    // A change to a user or a client and the revocation of everything they hold: one transaction. Each crash is
+    // injected at both writes of the revocation (the cut-off record, the families' update).
+    const faults = [
+      ['the cut-off record', 'revocations', 'insert'],
+      ['the families', 'refresh_families', 'update'],
+    ] as const;
+    const live = async (owner: { userId: string } | { clientId: string }) =>
+      sorted((await store.refreshFamilies.list({ ...owner, activeAt: T0 + 30 })).map((f) => f.id));
+
+    for (const [label, change] of [
+      ['user-disable', (id: string, now: number) => store.users.updateAndCutOff(id, { disabled: true }, now, RECORD)],
+      ['password-reset', (id: string, now: number) => store.users.updateAndCutOff(id, { passwordHash: 'new-hash' }, now, RECORD)],
+      ['user-delete', (id: string, now: number) => store.users.deleteAndCutOff(id, now, RECORD)],
+    ] as const)
+      it(`crash-between-${label}-and-its-revocations: the user is unchanged and keeps nothing revoked, or both happen`, async () => {
+        const alice = aUser({ id: 'alice', username: 'alice' });
+        await store.users.create(alice);
+        await seedFamilies(store);
+        for (const [what, table, op] of faults) {
+          const heal = await refuseWrites(store, table, op);
+          await assert.rejects(change('alice', T0 + 20), `a fault at ${what}`);
+          await heal();
+          assert.deepEqual(await store.users.getById('alice'), alice, `${what}: the user is unchanged`);
+          assert.deepEqual(await live({ userId: 'alice' }), ['f-alice-cli', 'f-alice-web', 'f-alice-web-old']);
+          assert.deepEqual(await revoked(), [], `${what}: no record`);
+        }
+        const cut = await change('alice', T0 + 21);
+        assert.deepEqual(sorted(cut?.families ?? []), ['f-alice-cli', 'f-alice-web', 'f-alice-web-old']);
+        assert.equal(cut?.revocation.kind, 'subject');
+        assert.equal(cut?.revocation.cutoff, T0 + 21);
+        assert.deepEqual(await revoked(), ['subject:alice']);
+        assert.deepEqual(await live({ userId: 'alice' }), []);
+        assert.deepEqual(await live({ userId: 'bob' }), ['f-bob-web', 'f-bob-web-short'], "another user's sessions stay");
+        const after = await store.users.getById('alice');
+        if (label === 'user-delete') assert.equal(after, undefined);
+        else
+          assert.deepEqual(after, {
+            ...alice,
+            ...(label === 'user-disable' ? { disabled: true } : { passwordHash: 'new-hash' }),
+            updatedAt: T0 + 21,
+          });
+        // An unknown user: nothing written.
+        assert.equal(await change('nobody', T0 + 22), undefined);
+        assert.deepEqual(await revoked(), ['subject:alice']);
+      });
+
+    for (const [label, change] of [
+      ['client-disable', (id: string, now: number) => store.clients.updateAndCutOff(id, { disabled: true }, now, RECORD)],
+      ['client-delete', (id: string, now: number) => store.clients.deleteAndCutOff(id, now, RECORD)],
+    ] as const)
+      it(`crash-between-${label}-and-its-revocations: the client is unchanged and keeps nothing revoked, or both happen`, async () => {
+        const web = aClient({ id: 'web' });
+        await store.clients.create(web);
+        await seedFamilies(store);
+        for (const [what, table, op] of faults) {
+          const heal = await refuseWrites(store, table, op);
+          await assert.rejects(change('web', T0 + 20), `a fault at ${what}`);
+          await heal();
+          assert.deepEqual(await store.clients.get('web'), web, `${what}: the client is unchanged`);
+          assert.deepEqual(await live({ clientId: 'web' }), ['f-alice-web', 'f-alice-web-old', 'f-bob-web', 'f-bob-web-short']);
+          assert.deepEqual(await revoked(), [], `${what}: no record`);
+        }
+        const cut = await change('web', T0 + 21);
+        assert.deepEqual(sorted(cut?.families ?? []), ['f-alice-web', 'f-alice-web-old', 'f-bob-web', 'f-bob-web-short']);
+        assert.equal(cut?.revocation.kind, 'client');
+        assert.deepEqual(await revoked(), ['client:web']);
+        assert.deepEqual(await live({ clientId: 'cli' }), ['f-alice-cli'], "another client's sessions stay");
+        const after = await store.clients.get('web');
+        if (label === 'client-delete') assert.equal(after, undefined);
+        else assert.deepEqual(after, { ...web, disabled: true, updatedAt: T0 + 21 });
+        assert.equal(await change('nobody', T0 + 22), undefined);
+        assert.deepEqual(await revoked(), ['client:web']);
+      });
   });
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 
-import { type SqlStore, type Store } from '@tessera/server/internal';
+import { StoreRowError, type SqlStore, type Store } from '@tessera/server/internal';
+
+import { dropWrites } from '../helpers/faults.js';
 
 import { T0, anEvent, seedAudit } from './fixtures.js';
 
@@ -22,6 +24,27 @@ export function auditContract(current: () => SqlStore): void {
       assert.equal(await store.audit.prune(T0 + 3500, 3), 1);
       assert.equal(await store.audit.prune(T0 + 3500, 3), 0);
       assert.deepEqual(await left(), ids.slice(4));
+    });
+
+    it('audit-insert-dropped-by-the-database: an append whose row was not written fails with StoreRowError', async () => {
+      const heal = await dropWrites(store, 'audit_events', 'insert', `NEW.type = 'login.dropped'`);
+      try {
+        const [kept, dropped] = await Promise.allSettled([
+          store.audit.append(anEvent({ type: 'login.kept' })),
+          store.audit.append(anEvent({ type: 'login.dropped' })),
+        ]);
+        assert.equal(kept.status, 'fulfilled', 'the other events of the batch are written');
+        assert.equal(dropped.status, 'rejected');
+        assert.ok(dropped.reason instanceof StoreRowError, String(dropped.reason));
+        assert.equal(dropped.reason.code, 'ERR_STORE_ROW');
+        assert.equal(dropped.reason.table, 'audit_events');
+      } finally {
+        await heal();
+      }
+      assert.deepEqual(
+        (await store.audit.query({ limit: 10 })).map((e) => e.type),
+        ['login.kept'],
+      );
     });
 
     it('append returns increasing ids; the event round-trips, data as JSON', async () => {

@@ -114,6 +114,18 @@ export function clientsContract(current: () => SqlStore): void {
       assert.deepEqual(await store.clients.get('billing'), aClient({ id: 'billing' }));
     });
 
+    it('replaceSecrets is a compare and set: of concurrent replacements made from one read, exactly one lands', async () => {
+      const c = aClient({ id: 'orders' });
+      await store.clients.create(c);
+      const read = (await store.clients.get('orders'))!.secrets;
+      const fresh = (i: number) => [{ digest: `new-${i}`, createdAt: T0 + i, expiresAt: null }, ...read];
+      const landed = await Promise.all([1, 2, 3, 4].map((i) => store.clients.replaceSecrets('orders', read, fresh(i), T0 + i)));
+      assert.equal(landed.filter(Boolean).length, 1);
+      assert.deepEqual((await store.clients.get('orders'))?.secrets, fresh(landed.indexOf(true) + 1));
+      assert.equal(await store.clients.replaceSecrets('orders', read, [], T0 + 9), false, 'a stale read writes nothing');
+      assert.equal(await store.clients.replaceSecrets('ghost', [], [], T0 + 9), false);
+    });
+
     it('answers false when updating an unknown id', async () => {
       assert.equal(await store.clients.update('nope', { name: 'x' }, T0), false);
       assert.equal(await store.clients.get('nope'), undefined);

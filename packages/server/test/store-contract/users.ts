@@ -89,6 +89,20 @@ export function usersContract(current: () => SqlStore): void {
       assert.equal((await store.users.getByUsername('alice'))?.id, 'u3');
     });
 
+    it('replaceRoles is a compare and set: of concurrent replacements made from one read, exactly one lands', async () => {
+      await store.users.create(aUser({ id: 'u1', username: 'alice', roles: ['a'] }));
+      const landed = await Promise.all(
+        ['b', 'c', 'd', 'e'].map((r, i) => store.users.replaceRoles('u1', ['a'], ['a', r], T0 + 1 + i)),
+      );
+      assert.equal(landed.filter(Boolean).length, 1);
+      const winner = ['b', 'c', 'd', 'e'][landed.indexOf(true)]!;
+      assert.deepEqual((await store.users.getById('u1'))?.roles, ['a', winner]);
+      assert.equal(await store.users.replaceRoles('u1', ['a'], [], T0 + 9), false, 'a stale read writes nothing');
+      assert.equal(await store.users.replaceRoles('u1', ['a', winner], [], T0 + 9), true);
+      assert.deepEqual((await store.users.getById('u1'))?.roles, []);
+      assert.equal(await store.users.replaceRoles('ghost', [], ['a'], T0 + 9), false);
+    });
+
     it('answers false when updating an unknown id', async () => {
       assert.equal(await store.users.update('nope', { disabled: true }, T0), false);
       assert.equal(await store.users.getById('nope'), undefined);

@@ -117,4 +117,3 @@ const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) =
  * their body is read. A route declared earlier is still authenticated, later in its lifecycle (preHandler).
  */
 export const tesseraFastify = fp(plugin, { name: '@tessera/verifier', fastify: '5.x' });
-export default tesseraFastify;

@@ -64,7 +64,6 @@ async function checkPassword(
       'temporarily_unavailable',
       'too many failed logins: retry later',
       429,
-      'Basic',
       Math.ceil(reservation.retryAfterMs / 1000),
     );
   }

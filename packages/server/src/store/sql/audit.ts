@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
 
 import type { AuditEvent, AuditFilter, AuditRepository, NewAuditEvent } from '../audit.js';
+import { StoreRowError } from '../errors.js';
 import type { Database } from '../schema.js';
 import { AuditBatch } from './audit-batch.js';
 import { object, RowReader } from './row.js';
@@ -22,12 +23,24 @@ function toEvent(row: object): AuditEvent {
   };
 }
 
+type AuditRow = Insertable<Database['audit_events']>;
+
+/** Inserts the rows and returns their ids; StoreRowError if the database did not write each (a trigger skipped one). */
+async function insertEvents(db: Kysely<Database>, rows: AuditRow[]): Promise<number[]> {
+  const ids = (await db.insertInto('audit_events').values(rows).returning('id').execute()).map((r) =>
+    new RowReader('audit_events', r).int('id'),
+  );
+  if (ids.length !== rows.length)
+    throw new StoreRowError('audit_events', 'id', `one id for each of the ${rows.length} rows inserted`);
+  return ids;
+}
+
 export class SqlAuditRepository implements AuditRepository {
   /** Audit events are written in groups: one INSERT per turn of the event loop (see audit-batch.ts). */
-  private readonly batch = new AuditBatch<Insertable<Database['audit_events']>>(async (rows) =>
-    (await this.db.insertInto('audit_events').values(rows).returning('id').execute()).map((r) =>
-      new RowReader('audit_events', r).int('id'),
-    ),
+  private readonly batch = new AuditBatch<AuditRow>((rows) =>
+    // Several rows in a transaction: one the database skipped rolls the others back, so that their retry one by
+    // one does not write them twice.
+    rows.length === 1 ? insertEvents(this.db, rows) : this.db.transaction().execute((tx) => insertEvents(tx, rows)),
   );
 
   constructor(private readonly db: Kysely<Database>) {}

@@ -9,8 +9,10 @@ import {
   type ClientSecret,
   type GrantType,
 } from '../clients.js';
+import type { CutOff, FamilyRevocation } from '../refresh-families.js';
 import type { Database } from '../schema.js';
 import { StoreConflictError } from '../errors.js';
+import type { RevocationLog } from './revocation-log.js';
 import { object, RowReader, strings } from './row.js';
 import { isUniqueViolation } from './unique-violation.js';
 
@@ -68,6 +70,7 @@ export class SqlClientRepository implements ClientRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: 'sqlite' | 'postgres',
+    private readonly log: RevocationLog,
   ) {}
 
   async create(c: Client): Promise<void> {
@@ -118,6 +121,10 @@ export class SqlClientRepository implements ClientRepository {
   }
 
   async update(id: string, p: ClientPatch, now: number): Promise<boolean> {
+    return this.updateIn(this.db, id, p, now);
+  }
+
+  private async updateIn(db: Kysely<Database>, id: string, p: ClientPatch, now: number): Promise<boolean> {
     const set: Partial<Database['clients']> = { updated_at: now };
     if (p.name !== undefined) set.name = p.name;
     if (p.authMethod !== undefined) set.auth_method = p.authMethod;
@@ -134,12 +141,40 @@ export class SqlClientRepository implements ClientRepository {
     if (p.accessTokenTtl !== undefined) set.access_token_ttl = p.accessTokenTtl;
     if (p.refreshTokenTtl !== undefined) set.refresh_token_ttl = p.refreshTokenTtl;
     if (p.disabled !== undefined) set.disabled = flag(p.disabled);
-    const r = await this.db.updateTable('clients').set(set).where('id', '=', id).executeTakeFirst();
+    const r = await db.updateTable('clients').set(set).where('id', '=', id).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
   async delete(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
+  }
+
+  async replaceSecrets(
+    id: string,
+    expected: readonly ClientSecret[],
+    secrets: readonly ClientSecret[],
+    now: number,
+  ): Promise<boolean> {
+    // The secrets column holds exactly what create or update wrote (JSON.stringify of the array, each secret's
+    // members in one order): equal text, equal secrets.
+    const r = await this.db
+      .updateTable('clients')
+      .set({ secrets: JSON.stringify(secrets), updated_at: now })
+      .where('id', '=', id)
+      .where('secrets', '=', JSON.stringify(expected))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  updateAndCutOff(id: string, patch: ClientPatch, now: number, record: FamilyRevocation): Promise<CutOff | undefined> {
+    return this.log.withCutOff(this.db, { kind: 'client', id }, now, record, (tx) => this.updateIn(tx, id, patch, now));
+  }
+
+  deleteAndCutOff(id: string, now: number, record: FamilyRevocation): Promise<CutOff | undefined> {
+    return this.log.withCutOff(this.db, { kind: 'client', id }, now, record, async (tx) => {
+      const r = await tx.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    });
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
-import type { KeyPatch, KeyRepository, KeyState, SigningKeyRecord } from '../keys.js';
+import { StoreStateError } from '../errors.js';
+import type { KeyPatch, KeyRepository, KeyRetirement, KeyState, SigningKeyRecord } from '../keys.js';
 import type { Database } from '../schema.js';
 import { object, RowReader } from './row.js';
 
@@ -29,20 +30,7 @@ export class SqlKeyRepository implements KeyRepository {
   }
 
   async insert(k: SigningKeyRecord): Promise<void> {
-    await this.db
-      .insertInto('signing_keys')
-      .values({
-        kid: k.kid,
-        alg: k.alg,
-        state: k.state,
-        encrypted_private_key: k.encryptedPrivateKey,
-        public_jwk: k.publicJwk ? JSON.stringify(k.publicJwk) : null,
-        created_at: k.createdAt,
-        activates_at: k.activatesAt,
-        retired_at: k.retiredAt,
-        remove_after: k.removeAfter,
-      })
-      .execute();
+    await insertKey(this.db, k);
   }
 
   async update(kid: string, p: KeyPatch): Promise<void> {
@@ -54,21 +42,66 @@ export class SqlKeyRepository implements KeyRepository {
     await this.db.updateTable('signing_keys').set(set).where('kid', '=', kid).execute();
   }
 
-  async promote(
-    retire: { kid: string; retiredAt: number; removeAfter: number },
-    activate: { kid: string; activatesAt: number },
-  ): Promise<void> {
+  async promote(retire: KeyRetirement, activate: { kid: string; activatesAt: number }): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await tx
-        .updateTable('signing_keys')
-        .set({ state: 'retired', retired_at: retire.retiredAt, remove_after: retire.removeAfter })
-        .where('kid', '=', retire.kid)
-        .execute();
-      await tx
+      await retireActive(tx, retire);
+      const r = await tx
         .updateTable('signing_keys')
         .set({ state: 'active', activates_at: activate.activatesAt })
         .where('kid', '=', activate.kid)
-        .execute();
+        .where('state', '=', 'next')
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw new StoreStateError('signing key', activate.kid, 'next');
     });
   }
+
+  async replaceActive(retire: KeyRetirement, active: SigningKeyRecord): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await retireActive(tx, retire);
+      await insertKey(tx, active);
+    });
+  }
+
+  async replaceNext(removeKid: string | undefined, next: SigningKeyRecord): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      if (removeKid !== undefined) {
+        const r = await tx
+          .updateTable('signing_keys')
+          .set({ state: 'removed' })
+          .where('kid', '=', removeKid)
+          .where('state', '=', 'next')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw new StoreStateError('signing key', removeKid, 'next');
+      }
+      await insertKey(tx, next);
+    });
+  }
+}
+
+/** Retires the active key `kid`, in the caller's transaction; StoreStateError (the transaction rolls back) if it is not active. */
+async function retireActive(tx: Kysely<Database>, retire: KeyRetirement): Promise<void> {
+  const r = await tx
+    .updateTable('signing_keys')
+    .set({ state: 'retired', retired_at: retire.retiredAt, remove_after: retire.removeAfter })
+    .where('kid', '=', retire.kid)
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) throw new StoreStateError('signing key', retire.kid, 'active');
+}
+
+async function insertKey(db: Kysely<Database>, k: SigningKeyRecord): Promise<void> {
+  await db
+    .insertInto('signing_keys')
+    .values({
+      kid: k.kid,
+      alg: k.alg,
+      state: k.state,
+      encrypted_private_key: k.encryptedPrivateKey,
+      public_jwk: k.publicJwk ? JSON.stringify(k.publicJwk) : null,
+      created_at: k.createdAt,
+      activates_at: k.activatesAt,
+      retired_at: k.retiredAt,
+      remove_after: k.removeAfter,
+    })
+    .execute();
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
 import type {
+  CutOff,
   FamilyFilter,
   FamilyRevocation,
   RefreshFamily,
@@ -11,7 +12,6 @@ import type {
 import type { Revocation } from '../revocations.js';
 import type { Database } from '../schema.js';
 import { insertFamily, toFamily, toPresentedToken, toToken } from './refresh-rows.js';
-import { RowReader } from './row.js';
 import type { RevocationLog } from './revocation-log.js';
 
 /**
@@ -154,34 +154,18 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
   }
 
   async revokeAllOf(
-    owner: { userId?: string; clientId?: string },
+    owner: { userId: string } | { clientId: string },
     reason: string,
     now: number,
     record: FamilyRevocation,
-  ): Promise<{ families: string[]; revocation: Revocation }> {
-    const { userId, clientId } = owner;
-    // Cannot happen through the services, which always name one: a plain Error for a caller's bug.
-    if (userId === undefined && clientId === undefined) throw new Error('revokeAllOf needs a user or a client');
+  ): Promise<CutOff> {
+    const whose =
+      'userId' in owner ? { kind: 'subject' as const, id: owner.userId } : { kind: 'client' as const, id: owner.clientId };
     return this.db.transaction().execute(async (tx) => {
       await this.log.lock(tx);
-      // The cut-off first: on SQLite the transaction's first statement is a write, so it takes the write lock at once
-      // (one that read first could not upgrade after another connection's write).
-      const revocation = await this.log.append(tx, {
-        kind: userId !== undefined ? 'subject' : 'client',
-        value: (userId ?? clientId)!,
-        cutoff: now,
-        expiresAt: record.expiresAt,
-        createdAt: now,
-        reason: record.reason,
-      });
-      let q = tx
-        .updateTable('refresh_families')
-        .set({ revoked_at: now, revoked_reason: reason, revocation_seq: revocation.seq })
-        .where('revoked_at', 'is', null);
-      if (userId !== undefined) q = q.where('user_id', '=', userId);
-      if (clientId !== undefined) q = q.where('client_id', '=', clientId);
-      const families = (await q.returning('id').execute()).map((r) => new RowReader('refresh_families', r).text('id'));
-      return { families, revocation };
+      // The cut-off record is its first write: on SQLite the transaction's first statement is a write, so it takes
+      // the write lock at once (one that read first could not upgrade after another connection's write).
+      return this.log.cutOff(tx, whose, reason, now, record);
     });
   }
 }

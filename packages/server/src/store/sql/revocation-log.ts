@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
+import type { CutOff, FamilyRevocation } from '../refresh-families.js';
 import type { Revocation, RevocationKind } from '../revocations.js';
 import type { Database } from '../schema.js';
 import { RowReader } from './row.js';
@@ -55,5 +56,54 @@ export class RevocationLog {
       .returningAll()
       .executeTakeFirstOrThrow();
     return toRevocation(row);
+  }
+
+  /**
+   * In `tx` (which holds the lock): the cut-off record of a user (`subject`) or a client (cutoff = now) and every
+   * live family of theirs revoked, announced by that record. The callers' transactions put it beside the change
+   * that implies it (a user disabled, a client deleted).
+   */
+  async cutOff(
+    tx: Kysely<Database>,
+    owner: { kind: 'subject' | 'client'; id: string },
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<CutOff> {
+    const revocation = await this.append(tx, {
+      kind: owner.kind,
+      value: owner.id,
+      cutoff: now,
+      expiresAt: record.expiresAt,
+      createdAt: now,
+      reason: record.reason,
+    });
+    const families = await tx
+      .updateTable('refresh_families')
+      .set({ revoked_at: now, revoked_reason: reason, revocation_seq: revocation.seq })
+      .where('revoked_at', 'is', null)
+      .where(owner.kind === 'subject' ? 'user_id' : 'client_id', '=', owner.id)
+      .returning('id')
+      .execute();
+    return { families: families.map((r) => new RowReader('refresh_families', r).text('id')), revocation };
+  }
+
+  /**
+   * One transaction: `change` (a write of the user's or client's row, first, so that SQLite takes its write lock at
+   * once; false when there is no such row), then the cut-off of that owner. Undefined, nothing written, when the
+   * change found no row.
+   */
+  withCutOff(
+    db: Kysely<Database>,
+    owner: { kind: 'subject' | 'client'; id: string },
+    now: number,
+    record: FamilyRevocation,
+    change: (tx: Kysely<Database>) => Promise<boolean>,
+  ): Promise<CutOff | undefined> {
+    return db.transaction().execute(async (tx) => {
+      await this.lock(tx);
+      if (!(await change(tx))) return undefined;
+      return this.cutOff(tx, owner, record.reason, now, record);
+    });
   }
 }

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 
+import type { CutOff, FamilyRevocation } from '../refresh-families.js';
 import type { Database } from '../schema.js';
 import { StoreConflictError } from '../errors.js';
 import type { User, UserPatch, UserRepository } from '../users.js';
+import type { RevocationLog } from './revocation-log.js';
 import { RowReader } from './row.js';
 import { isUniqueViolation } from './unique-violation.js';
 
@@ -20,7 +22,10 @@ export function toUser(row: object): User {
 }
 
 export class SqlUserRepository implements UserRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: RevocationLog,
+  ) {}
 
   async create(u: User): Promise<void> {
     try {
@@ -59,7 +64,11 @@ export class SqlUserRepository implements UserRepository {
   }
 
   async update(id: string, patch: UserPatch, now: number): Promise<boolean> {
-    const r = await this.db
+    return this.updateIn(this.db, id, patch, now);
+  }
+
+  private async updateIn(db: Kysely<Database>, id: string, patch: UserPatch, now: number): Promise<boolean> {
+    const r = await db
       .updateTable('users')
       .set({
         ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
@@ -75,5 +84,27 @@ export class SqlUserRepository implements UserRepository {
   async delete(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
+  }
+
+  async replaceRoles(id: string, expected: readonly string[], roles: readonly string[], now: number): Promise<boolean> {
+    // The roles column holds exactly what update wrote (JSON.stringify of the array): equal text, equal roles.
+    const r = await this.db
+      .updateTable('users')
+      .set({ roles: JSON.stringify(roles), updated_at: now })
+      .where('id', '=', id)
+      .where('roles', '=', JSON.stringify(expected))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  updateAndCutOff(id: string, patch: UserPatch, now: number, record: FamilyRevocation): Promise<CutOff | undefined> {
+    return this.log.withCutOff(this.db, { kind: 'subject', id }, now, record, (tx) => this.updateIn(tx, id, patch, now));
+  }
+
+  deleteAndCutOff(id: string, now: number, record: FamilyRevocation): Promise<CutOff | undefined> {
+    return this.log.withCutOff(this.db, { kind: 'subject', id }, now, record, async (tx) => {
+      const r = await tx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    });
   }
 }
