@@ -17,7 +17,7 @@ import { join } from 'node:path';
 
 import { createGateway } from '@tessera/realtime';
 import { createServer } from '@tessera/server';
-import { registerClient } from '@tessera/server/internal';
+import { contextOf, registerClient } from '@tessera/server/internal';
 import { createRevocationList, createVerifier, REVOCATIONS_SCOPE } from '@tessera/verifier';
 import WebSocket from 'ws';
 
@@ -30,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-rt-revocation-'));
 const server = await createServer({ overrides: { dataDir: dir, port: 0, logLevel: 'silent' } });
 await server.listen();
 const issuer = server.config.issuer;
-const ctx = server.context;
+const ctx = contextOf(server);
 const register = async (input) => {
   const { client, secret } = await registerClient(ctx.store, ctx.master, input, ctx.now());
   return { id: client.id, secret };

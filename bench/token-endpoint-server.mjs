@@ -17,14 +17,14 @@ const form = (params) => new URLSearchParams(params).toString();
 
 async function tessera(password) {
   const { createServer } = await import('@tessera/server');
-  const { registerClient, hashPassword } = await import('@tessera/server/internal');
+  const { contextOf, registerClient, hashPassword } = await import('@tessera/server/internal');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const server = await createServer({
     env: {},
     overrides: { dataDir: dir, host: '127.0.0.1', port: 0, logLevel: 'silent', signingAlg: 'ES256' },
   });
   const address = await server.listen();
-  const ctx = server.context;
+  const ctx = contextOf(server);
   const now = Date.now();
   let body;
   let client;
