@@ -54,8 +54,6 @@ export async function revokeEverything(
   who: Actor,
 ): Promise<{ families: number; seq: number }> {
   const now = ctx.now();
-  // A user's browser sessions end first, so that no sign-in through them follows the cut-off.
-  if (target.kind === 'subject') await ctx.store.browserSessions.deleteByUser(target.id);
   // The families and the cut-off in one transaction: a crash leaves both or neither.
   const cut = await ctx.store.refreshFamilies.revokeAllOf(
     target.kind === 'subject' ? { userId: target.id } : { clientId: target.id },

@@ -112,8 +112,6 @@ export async function setUserDisabled(
   const now = ctx.now();
   let revokedSessions = 0;
   if (disabled) {
-    // Browser sessions end first, so that no sign-in through them follows the cut-off.
-    await ctx.store.browserSessions.deleteByUser(id);
     // The user disabled and everything they hold revoked, in one transaction; then announced.
     const cut = await ctx.store.users.updateAndCutOff(id, { disabled }, now, cutOffRecord(now, 'user_disabled'));
     if (!cut) throw new NotFoundError('user', id);
@@ -140,7 +138,6 @@ export async function setPassword(
   if (problem) throw new AdminInputError(problem);
   const passwordHash = await hashPassword(password as string);
   const now = ctx.now();
-  await ctx.store.browserSessions.deleteByUser(id); // first: no sign-in through them follows the cut-off
   // The new password and the end of every session started with the old one, in one transaction; then announced.
   const cut = await ctx.store.users.updateAndCutOff(id, { passwordHash }, now, cutOffRecord(now, 'password_reset'));
   if (!cut) throw new NotFoundError('user', id);
@@ -195,7 +192,6 @@ export async function revokeRole(ctx: ServerContext, by: Actor, id: string, role
 export async function deleteUser(ctx: ServerContext, by: Actor, id: string): Promise<{ revokedSessions: number }> {
   const user = await findUser(ctx, { id });
   const now = ctx.now();
-  await ctx.store.browserSessions.deleteByUser(id); // first: no sign-in through them follows the cut-off
   // The user removed and everything they held revoked, in one transaction; then announced.
   const cut = await ctx.store.users.deleteAndCutOff(id, now, cutOffRecord(now, 'user_deleted'));
   if (!cut) throw new NotFoundError('user', id);

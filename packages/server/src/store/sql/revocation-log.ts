@@ -60,7 +60,7 @@ export class RevocationLog {
 
   /**
    * In `tx` (which holds the lock): the cut-off record of a user (`subject`) or a client (cutoff = now) and every
-   * live family of theirs revoked, announced by that record. The callers' transactions put it beside the change
+   * live family of theirs revoked, announced by that record (and a user's browser sessions deleted). The callers' transactions put it beside the change
    * that implies it (a user disabled, a client deleted).
    */
   async cutOff(
@@ -78,6 +78,8 @@ export class RevocationLog {
       createdAt: now,
       reason: record.reason,
     });
+    // A user's browser sessions end with the rest, so that no sign-in through them follows the cut-off.
+    if (owner.kind === 'subject') await tx.deleteFrom('browser_sessions').where('user_id', '=', owner.id).execute();
     const families = await tx
       .updateTable('refresh_families')
       .set({ revoked_at: now, revoked_reason: reason, revocation_seq: revocation.seq })
