@@ -13,6 +13,7 @@ import type { ServerContext } from './context.js';
 import { hasCredentialInQuery } from './http/credentials.js';
 import { clientErrorHandler, errorHandling, frameworkErrors, type SendError } from './http/errors.js';
 import { securityHeaders } from './http/headers.js';
+import { sendTogether } from './http/send-together.js';
 import { strictJsonBodies } from './http/json-body.js';
 import { loggerOptions, RequestLog } from './http/log.js';
 import { metricsRoute } from './metrics-route.js';
@@ -33,6 +34,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
     err instanceof AdminError ? adminRefusal(err) : err instanceof KeysBusyError ? KEYS_BUSY_REFUSAL : undefined,
   );
   app.addHook('onRequest', noCredentialsInOAuthQuery(sendError));
+  sendTogether(app);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
