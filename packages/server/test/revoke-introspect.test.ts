@@ -295,3 +295,33 @@ describe('a token issued right after a cut-off', () => {
     assert.ok(iat * 1000 > clock && iat * 1000 - clock < 1000, 'dated less than a second ahead');
   });
 });
+
+/**
+ * Attack: a token obtained between two cut-offs of the same client in one second. It was issued before the
+ * second cut-off and must be revoked by it; when tokens after a cut-off were dated at the next whole second
+ * (ahead of their issue), it looked issued after the second cut-off too and stayed active.
+ */
+describe('a token issued between two cut-offs in the same second', () => {
+  let t: TestServer;
+  /** Real time, shifted so that the test starts 100 ms into a second: the steps below share that second. */
+  let offset = 0;
+
+  before(async () => {
+    t = await startServer({ now: () => Date.now() + offset });
+  });
+  after(() => t.close());
+
+  it('is revoked by the second cut-off', async () => {
+    const svc = await t.client({ id: 'svc2', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
+    await t.adminToken();
+    const real = Date.now();
+    offset = Math.ceil(real / 1000) * 1000 + 100 - real;
+    assert.equal((await t.admin('POST', '/admin/revoke', { client_id: 'svc2' })).status, 200);
+    const between = await clientCredentials(t, svc);
+    assertTokenResponse(between);
+    assert.equal((await t.admin('POST', '/admin/revoke', { client_id: 'svc2' })).status, 200);
+    assert.deepEqual((await introspect(t, svc, between.body.access_token!)).body, { active: false });
+    const iat = decodeUnverified(between.body.access_token!).payload.iat as number;
+    assert.ok(iat * 1000 <= Date.now() + offset, 'never dated ahead of its issue');
+  });
+});

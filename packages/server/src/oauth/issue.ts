@@ -31,22 +31,35 @@ export function accessTokenTtl(ctx: ServerContext, client: Client): number {
   return client.accessTokenTtl ?? ctx.config.accessTokenTtl;
 }
 
+/** The longest a token request waits for the second after a cut-off (a cut-off further ahead: another instance's clock). */
+const MAX_CUTOFF_WAIT_MS = 1000;
+
 /**
- * When a new token is dated. `iat` has whole seconds, so a token issued in the same second as a revocation
- * cut-off for its subject or client would look issued before it and be born revoked: such a token is dated
- * from the cut-off's next whole second instead (less than a second ahead, within any verifier's skew).
+ * When a new token is issued and dated. `iat` has whole seconds, and a cut-off revokes every token with
+ * `iat * 1000 < cutoff`: a token issued in the same second as a cut-off for its subject or client would look
+ * issued before it and be born revoked. Such a token is issued at the cut-off's next whole second: the request
+ * waits until then (less than a second, and only right after a cut-off of its own subject or client). It is
+ * never dated ahead of its issue: a token dated ahead instead would survive a second cut-off later in the same
+ * second, though issued before it.
  */
-function issueTime(ctx: ServerContext, sub: string, clientId: string): number {
+async function issueTime(ctx: ServerContext, sub: string, clientId: string): Promise<number> {
   const now = ctx.now();
   const cutoff = ctx.revocations.latestCutoff(sub, clientId, now);
-  return cutoff === undefined ? now : Math.max(now, Math.ceil(cutoff / 1000) * 1000);
+  if (cutoff === undefined) return now;
+  const next = Math.ceil(cutoff / 1000) * 1000;
+  if (next <= now) return now;
+  await new Promise((resolve) => setTimeout(resolve, Math.min(next - now, MAX_CUTOFF_WAIT_MS)));
+  return Math.max(ctx.now(), next);
 }
 
 /** Signs an RFC 9068 access token with the active key. */
-export function issueAccessToken(ctx: ServerContext, req: AccessTokenRequest): { token: string; jti: string; expiresIn: number } {
+export async function issueAccessToken(
+  ctx: ServerContext,
+  req: AccessTokenRequest,
+): Promise<{ token: string; jti: string; expiresIn: number }> {
   const ttl = req.ttl ?? accessTokenTtl(ctx, req.client);
   const jti = randomUUID();
-  const issuedAt = issueTime(ctx, req.sub, req.client.id);
+  const issuedAt = await issueTime(ctx, req.sub, req.client.id);
   const token = signAccessToken(
     {
       iss: ctx.config.issuer,
@@ -119,7 +132,7 @@ export async function userTokenResponse(
   req: { userId: string; client: Client; scopes: string[]; audience: string[]; sid?: string; refreshToken?: string; ip: string },
 ): Promise<TokenResponse> {
   const { userId: sub, client, scopes, audience, sid } = req;
-  const { token, jti, expiresIn } = issueAccessToken(ctx, { sub, client, scopes, audience, sid });
+  const { token, jti, expiresIn } = await issueAccessToken(ctx, { sub, client, scopes, audience, sid });
   await ctx.audit.record({
     type: 'token.issued',
     outcome: 'success',

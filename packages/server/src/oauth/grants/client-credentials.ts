@@ -11,7 +11,7 @@ export async function clientCredentialsGrant(ctx: ServerContext, client: Client,
     throw new OAuthError('unauthorized_client', 'this client may not use client_credentials');
   const scopes = grantScopes(requestedScopes(form), client.scopes);
   const audience = grantAudience(form, client);
-  const { token, jti, expiresIn } = issueAccessToken(ctx, { sub: client.id, client, scopes, audience });
+  const { token, jti, expiresIn } = await issueAccessToken(ctx, { sub: client.id, client, scopes, audience });
   // Routine service traffic: counted, and audited per client and minute unless clientCredentialsAudit says otherwise.
   await ctx.audit.clientCredentialsIssued({
     type: 'token.issued',

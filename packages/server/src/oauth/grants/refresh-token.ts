@@ -70,7 +70,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
   }
   if (result.kind === 'invalid' || scopes === undefined) throw invalid();
   const family = result.family;
-  const { token, jti, expiresIn } = issueAccessToken(ctx, {
+  const { token, jti, expiresIn } = await issueAccessToken(ctx, {
     sub: family.userId,
     client,
     scopes,

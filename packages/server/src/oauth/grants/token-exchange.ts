@@ -95,7 +95,7 @@ export async function tokenExchangeGrant(ctx: ServerContext, client: Client, for
     : { sub: client.id, ...(claims.act ? { act: claims.act as Act } : {}) };
   const remaining = Math.floor(claims.exp - now / 1000);
   const ttl = Math.max(1, Math.min(accessTokenTtl(ctx, client), remaining));
-  const { token, jti, expiresIn } = issueAccessToken(ctx, {
+  const { token, jti, expiresIn } = await issueAccessToken(ctx, {
     sub: claims.sub,
     client,
     scopes,
