@@ -37,7 +37,10 @@ async function start(mode) {
   return { child, port: Number(match[1]), exchange: JSON.parse(match[2]) };
 }
 
-/** Mints `n` codes on the server (not measured) and exchanges them all; the load generator's figures. */
+/**
+ * Mints `n` codes on the server (not measured), then exchanges them all with the load generator; resolves with
+ * its figures and the server's CPU time (ms) spent during the exchanges alone.
+ */
 async function exchangeCodes(server, n) {
   const codes = await (await fetch(`http://127.0.0.1:${server.exchange.control}/mint?n=${n}`)).text();
   const file = join(tmpdir(), `tessera-codes-${process.pid}.txt`);
@@ -50,8 +53,11 @@ async function exchangeCodes(server, n) {
       file,
       String(CONNECTIONS),
     ]);
+    const cpuBefore = cpuMs(server.child.pid);
     const { stdout } = await promisify(execFile)(cmd, args, { maxBuffer: 1 << 20 });
-    return JSON.parse(stdout);
+    const cpuAfter = cpuMs(server.child.pid);
+    const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+    return { ...JSON.parse(stdout), cpu };
   } finally {
     rmSync(file, { force: true });
   }
@@ -64,24 +70,8 @@ for (let round = 0; round < ROUNDS; round++) {
     const server = await start(mode);
     try {
       if (WARMUP > 0) await exchangeCodes(server, WARMUP);
-      // The counter is read around the exchanges only: minting runs before the first reading.
-      const codes = await (await fetch(`http://127.0.0.1:${server.exchange.control}/mint?n=${COUNT}`)).text();
-      const file = join(tmpdir(), `tessera-codes-${process.pid}.txt`);
-      writeFileSync(file, codes);
-      const [cmd, args] = pin(1, process.execPath, [
-        here('./code-exchange-load.mjs'),
-        String(server.port),
-        JSON.stringify(server.exchange),
-        file,
-        String(CONNECTIONS),
-      ]);
-      const cpuBefore = cpuMs(server.child.pid);
-      const { stdout } = await promisify(execFile)(cmd, args, { maxBuffer: 1 << 20 });
-      const cpuAfter = cpuMs(server.child.pid);
-      rmSync(file, { force: true });
-      const r = JSON.parse(stdout);
-      const cpuUsPerRequest =
-        cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1000) / r.requests);
+      const r = await exchangeCodes(server, COUNT);
+      const cpuUsPerRequest = r.cpu === undefined ? undefined : Math.round((r.cpu * 1000) / r.requests);
       runs[mode].push({ ...r, cpuUsPerRequest });
       console.error(
         `round ${round + 1} ${mode}: ${Math.round(r.rps)} exchanges/s, p99 ${r.p99} ms, server CPU ${cpuUsPerRequest} µs/exchange`,
