@@ -10,6 +10,7 @@ import { roleRoutes } from './admin/roles.js';
 import { userRoutes } from './admin/users.js';
 import type { Config } from './config/schema.js';
 import type { ServerContext } from './context.js';
+import { corsRoutes } from './http/cors.js';
 import { hasCredentialInQuery } from './http/credentials.js';
 import { clientErrorHandler, errorHandling, frameworkErrors, type SendError } from './http/errors.js';
 import { securityHeaders } from './http/headers.js';
@@ -55,6 +56,10 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   });
   if (ctx.config.metricsPort === undefined) metricsRoute(app, ctx);
 
+  corsRoutes(app, {
+    public: ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server'],
+    client: { '/oauth/token': 'POST', '/oauth/revoke': 'POST' },
+  });
   tokenRoute(app, ctx);
   revokeRoute(app, ctx);
   introspectRoute(app, ctx);

@@ -65,3 +65,26 @@ function loopbackWithoutPort(uri: string): string | undefined {
   url.port = '';
   return url.href;
 }
+
+/**
+ * Whether a browser page at `origin` may call the token and revocation endpoints as this client (CORS): the
+ * origin of one of its registered http(s) redirect URIs, the page the code flow returns to. A loopback origin
+ * matches with any port, as its redirect URI does.
+ */
+export function isClientOrigin(registered: readonly string[], origin: string): boolean {
+  let given: URL;
+  try {
+    given = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (given.origin !== origin || given.origin === 'null') return false;
+  return registered.some((uri) => {
+    if (!uri.startsWith('https://') && !uri.startsWith('http://')) return false;
+    const r = new URL(uri);
+    if (r.origin === origin) return true;
+    return (
+      r.protocol === 'http:' && given.protocol === 'http:' && LOOPBACK_HOSTS.includes(r.hostname) && r.hostname === given.hostname
+    );
+  });
+}

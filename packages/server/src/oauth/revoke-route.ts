@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { allowClientOrigin } from '../http/cors.js';
 import { revokeToken } from '../services/tokens.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
@@ -17,6 +18,7 @@ export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
     try {
       const form = requireForm(req.body);
       const client = await authenticateClient(ctx, req.headers.authorization, form, true);
+      allowClientOrigin(req, reply, client);
       const token = param(form, 'token', true);
       await revokeToken(ctx, { actor: null, ip: req.ip }, token, { hint: param(form, 'token_type_hint'), clientId: client.id });
       reply.header('cache-control', 'no-store');

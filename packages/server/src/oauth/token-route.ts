@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { allowClientOrigin } from '../http/cors.js';
 import { perSecond } from '../security/limits.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
@@ -45,6 +46,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (limited && !(await limits.take(`ip:${req.ip}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       const client = await authenticateClient(ctx, req.headers.authorization, form, true);
+      allowClientOrigin(req, reply, client);
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
