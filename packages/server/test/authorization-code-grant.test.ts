@@ -4,7 +4,13 @@ import { after, before, describe, it } from 'node:test';
 
 import { SteppedClock } from '@tessera/testing';
 
-import { CODE_LIFETIME_S, issueAuthorizationCode, type AuthorizationRequest, contextOf } from '@tessera/server/internal';
+import {
+  CODE_LIFETIME_S,
+  issueAuthorizationCode,
+  startBrowserSession,
+  type AuthorizationRequest,
+  contextOf,
+} from '@tessera/server/internal';
 
 import { assertOAuthError, assertTokenResponse, introspect, postForm, type Answer, type ClientCreds } from './helpers/oauth.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
@@ -53,7 +59,8 @@ describe('authorization_code grant', () => {
       audience: ['api'],
       codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
     };
-    return { code: await issueAuthorizationCode(ctx, request, user, clock.now()), verifier };
+    const { session } = await startBrowserSession(ctx, alice, undefined);
+    return { code: await issueAuthorizationCode(ctx, request, user, session), verifier };
   }
   const redeem = (params: Record<string, string>, headers: Record<string, string> = {}): Promise<Answer> =>
     postForm(
