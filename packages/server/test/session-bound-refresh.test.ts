@@ -32,7 +32,6 @@ describe('session-bound refresh tokens and browser sessions in the admin API', (
   let feed: ClientCreds;
   let alice: string;
   const REDIRECT = 'https://app.example.com/cb';
-  const HOUR = 3_600_000;
 
   before(async () => {
     t = await startServer({ now: clock.now });
