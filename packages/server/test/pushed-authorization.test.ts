@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
+import { generateKey, signJwt } from '@tessera/core';
 import { SteppedClock } from '@tessera/testing';
 import * as oidc from 'openid-client';
 
@@ -124,6 +125,35 @@ describe('pushed authorization requests', () => {
     );
     assert.equal(stored?.params.client_secret, undefined);
     assert.equal(stored?.params.client_id, 'poster');
+  });
+
+  it('a private_key_jwt client pushes with an assertion for the PAR endpoint, naming itself by the assertion alone', async () => {
+    const key = generateKey('ES256', { kid: 'par-key' });
+    await t.client({
+      id: 'signer',
+      authMethod: 'private_key_jwt',
+      jwks: { keys: [key.publicKey().toJwk()] },
+      grantTypes: ['authorization_code'],
+      scopes: ['orders:read'],
+      audiences: ['api'],
+      redirectUris: [REDIRECT],
+    });
+    const assertion = (aud: string) => {
+      const now = Math.floor(clock.now() / 1000);
+      return signJwt({ iss: 'signer', sub: 'signer', aud, iat: now, exp: now + 60, jti: randomBytes(8).toString('hex') }, key);
+    };
+    const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+    for (const aud of [`${t.url}/oauth/par`, t.url]) {
+      const r = await push({ ...request(), client_assertion_type: JWT_BEARER, client_assertion: assertion(aud) });
+      assert.equal(r.status, 201, r.text);
+      assert.equal((await resolved({ client_id: 'signer', request_uri: r.body.request_uri as string })).client.id, 'signer');
+    }
+    const elsewhere = assertion('https://elsewhere.example');
+    assertOAuthError(
+      await push({ ...request(), client_assertion_type: JWT_BEARER, client_assertion: elsewhere }),
+      401,
+      'invalid_client',
+    );
   });
 
   it('client authentication is the token endpoint’s: a wrong secret, an unknown client, none at all, two methods', async () => {

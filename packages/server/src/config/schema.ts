@@ -169,7 +169,7 @@ export const SETTINGS = {
     type: 'integer',
     min: 0,
     default: 0,
-    doc: 'Token requests per second per client and per source address (0: unlimited).',
+    doc: 'Token requests per second per client and per source address (0: unlimited); pushed authorization requests count against the same limit.',
   },
   bodyLimit: {
     env: 'TESSERA_BODY_LIMIT',
