@@ -106,6 +106,42 @@ export function authorizationCodesContract(current: () => SqlStore): void {
       }
     });
 
+    it('redemptions racing the end of their browser sessions: each family is revoked with its session, or its code stays unspent', async () => {
+      const n = 24;
+      for (let i = 0; i < n; i++) {
+        await store.browserSessions.create({
+          id: `id-s${i}`,
+          digest: `s${i}`,
+          userId: 'u1',
+          authTime: T0,
+          createdAt: T0,
+          idleExpiresAt: T0 + HOUR,
+          absoluteExpiresAt: T0 + HOUR,
+        });
+        await store.authorizationCodes.create(aCode({ digest: `c${i}`, browserSessionId: `id-s${i}` }));
+      }
+      const outcomes = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const bound = { ...family(`f${i}`), browserSessionId: `id-s${i}` };
+          const [redeemed, ended] = await Promise.all([
+            store.authorizationCodes.redeem(`c${i}`, T0 + 1, bound, undefined),
+            store.browserSessions.end({ id: `id-s${i}` }, 'logout', T0 + 1, RECORD),
+          ]);
+          return { i, redeemed, revoked: ended?.revocations.map((r) => r.value) ?? [] };
+        }),
+      );
+      for (const { i, redeemed, revoked } of outcomes) {
+        const f = await store.refreshFamilies.get(`f${i}`);
+        if (redeemed) {
+          assert.notEqual(f?.revokedAt, null, `f${i} outlived its session`);
+          assert.deepEqual(revoked, [`f${i}`]);
+        } else {
+          assert.equal(f, undefined);
+          assert.equal((await store.authorizationCodes.get(`c${i}`))?.usedAt, null);
+        }
+      }
+    });
+
     it('prune deletes codes that expired before the given time, at most limit at a time', async () => {
       for (let i = 0; i < 3; i++) await store.authorizationCodes.create(aCode({ digest: `old${i}`, expiresAt: T0 + i }));
       await store.authorizationCodes.create(aCode({ digest: 'live' }));
