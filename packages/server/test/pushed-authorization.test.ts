@@ -245,6 +245,14 @@ describe('pushed authorization requests', () => {
     }
   });
 
+  it('another method than POST is answered 405 (RFC 9126 section 2.3)', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const r = await fetch(`${t.url}/oauth/par`, { method });
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.get('allow'), 'POST');
+    }
+  });
+
   it('the metadata names the PAR endpoint (RFC 9126 section 5)', async () => {
     const r = await get(t, '/.well-known/oauth-authorization-server');
     assert.equal(r.body.pushed_authorization_request_endpoint, `${t.url}/oauth/par`);

@@ -12,7 +12,7 @@ import { sendOAuthError } from './token-route.js';
  * POST /oauth/par (RFC 9126) as named steps: the form (no repeated parameter) -> rate limit by address -> client authentication as at
  * the token endpoint (public clients by client_id, RFC 9126 section 2) -> rate limit by client -> the request
  * checked and stored (oauth/pushed-request.ts) -> 201 `{request_uri, expires_in}`. Refusals are the token
- * endpoint's: OAuth errors with no-store, invalid_client 401 with a challenge.
+ * endpoint's: OAuth errors with no-store, invalid_client 401 with a challenge; another method is 405.
  */
 export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
   const rule = perSecond(ctx.config.tokenRateLimit);
@@ -34,5 +34,12 @@ export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
       await ctx.audit.refusal(req.ip, { type: 'par.refused', outcome: 'failure', data: { error: err.error } });
       return sendOAuthError(reply, err);
     }
+  });
+  // RFC 9126 section 2.3: any other method is answered 405.
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url: '/oauth/par',
+    handler: async (_req, reply) =>
+      reply.code(405).header('allow', 'POST').send({ error: 'invalid_request', error_description: 'use POST' }),
   });
 }
