@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import { SteppedClock } from '@tessera/testing';
@@ -7,15 +7,14 @@ import { SteppedClock } from '@tessera/testing';
 import {
   contextOf,
   endBrowserSession,
-  issueAuthorizationCode,
   parseForm,
   resolveAuthorizationRequest,
   startBrowserSession,
-  type AuthorizationRequest,
   type GrantType,
 } from '@tessera/server/internal';
 
 import { assertOAuthError, assertTokenResponse, auditEvents, introspect, postForm, type ClientCreds } from './helpers/oauth.js';
+import { issueCode } from './helpers/code-flow.js';
 import { feedClient, feedToken } from './helpers/revocations.js';
 import { createSchema, dropSchema, POSTGRES_MISSING, postgresAvailable, urlWithSchema } from './helpers/postgres.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -74,17 +73,14 @@ for (const database of ['sqlite', 'postgres'] as const)
 
       /** A code issued in `session` for the request, redeemed by the public client: its tokens. */
       async function tokensIn(session: { id: string; authTime: number }, scopes: string[], clientId = 'spa') {
-        const verifier = randomBytes(32).toString('base64url');
-        const request: AuthorizationRequest = {
-          client: (await ctx().store.clients.get(clientId))!,
+        const { code, verifier } = await issueCode(t, {
+          clientId,
+          userId: alice,
           redirectUri: REDIRECT,
-          responseMode: 'query',
-          state: undefined,
           scopes,
           audience: ['api'],
-          codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-        };
-        const code = await issueAuthorizationCode(ctx(), request, (await ctx().store.users.getById(alice))!, session);
+          session,
+        });
         const r = await postForm(t, '/oauth/token', {
           grant_type: 'authorization_code',
           client_id: clientId,
@@ -162,18 +158,13 @@ for (const database of ['sqlite', 'postgres'] as const)
       });
 
       it('a code whose browser session ended before redemption is refused, and stays unspent', async () => {
-        const { session } = await signIn();
-        const verifier = randomBytes(32).toString('base64url');
-        const request: AuthorizationRequest = {
-          client: (await ctx().store.clients.get('spa'))!,
+        const { code, verifier, session } = await issueCode(t, {
+          clientId: 'spa',
+          userId: alice,
           redirectUri: REDIRECT,
-          responseMode: 'query',
-          state: undefined,
           scopes: ['orders:read', 'offline_access'],
           audience: ['api'],
-          codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-        };
-        const code = await issueAuthorizationCode(ctx(), request, (await ctx().store.users.getById(alice))!, session);
+        });
         await endBrowserSession(ctx(), { id: session.id }, 'logout');
         const r = await postForm(t, '/oauth/token', {
           grant_type: 'authorization_code',
