@@ -253,6 +253,30 @@ describe('pushed authorization requests', () => {
     }
   });
 
+  it('pushedRequestTtl sets the lifetime the answer states and the store keeps', async () => {
+    const short = await startServer({ now: clock.now, overrides: { pushedRequestTtl: 5 } });
+    try {
+      await short.client({
+        id: 'spa',
+        authMethod: 'none',
+        grantTypes: ['authorization_code'],
+        scopes: ['orders:read'],
+        audiences: ['api'],
+        redirectUris: [REDIRECT],
+      });
+      const r = await postForm(short, '/oauth/par', { client_id: 'spa', ...request() });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.body.expires_in, 5);
+      const row = await contextOf(short.server).store.authorizationRequests.get(
+        contextOf(short.server).master.secretDigest(r.body.request_uri as string),
+        clock.now(),
+      );
+      assert.equal(row!.expiresAt - row!.createdAt, 5_000);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('the metadata names the PAR endpoint (RFC 9126 section 5)', async () => {
     const r = await get(t, '/.well-known/oauth-authorization-server');
     assert.equal(r.body.pushed_authorization_request_endpoint, `${t.url}/oauth/par`);
