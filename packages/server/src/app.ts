@@ -21,6 +21,7 @@ import { metricsRoute } from './metrics-route.js';
 import { discoveryRoutes } from './oauth/discovery-routes.js';
 import { parseForm } from './oauth/form.js';
 import { introspectRoute } from './oauth/introspect-route.js';
+import { parRoute } from './oauth/par-route.js';
 import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
 import { revocationRoutes } from './revocation/routes.js';
@@ -63,6 +64,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   tokenRoute(app, ctx);
   revokeRoute(app, ctx);
   introspectRoute(app, ctx);
+  parRoute(app, ctx);
   discoveryRoutes(app, ctx);
   revocationRoutes(app, ctx);
 

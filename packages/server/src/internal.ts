@@ -15,9 +15,18 @@ export { OAuthError } from './oauth/errors.js';
 export { checkAuthorization, type AuthorizationRequest, type CheckedAuthorization } from './oauth/authorize-request.js';
 export { parseForm } from './oauth/form.js';
 export { CODE_LIFETIME_S, issueAuthorizationCode } from './oauth/issue-code.js';
+// Pushed authorization requests (RFC 9126): what /authorize calls to get its checked request, pushed or not.
+export { REQUEST_URI_PREFIX, resolveAuthorizationRequest } from './oauth/pushed-request.js';
 export { authorizationResponseParams, queryRedirect } from './oauth/authorize-response.js';
 // The hosted login's browser session (cookie, start with fixation protection, current session).
-export { SESSION_COOKIE, currentBrowserSession, sessionCookie, sessionIdFrom, startBrowserSession } from './signin/session.js';
+export {
+  SESSION_COOKIE,
+  currentBrowserSession,
+  endBrowserSession,
+  sessionCookie,
+  sessionIdFrom,
+  startBrowserSession,
+} from './signin/session.js';
 export { RequestError } from './http/errors.js';
 export type {
   AuditEvent,

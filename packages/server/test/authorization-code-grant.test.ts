@@ -4,9 +4,10 @@ import { after, before, describe, it } from 'node:test';
 
 import { SteppedClock } from '@tessera/testing';
 
-import { CODE_LIFETIME_S, issueAuthorizationCode, type AuthorizationRequest, contextOf } from '@tessera/server/internal';
+import { CODE_LIFETIME_S, contextOf } from '@tessera/server/internal';
 
 import { assertOAuthError, assertTokenResponse, introspect, postForm, type Answer, type ClientCreds } from './helpers/oauth.js';
+import { issueCode } from './helpers/code-flow.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -39,22 +40,8 @@ describe('authorization_code grant', () => {
   after(() => t.close());
 
   /** A code for alice issued as /authorize issues it (digest only, 60 s), with a fresh verifier. */
-  async function aCode(clientId = 'spa', scopes = ['orders:read']): Promise<{ code: string; verifier: string }> {
-    const verifier = randomBytes(32).toString('base64url');
-    const ctx = contextOf(t.server);
-    const client = (await ctx.store.clients.get(clientId))!;
-    const user = (await ctx.store.users.getById(alice))!;
-    const request: AuthorizationRequest = {
-      client,
-      redirectUri: REDIRECT,
-      responseMode: 'query',
-      state: undefined,
-      scopes,
-      audience: ['api'],
-      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-    };
-    return { code: await issueAuthorizationCode(ctx, request, user, clock.now()), verifier };
-  }
+  const aCode = (clientId = 'spa', scopes = ['orders:read']) =>
+    issueCode(t, { clientId, userId: alice, redirectUri: REDIRECT, scopes, audience: ['api'] });
   const redeem = (params: Record<string, string>, headers: Record<string, string> = {}): Promise<Answer> =>
     postForm(
       t,

@@ -178,8 +178,23 @@ describe('authorization request checks', () => {
     }
   });
 
-  it('a client that must push its requests (require-PAR) is refused until PAR is offered', async () => {
-    const r = await check({ ...good, client_id: 'par', redirect_uri: 'https://par.example.com/cb' });
-    assert.deepEqual(refused(r), { error: 'invalid_request', to: 'https://par.example.com/cb' });
+  it('a client that must push its requests (require-PAR) is refused unless the request was pushed', async () => {
+    const par = { ...good, client_id: 'par', redirect_uri: 'https://par.example.com/cb' };
+    assert.deepEqual(refused(await check(par)), { error: 'invalid_request', to: 'https://par.example.com/cb' });
+    const pushed = await checkAuthorization(parseForm(new URLSearchParams(par).toString()), (id) => store.clients.get(id), {
+      pushed: true,
+    });
+    assert.equal(pushed.ok, true);
+  });
+
+  it('a checked request never carries request_uri: refused when pushed (RFC 9126 section 2.1), and unresolved otherwise', async () => {
+    for (const pushed of [true, false]) {
+      const r = await checkAuthorization(
+        parseForm(new URLSearchParams({ ...good, request_uri: 'urn:ietf:params:oauth:request_uri:x' }).toString()),
+        (id) => store.clients.get(id),
+        { pushed },
+      );
+      assert.deepEqual(refused(r), { error: 'invalid_request', to: 'page' });
+    }
   });
 });

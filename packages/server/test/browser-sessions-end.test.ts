@@ -22,7 +22,15 @@ describe('browser sessions end with the user, and expire from the store', () => 
   const store = () => contextOf(t.server).store;
   const session = (digest: string, userId: string, ttl = HOUR): BrowserSession => {
     const now = Date.now();
-    return { digest, userId, authTime: now, createdAt: now, idleExpiresAt: now + ttl, absoluteExpiresAt: now + 10 * HOUR };
+    return {
+      id: `id-${digest}`,
+      digest,
+      userId,
+      authTime: now,
+      createdAt: now,
+      idleExpiresAt: now + ttl,
+      absoluteExpiresAt: now + 10 * HOUR,
+    };
   };
   const live = async (digest: string) =>
     (await store().browserSessions.touch(digest, Date.now(), Date.now() + HOUR)) !== undefined;
@@ -64,6 +72,7 @@ describe('browser sessions end with the user, and expire from the store', () => 
       createdAt: now,
       usedAt: now,
       familyId: 'f1',
+      browserSessionId: null,
     };
     await store().authorizationCodes.create({ ...code, digest: 'code-old', expiresAt: now - 2 * HOUR });
     await store().authorizationCodes.create({ ...code, digest: 'code-spent', expiresAt: now - 60_000 });

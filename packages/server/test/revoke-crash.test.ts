@@ -222,6 +222,7 @@ describe('kill -9 mid-burst of RFC 7009 revokes', { skip: available || POSTGRES_
             lastUsedAt: now,
             revokedAt: null,
             revokedReason: null,
+            browserSessionId: null,
           },
           { digest: master.refreshDigest(s.token), familyId: s.id, createdAt: now, expiresAt: now + 86_400_000, usedAt: null },
         ),

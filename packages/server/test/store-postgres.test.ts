@@ -77,6 +77,7 @@ describe('PostgreSQL store', { skip }, () => {
             lastUsedAt: T0,
             revokedAt: null,
             revokedReason: null,
+            browserSessionId: null,
           },
           { digest: 'd1', familyId: 'f1', createdAt: T0, expiresAt: T0 + HOUR, usedAt: null },
         );

@@ -127,6 +127,7 @@ describe('SQLite store file', () => {
       lastUsedAt: T0,
       revokedAt: null,
       revokedReason: null,
+      browserSessionId: null,
     };
     const event: NewAuditEvent = {
       time: T0,
@@ -234,7 +235,7 @@ describe('SQLite store file', () => {
         absoluteExpiresAt: T0 + 86_400_000,
       };
       await here.refreshFamilies.create(
-        { ...family, lastUsedAt: T0, revokedAt: null, revokedReason: null },
+        { ...family, lastUsedAt: T0, revokedAt: null, revokedReason: null, browserSessionId: null },
         { digest: `d${r}`, familyId: `f${r}`, createdAt: T0, expiresAt: T0 + 3_600_000, usedAt: null },
       );
     }

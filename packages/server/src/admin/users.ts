@@ -2,14 +2,17 @@ import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
 import { adminService } from '../services/admin.js';
-import { sessionView } from '../services/sessions.js';
+import { browserSessionView, sessionView } from '../services/sessions.js';
 import { userView } from '../services/users.js';
 import { actorOf, NAME, QUERY_LIMIT } from './respond.js';
 
 const PASSWORD = { type: 'string', maxLength: 1024 } as const;
 const ROLE_PARAMS = { type: 'object', properties: { id: { type: 'string' }, role: NAME } } as const;
 
-/** Users: create, list, get, disable / enable, delete, set password, roles, sessions; revocation by subject or client. */
+/**
+ * Users: create, list, get, disable / enable, delete, set password, roles, sessions (refresh-token families) and
+ * browser sessions; revocation by subject or client.
+ */
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const admin = adminService(ctx);
   app.post<{ Body: { username: string; password: string; roles?: string[] } }>(
@@ -112,6 +115,15 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (req, reply) => {
     await admin.sessions.revoke(actorOf(req), req.params.id);
     return reply.code(204).send();
+  });
+
+  app.get<{ Params: { id: string } }>('/admin/users/:id/browser-sessions', async (req) => ({
+    items: (await admin.browserSessions.list(req.params.id)).map(browserSessionView),
+  }));
+
+  app.delete<{ Params: { id: string } }>('/admin/browser-sessions/:id', async (req) => {
+    const { families } = await admin.browserSessions.revoke(actorOf(req), req.params.id);
+    return { revoked_sessions: families.length };
   });
 
   app.post<{ Body: { subject?: string; client_id?: string } }>(

@@ -98,6 +98,14 @@ export const SETTINGS = {
     default: 36_000,
     doc: 'Browser session (hosted login) absolute lifetime in seconds from the login, however often it is used.',
   },
+  pushedRequestTtl: {
+    env: 'TESSERA_PUSHED_REQUEST_TTL',
+    type: 'integer',
+    min: 5,
+    max: 600,
+    default: 60,
+    doc: 'Seconds a pushed authorization request (RFC 9126) waits for its `request_uri` to be used at `/authorize`, once.',
+  },
   keyRotationInterval: {
     env: 'TESSERA_KEY_ROTATION_INTERVAL',
     type: 'integer',
@@ -161,7 +169,7 @@ export const SETTINGS = {
     type: 'integer',
     min: 0,
     default: 0,
-    doc: 'Token requests per second per client and per source address (0: unlimited).',
+    doc: 'Token requests per second per client and per source address (0: unlimited); pushed authorization requests count against the same limit.',
   },
   bodyLimit: {
     env: 'TESSERA_BODY_LIMIT',
@@ -292,6 +300,7 @@ export interface Config {
   refreshTokenAbsoluteTtl: number;
   sessionIdleTtl: number;
   sessionAbsoluteTtl: number;
+  pushedRequestTtl: number;
   keyRotationInterval: number;
   jwksMaxAge: number;
   loginMaxFailures: number;

@@ -44,12 +44,16 @@ export type CheckedAuthorization =
  * the client and its redirect URI are established, a refusal is answered on the error page and never
  * redirected (an open redirector otherwise); after that, refusals go back to the client with `error`.
  * Rules: response_type `code` only; PKCE for every client, S256 only; the redirect URI given and one of the
- * client's (exact, loopback port free); the client's PAR requirement honoured (PAR is not offered yet, so such
- * a client is refused); requested scopes and audience allowed to the client.
+ * client's (exact, loopback port free); requested scopes and audience allowed to the client. `pushed` says the
+ * parameters came through a pushed authorization request (RFC 9126: at the PAR endpoint, or resolved from its
+ * `request_uri`, oauth/pushed-request.ts); a client that requires PAR is refused without it. A checked request
+ * never carries `request_uri`: it is refused inside a pushed request (RFC 9126 section 2.1), and elsewhere is only
+ * resolved, never checked as a parameter.
  */
 export async function checkAuthorization(
   form: Form,
   getClient: (id: string) => Promise<Client | undefined>,
+  { pushed }: { pushed: boolean } = { pushed: false },
 ): Promise<CheckedAuthorization> {
   const page = (description: string): CheckedAuthorization => ({
     ok: false,
@@ -58,6 +62,8 @@ export async function checkAuthorization(
   });
   for (const name of ['client_id', 'redirect_uri'])
     if (form.duplicates.includes(name)) return page(`parameter ${name} is repeated`);
+  if (form.params.has('request_uri'))
+    return page(pushed ? 'request_uri must not be pushed' : 'request_uri is resolved before the request is checked');
   const clientId = form.params.get('client_id');
   if (!clientId) return page('missing parameter client_id');
   const client = clientId.length <= 4096 ? await getClient(clientId) : undefined;
@@ -84,7 +90,8 @@ export async function checkAuthorization(
       throw new OAuthError('invalid_request', `response_mode must be one of ${RESPONSE_MODES.join(', ')}`);
     const responseType = param(form, 'response_type', true);
     if (responseType !== 'code') throw new OAuthError('unsupported_response_type', 'response_type must be code');
-    if (client.requirePar) throw new OAuthError('invalid_request', 'this client must use pushed authorization requests');
+    if (client.requirePar && !pushed)
+      throw new OAuthError('invalid_request', 'this client must use pushed authorization requests');
     const codeChallenge = param(form, 'code_challenge');
     if (codeChallenge === undefined) throw new OAuthError('invalid_request', 'PKCE is required: missing code_challenge');
     if (param(form, 'code_challenge_method') !== 'S256')

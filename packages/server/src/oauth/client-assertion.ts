@@ -10,15 +10,15 @@ export const ASSERTION_ALGORITHMS: readonly Algorithm[] = CLIENT_ASSERTION_ALGOR
 
 /**
  * RFC 7523 section 3, by core's ClientAssertionVerifier: signed by a key of the client's JWKS; iss = sub =
- * client_id; aud the issuer or the token endpoint; exp within the maximum lifetime; then the jti used once.
- * Every failure is the same `invalid_client`.
+ * client_id; aud the issuer, the token endpoint or the PAR endpoint (RFC 9126 section 2 requires all three); exp
+ * within the maximum lifetime; then the jti used once. Every failure is the same `invalid_client`.
  */
 export async function checkClientAssertion(ctx: ServerContext, client: Client, assertion: string, now: number): Promise<void> {
   const refuse = () => new OAuthError('invalid_client', 'client authentication failed');
-  // Built per request, as the client's JWKS is parsed per request: the audiences are the issuer and its
-  // token endpoint (RFC 7523 section 3), the clock the server's.
+  // Built per request, as the client's JWKS is parsed per request: the audiences are the issuer and its token
+  // endpoint (RFC 7523 section 3) and its PAR endpoint (RFC 9126 section 2), the clock the server's.
   const verifier = new ClientAssertionVerifier({
-    audience: [ctx.config.issuer, `${ctx.config.issuer}/oauth/token`],
+    audience: [ctx.config.issuer, `${ctx.config.issuer}/oauth/token`, `${ctx.config.issuer}/oauth/par`],
     now: () => now,
   });
   let jti: string, exp: number;

@@ -17,6 +17,8 @@ export function discoveryRoutes(app: FastifyInstance, ctx: ServerContext): void 
     ...(ctx.config.singleApp ? {} : { jwks_uri: `${issuer}/.well-known/jwks.json` }),
     revocation_endpoint: `${issuer}/oauth/revoke`,
     introspection_endpoint: `${issuer}/oauth/introspect`,
+    pushed_authorization_request_endpoint: `${issuer}/oauth/par`,
+    require_pushed_authorization_requests: false,
     grant_types_supported: ['client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],

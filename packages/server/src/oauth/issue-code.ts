@@ -1,21 +1,24 @@
 import type { ServerContext } from '../context.js';
 import { newAuthorizationCode } from '../security/random.js';
-import type { User } from '../store/types.js';
+import type { BrowserSession, User } from '../store/types.js';
 import type { AuthorizationRequest } from './authorize-request.js';
+import { userMayHold } from './policy.js';
 
 /** An authorization code lives 60 seconds (RFC 6749 section 4.1.2 recommends at most 10 minutes). */
 export const CODE_LIFETIME_S = 60;
 
 /**
- * Issues the code answering a checked authorization request for a signed-in user: stored as its keyed digest,
- * bound to the client, the redirect URI and the S256 challenge, with the requested scopes the user's roles
- * allow (a scope they lack is left out, and the token response's `scope` says what was granted).
+ * Issues the code answering a checked authorization request for a user signed in through `session`: stored as its
+ * keyed digest, bound to the client, the redirect URI, the S256 challenge and the browser session (the refresh
+ * family its redemption starts ends with that session, unless `offline_access` was granted), with the requested
+ * scopes the user's roles allow (a scope they lack is left out, and the token response's `scope` says what was
+ * granted). `auth_time` is the session's.
  */
 export async function issueAuthorizationCode(
   ctx: ServerContext,
   request: AuthorizationRequest,
   user: User,
-  authTime: number,
+  session: Pick<BrowserSession, 'id' | 'authTime'>,
 ): Promise<string> {
   const permissions = await ctx.store.roles.permissionsOf(user.roles);
   const code = newAuthorizationCode();
@@ -26,13 +29,14 @@ export async function issueAuthorizationCode(
     userId: user.id,
     redirectUri: request.redirectUri,
     codeChallenge: request.codeChallenge,
-    scope: request.scopes.filter((s) => permissions.includes(s)).join(' '),
+    scope: request.scopes.filter((s) => userMayHold(permissions, s)).join(' '),
     audience: [...request.audience],
-    authTime,
+    authTime: session.authTime,
     createdAt: now,
     expiresAt: now + CODE_LIFETIME_S * 1000,
     usedAt: null,
     familyId: null,
+    browserSessionId: session.id,
   });
   return code;
 }

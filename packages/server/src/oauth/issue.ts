@@ -90,16 +90,21 @@ export async function startRefreshFamily(
   return { token, family };
 }
 
-/** A new family (a login session) and its first refresh token, not stored yet. */
+/**
+ * A new family (a login session) and its first refresh token, not stored yet. `boundTo`, a browser session, makes
+ * the family end with it: revoked when the session ends, and never living past the session's absolute expiry.
+ */
 export function newRefreshFamily(
   ctx: ServerContext,
   userId: string,
   client: Client,
   scopes: readonly string[],
   audience: readonly string[],
+  boundTo?: { browserSessionId: string; absoluteExpiresAt: number },
 ): { token: string; family: RefreshFamily; first: RefreshToken } {
   const now = ctx.now();
   const token = newRefreshToken();
+  const absoluteExpiresAt = now + ctx.config.refreshTokenAbsoluteTtl * 1000;
   const family: RefreshFamily = {
     id: newId(),
     userId,
@@ -107,10 +112,11 @@ export function newRefreshFamily(
     scope: scopes.join(' '),
     audience: [...audience],
     createdAt: now,
-    absoluteExpiresAt: now + ctx.config.refreshTokenAbsoluteTtl * 1000,
+    absoluteExpiresAt: boundTo ? Math.min(absoluteExpiresAt, boundTo.absoluteExpiresAt) : absoluteExpiresAt,
     lastUsedAt: now,
     revokedAt: null,
     revokedReason: null,
+    browserSessionId: boundTo?.browserSessionId ?? null,
   };
   const first: RefreshToken = {
     digest: ctx.master.refreshDigest(token),

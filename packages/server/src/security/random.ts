@@ -20,6 +20,11 @@ export function newAuthorizationCode(): string {
   return `tsc_${randomBytes(32).toString('base64url')}`;
 }
 
+/** The reference part of a pushed authorization request's `request_uri` (RFC 9126): 256 random bits, base64url. */
+export function newPushedRequestReference(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 export function newId(): string {
   return randomUUID();
 }

@@ -1,7 +1,16 @@
 import type { Key } from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
-import type { AuditEvent, AuditFilter, Client, RefreshFamily, Role, SigningKeyRecord, User } from '../store/types.js';
+import type {
+  AuditEvent,
+  AuditFilter,
+  BrowserSession,
+  Client,
+  RefreshFamily,
+  Role,
+  SigningKeyRecord,
+  User,
+} from '../store/types.js';
 import type { Actor } from './actor.js';
 import {
   createClient,
@@ -17,7 +26,7 @@ import {
 import { importSigningKey, listKeys, retireKey, rotateKeys } from './keys.js';
 import { revokeEverything } from './revoke-all.js';
 import { deleteRole, listRoles, putRole } from './roles.js';
-import { listSessions, revokeSession } from './sessions.js';
+import { listBrowserSessions, listSessions, revokeBrowserSession, revokeSession } from './sessions.js';
 import { revokeToken, type TokenRevocation } from './tokens.js';
 import {
   addUser,
@@ -91,6 +100,15 @@ export interface AdminService {
     /** Ends one session: its refresh tokens and the access tokens issued from it. */
     revoke(by: Actor, id: string): Promise<void>;
   };
+  readonly browserSessions: {
+    /** A user's live browser sessions (hosted login), newest first. */
+    list(userId: string): Promise<BrowserSession[]>;
+    /**
+     * Ends a browser session by its public id, and revokes the refresh-token families started from it without
+     * `offline_access` (with their access tokens). Returns the revoked families' ids.
+     */
+    revoke(by: Actor, id: string): Promise<{ families: string[] }>;
+  };
   readonly tokens: {
     /** Revokes one token this server issued (RFC 7009 semantics); `clientId` limits it to that client's. */
     revoke(by: Actor, token: string, options?: { hint?: string; clientId?: string }): Promise<TokenRevocation>;
@@ -144,6 +162,10 @@ export function adminService(ctx: ServerContext): AdminService {
     sessions: Object.freeze({
       list: (userId) => listSessions(ctx, userId),
       revoke: (by, id) => revokeSession(ctx, by, id),
+    }),
+    browserSessions: Object.freeze({
+      list: (userId) => listBrowserSessions(ctx, userId),
+      revoke: (by, id) => revokeBrowserSession(ctx, by, id),
     }),
     tokens: Object.freeze({
       revoke: (by, token, options) => revokeToken(ctx, by, token, options),

@@ -25,11 +25,11 @@ export class UnknownRoleError extends AdminError {
   }
 }
 
-/** The user, client, role, key or session does not exist. HTTP 404 `not_found`. */
+/** The user, client, role, key, session or browser session does not exist. HTTP 404 `not_found`. */
 export class NotFoundError extends AdminError {
   static readonly code = 'ERR_NOT_FOUND';
   constructor(
-    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session',
+    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session' | 'browser session',
     name: string,
   ) {
     super(NotFoundError.code, `no ${entity} ${name}`);

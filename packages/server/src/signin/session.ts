@@ -1,5 +1,7 @@
 import type { ServerContext } from '../context.js';
-import { newSessionId } from '../security/random.js';
+import { newId, newSessionId } from '../security/random.js';
+import { cutOffRecord } from '../services/revoke-all.js';
+import type { SessionEnd } from '../store/browser-sessions.js';
 import type { BrowserSession, User } from '../store/types.js';
 
 /**
@@ -35,7 +37,8 @@ export function sessionIdFrom(cookieHeader: string | undefined): string | undefi
 /**
  * Starts the session of a user who has just entered their password. A new id every time, and the session the
  * browser came with (`previousId`, whoever it belonged to) deleted in the same store transaction: an id
- * planted in the browser before the login never names the signed-in session (session fixation).
+ * planted in the browser before the login never names the signed-in session (session fixation). Returns the
+ * cookie's id (`id`, secret: only its digest is stored) and the session, whose own `session.id` is public.
  */
 export async function startBrowserSession(
   ctx: ServerContext,
@@ -45,6 +48,7 @@ export async function startBrowserSession(
   const now = ctx.now();
   const id = newSessionId();
   const session: BrowserSession = {
+    id: newId(),
     digest: ctx.master.secretDigest(id),
     userId,
     authTime: now,
@@ -70,4 +74,28 @@ export async function currentBrowserSession(
   if (!session) return undefined;
   const user = await ctx.store.users.getById(session.userId);
   return user && !user.disabled ? { session, user } : undefined;
+}
+
+/**
+ * Ends a browser session, named by the cookie's id (logout) or by its public id (an administrator): the session
+ * deleted and the refresh families bound to it revoked, with the records announcing them, in one store
+ * transaction (families granted `offline_access` are not bound, and live on); then the records are pushed through
+ * the revocation registry, so the families' access tokens (`sid`) are refused everywhere. Undefined when there
+ * was no such session.
+ */
+export async function endBrowserSession(
+  ctx: ServerContext,
+  ref: { cookieId: string } | { id: string },
+  reason: string,
+): Promise<SessionEnd | undefined> {
+  const now = ctx.now();
+  const end = await ctx.store.browserSessions.end(
+    'id' in ref ? { id: ref.id } : { digest: ctx.master.secretDigest(ref.cookieId) },
+    reason,
+    now,
+    // Each record is kept as long as an access token of any client can live.
+    cutOffRecord(now, reason),
+  );
+  for (const r of end?.revocations ?? []) await ctx.revocations.announce(r);
+  return end;
 }

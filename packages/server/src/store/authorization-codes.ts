@@ -23,6 +23,8 @@ export interface AuthorizationCode {
   usedAt: number | null;
   /** The refresh-token family (the session) the redemption started; its access tokens carry it as `sid`. */
   familyId: string | null;
+  /** The browser session the code was issued in (null only for codes issued before sessions had ids). */
+  browserSessionId: string | null;
 }
 
 export interface AuthorizationCodeRepository {
@@ -32,7 +34,9 @@ export interface AuthorizationCodeRepository {
   /**
    * Spends the code and starts the family its tokens belong to (with its first refresh token, when there is
    * one), in one transaction: true for the one call that did; false when the code was already spent, has
-   * expired at `now`, or does not exist. Of concurrent calls for one code exactly one gets true.
+   * expired at `now`, or does not exist, or its browser session is no longer live at `now` (then the code stays
+   * unspent). Of concurrent calls for one code exactly one gets true. The session's row is locked in the
+   * transaction, so a concurrent end of that session either sees the new family (and revokes it) or comes first.
    */
   redeem(digest: string, now: number, family: RefreshFamily, first: RefreshToken | undefined): Promise<boolean>;
   /** Deletes codes that expired before `before`, at most `limit`; returns how many. */

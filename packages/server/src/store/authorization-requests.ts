@@ -1,7 +1,8 @@
 /**
  * Authorization requests waiting for the user to sign in: /authorize checks the request, stores it here and
- * sends the login form a random reference to it; the store keeps only the reference's keyed digest. Times are
- * milliseconds since the epoch.
+ * sends the login form a random reference to it; the store keeps only the reference's keyed digest. Pushed
+ * authorization requests (RFC 9126, oauth/pushed-request.ts) wait here too, until /authorize takes them, under
+ * the keyed digest of their whole `request_uri`. Times are milliseconds since the epoch.
  */
 export interface PendingAuthorization {
   /** Keyed digest of the reference the login form carries (MasterKey.secretDigest). */

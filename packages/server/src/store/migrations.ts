@@ -209,5 +209,27 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.createIndex('authorization_codes_expiry').on('authorization_codes').column('expires_at').execute();
       },
     },
+    '0010_code_browser_session': {
+      // The browser session an authorization code was issued in: its redemption binds the refresh family to it.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('authorization_codes').addColumn('browser_session_id', 'text').execute();
+      },
+    },
+    '0011_browser_session_ids': {
+      // Browser sessions get a public id (the admin API names them by it; the cookie's id stays a keyed digest), and
+      // a refresh family names the browser session it ends with (null: it outlives any, offline_access). No
+      // browser session existed before the hosted login that ships with this migration, so none lacks an id.
+      async up(db: Kysely<unknown>) {
+        await sql`delete from browser_sessions`.execute(db);
+        await db.schema.alterTable('browser_sessions').addColumn('id', 'text').execute();
+        await db.schema.createIndex('browser_sessions_id').unique().on('browser_sessions').column('id').execute();
+        await db.schema.alterTable('refresh_families').addColumn('browser_session_id', 'text').execute();
+        await db.schema
+          .createIndex('refresh_families_browser_session')
+          .on('refresh_families')
+          .column('browser_session_id')
+          .execute();
+      },
+    },
   };
 }

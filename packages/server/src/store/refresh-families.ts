@@ -13,6 +13,11 @@ export interface RefreshFamily {
   lastUsedAt: number;
   revokedAt: number | null;
   revokedReason: string | null;
+  /**
+   * The browser session the family ends with (started by an authorization code issued in it, without
+   * `offline_access`): ending that session revokes the family. Null: the family outlives any browser session.
+   */
+  browserSessionId: string | null;
 }
 
 export interface RefreshToken {

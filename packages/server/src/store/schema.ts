@@ -45,6 +45,8 @@ export interface Database {
     revoked_reason: string | null;
     /** The revocation record that announced the family's revocation (null: none yet). */
     revocation_seq: number | null;
+    /** The browser session the family ends with (null: none, it outlives it). */
+    browser_session_id: string | null;
   };
   refresh_tokens: { digest: string; family_id: string; created_at: number; expires_at: number; used_at: number | null };
   revocations: {
@@ -82,6 +84,7 @@ export interface Database {
   leases: { name: string; holder: string; expires_at: number };
   browser_sessions: {
     digest: string;
+    id: string;
     user_id: string;
     auth_time: number;
     created_at: number;
@@ -101,6 +104,7 @@ export interface Database {
     expires_at: number;
     used_at: number | null;
     family_id: string | null;
+    browser_session_id: string | null;
   };
   authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
 }

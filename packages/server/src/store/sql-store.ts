@@ -57,7 +57,7 @@ export class SqlStore implements Store {
     this.audit = new SqlAuditRepository(db);
     this.leases = new SqlLeaseRepository(db);
     this.assertionJtis = new SqlAssertionJtiRepository(db);
-    this.browserSessions = new SqlBrowserSessionRepository(db);
+    this.browserSessions = new SqlBrowserSessionRepository(db, log);
     this.authorizationRequests = new SqlAuthorizationRequestRepository(db);
     this.authorizationCodes = new SqlAuthorizationCodeRepository(db);
   }

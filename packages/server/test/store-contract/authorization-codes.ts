@@ -3,7 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 
 import type { AuthorizationCode, SqlStore } from '@tessera/server/internal';
 
-import { aFamily, aToken, T0 } from './fixtures.js';
+import { aFamily, aToken, HOUR, RECORD, T0 } from './fixtures.js';
 
 function aCode(c: Partial<AuthorizationCode> & Pick<AuthorizationCode, 'digest'>): AuthorizationCode {
   return {
@@ -18,6 +18,7 @@ function aCode(c: Partial<AuthorizationCode> & Pick<AuthorizationCode, 'digest'>
     expiresAt: T0 + 60_000,
     usedAt: null,
     familyId: null,
+    browserSessionId: null,
     ...c,
   };
 }
@@ -76,6 +77,69 @@ export function authorizationCodesContract(current: () => SqlStore): void {
       await assert.rejects(store.authorizationCodes.redeem('c1', T0 + 1, family('taken'), undefined));
       assert.deepEqual(await store.authorizationCodes.get('c1'), aCode({ digest: 'c1' }));
       assert.equal(await store.authorizationCodes.redeem('c1', T0 + 2, family('f1'), undefined), true);
+    });
+
+    it('a code of a browser session redeems while the session is live; once it has ended or expired the code stays unspent', async () => {
+      const session = (digest: string, absoluteExpiresAt = T0 + HOUR) => ({
+        id: `id-${digest}`,
+        digest,
+        userId: 'u1',
+        authTime: T0,
+        createdAt: T0,
+        idleExpiresAt: absoluteExpiresAt,
+        absoluteExpiresAt,
+      });
+      await store.browserSessions.create(session('live'));
+      await store.browserSessions.create(session('ended'));
+      await store.browserSessions.create(session('expiring', T0 + 2));
+      for (const d of ['live', 'ended', 'expiring'])
+        await store.authorizationCodes.create(aCode({ digest: `c-${d}`, browserSessionId: `id-${d}` }));
+      await store.browserSessions.end({ digest: 'ended' }, 'logout', T0, RECORD);
+      const bound = (id: string) => ({ ...family(id), browserSessionId: 'id-live' });
+      assert.equal(await store.authorizationCodes.redeem('c-live', T0 + 2, bound('f1'), undefined), true);
+      assert.equal((await store.refreshFamilies.get('f1'))?.browserSessionId, 'id-live');
+      assert.equal((await store.authorizationCodes.get('c-live'))?.browserSessionId, 'id-live');
+      for (const d of ['ended', 'expiring']) {
+        assert.equal(await store.authorizationCodes.redeem(`c-${d}`, T0 + 2, family(`f-${d}`), undefined), false, d);
+        assert.deepEqual(await store.authorizationCodes.get(`c-${d}`), aCode({ digest: `c-${d}`, browserSessionId: `id-${d}` }));
+        assert.equal(await store.refreshFamilies.get(`f-${d}`), undefined);
+      }
+    });
+
+    it('redemptions racing the end of their browser sessions: each family is revoked with its session, or its code stays unspent', async () => {
+      const n = 24;
+      for (let i = 0; i < n; i++) {
+        await store.browserSessions.create({
+          id: `id-s${i}`,
+          digest: `s${i}`,
+          userId: 'u1',
+          authTime: T0,
+          createdAt: T0,
+          idleExpiresAt: T0 + HOUR,
+          absoluteExpiresAt: T0 + HOUR,
+        });
+        await store.authorizationCodes.create(aCode({ digest: `c${i}`, browserSessionId: `id-s${i}` }));
+      }
+      const outcomes = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const bound = { ...family(`f${i}`), browserSessionId: `id-s${i}` };
+          const [redeemed, ended] = await Promise.all([
+            store.authorizationCodes.redeem(`c${i}`, T0 + 1, bound, undefined),
+            store.browserSessions.end({ id: `id-s${i}` }, 'logout', T0 + 1, RECORD),
+          ]);
+          return { i, redeemed, revoked: ended?.revocations.map((r) => r.value) ?? [] };
+        }),
+      );
+      for (const { i, redeemed, revoked } of outcomes) {
+        const f = await store.refreshFamilies.get(`f${i}`);
+        if (redeemed) {
+          assert.notEqual(f?.revokedAt, null, `f${i} outlived its session`);
+          assert.deepEqual(revoked, [`f${i}`]);
+        } else {
+          assert.equal(f, undefined);
+          assert.equal((await store.authorizationCodes.get(`c${i}`))?.usedAt, null);
+        }
+      }
     });
 
     it('prune deletes codes that expired before the given time, at most limit at a time', async () => {

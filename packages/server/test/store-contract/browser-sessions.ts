@@ -3,12 +3,13 @@ import { beforeEach, describe, it } from 'node:test';
 
 import type { BrowserSession, SqlStore } from '@tessera/server/internal';
 
-import { HOUR, T0 } from './fixtures.js';
+import { aFamily, aToken, HOUR, RECORD, T0 } from './fixtures.js';
 
 const MINUTE = 60_000;
 
 function aSession(s: Partial<BrowserSession> & Pick<BrowserSession, 'digest'>): BrowserSession {
   return {
+    id: `id-${s.digest}`,
     userId: 'u1',
     authTime: T0,
     createdAt: T0,
@@ -58,19 +59,63 @@ export function browserSessionsContract(current: () => SqlStore): void {
       assert.equal((await store.browserSessions.touch('d2', T0, T0 + MINUTE))?.userId, 'bob');
     });
 
-    it('delete ends one session; deleteByUser ends every session of a user and no other', async () => {
+    it('end deletes one session, named by digest or public id; deleteByUser ends every session of a user and no other', async () => {
       for (const [digest, userId] of [
         ['a1', 'alice'],
         ['a2', 'alice'],
         ['b1', 'bob'],
       ] as const)
         await store.browserSessions.create(aSession({ digest, userId }));
-      assert.equal(await store.browserSessions.delete('a1'), true);
-      assert.equal(await store.browserSessions.delete('a1'), false);
+      const ended = await store.browserSessions.end({ digest: 'a1' }, 'logout', T0, RECORD);
+      assert.deepEqual(ended, { session: aSession({ digest: 'a1', userId: 'alice' }), revocations: [] });
+      assert.equal(await store.browserSessions.end({ digest: 'a1' }, 'logout', T0, RECORD), undefined);
+      assert.equal((await store.browserSessions.end({ id: 'id-a2' }, 'admin', T0, RECORD))?.session.digest, 'a2');
+      assert.equal(await store.browserSessions.end({ id: 'id-a2' }, 'admin', T0, RECORD), undefined);
       await store.browserSessions.create(aSession({ digest: 'a3', userId: 'alice' }));
+      await store.browserSessions.create(aSession({ digest: 'a4', userId: 'alice' }));
       assert.equal(await store.browserSessions.deleteByUser('alice'), 2);
-      assert.equal(await store.browserSessions.touch('a2', T0, T0 + MINUTE), undefined);
+      assert.equal(await store.browserSessions.touch('a3', T0, T0 + MINUTE), undefined);
       assert.ok(await store.browserSessions.touch('b1', T0, T0 + MINUTE));
+    });
+
+    it('get and listByUser read live sessions by public id, newest first; the digest is no id', async () => {
+      await store.browserSessions.create(aSession({ digest: 'old', createdAt: T0 - HOUR }));
+      await store.browserSessions.create(aSession({ digest: 'new' }));
+      await store.browserSessions.create(aSession({ digest: 'idle', idleExpiresAt: T0 + MINUTE }));
+      await store.browserSessions.create(aSession({ digest: 'other', userId: 'u2' }));
+      assert.deepEqual(await store.browserSessions.get('id-new', T0), aSession({ digest: 'new' }));
+      assert.equal(await store.browserSessions.get('new', T0), undefined);
+      assert.equal(await store.browserSessions.get('id-idle', T0 + MINUTE), undefined);
+      assert.deepEqual(
+        (await store.browserSessions.listByUser('u1', T0 + MINUTE)).map((x) => x.id),
+        ['id-new', 'id-old'],
+      );
+      assert.deepEqual(await store.browserSessions.listByUser('nobody', T0), []);
+    });
+
+    it('ending a session revokes the live families bound to it, each with its record, in one step; unbound ones live on', async () => {
+      await store.browserSessions.create(aSession({ digest: 's1' }));
+      await store.browserSessions.create(aSession({ digest: 's2' }));
+      await store.refreshFamilies.create(aFamily({ id: 'f1', browserSessionId: 'id-s1' }), aToken('d1', 'f1'));
+      await store.refreshFamilies.create(aFamily({ id: 'f2', browserSessionId: 'id-s1' }), aToken('d2', 'f2'));
+      await store.refreshFamilies.create(aFamily({ id: 'offline', browserSessionId: null }), aToken('d3', 'offline'));
+      await store.refreshFamilies.create(aFamily({ id: 'f4', browserSessionId: 'id-s2' }), aToken('d4', 'f4'));
+      const before = await store.refreshFamilies.revoke('f2', 'reuse', T0, RECORD);
+      const ended = await store.browserSessions.end({ id: 'id-s1' }, 'logout', T0 + 5, RECORD);
+      // f2 was revoked and announced before: only f1 gets a record now.
+      assert.deepEqual(
+        ended?.revocations.map((r) => [r.kind, r.value, r.reason, r.expiresAt]),
+        [['family', 'f1', RECORD.reason, RECORD.expiresAt]],
+      );
+      assert.ok(ended!.revocations[0]!.seq > before!.seq);
+      assert.deepEqual(
+        (await store.revocations.list(T0)).map((r) => r.value),
+        ['f2', 'f1'],
+      );
+      assert.equal((await store.refreshFamilies.get('f1'))?.revokedReason, 'logout');
+      assert.equal((await store.refreshFamilies.get('f2'))?.revokedReason, 'reuse');
+      assert.equal((await store.refreshFamilies.get('offline'))?.revokedAt, null);
+      assert.equal((await store.refreshFamilies.get('f4'))?.revokedAt, null);
     });
 
     it('prune deletes expired sessions only, at most limit at a time', async () => {

@@ -61,6 +61,7 @@ export function aFamily(f: Partial<RefreshFamily> & Pick<RefreshFamily, 'id'>): 
     lastUsedAt: T0,
     revokedAt: null,
     revokedReason: null,
+    browserSessionId: null,
     ...f,
   };
 }

@@ -68,6 +68,7 @@ export function rowsContract(current: () => SqlStore): void {
 
     it('browser sessions, pending authorization requests, codes: a time past the safe integers, params that are not strings, an audience that is not an array', async () => {
       await store.browserSessions.create({
+        id: 'b1',
         digest: 's1',
         userId: 'u1',
         authTime: T0,
@@ -94,6 +95,7 @@ export function rowsContract(current: () => SqlStore): void {
         expiresAt: T0 + 60_000,
         usedAt: null,
         familyId: null,
+        browserSessionId: null,
       });
       await execute(store, `update authorization_codes set audience = '"api"' where digest = 'c1'`);
       await assert.rejects(store.authorizationCodes.get('c1'), malformed('authorization_codes', 'audience'));

@@ -6,6 +6,7 @@ import type { AuthorizationCode, Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import { accessTokenTtl, newRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
+import { OFFLINE_ACCESS, userMayHold } from '../policy.js';
 
 /** A code_verifier: 43 to 128 unreserved characters (RFC 7636 section 4.1). */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -43,7 +44,9 @@ async function codeReplayed(ctx: ServerContext, client: Client, code: Authorizat
  * authorization_code (RFC 6749 section 4.1.3, RFC 7636): the code must be this client's, unexpired and
  * unspent, the redirect_uri the one it was issued for, and the code_verifier must answer its S256 challenge.
  * A refusal before redemption leaves the code as it was. Redemption spends the code and starts the session's
- * refresh family in one store transaction; a code presented again revokes what its first redemption issued.
+ * refresh family in one store transaction, while the browser session the code was issued in is live; the family
+ * ends with that browser session unless `offline_access` was granted. A code presented again revokes what its
+ * first redemption issued.
  */
 export async function authorizationCodeGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
   if (!client.grantTypes.includes('authorization_code'))
@@ -61,13 +64,20 @@ export async function authorizationCodeGrant(ctx: ServerContext, client: Client,
     throw new OAuthError('invalid_grant', 'code_verifier does not match the code challenge');
   const user = await ctx.store.users.getById(code.userId);
   if (!user || user.disabled) throw invalid();
+  // The browser session the code was issued in must still be live (the redemption checks it again, locked).
+  const session = code.browserSessionId === null ? undefined : await ctx.store.browserSessions.get(code.browserSessionId, now);
+  if (!session || session.userId !== user.id) throw invalid();
   // The scopes granted with the code, less any permission the user has lost since.
   const permissions = await ctx.store.roles.permissionsOf(user.roles);
-  const scopes = code.scope.split(' ').filter((s) => s !== '' && client.scopes.includes(s) && permissions.includes(s));
-  const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience);
+  const scopes = code.scope.split(' ').filter((s) => s !== '' && client.scopes.includes(s) && userMayHold(permissions, s));
+  // Without offline_access the family ends with the browser session: revoked when it ends, never past its absolute expiry.
+  const boundTo = scopes.includes(OFFLINE_ACCESS)
+    ? undefined
+    : { browserSessionId: session.id, absoluteExpiresAt: session.absoluteExpiresAt };
+  const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience, boundTo);
   const withRefresh = client.grantTypes.includes('refresh_token');
   if (!(await ctx.store.authorizationCodes.redeem(digest, now, family, withRefresh ? first : undefined))) {
-    // Another redemption won, or the code expired in between.
+    // Another redemption won, or the code expired or its browser session ended in between.
     const again = await ctx.store.authorizationCodes.get(digest);
     if (again?.usedAt != null) return codeReplayed(ctx, client, again, ip);
     throw invalid();

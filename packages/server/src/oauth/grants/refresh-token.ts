@@ -6,7 +6,7 @@ import type { Client, RefreshFamily, User } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import { accessTokenTtl, issueAccessToken, refreshTtl, type TokenResponse } from '../issue.js';
-import { grantScopes, requestedScopes } from '../policy.js';
+import { grantScopes, requestedScopes, userMayHold } from '../policy.js';
 
 const invalid = () => new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
 
@@ -92,5 +92,5 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
 async function allowedScopes(ctx: ServerContext, client: Client, family: RefreshFamily, user: User): Promise<string[]> {
   const permissions = await ctx.store.roles.permissionsOf(user.roles);
   const granted = family.scope === '' ? [] : family.scope.split(' ');
-  return granted.filter((s) => client.scopes.includes(s) && permissions.includes(s));
+  return granted.filter((s) => client.scopes.includes(s) && userMayHold(permissions, s));
 }

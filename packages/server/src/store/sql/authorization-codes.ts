@@ -6,6 +6,9 @@ import type { Database } from '../schema.js';
 import { insertFamily } from './refresh-rows.js';
 import { RowReader } from './row.js';
 
+/** Thrown inside a redemption to roll it back: the code's browser session has ended. */
+class SessionEnded extends Error {}
+
 function toCode(row: object): AuthorizationCode {
   const r = new RowReader('authorization_codes', row);
   return {
@@ -21,6 +24,7 @@ function toCode(row: object): AuthorizationCode {
     expiresAt: r.int('expires_at'),
     usedAt: r.intOrNull('used_at'),
     familyId: r.textOrNull('family_id'),
+    browserSessionId: r.textOrNull('browser_session_id'),
   };
 }
 
@@ -43,6 +47,7 @@ export class SqlAuthorizationCodeRepository implements AuthorizationCodeReposito
         expires_at: c.expiresAt,
         used_at: c.usedAt,
         family_id: c.familyId,
+        browser_session_id: c.browserSessionId,
       })
       .execute();
   }
@@ -52,20 +57,41 @@ export class SqlAuthorizationCodeRepository implements AuthorizationCodeReposito
     return row && toCode(row);
   }
 
-  /** A conditional update spends the code (one winner across connections); the family joins it in the transaction. */
+  /**
+   * A conditional update spends the code (one winner across connections); a no-op update of the code's browser
+   * session, if live, locks its row until the commit (a session gone rolls the spending back); the family joins
+   * them in the transaction.
+   */
   async redeem(digest: string, now: number, family: RefreshFamily, first: RefreshToken | undefined): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const spent = await tx
-        .updateTable('authorization_codes')
-        .set({ used_at: now, family_id: family.id })
-        .where('digest', '=', digest)
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
-      if (Number(spent.numUpdatedRows) !== 1) return false;
-      await insertFamily(tx, family, first);
-      return true;
-    });
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        const spent = await tx
+          .updateTable('authorization_codes')
+          .set({ used_at: now, family_id: family.id })
+          .where('digest', '=', digest)
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', now)
+          .returning('browser_session_id')
+          .executeTakeFirst();
+        if (!spent) return false;
+        const sessionId = new RowReader('authorization_codes', spent).textOrNull('browser_session_id');
+        if (sessionId !== null) {
+          const live = await tx
+            .updateTable('browser_sessions')
+            .set((eb) => ({ idle_expires_at: eb.ref('idle_expires_at') }))
+            .where('id', '=', sessionId)
+            .where('idle_expires_at', '>', now)
+            .where('absolute_expires_at', '>', now)
+            .executeTakeFirst();
+          if (Number(live.numUpdatedRows) !== 1) throw new SessionEnded();
+        }
+        await insertFamily(tx, family, first);
+        return true;
+      });
+    } catch (err) {
+      if (err instanceof SessionEnded) return false;
+      throw err;
+    }
   }
 
   async prune(before: number, limit: number): Promise<number> {

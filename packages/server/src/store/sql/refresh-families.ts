@@ -130,27 +130,7 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
     record: FamilyRevocation,
   ): Promise<Revocation | undefined> {
     await this.log.lock(tx);
-    const row = await tx
-      .updateTable('refresh_families')
-      .set((eb) => ({
-        revoked_at: eb.fn.coalesce('revoked_at', eb.val(now)),
-        revoked_reason: eb.fn.coalesce('revoked_reason', eb.val(reason)),
-      }))
-      .where('id', '=', familyId)
-      .where('revocation_seq', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const r = await this.log.append(tx, {
-      kind: 'family',
-      value: familyId,
-      cutoff: null,
-      expiresAt: record.expiresAt,
-      createdAt: now,
-      reason: record.reason,
-    });
-    await tx.updateTable('refresh_families').set({ revocation_seq: r.seq }).where('id', '=', familyId).execute();
-    return r;
+    return (await this.log.revokeFamilies(tx, { id: familyId }, reason, now, record))[0];
   }
 
   async revokeAllOf(

@@ -20,6 +20,7 @@ export async function insertFamily(tx: Kysely<Database>, f: RefreshFamily, first
       revoked_at: f.revokedAt,
       revoked_reason: f.revokedReason,
       revocation_seq: null,
+      browser_session_id: f.browserSessionId,
     })
     .execute();
   if (!first) return;
@@ -42,6 +43,7 @@ export function toFamily(row: object): RefreshFamily {
     lastUsedAt: r.int('last_used_at'),
     revokedAt: r.intOrNull('revoked_at'),
     revokedReason: r.textOrNull('revoked_reason'),
+    browserSessionId: r.textOrNull('browser_session_id'),
   };
 }
 

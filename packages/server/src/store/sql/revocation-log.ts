@@ -91,6 +91,45 @@ export class RevocationLog {
   }
 
   /**
+   * In `tx` (which holds the lock): the refresh family `id`, or every family bound to the browser session
+   * `browserSessionId`, not yet announced, revoked, each with the `family` record that announces it (a family
+   * revoked without its record, by an older version's crash, keeps its revocation and gets the record now).
+   * Returns the records written, in sequence order: none for unknown families or ones announced before.
+   */
+  async revokeFamilies(
+    tx: Kysely<Database>,
+    which: { id: string } | { browserSessionId: string },
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<Revocation[]> {
+    const update = tx.updateTable('refresh_families').set((eb) => ({
+      revoked_at: eb.fn.coalesce('revoked_at', eb.val(now)),
+      revoked_reason: eb.fn.coalesce('revoked_reason', eb.val(reason)),
+    }));
+    const rows = await (
+      'id' in which ? update.where('id', '=', which.id) : update.where('browser_session_id', '=', which.browserSessionId)
+    )
+      .where('revocation_seq', 'is', null)
+      .returning('id')
+      .execute();
+    const records: Revocation[] = [];
+    for (const id of rows.map((r) => new RowReader('refresh_families', r).text('id')).sort()) {
+      const r = await this.append(tx, {
+        kind: 'family',
+        value: id,
+        cutoff: null,
+        expiresAt: record.expiresAt,
+        createdAt: now,
+        reason: record.reason,
+      });
+      await tx.updateTable('refresh_families').set({ revocation_seq: r.seq }).where('id', '=', id).execute();
+      records.push(r);
+    }
+    return records;
+  }
+
+  /**
    * One transaction: `change` (a write of the user's or client's row, first, so that SQLite takes its write lock at
    * once; false when there is no such row), then the cut-off of that owner. Undefined, nothing written, when the
    * change found no row.

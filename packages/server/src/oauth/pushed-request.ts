@@ -1,0 +1,83 @@
+import type { ServerContext } from '../context.js';
+import { newPushedRequestReference } from '../security/random.js';
+import type { Client } from '../store/types.js';
+import { checkAuthorization, type CheckedAuthorization } from './authorize-request.js';
+import { OAuthError } from './errors.js';
+import type { Form } from './form.js';
+
+/** A pushed request's `request_uri` is this prefix and a random reference (RFC 9126 section 2.2). */
+export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
+
+/** Parameters of the pushing client's authentication: they authenticate the push and are never stored with it. */
+const CLIENT_AUTH_PARAMS = ['client_secret', 'client_assertion', 'client_assertion_type'];
+
+/** The RFC 9126 section 2.2 answer: where the request waits, and for how many seconds. */
+export interface PushedRequest {
+  request_uri: string;
+  expires_in: number;
+}
+
+/**
+ * Checks and stores the authorization request `form` that the authenticated `client` pushed (RFC 9126 section
+ * 2): checked by the one checker (checkAuthorization, as pushed), refused with the checker's OAuth error, then
+ * kept `pushedRequestTtl` seconds in the pending-authorization store under the keyed digest of its whole
+ * `request_uri`. A login form's reference, digested bare, therefore never resolves as a request_uri, nor the
+ * reverse.
+ */
+export async function pushAuthorizationRequest(ctx: ServerContext, client: Client, form: Form): Promise<PushedRequest> {
+  if (!client.grantTypes.includes('authorization_code'))
+    throw new OAuthError('unauthorized_client', 'this client may not use the authorization_code grant');
+  const named = form.params.get('client_id');
+  if (named !== undefined && named !== client.id)
+    throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
+  const params = new Map([...form.params].filter(([name]) => !CLIENT_AUTH_PARAMS.includes(name)));
+  params.set('client_id', client.id);
+  const checked = await checkAuthorization(
+    { params, duplicates: [...form.duplicates] },
+    async (id) => (id === client.id ? client : undefined),
+    { pushed: true },
+  );
+  if (!checked.ok) throw checked.error;
+  const requestUri = REQUEST_URI_PREFIX + newPushedRequestReference();
+  const now = ctx.now();
+  const ttl = ctx.config.pushedRequestTtl;
+  await ctx.store.authorizationRequests.create({
+    digest: ctx.master.secretDigest(requestUri),
+    clientId: client.id,
+    params: Object.fromEntries(params),
+    createdAt: now,
+    expiresAt: now + ttl * 1000,
+  });
+  return { request_uri: requestUri, expires_in: ttl };
+}
+
+/**
+ * The authorization request an /authorize query (or form) makes, checked: the one the query itself states, or,
+ * when it names a `request_uri`, the pushed request it refers to (RFC 9126 section 4). For a pushed request:
+ * `client_id` is required and must be the client that pushed it; the request is taken from the store, so a
+ * `request_uri` works once (RFC 9126 section 4 recommends one-time use; a reload of the authorization page is
+ * answered with `invalid_request_uri`, and the client pushes again) and not after `pushedRequestTtl`; every other
+ * parameter of the query is ignored (only pushed parameters count); the pushed parameters are checked again, so a
+ * client disabled, or a redirect URI unregistered, since the push is refused now. Refusals before a redirect URI
+ * is trusted are for the error page (`redirect` undefined), as checkAuthorization's.
+ */
+export async function resolveAuthorizationRequest(ctx: ServerContext, form: Form): Promise<CheckedAuthorization> {
+  const getClient = (id: string) => ctx.store.clients.get(id);
+  if (!form.params.has('request_uri')) return checkAuthorization(form, getClient, { pushed: false });
+  const page = (error: OAuthError): CheckedAuthorization => ({ ok: false, error, redirect: undefined });
+  for (const name of ['client_id', 'request_uri'])
+    if (form.duplicates.includes(name)) return page(new OAuthError('invalid_request', `parameter ${name} is repeated`));
+  const clientId = form.params.get('client_id');
+  if (!clientId) return page(new OAuthError('invalid_request', 'missing parameter client_id'));
+  const requestUri = form.params.get('request_uri')!;
+  const refused = page(new OAuthError('invalid_request_uri', 'request_uri is unknown, expired or already used'));
+  if (!requestUri.startsWith(REQUEST_URI_PREFIX) || requestUri.length > 256) return refused;
+  const digest = ctx.master.secretDigest(requestUri);
+  const now = ctx.now();
+  // Read before taking: a request_uri presented with another client's id is refused without spending it.
+  const pending = await ctx.store.authorizationRequests.get(digest, now);
+  if (!pending || pending.clientId !== clientId) return refused;
+  const taken = await ctx.store.authorizationRequests.take(digest, now);
+  if (!taken) return refused;
+  return checkAuthorization({ params: new Map(Object.entries(taken.params)), duplicates: [] }, getClient, { pushed: true });
+}
