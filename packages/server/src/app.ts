@@ -59,7 +59,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
 
   corsRoutes(app, {
     public: ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server'],
-    client: { '/oauth/token': 'POST', '/oauth/revoke': 'POST' },
+    client: { '/oauth/token': 'POST', '/oauth/revoke': 'POST', '/oauth/par': 'POST' },
   });
   tokenRoute(app, ctx);
   revokeRoute(app, ctx);

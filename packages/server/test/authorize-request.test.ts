@@ -166,6 +166,8 @@ describe('authorization request checks', () => {
       [{ ...good, scope: 'admin' }, 'invalid_scope'],
       [{ ...good, resource: 'https://elsewhere.example.com' }, 'invalid_target'],
       [{ ...good, state: 's'.repeat(1025) }, 'invalid_request'],
+      // request-object-smuggling: parameters inside a request object would bypass these checks.
+      [{ ...good, request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6ImFkbWluIn0.' }, 'request_not_supported'],
       [`${new URLSearchParams(good)}&scope=profile&scope=orders:read`, 'invalid_request'],
     ];
     for (const [params, error] of cases) {

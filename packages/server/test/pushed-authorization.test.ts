@@ -249,7 +249,7 @@ describe('pushed authorization requests', () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
       const r = await fetch(`${t.url}/oauth/par`, { method });
       assert.equal(r.status, 405, method);
-      assert.equal(r.headers.get('allow'), 'POST');
+      assert.equal(r.headers.get('allow'), 'OPTIONS, POST');
     }
   });
 

@@ -90,6 +90,9 @@ export async function checkAuthorization(
       throw new OAuthError('invalid_request', `response_mode must be one of ${RESPONSE_MODES.join(', ')}`);
     const responseType = param(form, 'response_type', true);
     if (responseType !== 'code') throw new OAuthError('unsupported_response_type', 'response_type must be code');
+    // A request object (RFC 9101, OpenID Connect Core 6.1) would carry parameters this check never saw.
+    if (form.params.has('request'))
+      throw new OAuthError('request_not_supported', 'request objects are not supported; push the parameters (PAR) instead');
     if (client.requirePar && !pushed)
       throw new OAuthError('invalid_request', 'this client must use pushed authorization requests');
     const codeChallenge = param(form, 'code_challenge');

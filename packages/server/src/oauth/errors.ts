@@ -16,6 +16,7 @@ export class OAuthError extends TesseraError {
       | 'unsupported_grant_type'
       | 'unsupported_response_type'
       | 'invalid_request_uri'
+      | 'request_not_supported'
       | 'invalid_scope'
       | 'invalid_target'
       | 'unsupported_token_type'

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { allowClientOrigin } from '../http/cors.js';
 import { perSecond } from '../security/limits.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
@@ -26,6 +27,7 @@ export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
       const form = requireForm(req.body);
       await take(`ip:${req.ip}`);
       const client = await authenticateClient(ctx, req.headers.authorization, form, true);
+      allowClientOrigin(req, reply, client);
       await take(`client:${client.id}`);
       const pushed = await pushAuthorizationRequest(ctx, client, form);
       return reply.code(201).header('cache-control', 'no-store').header('pragma', 'no-cache').send(pushed);
@@ -40,6 +42,6 @@ export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],
     url: '/oauth/par',
     handler: async (_req, reply) =>
-      reply.code(405).header('allow', 'POST').send({ error: 'invalid_request', error_description: 'use POST' }),
+      reply.code(405).header('allow', 'OPTIONS, POST').send({ error: 'invalid_request', error_description: 'use POST' }),
   });
 }
