@@ -6,6 +6,8 @@
 //     token exchanged for audience "inventory" (examples/rpc),
 //   - a chat in the browser (a page, its backend-for-frontend and the @tessera/realtime gateway) on PORT+3
 //     (examples/chat),
+//   - a single-page app that signs in through the hosted login (authorization code + PKCE, oauth4webapi) and
+//     calls its API, on PORT+4 (examples/spa),
 // and prints curl lines that get a token and call the services, and the chat's users.
 //   PORT=4000 npm start
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,10 +24,12 @@ import { ensureChatDemo } from '../chat/setup.js';
 import { startInventory } from '../rpc/inventory.js';
 import { stockHandler } from '../rpc/orders-stock.js';
 import { ensureInventoryDemo } from '../rpc/setup.js';
+import { startSpa } from '../spa/server.js';
+import { ensureSpaDemo } from '../spa/setup.js';
 
 const port = Number(process.env.PORT ?? 4000);
-if (!Number.isInteger(port) || port < 1 || port > 65532) {
-  console.error('error: PORT must be a port number from 1 to 65532 (the demo listens on PORT to PORT+3)');
+if (!Number.isInteger(port) || port < 1 || port > 65531) {
+  console.error('error: PORT must be a port number from 1 to 65531 (the demo listens on PORT to PORT+4)');
   process.exit(2);
 }
 
@@ -36,7 +40,7 @@ async function listening(at, start) {
   } catch (err) {
     if (err?.code !== 'EADDRINUSE') throw err;
     console.error(
-      `error: port ${at} is already in use (the demo listens on PORT to PORT+3, now ${port} to ${port + 3}); ` +
+      `error: port ${at} is already in use (the demo listens on PORT to PORT+4, now ${port} to ${port + 4}); ` +
         'stop what holds it, or start on other ports with PORT, e.g. PORT=5000 npm start',
     );
     process.exit(1);
@@ -111,6 +115,7 @@ const server = await createServer({
 const changed = [
   await ensureInventoryDemo(contextOf(server), server.config.issuer, demo),
   await ensureChatDemo(contextOf(server), server.config.issuer, demo),
+  await ensureSpaDemo(contextOf(server), server.config.issuer, demo),
 ];
 if (changed.includes(true)) writeFileSync(credentialsFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
 await listening(port, () => server.listen());
@@ -131,6 +136,9 @@ const chat = await listening(port + 3, () =>
     revocationClient: demo.chatRevocations,
   }),
 );
+
+const alice = await contextOf(server).store.users.getByUsername(demo.user.username);
+const spa = await listening(port + 4, () => startSpa({ issuer, port: port + 4, revocationClient: demo.spaRevocations }));
 
 const verifier = createVerifier({
   issuer,
@@ -172,6 +180,7 @@ Tessera is running (data in ${dir})
   orders service:  ${ordersUrl}   (GET needs orders:read, POST needs orders:write)
   inventory:       ${inventory.url}   (Connect: inventory.v1.InventoryService, GetStock needs inventory:read, Health is public)
   chat:            ${chat.url}   (open it in a browser; WebSocket gateway on ${chat.url.replace('http', 'ws')}/connection/websocket)
+  single-page app: ${spa.url}   (signs in through the hosted login: authorization code + PKCE)
 
 Get a token (client credentials) and call the service:
   TOKEN=$(curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials -d resource=orders ${tokenEndpoint} | ${accessToken})
@@ -201,12 +210,18 @@ Cut ${demo.chatUser.username} off (admin API: every token of the user revoked; t
   ADMIN_TOKEN=$(${adminToken})
   curl -i -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' -d '{"subject":"${demo.chatUser.id}"}' ${issuer}/admin/revoke
 
+Single-page app: open ${spa.url} in a browser, "Sign in" as ${demo.user.username} / ${demo.user.password}, then "Load
+my orders". End that browser session (admin API): the page's tokens are revoked and the API refuses them at once:
+  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${issuer}/admin/users/${alice.id}/browser-sessions
+  curl -i -X DELETE -H "Authorization: Bearer $ADMIN_TOKEN" ${issuer}/admin/browser-sessions/<id>
+
 Admin: ${demo.adminClient.clientId} / ${demo.adminClient.clientSecret} (client credentials, scope tessera:admin, resource ${demo.adminClient.audience})
 Demo credentials are kept in ${credentialsFile}. Ctrl-C to stop.`);
 
 const stop = async () => {
   verifier.close();
   await app.close();
+  await spa.close();
   await chat.close();
   await inventory.close();
   await server.close();
