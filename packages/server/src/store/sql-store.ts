@@ -50,7 +50,7 @@ export class SqlStore implements Store {
     const log = new RevocationLog(dialect);
     this.users = new SqlUserRepository(db, log);
     this.roles = new SqlRoleRepository(db);
-    this.clients = new SqlClientRepository(db, dialect, log);
+    this.clients = new SqlClientRepository(db, log);
     this.refreshFamilies = new SqlRefreshFamilyRepository(db, log);
     this.revocations = new SqlRevocationRepository(db, dialect, log);
     this.keys = new SqlKeyRepository(db);

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { AuthorizationCode, AuthorizationCodeRepository } from '../authorization-codes.js';
 import type { RefreshFamily, RefreshToken } from '../refresh-families.js';
 import type { Database } from '../schema.js';
+import { Prepared } from './prepared.js';
 import { insertFamily } from './refresh-rows.js';
 import { RowReader } from './row.js';
 
@@ -27,6 +28,29 @@ function toCode(row: object): AuthorizationCode {
     browserSessionId: r.textOrNull('browser_session_id'),
   };
 }
+
+const BY_DIGEST = new Prepared<'digest'>((db, v) =>
+  db.selectFrom('authorization_codes').selectAll().where('digest', '=', v('digest')),
+);
+/** Spends the code if unspent and unexpired at `now`; returns its browser session, no row when it was not spent. */
+const SPEND = new Prepared<'digest' | 'now' | 'familyId'>((db, v) =>
+  db
+    .updateTable('authorization_codes')
+    .set({ used_at: v('now'), family_id: v('familyId') })
+    .where('digest', '=', v('digest'))
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', v('now'))
+    .returning('browser_session_id'),
+);
+/** Holds a live browser session (a row lock on PostgreSQL) for the rest of the transaction; one row when it is live. */
+const HOLD_SESSION = new Prepared<'sessionId' | 'now'>((db, v) =>
+  db
+    .updateTable('browser_sessions')
+    .set((eb) => ({ idle_expires_at: eb.ref('idle_expires_at') }))
+    .where('id', '=', v('sessionId'))
+    .where('idle_expires_at', '>', v('now'))
+    .where('absolute_expires_at', '>', v('now')),
+);
 
 export class SqlAuthorizationCodeRepository implements AuthorizationCodeRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -53,7 +77,7 @@ export class SqlAuthorizationCodeRepository implements AuthorizationCodeReposito
   }
 
   async get(digest: string): Promise<AuthorizationCode | undefined> {
-    const row = await this.db.selectFrom('authorization_codes').selectAll().where('digest', '=', digest).executeTakeFirst();
+    const row = (await BY_DIGEST.run(this.db, { digest })).rows[0];
     return row && toCode(row);
   }
 
@@ -65,25 +89,12 @@ export class SqlAuthorizationCodeRepository implements AuthorizationCodeReposito
   async redeem(digest: string, now: number, family: RefreshFamily, first: RefreshToken | undefined): Promise<boolean> {
     try {
       return await this.db.transaction().execute(async (tx) => {
-        const spent = await tx
-          .updateTable('authorization_codes')
-          .set({ used_at: now, family_id: family.id })
-          .where('digest', '=', digest)
-          .where('used_at', 'is', null)
-          .where('expires_at', '>', now)
-          .returning('browser_session_id')
-          .executeTakeFirst();
+        const spent = (await SPEND.run(tx, { digest, now, familyId: family.id })).rows[0];
         if (!spent) return false;
         const sessionId = new RowReader('authorization_codes', spent).textOrNull('browser_session_id');
         if (sessionId !== null) {
-          const live = await tx
-            .updateTable('browser_sessions')
-            .set((eb) => ({ idle_expires_at: eb.ref('idle_expires_at') }))
-            .where('id', '=', sessionId)
-            .where('idle_expires_at', '>', now)
-            .where('absolute_expires_at', '>', now)
-            .executeTakeFirst();
-          if (Number(live.numUpdatedRows) !== 1) throw new SessionEnded();
+          const live = await HOLD_SESSION.run(tx, { sessionId, now });
+          if (Number(live.numAffectedRows) !== 1) throw new SessionEnded();
         }
         await insertFamily(tx, family, first);
         return true;

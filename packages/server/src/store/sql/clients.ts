@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 
 import {
   AUTH_METHODS,
@@ -13,6 +13,7 @@ import type { CutOff, FamilyRevocation } from '../refresh-families.js';
 import type { Database } from '../schema.js';
 import { StoreConflictError } from '../errors.js';
 import type { RevocationLog } from './revocation-log.js';
+import { Prepared } from './prepared.js';
 import { object, RowReader, strings } from './row.js';
 import { isUniqueViolation } from './unique-violation.js';
 
@@ -37,6 +38,9 @@ function jwks(v: unknown): Client['jwks'] | undefined {
 function grantTypes(v: unknown): GrantType[] | undefined {
   return strings(v)?.every((g) => GRANT_TYPES.includes(g as GrantType)) ? (v as GrantType[]) : undefined;
 }
+
+/** Every token request reads its client. */
+const BY_ID = new Prepared<'id'>((db, v) => db.selectFrom('clients').selectAll().where('id', '=', v('id')));
 
 function toClient(row: object): Client {
   const r = new RowReader('clients', row);
@@ -69,7 +73,6 @@ const jwksText = (j: Client['jwks']) => (j ? JSON.stringify(j) : null);
 export class SqlClientRepository implements ClientRepository {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: 'sqlite' | 'postgres',
     private readonly log: RevocationLog,
   ) {}
 
@@ -104,15 +107,8 @@ export class SqlClientRepository implements ClientRepository {
     }
   }
 
-  /** Every token request reads its client: SQL compiled once, not built by the query builder each time. */
-  private readonly byId = (id: string) =>
-    CompiledQuery.raw(
-      this.dialect === 'postgres' ? 'select * from "clients" where "id" = $1' : 'select * from "clients" where "id" = ?',
-      [id],
-    );
-
   async get(id: string): Promise<Client | undefined> {
-    const r = (await this.db.executeQuery<object>(this.byId(id))).rows[0];
+    const r = (await BY_ID.run(this.db, { id })).rows[0];
     return r && toClient(r);
   }
 

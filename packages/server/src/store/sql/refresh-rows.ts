@@ -2,32 +2,39 @@ import type { Kysely } from 'kysely';
 
 import type { RefreshFamily, RefreshToken } from '../refresh-families.js';
 import type { Database } from '../schema.js';
+import { Prepared } from './prepared.js';
 import { RowReader } from './row.js';
+
+const INSERT_FAMILY = new Prepared<keyof RefreshFamily | 'audienceJson'>((db, v) =>
+  db.insertInto('refresh_families').values({
+    id: v('id'),
+    user_id: v('userId'),
+    client_id: v('clientId'),
+    scope: v('scope'),
+    audience: v('audienceJson'),
+    created_at: v('createdAt'),
+    absolute_expires_at: v('absoluteExpiresAt'),
+    last_used_at: v('lastUsedAt'),
+    revoked_at: v('revokedAt'),
+    revoked_reason: v('revokedReason'),
+    revocation_seq: null,
+    browser_session_id: v('browserSessionId'),
+  }),
+);
+const INSERT_TOKEN = new Prepared<keyof RefreshToken>((db, v) =>
+  db.insertInto('refresh_tokens').values({
+    digest: v('digest'),
+    family_id: v('familyId'),
+    created_at: v('createdAt'),
+    expires_at: v('expiresAt'),
+    used_at: v('usedAt'),
+  }),
+);
 
 /** Inserts a family and, when given, its first token; the caller's transaction makes the two one step. */
 export async function insertFamily(tx: Kysely<Database>, f: RefreshFamily, first: RefreshToken | undefined): Promise<void> {
-  await tx
-    .insertInto('refresh_families')
-    .values({
-      id: f.id,
-      user_id: f.userId,
-      client_id: f.clientId,
-      scope: f.scope,
-      audience: JSON.stringify(f.audience),
-      created_at: f.createdAt,
-      absolute_expires_at: f.absoluteExpiresAt,
-      last_used_at: f.lastUsedAt,
-      revoked_at: f.revokedAt,
-      revoked_reason: f.revokedReason,
-      revocation_seq: null,
-      browser_session_id: f.browserSessionId,
-    })
-    .execute();
-  if (!first) return;
-  await tx
-    .insertInto('refresh_tokens')
-    .values({ digest: first.digest, family_id: f.id, created_at: first.createdAt, expires_at: first.expiresAt, used_at: null })
-    .execute();
+  await INSERT_FAMILY.run(tx, { ...f, audienceJson: JSON.stringify(f.audience) });
+  if (first) await INSERT_TOKEN.run(tx, { ...first, familyId: f.id, usedAt: null });
 }
 
 export function toFamily(row: object): RefreshFamily {

@@ -5,8 +5,12 @@ import type { Database } from '../schema.js';
 import { StoreConflictError } from '../errors.js';
 import type { User, UserPatch, UserRepository } from '../users.js';
 import type { RevocationLog } from './revocation-log.js';
+import { Prepared } from './prepared.js';
 import { RowReader } from './row.js';
 import { isUniqueViolation } from './unique-violation.js';
+
+const BY_ID = new Prepared<'id'>((db, v) => db.selectFrom('users').selectAll().where('id', '=', v('id')));
+const BY_USERNAME = new Prepared<'username'>((db, v) => db.selectFrom('users').selectAll().where('username', '=', v('username')));
 
 export function toUser(row: object): User {
   const r = new RowReader('users', row);
@@ -48,12 +52,12 @@ export class SqlUserRepository implements UserRepository {
   }
 
   async getById(id: string): Promise<User | undefined> {
-    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = (await BY_ID.run(this.db, { id })).rows[0];
     return r && toUser(r);
   }
 
   async getByUsername(username: string): Promise<User | undefined> {
-    const r = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    const r = (await BY_USERNAME.run(this.db, { username })).rows[0];
     return r && toUser(r);
   }
 
