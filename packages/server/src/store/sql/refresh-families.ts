@@ -11,13 +11,43 @@ import type {
 } from '../refresh-families.js';
 import type { Revocation } from '../revocations.js';
 import type { Database } from '../schema.js';
-import { insertFamily, toFamily, toPresentedToken, toToken } from './refresh-rows.js';
+import { Prepared } from './prepared.js';
+import { INSERT_TOKEN, insertFamily, toFamily, toPresentedToken, toToken } from './refresh-rows.js';
 import type { RevocationLog } from './revocation-log.js';
 
 /**
  * Refresh-token families. A revocation of families and the record that announces it are written in one
  * transaction, through the revocation log (revocation-log.ts) that orders every record.
  */
+/** Spends the token if unspent, unexpired and of a live family at `now`: the statement that picks the one winner. */
+const SPEND_TOKEN = new Prepared<'digest' | 'now'>((db, v) =>
+  db
+    .updateTable('refresh_tokens')
+    .set({ used_at: v('now') })
+    .where('digest', '=', v('digest'))
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', v('now'))
+    .where(
+      'family_id',
+      'in',
+      db.selectFrom('refresh_families').select('id').where('revoked_at', 'is', null).where('absolute_expires_at', '>', v('now')),
+    ),
+);
+const TOKEN_AND_FAMILY = new Prepared<'digest'>((db, v) =>
+  db
+    .selectFrom('refresh_tokens')
+    .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
+    .selectAll('refresh_families')
+    .select(['refresh_tokens.expires_at as token_expires_at', 'refresh_tokens.used_at as token_used_at'])
+    .where('refresh_tokens.digest', '=', v('digest')),
+);
+const TOUCH_FAMILY = new Prepared<'id' | 'now'>((db, v) =>
+  db
+    .updateTable('refresh_families')
+    .set({ last_used_at: v('now') })
+    .where('id', '=', v('id')),
+);
+
 export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
   constructor(
     private readonly db: Kysely<Database>,
@@ -38,29 +68,12 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
       // The single statement that decides the winner: only one caller flips used_at from null, in a live family.
       // It comes first so that on SQLite the transaction takes the write lock at once; one that read first could
       // not upgrade (SQLITE_BUSY) after another connection's write.
-      const spent = await tx
-        .updateTable('refresh_tokens')
-        .set({ used_at: now })
-        .where('digest', '=', digest)
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .where(
-          'family_id',
-          'in',
-          tx.selectFrom('refresh_families').select('id').where('revoked_at', 'is', null).where('absolute_expires_at', '>', now),
-        )
-        .executeTakeFirst();
-      const row = await tx
-        .selectFrom('refresh_tokens')
-        .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
-        .selectAll('refresh_families')
-        .select(['refresh_tokens.expires_at as token_expires_at', 'refresh_tokens.used_at as token_used_at'])
-        .where('refresh_tokens.digest', '=', digest)
-        .executeTakeFirst();
+      const spent = await SPEND_TOKEN.run(tx, { digest, now });
+      const row = (await TOKEN_AND_FAMILY.run(tx, { digest })).rows[0];
       if (!row) return { kind: 'invalid', reason: 'unknown' };
       const family = toFamily(row);
       const presented = toPresentedToken(row);
-      if (Number(spent.numUpdatedRows) === 0) {
+      if (Number(spent.numAffectedRows) === 0) {
         // Unused, so not spent because it expired or its family is revoked; an expired token stays unspent, so
         // presenting it again is not mistaken for a reuse.
         if (presented.usedAt === null) {
@@ -77,17 +90,13 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
           ...(revocation ? { revocation } : {}),
         };
       }
-      await tx
-        .insertInto('refresh_tokens')
-        .values({
-          digest: next.digest,
-          family_id: family.id,
-          created_at: next.createdAt,
-          expires_at: Math.min(next.expiresAt, family.absoluteExpiresAt),
-          used_at: null,
-        })
-        .execute();
-      await tx.updateTable('refresh_families').set({ last_used_at: now }).where('id', '=', family.id).execute();
+      await INSERT_TOKEN.run(tx, {
+        ...next,
+        familyId: family.id,
+        expiresAt: Math.min(next.expiresAt, family.absoluteExpiresAt),
+        usedAt: null,
+      });
+      await TOUCH_FAMILY.run(tx, { id: family.id, now });
       return { kind: 'rotated', family: { ...family, lastUsedAt: now } };
     });
   }

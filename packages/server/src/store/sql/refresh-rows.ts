@@ -21,7 +21,7 @@ const INSERT_FAMILY = new Prepared<keyof RefreshFamily | 'audienceJson'>((db, v)
     browser_session_id: v('browserSessionId'),
   }),
 );
-const INSERT_TOKEN = new Prepared<keyof RefreshToken>((db, v) =>
+export const INSERT_TOKEN = new Prepared<keyof RefreshToken>((db, v) =>
   db.insertInto('refresh_tokens').values({
     digest: v('digest'),
     family_id: v('familyId'),
