@@ -24,7 +24,8 @@ const basic = (id, secret) =>
 
 async function tessera() {
   const { createServer } = await import('@tessera/server');
-  const { contextOf, hashPassword, issueAuthorizationCode, registerClient } = await import('@tessera/server/internal');
+  const { contextOf, hashPassword, issueAuthorizationCode, registerClient, startBrowserSession } =
+    await import('@tessera/server/internal');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const server = await createServer({
     env: {},
@@ -56,6 +57,8 @@ async function tessera() {
     updatedAt: now,
   };
   await ctx.store.users.create(user);
+  // The browser session the user signed in with at /authorize; its codes' refresh families end with it.
+  const { session } = await startBrowserSession(ctx, user.id, undefined);
   const request = {
     client,
     redirectUri: REDIRECT_URI,
@@ -69,7 +72,7 @@ async function tessera() {
     port: new URL(address).port,
     path: '/oauth/token',
     authorization: basic(client.id, secret),
-    mint: () => issueAuthorizationCode(ctx, request, user, Date.now()),
+    mint: () => issueAuthorizationCode(ctx, request, user, session),
     close: async () => {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
