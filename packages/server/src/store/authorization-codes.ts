@@ -23,6 +23,12 @@ export interface AuthorizationCode {
   usedAt: number | null;
   /** The refresh-token family (the session) the redemption started; its access tokens carry it as `sid`. */
   familyId: string | null;
+  /** OpenID Connect: the authorization request's `nonce`, repeated in the ID token; null when none was sent. */
+  nonce: string | null;
+  /** OpenID Connect `acr`: the authentication context class the login met; null: none stated. */
+  acr: string | null;
+  /** OpenID Connect `amr` (RFC 8176 values such as `pwd`): how the user authenticated; empty: not stated. */
+  amr: string[];
 }
 
 export interface AuthorizationCodeRepository {

@@ -21,6 +21,9 @@ function toCode(row: object): AuthorizationCode {
     expiresAt: r.int('expires_at'),
     usedAt: r.intOrNull('used_at'),
     familyId: r.textOrNull('family_id'),
+    nonce: r.textOrNull('nonce'),
+    acr: r.textOrNull('acr'),
+    amr: r.strings('amr'),
   };
 }
 
@@ -43,6 +46,9 @@ export class SqlAuthorizationCodeRepository implements AuthorizationCodeReposito
         expires_at: c.expiresAt,
         used_at: c.usedAt,
         family_id: c.familyId,
+        nonce: c.nonce,
+        acr: c.acr,
+        amr: JSON.stringify(c.amr),
       })
       .execute();
   }
