@@ -21,6 +21,7 @@ import { parseForm } from './oauth/form.js';
 import { introspectRoute } from './oauth/introspect-route.js';
 import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
+import { userinfoRoute } from './oauth/userinfo-route.js';
 import { revocationRoutes } from './revocation/routes.js';
 import { AdminError } from './services/errors.js';
 import { KeysBusyError } from './keys/errors.js';
@@ -57,6 +58,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   revokeRoute(app, ctx);
   introspectRoute(app, ctx);
   discoveryRoutes(app, ctx);
+  if (!ctx.config.singleApp) userinfoRoute(app, ctx);
   revocationRoutes(app, ctx);
 
   app.register(async (admin) => {

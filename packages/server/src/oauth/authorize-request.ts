@@ -13,6 +13,8 @@ export const CODE_CHALLENGE_METHODS = ['S256'] as const;
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** `state` is opaque to the server; bounded so that it fits the redirect. */
 const MAX_STATE_LENGTH = 1024;
+/** OpenID Connect `nonce` (Core section 3.1.2.1): opaque, repeated in the ID token; bounded as `state`. */
+export const MAX_NONCE_LENGTH = 512;
 
 /** An authorization request that passed every check: what the code will be bound to. */
 export interface AuthorizationRequest {
@@ -27,6 +29,8 @@ export interface AuthorizationRequest {
   scopes: string[];
   audience: string[];
   codeChallenge: string;
+  /** OpenID Connect: the request's `nonce`, which the ID token repeats (absent: none was sent). */
+  nonce?: string;
 }
 
 /** Where a refused request is answered: back at the client's redirect URI, or (no trusted URI) on the error page. */
@@ -45,7 +49,8 @@ export type CheckedAuthorization =
  * redirected (an open redirector otherwise); after that, refusals go back to the client with `error`.
  * Rules: response_type `code` only; PKCE for every client, S256 only; the redirect URI given and one of the
  * client's (exact, loopback port free); the client's PAR requirement honoured (PAR is not offered yet, so such
- * a client is refused); requested scopes and audience allowed to the client.
+ * a client is refused); requested scopes and audience allowed to the client; `nonce` (OpenID Connect) at most
+ * MAX_NONCE_LENGTH characters.
  */
 export async function checkAuthorization(
   form: Form,
@@ -93,7 +98,12 @@ export async function checkAuthorization(
       throw new OAuthError('invalid_request', 'code_challenge is not a base64url SHA-256 digest');
     const scopes = grantScopes(requestedScopes(form), client.scopes);
     const audience = grantAudience(form, client);
-    return { ok: true, request: { client, redirectUri, responseMode, state, scopes, audience, codeChallenge } };
+    const nonce = param(form, 'nonce');
+    if (nonce !== undefined && nonce.length > MAX_NONCE_LENGTH)
+      throw new OAuthError('invalid_request', `nonce is longer than ${MAX_NONCE_LENGTH} characters`);
+    const request: AuthorizationRequest = { client, redirectUri, responseMode, state, scopes, audience, codeChallenge };
+    if (nonce !== undefined && nonce !== '') request.nonce = nonce;
+    return { ok: true, request };
   } catch (err) {
     if (err instanceof OAuthError) return { ok: false, error: err, redirect: target };
     throw err;

@@ -5,6 +5,8 @@ import { revokeSession } from '../../revocation/revoke-session.js';
 import type { AuthorizationCode, Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
+import { issueIdToken } from '../id-token.js';
+import { OPENID_SCOPE, userMayHold } from '../identity-scopes.js';
 import { accessTokenTtl, newRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
 
 /** A code_verifier: 43 to 128 unreserved characters (RFC 7636 section 4.1). */
@@ -44,6 +46,7 @@ async function codeReplayed(ctx: ServerContext, client: Client, code: Authorizat
  * unspent, the redirect_uri the one it was issued for, and the code_verifier must answer its S256 challenge.
  * A refusal before redemption leaves the code as it was. Redemption spends the code and starts the session's
  * refresh family in one store transaction; a code presented again revokes what its first redemption issued.
+ * With the `openid` scope granted, the response carries an ID token (OpenID Connect Core section 3.1.3.3).
  */
 export async function authorizationCodeGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
   if (!client.grantTypes.includes('authorization_code'))
@@ -63,7 +66,10 @@ export async function authorizationCodeGrant(ctx: ServerContext, client: Client,
   if (!user || user.disabled) throw invalid();
   // The scopes granted with the code, less any permission the user has lost since.
   const permissions = await ctx.store.roles.permissionsOf(user.roles);
-  const scopes = code.scope.split(' ').filter((s) => s !== '' && client.scopes.includes(s) && permissions.includes(s));
+  const scopes = code.scope.split(' ').filter((s) => s !== '' && client.scopes.includes(s) && userMayHold(s, permissions));
+  const openid = scopes.includes(OPENID_SCOPE);
+  if (openid && ctx.config.singleApp)
+    throw new OAuthError('invalid_scope', 'single-app mode publishes no keys, so it offers no OpenID Connect');
   const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience);
   const withRefresh = client.grantTypes.includes('refresh_token');
   if (!(await ctx.store.authorizationCodes.redeem(digest, now, family, withRefresh ? first : undefined))) {
@@ -79,6 +85,19 @@ export async function authorizationCodeGrant(ctx: ServerContext, client: Client,
     audience: code.audience,
     sid: family.id,
     ...(withRefresh ? { refreshToken } : {}),
+    ...(openid
+      ? {
+          idToken: issueIdToken(ctx, {
+            client,
+            sub: user.id,
+            authTime: code.authTime,
+            nonce: code.nonce,
+            acr: code.acr,
+            amr: code.amr,
+            sid: family.id,
+          }),
+        }
+      : {}),
     ip,
   });
 }
