@@ -324,6 +324,35 @@ describe('OpenID Connect', () => {
     assert.equal(back.body.id_token_signed_response_alg, null);
   });
 
+  it('a client registered for an algorithm the server keeps no key for is refused before its code is spent', async () => {
+    // Stored as an older configuration (signingAlg EdDSA) would have left it; the admin service refuses it now.
+    await t.client({
+      id: 'stale',
+      authMethod: 'none',
+      grantTypes: ['authorization_code'],
+      scopes: ['openid'],
+      audiences: ['api'],
+      redirectUris: [REDIRECT],
+      idTokenSignedResponseAlg: 'EdDSA',
+    });
+    const { url, verifier } = await signIn('stale', ['openid'], undefined);
+    const exchange = () =>
+      postForm(t, '/oauth/token', {
+        grant_type: 'authorization_code',
+        client_id: 'stale',
+        code: url.searchParams.get('code')!,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      });
+    const refused = await exchange();
+    assert.equal(refused.status, 500);
+    assert.equal(refused.body.error, 'server_error');
+    assert.equal((await t.admin('PATCH', '/admin/clients/stale', { id_token_signed_response_alg: null })).status, 200);
+    const r = await exchange();
+    assert.equal(r.status, 200, 'the code was not spent by the refusal');
+    assert.equal(decodeProtectedHeader(r.body.id_token as string).alg, 'ES256');
+  });
+
   it('nonce longer than 512 characters is refused by the authorization request check', async () => {
     const { checkAuthorization, parseForm } = await import('@tessera/server/internal');
     const ctx = contextOf(t.server);

@@ -1,4 +1,4 @@
-import { signJwt, type Algorithm } from '@tessera/core';
+import { signJwt, type Algorithm, type Key } from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
 import type { Client } from '../store/types.js';
@@ -24,6 +24,18 @@ export function idTokenAlgorithm(ctx: ServerContext, client: Client): Algorithm 
   return client.idTokenSignedResponseAlg ?? (ctx.config.signingAlg as Algorithm);
 }
 
+/**
+ * The key that signs the client's ID tokens now: the active key of its algorithm. Taken before the code is spent,
+ * so that a client registered for an algorithm this server no longer keeps (its `signingAlg` changed since) is
+ * refused with its code intact.
+ */
+export function idTokenKey(ctx: ServerContext, client: Client): Key {
+  const alg = idTokenAlgorithm(ctx, client);
+  if (!idTokenAlgorithms(ctx).includes(alg))
+    throw new OAuthError('server_error', `this server keeps no ${alg} key for ID tokens`);
+  return ctx.keys.activeKey(alg);
+}
+
 /** What an ID token states about the authentication; times in milliseconds. */
 export interface IdTokenInput {
   client: Client;
@@ -38,16 +50,12 @@ export interface IdTokenInput {
 }
 
 /**
- * Signs an ID token (OpenID Connect Core sections 2 and 3.1.3.6) with the active key of the client's algorithm:
+ * Signs an ID token (OpenID Connect Core sections 2 and 3.1.3.6) with `key` (idTokenKey: the client's algorithm):
  * iss, sub, aud (the client alone, so no `azp` is needed), exp (`idTokenTtl`), iat, auth_time, nonce when the
  * request had one, acr, amr when stated, sid. The user's profile and email claims are not in it: the code flow
  * always issues an access token, with which the client reads them from /userinfo (Core section 5.4).
  */
-export function issueIdToken(ctx: ServerContext, input: IdTokenInput): string {
-  const alg = idTokenAlgorithm(ctx, input.client);
-  // A client registered for an algorithm this server no longer keeps (its signing algorithm changed since).
-  if (!idTokenAlgorithms(ctx).includes(alg))
-    throw new OAuthError('server_error', `this server keeps no ${alg} key for ID tokens`);
+export function issueIdToken(ctx: ServerContext, key: Key, input: IdTokenInput): string {
   const iat = Math.floor(ctx.now() / 1000);
   const claims: Record<string, unknown> = {
     iss: ctx.config.issuer,
@@ -61,5 +69,5 @@ export function issueIdToken(ctx: ServerContext, input: IdTokenInput): string {
     ...(input.amr.length > 0 ? { amr: [...input.amr] } : {}),
     ...(input.sid !== undefined ? { sid: input.sid } : {}),
   };
-  return signJwt(claims, ctx.keys.activeKey(alg), { typ: 'JWT' });
+  return signJwt(claims, key, { typ: 'JWT' });
 }

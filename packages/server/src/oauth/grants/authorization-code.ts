@@ -5,7 +5,7 @@ import { revokeSession } from '../../revocation/revoke-session.js';
 import type { AuthorizationCode, Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
-import { issueIdToken } from '../id-token.js';
+import { idTokenKey, issueIdToken } from '../id-token.js';
 import { OPENID_SCOPE, userMayHold } from '../identity-scopes.js';
 import { accessTokenTtl, newRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
 
@@ -70,6 +70,7 @@ export async function authorizationCodeGrant(ctx: ServerContext, client: Client,
   const openid = scopes.includes(OPENID_SCOPE);
   if (openid && ctx.config.singleApp)
     throw new OAuthError('invalid_scope', 'single-app mode publishes no keys, so it offers no OpenID Connect');
+  const idKey = openid ? idTokenKey(ctx, client) : undefined;
   const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience);
   const withRefresh = client.grantTypes.includes('refresh_token');
   if (!(await ctx.store.authorizationCodes.redeem(digest, now, family, withRefresh ? first : undefined))) {
@@ -85,9 +86,9 @@ export async function authorizationCodeGrant(ctx: ServerContext, client: Client,
     audience: code.audience,
     sid: family.id,
     ...(withRefresh ? { refreshToken } : {}),
-    ...(openid
+    ...(idKey
       ? {
-          idToken: issueIdToken(ctx, {
+          idToken: issueIdToken(ctx, idKey, {
             client,
             sub: user.id,
             authTime: code.authTime,
