@@ -23,6 +23,7 @@ import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
 import { userinfoRoute } from './oauth/userinfo-route.js';
 import { revocationRoutes } from './revocation/routes.js';
+import { logoutRoutes } from './signin/logout-route.js';
 import { AdminError } from './services/errors.js';
 import { KeysBusyError } from './keys/errors.js';
 
@@ -58,7 +59,10 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   revokeRoute(app, ctx);
   introspectRoute(app, ctx);
   discoveryRoutes(app, ctx);
-  if (!ctx.config.singleApp) userinfoRoute(app, ctx);
+  if (!ctx.config.singleApp) {
+    userinfoRoute(app, ctx);
+    logoutRoutes(app, ctx);
+  }
   revocationRoutes(app, ctx);
 
   app.register(async (admin) => {

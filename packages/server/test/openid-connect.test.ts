@@ -117,7 +117,7 @@ describe('OpenID Connect', () => {
     assert.equal(m.require_pushed_authorization_requests, false);
     assert.equal(m.userinfo_endpoint, `${t.url}/userinfo`);
     assert.equal(m.authorization_endpoint, `${t.url}/authorize`);
-    assert.equal(m.end_session_endpoint, undefined, 'no logout is advertised until it exists');
+    assert.equal(m.end_session_endpoint, `${t.url}/logout`);
     for (const claim of ['sub', 'auth_time', 'nonce', 'acr', 'amr', 'name', 'email', 'email_verified', 'preferred_username'])
       assert.ok(m.claims_supported?.includes(claim), claim);
     const rfc8414 = await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json();

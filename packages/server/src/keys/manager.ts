@@ -141,6 +141,14 @@ export class KeyManager {
   }
 
   /**
+   * Every key of every track that may have signed an ID token still presented (active and retired): for
+   * `id_token_hint` at logout, which OpenID Connect lets be expired. Built per call: logout is rare.
+   */
+  idTokenKeys(): KeySet {
+    return new KeySet(this.records.filter((r) => r.state === 'active' || r.state === 'retired').map((r) => this.key(r)));
+  }
+
+  /**
    * The periodic job of every instance: reloads the keys (another instance or the CLI may have changed them), and
    * applies the schedule only while this instance holds the schedule lease, taking or renewing it for `leaseTtlMs`.
    * Returns whether this instance applied the schedule.

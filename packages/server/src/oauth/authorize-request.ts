@@ -12,7 +12,7 @@ export const CODE_CHALLENGE_METHODS = ['S256'] as const;
 /** An S256 code challenge: BASE64URL(SHA-256(code_verifier)) without padding, 43 characters (RFC 7636 section 4.2). */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** `state` is opaque to the server; bounded so that it fits the redirect. */
-const MAX_STATE_LENGTH = 1024;
+export const MAX_STATE_LENGTH = 1024;
 /** OpenID Connect `nonce` (Core section 3.1.2.1): opaque, repeated in the ID token; bounded as `state`. */
 export const MAX_NONCE_LENGTH = 512;
 

@@ -23,7 +23,13 @@ export function serverMetadata(ctx: ServerContext, issuer: string): Record<strin
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/oauth/token`,
-    ...(oidc ? { jwks_uri: `${issuer}/.well-known/jwks.json`, userinfo_endpoint: `${issuer}/userinfo` } : {}),
+    ...(oidc
+      ? {
+          jwks_uri: `${issuer}/.well-known/jwks.json`,
+          userinfo_endpoint: `${issuer}/userinfo`,
+          end_session_endpoint: `${issuer}/logout`,
+        }
+      : {}),
     revocation_endpoint: `${issuer}/oauth/revoke`,
     introspection_endpoint: `${issuer}/oauth/introspect`,
     // Pushed authorization requests (RFC 9126): `pushed_authorization_request_endpoint` joins here with PAR.

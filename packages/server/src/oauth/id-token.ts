@@ -1,4 +1,12 @@
-import { signJwt, type Algorithm, type Key } from '@tessera/core';
+import {
+  DEFAULT_MAX_JSON_DEPTH,
+  JwsVerifier,
+  parseStrictJson,
+  signJwt,
+  TesseraError,
+  type Algorithm,
+  type Key,
+} from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
 import type { Client } from '../store/types.js';
@@ -70,4 +78,35 @@ export function issueIdToken(ctx: ServerContext, key: Key, input: IdTokenInput):
     ...(input.sid !== undefined ? { sid: input.sid } : {}),
   };
   return signJwt(claims, key, { typ: 'JWT' });
+}
+
+/** What a verified `id_token_hint` says: whose session, for which client. */
+export interface IdTokenHint {
+  sub: string;
+  clientId: string;
+  sid: string | undefined;
+}
+
+/**
+ * An `id_token_hint` (OpenID Connect RP-Initiated Logout 1.0 section 2) this server issued: header and signature
+ * checked by core's JwsVerifier (an ID token algorithm, the key by exact kid among the live keys of every
+ * track, `typ` JWT so that an access token is no hint), `iss` this issuer, `sub` and a single `aud` present.
+ * Its expiry is not checked: the specification lets a logout carry an expired ID token. Undefined when it is
+ * none of this server's ID tokens.
+ */
+export function verifyIdTokenHint(ctx: ServerContext, token: string): IdTokenHint | undefined {
+  const algorithms = idTokenAlgorithms(ctx);
+  if (algorithms.length === 0) return undefined;
+  try {
+    const { header, payload } = new JwsVerifier({ algorithms }).verify(token, ctx.keys.idTokenKeys());
+    if (header.typ !== 'JWT') return undefined;
+    const claims = parseStrictJson(payload.toString('utf8'), DEFAULT_MAX_JSON_DEPTH);
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
+    const { iss, sub, aud, sid } = claims as Record<string, unknown>;
+    if (iss !== ctx.config.issuer || typeof sub !== 'string' || typeof aud !== 'string') return undefined;
+    return { sub, clientId: aud, sid: typeof sid === 'string' ? sid : undefined };
+  } catch (err) {
+    if (err instanceof TesseraError) return undefined;
+    throw err;
+  }
 }

@@ -71,3 +71,12 @@ export async function currentBrowserSession(
   const user = await ctx.store.users.getById(session.userId);
   return user && !user.disabled ? { session, user } : undefined;
 }
+
+/**
+ * Ends the session the id names (logout): deleted from the store, so the id names nothing any more. Returns the
+ * Set-Cookie value that removes the cookie, and whether there was a session.
+ */
+export async function endBrowserSession(ctx: ServerContext, id: string): Promise<{ ended: boolean; cookie: string }> {
+  const ended = await ctx.store.browserSessions.delete(ctx.master.secretDigest(id));
+  return { ended, cookie: clearedSessionCookie() };
+}
