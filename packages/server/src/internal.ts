@@ -14,7 +14,7 @@ export { OAuthError } from './oauth/errors.js';
 // The authorization endpoint's request check (RFC 6749 section 4.1.2.1 order, PKCE S256, exact redirect URIs).
 export { checkAuthorization, type AuthorizationRequest, type CheckedAuthorization } from './oauth/authorize-request.js';
 export { parseForm } from './oauth/form.js';
-export { CODE_LIFETIME_S, issueAuthorizationCode } from './oauth/issue-code.js';
+export { CODE_LIFETIME_S, issueAuthorizationCode, type Authentication } from './oauth/issue-code.js';
 export { authorizationResponseParams, queryRedirect } from './oauth/authorize-response.js';
 // The hosted login's browser session (cookie, start with fixation protection, current session).
 export { SESSION_COOKIE, currentBrowserSession, sessionCookie, sessionIdFrom, startBrowserSession } from './signin/session.js';
