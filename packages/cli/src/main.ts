@@ -18,7 +18,15 @@ import { rolesAdd, rolesGrant, rolesList, rolesRevoke } from './commands/roles.j
 import { rpcCheck } from './commands/rpc-check.js';
 import { serve } from './commands/serve.js';
 import { tokenGet } from './commands/token-get.js';
-import { usersAdd, usersDelete, usersDisable, usersEnable, usersList, usersSetPassword } from './commands/users.js';
+import {
+  usersAdd,
+  usersDelete,
+  usersDisable,
+  usersEnable,
+  usersList,
+  usersSetPassword,
+  usersSetProfile,
+} from './commands/users.js';
 import { tokenDecode } from './commands/token-decode.js';
 import { tokenIntrospect } from './commands/token-introspect.js';
 import { tokenRevoke } from './commands/token-revoke.js';
@@ -42,6 +50,7 @@ const COMMANDS: readonly Command[] = [
   usersEnable,
   usersDelete,
   usersSetPassword,
+  usersSetProfile,
   rolesAdd,
   rolesList,
   rolesGrant,

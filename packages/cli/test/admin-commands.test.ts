@@ -164,6 +164,41 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
     assert.match(gone.stderr, /ERR_NOT_FOUND/);
   });
 
+  it('users set-profile sets and clears OpenID Connect claims through the admin service; refusals name the rule', async () => {
+    await json(['users', 'add', 'fay', '--password-stdin'], 'a long enough passphrase\n');
+    const set = await json<Record<string, unknown>>([
+      'users',
+      'set-profile',
+      'fay',
+      '--name',
+      'Fay Example',
+      '--email',
+      'fay@example.com',
+      '--email-verified',
+    ]);
+    assert.deepEqual([set.name, set.email, set.email_verified], ['Fay Example', 'fay@example.com', true]);
+    const cleared = await json<Record<string, unknown>>([
+      'users',
+      'set-profile',
+      'fay',
+      '--clear',
+      'email',
+      '--given-name',
+      'Fay',
+    ]);
+    assert.deepEqual(
+      [cleared.name, cleared.given_name, cleared.email, cleared.email_verified],
+      ['Fay Example', 'Fay', null, false],
+    );
+    const bad = await cli(['users', 'set-profile', 'fay', '--email', 'fay@']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /ERR_ADMIN_INPUT: email must be an address/);
+    assert.equal((await cli(['users', 'set-profile', 'fay'])).code, 2, 'nothing to set is a usage error');
+    assert.equal((await cli(['users', 'set-profile', 'fay', '--clear', 'nickname'])).code, 2);
+    const audit = contextOf(server).store.audit.query({ type: 'admin.user.profile_set', limit: 10 });
+    assert.equal((await audit).length, 2);
+  });
+
   it('clients add / disable / enable / rotate-secret / delete, in RFC 7591 names', async () => {
     const c = await json<Record<string, unknown>>([
       'clients',
@@ -284,16 +319,19 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
   });
 
   it('keys retire takes the active key out of service; the next one signs', async () => {
-    const keys = await json<{ kid: string; state: string }[]>(['keys', 'list']);
+    // The main track's keys (ES256); the RS256 keys of ID tokens beside them have their own active and next key.
+    const keys = (await json<{ kid: string; state: string; alg: string }[]>(['keys', 'list'])).filter((k) => k.alg === 'ES256');
     const active = keys.find((k) => k.state === 'active')!;
     const next = keys.find((k) => k.state === 'next')!;
     const retired = await json<{ kid: string; state: string; remove_at: number }>(['keys', 'retire', active.kid]);
     assert.equal(retired.kid, active.kid);
     assert.equal(retired.state, 'retired');
     assert.ok(retired.remove_at > Date.now() / 1000);
-    const after = await json<{ kid: string; state: string }[]>(['keys', 'list']);
+    const all = await json<{ kid: string; state: string; alg: string }[]>(['keys', 'list']);
+    const after = all.filter((k) => k.alg === 'ES256');
     assert.equal(after.find((k) => k.state === 'active')!.kid, next.kid);
     assert.equal(after.filter((k) => k.state === 'next').length, 1);
+    assert.equal(all.filter((k) => k.alg === 'RS256' && k.state === 'active').length, 1, 'the RS256 track is untouched');
     const again = await cli(['keys', 'retire', active.kid]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /ERR_CONFLICT/);

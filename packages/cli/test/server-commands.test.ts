@@ -173,8 +173,20 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
   });
 
   it('keys list / rotate / import (a key made by ssh-keygen)', async () => {
-    const before = JSON.parse((await tessera(['keys', 'list', '--dir', data, '--json'])).stdout) as { state: string }[];
-    assert.deepEqual(before.map((k) => k.state).sort(), ['active', 'next']);
+    const before = JSON.parse((await tessera(['keys', 'list', '--dir', data, '--json'])).stdout) as {
+      state: string;
+      alg: string;
+    }[];
+    // One active and one next key per track: ES256 (access tokens), RS256 (ID tokens of the clients that ask).
+    for (const alg of ['ES256', 'RS256'])
+      assert.deepEqual(
+        before
+          .filter((k) => k.alg === alg)
+          .map((k) => k.state)
+          .sort(),
+        ['active', 'next'],
+        alg,
+      );
     execFileSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-b', '256', '-m', 'pem', '-N', '', '-f', join(root.dir, 'ec')]);
     const imported = await tessera(['keys', 'import', join(root.dir, 'ec'), '--dir', data, '--json']);
     assert.equal(imported.code, 0, imported.stderr);
@@ -182,7 +194,7 @@ describe('tessera init, users, clients, keys, serve, token get', () => {
     const rsa = join(root.dir, 'rsa');
     execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'pem', '-N', '', '-f', rsa]);
     const wrongAlg = await tessera(['keys', 'import', rsa, '--alg', 'RS256', '--dir', data]);
-    assert.equal(wrongAlg.code, 1, 'an RS256 key for an ES256 server is refused');
+    assert.equal(wrongAlg.code, 1, 'an RS256 key for an ES256 server is refused: the RS256 track makes its own keys');
     const rotated = await tessera(['keys', 'rotate', '--dir', data, '--json']);
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.equal(JSON.parse(rotated.stdout).kid, kid, 'the imported key is the one that takes over');

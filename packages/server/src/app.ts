@@ -24,7 +24,9 @@ import { introspectRoute } from './oauth/introspect-route.js';
 import { parRoute } from './oauth/par-route.js';
 import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
+import { userinfoRoute } from './oauth/userinfo-route.js';
 import { revocationRoutes } from './revocation/routes.js';
+import { logoutRoutes } from './signin/logout-route.js';
 import { AdminError } from './services/errors.js';
 import { KeysBusyError } from './keys/errors.js';
 
@@ -58,14 +60,23 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   if (ctx.config.metricsPort === undefined) metricsRoute(app, ctx);
 
   corsRoutes(app, {
-    public: ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server'],
-    client: { '/oauth/token': 'POST', '/oauth/revoke': 'POST', '/oauth/par': 'POST' },
+    public: ['/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'],
+    client: {
+      '/oauth/token': 'POST',
+      '/oauth/revoke': 'POST',
+      '/oauth/par': 'POST',
+      ...(ctx.config.singleApp ? {} : { '/userinfo': 'GET, POST' }),
+    },
   });
   tokenRoute(app, ctx);
   revokeRoute(app, ctx);
   introspectRoute(app, ctx);
   parRoute(app, ctx);
   discoveryRoutes(app, ctx);
+  if (!ctx.config.singleApp) {
+    userinfoRoute(app, ctx);
+    logoutRoutes(app, ctx);
+  }
   revocationRoutes(app, ctx);
 
   app.register(async (admin) => {

@@ -14,7 +14,7 @@ export { OAuthError } from './oauth/errors.js';
 // The authorization endpoint's request check (RFC 6749 section 4.1.2.1 order, PKCE S256, exact redirect URIs).
 export { checkAuthorization, type AuthorizationRequest, type CheckedAuthorization } from './oauth/authorize-request.js';
 export { parseForm } from './oauth/form.js';
-export { CODE_LIFETIME_S, issueAuthorizationCode } from './oauth/issue-code.js';
+export { CODE_LIFETIME_S, issueAuthorizationCode, type Authentication } from './oauth/issue-code.js';
 // Pushed authorization requests (RFC 9126): what /authorize calls to get its checked request, pushed or not.
 export { REQUEST_URI_PREFIX, resolveAuthorizationRequest } from './oauth/pushed-request.js';
 export { authorizationResponseParams, queryRedirect } from './oauth/authorize-response.js';

@@ -49,13 +49,14 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_process_' });
     new Gauge({
       name: 'tessera_signing_keys',
-      help: 'Signing keys by state.',
-      labelNames: ['state'] as const,
+      help: 'Signing keys by state and algorithm (a track each: the main algorithm, and RS256 for ID tokens).',
+      labelNames: ['state', 'alg'] as const,
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const state of ['next', 'active', 'retired', 'removed'])
-          this.set({ state }, keys.list().filter((k) => k.state === state).length);
+        for (const alg of keys.algorithms())
+          for (const state of ['next', 'active', 'retired', 'removed'])
+            this.set({ state, alg }, keys.list().filter((k) => k.state === state && k.alg === alg).length);
       },
     });
   }

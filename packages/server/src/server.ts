@@ -19,6 +19,7 @@ import { RevocationRegistry } from './revocation/registry.js';
 import { loadMasterKey } from './security/master-key.js';
 import { MemoryLimits, perSecond } from './security/limits.js';
 import { RedisLimits } from './security/redis-limits.js';
+import { RSA_ID_TOKEN_ALG } from './oauth/id-token.js';
 import { throttlePolicy } from './security/throttle.js';
 import { adminService, type AdminService } from './services/admin.js';
 import { openStore } from './store/open.js';
@@ -70,10 +71,13 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     master,
     {
       alg: config.signingAlg as Algorithm,
+      // An RS256 key beside the main one, for the ID tokens of clients that ask for RS256 (OpenID Connect's
+      // interoperable algorithm); none in single-app mode, which publishes no keys.
+      also: config.singleApp ? [] : [RSA_ID_TOKEN_ALG],
       rotationInterval: config.keyRotationInterval,
       jwksMaxAge: config.jwksMaxAge,
       maxAccessTokenTtl: async () =>
-        Math.max(config.accessTokenTtl, ...(await store.clients.list()).map((c) => c.accessTokenTtl ?? 0)),
+        Math.max(config.accessTokenTtl, config.idTokenTtl, ...(await store.clients.list()).map((c) => c.accessTokenTtl ?? 0)),
     },
     now,
   );

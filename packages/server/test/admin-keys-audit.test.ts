@@ -13,6 +13,7 @@ import { startServer, type TestServer } from './helpers/server.js';
 
 interface KeyItem {
   kid: string;
+  alg: string;
   state: string;
   created_at: number;
   activates_at: number;
@@ -30,15 +31,19 @@ interface AuditItem {
   data: Record<string, unknown>;
 }
 
-async function keys(t: TestServer): Promise<KeyItem[]> {
+/** The keys of one track (default: ES256, the main one; the RS256 keys of ID tokens are a track of their own). */
+async function keys(t: TestServer, alg = 'ES256'): Promise<KeyItem[]> {
   const r = await t.admin('GET', '/admin/keys');
   assert.equal(r.status, 200);
-  return r.body.items as KeyItem[];
+  return (r.body.items as KeyItem[]).filter((k) => k.alg === alg);
 }
 
-async function jwksKids(t: TestServer): Promise<string[]> {
-  const body = (await (await fetch(`${t.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-  return body.keys.map((k) => k.kid).sort();
+async function jwksKids(t: TestServer, alg = 'ES256'): Promise<string[]> {
+  const body = (await (await fetch(`${t.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] };
+  return body.keys
+    .filter((k) => k.alg === alg)
+    .map((k) => k.kid)
+    .sort();
 }
 
 const byState = (items: KeyItem[], state: string) => items.filter((k) => k.state === state);
@@ -63,6 +68,10 @@ describe('admin API: keys', () => {
     assert.equal(kidOf(await tokenOf(t, svc)), active.kid);
     for (const k of items)
       assert.deepEqual(Object.keys(k).sort(), ['activates_at', 'alg', 'created_at', 'kid', 'remove_at', 'retired_at', 'state']);
+    // The RS256 track beside it: one active and one next key, both published too.
+    const rsa = await keys(t, 'RS256');
+    assert.deepEqual(rsa.map((k) => k.state).sort(), ['active', 'next']);
+    assert.deepEqual(await jwksKids(t, 'RS256'), rsa.map((k) => k.kid).sort());
   });
 
   it('rotate does not switch before the next key has been published for jwksMaxAge', async () => {

@@ -109,7 +109,19 @@ describe('admin API', () => {
       assert.equal(r.body.username, 'carol');
       assert.deepEqual(r.body.roles, ['reader']);
       assert.equal(r.body.disabled, false);
-      assert.deepEqual(Object.keys(r.body).sort(), ['created_at', 'disabled', 'id', 'roles', 'updated_at', 'username']);
+      assert.deepEqual(Object.keys(r.body).sort(), [
+        'created_at',
+        'disabled',
+        'email',
+        'email_verified',
+        'family_name',
+        'given_name',
+        'id',
+        'name',
+        'roles',
+        'updated_at',
+        'username',
+      ]);
       assert.ok(Math.abs(r.body.created_at - Date.now() / 1000) < 60, 'instants are epoch seconds');
       // The normalised name is the login name.
       await session('Carol');

@@ -73,6 +73,9 @@ describe('browser sessions end with the user, and expire from the store', () => 
       usedAt: now,
       familyId: 'f1',
       browserSessionId: null,
+      nonce: null,
+      acr: null,
+      amr: [],
     };
     await store().authorizationCodes.create({ ...code, digest: 'code-old', expiresAt: now - 2 * HOUR });
     await store().authorizationCodes.create({ ...code, digest: 'code-spent', expiresAt: now - 60_000 });

@@ -99,7 +99,11 @@ describe('CORS for browser apps', () => {
   });
 
   it('serves the discovery metadata and the JWKS to any origin', async () => {
-    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/jwks.json']) {
+    for (const path of [
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+      '/.well-known/jwks.json',
+    ]) {
       const r = await fetch(t.url + path, { headers: { origin: 'https://anyone.example' } });
       assert.equal(r.status, 200);
       assert.equal(r.headers.get('access-control-allow-origin'), '*');

@@ -25,11 +25,11 @@ describe('discovery, health and metrics', () => {
       assert.match(r.headers.get('cache-control') ?? '', /(^|[ ,])max-age=300($|[ ,])/);
       const keys = r.body.keys as Record<string, unknown>[];
       assert.ok(Array.isArray(keys) && keys.length >= 1);
+      // The ES256 keys of access tokens (and ID tokens), and the RS256 keys kept for the ID tokens of clients that ask.
+      assert.deepEqual(new Set(keys.map((k) => `${k.kty as string} ${k.alg as string}`)), new Set(['EC ES256', 'RSA RS256']));
       for (const k of keys) {
-        assert.equal(k.kty, 'EC');
-        assert.equal(k.alg, 'ES256');
         assert.equal(typeof k.kid, 'string');
-        assert.equal(k.d, undefined, 'no private key material');
+        for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.equal(k[m], undefined, 'no private key material');
       }
       assert.ok(parseJwks(r.body, { algorithms: ['ES256'] }).size >= 1);
       // The key that signs access tokens is in the set.
@@ -50,19 +50,21 @@ describe('discovery, health and metrics', () => {
       assert.equal(m.revocation_endpoint, `${t.url}/oauth/revoke`);
       assert.equal(m.introspection_endpoint, `${t.url}/oauth/introspect`);
       assert.deepEqual(m.grant_types_supported, [
+        'authorization_code',
         'client_credentials',
         'password',
         'refresh_token',
         'urn:ietf:params:oauth:grant-type:token-exchange',
       ]);
       assert.ok(Array.isArray(m.response_types_supported), 'response_types_supported is REQUIRED');
-      for (const field of [
-        'token_endpoint_auth_methods_supported',
-        'revocation_endpoint_auth_methods_supported',
-        'introspection_endpoint_auth_methods_supported',
-      ]) {
-        assert.deepEqual(m[field], ['client_secret_basic', 'client_secret_post', 'private_key_jwt'], field);
-      }
+      // Public clients (none) name themselves at the token and revocation endpoints, never at introspection.
+      for (const field of ['token_endpoint_auth_methods_supported', 'revocation_endpoint_auth_methods_supported'])
+        assert.deepEqual(m[field], ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'], field);
+      assert.deepEqual(m.introspection_endpoint_auth_methods_supported, [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ]);
       assert.ok((m.token_endpoint_auth_signing_alg_values_supported as string[]).includes('ES256'));
       assert.ok(!(m.token_endpoint_auth_signing_alg_values_supported as string[]).includes('none'));
       assert.deepEqual(m.access_token_signing_alg_values_supported, ['ES256']);
@@ -120,7 +122,8 @@ describe('discovery, health and metrics', () => {
       assert.equal(sample(text, 'tessera_password_verifications_total'), 1);
 
       assert.match(text, /^# TYPE tessera_signing_keys gauge$/m);
-      assert.equal(sample(text, 'tessera_signing_keys', { state: 'active' }), 1);
+      assert.equal(sample(text, 'tessera_signing_keys', { state: 'active', alg: 'ES256' }), 1);
+      assert.equal(sample(text, 'tessera_signing_keys', { state: 'active', alg: 'RS256' }), 1);
       for (const state of ['next', 'retired', 'removed'])
         assert.notEqual(sample(text, 'tessera_signing_keys', { state }), undefined, state);
     });

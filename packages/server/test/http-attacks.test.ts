@@ -202,7 +202,7 @@ describe('HTTP attacks on the auth server', () => {
         ['GET', '/nope'],
         ['POST', '/oauth/authorize'],
         ['GET', '/admin/nope'],
-        ['GET', '/.well-known/openid-configuration'],
+        ['GET', '/.well-known/nope'],
         ['GET', '/%2e%2e/%2e%2e/etc/passwd'],
       ] as const) {
         const r = await call(t, method, path);

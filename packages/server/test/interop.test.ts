@@ -75,6 +75,7 @@ describe('openid-client v6 against the auth server', () => {
     assert.equal(m.revocation_endpoint, `${t.url}/oauth/revoke`);
     assert.equal(m.introspection_endpoint, `${t.url}/oauth/introspect`);
     assert.deepEqual(m.grant_types_supported, [
+      'authorization_code',
       'client_credentials',
       'password',
       'refresh_token',

@@ -23,6 +23,8 @@ const JWKS_MAX_AGE = 300;
 const ACCESS_TTL = 600;
 /** A client whose tokens live longer than the server default: retired keys must outlive them too. */
 const LONG_TTL = 1_800;
+/** The key manager's tracks: the main algorithm, and RS256 kept beside it for ID tokens. */
+const TRACKS = ['ES256', 'RS256'] as const;
 
 /** A server on a fake clock, not listening: requests go through app.inject(), the schedule through tick(). */
 async function clockServer(start: number) {
@@ -75,8 +77,14 @@ async function clockServer(start: number) {
       assert.equal(r.headers['cache-control'], `public, max-age=${JWKS_MAX_AGE}`);
       return JSON.parse(r.body) as JsonWebKeySet;
     },
-    states(): Map<string, KeyState> {
-      return new Map(ctx.keys.list().map((k) => [k.kid, k.state]));
+    /** The keys' states, of one track (algorithm) or of all. */
+    states(alg?: string): Map<string, KeyState> {
+      return new Map(
+        ctx.keys
+          .list()
+          .filter((k) => alg === undefined || k.alg === alg)
+          .map((k) => [k.kid, k.state]),
+      );
     },
     async close() {
       await server.close();
@@ -114,8 +122,12 @@ describe('key rotation schedule (fake clock)', () => {
         if (h[h.length - 1] !== state) h.push(state);
         stateHistory.set(kid, h);
       }
-      assert.equal([...states.values()].filter((st) => st === 'active').length, 1, `one active key at step ${step}`);
-      assert.equal([...states.values()].filter((st) => st === 'next').length, 1, `one next key at step ${step}`);
+      // Each track (the ES256 keys of access tokens, the RS256 keys of ID tokens) has its own active and next key.
+      for (const alg of TRACKS) {
+        const track = [...s.states(alg).values()];
+        assert.equal(track.filter((st) => st === 'active').length, 1, `one active ${alg} key at step ${step}`);
+        assert.equal(track.filter((st) => st === 'next').length, 1, `one next ${alg} key at step ${step}`);
+      }
 
       const jwks = await s.jwks();
       const published = new Set(jwks.keys.map((k) => k.kid as string));
@@ -155,7 +167,7 @@ describe('key rotation schedule (fake clock)', () => {
       }
 
       // Right after the first scheduled rotation, ask for one now: the fresh next key must still wait.
-      const active = [...states].find(([, st]) => st === 'active')![0];
+      const active = [...s.states('ES256')].find(([, st]) => st === 'active')![0];
       if (!rotatedOnce && firstSigned.size > 1 && firstSigned.get(active) === clock.ms) {
         rotatedOnce = true;
         const r = await contextOf(s.server).keys.rotateNow(clock.ms);
@@ -166,13 +178,16 @@ describe('key rotation schedule (fake clock)', () => {
   });
   after(() => s.close());
 
-  it('takes each key through next -> active -> retired -> removed, in order', () => {
+  it('takes each key of each track through next -> active -> retired -> removed, in order', () => {
     const order: KeyState[] = ['next', 'active', 'retired', 'removed'];
-    const [initial, ...rest] = [...stateHistory.entries()];
-    assert.deepEqual(initial![1], ['active', 'retired', 'removed'], 'the first key starts active');
-    for (const [kid, h] of rest) assert.deepEqual(h, order.slice(0, h.length), `${kid}: ${h.join(' -> ')}`);
-    const complete = rest.filter(([, h]) => h.length === 4);
-    assert.ok(complete.length >= 3, `${complete.length} keys went the whole way`);
+    for (const alg of TRACKS) {
+      const kids = new Set(s.states(alg).keys());
+      const [initial, ...rest] = [...stateHistory.entries()].filter(([kid]) => kids.has(kid));
+      assert.deepEqual(initial![1], ['active', 'retired', 'removed'], `the first ${alg} key starts active`);
+      for (const [kid, h] of rest) assert.deepEqual(h, order.slice(0, h.length), `${kid}: ${h.join(' -> ')}`);
+      const complete = rest.filter(([, h]) => h.length === 4);
+      assert.ok(complete.length >= 3, `${complete.length} ${alg} keys went the whole way`);
+    }
   });
 
   it('publishes the next key at least jwksMaxAge before it signs', () => {
@@ -194,12 +209,17 @@ describe('key rotation schedule (fake clock)', () => {
   it('keeps a retired key published until the last token it signed has expired, then removes it', () => {
     const removed = [...unpublishedAt.keys()];
     assert.ok(removed.length >= 3);
+    assert.ok(
+      removed.some((kid) => !lastExpiry.has(kid)),
+      'RS256 keys (which sign no access token) are removed too',
+    );
     for (const kid of removed) {
       const gone = unpublishedAt.get(kid)!;
-      assert.ok(
-        gone >= lastExpiry.get(kid)!,
-        `${kid} left the JWKS ${(lastExpiry.get(kid)! - gone) / 1000} s before its last token expired`,
-      );
+      if (lastExpiry.has(kid))
+        assert.ok(
+          gone >= lastExpiry.get(kid)!,
+          `${kid} left the JWKS ${(lastExpiry.get(kid)! - gone) / 1000} s before its last token expired`,
+        );
       const rec = contextOf(s.server)
         .keys.list()
         .find((k) => k.kid === kid)!;
@@ -213,14 +233,19 @@ describe('key rotation schedule (fake clock)', () => {
 
   it('overlapping schedule changes promote once: one active key, one next key', async () => {
     const keys = contextOf(s.server).keys;
-    const next = keys.list().find((k) => k.state === 'next')!;
+    const next = keys.list().find((k) => k.state === 'next' && k.alg === 'ES256')!;
     const due = Math.max(next.activatesAt, next.createdAt + JWKS_MAX_AGE * 1000);
     s.clock.ms = due;
     await Promise.all([keys.tick(due), keys.tick(due), keys.rotateNow(due), keys.reload(), keys.tick(due)]);
-    const states = keys.list().map((k) => k.state);
-    assert.equal(states.filter((st) => st === 'active').length, 1);
-    assert.equal(states.filter((st) => st === 'next').length, 1);
-    assert.equal(keys.list().find((k) => k.state === 'active')!.kid, next.kid);
+    for (const alg of TRACKS) {
+      const states = keys
+        .list()
+        .filter((k) => k.alg === alg)
+        .map((k) => k.state);
+      assert.equal(states.filter((st) => st === 'active').length, 1, alg);
+      assert.equal(states.filter((st) => st === 'next').length, 1, alg);
+    }
+    assert.equal(keys.list().find((k) => k.state === 'active' && k.alg === 'ES256')!.kid, next.kid);
     assert.equal(new Set(keys.list().map((k) => k.kid)).size, keys.list().length, 'no key listed twice');
   });
 });
@@ -309,7 +334,11 @@ describe('key promotion seen half way', () => {
       s.clock.ms += 2 * HOUR;
       await assert.rejects(contextOf(s.server).keys.tick(s.clock.ms));
       await contextOf(s.server).keys.reload();
-      assert.deepEqual([...s.states().values()].sort(), ['active', 'next'], 'the keys are as they were: one active, one next');
+      assert.deepEqual(
+        [...s.states('ES256').values()].sort(),
+        ['active', 'next'],
+        'the keys are as they were: one active, one next',
+      );
       assert.equal(kidOf(await s.token(s.clients[0]!)), before);
       await heal();
       assert.equal(await contextOf(s.server).keys.tick(s.clock.ms), true);
@@ -323,11 +352,11 @@ describe('key promotion seen half way', () => {
     const s = await clockServer(start);
     try {
       const ctx = contextOf(s.server);
-      const active = ctx.keys.list().find((k) => k.state === 'active')!;
+      const active = ctx.keys.list().find((k) => k.state === 'active' && k.alg === 'ES256')!;
       // The store as an older version left it between the two writes of a promotion: no active key.
       await ctx.store.keys.update(active.kid, { state: 'retired', retiredAt: s.clock.ms, removeAfter: s.clock.ms + HOUR });
       await ctx.keys.reload();
-      assert.equal(ctx.keys.list().filter((k) => k.state === 'active').length, 0);
+      assert.equal(ctx.keys.list().filter((k) => k.state === 'active' && k.alg === 'ES256').length, 0);
       const token = await s.token(s.clients[0]!);
       assert.equal(kidOf(token), active.kid);
       // Verifiers still find that key in the JWKS.

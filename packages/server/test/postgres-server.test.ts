@@ -148,14 +148,17 @@ describe('the auth server on PostgreSQL', { skip }, () => {
           5_000,
         );
         assert.equal(later.holder, first.holder, 'the holder keeps the schedule, by renewing its lease');
-        const keys = await adminQuery<{ state: string; n: string }>(
-          `select state, count(*) as n from ${name}.signing_keys group by state order by state`,
+        // One active and one next key per track (ES256 for access tokens, RS256 for ID tokens), not one per instance.
+        const keys = await adminQuery<{ alg: string; state: string; n: string }>(
+          `select alg, state, count(*) as n from ${name}.signing_keys group by alg, state order by alg, state`,
         );
         assert.deepEqual(
-          keys.map((k) => [k.state, Number(k.n)]),
+          keys.map((k) => [k.alg, k.state, Number(k.n)]),
           [
-            ['active', 1],
-            ['next', 1],
+            ['ES256', 'active', 1],
+            ['ES256', 'next', 1],
+            ['RS256', 'active', 1],
+            ['RS256', 'next', 1],
           ],
         );
         const stopped = servers.splice(ids.indexOf(first.holder), 1)[0]!;

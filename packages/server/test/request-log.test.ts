@@ -101,11 +101,14 @@ describe('request logging', () => {
       body: 'x=1',
     }).then((r) => r.text());
     await raw(server.url, 'GET /healthz?password=SECRET-12 HTTP/1.1\r\nhost: x\r\ncontent-length: x\r\n\r\n');
+    // OpenID Connect logout: the hint is a whole ID token; state is not a credential.
+    await fetch(`${server.url}/logout?id_token_hint=SECRET-13&state=visible`).then((r) => r.text());
     const { text, lines } = await server.stop();
     assert.doesNotMatch(text, /SECRET-/, 'no credential in the log');
     const urls = requestLines(lines).map((l) => l.req?.url);
     assert.ok(urls.includes('/healthz?client_secret=[redacted]&keep=visible'), `logged URLs: ${JSON.stringify(urls)}`);
     assert.ok(urls.includes('/nope?password=[redacted]&refresh_token=[redacted]'), `logged URLs: ${JSON.stringify(urls)}`);
+    assert.ok(urls.includes('/logout?id_token_hint=[redacted]&state=visible'), `logged URLs: ${JSON.stringify(urls)}`);
   });
 
   it('request-log-cost: at the default level a request writes no line; logRequests and debug give one line each', async () => {

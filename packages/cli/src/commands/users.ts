@@ -142,3 +142,60 @@ Example: printf '%s\\n' "$NEW_PASSWORD" | tessera users set-password carol
     print(values.json, r, () => `password of ${r.username} set; revoked ${r.revoked_sessions} session(s)`);
   },
 };
+
+/** The profile flags of `users set-profile`, by the claim each sets. */
+const PROFILE_FLAGS = {
+  name: 'name',
+  'given-name': 'given_name',
+  'family-name': 'family_name',
+  email: 'email',
+} as const;
+
+export const usersSetProfile: Command = {
+  name: 'users set-profile',
+  summary: "set a user's OpenID Connect profile (name, email)",
+  usage: `Usage: tessera users set-profile USERNAME [--name NAME] [--given-name NAME] [--family-name NAME]
+       [--email ADDRESS] [--email-verified | --email-unverified] [--clear CLAIM]... ${WHERE}
+
+Sets the standard claims that /userinfo returns for the profile and email scopes; the others stay as they
+are. --clear removes one (name, given_name, family_name or email). A new --email is unverified unless
+--email-verified is given too.
+
+Example: tessera users set-profile carol --name "Carol Example" --email carol@example.com --email-verified
+`,
+  async run(args) {
+    const { values, positionals } = parseFlags(args, {
+      ...LOCAL_OPTIONS,
+      ...JSON_FLAG,
+      name: { type: 'string' },
+      'given-name': { type: 'string' },
+      'family-name': { type: 'string' },
+      email: { type: 'string' },
+      'email-verified': { type: 'boolean' },
+      'email-unverified': { type: 'boolean' },
+      clear: { type: 'string', multiple: true },
+    });
+    const username = oneUsername(positionals);
+    const profile: Record<string, string | boolean | null> = {};
+    for (const [flag, claim] of Object.entries(PROFILE_FLAGS)) {
+      const value = values[flag as keyof typeof PROFILE_FLAGS];
+      if (value !== undefined) profile[claim] = value;
+    }
+    for (const claim of values.clear ?? []) {
+      if (!Object.values(PROFILE_FLAGS).includes(claim as never))
+        throw new UsageError(`--clear takes one of ${Object.values(PROFILE_FLAGS).join(', ')}`);
+      if (claim in profile) throw new UsageError(`${claim} is both set and cleared`);
+      profile[claim] = null;
+    }
+    if (values['email-verified'] === true && values['email-unverified'] === true)
+      throw new UsageError('give --email-verified or --email-unverified, not both');
+    if (values['email-verified'] === true) profile.email_verified = true;
+    if (values['email-unverified'] === true) profile.email_verified = false;
+    if (Object.keys(profile).length === 0) throw new UsageError('give at least one claim to set or clear');
+    const user = await withLocal(values, async (s, admin) => {
+      const found = await s.admin.users.find({ username });
+      return admin.userView(await s.admin.users.setProfile(admin.CLI_ACTOR, found.id, profile));
+    });
+    print(values.json, user, () => `profile of ${user.username} set`);
+  },
+};

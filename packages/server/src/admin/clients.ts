@@ -15,6 +15,7 @@ import {
   type ClientMetadata,
 } from '../services/clients.js';
 import { epochSeconds } from '../services/epoch.js';
+import { ID_TOKEN_ALGS } from '../store/clients.js';
 import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../oauth/redirect-uri.js';
 import { actorOf, NAME, SCOPE_STRING } from './respond.js';
 
@@ -33,6 +34,7 @@ const CLIENT_METADATA = {
   redirect_uris: { type: 'array', maxItems: MAX_REDIRECT_URIS, items: REDIRECT_URI },
   post_logout_redirect_uris: { type: 'array', maxItems: MAX_REDIRECT_URIS, items: REDIRECT_URI },
   require_pushed_authorization_requests: { type: 'boolean' },
+  id_token_signed_response_alg: { type: ['string', 'null'], enum: [...ID_TOKEN_ALGS, null] },
   jwks: {
     type: ['object', 'null'],
     required: ['keys'],

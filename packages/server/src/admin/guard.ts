@@ -4,7 +4,7 @@ import { sendRejection } from '@tessera/verifier/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { ownTokenVerifier } from '../oauth/own-tokens.js';
+import { anyAudienceVerifier, ownTokenVerifier } from '../oauth/own-tokens.js';
 
 export const ADMIN_SCOPE = 'tessera:admin';
 
@@ -36,14 +36,15 @@ export function adminGuard(app: FastifyInstance, ctx: ServerContext): void {
 
 /**
  * Checks the bearer token of a request to one of the server's own APIs: an access token from this issuer
- * for `audience(issuer)` holding `scope`, verified by the server's own Verifier (live signing keys,
- * revocation registry). Returns the caller, or sends the RFC 6750 refusal and returns undefined.
+ * for `audience(issuer)` (without `audience`: for any audience, as /userinfo takes them) holding `scope`,
+ * verified by the server's own Verifier (live signing keys, revocation registry). Returns the caller, or sends
+ * the RFC 6750 refusal and returns undefined.
  */
 export function bearerGuard(
   ctx: ServerContext,
-  options: { audience: (issuer: string) => string; scope: string; realm: string },
+  options: { audience?: (issuer: string) => string; scope: string; realm: string },
 ): (req: FastifyRequest, reply: FastifyReply) => Promise<Principal | undefined> {
-  const verifier = ownTokenVerifier(ctx, options.audience);
+  const verifier = options.audience ? ownTokenVerifier(ctx, options.audience) : anyAudienceVerifier(ctx);
   const scopes = [options.scope];
   return async (req, reply) => {
     try {

@@ -3,19 +3,29 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { adminService } from '../services/admin.js';
 import { browserSessionView, sessionView } from '../services/sessions.js';
+import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, type ProfileInput } from '../services/user-profile.js';
 import { userView } from '../services/users.js';
 import { actorOf, NAME, QUERY_LIMIT } from './respond.js';
 
 const PASSWORD = { type: 'string', maxLength: 1024 } as const;
 const ROLE_PARAMS = { type: 'object', properties: { id: { type: 'string' }, role: NAME } } as const;
+/** OpenID Connect profile claims; the admin service checks them (acceptedProfile), the schema bounds their size. */
+const NAME_CLAIM = { type: ['string', 'null'], maxLength: MAX_NAME_LENGTH } as const;
+const PROFILE = {
+  name: NAME_CLAIM,
+  given_name: NAME_CLAIM,
+  family_name: NAME_CLAIM,
+  email: { type: ['string', 'null'], maxLength: MAX_EMAIL_LENGTH },
+  email_verified: { type: 'boolean' },
+} as const;
 
 /**
- * Users: create, list, get, disable / enable, delete, set password, roles, sessions (refresh-token families) and
- * browser sessions; revocation by subject or client.
+ * Users: create, list, get, profile, disable / enable, delete, set password, roles, sessions (refresh-token
+ * families) and browser sessions; revocation by subject or client.
  */
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const admin = adminService(ctx);
-  app.post<{ Body: { username: string; password: string; roles?: string[] } }>(
+  app.post<{ Body: { username: string; password: string; roles?: string[] } & ProfileInput }>(
     '/admin/users',
     {
       schema: {
@@ -27,6 +37,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
             username: { type: 'string', maxLength: 512 },
             password: PASSWORD,
             roles: { type: 'array', maxItems: 100, items: NAME },
+            ...PROFILE,
           },
         },
       },
@@ -54,6 +65,12 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   );
 
   app.get<{ Params: { id: string } }>('/admin/users/:id', async (req) => userView(await admin.users.find({ id: req.params.id })));
+
+  app.patch<{ Params: { id: string }; Body: ProfileInput }>(
+    '/admin/users/:id',
+    { schema: { body: { type: 'object', additionalProperties: false, minProperties: 1, properties: PROFILE } } },
+    async (req) => userView(await admin.users.setProfile(actorOf(req), req.params.id, req.body)),
+  );
 
   for (const action of ['disable', 'enable'] as const) {
     app.post<{ Params: { id: string } }>(`/admin/users/:id/${action}`, async (req) => {

@@ -66,6 +66,14 @@ export const SETTINGS = {
     default: 600,
     doc: 'Access-token lifetime in seconds. A client may override it (`access_token_ttl`) within the same range.',
   },
+  idTokenTtl: {
+    env: 'TESSERA_ID_TOKEN_TTL',
+    type: 'integer',
+    min: 30,
+    max: 3_600,
+    default: 300,
+    doc: 'OpenID Connect ID-token lifetime in seconds: the client reads it once, at the token response.',
+  },
   refreshTokenTtl: {
     env: 'TESSERA_REFRESH_TOKEN_TTL',
     type: 'integer',
@@ -296,6 +304,7 @@ export interface Config {
   signingAlg: 'ES256' | 'EdDSA' | 'RS256' | 'HS256';
   singleApp: boolean;
   accessTokenTtl: number;
+  idTokenTtl: number;
   refreshTokenTtl: number;
   refreshTokenAbsoluteTtl: number;
   sessionIdleTtl: number;

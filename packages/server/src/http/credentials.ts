@@ -7,10 +7,12 @@ const CREDENTIAL_NAME = /secret|password|passwd|token|assertion|credential|api_?
 
 /** Names about a credential rather than holding one (`token_type_hint`, `subject_token_type`). */
 const DESCRIBES_CREDENTIAL = /_(type|hint)$/;
+/** Hints that hold a token all the same: OpenID Connect's `id_token_hint` (logout) is a whole ID token. */
+const HOLDS_TOKEN = new Set(['id_token_hint']);
 
 export function isCredentialName(name: string): boolean {
   const n = decodeName(name).toLowerCase();
-  return CREDENTIAL_NAME.test(n) && !DESCRIBES_CREDENTIAL.test(n);
+  return (CREDENTIAL_NAME.test(n) && !DESCRIBES_CREDENTIAL.test(n)) || HOLDS_TOKEN.has(n);
 }
 
 function decodeName(name: string): string {

@@ -8,12 +8,18 @@ import type { SigningKeyRecord, Store } from '../store/types.js';
 import { KeysBusyError } from './errors.js';
 
 export interface KeySchedule {
+  /** The algorithm of the main keys: they sign access tokens (and ID tokens unless a client asks for another). */
   alg: Algorithm;
+  /**
+   * Further algorithms, each with keys of its own on the same schedule (next, active, retired), published in the
+   * same JWKS: RS256 beside an ES256 or EdDSA main key, for the ID tokens of clients that ask for it.
+   */
+  also?: readonly Algorithm[];
   /** Seconds a key signs before the next takes over. */
   rotationInterval: number;
   /** Seconds: the JWKS cache lifetime; a next key is published at least this long before it signs. */
   jwksMaxAge: number;
-  /** Seconds: the longest access-token lifetime; a retired key stays published this long (plus skew). */
+  /** Seconds: the longest lifetime of a token a key signs; a retired key stays published this long (plus skew). */
   maxAccessTokenTtl: () => Promise<number>;
 }
 
@@ -40,11 +46,15 @@ const CHANGE_POLL_MS = 20;
  * (published until the last token it signed has expired) -> removed. Private keys live encrypted in the
  * store and decrypted in memory. `tick()` applies the schedule; the server calls it periodically. The changes
  * take the time they are made at as `now`; `clock` (the server's) times the change lease and the wait for it.
+ *
+ * Keys come in tracks, one per algorithm (the main `alg`, then `also`): each track has its own next, active and
+ * retired keys and the schedule applies to each alike; a key's track is its `alg`. Access tokens are signed and
+ * verified with the main track only.
  */
 export class KeyManager {
   private records: SigningKeyRecord[] = [];
-  /** The active key of the last load that had one: signs on if a load finds none (see activeKey). */
-  private lastActive: SigningKeyRecord | undefined;
+  /** Per track, the active key of the last load that had one: signs on if a load finds none (see activeKey). */
+  private readonly lastActive = new Map<string, SigningKeyRecord>();
   private readonly decrypted = new Map<string, Key>();
   private jwksCache: JsonWebKeySet | undefined;
   private keySetCache: KeySet | undefined;
@@ -76,7 +86,7 @@ export class KeyManager {
 
   private async load(): Promise<void> {
     this.records = await this.store.keys.list();
-    this.lastActive = this.records.find((r) => r.state === 'active') ?? this.lastActive;
+    for (const r of this.records) if (r.state === 'active') this.lastActive.set(r.alg, r);
     this.jwksCache = undefined;
     // The same verifying keys as before (the periodic reload mostly finds nothing changed): the same KeySet
     // object, so that the verifications cached against it (the server's own Verifier) stay valid.
@@ -88,17 +98,24 @@ export class KeyManager {
     this.version++;
   }
 
+  /** Every key, the main track's first, each track by activation time. */
   list(): readonly SigningKeyRecord[] {
-    return this.records;
+    const main = this.schedule.alg;
+    return [...this.records.filter((r) => r.alg === main), ...this.records.filter((r) => r.alg !== main)];
+  }
+
+  /** The algorithms of the tracks: the main one first. */
+  algorithms(): readonly Algorithm[] {
+    return [this.schedule.alg, ...(this.schedule.also ?? []).filter((a) => a !== this.schedule.alg)];
   }
 
   /**
-   * The key that signs now. Should the store show no active key (changed by hand, or by an older version between
-   * the two writes of a promotion), the one that signed last goes on signing: tokens keep being issued, by a key
-   * the verifiers know, until the store has an active key again.
+   * The key that signs now in the track of `alg` (default: the main track). Should the store show no active key
+   * (changed by hand, or by an older version between the two writes of a promotion), the one that signed last
+   * goes on signing: tokens keep being issued, by a key the verifiers know, until the store has an active key again.
    */
-  activeKey(): Key {
-    const rec = this.records.find((r) => r.state === 'active') ?? this.lastActive;
+  activeKey(alg: Algorithm = this.schedule.alg): Key {
+    const rec = this.records.find((r) => r.state === 'active' && r.alg === alg) ?? this.lastActive.get(alg);
     // Plain Error, not coded: only a program that skipped init() meets it, never a user or an operator.
     if (!rec) throw new Error('no active signing key (KeyManager.init() has not run)');
     return this.key(rec);
@@ -114,13 +131,21 @@ export class KeyManager {
   }
 
   private verifying(): SigningKeyRecord[] {
-    return this.records.filter((r) => r.state === 'active' || r.state === 'retired');
+    return this.records.filter((r) => (r.state === 'active' || r.state === 'retired') && r.alg === this.schedule.alg);
   }
 
-  /** Every key that may have signed a live token (for introspection and revocation). */
+  /** Every key of the main track that may have signed a live access token (for introspection and revocation). */
   verificationKeys(): KeySet {
     this.keySetCache ??= new KeySet(this.verifying().map((r) => this.key(r)));
     return this.keySetCache;
+  }
+
+  /**
+   * Every key of every track that may have signed an ID token still presented (active and retired): for
+   * `id_token_hint` at logout, which OpenID Connect lets be expired. Built per call: logout is rare.
+   */
+  idTokenKeys(): KeySet {
+    return new KeySet(this.records.filter((r) => r.state === 'active' || r.state === 'retired').map((r) => this.key(r)));
   }
 
   /**
@@ -141,26 +166,8 @@ export class KeyManager {
   }
 
   private async applySchedule(now: number): Promise<boolean> {
-    const s = this.schedule;
     let changed = false;
-    let active = this.records.find((r) => r.state === 'active');
-    if (!active) {
-      active = await this.create('active', now, now);
-      changed = true;
-    }
-    let next = this.records.find((r) => r.state === 'next');
-    if (!next) {
-      next = await this.create('next', now, Math.max(active.activatesAt + s.rotationInterval * 1000, now + s.jwksMaxAge * 1000));
-      changed = true;
-    }
-    if (next.activatesAt <= now && next.createdAt + s.jwksMaxAge * 1000 <= now) {
-      const removeAfter = now + ((await s.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
-      // One transaction: an instance that reloads the keys meanwhile sees the old active key or the new one.
-      await this.store.keys.promote({ kid: active.kid, retiredAt: now, removeAfter }, { kid: next.kid, activatesAt: now });
-      await this.load();
-      await this.create('next', now, now + s.rotationInterval * 1000);
-      changed = true;
-    }
+    for (const alg of this.algorithms()) if (await this.applyTrack(alg, now)) changed = true;
     for (const r of this.records) {
       if (r.state === 'retired' && r.removeAfter !== null && r.removeAfter <= now) {
         await this.store.keys.update(r.kid, { state: 'removed' });
@@ -172,19 +179,46 @@ export class KeyManager {
     return changed;
   }
 
+  /** The schedule of one track: an active and a next key, the next one promoted when due. */
+  private async applyTrack(alg: Algorithm, now: number): Promise<boolean> {
+    const s = this.schedule;
+    let changed = false;
+    let active = this.records.find((r) => r.state === 'active' && r.alg === alg);
+    if (!active) {
+      active = await this.create(alg, 'active', now, now);
+      changed = true;
+    }
+    let next = this.records.find((r) => r.state === 'next' && r.alg === alg);
+    if (!next) {
+      const activatesAt = Math.max(active.activatesAt + s.rotationInterval * 1000, now + s.jwksMaxAge * 1000);
+      next = await this.create(alg, 'next', now, activatesAt);
+      changed = true;
+    }
+    if (next.activatesAt <= now && next.createdAt + s.jwksMaxAge * 1000 <= now) {
+      const removeAfter = now + ((await s.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
+      // One transaction: an instance that reloads the keys meanwhile sees the old active key or the new one.
+      await this.store.keys.promote({ kid: active.kid, retiredAt: now, removeAfter }, { kid: next.kid, activatesAt: now });
+      await this.load();
+      await this.create(alg, 'next', now, now + s.rotationInterval * 1000);
+      changed = true;
+    }
+    return changed;
+  }
+
   /**
-   * Rotates as soon as it is safe: the next key signs once it has been published for one JWKS cache
-   * lifetime (at once if it already has). Returns the next key's kid and when it takes over.
+   * Rotates every track as soon as it is safe: each next key signs once it has been published for one JWKS cache
+   * lifetime (at once if it already has). Returns the main track's next key's kid and when it takes over.
    */
   rotateNow(now: number): Promise<{ kid: string; activatesAt: number }> {
     return this.exclusively(async () => {
       await this.applySchedule(now);
-      const next = this.records.find((r) => r.state === 'next')!;
-      const activatesAt = Math.max(now, next.createdAt + this.schedule.jwksMaxAge * 1000);
-      await this.store.keys.update(next.kid, { activatesAt });
+      const nexts = this.algorithms().map((alg) => this.records.find((r) => r.state === 'next' && r.alg === alg)!);
+      for (const next of nexts)
+        await this.store.keys.update(next.kid, { activatesAt: Math.max(now, next.createdAt + this.schedule.jwksMaxAge * 1000) });
       await this.load();
       await this.applySchedule(now);
-      return { kid: next.kid, activatesAt };
+      const main = nexts[0]!;
+      return { kid: main.kid, activatesAt: Math.max(now, main.createdAt + this.schedule.jwksMaxAge * 1000) };
     });
   }
 
@@ -203,12 +237,12 @@ export class KeyManager {
         await this.store.keys.update(kid, { state: 'removed' });
         this.decrypted.delete(kid);
       } else {
-        const next = this.records.find((r) => r.state === 'next');
+        const next = this.records.find((r) => r.state === 'next' && r.alg === rec.alg);
         const removeAfter = now + ((await this.schedule.maxAccessTokenTtl()) + RETIRE_SKEW_S) * 1000;
         // One transaction either way (as the schedule's promotion): a reader sees one active key, old or new.
         const retirement = { kid, retiredAt: now, removeAfter };
         if (next) await this.store.keys.promote(retirement, { kid: next.kid, activatesAt: now });
-        else await this.store.keys.replaceActive(retirement, this.record(generateKey(this.schedule.alg), 'active', now, now));
+        else await this.store.keys.replaceActive(retirement, this.record(generateKey(rec.alg as Algorithm), 'active', now, now));
       }
       await this.load();
       await this.applySchedule(now);
@@ -218,7 +252,7 @@ export class KeyManager {
   }
 
   /**
-   * Adds an existing private key (e.g. from ssh-keygen) as the next key: published now, signing after the lead
+   * Adds an existing private key (e.g. from ssh-keygen) as the next key of its algorithm's track: published now, signing after the lead
    * time. A key whose kid the store holds already (another instance may have imported it a moment ago) is not
    * added: `exists`.
    */
@@ -229,7 +263,7 @@ export class KeyManager {
       if (this.records.some((r) => r.kid === key.kid)) return { kind: 'exists' as const };
       // The next key replaced in one transaction: the JWKS never shows neither of them, nor two next keys.
       const rec = this.record(key, 'next', now, now + this.schedule.jwksMaxAge * 1000);
-      await this.store.keys.replaceNext(this.records.find((r) => r.state === 'next')?.kid, rec);
+      await this.store.keys.replaceNext(this.records.find((r) => r.state === 'next' && r.alg === key.alg)?.kid, rec);
       await this.load();
       return { kind: 'imported' as const, record: rec };
     });
@@ -261,8 +295,8 @@ export class KeyManager {
     });
   }
 
-  private async create(state: 'active' | 'next', now: number, activatesAt: number): Promise<SigningKeyRecord> {
-    const rec = this.record(generateKey(this.schedule.alg), state, now, activatesAt);
+  private async create(alg: Algorithm, state: 'active' | 'next', now: number, activatesAt: number): Promise<SigningKeyRecord> {
+    const rec = this.record(generateKey(alg), state, now, activatesAt);
     await this.store.keys.insert(rec);
     this.records.push(rec);
     this.jwksCache = undefined;

@@ -12,7 +12,9 @@ export const CODE_CHALLENGE_METHODS = ['S256'] as const;
 /** An S256 code challenge: BASE64URL(SHA-256(code_verifier)) without padding, 43 characters (RFC 7636 section 4.2). */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** `state` is opaque to the server; bounded so that it fits the redirect. */
-const MAX_STATE_LENGTH = 1024;
+export const MAX_STATE_LENGTH = 1024;
+/** OpenID Connect `nonce` (Core section 3.1.2.1): opaque, repeated in the ID token; bounded as `state`. */
+export const MAX_NONCE_LENGTH = 512;
 
 /** An authorization request that passed every check: what the code will be bound to. */
 export interface AuthorizationRequest {
@@ -27,6 +29,8 @@ export interface AuthorizationRequest {
   scopes: string[];
   audience: string[];
   codeChallenge: string;
+  /** OpenID Connect: the request's `nonce`, which the ID token repeats (absent: none was sent). */
+  nonce?: string;
 }
 
 /** Where a refused request is answered: back at the client's redirect URI, or (no trusted URI) on the error page. */
@@ -44,11 +48,11 @@ export type CheckedAuthorization =
  * the client and its redirect URI are established, a refusal is answered on the error page and never
  * redirected (an open redirector otherwise); after that, refusals go back to the client with `error`.
  * Rules: response_type `code` only; PKCE for every client, S256 only; the redirect URI given and one of the
- * client's (exact, loopback port free); requested scopes and audience allowed to the client. `pushed` says the
- * parameters came through a pushed authorization request (RFC 9126: at the PAR endpoint, or resolved from its
- * `request_uri`, oauth/pushed-request.ts); a client that requires PAR is refused without it. A checked request
- * never carries `request_uri`: it is refused inside a pushed request (RFC 9126 section 2.1), and elsewhere is only
- * resolved, never checked as a parameter.
+ * client's (exact, loopback port free); requested scopes and audience allowed to the client; `nonce` (OpenID
+ * Connect) at most MAX_NONCE_LENGTH characters. `pushed` says the parameters came through a pushed authorization
+ * request (RFC 9126: at the PAR endpoint, or resolved from its `request_uri`, oauth/pushed-request.ts); a client
+ * that requires PAR is refused without it. A checked request never carries `request_uri`: it is refused inside a
+ * pushed request (RFC 9126 section 2.1), and elsewhere is only resolved, never checked as a parameter.
  */
 export async function checkAuthorization(
   form: Form,
@@ -103,7 +107,12 @@ export async function checkAuthorization(
       throw new OAuthError('invalid_request', 'code_challenge is not a base64url SHA-256 digest');
     const scopes = grantScopes(requestedScopes(form), client.scopes);
     const audience = grantAudience(form, client);
-    return { ok: true, request: { client, redirectUri, responseMode, state, scopes, audience, codeChallenge } };
+    const nonce = param(form, 'nonce');
+    if (nonce !== undefined && nonce.length > MAX_NONCE_LENGTH)
+      throw new OAuthError('invalid_request', `nonce is longer than ${MAX_NONCE_LENGTH} characters`);
+    const request: AuthorizationRequest = { client, redirectUri, responseMode, state, scopes, audience, codeChallenge };
+    if (nonce !== undefined && nonce !== '') request.nonce = nonce;
+    return { ok: true, request };
   } catch (err) {
     if (err instanceof OAuthError) return { ok: false, error: err, redirect: target };
     throw err;

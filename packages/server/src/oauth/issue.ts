@@ -13,6 +13,8 @@ export interface TokenResponse {
   scope: string;
   refresh_token?: string;
   issued_token_type?: string;
+  /** OpenID Connect: the ID token of an `openid` authorization code. */
+  id_token?: string;
 }
 
 export interface AccessTokenRequest {
@@ -130,12 +132,22 @@ export function newRefreshFamily(
 
 /**
  * The token response of a grant that signs a user in (password, authorization_code): the access token of
- * the session `sid`, its `token.issued` audit event, and the refresh token when one was started.
+ * the session `sid`, its `token.issued` audit event, the refresh token when one was started and the ID token
+ * when one was signed.
  */
 export async function userTokenResponse(
   ctx: ServerContext,
   grant: string,
-  req: { userId: string; client: Client; scopes: string[]; audience: string[]; sid?: string; refreshToken?: string; ip: string },
+  req: {
+    userId: string;
+    client: Client;
+    scopes: string[];
+    audience: string[];
+    sid?: string;
+    refreshToken?: string;
+    idToken?: string;
+    ip: string;
+  },
 ): Promise<TokenResponse> {
   const { userId: sub, client, scopes, audience, sid } = req;
   const { token, jti, expiresIn } = await issueAccessToken(ctx, { sub, client, scopes, audience, sid });
@@ -153,6 +165,7 @@ export async function userTokenResponse(
     expires_in: expiresIn,
     scope: scopes.join(' '),
     ...(req.refreshToken ? { refresh_token: req.refreshToken } : {}),
+    ...(req.idToken ? { id_token: req.idToken } : {}),
   };
 }
 

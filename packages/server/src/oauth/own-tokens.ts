@@ -39,7 +39,7 @@ export function ownTokenVerifier(ctx: ServerContext, audience?: (issuer: string)
   };
 }
 
-/** One any-audience Verifier per server (its cache is shared by introspection, token exchange and revocation). */
+/** One any-audience Verifier per server (its cache is shared by introspection, token exchange, revocation and userinfo). */
 const anyAudience = new WeakMap<ServerContext, () => Verifier>();
 
 /**
@@ -47,12 +47,17 @@ const anyAudience = new WeakMap<ServerContext, () => Verifier>();
  * a TokenError for a token that is not one of this server's or no longer counts (see `isInactive`).
  */
 export function verifyOwnAccessToken(ctx: ServerContext, token: string): Promise<Principal> {
+  return anyAudienceVerifier(ctx)().verify(token);
+}
+
+/** The server's one any-audience Verifier (introspection, token exchange, revocation, userinfo). */
+export function anyAudienceVerifier(ctx: ServerContext): () => Verifier {
   let verifier = anyAudience.get(ctx);
   if (verifier === undefined) {
     verifier = ownTokenVerifier(ctx);
     anyAudience.set(ctx, verifier);
   }
-  return verifier().verify(token);
+  return verifier;
 }
 
 /**

@@ -14,18 +14,6 @@ export function requestedScopes(form: Form): string[] | undefined {
 }
 
 /**
- * `offline_access` (OpenID Connect Core section 11): the refresh token of a sign-in outlives the browser session
- * it started in. It asks for something of the sign-in, not for a permission: the client must be allowed it, and
- * the user's roles neither grant nor withhold it.
- */
-export const OFFLINE_ACCESS = 'offline_access';
-
-/** Whether a user with these permissions may hold `scope` (already allowed to the client) in a token of theirs. */
-export function userMayHold(permissions: readonly string[], scope: string): boolean {
-  return scope === OFFLINE_ACCESS || permissions.includes(scope);
-}
-
-/**
  * Scopes granted: the requested ones, each of which must be allowed, or, with no request, everything
  * allowed. `allowed` is the client's scopes (intersected with the user's permissions for user tokens).
  */

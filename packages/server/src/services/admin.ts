@@ -37,8 +37,11 @@ import {
   revokeRole,
   setPassword,
   setUserDisabled,
+  setUserProfile,
   setUserRoles,
+  type NewUserInput,
 } from './users.js';
+import type { ProfileInput } from './user-profile.js';
 
 /**
  * Every administrative action of one server, each implemented once with its validation, its audit record
@@ -49,7 +52,7 @@ import {
 export interface AdminService {
   readonly users: {
     /** Creates a user; the roles must exist. */
-    create(by: Actor, input: { username: unknown; password: unknown; roles?: string[] }): Promise<User>;
+    create(by: Actor, input: NewUserInput): Promise<User>;
     /** One user by id or by username (normalised as at login). */
     find(ref: { id: string } | { username: string }): Promise<User>;
     /** Up to `limit` users ordered by id, after the id `after`. */
@@ -58,6 +61,8 @@ export interface AdminService {
     setDisabled(by: Actor, id: string, disabled: boolean): Promise<{ user: User; revokedSessions: number }>;
     /** Sets a new password and ends the user's sessions. */
     setPassword(by: Actor, id: string, password: unknown): Promise<{ revokedSessions: number }>;
+    /** Sets or clears OpenID Connect profile claims (null clears one); checked and audited. */
+    setProfile(by: Actor, id: string, profile: ProfileInput): Promise<User>;
     setRoles(by: Actor, id: string, roles: readonly string[]): Promise<User>;
     grantRole(by: Actor, id: string, role: string): Promise<User>;
     revokeRole(by: Actor, id: string, role: string): Promise<User>;
@@ -134,6 +139,7 @@ export function adminService(ctx: ServerContext): AdminService {
       list: (limit, after) => listUsers(ctx, limit, after),
       setDisabled: (by, id, disabled) => setUserDisabled(ctx, by, id, disabled),
       setPassword: (by, id, password) => setPassword(ctx, by, id, password),
+      setProfile: (by, id, profile) => setUserProfile(ctx, by, id, profile),
       setRoles: (by, id, roles) => setUserRoles(ctx, by, id, roles),
       grantRole: (by, id, role) => grantRole(ctx, by, id, role),
       revokeRole: (by, id, role) => revokeRole(ctx, by, id, role),

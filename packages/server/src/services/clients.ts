@@ -6,9 +6,11 @@ import { ASSERTION_ALGORITHMS } from '../oauth/client-auth.js';
 import { MAX_REDIRECT_URIS, redirectUriProblem } from '../oauth/redirect-uri.js';
 import { newClientSecret } from '../security/random.js';
 import type { MasterKey } from '../security/master-key.js';
-import { AUTH_METHODS, GRANT_TYPES } from '../store/clients.js';
+import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS } from '../store/clients.js';
 import { StoreConflictError } from '../store/errors.js';
-import type { Client, ClientAuthMethod, GrantType, Store } from '../store/types.js';
+import type { Client, ClientAuthMethod, GrantType, IdTokenAlg, Store } from '../store/types.js';
+import { idTokenAlgorithms } from '../oauth/id-token.js';
+import { OPENID_SCOPE } from '../oauth/identity-scopes.js';
 import type { Actor } from './actor.js';
 import { epochSeconds } from './epoch.js';
 import { AdminInputError, ConflictError, NotFoundError } from './errors.js';
@@ -40,6 +42,8 @@ export interface ClientInput {
   postLogoutRedirectUris?: string[];
   /** The client must use pushed authorization requests (RFC 9126). */
   requirePar?: boolean;
+  /** OpenID Connect: the algorithm of its ID tokens (null: the server's signing algorithm). */
+  idTokenSignedResponseAlg?: IdTokenAlg | null;
   jwks?: { keys: Record<string, unknown>[] } | null;
   accessTokenTtl?: number | null;
   refreshTokenTtl?: number | null;
@@ -70,6 +74,18 @@ function checkTtl(value: number | null | undefined, name: string, range: { min: 
   if (value === null || value === undefined) return;
   if (!Number.isSafeInteger(value) || value < range.min || value > range.max)
     throw new AdminInputError(`${name} must be an integer from ${range.min} to ${range.max} seconds`);
+}
+
+/**
+ * What OpenID Connect asks of this server for a client: an ID token algorithm it keeps a key for, and published
+ * keys at all (single-app mode has none, so `openid` cannot be allowed there).
+ */
+function checkOpenId(ctx: ServerContext, c: Pick<ClientInput, 'idTokenSignedResponseAlg' | 'scopes'>): void {
+  const algs = idTokenAlgorithms(ctx);
+  if (c.scopes?.includes(OPENID_SCOPE) && algs.length === 0)
+    throw new AdminInputError('single-app mode publishes no keys, so it offers no OpenID Connect (scope openid)');
+  if (c.idTokenSignedResponseAlg != null && !algs.includes(c.idTokenSignedResponseAlg))
+    throw new AdminInputError(`id_token_signed_response_alg must be one of ${algs.join(', ') || '(none in single-app mode)'}`);
 }
 
 /**
@@ -111,6 +127,8 @@ function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, sec
   const bad = c.grantTypes.find((g) => !GRANT_TYPES.includes(g));
   if (bad !== undefined) throw new AdminInputError(`grant types are ${GRANT_TYPES.join(', ')}`);
   checkClientJwks(c.authMethod, c.jwks);
+  if (c.idTokenSignedResponseAlg != null && !ID_TOKEN_ALGS.includes(c.idTokenSignedResponseAlg))
+    throw new AdminInputError(`id_token_signed_response_alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
   if (c.grantTypes.includes('password') && !c.firstParty)
     throw new AdminInputError('only first-party clients may use the password grant');
   if (c.authMethod === 'none') {
@@ -153,6 +171,7 @@ export async function registerClient(
     redirectUris: [...new Set(input.redirectUris ?? [])],
     postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris ?? [])],
     requirePar: input.requirePar ?? false,
+    ...(input.idTokenSignedResponseAlg ? { idTokenSignedResponseAlg: input.idTokenSignedResponseAlg } : {}),
     accessTokenTtl: input.accessTokenTtl ?? null,
     refreshTokenTtl: input.refreshTokenTtl ?? null,
     disabled: false,
@@ -176,6 +195,7 @@ export async function createClient(
   input: ClientInput,
 ): Promise<{ client: Client; secret?: string }> {
   checkLifetimes(input);
+  checkOpenId(ctx, input);
   const r = await registerClient(ctx.store, ctx.master, input, ctx.now());
   await ctx.audit.record({
     type: 'admin.client.created',
@@ -216,6 +236,7 @@ export async function updateClient(ctx: ServerContext, by: Actor, id: string, pa
   const next: Client = { ...current, ...change };
   checkClient(next, next.secrets.length);
   checkLifetimes(patch);
+  checkOpenId(ctx, next);
   const now = ctx.now();
   if (patch.disabled === true && !current.disabled) {
     // The client disabled and everything it holds revoked, in one transaction; then announced.
@@ -304,6 +325,7 @@ export function clientView(c: Client) {
     redirect_uris: [...c.redirectUris],
     post_logout_redirect_uris: [...c.postLogoutRedirectUris],
     require_pushed_authorization_requests: c.requirePar,
+    id_token_signed_response_alg: c.idTokenSignedResponseAlg ?? null,
     access_token_ttl: c.accessTokenTtl,
     refresh_token_ttl: c.refreshTokenTtl,
     disabled: c.disabled,
@@ -331,6 +353,7 @@ export interface ClientMetadata {
   redirect_uris?: string[];
   post_logout_redirect_uris?: string[];
   require_pushed_authorization_requests?: boolean;
+  id_token_signed_response_alg?: IdTokenAlg | null;
   access_token_ttl?: number | null;
   refresh_token_ttl?: number | null;
   disabled?: boolean;
@@ -350,6 +373,7 @@ export function clientPatchFromMetadata(m: ClientMetadata): ClientPatch {
   if (m.redirect_uris !== undefined) p.redirectUris = m.redirect_uris;
   if (m.post_logout_redirect_uris !== undefined) p.postLogoutRedirectUris = m.post_logout_redirect_uris;
   if (m.require_pushed_authorization_requests !== undefined) p.requirePar = m.require_pushed_authorization_requests;
+  if (m.id_token_signed_response_alg !== undefined) p.idTokenSignedResponseAlg = m.id_token_signed_response_alg;
   if (m.access_token_ttl !== undefined) p.accessTokenTtl = m.access_token_ttl;
   if (m.refresh_token_ttl !== undefined) p.refreshTokenTtl = m.refresh_token_ttl;
   if (m.disabled !== undefined) p.disabled = m.disabled;

@@ -9,6 +9,7 @@ import { epochSeconds } from './epoch.js';
 import { AdminInputError, ConflictError, NotFoundError } from './errors.js';
 import { untilUnchanged } from './compare-and-set.js';
 import { announceCutOff, cutOffRecord } from './revoke-all.js';
+import { acceptedProfile, PROFILE_CLAIMS, profileFields, profileView, type ProfileInput } from './user-profile.js';
 import { assertRolesExist } from './roles.js';
 
 /** A user as the admin API and `tessera users ... --json` show it: never the password hash. */
@@ -18,6 +19,7 @@ export function userView(u: User) {
     username: u.username,
     roles: [...u.roles],
     disabled: u.disabled,
+    ...profileView(u),
     created_at: epochSeconds(u.createdAt),
     updated_at: epochSeconds(u.updatedAt),
   };
@@ -33,16 +35,20 @@ export function acceptedUsername(input: unknown): string {
   return username;
 }
 
-/** Creates a user: the username normalised, the password checked and hashed with argon2id. No audit record. */
-export async function createUserAccount(
-  store: Store,
-  input: { username: unknown; password: unknown; roles?: string[] },
-  now: number,
-): Promise<User> {
+/** What a new user is made of: username, password, roles, and optionally the profile claims. */
+export type NewUserInput = { username: unknown; password: unknown; roles?: string[] } & ProfileInput;
+
+/**
+ * Creates a user: the username normalised, the password checked and hashed with argon2id, the profile checked.
+ * No audit record.
+ */
+export async function createUserAccount(store: Store, input: NewUserInput, now: number): Promise<User> {
   const username = acceptedUsername(input.username);
   const problem = passwordProblem(input.password);
   if (problem) throw new AdminInputError(problem);
+  const profile = profileFields(acceptedProfile(input));
   const user: User = {
+    ...profile,
     id: newId(),
     username,
     passwordHash: await hashPassword(input.password as string),
@@ -61,11 +67,7 @@ export async function createUserAccount(
 }
 
 /** Adds a user with roles that must exist. */
-export async function addUser(
-  ctx: ServerContext,
-  by: Actor,
-  input: { username: unknown; password: unknown; roles?: string[] },
-): Promise<User> {
+export async function addUser(ctx: ServerContext, by: Actor, input: NewUserInput): Promise<User> {
   await assertRolesExist(ctx, input.roles ?? []);
   const user = await createUserAccount(ctx.store, input, ctx.now());
   await ctx.audit.record({
@@ -144,6 +146,20 @@ export async function setPassword(
   await announceCutOff(ctx, { kind: 'subject', id }, 'password_reset', by, cut);
   await ctx.audit.record({ type: 'admin.user.password_reset', outcome: 'success', ...by, subject: id });
   return { revokedSessions: cut.families.length };
+}
+
+/**
+ * Sets or clears the user's OpenID Connect profile claims (name, given_name, family_name, email, email_verified):
+ * only those given change; null clears one. A new email address is unverified unless `email_verified` says so.
+ */
+export async function setUserProfile(ctx: ServerContext, by: Actor, id: string, input: ProfileInput): Promise<User> {
+  const patch = acceptedProfile(input);
+  const fields = PROFILE_CLAIMS.filter((k) => input[k] !== undefined);
+  if (fields.length === 0) throw new AdminInputError('give at least one of name, given_name, family_name, email, email_verified');
+  if (!(await ctx.store.users.update(id, patch, ctx.now()))) throw new NotFoundError('user', id);
+  // The names of the claims changed, not their values: the audit trail holds no more personal data than it must.
+  await ctx.audit.record({ type: 'admin.user.profile_set', outcome: 'success', ...by, subject: id, data: { fields } });
+  return changed(ctx, id);
 }
 
 /** Replaces the user's roles (each must exist). */

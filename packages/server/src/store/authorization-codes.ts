@@ -25,6 +25,12 @@ export interface AuthorizationCode {
   familyId: string | null;
   /** The browser session the code was issued in (null only for codes issued before sessions had ids). */
   browserSessionId: string | null;
+  /** OpenID Connect: the authorization request's `nonce`, repeated in the ID token; null when none was sent. */
+  nonce: string | null;
+  /** OpenID Connect `acr`: the authentication context class the login met; null: none stated. */
+  acr: string | null;
+  /** OpenID Connect `amr` (RFC 8176 values such as `pwd`): how the user authenticated; empty: not stated. */
+  amr: string[];
 }
 
 export interface AuthorizationCodeRepository {

@@ -17,6 +17,13 @@ export const GRANT_TYPES: readonly GrantType[] = [
   'urn:ietf:params:oauth:grant-type:token-exchange',
 ];
 
+/**
+ * Algorithms an ID token may be signed with: ES256 and EdDSA (the server's signing key, when it has that
+ * algorithm) and RS256 (the key kept beside it, since OpenID Connect requires RS256 for interoperability).
+ */
+export type IdTokenAlg = 'ES256' | 'EdDSA' | 'RS256';
+export const ID_TOKEN_ALGS: readonly IdTokenAlg[] = ['ES256', 'EdDSA', 'RS256'];
+
 export interface ClientSecret {
   /** Keyed digest of the secret; the secret itself is never stored. */
   digest: string;
@@ -50,6 +57,11 @@ export interface Client {
    * false: they name the client in `act` (delegation).
    */
   mayImpersonate?: boolean;
+  /**
+   * OpenID Connect: the algorithm of this client's ID tokens (RFC 7591 `id_token_signed_response_alg`). Absent
+   * (or null in a patch): the server's signing algorithm.
+   */
+  idTokenSignedResponseAlg?: IdTokenAlg | null;
   accessTokenTtl: number | null;
   refreshTokenTtl: number | null;
   disabled: boolean;

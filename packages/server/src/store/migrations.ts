@@ -209,6 +209,32 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.createIndex('authorization_codes_expiry').on('authorization_codes').column('expires_at').execute();
       },
     },
+    '0008_user_profile': {
+      // OpenID Connect standard claims of a user (profile and email scopes), each optional; `preferred_username`
+      // is the username.
+      async up(db: Kysely<unknown>) {
+        for (const column of ['name', 'given_name', 'family_name', 'email'])
+          await db.schema.alterTable('users').addColumn(column, 'text').execute();
+        await db.schema
+          .alterTable('users')
+          .addColumn('email_verified', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
+    '0009_code_oidc': {
+      // OpenID Connect: what only the authorization step knows and the ID token states (nonce, acr, amr), kept
+      // on the code; and the algorithm a client's ID tokens are signed with (RFC 7591
+      // `id_token_signed_response_alg`; null: the server's signing algorithm).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('authorization_codes').addColumn('nonce', 'text').execute();
+        await db.schema.alterTable('authorization_codes').addColumn('acr', 'text').execute();
+        await db.schema
+          .alterTable('authorization_codes')
+          .addColumn('amr', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
+        await db.schema.alterTable('clients').addColumn('id_token_alg', 'text').execute();
+      },
+    },
     '0010_code_browser_session': {
       // The browser session an authorization code was issued in: its redemption binds the refresh family to it.
       async up(db: Kysely<unknown>) {

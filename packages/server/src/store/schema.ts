@@ -8,6 +8,11 @@ export interface Database {
     password_hash: string;
     disabled: number;
     roles: string;
+    name: string | null;
+    given_name: string | null;
+    family_name: string | null;
+    email: string | null;
+    email_verified: number;
     created_at: number;
     updated_at: number;
   };
@@ -26,6 +31,7 @@ export interface Database {
     redirect_uris: string;
     post_logout_redirect_uris: string;
     require_par: number;
+    id_token_alg: string | null;
     access_token_ttl: number | null;
     refresh_token_ttl: number | null;
     disabled: number;
@@ -105,6 +111,9 @@ export interface Database {
     used_at: number | null;
     family_id: string | null;
     browser_session_id: string | null;
+    nonce: string | null;
+    acr: string | null;
+    amr: string;
   };
   authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
 }

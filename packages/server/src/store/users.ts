@@ -10,9 +10,26 @@ export interface User {
   roles: string[];
   createdAt: number;
   updatedAt: number;
+  /*
+   * OpenID Connect standard claims (Core section 5.1), each absent until set; `preferred_username` is the username.
+   * `emailVerified` is present only when true.
+   */
+  name?: string;
+  givenName?: string;
+  familyName?: string;
+  email?: string;
+  emailVerified?: boolean;
 }
 
-export type UserPatch = Partial<Pick<User, 'passwordHash' | 'disabled' | 'roles'>>;
+/** The standard claims of a user, by field. */
+export type UserProfile = Pick<User, 'name' | 'givenName' | 'familyName' | 'email' | 'emailVerified'>;
+
+/** A change to the profile: a text claim set, or cleared with null; emailVerified set or cleared. */
+export type UserProfilePatch = { [K in Exclude<keyof UserProfile, 'emailVerified'>]?: string | null } & {
+  emailVerified?: boolean;
+};
+
+export type UserPatch = Partial<Pick<User, 'passwordHash' | 'disabled' | 'roles'>> & UserProfilePatch;
 
 export interface UserRepository {
   /** Throws StoreConflictError for a taken id or username. */

@@ -19,6 +19,9 @@ function aCode(c: Partial<AuthorizationCode> & Pick<AuthorizationCode, 'digest'>
     usedAt: null,
     familyId: null,
     browserSessionId: null,
+    nonce: null,
+    acr: null,
+    amr: [],
     ...c,
   };
 }
@@ -31,6 +34,17 @@ export function authorizationCodesContract(current: () => SqlStore): void {
       store = current();
     });
     const family = (id: string) => aFamily({ id, userId: 'u1', clientId: 'spa', createdAt: T0 + 1, lastUsedAt: T0 + 1 });
+
+    it('keeps the OpenID Connect data of a code (nonce, acr, amr) through its redemption', async () => {
+      const oidc = { nonce: 'n-0S6_WzA2Mj', acr: 'urn:example:acr:pwd', amr: ['pwd', 'otp'] };
+      await store.authorizationCodes.create(aCode({ digest: 'c1', ...oidc }));
+      assert.deepEqual(await store.authorizationCodes.get('c1'), aCode({ digest: 'c1', ...oidc }));
+      assert.equal(await store.authorizationCodes.redeem('c1', T0 + 1, family('f1'), undefined), true);
+      assert.deepEqual(
+        await store.authorizationCodes.get('c1'),
+        aCode({ digest: 'c1', ...oidc, usedAt: T0 + 1, familyId: 'f1' }),
+      );
+    });
 
     it('reads a code back intact; redeem spends it once and starts its family with the first refresh token', async () => {
       await store.authorizationCodes.create(aCode({ digest: 'c1' }));

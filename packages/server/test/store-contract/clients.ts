@@ -24,6 +24,7 @@ export function clientsContract(current: () => SqlStore): void {
         redirectUris: ['https://app.example.com/callback', 'http://127.0.0.1/callback', 'com.example.app:/callback'],
         postLogoutRedirectUris: ['https://app.example.com/'],
         requirePar: true,
+        idTokenSignedResponseAlg: 'RS256',
         accessTokenTtl: 300,
         refreshTokenTtl: 86400,
         disabled: true,
@@ -95,6 +96,9 @@ export function clientsContract(current: () => SqlStore): void {
         { postLogoutRedirectUris: [] },
         { requirePar: true },
         { requirePar: false },
+        { idTokenSignedResponseAlg: 'RS256' },
+        { idTokenSignedResponseAlg: 'EdDSA' },
+        { idTokenSignedResponseAlg: null },
         { accessTokenTtl: 120 },
         { accessTokenTtl: null },
         { refreshTokenTtl: 7200 },
@@ -109,6 +113,8 @@ export function clientsContract(current: () => SqlStore): void {
         now += 1000;
         assert.equal(await store.clients.update('orders', patch, now), true, JSON.stringify(patch));
         expected = { ...expected, ...patch, updatedAt: now };
+        // Cleared, the ID token algorithm is absent (the server's), as on a client that never had one.
+        if (expected.idTokenSignedResponseAlg === null) delete expected.idTokenSignedResponseAlg;
         assert.deepEqual(await store.clients.get('orders'), expected, JSON.stringify(patch));
       }
       assert.deepEqual(await store.clients.get('billing'), aClient({ id: 'billing' }));

@@ -27,6 +27,12 @@ export function rowsContract(current: () => SqlStore): void {
       return true;
     };
 
+    it('users: an email_verified flag that is not 0 or 1', async () => {
+      await store.users.create(aUser({ id: 'u9', username: 'zed', email: 'zed@example.com' }));
+      await execute(store, `update users set email_verified = 5 where id = 'u9'`);
+      await assert.rejects(store.users.getById('u9'), malformed('users', 'email_verified'));
+    });
+
     it('users: roles that are not a JSON array of strings, a flag that is not 0 or 1', async () => {
       await store.users.create(aUser({ id: 'u1', username: 'alice' }));
       await execute(store, `update users set roles = '[1]' where id = 'u1'`);
@@ -54,6 +60,7 @@ export function rowsContract(current: () => SqlStore): void {
         [`redirect_uris = 'https://app.example.com/cb'`, 'redirect_uris'],
         [`post_logout_redirect_uris = '[null]'`, 'post_logout_redirect_uris'],
         [`require_par = 2`, 'require_par'],
+        [`id_token_alg = 'none'`, 'id_token_alg'],
       ];
       for (const [i, [set, column]] of steps.entries()) {
         await store.clients.create(aClient({ id: `c${i}` }));
@@ -96,9 +103,14 @@ export function rowsContract(current: () => SqlStore): void {
         usedAt: null,
         familyId: null,
         browserSessionId: null,
+        nonce: null,
+        acr: null,
+        amr: [],
       });
       await execute(store, `update authorization_codes set audience = '"api"' where digest = 'c1'`);
       await assert.rejects(store.authorizationCodes.get('c1'), malformed('authorization_codes', 'audience'));
+      await execute(store, `update authorization_codes set audience = '["api"]', amr = '"pwd"' where digest = 'c1'`);
+      await assert.rejects(store.authorizationCodes.get('c1'), malformed('authorization_codes', 'amr'));
     });
 
     it('refresh families: an audience that is not a JSON array, on every read of the family', async () => {

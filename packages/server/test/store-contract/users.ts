@@ -76,6 +76,42 @@ export function usersContract(current: () => SqlStore): void {
       assert.deepEqual(await store.users.getById('u2'), aUser({ id: 'u2', username: 'bob' }));
     });
 
+    it('keeps the OpenID Connect profile claims: written, read back, set and cleared one at a time', async () => {
+      const u = aUser({
+        id: 'u1',
+        username: 'alice',
+        name: 'Alice Example',
+        givenName: 'Alice',
+        familyName: 'Example',
+        email: 'alice@example.com',
+        emailVerified: true,
+      });
+      await store.users.create(u);
+      await store.users.create(aUser({ id: 'u2', username: 'bob' }));
+      assert.deepEqual(await store.users.getById('u1'), u);
+      assert.deepEqual(await store.users.getByUsername('alice'), u);
+      // A user without a profile reads back without one: the claims are absent, not empty.
+      assert.deepEqual(await store.users.getById('u2'), aUser({ id: 'u2', username: 'bob' }));
+      const steps: [Parameters<Store['users']['update']>[1], (x: User) => User][] = [
+        [{ name: 'Alice B. Example' }, (x) => ({ ...x, name: 'Alice B. Example' })],
+        [{ emailVerified: false }, ({ emailVerified: _, ...x }) => x],
+        [{ email: 'a@example.org', emailVerified: true }, (x) => ({ ...x, email: 'a@example.org', emailVerified: true })],
+        [{ givenName: null }, ({ givenName: _, ...x }) => x],
+        [{ familyName: null, email: null }, ({ familyName: _, email: __, ...x }) => x],
+        [{ name: null, emailVerified: false }, ({ name: _, emailVerified: __, ...x }) => x],
+      ];
+      let expected: User = u;
+      let now = T0;
+      for (const [patch, change] of steps) {
+        now += 1000;
+        assert.equal(await store.users.update('u1', patch, now), true, JSON.stringify(patch));
+        expected = { ...change(expected), updatedAt: now };
+        assert.deepEqual(await store.users.getById('u1'), expected, JSON.stringify(patch));
+      }
+      assert.deepEqual(await store.users.getById('u1'), aUser({ id: 'u1', username: 'alice', updatedAt: now }));
+      assert.deepEqual(await store.users.getById('u2'), aUser({ id: 'u2', username: 'bob' }));
+    });
+
     it('deletes a user once, freeing the username and leaving the others', async () => {
       await store.users.create(aUser({ id: 'u1', username: 'alice' }));
       await store.users.create(aUser({ id: 'u2', username: 'bob' }));

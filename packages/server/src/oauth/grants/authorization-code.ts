@@ -5,8 +5,9 @@ import { revokeSession } from '../../revocation/revoke-session.js';
 import type { AuthorizationCode, Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
+import { idTokenKey, issueIdToken } from '../id-token.js';
+import { OFFLINE_ACCESS, OPENID_SCOPE, userMayHold } from '../identity-scopes.js';
 import { accessTokenTtl, newRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
-import { OFFLINE_ACCESS, userMayHold } from '../policy.js';
 
 /** A code_verifier: 43 to 128 unreserved characters (RFC 7636 section 4.1). */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -46,7 +47,8 @@ async function codeReplayed(ctx: ServerContext, client: Client, code: Authorizat
  * A refusal before redemption leaves the code as it was. Redemption spends the code and starts the session's
  * refresh family in one store transaction, while the browser session the code was issued in is live; the family
  * ends with that browser session unless `offline_access` was granted. A code presented again revokes what its
- * first redemption issued.
+ * first redemption issued. With the `openid` scope granted, the response carries an ID token (OpenID Connect Core
+ * section 3.1.3.3).
  */
 export async function authorizationCodeGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
   if (!client.grantTypes.includes('authorization_code'))
@@ -69,7 +71,11 @@ export async function authorizationCodeGrant(ctx: ServerContext, client: Client,
   if (!session || session.userId !== user.id) throw invalid();
   // The scopes granted with the code, less any permission the user has lost since.
   const permissions = await ctx.store.roles.permissionsOf(user.roles);
-  const scopes = code.scope.split(' ').filter((s) => s !== '' && client.scopes.includes(s) && userMayHold(permissions, s));
+  const scopes = code.scope.split(' ').filter((s) => s !== '' && client.scopes.includes(s) && userMayHold(s, permissions));
+  const openid = scopes.includes(OPENID_SCOPE);
+  if (openid && ctx.config.singleApp)
+    throw new OAuthError('invalid_scope', 'single-app mode publishes no keys, so it offers no OpenID Connect');
+  const idKey = openid ? idTokenKey(ctx, client) : undefined;
   // Without offline_access the family ends with the browser session: revoked when it ends, never past its absolute expiry.
   const boundTo = scopes.includes(OFFLINE_ACCESS)
     ? undefined
@@ -89,6 +95,19 @@ export async function authorizationCodeGrant(ctx: ServerContext, client: Client,
     audience: code.audience,
     sid: family.id,
     ...(withRefresh ? { refreshToken } : {}),
+    ...(idKey
+      ? {
+          idToken: issueIdToken(ctx, idKey, {
+            client,
+            sub: user.id,
+            authTime: code.authTime,
+            nonce: code.nonce,
+            acr: code.acr,
+            amr: code.amr,
+            sid: family.id,
+          }),
+        }
+      : {}),
     ip,
   });
 }

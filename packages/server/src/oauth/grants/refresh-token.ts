@@ -6,7 +6,8 @@ import type { Client, RefreshFamily, User } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import { accessTokenTtl, issueAccessToken, refreshTtl, type TokenResponse } from '../issue.js';
-import { grantScopes, requestedScopes, userMayHold } from '../policy.js';
+import { userMayHold } from '../identity-scopes.js';
+import { grantScopes, requestedScopes } from '../policy.js';
 
 const invalid = () => new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
 
@@ -14,7 +15,9 @@ const invalid = () => new OAuthError('invalid_grant', 'refresh token is invalid,
  * refresh_token (RFC 6749 section 6) with rotation (RFC 9700 section 4.14.2): every refresh token is
  * single-use; presenting a spent one revokes its whole family, its access tokens included (`sid`), and
  * records an anomaly, once per family. Scopes may narrow, never widen, and are checked against the user's current
- * roles before the token is spent: a refused request leaves the client its session.
+ * roles before the token is spent: a refused request leaves the client its session. No ID token is issued on
+ * refresh (OpenID Connect Core section 12.2 allows its absence): the family does not keep the authentication's
+ * auth_time, acr and amr that a new one would have to repeat.
  */
 export async function refreshTokenGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
   if (!client.grantTypes.includes('refresh_token'))
@@ -92,5 +95,5 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
 async function allowedScopes(ctx: ServerContext, client: Client, family: RefreshFamily, user: User): Promise<string[]> {
   const permissions = await ctx.store.roles.permissionsOf(user.roles);
   const granted = family.scope === '' ? [] : family.scope.split(' ');
-  return granted.filter((s) => client.scopes.includes(s) && userMayHold(permissions, s));
+  return granted.filter((s) => client.scopes.includes(s) && userMayHold(s, permissions));
 }

@@ -26,6 +26,9 @@ function toCode(row: object): AuthorizationCode {
     usedAt: r.intOrNull('used_at'),
     familyId: r.textOrNull('family_id'),
     browserSessionId: r.textOrNull('browser_session_id'),
+    nonce: r.textOrNull('nonce'),
+    acr: r.textOrNull('acr'),
+    amr: r.strings('amr'),
   };
 }
 
@@ -72,6 +75,9 @@ export class SqlAuthorizationCodeRepository implements AuthorizationCodeReposito
         used_at: c.usedAt,
         family_id: c.familyId,
         browser_session_id: c.browserSessionId,
+        nonce: c.nonce,
+        acr: c.acr,
+        amr: JSON.stringify(c.amr),
       })
       .execute();
   }

@@ -3,11 +3,13 @@ import type { Kysely } from 'kysely';
 import {
   AUTH_METHODS,
   GRANT_TYPES,
+  ID_TOKEN_ALGS,
   type Client,
   type ClientPatch,
   type ClientRepository,
   type ClientSecret,
   type GrantType,
+  type IdTokenAlg,
 } from '../clients.js';
 import type { CutOff, FamilyRevocation } from '../refresh-families.js';
 import type { Database } from '../schema.js';
@@ -59,12 +61,18 @@ function toClient(row: object): Client {
     requirePar: r.flag('require_par'),
     // Absent unless granted, so that a client stored without it reads back as it was written.
     ...(r.flag('may_impersonate') ? { mayImpersonate: true } : {}),
+    ...idTokenAlg(r),
     accessTokenTtl: r.intOrNull('access_token_ttl'),
     refreshTokenTtl: r.intOrNull('refresh_token_ttl'),
     disabled: r.flag('disabled'),
     createdAt: r.int('created_at'),
     updatedAt: r.int('updated_at'),
   };
+}
+
+/** The client's ID token algorithm: absent when the column is null (the server's algorithm), so a client reads back as written. */
+function idTokenAlg(r: RowReader): { idTokenSignedResponseAlg?: IdTokenAlg } {
+  return r.textOrNull('id_token_alg') === null ? {} : { idTokenSignedResponseAlg: r.oneOf('id_token_alg', ID_TOKEN_ALGS) };
 }
 
 const flag = (b: boolean | undefined) => (b ? 1 : 0);
@@ -94,6 +102,7 @@ export class SqlClientRepository implements ClientRepository {
           redirect_uris: JSON.stringify(c.redirectUris),
           post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris),
           require_par: flag(c.requirePar),
+          id_token_alg: c.idTokenSignedResponseAlg ?? null,
           access_token_ttl: c.accessTokenTtl,
           refresh_token_ttl: c.refreshTokenTtl,
           disabled: flag(c.disabled),
@@ -134,6 +143,7 @@ export class SqlClientRepository implements ClientRepository {
     if (p.redirectUris !== undefined) set.redirect_uris = JSON.stringify(p.redirectUris);
     if (p.postLogoutRedirectUris !== undefined) set.post_logout_redirect_uris = JSON.stringify(p.postLogoutRedirectUris);
     if (p.requirePar !== undefined) set.require_par = flag(p.requirePar);
+    if (p.idTokenSignedResponseAlg !== undefined) set.id_token_alg = p.idTokenSignedResponseAlg;
     if (p.accessTokenTtl !== undefined) set.access_token_ttl = p.accessTokenTtl;
     if (p.refreshTokenTtl !== undefined) set.refresh_token_ttl = p.refreshTokenTtl;
     if (p.disabled !== undefined) set.disabled = flag(p.disabled);

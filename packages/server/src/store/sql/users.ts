@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { CutOff, FamilyRevocation } from '../refresh-families.js';
 import type { Database } from '../schema.js';
 import { StoreConflictError } from '../errors.js';
-import type { User, UserPatch, UserRepository } from '../users.js';
+import type { User, UserPatch, UserProfilePatch, UserRepository } from '../users.js';
 import type { RevocationLog } from './revocation-log.js';
 import { Prepared } from './prepared.js';
 import { RowReader } from './row.js';
@@ -14,7 +14,7 @@ const BY_USERNAME = new Prepared<'username'>((db, v) => db.selectFrom('users').s
 
 export function toUser(row: object): User {
   const r = new RowReader('users', row);
-  return {
+  const user: User = {
     id: r.text('id'),
     username: r.text('username'),
     passwordHash: r.text('password_hash'),
@@ -23,6 +23,28 @@ export function toUser(row: object): User {
     createdAt: r.int('created_at'),
     updatedAt: r.int('updated_at'),
   };
+  // Absent unless set, so that a user stored without them reads back as it was written.
+  const name = r.textOrNull('name');
+  const givenName = r.textOrNull('given_name');
+  const familyName = r.textOrNull('family_name');
+  const email = r.textOrNull('email');
+  if (name !== null) user.name = name;
+  if (givenName !== null) user.givenName = givenName;
+  if (familyName !== null) user.familyName = familyName;
+  if (email !== null) user.email = email;
+  if (r.flag('email_verified')) user.emailVerified = true;
+  return user;
+}
+
+/** The profile columns a patch sets (undefined: left as they are; null: cleared). */
+function profileColumns(p: UserProfilePatch): Partial<Database['users']> {
+  const set: Partial<Database['users']> = {};
+  if (p.name !== undefined) set.name = p.name;
+  if (p.givenName !== undefined) set.given_name = p.givenName;
+  if (p.familyName !== undefined) set.family_name = p.familyName;
+  if (p.email !== undefined) set.email = p.email;
+  if (p.emailVerified !== undefined) set.email_verified = p.emailVerified ? 1 : 0;
+  return set;
 }
 
 export class SqlUserRepository implements UserRepository {
@@ -41,6 +63,11 @@ export class SqlUserRepository implements UserRepository {
           password_hash: u.passwordHash,
           disabled: u.disabled ? 1 : 0,
           roles: JSON.stringify(u.roles),
+          name: u.name ?? null,
+          given_name: u.givenName ?? null,
+          family_name: u.familyName ?? null,
+          email: u.email ?? null,
+          email_verified: u.emailVerified ? 1 : 0,
           created_at: u.createdAt,
           updated_at: u.updatedAt,
         })
@@ -78,6 +105,7 @@ export class SqlUserRepository implements UserRepository {
         ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
         ...(patch.disabled !== undefined ? { disabled: patch.disabled ? 1 : 0 } : {}),
         ...(patch.roles !== undefined ? { roles: JSON.stringify(patch.roles) } : {}),
+        ...profileColumns(patch),
         updated_at: now,
       })
       .where('id', '=', id)
