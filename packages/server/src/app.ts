@@ -22,10 +22,11 @@ import { introspectRoute } from './oauth/introspect-route.js';
 import { revokeRoute } from './oauth/revoke-route.js';
 import { tokenRoute } from './oauth/token-route.js';
 import { revocationRoutes } from './revocation/routes.js';
+import { signInRoutes } from './signin/routes.js';
 import { AdminError } from './services/errors.js';
 import { KeysBusyError } from './keys/errors.js';
 
-/** The Fastify app of the auth server: OAuth endpoints, discovery, admin API, health and metrics. */
+/** The Fastify app of the auth server: OAuth endpoints, the hosted sign-in, discovery, admin API, health and metrics. */
 export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInstance {
   // First of every request's steps: each answer, errors included, carries the security headers.
   const headers = securityHeaders(app, () => ctx.config.issuer);
@@ -58,6 +59,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
   introspectRoute(app, ctx);
   discoveryRoutes(app, ctx);
   revocationRoutes(app, ctx);
+  signInRoutes(app, ctx);
 
   app.register(async (admin) => {
     adminGuard(admin, ctx);

@@ -18,6 +18,10 @@ export { CODE_LIFETIME_S, issueAuthorizationCode } from './oauth/issue-code.js';
 export { authorizationResponseParams, queryRedirect } from './oauth/authorize-response.js';
 // The hosted login's browser session (cookie, start with fixation protection, current session).
 export { SESSION_COOKIE, currentBrowserSession, sessionCookie, sessionIdFrom, startBrowserSession } from './signin/session.js';
+// The hosted pages (login, error, signed out, form_post), their texts, and the login form's cookie.
+export { Pages } from './signin/pages.js';
+export { MESSAGES } from './signin/messages.js';
+export { LOGIN_COOKIE, PENDING_LIFETIME_S } from './signin/login-form.js';
 export { RequestError } from './http/errors.js';
 export type {
   AuditEvent,

@@ -15,6 +15,7 @@ export class OAuthError extends TesseraError {
       | 'unauthorized_client'
       | 'unsupported_grant_type'
       | 'unsupported_response_type'
+      | 'login_required'
       | 'invalid_scope'
       | 'invalid_target'
       | 'unsupported_token_type'

@@ -1,0 +1,76 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import type { ServerContext } from '../context.js';
+import { checkAuthorization, type AuthorizationRequest } from '../oauth/authorize-request.js';
+import { OAuthError } from '../oauth/errors.js';
+import { parseForm, type Form } from '../oauth/form.js';
+import { issueAuthorizationCode } from '../oauth/issue-code.js';
+import type { BrowserSession } from '../store/types.js';
+import type { SignInAnswers } from './answer.js';
+import { savePendingRequest } from './login-form.js';
+import { currentBrowserSession, sessionIdFrom } from './session.js';
+
+/**
+ * GET and POST /authorize, the authorization endpoint (RFC 6749 section 3.1, OpenID Connect Core 3.1.2), as
+ * named steps: check the request (checkAuthorization: refusals before the client and its redirect URI are
+ * established go to the error page, later ones back to the client); refuse a client that would need the
+ * user's consent (no consent page is offered: only first-party clients); with a live browser session that
+ * satisfies `prompt` and `max_age`, issue the code at once (single sign-on); with `prompt=none` and no such
+ * session, `login_required` to the client; otherwise store the request and show the login page.
+ */
+export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers: SignInAnswers): void {
+  const authorize = async (req: FastifyRequest, reply: FastifyReply, form: Form, redirectStatus: 302 | 303) => {
+    const checked = await checkAuthorization(form, (id) => ctx.store.clients.get(id));
+    if (!checked.ok) return answers.refusal(reply, checked.error, checked.redirect, redirectStatus);
+    const request = checked.request;
+    const target = { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state };
+    const refused = consentRefusal(request);
+    if (refused) return answers.refusal(reply, refused, target, redirectStatus);
+
+    const signedIn = await currentBrowserSession(ctx, sessionIdFrom(req.headers.cookie));
+    if (signedIn && satisfies(signedIn.session, request, ctx.now())) {
+      const code = await issueAuthorizationCode(ctx, request, signedIn.user, signedIn.session.authTime);
+      return answers.toClient(reply, target, { code }, redirectStatus);
+    }
+    if (request.prompt?.includes('none'))
+      return answers.refusal(reply, new OAuthError('login_required', 'the user is not signed in'), target, redirectStatus);
+
+    const reference = await savePendingRequest(ctx, form);
+    return answers.loginPage(reply, 200, {
+      reference,
+      clientName: request.client.name || request.client.id,
+      username: request.loginHint ?? '',
+      cookieHeader: req.headers.cookie,
+    });
+  };
+
+  app.get('/authorize', (req, reply) => {
+    const q = req.url.indexOf('?');
+    return authorize(req, reply, parseForm(q === -1 ? '' : req.url.slice(q + 1)), 302);
+  });
+  app.post('/authorize', (req, reply) => authorize(req, reply, bodyForm(req.body), 303));
+}
+
+/** A POST's form (the content type parser makes one of each application/x-www-form-urlencoded body), else an empty one. */
+export function bodyForm(body: unknown): Form {
+  const form = body as Form | undefined;
+  return form && form.params instanceof Map ? form : { params: new Map(), duplicates: [] };
+}
+
+/**
+ * The consent step. The server has no consent page, so a client that is not first-party (one whose users must
+ * be asked before it gets their tokens) is refused with `unauthorized_client`, never signed in silently.
+ */
+export function consentRefusal(request: AuthorizationRequest): OAuthError | undefined {
+  if (request.client.firstParty) return undefined;
+  return new OAuthError(
+    'unauthorized_client',
+    'this client is not first-party, and the server asks no consent: only first-party clients may sign users in here',
+  );
+}
+
+/** Whether a live session may answer the request without a password: no `prompt=login`, and within `max_age`. */
+function satisfies(session: BrowserSession, request: AuthorizationRequest, now: number): boolean {
+  if (request.prompt?.includes('login')) return false;
+  return request.maxAge === undefined || now - session.authTime <= request.maxAge * 1000;
+}
