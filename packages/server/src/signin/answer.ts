@@ -8,7 +8,6 @@ import { newCspNonce } from '../security/random.js';
 import { formToken, loginKeyFor } from './login-form.js';
 import { MESSAGES } from './messages.js';
 import { formActionSource, sendPage } from './page-reply.js';
-import type { Pages } from './pages.js';
 
 /**
  * The answers of the browser-facing endpoints (/authorize, /login): back to the client, the error page, the
@@ -16,10 +15,7 @@ import type { Pages } from './pages.js';
  * post the user's password to the client).
  */
 export class SignInAnswers {
-  constructor(
-    private readonly ctx: ServerContext,
-    private readonly pages: Pages,
-  ) {}
+  constructor(private readonly ctx: ServerContext) {}
 
   /** The code or the error to the client: its redirect URI with a query (302/303), or a form_post page. */
   toClient(reply: FastifyReply, target: RedirectTarget, outcome: AuthorizationOutcome, redirectStatus: 302 | 303): FastifyReply {
@@ -27,7 +23,7 @@ export class SignInAnswers {
     const params = authorizationResponseParams(target, issuer, outcome);
     if (target.responseMode === 'query') return reply.redirect(queryRedirect(target.redirectUri, params), redirectStatus);
     const nonce = newCspNonce();
-    return sendPage(reply, 200, this.pages.formPost(issuer, target.redirectUri, params, nonce), {
+    return sendPage(reply, 200, this.ctx.pages.formPost(issuer, target.redirectUri, params, nonce), {
       formAction: formActionSource(target.redirectUri),
       scriptNonce: nonce,
     });
@@ -43,7 +39,7 @@ export class SignInAnswers {
   }
 
   errorPage(reply: FastifyReply, status: number, message: string, details?: string): FastifyReply {
-    return sendPage(reply, status, this.pages.error(this.ctx.config.issuer, message, details));
+    return sendPage(reply, status, this.ctx.pages.error(this.ctx.config.issuer, message, details));
   }
 
   /**
@@ -57,7 +53,7 @@ export class SignInAnswers {
   ): FastifyReply {
     const { key, cookie } = loginKeyFor(view.cookieHeader);
     reply.header('set-cookie', cookie);
-    const html = this.pages.login(this.ctx.config.issuer, {
+    const html = this.ctx.pages.login(this.ctx.config.issuer, {
       clientName: view.clientName,
       username: view.username,
       request: view.reference,
