@@ -44,12 +44,21 @@ export class SignInAnswers {
 
   /**
    * The login page for a pending request: its reference and the anti-forgery token bound to it and to this
-   * browser's login key (set or renewed in the cookie).
+   * browser's login key (set or renewed in the cookie). Its CSP lets the form post to the server and, since
+   * browsers hold a form's redirects to `form-action` too, lets the answer redirect to the client's
+   * `redirectUri`.
    */
   loginPage(
     reply: FastifyReply,
     status: number,
-    view: { reference: string; clientName: string; username: string; error?: string; cookieHeader: string | undefined },
+    view: {
+      reference: string;
+      clientName: string;
+      redirectUri: string;
+      username: string;
+      error?: string;
+      cookieHeader: string | undefined;
+    },
   ): FastifyReply {
     const { key, cookie } = loginKeyFor(view.cookieHeader);
     reply.header('set-cookie', cookie);
@@ -60,6 +69,6 @@ export class SignInAnswers {
       csrf: formToken(this.ctx, view.reference, key),
       ...(view.error !== undefined ? { error: view.error } : {}),
     });
-    return sendPage(reply, status, html);
+    return sendPage(reply, status, html, { formAction: `'self' ${formActionSource(view.redirectUri)}` });
   }
 }

@@ -39,6 +39,7 @@ export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers
     return answers.loginPage(reply, 200, {
       reference,
       clientName: request.client.name || request.client.id,
+      redirectUri: request.redirectUri,
       username: request.loginHint ?? '',
       cookieHeader: req.headers.cookie,
     });

@@ -53,6 +53,7 @@ export function loginRoute(app: FastifyInstance, ctx: ServerContext, answers: Si
       answers.loginPage(reply, status, {
         reference,
         clientName: request.client.name || request.client.id,
+        redirectUri: request.redirectUri,
         username: username.length <= MAX_FIELD ? username : '',
         error,
         cookieHeader: req.headers.cookie,
