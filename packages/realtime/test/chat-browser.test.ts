@@ -33,10 +33,7 @@ describe('chat in the browser (npm start, examples/chat)', { skip }, () => {
 
   before(async () => {
     const port = await demoPort();
-    const [started, launched] = await Promise.all([
-      startDemo(port, dir),
-      launchChromium(),
-    ]);
+    const [started, launched] = await Promise.all([startDemo(port, dir), launchChromium()]);
     demo = started.child;
     browser = launched;
     issuer = `http://127.0.0.1:${port}`;
