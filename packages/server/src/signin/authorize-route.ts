@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { checkAuthorization, type AuthorizationRequest } from '../oauth/authorize-request.js';
+import { checkAuthorization, type AuthorizationRequest, type RedirectTarget } from '../oauth/authorize-request.js';
 import { OAuthError } from '../oauth/errors.js';
-import { parseForm, type Form } from '../oauth/form.js';
+import { bodyForm, parseForm, type Form } from '../oauth/form.js';
 import { issueAuthorizationCode } from '../oauth/issue-code.js';
 import type { BrowserSession } from '../store/types.js';
 import type { SignInAnswers } from './answer.js';
@@ -20,12 +20,9 @@ import { currentBrowserSession, sessionIdFrom } from './session.js';
  */
 export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers: SignInAnswers): void {
   const authorize = async (req: FastifyRequest, reply: FastifyReply, form: Form, redirectStatus: 302 | 303) => {
-    const checked = await checkAuthorization(form, (id) => ctx.store.clients.get(id));
-    if (!checked.ok) return answers.refusal(reply, checked.error, checked.redirect, redirectStatus);
-    const request = checked.request;
-    const target = { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state };
-    const refused = consentRefusal(request);
-    if (refused) return answers.refusal(reply, refused, target, redirectStatus);
+    const checked = await checkSignIn(ctx, form);
+    if (!checked.ok) return answers.refusal(reply, checked.error, checked.target, redirectStatus);
+    const { request, target } = checked;
 
     const signedIn = await currentBrowserSession(ctx, sessionIdFrom(req.headers.cookie));
     if (signedIn && satisfies(signedIn.session, request, ctx.now())) {
@@ -52,17 +49,29 @@ export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers
   app.post('/authorize', (req, reply) => authorize(req, reply, bodyForm(req.body), 303));
 }
 
-/** A POST's form (the content type parser makes one of each application/x-www-form-urlencoded body), else an empty one. */
-export function bodyForm(body: unknown): Form {
-  const form = body as Form | undefined;
-  return form && form.params instanceof Map ? form : { params: new Map(), duplicates: [] };
+/** An authorization request as the sign-in takes it: checked, with where its answer goes, or refused. */
+export type SignInCheck =
+  | { ok: true; request: AuthorizationRequest; target: RedirectTarget }
+  | { ok: false; error: OAuthError; target: RedirectTarget | undefined };
+
+/**
+ * The checks of /authorize, run again by /login on the pending request: checkAuthorization, then the consent
+ * step. `target` is undefined while the client and its redirect URI are not established (the error page).
+ */
+export async function checkSignIn(ctx: ServerContext, form: Form): Promise<SignInCheck> {
+  const checked = await checkAuthorization(form, (id) => ctx.store.clients.get(id));
+  if (!checked.ok) return { ok: false, error: checked.error, target: checked.redirect };
+  const request = checked.request;
+  const target = { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state };
+  const refused = consentRefusal(request);
+  return refused ? { ok: false, error: refused, target } : { ok: true, request, target };
 }
 
 /**
  * The consent step. The server has no consent page, so a client that is not first-party (one whose users must
  * be asked before it gets their tokens) is refused with `unauthorized_client`, never signed in silently.
  */
-export function consentRefusal(request: AuthorizationRequest): OAuthError | undefined {
+function consentRefusal(request: AuthorizationRequest): OAuthError | undefined {
   if (request.client.firstParty) return undefined;
   return new OAuthError(
     'unauthorized_client',

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { checkAuthorization } from '../oauth/authorize-request.js';
+import { bodyForm } from '../oauth/form.js';
 import { issueAuthorizationCode } from '../oauth/issue-code.js';
 import { checkPassword } from '../security/check-password.js';
 import { normalizeUsername } from '../security/username.js';
 import type { SignInAnswers } from './answer.js';
-import { bodyForm, consentRefusal } from './authorize-route.js';
+import { checkSignIn } from './authorize-route.js';
 import { formTokenValid, loginKeyFrom, pendingForm, referenceFrom } from './login-form.js';
 import { MESSAGES } from './messages.js';
 import { sessionIdFrom, startBrowserSession } from './session.js';
@@ -40,12 +40,9 @@ export function loginRoute(app: FastifyInstance, ctx: ServerContext, answers: Si
     const digest = ctx.master.secretDigest(reference);
     const pending = await ctx.store.authorizationRequests.get(digest, ctx.now());
     if (!pending) return answers.errorPage(reply, 400, MESSAGES.error.expired);
-    const checked = await checkAuthorization(pendingForm(pending), (id) => ctx.store.clients.get(id));
-    if (!checked.ok) return answers.refusal(reply, checked.error, checked.redirect, 303);
-    const request = checked.request;
-    const target = { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state };
-    const refused = consentRefusal(request);
-    if (refused) return answers.refusal(reply, refused, target, 303);
+    const checked = await checkSignIn(ctx, pendingForm(pending));
+    if (!checked.ok) return answers.refusal(reply, checked.error, checked.target, 303);
+    const { request, target } = checked;
 
     const username = form.params.get('username') ?? '';
     const password = form.params.get('password') ?? '';
