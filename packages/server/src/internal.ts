@@ -31,6 +31,7 @@ export type {
   Client,
   ClientAuthMethod,
   ClientSecret,
+  Consent,
   FamilyFilter,
   FamilyRevocation,
   GrantType,
@@ -56,6 +57,7 @@ export type { AuthorizationCodeRepository } from './store/authorization-codes.js
 export type { AuthorizationRequestRepository } from './store/authorization-requests.js';
 export type { BrowserSessionRepository } from './store/browser-sessions.js';
 export type { ClientRepository } from './store/clients.js';
+export type { ConsentRepository } from './store/consents.js';
 export type { KeyRepository } from './store/keys.js';
 export type { LeaseRepository } from './store/leases.js';
 export type { RefreshFamilyRepository } from './store/refresh-families.js';

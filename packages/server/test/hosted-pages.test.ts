@@ -84,11 +84,20 @@ describe('hosted pages', () => {
     assert.equal(unescape(hiddenField(done.text, 'state')), HOSTILE_STATE);
   });
 
-  it('escapes every value on the error and logged-out pages (Pages)', () => {
+  it('escapes every value on the consent, error and logged-out pages (Pages)', () => {
     const pages = new Pages({ pageTemplatesDir: undefined, pageLogoFile: undefined });
     const html = pages.error('https://id.example.com', '<b>message</b>', '<script>details</script>');
     assert.ok(!html.includes('<b>') && !html.includes('<script>'), html);
     assert.ok(html.includes('&lt;script&gt;details&lt;&#x2F;script&gt;'));
+    const consent = pages.consent('https://id.example.com', {
+      clientName: HOSTILE_NAME,
+      username: '<b>alice</b>',
+      scopes: ['<script>scope</script>'],
+      request: '"><script>',
+      csrf: 'x',
+    });
+    assert.ok(!consent.includes('<script>') && !consent.includes('<b>'), consent);
+    assert.ok(consent.includes('&lt;script&gt;scope&lt;&#x2F;script&gt;'), consent);
     const out = pages.loggedOut('https://id.example.com"><script>');
     assert.ok(!out.includes('"><script>'), out);
     assert.ok(out.includes(MESSAGES.loggedOut.message));

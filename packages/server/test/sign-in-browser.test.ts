@@ -2,7 +2,8 @@
  * The hosted login in a real browser, Debian's Chromium driven by playwright-core: a user fills the real login
  * page and ends at the client's redirect URI with a code that the test redeems with its PKCE verifier; the
  * second sign-in is single sign-on through the session cookie, answered with form_post, whose script the
- * page's CSP allows by nonce. axe-core checks the login and error pages for accessibility violations.
+ * page's CSP allows by nonce; a third-party client's consent page is answered with Allow. axe-core checks the
+ * login, consent and error pages for accessibility violations.
  */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -60,7 +61,17 @@ describe('hosted login in the browser', { skip }, () => {
       redirectUris: ['http://127.0.0.1/callback'],
       firstParty: true,
     });
-    await t.user('alice', PASSWORD);
+    await t.client({
+      id: 'partner',
+      name: 'Partner Notes',
+      authMethod: 'none',
+      grantTypes: ['authorization_code'],
+      scopes: ['profile'],
+      audiences: ['api'],
+      redirectUris: ['http://127.0.0.1/callback'],
+    });
+    await t.server.admin.roles.put({ actor: 'test', ip: 'local' }, 'profile', ['profile'], { replace: false });
+    await t.user('alice', PASSWORD, ['profile']);
     const context = await browser.newContext();
     context.setDefaultTimeout(10_000);
     page = await context.newPage();
@@ -132,6 +143,25 @@ describe('hosted login in the browser', { skip }, () => {
     assert.equal(got.method, 'POST');
     assert.equal(got.params.get('state'), 'browser-state');
     assertTokenResponse(await redeem(got.params.get('code')!, verifier));
+  });
+
+  it('a third-party client: the consent page is accessible, and Allow sends the code', async () => {
+    const { verifier, challenge } = pkce();
+    await page.goto(authorizeUrl(challenge, { client_id: 'partner', scope: 'profile' }));
+    assert.ok((await page.textContent('h1'))?.length);
+    assert.equal(await page.locator('button[value=allow]').count(), 1);
+    assert.deepEqual(await violations(), []);
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(callback)), page.click('button[value=allow]')]);
+    const got = received.at(-1)!;
+    const tokens = await postForm(t, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: 'partner',
+      redirect_uri: callback,
+      code: got.params.get('code')!,
+      code_verifier: verifier,
+    });
+    assertTokenResponse(tokens);
+    assert.equal(tokens.body.scope, 'profile');
   });
 
   it('the error page is accessible, and no page broke its CSP (the form’s redirect to the client included) or threw', async () => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
 import { adminService } from '../services/admin.js';
+import { consentView } from '../services/consents.js';
 import { sessionView } from '../services/sessions.js';
 import { userView } from '../services/users.js';
 import { actorOf, NAME, QUERY_LIMIT } from './respond.js';
@@ -9,7 +10,7 @@ import { actorOf, NAME, QUERY_LIMIT } from './respond.js';
 const PASSWORD = { type: 'string', maxLength: 1024 } as const;
 const ROLE_PARAMS = { type: 'object', properties: { id: { type: 'string' }, role: NAME } } as const;
 
-/** Users: create, list, get, disable / enable, delete, set password, roles, sessions; revocation by subject or client. */
+/** Users: create, list, get, disable / enable, delete, set password, roles, sessions, consents; revocation by subject or client. */
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const admin = adminService(ctx);
   app.post<{ Body: { username: string; password: string; roles?: string[] } }>(
@@ -109,6 +110,13 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     items: (await admin.sessions.list(req.params.id)).map(sessionView),
   }));
 
+  app.get<{ Params: { id: string } }>('/admin/users/:id/consents', async (req) => ({
+    items: (await admin.consents.list(req.params.id)).map(consentView),
+  }));
+  app.delete<{ Params: { id: string; client_id: string } }>('/admin/users/:id/consents/:client_id', async (req, reply) => {
+    await admin.consents.revoke(actorOf(req), req.params.id, req.params.client_id);
+    return reply.code(204).send();
+  });
   app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (req, reply) => {
     await admin.sessions.revoke(actorOf(req), req.params.id);
     return reply.code(204).send();

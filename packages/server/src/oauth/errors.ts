@@ -16,6 +16,8 @@ export class OAuthError extends TesseraError {
       | 'unsupported_grant_type'
       | 'unsupported_response_type'
       | 'login_required'
+      | 'consent_required'
+      | 'access_denied'
       | 'invalid_scope'
       | 'invalid_target'
       | 'unsupported_token_type'

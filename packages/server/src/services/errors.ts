@@ -29,7 +29,7 @@ export class UnknownRoleError extends AdminError {
 export class NotFoundError extends AdminError {
   static readonly code = 'ERR_NOT_FOUND';
   constructor(
-    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session',
+    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session' | 'consent',
     name: string,
   ) {
     super(NotFoundError.code, `no ${entity} ${name}`);

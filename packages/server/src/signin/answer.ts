@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import type { RedirectTarget } from '../oauth/authorize-request.js';
+import type { AuthorizationRequest, RedirectTarget } from '../oauth/authorize-request.js';
 import { authorizationResponseParams, queryRedirect, type AuthorizationOutcome } from '../oauth/authorize-response.js';
 import type { OAuthError } from '../oauth/errors.js';
 import { newCspNonce } from '../security/random.js';
@@ -60,15 +60,37 @@ export class SignInAnswers {
       cookieHeader: string | undefined;
     },
   ): FastifyReply {
-    const { key, cookie } = loginKeyFor(view.cookieHeader);
-    reply.header('set-cookie', cookie);
+    const csrf = this.formToken(reply, view.reference, view.cookieHeader);
     const html = this.ctx.pages.login(this.ctx.config.issuer, {
       clientName: view.clientName,
       username: view.username,
       request: view.reference,
-      csrf: formToken(this.ctx, view.reference, key),
+      csrf,
       ...(view.error !== undefined ? { error: view.error } : {}),
     });
     return sendPage(reply, status, html, { formAction: `'self' ${formActionSource(view.redirectUri)}` });
+  }
+
+  /** The consent page for a pending request of a third-party client, with the same protections as the login page. */
+  consentPage(
+    reply: FastifyReply,
+    view: { reference: string; request: AuthorizationRequest; username: string; cookieHeader: string | undefined },
+  ): FastifyReply {
+    const csrf = this.formToken(reply, view.reference, view.cookieHeader);
+    const html = this.ctx.pages.consent(this.ctx.config.issuer, {
+      clientName: view.request.client.name || view.request.client.id,
+      username: view.username,
+      scopes: view.request.scopes,
+      request: view.reference,
+      csrf,
+    });
+    return sendPage(reply, 200, html, { formAction: `'self' ${formActionSource(view.request.redirectUri)}` });
+  }
+
+  /** The anti-forgery token of a form for `reference`, bound to this browser's login key (set or renewed in the cookie). */
+  private formToken(reply: FastifyReply, reference: string, cookieHeader: string | undefined): string {
+    const { key, cookie } = loginKeyFor(cookieHeader);
+    reply.header('set-cookie', cookie);
+    return formToken(this.ctx, reference, key);
   }
 }

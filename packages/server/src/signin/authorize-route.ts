@@ -7,16 +7,18 @@ import { bodyForm, parseForm, type Form } from '../oauth/form.js';
 import { issueAuthorizationCode } from '../oauth/issue-code.js';
 import type { BrowserSession } from '../store/types.js';
 import type { SignInAnswers } from './answer.js';
+import { needsConsent } from './consent.js';
 import { savePendingRequest } from './login-form.js';
 import { currentBrowserSession, sessionIdFrom } from './session.js';
 
 /**
  * GET and POST /authorize, the authorization endpoint (RFC 6749 section 3.1, OpenID Connect Core 3.1.2), as
  * named steps: check the request (checkAuthorization: refusals before the client and its redirect URI are
- * established go to the error page, later ones back to the client); refuse a client that would need the
- * user's consent (no consent page is offered: only first-party clients); with a live browser session that
- * satisfies `prompt` and `max_age`, issue the code at once (single sign-on); with `prompt=none` and no such
- * session, `login_required` to the client; otherwise store the request and show the login page.
+ * established go to the error page, later ones back to the client); with a live browser session that
+ * satisfies `prompt` and `max_age`, issue the code at once (single sign-on), unless a third-party client
+ * needs the user's consent: then store the request and show the consent page (`consent_required` with
+ * `prompt=none`); with `prompt=none` and no such session, `login_required` to the client; otherwise store the
+ * request and show the login page.
  */
 export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers: SignInAnswers): void {
   const authorize = async (req: FastifyRequest, reply: FastifyReply, form: Form, redirectStatus: 302 | 303) => {
@@ -26,6 +28,22 @@ export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers
 
     const signedIn = await currentBrowserSession(ctx, sessionIdFrom(req.headers.cookie));
     if (signedIn && satisfies(signedIn.session, request, ctx.now())) {
+      if (await needsConsent(ctx, request, signedIn.user.id)) {
+        if (request.prompt?.includes('none'))
+          return answers.refusal(
+            reply,
+            new OAuthError('consent_required', 'the user has not allowed this client'),
+            target,
+            redirectStatus,
+          );
+        const reference = await savePendingRequest(ctx, form);
+        return answers.consentPage(reply, {
+          reference,
+          request,
+          username: signedIn.user.username,
+          cookieHeader: req.headers.cookie,
+        });
+      }
       const code = await issueAuthorizationCode(ctx, request, signedIn.user, signedIn.session.authTime);
       return answers.toClient(reply, target, { code }, redirectStatus);
     }
@@ -55,28 +73,19 @@ export type SignInCheck =
   | { ok: false; error: OAuthError; target: RedirectTarget | undefined };
 
 /**
- * The checks of /authorize, run again by /login on the pending request: checkAuthorization, then the consent
- * step. `target` is undefined while the client and its redirect URI are not established (the error page).
+ * The checks of /authorize, run again by /login and /consent on the pending request (the client may have
+ * changed since): checkAuthorization, with where its answer goes; `target` is undefined while the client and
+ * its redirect URI are not established (the error page).
  */
 export async function checkSignIn(ctx: ServerContext, form: Form): Promise<SignInCheck> {
   const checked = await checkAuthorization(form, (id) => ctx.store.clients.get(id));
   if (!checked.ok) return { ok: false, error: checked.error, target: checked.redirect };
-  const request = checked.request;
-  const target = { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state };
-  const refused = consentRefusal(request);
-  return refused ? { ok: false, error: refused, target } : { ok: true, request, target };
-}
-
-/**
- * The consent step. The server has no consent page, so a client that is not first-party (one whose users must
- * be asked before it gets their tokens) is refused with `unauthorized_client`, never signed in silently.
- */
-function consentRefusal(request: AuthorizationRequest): OAuthError | undefined {
-  if (request.client.firstParty) return undefined;
-  return new OAuthError(
-    'unauthorized_client',
-    'this client is not first-party, and the server asks no consent: only first-party clients may sign users in here',
-  );
+  const { request } = checked;
+  return {
+    ok: true,
+    request,
+    target: { redirectUri: request.redirectUri, responseMode: request.responseMode, state: request.state },
+  };
 }
 
 /** Whether a live session may answer the request without a password: no `prompt=login`, and within `max_age`. */

@@ -39,16 +39,24 @@ export function formToken(ctx: ServerContext, reference: string, loginKey: strin
 }
 
 /** Whether the posted token is the one for this reference and browser, compared in constant time. */
-export function formTokenValid(ctx: ServerContext, reference: string, loginKey: string, token: string): boolean {
+function formTokenValid(ctx: ServerContext, reference: string, loginKey: string, token: string): boolean {
   const expected = Buffer.from(formToken(ctx, reference, loginKey));
   const given = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** A posted reference, if it has the shape of one. */
-export function referenceFrom(form: Form): string | undefined {
-  const r = form.params.get('request');
-  return r !== undefined && REFERENCE_SHAPE.test(r) ? r : undefined;
+/**
+ * The pending request's reference a form of the sign-in pages (login, consent) posted, if the form also
+ * carries the anti-forgery token for it and this browser's login key; undefined otherwise (refuse the form
+ * before anything else is looked at).
+ */
+export function genuineReference(ctx: ServerContext, form: Form, cookieHeader: string | undefined): string | undefined {
+  const reference = form.params.get('request');
+  const loginKey = loginKeyFrom(cookieHeader);
+  const token = form.params.get('csrf');
+  if (reference === undefined || !REFERENCE_SHAPE.test(reference) || loginKey === undefined || token === undefined)
+    return undefined;
+  return formTokenValid(ctx, reference, loginKey, token) ? reference : undefined;
 }
 
 /**

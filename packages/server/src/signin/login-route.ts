@@ -1,48 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { bodyForm } from '../oauth/form.js';
 import { issueAuthorizationCode } from '../oauth/issue-code.js';
 import { checkPassword } from '../security/check-password.js';
 import { normalizeUsername } from '../security/username.js';
 import type { SignInAnswers } from './answer.js';
-import { checkSignIn } from './authorize-route.js';
-import { formTokenValid, loginKeyFrom, pendingForm, referenceFrom } from './login-form.js';
+import { needsConsent } from './consent.js';
 import { MESSAGES } from './messages.js';
+import { postedSignIn } from './posted-form.js';
 import { sessionIdFrom, startBrowserSession } from './session.js';
 
 /** Longest username or password the form takes; longer ones are refused as bad credentials after the same work. */
 const MAX_FIELD = 4096;
 
 /**
- * POST /login, the hosted login form, as named steps: the anti-forgery token checked against the pending
- * request and this browser's login key (a form without it or with a wrong one is refused, no password looked
- * at); the pending request found and checked again (the client may have changed since); the password checked by
+ * POST /login, the hosted login form, as named steps: postedSignIn (the anti-forgery token checked against
+ * the pending request and this browser's login key: a form without it or with a wrong one is refused, no
+ * password looked at; the pending request found and checked again); the password checked by
  * checkPassword, whose throttle and audit the password grant shares (one message for an unknown user, a wrong
- * password and a disabled user; a throttled attempt is told when to retry); then the pending request taken
- * (once), a new browser session started (a new id: fixation), the code issued and the user sent back to the
- * client.
+ * password and a disabled user; a throttled attempt is told when to retry); then a new browser session started
+ * (a new id: fixation) and, for a client that needs no consent, the pending request taken (once), the code
+ * issued and the user sent back to the client; otherwise the consent page, the request still pending.
  */
 export function loginRoute(app: FastifyInstance, ctx: ServerContext, answers: SignInAnswers): void {
   app.post('/login', async (req, reply) => {
-    const form = bodyForm(req.body);
-    const reference = referenceFrom(form);
-    const loginKey = loginKeyFrom(req.headers.cookie);
-    const token = form.params.get('csrf');
-    if (
-      reference === undefined ||
-      loginKey === undefined ||
-      token === undefined ||
-      !formTokenValid(ctx, reference, loginKey, token)
-    )
-      return answers.errorPage(reply, 403, MESSAGES.error.forgedForm);
-
-    const digest = ctx.master.secretDigest(reference);
-    const pending = await ctx.store.authorizationRequests.get(digest, ctx.now());
-    if (!pending) return answers.errorPage(reply, 400, MESSAGES.error.expired);
-    const checked = await checkSignIn(ctx, pendingForm(pending));
-    if (!checked.ok) return answers.refusal(reply, checked.error, checked.target, 303);
-    const { request, target } = checked;
+    const opened = await postedSignIn(ctx, answers, req, reply);
+    if (!opened.ok) return opened.answer;
+    const { form, reference, digest, request, target } = opened.posted;
 
     const username = form.params.get('username') ?? '';
     const password = form.params.get('password') ?? '';
@@ -71,11 +55,16 @@ export function loginRoute(app: FastifyInstance, ctx: ServerContext, answers: Si
       return again(429, MESSAGES.login.throttled(Math.ceil(seconds / 60)));
     }
 
-    if (!(await ctx.store.authorizationRequests.take(digest, ctx.now())))
+    const user = checkedPassword.user;
+    // A third-party client the user has not allowed yet: the pending request waits for the consent page.
+    const consent = await needsConsent(ctx, request, user.id);
+    if (!consent && !(await ctx.store.authorizationRequests.take(digest, ctx.now())))
       return answers.errorPage(reply, 400, MESSAGES.error.expired);
-    const started = await startBrowserSession(ctx, checkedPassword.user.id, sessionIdFrom(req.headers.cookie));
+    const started = await startBrowserSession(ctx, user.id, sessionIdFrom(req.headers.cookie));
     reply.header('set-cookie', started.cookie);
-    const code = await issueAuthorizationCode(ctx, request, checkedPassword.user, started.session.authTime);
+    if (consent)
+      return answers.consentPage(reply, { reference, request, username: user.username, cookieHeader: req.headers.cookie });
+    const code = await issueAuthorizationCode(ctx, request, user, started.session.authTime);
     return answers.toClient(reply, target, { code }, 303);
   });
 }

@@ -18,6 +18,23 @@ export const MESSAGES = {
     throttled: (minutes: number) =>
       `Too many failed sign-in attempts. Try again in ${minutes === 1 ? 'a minute' : `${minutes} minutes`}.`,
   },
+  consent: {
+    title: 'Allow access?',
+    intro: (client: string) => `${client} asks for access to your account.`,
+    signedInAs: (username: string) => `You are signed in as ${username}.`,
+    scopesIntro: 'If you allow it, it will be able to:',
+    /** The standard scopes in plain words; any other scope is named by `otherScope`. */
+    scopes: {
+      openid: 'Know who you are',
+      profile: 'See your name and profile',
+      email: 'See your email address',
+      offline_access: 'Keep access while you are not using it',
+    } as Record<string, string>,
+    otherScope: (scope: string) => `Use the permission “${scope}”`,
+    noScopes: 'Know that you signed in, nothing more',
+    allow: 'Allow',
+    deny: 'Deny',
+  },
   error: {
     title: 'Sign-in cannot continue',
     /** The authorization request cannot be trusted (unknown client, redirect URI not registered, ...). */

@@ -13,7 +13,14 @@ import { MESSAGES } from './messages.js';
 const BUILT_IN = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 /** The files an operator's `pageTemplatesDir` may replace. `layout.html` wraps each page (`{{> content}}`). */
-export const TEMPLATE_FILES = ['layout.html', 'login.html', 'error.html', 'logged-out.html', 'form-post.html'] as const;
+export const TEMPLATE_FILES = [
+  'layout.html',
+  'login.html',
+  'consent.html',
+  'error.html',
+  'logged-out.html',
+  'form-post.html',
+] as const;
 export const STYLESHEET_FILE = 'tessera.css';
 type TemplateFile = (typeof TEMPLATE_FILES)[number];
 
@@ -89,6 +96,26 @@ export class Pages {
       submit: t.submit,
       action: `${base}/login`,
       username: view.username,
+      request: view.request,
+      csrf: view.csrf,
+    });
+  }
+
+  /**
+   * The consent page of a third-party client: what it asks for in plain words (MESSAGES.consent.scopes, or the
+   * scope's name), and Allow / Deny posting the pending request's reference and anti-forgery token.
+   */
+  consent(base: string, view: { clientName: string; username: string; scopes: string[]; request: string; csrf: string }): string {
+    const t = MESSAGES.consent;
+    return this.render(base, 'consent.html', {
+      title: t.title,
+      intro: t.intro(view.clientName),
+      signedInAs: t.signedInAs(view.username),
+      scopesIntro: t.scopesIntro,
+      scopes: view.scopes.length > 0 ? view.scopes.map((s) => t.scopes[s] ?? t.otherScope(s)) : [t.noScopes],
+      allow: t.allow,
+      deny: t.deny,
+      action: `${base}/consent`,
       request: view.request,
       csrf: view.csrf,
     });

@@ -103,4 +103,5 @@ export interface Database {
     family_id: string | null;
   };
   authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
+  consents: { user_id: string; client_id: string; scopes: string; granted_at: number };
 }

@@ -82,3 +82,26 @@ export function redirectParams(a: PageAnswer, redirectUri: string): URLSearchPar
 export function alertText(html: string): string | undefined {
   return /role="alert"[^>]*>([^<]*)</.exec(html)?.[1];
 }
+
+/**
+ * An authorization request's path (`/authorize?...`) for a client: code, PKCE S256 with a fresh verifier, a
+ * fresh state, and `extra` parameters over these.
+ */
+export function authorizationRequest(
+  clientId: string,
+  redirectUri: string,
+  extra: Record<string, string> = {},
+): { path: string; verifier: string; state: string } {
+  const { verifier, challenge } = pkce();
+  const state = randomBytes(8).toString('hex');
+  const query = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state,
+    ...extra,
+  });
+  return { path: `/authorize?${query}`, verifier, state };
+}
