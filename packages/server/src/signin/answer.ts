@@ -9,9 +9,14 @@ import { formToken, loginKeyFor } from './login-form.js';
 import { MESSAGES } from './messages.js';
 import { formActionSource, sendPage } from './page-reply.js';
 
+/** The name the pages show for the request's client: its registered name, or its id when it has none. */
+function clientName(request: AuthorizationRequest): string {
+  return request.client.name || request.client.id;
+}
+
 /**
- * The answers of the browser-facing endpoints (/authorize, /login): back to the client, the error page, the
- * login page. `redirectStatus` is 302 after a GET and 303 after a POST (RFC 9700 section 4.11: a 307 would
+ * The answers of the browser-facing endpoints (/authorize, /login, /consent): back to the client, the error
+ * page, the login and consent pages. `redirectStatus` is 302 after a GET and 303 after a POST (RFC 9700 section 4.11: a 307 would
  * post the user's password to the client).
  */
 export class SignInAnswers {
@@ -53,8 +58,7 @@ export class SignInAnswers {
     status: number,
     view: {
       reference: string;
-      clientName: string;
-      redirectUri: string;
+      request: AuthorizationRequest;
       username: string;
       error?: string;
       cookieHeader: string | undefined;
@@ -62,13 +66,13 @@ export class SignInAnswers {
   ): FastifyReply {
     const csrf = this.formToken(reply, view.reference, view.cookieHeader);
     const html = this.ctx.pages.login(this.ctx.config.issuer, {
-      clientName: view.clientName,
+      clientName: clientName(view.request),
       username: view.username,
       request: view.reference,
       csrf,
       ...(view.error !== undefined ? { error: view.error } : {}),
     });
-    return sendPage(reply, status, html, { formAction: `'self' ${formActionSource(view.redirectUri)}` });
+    return sendPage(reply, status, html, { formAction: `'self' ${formActionSource(view.request.redirectUri)}` });
   }
 
   /** The consent page for a pending request of a third-party client, with the same protections as the login page. */
@@ -78,7 +82,7 @@ export class SignInAnswers {
   ): FastifyReply {
     const csrf = this.formToken(reply, view.reference, view.cookieHeader);
     const html = this.ctx.pages.consent(this.ctx.config.issuer, {
-      clientName: view.request.client.name || view.request.client.id,
+      clientName: clientName(view.request),
       username: view.username,
       scopes: view.request.scopes,
       request: view.reference,

@@ -53,8 +53,7 @@ export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers
     const reference = await savePendingRequest(ctx, form);
     return answers.loginPage(reply, 200, {
       reference,
-      clientName: request.client.name || request.client.id,
-      redirectUri: request.redirectUri,
+      request,
       username: request.loginHint ?? '',
       cookieHeader: req.headers.cookie,
     });

@@ -33,8 +33,7 @@ export function loginRoute(app: FastifyInstance, ctx: ServerContext, answers: Si
     const again = (status: number, error: string) =>
       answers.loginPage(reply, status, {
         reference,
-        clientName: request.client.name || request.client.id,
-        redirectUri: request.redirectUri,
+        request,
         username: username.length <= MAX_FIELD ? username : '',
         error,
         cookieHeader: req.headers.cookie,
