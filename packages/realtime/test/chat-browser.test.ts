@@ -5,18 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { demoPort, startDemo } from '@tessera/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
-
-const CHROMIUM = '/usr/bin/chromium';
-// In CI the browser must be there (.ci/run installs it); elsewhere its absence skips the suite, visibly.
-const skip =
-  !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is missing (apt-get install chromium): skipped` : false;
+import { chromiumSkip as skip, demoPort, launchChromium, startDemo } from '@tessera/testing';
+import type { Browser, Page } from 'playwright-core';
 
 interface DemoCredentials {
   adminClient: { clientId: string; clientSecret: string; audience: string };
@@ -37,15 +32,8 @@ describe('chat in the browser (npm start, examples/chat)', { skip }, () => {
   let bob: Page;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: CI installs Debian's chromium (.ci/run)`);
     const port = await demoPort();
-    const [started, launched] = await Promise.all([
-      startDemo(port, dir),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      }),
-    ]);
+    const [started, launched] = await Promise.all([startDemo(port, dir), launchChromium()]);
     demo = started.child;
     browser = launched;
     issuer = `http://127.0.0.1:${port}`;

@@ -27,10 +27,11 @@ import { tokenRoute } from './oauth/token-route.js';
 import { userinfoRoute } from './oauth/userinfo-route.js';
 import { revocationRoutes } from './revocation/routes.js';
 import { logoutRoutes } from './signin/logout-route.js';
+import { signInRoutes } from './signin/routes.js';
 import { AdminError } from './services/errors.js';
 import { KeysBusyError } from './keys/errors.js';
 
-/** The Fastify app of the auth server: OAuth endpoints, discovery, admin API, health and metrics. */
+/** The Fastify app of the auth server: OAuth endpoints, the hosted sign-in, discovery, admin API, health and metrics. */
 export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInstance {
   // First of every request's steps: each answer, errors included, carries the security headers.
   const headers = securityHeaders(app, () => ctx.config.issuer);
@@ -78,6 +79,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
     logoutRoutes(app, ctx);
   }
   revocationRoutes(app, ctx);
+  signInRoutes(app, ctx);
 
   app.register(async (admin) => {
     adminGuard(admin, ctx);

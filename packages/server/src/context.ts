@@ -7,6 +7,7 @@ import type { Metrics } from './metrics.js';
 import type { RevocationRegistry } from './revocation/registry.js';
 import type { MasterKey } from './security/master-key.js';
 import type { Limits } from './security/limits.js';
+import type { Pages } from './signin/pages.js';
 import type { Store } from './store/types.js';
 
 /** What every endpoint works with: one per server instance. */
@@ -23,6 +24,8 @@ export interface ServerContext {
    * throttling by (username, address), address and username (security/throttle.ts).
    */
   limits: Limits;
+  /** The hosted pages (login, error, signed out, form_post), read and checked once at start-up. */
+  pages: Pages;
   log: FastifyBaseLogger;
   /** Clock in milliseconds. */
   now: () => number;

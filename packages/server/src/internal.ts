@@ -27,6 +27,10 @@ export {
   sessionIdFrom,
   startBrowserSession,
 } from './signin/session.js';
+// The hosted pages (login, error, signed out, form_post), their texts, and the login form's cookie.
+export { Pages } from './signin/pages.js';
+export { MESSAGES } from './signin/messages.js';
+export { LOGIN_COOKIE, PENDING_LIFETIME_S } from './signin/login-form.js';
 export { RequestError } from './http/errors.js';
 export type {
   AuditEvent,
@@ -36,6 +40,7 @@ export type {
   Client,
   ClientAuthMethod,
   ClientSecret,
+  Consent,
   FamilyFilter,
   FamilyRevocation,
   GrantType,
@@ -61,6 +66,7 @@ export type { AuthorizationCodeRepository } from './store/authorization-codes.js
 export type { AuthorizationRequestRepository } from './store/authorization-requests.js';
 export type { BrowserSessionRepository } from './store/browser-sessions.js';
 export type { ClientRepository } from './store/clients.js';
+export type { ConsentRepository } from './store/consents.js';
 export type { KeyRepository } from './store/keys.js';
 export type { LeaseRepository } from './store/leases.js';
 export type { RefreshFamilyRepository } from './store/refresh-families.js';

@@ -30,7 +30,7 @@ export class Metrics {
   });
   readonly passwordVerifications = new Counter({
     name: 'tessera_password_verifications_total',
-    help: 'Passwords verified (argon2id) by the password grant; logins refused by the throttle verify none.',
+    help: 'Passwords verified (argon2id) by the password grant and the hosted login; logins refused by the throttle verify none.',
     registers: [this.registry],
   });
 

@@ -20,6 +20,7 @@ import { loadMasterKey } from './security/master-key.js';
 import { MemoryLimits, perSecond } from './security/limits.js';
 import { RedisLimits } from './security/redis-limits.js';
 import { RSA_ID_TOKEN_ALG } from './oauth/id-token.js';
+import { Pages } from './signin/pages.js';
 import { throttlePolicy } from './security/throttle.js';
 import { adminService, type AdminService } from './services/admin.js';
 import { openStore } from './store/open.js';
@@ -55,7 +56,8 @@ export interface CreateServerOptions extends LoadConfigOptions {
 export async function createServer(options: CreateServerOptions = {}): Promise<TesseraServer> {
   const config = loadConfig(options);
   const now = options.now ?? Date.now;
-  // The master key first: a refused key file must not leave a database open.
+  // The hosted pages and the master key first: a refused template or key file must not leave a database open.
+  const pages = new Pages(config);
   const master = loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, create: true });
   const store = options.store ?? openStore(config);
   try {
@@ -106,6 +108,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     audit,
     metrics,
     limits,
+    pages,
     log: app.log,
     now,
   };

@@ -6,3 +6,4 @@ export { runCommand } from './process.js';
 export type { CommandOptions, CommandResult } from './process.js';
 export { until } from './until.js';
 export { settingRefusals } from './setting-refusal.js';
+export { CHROMIUM, chromiumSkip, launchChromium } from './chromium.js';

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
 import { adminService } from '../services/admin.js';
+import { consentView } from '../services/consents.js';
 import { browserSessionView, sessionView } from '../services/sessions.js';
 import { MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, type ProfileInput } from '../services/user-profile.js';
 import { userView } from '../services/users.js';
@@ -21,7 +22,7 @@ const PROFILE = {
 
 /**
  * Users: create, list, get, profile, disable / enable, delete, set password, roles, sessions (refresh-token
- * families) and browser sessions; revocation by subject or client.
+ * families), browser sessions and consents; revocation by subject or client.
  */
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const admin = adminService(ctx);
@@ -129,6 +130,13 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     items: (await admin.sessions.list(req.params.id)).map(sessionView),
   }));
 
+  app.get<{ Params: { id: string } }>('/admin/users/:id/consents', async (req) => ({
+    items: (await admin.consents.list(req.params.id)).map(consentView),
+  }));
+  app.delete<{ Params: { id: string; client_id: string } }>('/admin/users/:id/consents/:client_id', async (req, reply) => {
+    await admin.consents.revoke(actorOf(req), req.params.id, req.params.client_id);
+    return reply.code(204).send();
+  });
   app.delete<{ Params: { id: string } }>('/admin/sessions/:id', async (req, reply) => {
     await admin.sessions.revoke(actorOf(req), req.params.id);
     return reply.code(204).send();

@@ -114,6 +114,16 @@ export const SETTINGS = {
     default: 60,
     doc: 'Seconds a pushed authorization request (RFC 9126) waits for its `request_uri` to be used at `/authorize`, once.',
   },
+  pageTemplatesDir: {
+    env: 'TESSERA_PAGE_TEMPLATES_DIR',
+    type: 'path',
+    doc: "Folder of the operator's own hosted pages: each file in it named like a built-in one (`layout.html`, `login.html`, `consent.html`, `error.html`, `logged-out.html`, `form-post.html`, `tessera.css`) replaces that one; the others stay built in. Mustache templates, read and checked once at start-up; see the architecture guide for the values each page receives.",
+  },
+  pageLogoFile: {
+    env: 'TESSERA_PAGE_LOGO_FILE',
+    type: 'path',
+    doc: 'Logo shown on the hosted pages (`.svg`, `.png`, `.jpg`, `.jpeg`, `.webp` or `.gif`, at most 1 MiB), served from the server itself at `/assets/logo`. Default: the Tessera logo.',
+  },
   keyRotationInterval: {
     env: 'TESSERA_KEY_ROTATION_INTERVAL',
     type: 'integer',
@@ -310,6 +320,8 @@ export interface Config {
   sessionIdleTtl: number;
   sessionAbsoluteTtl: number;
   pushedRequestTtl: number;
+  pageTemplatesDir: string | undefined;
+  pageLogoFile: string | undefined;
   keyRotationInterval: number;
   jwksMaxAge: number;
   loginMaxFailures: number;

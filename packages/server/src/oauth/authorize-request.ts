@@ -8,6 +8,13 @@ export type ResponseMode = 'query' | 'form_post';
 export const RESPONSE_MODES: readonly ResponseMode[] = ['query', 'form_post'];
 export const RESPONSE_TYPES = ['code'] as const;
 export const CODE_CHALLENGE_METHODS = ['S256'] as const;
+/**
+ * OpenID Connect `prompt` values (Core section 3.1.2.1) the server acts on: `none` (no page may be shown),
+ * `login` (the password again, even with a session), `consent` (first-party clients are never asked for
+ * consent, so it changes nothing for them).
+ */
+export type Prompt = 'none' | 'login' | 'consent';
+export const PROMPTS: readonly Prompt[] = ['none', 'login', 'consent'];
 
 /** An S256 code challenge: BASE64URL(SHA-256(code_verifier)) without padding, 43 characters (RFC 7636 section 4.2). */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -31,6 +38,12 @@ export interface AuthorizationRequest {
   codeChallenge: string;
   /** OpenID Connect: the request's `nonce`, which the ID token repeats (absent: none was sent). */
   nonce?: string;
+  /** OpenID Connect `prompt` values asked for (absent: none asked). */
+  prompt?: Prompt[];
+  /** OpenID Connect `max_age`: seconds since the user last entered their password beyond which they enter it again. */
+  maxAge?: number;
+  /** OpenID Connect `login_hint`: the username the login page starts with. */
+  loginHint?: string;
 }
 
 /** Where a refused request is answered: back at the client's redirect URI, or (no trusted URI) on the error page. */
@@ -48,8 +61,9 @@ export type CheckedAuthorization =
  * the client and its redirect URI are established, a refusal is answered on the error page and never
  * redirected (an open redirector otherwise); after that, refusals go back to the client with `error`.
  * Rules: response_type `code` only; PKCE for every client, S256 only; the redirect URI given and one of the
- * client's (exact, loopback port free); requested scopes and audience allowed to the client; `nonce` (OpenID
- * Connect) at most MAX_NONCE_LENGTH characters. `pushed` says the parameters came through a pushed authorization
+ * client's (exact, loopback port free); requested scopes and audience allowed to the client; OpenID Connect's
+ * `nonce` (at most MAX_NONCE_LENGTH characters), `prompt` (known values, `none` alone), `max_age` (a
+ * non-negative integer) and `login_hint`. `pushed` says the parameters came through a pushed authorization
  * request (RFC 9126: at the PAR endpoint, or resolved from its `request_uri`, oauth/pushed-request.ts); a client
  * that requires PAR is refused without it. A checked request never carries `request_uri`: it is refused inside a
  * pushed request (RFC 9126 section 2.1), and elsewhere is only resolved, never checked as a parameter.
@@ -110,11 +124,49 @@ export async function checkAuthorization(
     const nonce = param(form, 'nonce');
     if (nonce !== undefined && nonce.length > MAX_NONCE_LENGTH)
       throw new OAuthError('invalid_request', `nonce is longer than ${MAX_NONCE_LENGTH} characters`);
-    const request: AuthorizationRequest = { client, redirectUri, responseMode, state, scopes, audience, codeChallenge };
-    if (nonce !== undefined && nonce !== '') request.nonce = nonce;
-    return { ok: true, request };
+    const prompt = promptOf(form);
+    const maxAge = maxAgeOf(form);
+    const loginHint = param(form, 'login_hint');
+    return {
+      ok: true,
+      request: {
+        client,
+        redirectUri,
+        responseMode,
+        state,
+        scopes,
+        audience,
+        codeChallenge,
+        ...(nonce !== undefined && nonce !== '' ? { nonce } : {}),
+        ...(prompt.length > 0 ? { prompt } : {}),
+        ...(maxAge !== undefined ? { maxAge } : {}),
+        ...(loginHint !== undefined ? { loginHint } : {}),
+      },
+    };
   } catch (err) {
     if (err instanceof OAuthError) return { ok: false, error: err, redirect: target };
     throw err;
   }
+}
+
+/** The space-separated `prompt` values: each known, none repeated, and `none` only alone (OpenID Connect Core 3.1.2.1). */
+function promptOf(form: Form): Prompt[] {
+  const raw = param(form, 'prompt');
+  if (raw === undefined) return [];
+  const values = raw.split(' ');
+  for (const v of values)
+    if (!PROMPTS.includes(v as Prompt))
+      throw new OAuthError('invalid_request', `prompt must be one or more of ${PROMPTS.join(', ')}`);
+  if (new Set(values).size !== values.length) throw new OAuthError('invalid_request', 'prompt names a value twice');
+  if (values.includes('none') && values.length > 1) throw new OAuthError('invalid_request', 'prompt none must be alone');
+  return values as Prompt[];
+}
+
+/** `max_age` in seconds: digits only, at most ten years (a larger value would mean nothing). */
+function maxAgeOf(form: Form): number | undefined {
+  const raw = param(form, 'max_age');
+  if (raw === undefined) return undefined;
+  if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) > 315_360_000)
+    throw new OAuthError('invalid_request', 'max_age must be a number of seconds');
+  return Number(raw);
 }

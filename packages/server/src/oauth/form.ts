@@ -17,6 +17,15 @@ export function parseForm(body: string): Form {
   return { params, duplicates: [...duplicates] };
 }
 
+/**
+ * A POST's form as the content type parser made it (app.ts: one of each application/x-www-form-urlencoded
+ * body), or an empty one, whose missing parameters the caller then refuses.
+ */
+export function bodyForm(body: unknown): Form {
+  const form = body as Form | undefined;
+  return form && form.params instanceof Map ? form : { params: new Map(), duplicates: [] };
+}
+
 /** The form of a token-endpoint style request; refuses duplicates and empty values of the named parameters. */
 export function requireForm(body: unknown): Form {
   const form = body as Form | undefined;

@@ -52,32 +52,45 @@ export async function pushAuthorizationRequest(ctx: ServerContext, client: Clien
 }
 
 /**
- * The authorization request an /authorize query (or form) makes, checked: the one the query itself states, or,
- * when it names a `request_uri`, the pushed request it refers to (RFC 9126 section 4). For a pushed request:
- * `client_id` is required and must be the client that pushed it; the request is taken from the store, so a
- * `request_uri` works once (RFC 9126 section 4 recommends one-time use; a reload of the authorization page is
- * answered with `invalid_request_uri`, and the client pushes again) and not after `pushedRequestTtl`; every other
- * parameter of the query is ignored (only pushed parameters count); the pushed parameters are checked again, so a
- * client disabled, or a redirect URI unregistered, since the push is refused now. Refusals before a redirect URI
- * is trusted are for the error page (`redirect` undefined), as checkAuthorization's.
+ * The pushed request an /authorize query names by `request_uri` (RFC 9126 section 4), taken from the store: its
+ * parameters as a form, or the refusal (for the error page: no redirect URI is trusted yet). `client_id` is
+ * required and must be the client that pushed it; the request is taken, so a `request_uri` works once (RFC 9126
+ * section 4 recommends one-time use; a reload of the authorization page is answered with `invalid_request_uri`,
+ * and the client pushes again) and not after `pushedRequestTtl`; every other parameter of the query is ignored
+ * (only pushed parameters count). The caller checks the parameters again (checkAuthorization, as pushed), so a
+ * client disabled, or a redirect URI unregistered, since the push is refused then.
  */
-export async function resolveAuthorizationRequest(ctx: ServerContext, form: Form): Promise<CheckedAuthorization> {
-  const getClient = (id: string) => ctx.store.clients.get(id);
-  if (!form.params.has('request_uri')) return checkAuthorization(form, getClient, { pushed: false });
-  const page = (error: OAuthError): CheckedAuthorization => ({ ok: false, error, redirect: undefined });
+export async function takePushedRequest(
+  ctx: ServerContext,
+  form: Form,
+): Promise<{ ok: true; form: Form } | { ok: false; error: OAuthError }> {
+  const refuse = (error: OAuthError) => ({ ok: false as const, error });
   for (const name of ['client_id', 'request_uri'])
-    if (form.duplicates.includes(name)) return page(new OAuthError('invalid_request', `parameter ${name} is repeated`));
+    if (form.duplicates.includes(name)) return refuse(new OAuthError('invalid_request', `parameter ${name} is repeated`));
   const clientId = form.params.get('client_id');
-  if (!clientId) return page(new OAuthError('invalid_request', 'missing parameter client_id'));
+  if (!clientId) return refuse(new OAuthError('invalid_request', 'missing parameter client_id'));
   const requestUri = form.params.get('request_uri')!;
-  const refused = page(new OAuthError('invalid_request_uri', 'request_uri is unknown, expired or already used'));
-  if (!requestUri.startsWith(REQUEST_URI_PREFIX) || requestUri.length > 256) return refused;
+  const unknown = refuse(new OAuthError('invalid_request_uri', 'request_uri is unknown, expired or already used'));
+  if (!requestUri.startsWith(REQUEST_URI_PREFIX) || requestUri.length > 256) return unknown;
   const digest = ctx.master.secretDigest(requestUri);
   const now = ctx.now();
   // Read before taking: a request_uri presented with another client's id is refused without spending it.
   const pending = await ctx.store.authorizationRequests.get(digest, now);
-  if (!pending || pending.clientId !== clientId) return refused;
+  if (!pending || pending.clientId !== clientId) return unknown;
   const taken = await ctx.store.authorizationRequests.take(digest, now);
-  if (!taken) return refused;
-  return checkAuthorization({ params: new Map(Object.entries(taken.params)), duplicates: [] }, getClient, { pushed: true });
+  if (!taken) return unknown;
+  return { ok: true, form: { params: new Map(Object.entries(taken.params)), duplicates: [] } };
+}
+
+/**
+ * The authorization request an /authorize query (or form) makes, checked: the one the query itself states, or,
+ * when it names a `request_uri`, the pushed request it refers to (takePushedRequest), checked as pushed.
+ * Refusals before a redirect URI is trusted are for the error page (`redirect` undefined), as checkAuthorization's.
+ */
+export async function resolveAuthorizationRequest(ctx: ServerContext, form: Form): Promise<CheckedAuthorization> {
+  const getClient = (id: string) => ctx.store.clients.get(id);
+  if (!form.params.has('request_uri')) return checkAuthorization(form, getClient, { pushed: false });
+  const taken = await takePushedRequest(ctx, form);
+  if (!taken.ok) return { ok: false, error: taken.error, redirect: undefined };
+  return checkAuthorization(taken.form, getClient, { pushed: true });
 }

@@ -25,6 +25,21 @@ export function newPushedRequestReference(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** The reference to a pending authorization request that the login form carries: 256 random bits, base64url, prefixed. */
+export function newRequestReference(): string {
+  return `tsq_${randomBytes(32).toString('base64url')}`;
+}
+
+/** The login form's browser key (its cookie), which the form's anti-forgery token is bound to: 256 random bits. */
+export function newLoginKey(): string {
+  return `tsk_${randomBytes(32).toString('base64url')}`;
+}
+
+/** A Content-Security-Policy nonce for one response's script: 128 random bits, base64url. */
+export function newCspNonce(): string {
+  return randomBytes(16).toString('base64url');
+}
+
 export function newId(): string {
   return randomUUID();
 }

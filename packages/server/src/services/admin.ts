@@ -6,6 +6,7 @@ import type {
   AuditFilter,
   BrowserSession,
   Client,
+  Consent,
   RefreshFamily,
   Role,
   SigningKeyRecord,
@@ -23,6 +24,7 @@ import {
   type ClientInput,
   type ClientPatch,
 } from './clients.js';
+import { listConsents, revokeConsent } from './consents.js';
 import { importSigningKey, listKeys, retireKey, rotateKeys } from './keys.js';
 import { revokeEverything } from './revoke-all.js';
 import { deleteRole, listRoles, putRole } from './roles.js';
@@ -114,6 +116,12 @@ export interface AdminService {
      */
     revoke(by: Actor, id: string): Promise<{ families: string[] }>;
   };
+  readonly consents: {
+    /** The third-party clients a user has allowed on the consent page, with the scopes allowed to each. */
+    list(userId: string): Promise<Consent[]>;
+    /** Withdraws a user's consent to a client: the next sign-in to it asks again. */
+    revoke(by: Actor, userId: string, clientId: string): Promise<void>;
+  };
   readonly tokens: {
     /** Revokes one token this server issued (RFC 7009 semantics); `clientId` limits it to that client's. */
     revoke(by: Actor, token: string, options?: { hint?: string; clientId?: string }): Promise<TokenRevocation>;
@@ -164,6 +172,10 @@ export function adminService(ctx: ServerContext): AdminService {
       rotate: (by) => rotateKeys(ctx, by),
       import: (by, key) => importSigningKey(ctx, by, key),
       retire: (by, kid) => retireKey(ctx, by, kid),
+    }),
+    consents: Object.freeze({
+      list: (userId) => listConsents(ctx, userId),
+      revoke: (by, userId, clientId) => revokeConsent(ctx, by, userId, clientId),
     }),
     sessions: Object.freeze({
       list: (userId) => listSessions(ctx, userId),

@@ -29,7 +29,7 @@ export class UnknownRoleError extends AdminError {
 export class NotFoundError extends AdminError {
   static readonly code = 'ERR_NOT_FOUND';
   constructor(
-    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session' | 'browser session',
+    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session' | 'browser session' | 'consent',
     name: string,
   ) {
     super(NotFoundError.code, `no ${entity} ${name}`);

@@ -1,4 +1,6 @@
 import type { ServerContext } from '../context.js';
+import type { Authentication } from '../oauth/issue-code.js';
+import { cookieValue, hostCookie } from '../http/cookies.js';
 import { newId, newSessionId } from '../security/random.js';
 import { cutOffRecord } from '../services/revoke-all.js';
 import type { SessionEnd } from '../store/browser-sessions.js';
@@ -10,28 +12,27 @@ import type { BrowserSession, User } from '../store/types.js';
  * on the top-level navigation back from a client to /authorize, not on cross-site subrequests. It holds a
  * random id only; the store keeps the id's keyed digest.
  */
+/**
+ * How a browser session's user authenticated: the password on the login page, the one method the hosted login
+ * offers (RFC 8176 `pwd`); stated as `amr` in the ID tokens of codes issued in that session.
+ */
+export const PASSWORD_SIGN_IN: Authentication = { amr: ['pwd'] };
+
 export const SESSION_COOKIE = '__Host-tessera-session';
 
 /** The Set-Cookie value that hands the browser a session id, living as long as the session may. */
 export function sessionCookie(id: string, maxAgeSeconds: number): string {
-  return `${SESSION_COOKIE}=${id}; Max-Age=${maxAgeSeconds}; Path=/; Secure; HttpOnly; SameSite=Lax`;
+  return hostCookie(SESSION_COOKIE, id, maxAgeSeconds);
 }
 
 /** The Set-Cookie value that removes the session cookie. */
 export function clearedSessionCookie(): string {
-  return `${SESSION_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax`;
+  return hostCookie(SESSION_COOKIE, '', 0);
 }
 
 /** The session id the request's Cookie header carries (the first `__Host-tessera-session`), if it has the shape of one. */
 export function sessionIdFrom(cookieHeader: string | undefined): string | undefined {
-  if (cookieHeader === undefined) return undefined;
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== SESSION_COOKIE) continue;
-    const value = part.slice(eq + 1).trim();
-    return /^tsb_[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
-  }
-  return undefined;
+  return cookieValue(cookieHeader, SESSION_COOKIE, /^tsb_[A-Za-z0-9_-]{43}$/);
 }
 
 /**

@@ -257,5 +257,19 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
           .execute();
       },
     },
+    '0012_consents': {
+      // The scopes each user has allowed each third-party client (the consent page), one row per pair.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('consents')
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('granted_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('consents_pk', ['user_id', 'client_id'])
+          .execute();
+        await db.schema.createIndex('consents_client').on('consents').column('client_id').execute();
+      },
+    },
   };
 }

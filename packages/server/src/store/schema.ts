@@ -116,4 +116,5 @@ export interface Database {
     amr: string;
   };
   authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
+  consents: { user_id: string; client_id: string; scopes: string; granted_at: number };
 }

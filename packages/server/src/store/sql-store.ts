@@ -6,6 +6,7 @@ import { SqlAuditRepository } from './sql/audit.js';
 import { SqlAuthorizationCodeRepository } from './sql/authorization-codes.js';
 import { SqlAuthorizationRequestRepository } from './sql/authorization-requests.js';
 import { SqlBrowserSessionRepository } from './sql/browser-sessions.js';
+import { SqlConsentRepository } from './sql/consents.js';
 import { SqlClientRepository } from './sql/clients.js';
 import { SqlKeyRepository } from './sql/keys.js';
 import { SqlLeaseRepository } from './sql/leases.js';
@@ -39,6 +40,7 @@ export class SqlStore implements Store {
   readonly leases: SqlLeaseRepository;
   readonly assertionJtis: SqlAssertionJtiRepository;
   readonly browserSessions: SqlBrowserSessionRepository;
+  readonly consents: SqlConsentRepository;
   readonly authorizationRequests: SqlAuthorizationRequestRepository;
   readonly authorizationCodes: SqlAuthorizationCodeRepository;
 
@@ -58,6 +60,7 @@ export class SqlStore implements Store {
     this.leases = new SqlLeaseRepository(db);
     this.assertionJtis = new SqlAssertionJtiRepository(db);
     this.browserSessions = new SqlBrowserSessionRepository(db, log);
+    this.consents = new SqlConsentRepository(db);
     this.authorizationRequests = new SqlAuthorizationRequestRepository(db);
     this.authorizationCodes = new SqlAuthorizationCodeRepository(db);
   }

@@ -4,6 +4,7 @@ import type { AuthorizationCodeRepository } from './authorization-codes.js';
 import type { AuthorizationRequestRepository } from './authorization-requests.js';
 import type { BrowserSessionRepository } from './browser-sessions.js';
 import type { ClientRepository } from './clients.js';
+import type { ConsentRepository } from './consents.js';
 import type { KeyRepository } from './keys.js';
 import type { LeaseRepository } from './leases.js';
 import type { RefreshFamilyRepository } from './refresh-families.js';
@@ -33,6 +34,7 @@ export interface Store {
   readonly browserSessions: BrowserSessionRepository;
   readonly authorizationRequests: AuthorizationRequestRepository;
   readonly authorizationCodes: AuthorizationCodeRepository;
+  readonly consents: ConsentRepository;
 
   /** Brings the schema up to date (run at start). */
   migrate(): Promise<void>;
@@ -54,6 +56,7 @@ export type { AuthorizationCode } from './authorization-codes.js';
 export type { PendingAuthorization } from './authorization-requests.js';
 export type { BrowserSession } from './browser-sessions.js';
 export type { Client, ClientAuthMethod, ClientPatch, ClientSecret, GrantType, IdTokenAlg } from './clients.js';
+export type { Consent } from './consents.js';
 export type { KeyPatch, KeyState, SigningKeyRecord } from './keys.js';
 export type { FamilyFilter, FamilyRevocation, RefreshFamily, RefreshToken, RotateResult } from './refresh-families.js';
 export type { Revocation, RevocationKind } from './revocations.js';

@@ -10,6 +10,7 @@ import { authorizationCodesContract } from './authorization-codes.js';
 import { authorizationRequestsContract } from './authorization-requests.js';
 import { browserSessionsContract } from './browser-sessions.js';
 import { clientsContract } from './clients.js';
+import { consentsContract } from './consents.js';
 import { aUser } from './fixtures.js';
 import { keysContract } from './keys.js';
 import { leasesContract } from './leases.js';
@@ -60,6 +61,7 @@ export function storeContract(name: string, open: () => Promise<SqlStore>, clean
     browserSessionsContract(current);
     authorizationRequestsContract(current);
     authorizationCodesContract(current);
+    consentsContract(current);
     rowsContract(current);
   });
 }

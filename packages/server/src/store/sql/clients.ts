@@ -152,7 +152,13 @@ export class SqlClientRepository implements ClientRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+    return this.db.transaction().execute((tx) => this.deleteIn(tx, id));
+  }
+
+  /** Deletes the row and the consents that name it (a later client of the same id inherits none). */
+  private async deleteIn(tx: Kysely<Database>, id: string): Promise<boolean> {
+    await tx.deleteFrom('consents').where('client_id', '=', id).execute();
+    const r = await tx.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 
@@ -178,9 +184,6 @@ export class SqlClientRepository implements ClientRepository {
   }
 
   deleteAndCutOff(id: string, now: number, record: FamilyRevocation): Promise<CutOff | undefined> {
-    return this.log.withCutOff(this.db, { kind: 'client', id }, now, record, async (tx) => {
-      const r = await tx.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    });
+    return this.log.withCutOff(this.db, { kind: 'client', id }, now, record, (tx) => this.deleteIn(tx, id));
   }
 }

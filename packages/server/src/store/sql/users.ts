@@ -114,7 +114,13 @@ export class SqlUserRepository implements UserRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return this.db.transaction().execute((tx) => this.deleteIn(tx, id));
+  }
+
+  /** Deletes the row and the consents that name it (a later user of the same id inherits none). */
+  private async deleteIn(tx: Kysely<Database>, id: string): Promise<boolean> {
+    await tx.deleteFrom('consents').where('user_id', '=', id).execute();
+    const r = await tx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 
@@ -134,9 +140,6 @@ export class SqlUserRepository implements UserRepository {
   }
 
   deleteAndCutOff(id: string, now: number, record: FamilyRevocation): Promise<CutOff | undefined> {
-    return this.log.withCutOff(this.db, { kind: 'subject', id }, now, record, async (tx) => {
-      const r = await tx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    });
+    return this.log.withCutOff(this.db, { kind: 'subject', id }, now, record, (tx) => this.deleteIn(tx, id));
   }
 }
