@@ -362,4 +362,48 @@ describe('sign-in through /authorize and the hosted login', () => {
     assert.equal(a.status, 303);
     assert.ok(redirectParams(a, REDIRECT).get('code'));
   });
+
+  it('a client that must push its requests signs in through PAR: the pushed request survives the login, marked as pushed', async () => {
+    await t.client({
+      id: 'pushing',
+      authMethod: 'none',
+      grantTypes: ['authorization_code'],
+      scopes: ['orders:read'],
+      audiences: ['api'],
+      redirectUris: [REDIRECT],
+      firstParty: true,
+      requirePar: true,
+    });
+    const r = authorizationRequest('pushing', REDIRECT, { scope: 'orders:read' });
+    const params = Object.fromEntries(new URLSearchParams(r.path.slice('/authorize?'.length)));
+    // Sent directly, the request is refused; pushed, it is served through the login page.
+    const direct = await new HandBrowser(t).get(r.path);
+    assert.equal(redirectParams(direct, REDIRECT).get('error'), 'invalid_request');
+    const pushed = await postForm(t, '/oauth/par', params);
+    assert.equal(pushed.status, 201, JSON.stringify(pushed.body));
+    const b = new HandBrowser(t);
+    const page = await b.get(
+      `/authorize?${new URLSearchParams({ client_id: 'pushing', request_uri: String(pushed.body.request_uri) })}`,
+    );
+    assert.equal(page.status, 200, page.text);
+    const done = await b.post('/login', loginForm(page.text, 'alice', PASSWORD));
+    const answer = redirectParams(done, REDIRECT);
+    assert.equal(answer.get('state'), params.state);
+    const code = answer.get('code');
+    assert.ok(code, done.text);
+    const token = await postForm(t, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: 'pushing',
+      redirect_uri: REDIRECT,
+      code,
+      code_verifier: r.verifier,
+    });
+    assertTokenResponse(token);
+  });
+
+  it('pushed-mark-smuggling: a direct request naming the pushed mark is still refused for a client that must push', async () => {
+    const r = authorizationRequest('pushing', REDIRECT, { scope: 'orders:read', 'tessera:pushed': '1' });
+    const a = await new HandBrowser(t).get(r.path);
+    assert.equal(redirectParams(a, REDIRECT).get('error'), 'invalid_request');
+  });
 });
