@@ -8,6 +8,8 @@
 //     (examples/chat),
 //   - a single-page app that signs in through the hosted login (authorization code + PKCE, oauth4webapi) and
 //     calls its API, on PORT+4 (examples/spa),
+//   - a server-side web app that signs in with OpenID Connect (openid-client: PAR, code + PKCE, ID token,
+//     userinfo, refresh, logout), on PORT+5 (examples/web),
 // and prints curl lines that get a token and call the services, and the chat's users.
 //   PORT=4000 npm start
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,10 +28,12 @@ import { stockHandler } from '../rpc/orders-stock.js';
 import { ensureInventoryDemo } from '../rpc/setup.js';
 import { startSpa } from '../spa/server.js';
 import { ensureSpaDemo } from '../spa/setup.js';
+import { startWeb } from '../web/server.js';
+import { ensureWebDemo } from '../web/setup.js';
 
 const port = Number(process.env.PORT ?? 4000);
-if (!Number.isInteger(port) || port < 1 || port > 65531) {
-  console.error('error: PORT must be a port number from 1 to 65531 (the demo listens on PORT to PORT+4)');
+if (!Number.isInteger(port) || port < 1 || port > 65530) {
+  console.error('error: PORT must be a port number from 1 to 65530 (the demo listens on PORT to PORT+5)');
   process.exit(2);
 }
 
@@ -40,7 +44,7 @@ async function listening(at, start) {
   } catch (err) {
     if (err?.code !== 'EADDRINUSE') throw err;
     console.error(
-      `error: port ${at} is already in use (the demo listens on PORT to PORT+4, now ${port} to ${port + 4}); ` +
+      `error: port ${at} is already in use (the demo listens on PORT to PORT+5, now ${port} to ${port + 5}); ` +
         'stop what holds it, or start on other ports with PORT, e.g. PORT=5000 npm start',
     );
     process.exit(1);
@@ -116,6 +120,7 @@ const changed = [
   await ensureInventoryDemo(contextOf(server), server.config.issuer, demo),
   await ensureChatDemo(contextOf(server), server.config.issuer, demo),
   await ensureSpaDemo(contextOf(server), server.config.issuer, demo),
+  await ensureWebDemo(contextOf(server), server.admin, demo),
 ];
 if (changed.includes(true)) writeFileSync(credentialsFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
 await listening(port, () => server.listen());
@@ -139,6 +144,7 @@ const chat = await listening(port + 3, () =>
 
 const alice = await contextOf(server).store.users.getByUsername(demo.user.username);
 const spa = await listening(port + 4, () => startSpa({ issuer, port: port + 4, revocationClient: demo.spaRevocations }));
+const web = await listening(port + 5, () => startWeb({ issuer, port: port + 5, clientSecret: demo.webApp.clientSecret }));
 
 const verifier = createVerifier({
   issuer,
@@ -181,6 +187,7 @@ Tessera is running (data in ${dir})
   inventory:       ${inventory.url}   (Connect: inventory.v1.InventoryService, GetStock needs inventory:read, Health is public)
   chat:            ${chat.url}   (open it in a browser; WebSocket gateway on ${chat.url.replace('http', 'ws')}/connection/websocket)
   single-page app: ${spa.url}   (signs in through the hosted login: authorization code + PKCE)
+  web app:         ${web.url}   (OpenID Connect sign-in with PAR, consent, userinfo and logout)
 
 Get a token (client credentials) and call the service:
   TOKEN=$(curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials -d resource=orders ${tokenEndpoint} | ${accessToken})
@@ -215,12 +222,16 @@ my orders". End that browser session (admin API): the page's tokens are revoked 
   curl -s -H "Authorization: Bearer $ADMIN_TOKEN" ${issuer}/admin/users/${alice.id}/browser-sessions
   curl -i -X DELETE -H "Authorization: Bearer $ADMIN_TOKEN" ${issuer}/admin/browser-sessions/<id>
 
+Web app: open ${web.url}, "Sign in" as ${demo.user.username}, allow the web app on the consent page (a third-party
+client); the page shows the ID token's claims and /userinfo; "Sign out" ends the session at the auth server too.
+
 Admin: ${demo.adminClient.clientId} / ${demo.adminClient.clientSecret} (client credentials, scope tessera:admin, resource ${demo.adminClient.audience})
 Demo credentials are kept in ${credentialsFile}. Ctrl-C to stop.`);
 
 const stop = async () => {
   verifier.close();
   await app.close();
+  await web.close();
   await spa.close();
   await chat.close();
   await inventory.close();

@@ -39,7 +39,7 @@ const cookieOf = (req) =>
  */
 export async function startWeb({ issuer, port, clientSecret }) {
   const insecure = new URL(issuer).protocol === 'http:';
-  const config = await oidc.discovery(new URL(issuer), WEB_CLIENT_ID, clientSecret, undefined, {
+  const config = await oidc.discovery(new URL(issuer), WEB_CLIENT_ID, undefined, oidc.ClientSecretBasic(clientSecret), {
     // The demo's auth server speaks plain http on this machine; anywhere else it is https.
     execute: insecure ? [oidc.allowInsecureRequests] : [],
   });
@@ -67,7 +67,7 @@ export async function startWeb({ issuer, port, clientSecret }) {
     try {
       if (req.method === 'GET' && url.pathname === '/') {
         if (!session?.tokens) return send(200, page('Web app', '<p>Not signed in.</p><p><a href="/login">Sign in</a></p>'));
-        const claims = session.tokens.claims();
+        const { claims } = session;
         return send(
           200,
           page(
@@ -98,7 +98,8 @@ export async function startWeb({ issuer, port, clientSecret }) {
       }
       if (req.method === 'GET' && url.pathname === '/auth/callback') {
         const pending = session?.pending;
-        if (!pending || pending.until < Date.now()) return send(400, page('Sign-in failed', '<p>No sign-in is under way here.</p>'));
+        if (!pending || pending.until < Date.now())
+          return send(400, page('Sign-in failed', '<p>No sign-in is under way here.</p>'));
         const tokens = await oidc.authorizationCodeGrant(config, url, {
           pkceCodeVerifier: pending.verifier,
           expectedState: pending.state,
@@ -109,12 +110,12 @@ export async function startWeb({ issuer, port, clientSecret }) {
         // A new session id once signed in: the one handed out before the sign-in is not the signed-in session's.
         sessions.delete(sid);
         const id = randomBytes(32).toString('base64url');
-        sessions.set(id, { tokens, userinfo });
+        // The ID token (its checked claims, and itself for the logout) is kept: a refresh does not renew it.
+        sessions.set(id, { tokens, idToken: tokens.id_token, claims: tokens.claims(), userinfo });
         return redirect('/', { 'set-cookie': `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax` });
       }
       if (req.method === 'GET' && url.pathname === '/refresh' && session?.tokens) {
-        const refreshed = await oidc.refreshTokenGrant(config, session.tokens.refresh_token);
-        session.tokens = refreshed.id_token ? refreshed : Object.assign(refreshed, { claims: session.tokens.claims });
+        session.tokens = await oidc.refreshTokenGrant(config, session.tokens.refresh_token);
         return redirect('/');
       }
       if (req.method === 'GET' && url.pathname === '/logout') {
@@ -123,7 +124,7 @@ export async function startWeb({ issuer, port, clientSecret }) {
         if (!session?.tokens) return redirect('/', cleared);
         // RP-initiated logout: the auth server ends its own session and sends the browser back here.
         return redirect(
-          oidc.buildEndSessionUrl(config, { id_token_hint: session.tokens.id_token, post_logout_redirect_uri: `${url.origin}/` }),
+          oidc.buildEndSessionUrl(config, { id_token_hint: session.idToken, post_logout_redirect_uri: `${url.origin}/` }),
           cleared,
         );
       }

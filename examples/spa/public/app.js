@@ -44,11 +44,13 @@ async function signIn() {
 
 /** Back from the login page: the code (checked against the state and the issuer) exchanged for tokens. */
 async function completeSignIn() {
+  const callback = new URL(location.href);
   const saved = JSON.parse(sessionStorage.getItem('sign-in') ?? 'null');
   sessionStorage.removeItem('sign-in');
+  // The code leaves the address bar (and the history) at once.
   history.replaceState(null, '', '/');
   if (!saved) throw new Error('no sign-in was started in this tab');
-  const params = oauth.validateAuthResponse(as, client, new URL(location.href), saved.state);
+  const params = oauth.validateAuthResponse(as, client, callback, saved.state);
   const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, redirectUri, saved.verifier, {
     ...options,
     additionalParameters: { resource: config.audience },

@@ -47,6 +47,13 @@ describe('RP-initiated logout', () => {
       authMethod: 'none',
       postLogoutRedirectUris: ['https://other.example.com/bye'],
     });
+    await t.client({
+      ...input,
+      redirectUris: [REDIRECT],
+      id: 'native',
+      authMethod: 'none',
+      postLogoutRedirectUris: ['http://127.0.0.1/bye'],
+    });
     svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
     alice = await t.user('alice', 'correct horse battery');
     bob = await t.user('bob', 'correct horse battery');
@@ -133,6 +140,25 @@ describe('RP-initiated logout', () => {
     assert.equal(r.status, 303);
     assert.equal(r.headers.get('location'), AFTER_LOGOUT);
     assert.equal(await signedIn(browser.id), false);
+  });
+
+  it('a loopback post_logout_redirect_uri matches on any port, as a redirect URI does (RFC 8252 section 7.3); nothing else varies', async () => {
+    const hint = await idTokenOf(alice, 'native');
+    const ok = await logout(
+      `${t.url}/logout?${new URLSearchParams({ id_token_hint: hint, post_logout_redirect_uri: 'http://127.0.0.1:5005/bye' })}`,
+    );
+    assert.equal(ok.status, 303, ok.text);
+    assert.equal(ok.headers.get('location'), 'http://127.0.0.1:5005/bye');
+    for (const uri of [
+      'http://127.0.0.1:5005/bye/',
+      'http://localhost:5005/bye',
+      'https://127.0.0.1:5005/bye',
+      'http://127.0.0.1:5005/other',
+    ]) {
+      const r = await logout(`${t.url}/logout?${new URLSearchParams({ id_token_hint: hint, post_logout_redirect_uri: uri })}`);
+      assert.equal(r.status, 400, uri);
+      assert.equal(r.headers.get('location'), null, uri);
+    }
   });
 
   it('logout-open-redirect: a post_logout_redirect_uri not registered exactly for the hint’s client is refused on a page', async () => {

@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.js';
 import { MAX_STATE_LENGTH } from '../oauth/authorize-request.js';
 import { queryRedirect } from '../oauth/authorize-response.js';
 import { OAuthError } from '../oauth/errors.js';
+import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import { param, parseForm, type Form } from '../oauth/form.js';
 import { verifyIdTokenHint, type IdTokenHint } from '../oauth/id-token.js';
 import { clearedSessionCookie, currentBrowserSession, endBrowserSession, sessionIdFrom } from './session.js';
@@ -43,7 +44,8 @@ async function checkLogout(ctx: ServerContext, form: Form): Promise<CheckedLogou
   if (uri !== undefined) {
     if (hint === undefined) throw new OAuthError('invalid_request', 'post_logout_redirect_uri needs id_token_hint');
     const client = await ctx.store.clients.get(hint.clientId);
-    if (!client || client.disabled || !client.postLogoutRedirectUris.includes(uri))
+    // Matched as redirect URIs are: exactly, a loopback one with any port (RFC 8252 section 7.3).
+    if (!client || client.disabled || !matchRedirectUri(client.postLogoutRedirectUris, uri))
       throw new OAuthError('invalid_request', 'post_logout_redirect_uri is not registered for this client');
     redirect = state === undefined ? uri : queryRedirect(uri, [['state', state]]);
   }
