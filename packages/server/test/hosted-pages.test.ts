@@ -9,7 +9,7 @@ import { MESSAGES, Pages } from '@tessera/server/internal';
 import { settingRefusals } from '@tessera/testing';
 
 import { startServer, type TestServer } from './helpers/server.js';
-import { alertText, HandBrowser, hiddenField, loginForm, pkce } from './helpers/sign-in.js';
+import { alertText, HandBrowser, hiddenField, loginForm, pkce, unescapeHtml as unescape } from './helpers/sign-in.js';
 
 const REDIRECT = 'https://app.example.com/cb';
 const HOSTILE_NAME = `<script>alert("name")</script>&'`;
@@ -28,13 +28,6 @@ const browserApp = (id: string, name: string) => ({
   redirectUris: [REDIRECT],
   firstParty: true,
 });
-
-/** Mustache's HTML escape, to compare a page's text with the value it shows. */
-const unescape = (s: string) =>
-  s.replace(
-    /&(lt|gt|quot|amp|#39|#x2F|#x60|#x3D);/g,
-    (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', amp: '&', '#39': "'", '#x2F': '/', '#x60': '`', '#x3D': '=' })[e]!,
-  );
 
 /**
  * The hosted pages themselves: every interpolated value escaped (hostile client names, state and login
@@ -84,7 +77,22 @@ describe('hosted pages', () => {
     assert.equal(unescape(hiddenField(done.text, 'state')), HOSTILE_STATE);
   });
 
-  it('escapes every value on the consent, error and logged-out pages (Pages)', () => {
+  it('escapes a hostile logout parameter carried into the sign-out confirmation’s hidden fields', async () => {
+    const b = new HandBrowser(t);
+    const login = await b.get(authorize({}));
+    const done = await b.post('/login', loginForm(login.text, 'alice', 'correct horse battery'));
+    assert.equal(done.status, 303, done.text);
+    const page = await b.get(`/logout?${new URLSearchParams({ client_id: HOSTILE_HINT, state: HOSTILE_STATE })}`);
+    assert.equal(page.status, 200);
+    assert.ok(!page.text.includes('<script>') && !page.text.includes('<img src=x'), page.text);
+    assert.equal(unescape(hiddenField(page.text, 'state')), HOSTILE_STATE);
+    assert.equal(unescape(hiddenField(page.text, 'client_id')), HOSTILE_HINT);
+    assert.equal(hiddenField(page.text, 'confirm'), 'yes');
+    assert.match(page.headers.get('content-security-policy')!, /form-action 'self'; frame-ancestors 'none'/);
+    assert.equal(page.headers.get('referrer-policy'), 'same-origin');
+  });
+
+  it('escapes every value on the consent, error, logged-out and logout confirmation pages (Pages)', () => {
     const pages = new Pages({ pageTemplatesDir: undefined, pageLogoFile: undefined });
     const html = pages.error('https://id.example.com', '<b>message</b>', '<script>details</script>');
     assert.ok(!html.includes('<b>') && !html.includes('<script>'), html);
@@ -102,6 +110,15 @@ describe('hosted pages', () => {
     assert.ok(!out.includes('"><script>'), out);
     assert.ok(out.includes(MESSAGES.loggedOut.message));
     assert.match(out, /<html lang="en">/);
+    assert.match(out, /<meta name="referrer" content="no-referrer">/, 'the other pages send no referrer at all');
+    const confirm = pages.logoutConfirm('https://id.example.com', [
+      ['state', HOSTILE_STATE],
+      ['client_id', HOSTILE_NAME],
+    ]);
+    assert.ok(!confirm.includes('<script>'), confirm);
+    assert.equal(unescape(hiddenField(confirm, 'state')), HOSTILE_STATE);
+    assert.equal(unescape(hiddenField(confirm, 'client_id')), HOSTILE_NAME);
+    assert.ok(confirm.includes(MESSAGES.logout.confirmMessage), confirm);
   });
 
   it('serves one stylesheet and the logo, cacheable, revalidated by ETag', async () => {

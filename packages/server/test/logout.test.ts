@@ -17,12 +17,14 @@ import {
   contextOf,
   currentBrowserSession,
   issueAuthorizationCode,
+  MESSAGES,
   startBrowserSession,
   type AuthorizationRequest,
 } from '@tessera/server/internal';
 
 import { clientCredentials, postForm, type ClientCreds } from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { alertText, hiddenField, unescapeHtml } from './helpers/sign-in.js';
 
 const REDIRECT = 'https://rp.example.com/cb';
 const AFTER_LOGOUT = 'https://rp.example.com/bye';
@@ -98,7 +100,21 @@ describe('RP-initiated logout', () => {
 
   async function logout(url: URL | string, cookie?: string, init: RequestInit = {}) {
     const res = await fetch(url, { redirect: 'manual', ...init, headers: { ...(cookie ? { cookie } : {}), ...init.headers } });
-    return { status: res.status, headers: res.headers, text: await res.text() };
+    const answer = { status: res.status, headers: res.headers, text: await res.text() };
+    if (res.status !== 303) assertHostedPage(answer);
+    return answer;
+  }
+
+  /** Every page of /logout is a hosted page: HTML with the pages' CSP (no framing, forms to this server only), not cached. */
+  function assertHostedPage(r: { headers: Headers; text: string }) {
+    assert.match(r.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
+    assert.equal(
+      r.headers.get('content-security-policy'),
+      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    assert.equal(r.headers.get('x-frame-options'), 'DENY');
+    assert.match(r.text, /<link rel="stylesheet" href="[^"]*assets&#x2F;tessera\.css/);
   }
 
   it('the metadata names /logout; openid-client builds the URL; a valid hint ends the session and redirects with state', async () => {
@@ -126,7 +142,7 @@ describe('RP-initiated logout', () => {
     const r = await logout(`${t.url}/logout?${new URLSearchParams({ id_token_hint: hint })}`, browser.cookie);
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
-    assert.match(r.text, /You have been signed out/);
+    assert.ok(r.text.includes(MESSAGES.loggedOut.message), r.text);
     assert.equal(await signedIn(browser.id), false);
   });
 
@@ -178,6 +194,7 @@ describe('RP-initiated logout', () => {
       );
       assert.equal(r.status, 400, uri);
       assert.equal(r.headers.get('location'), null, uri);
+      assert.equal(alertText(r.text), MESSAGES.logout.refused, uri);
       assert.match(r.text, /not registered for this client/, uri);
     }
     // Without a hint, no redirect at all: the client cannot be known.
@@ -212,6 +229,7 @@ describe('RP-initiated logout', () => {
     for (const hint of [forged, tampered, access, 'not.a.token']) {
       const r = await logout(`${t.url}/logout?${new URLSearchParams({ id_token_hint: hint })}`, browser.cookie);
       assert.equal(r.status, 400);
+      assert.equal(alertText(r.text), MESSAGES.logout.refused);
       assert.match(r.text, /id_token_hint is not valid/);
     }
     assert.equal(await signedIn(browser.id), true);
@@ -225,9 +243,15 @@ describe('RP-initiated logout', () => {
       browser.cookie,
     );
     assert.equal(asked.status, 200);
-    assert.match(asked.text, /<form method="post" action="\/logout">/);
+    assert.ok(asked.text.includes(MESSAGES.logout.confirmTitle), asked.text);
+    assert.equal(unescapeHtml(/<form method="post" action="([^"]*)">/.exec(asked.text)?.[1] ?? ''), `${t.url}/logout`);
     assert.ok(!asked.text.includes('<script>'), 'the carried parameters are escaped');
-    assert.match(asked.text, /value="&quot;&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;"/);
+    assert.match(asked.text, /value="&quot;&gt;&lt;script&gt;alert\(1\)&lt;&#x2F;script&gt;"/);
+    assert.equal(unescapeHtml(hiddenField(asked.text, 'state')), state);
+    assert.equal(unescapeHtml(hiddenField(asked.text, 'post_logout_redirect_uri')), AFTER_LOGOUT);
+    assert.equal(hiddenField(asked.text, 'confirm'), 'yes');
+    assert.equal(asked.headers.get('referrer-policy'), 'same-origin', 'so that the browser sends the confirmation’s Origin');
+    assert.match(asked.text, /<meta name="referrer" content="same-origin">/);
     assert.equal(await signedIn(browser.id), true, 'a hint of another user ends nothing by itself');
     assert.equal((await logout(`${t.url}/logout`, browser.cookie)).status, 200);
     assert.equal(await signedIn(browser.id), true, 'nor does a bare GET (a link on any site)');
@@ -246,7 +270,11 @@ describe('RP-initiated logout', () => {
       });
     const foreign = await confirm('https://evil.example.com');
     assert.equal(foreign.status, 200);
-    assert.match(foreign.text, /Sign out\?/);
+    assert.ok(foreign.text.includes(MESSAGES.logout.confirmTitle), foreign.text);
+    assert.equal(await signedIn(browser.id), true);
+    // An opaque origin (a sandboxed frame, a page under no-referrer) is not this server's page either.
+    const opaque = await confirm('null');
+    assert.ok(opaque.text.includes(MESSAGES.logout.confirmTitle), opaque.text);
     assert.equal(await signedIn(browser.id), true);
     const here = await confirm(new URL(t.url).origin);
     assert.equal(here.status, 303);
@@ -257,7 +285,7 @@ describe('RP-initiated logout', () => {
   it('with no session: the page says signed out (a stale cookie is cleared), or the registered redirect is followed', async () => {
     const stale = await logout(`${t.url}/logout`, `__Host-tessera-session=tsb_${'A'.repeat(43)}`);
     assert.equal(stale.status, 200);
-    assert.match(stale.text, /You have been signed out/);
+    assert.ok(stale.text.includes(MESSAGES.loggedOut.message), stale.text);
     assert.match(stale.headers.get('set-cookie') ?? '', /Max-Age=0/);
     const r = await logout(
       `${t.url}/logout?${new URLSearchParams({ id_token_hint: await idTokenOf(alice), post_logout_redirect_uri: AFTER_LOGOUT })}`,

@@ -2,8 +2,9 @@
  * The hosted login in a real browser, Debian's Chromium driven by playwright-core: a user fills the real login
  * page and ends at the client's redirect URI with a code that the test redeems with its PKCE verifier; the
  * second sign-in is single sign-on through the session cookie, answered with form_post, whose script the
- * page's CSP allows by nonce; a third-party client's consent page is answered with Allow. axe-core checks the
- * login, consent and error pages for accessibility violations.
+ * page's CSP allows by nonce; a third-party client's consent page is answered with Allow; the user signs out
+ * on the logout confirmation page. axe-core checks the login, consent, logout confirmation, signed-out and error
+ * pages for accessibility violations.
  */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -13,6 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { chromiumSkip as skip, launchChromium } from '@tessera/testing';
 import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
+
+import { MESSAGES } from '@tessera/server/internal';
 
 import { assertTokenResponse, postForm } from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -162,6 +165,22 @@ describe('hosted login in the browser', { skip }, () => {
     });
     assertTokenResponse(tokens);
     assert.equal(tokens.body.scope, 'profile');
+  });
+
+  it('sign-out: the confirmation page and the signed-out page are accessible, and the confirmation ends the session', async () => {
+    await page.goto(`${t.url}/logout`);
+    assert.equal(await page.locator('form[method=post] input[name=confirm][value=yes]').count(), 1);
+    assert.deepEqual(await violations(), [], 'the confirmation page');
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${t.url}/logout`),
+      page.click('button[type=submit]'),
+    ]);
+    assert.equal(answer.status(), 200);
+    await page.locator('form').waitFor({ state: 'detached' });
+    assert.equal(await page.textContent('h1'), MESSAGES.loggedOut.title, 'no second question: the session ended');
+    assert.deepEqual(await violations(), [], 'the signed-out page');
+    const cookies = await page.context().cookies(t.url);
+    assert.ok(!cookies.some((c) => c.name === '__Host-tessera-session'), 'the session cookie is cleared');
   });
 
   it('the error page is accessible, and no page broke its CSP (the form’s redirect to the client included) or threw', async () => {

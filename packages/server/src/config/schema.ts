@@ -117,7 +117,7 @@ export const SETTINGS = {
   pageTemplatesDir: {
     env: 'TESSERA_PAGE_TEMPLATES_DIR',
     type: 'path',
-    doc: "Folder of the operator's own hosted pages: each file in it named like a built-in one (`layout.html`, `login.html`, `consent.html`, `error.html`, `logged-out.html`, `form-post.html`, `tessera.css`) replaces that one; the others stay built in. Mustache templates, read and checked once at start-up; see the architecture guide for the values each page receives.",
+    doc: "Folder of the operator's own hosted pages: each file in it named like a built-in one (`layout.html`, `login.html`, `consent.html`, `error.html`, `logged-out.html`, `logout-confirm.html`, `form-post.html`, `tessera.css`) replaces that one; the others stay built in. Mustache templates, read and checked once at start-up; see the architecture guide for the values each page receives.",
   },
   pageLogoFile: {
     env: 'TESSERA_PAGE_LOGO_FILE',

@@ -7,8 +7,9 @@ import { OAuthError } from '../oauth/errors.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import { param, parseForm, type Form } from '../oauth/form.js';
 import { verifyIdTokenHint, type IdTokenHint } from '../oauth/id-token.js';
+import { MESSAGES } from './messages.js';
+import { sendPage } from './page-reply.js';
 import { clearedSessionCookie, currentBrowserSession, endBrowserSession, sessionIdFrom } from './session.js';
-import { logoutPage, type LogoutPage } from './logout-page.js';
 
 /** The parameters a confirmation form carries back, as the logout request sent them. */
 const CARRIED = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state'] as const;
@@ -56,15 +57,14 @@ async function checkLogout(ctx: ServerContext, form: Form): Promise<CheckedLogou
   return { hint, redirect, carried };
 }
 
-/** A POST of the confirmation form from this server's own page: its Origin is the issuer's (CSRF). */
+/**
+ * A POST of the confirmation form from this server's own page: its Origin is the issuer's (CSRF). The page's
+ * referrer policy is `same-origin` so that the browser sends its Origin (under `no-referrer`: `null`, refused).
+ */
 function confirmedHere(ctx: ServerContext, req: FastifyRequest, form: Form): boolean {
   return (
     req.method === 'POST' && form.params.get('confirm') === 'yes' && req.headers.origin === new URL(ctx.config.issuer).origin
   );
-}
-
-function sendPage(reply: FastifyReply, status: number, page: LogoutPage): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(logoutPage(page));
 }
 
 /**
@@ -72,10 +72,12 @@ function sendPage(reply: FastifyReply, status: number, page: LogoutPage): Fastif
  * ends (deleted from the store, the cookie cleared) when the request carries a valid `id_token_hint` of the
  * signed-in user, or when the user confirms on the page this endpoint shows otherwise (a POST from this server's
  * own origin; a cross-site POST carries no SameSite=Lax cookie anyway). Then the browser goes to the registered
- * `post_logout_redirect_uri` with `state`, or sees a plain logged-out page.
+ * `post_logout_redirect_uri` with `state`, or sees the logged-out page. The pages are the hosted ones
+ * (`ctx.pages`: logged-out, the error page for a refusal, logout-confirm for the question) with their headers.
  */
 export function logoutRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const base = ctx.config.issuer;
     const query = req.url.indexOf('?');
     const form =
       req.method === 'GET'
@@ -87,14 +89,20 @@ export function logoutRoutes(app: FastifyInstance, ctx: ServerContext): void {
     try {
       checked = await checkLogout(ctx, form);
     } catch (err) {
-      if (err instanceof OAuthError) return sendPage(reply, 400, { kind: 'refused', reason: err.description });
+      if (err instanceof OAuthError)
+        return sendPage(
+          reply,
+          400,
+          ctx.pages.error(base, MESSAGES.logout.refused, err.description, MESSAGES.logout.refusedTitle),
+        );
       throw err;
     }
     const id = sessionIdFrom(req.headers.cookie);
     const current = await currentBrowserSession(ctx, id);
     if (current !== undefined && id !== undefined) {
       const ownHint = checked.hint !== undefined && checked.hint.sub === current.user.id;
-      if (!ownHint && !confirmedHere(ctx, req, form)) return sendPage(reply, 200, { kind: 'confirm', carried: checked.carried });
+      if (!ownHint && !confirmedHere(ctx, req, form))
+        return sendPage(reply, 200, ctx.pages.logoutConfirm(base, checked.carried), { referrerPolicy: 'same-origin' });
       await endBrowserSession(ctx, { cookieId: id }, 'logout');
       reply.header('set-cookie', clearedSessionCookie());
       await ctx.audit.record({
@@ -107,7 +115,7 @@ export function logoutRoutes(app: FastifyInstance, ctx: ServerContext): void {
       });
     } else if (id !== undefined) reply.header('set-cookie', clearedSessionCookie());
     if (checked.redirect !== undefined) return reply.code(303).header('location', checked.redirect).send();
-    return sendPage(reply, 200, { kind: 'logged_out' });
+    return sendPage(reply, 200, ctx.pages.loggedOut(base));
   };
   app.get('/logout', handler);
   app.post('/logout', handler);

@@ -50,6 +50,16 @@ export const MESSAGES = {
     title: 'Signed out',
     message: 'You have signed out. You can close this window.',
   },
+  logout: {
+    /** The page asking a signed-in user to confirm a sign-out that did not come with their own ID token. */
+    confirmTitle: 'Sign out?',
+    confirmMessage: 'An application asks to sign you out. Do you want to sign out?',
+    confirmSubmit: 'Sign out',
+    /** The sign-out request cannot be trusted (an ID token not ours, a redirect URI not registered, ...). */
+    refusedTitle: 'Sign-out cannot continue',
+    refused:
+      'The application sent a sign-out request that cannot be accepted, and nothing was changed. Go back to the application; if this happens again, tell its developers.',
+  },
   formPost: {
     title: 'Returning to the application',
     noscript: 'JavaScript is turned off. Press Continue to return to the application.',

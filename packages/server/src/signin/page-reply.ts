@@ -6,6 +6,12 @@ export interface PagePolicy {
   formAction?: string;
   /** The nonce of the page's script (form_post); none: no script runs. */
   scriptNonce?: string;
+  /**
+   * The page's Referrer-Policy instead of the security headers' `no-referrer`: `same-origin` for a page whose
+   * form's POST must carry its `Origin` (under `no-referrer` a browser sends `Origin: null`), which still sends
+   * nothing to another site. The page's `<meta name="referrer">` must say the same (`Pages`).
+   */
+  referrerPolicy?: 'same-origin';
 }
 
 /**
@@ -43,6 +49,7 @@ export function formActionSource(uri: string): string {
  * every answer.
  */
 export function sendPage(reply: FastifyReply, status: number, html: string, policy: PagePolicy = {}): FastifyReply {
+  if (policy.referrerPolicy !== undefined) reply.header('referrer-policy', policy.referrerPolicy);
   return reply
     .code(status)
     .header('content-security-policy', pageCsp(policy))

@@ -19,6 +19,7 @@ export const TEMPLATE_FILES = [
   'consent.html',
   'error.html',
   'logged-out.html',
+  'logout-confirm.html',
   'form-post.html',
 ] as const;
 export const STYLESHEET_FILE = 'tessera.css';
@@ -121,14 +122,33 @@ export class Pages {
     });
   }
 
-  /** The error page: a message from MESSAGES.error, and the technical reason for the application's developers. */
-  error(base: string, message: string, details?: string): string {
-    const t = MESSAGES.error;
-    return this.render(base, 'error.html', { title: t.title, message, details, detailsLabel: t.details });
+  /**
+   * The error page: a message from MESSAGES, and the technical reason for the application's developers; its
+   * title MESSAGES.error.title (sign-in) unless given (MESSAGES.logout.refusedTitle for a refused sign-out).
+   */
+  error(base: string, message: string, details?: string, title: string = MESSAGES.error.title): string {
+    return this.render(base, 'error.html', { title, message, details, detailsLabel: MESSAGES.error.details });
   }
 
   loggedOut(base: string): string {
     return this.render(base, 'logged-out.html', { ...MESSAGES.loggedOut });
+  }
+
+  /**
+   * The question of RP-initiated logout to a signed-in user: a form posting the logout request's parameters
+   * (`fields`) back to /logout with `confirm=yes`. /logout takes the POST only with the issuer's `Origin`, so
+   * the page's referrer policy is `same-origin` (sent with `sendPage`'s `referrerPolicy` to match).
+   */
+  logoutConfirm(base: string, fields: [string, string][]): string {
+    const t = MESSAGES.logout;
+    return this.render(base, 'logout-confirm.html', {
+      title: t.confirmTitle,
+      message: t.confirmMessage,
+      submit: t.confirmSubmit,
+      action: `${base}/logout`,
+      fields: fields.map(([name, value]) => ({ name, value })),
+      referrerPolicy: 'same-origin',
+    });
   }
 
   /**
@@ -151,6 +171,7 @@ export class Pages {
       {
         lang: MESSAGES.lang,
         logoAlt: MESSAGES.logoAlt,
+        referrerPolicy: 'no-referrer',
         stylesheet: `${base}/assets/tessera.css?v=${this.stylesheet.version}`,
         logo: `${base}/assets/logo?v=${this.logo.version}`,
         ...view,

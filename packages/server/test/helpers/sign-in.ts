@@ -58,6 +58,13 @@ export function pkce(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
+/** Mustache's HTML escape undone, to compare a page's text with the value it shows. */
+export const unescapeHtml = (s: string) =>
+  s.replace(
+    /&(lt|gt|quot|amp|#39|#x2F|#x60|#x3D);/g,
+    (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', amp: '&', '#39': "'", '#x2F': '/', '#x60': '`', '#x3D': '=' })[e]!,
+  );
+
 /** The value of the hidden field `name` of a page's form. */
 export function hiddenField(html: string, name: string): string {
   const m = new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(html);
