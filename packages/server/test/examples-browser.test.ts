@@ -17,6 +17,8 @@ import { after, before, describe, it } from 'node:test';
 import { chromiumSkip as skip, demoPort, launchChromium, startDemo, until } from '@tessera/testing';
 import type { Browser, Page } from 'playwright-core';
 
+import type { Json } from './helpers/server.js';
+
 interface DemoCredentials {
   adminClient: { clientId: string; clientSecret: string; audience: string };
   user: { username: string; password: string };
@@ -71,7 +73,7 @@ describe('sign-in examples in the browser (npm start, examples/spa and examples/
     await page.click('button[type=submit]');
   }
 
-  async function admin(method: string, path: string): Promise<{ status: number; body: any }> {
+  async function admin(method: string, path: string): Promise<{ status: number; body: Json }> {
     const basic = Buffer.from(`${creds.adminClient.clientId}:${creds.adminClient.clientSecret}`).toString('base64');
     const token = await fetch(`${issuer}/oauth/token`, {
       method: 'POST',
