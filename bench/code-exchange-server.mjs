@@ -7,10 +7,9 @@
 // listening. `control` is a second port on 127.0.0.1: `GET /mint?n=<n>` there mints n authorization codes (PKCE
 // S256, all for the same verifier) and answers them one per line. Minting is not measured.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
+import { startTessera } from './tessera-server.mjs';
 
 const mode = process.argv[2] ?? 'tessera';
 const AUDIENCE = 'https://orders.example';
@@ -23,16 +22,8 @@ const basic = (id, secret) =>
   'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 
 async function tessera() {
-  const { createServer } = await import('@tessera/server');
-  const { contextOf, hashPassword, issueAuthorizationCode, registerClient, startBrowserSession } =
-    await import('@tessera/server/internal');
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  const server = await createServer({
-    env: {},
-    overrides: { dataDir: dir, host: '127.0.0.1', port: 0, logLevel: 'silent', signingAlg: 'ES256' },
-  });
-  const address = await server.listen();
-  const ctx = contextOf(server);
+  const { hashPassword, issueAuthorizationCode, registerClient, startBrowserSession } = await import('@tessera/server/internal');
+  const { ctx, port, close } = await startTessera();
   const now = Date.now();
   const { client, secret } = await registerClient(
     ctx.store,
@@ -69,14 +60,11 @@ async function tessera() {
     codeChallenge: CHALLENGE,
   };
   return {
-    port: new URL(address).port,
+    port,
     path: '/oauth/token',
     authorization: basic(client.id, secret),
     mint: () => issueAuthorizationCode(ctx, request, user, session),
-    close: async () => {
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 

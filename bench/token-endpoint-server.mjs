@@ -4,9 +4,8 @@
 //   oidc-provider     node-oidc-provider, client_credentials client (client_secret_basic), JWT access tokens, ES256
 // Prints `READY <port> <request JSON>` on stdout once listening: the request autocannon sends.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
+import { startTessera } from './tessera-server.mjs';
 
 const mode = process.argv[2] ?? 'tessera';
 const AUDIENCE = 'https://orders.example';
@@ -16,15 +15,8 @@ const basic = (id, secret) =>
 const form = (params) => new URLSearchParams(params).toString();
 
 async function tessera(password) {
-  const { createServer } = await import('@tessera/server');
-  const { contextOf, registerClient, hashPassword } = await import('@tessera/server/internal');
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  const server = await createServer({
-    env: {},
-    overrides: { dataDir: dir, host: '127.0.0.1', port: 0, logLevel: 'silent', signingAlg: 'ES256' },
-  });
-  const address = await server.listen();
-  const ctx = contextOf(server);
+  const { registerClient, hashPassword } = await import('@tessera/server/internal');
+  const { ctx, port, close } = await startTessera();
   const now = Date.now();
   let body;
   let client;
@@ -67,11 +59,7 @@ async function tessera(password) {
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client.id, client.secret) },
     body,
   };
-  const close = async () => {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { port: new URL(address).port, request, close };
+  return { port, request, close };
 }
 
 async function oidcProvider() {
