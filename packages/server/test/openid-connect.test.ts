@@ -212,6 +212,31 @@ describe('OpenID Connect', () => {
     );
   });
 
+  it('mix-up: the authorization response names its issuer (RFC 9207), so openid-client refuses one from another issuer or none', async () => {
+    const config = await configFor(spa, 'ES256');
+    for (const iss of ['https://attacker.example', undefined]) {
+      const { url, verifier, state } = await signIn('spa', ['openid'], undefined);
+      assert.equal(url.searchParams.get('iss'), t.url);
+      if (iss === undefined) url.searchParams.delete('iss');
+      else url.searchParams.set('iss', iss);
+      await assert.rejects(oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state }));
+    }
+  });
+
+  it('state-replay: a response carrying another sign-in’s state is refused by the client; its code, once used, never again', async () => {
+    const config = await configFor(spa, 'ES256');
+    const first = await signIn('spa', ['openid'], undefined);
+    const second = await signIn('spa', ['openid'], undefined);
+    await assert.rejects(
+      oidc.authorizationCodeGrant(config, first.url, { pkceCodeVerifier: first.verifier, expectedState: second.state }),
+    );
+    await oidc.authorizationCodeGrant(config, first.url, { pkceCodeVerifier: first.verifier, expectedState: first.state });
+    await assert.rejects(
+      oidc.authorizationCodeGrant(config, first.url, { pkceCodeVerifier: first.verifier, expectedState: first.state }),
+      (err: unknown) => (err as { error?: string }).error === 'invalid_grant',
+    );
+  });
+
   it('id-token-as-access-token: the ID token is not an access token (introspection, userinfo refuse it)', async () => {
     const config = await configFor(spa, 'ES256');
     const { url, verifier, state } = await signIn('spa', ['openid'], undefined);
