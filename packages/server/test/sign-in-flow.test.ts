@@ -363,6 +363,19 @@ describe('sign-in through /authorize and the hosted login', () => {
     assert.ok(redirectParams(a, REDIRECT).get('code'));
   });
 
+  it('session-left-behind: a new login in the same browser ends the session it replaces, with the refresh tokens bound to it', async () => {
+    const { b, r, params } = await signIn();
+    const first = await redeem(params.get('code')!, r.verifier);
+    assertTokenResponse(first);
+    const refresh = () =>
+      postForm(t, '/oauth/token', { grant_type: 'refresh_token', client_id: 'spa', refresh_token: first.body.refresh_token! });
+    // The same browser signs in again (prompt=login: the password again): the session it had is replaced.
+    await signIn(b, 'alice', { prompt: 'login' });
+    const after = await refresh();
+    assert.equal(after.status, 400, JSON.stringify(after.body));
+    assert.equal(after.body.error, 'invalid_grant');
+  });
+
   it('a client that must push its requests signs in through PAR: the pushed request survives the login, marked as pushed', async () => {
     await t.client({
       id: 'pushing',
@@ -399,11 +412,5 @@ describe('sign-in through /authorize and the hosted login', () => {
       code_verifier: r.verifier,
     });
     assertTokenResponse(token);
-  });
-
-  it('pushed-mark-smuggling: a direct request naming the pushed mark is still refused for a client that must push', async () => {
-    const r = authorizationRequest('pushing', REDIRECT, { scope: 'orders:read', 'tessera:pushed': '1' });
-    const a = await new HandBrowser(t).get(r.path);
-    assert.equal(redirectParams(a, REDIRECT).get('error'), 'invalid_request');
   });
 });

@@ -57,7 +57,14 @@ export async function startBrowserSession(
     idleExpiresAt: now + ctx.config.sessionIdleTtl * 1000,
     absoluteExpiresAt: now + ctx.config.sessionAbsoluteTtl * 1000,
   };
-  await ctx.store.browserSessions.create(session, previousId === undefined ? undefined : ctx.master.secretDigest(previousId));
+  // The session the browser came with ends here as at a logout: its bound refresh families are revoked too.
+  const revocations = await ctx.store.browserSessions.create(
+    session,
+    previousId === undefined
+      ? undefined
+      : { digest: ctx.master.secretDigest(previousId), reason: 'replaced', now, record: cutOffRecord(now, 'replaced') },
+  );
+  for (const r of revocations) await ctx.revocations.announce(r);
   return { id, session, cookie: sessionCookie(id, ctx.config.sessionAbsoluteTtl) };
 }
 

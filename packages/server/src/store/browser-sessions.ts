@@ -30,10 +30,16 @@ export interface SessionEnd {
 
 export interface BrowserSessionRepository {
   /**
-   * Stores a session made at login. `replacing`, the digest of the session the browser came with, is deleted in
-   * the same transaction, so that an id planted before the login never names the signed-in session (fixation).
+   * Stores a session made at login. `replacing`, the session the browser came with (by its digest), is ended in
+   * the same transaction as `end` ends one (deleted, the refresh families bound to it revoked with their records),
+   * so that an id planted before the login never names the signed-in session (fixation), and a session left
+   * behind by another login in the same browser takes its refresh tokens with it. Returns the revocation
+   * records to announce (none when nothing was replaced).
    */
-  create(session: BrowserSession, replacing?: string): Promise<void>;
+  create(
+    session: BrowserSession,
+    replacing?: { digest: string; reason: string; now: number; record: FamilyRevocation },
+  ): Promise<Revocation[]>;
   /**
    * The live session with this digest, its idle expiry moved to `idleExpiresAt` (capped at its absolute
    * expiry); undefined when there is none or it has expired at `now`. One conditional update.

@@ -46,7 +46,12 @@ export function browserSessionsContract(current: () => SqlStore): void {
 
     it('create with replacing deletes the session the browser came with, in the same step', async () => {
       await store.browserSessions.create(aSession({ digest: 'planted', userId: 'attacker' }));
-      await store.browserSessions.create(aSession({ digest: 'fresh', userId: 'victim' }), 'planted');
+      await store.browserSessions.create(aSession({ digest: 'fresh', userId: 'victim' }), {
+        digest: 'planted',
+        reason: 'replaced',
+        now: T0,
+        record: RECORD,
+      });
       assert.equal(await store.browserSessions.touch('planted', T0, T0 + MINUTE), undefined);
       assert.equal((await store.browserSessions.touch('fresh', T0, T0 + MINUTE))?.userId, 'victim');
     });
@@ -54,7 +59,14 @@ export function browserSessionsContract(current: () => SqlStore): void {
     it('refuses a second session with the same digest and keeps the first, replacing nothing', async () => {
       await store.browserSessions.create(aSession({ digest: 'd1', userId: 'alice' }));
       await store.browserSessions.create(aSession({ digest: 'd2', userId: 'bob' }));
-      await assert.rejects(store.browserSessions.create(aSession({ digest: 'd1', userId: 'mallory' }), 'd2'));
+      await assert.rejects(
+        store.browserSessions.create(aSession({ digest: 'd1', userId: 'mallory' }), {
+          digest: 'd2',
+          reason: 'replaced',
+          now: T0,
+          record: RECORD,
+        }),
+      );
       assert.equal((await store.browserSessions.touch('d1', T0, T0 + MINUTE))?.userId, 'alice');
       assert.equal((await store.browserSessions.touch('d2', T0, T0 + MINUTE))?.userId, 'bob');
     });
@@ -116,6 +128,23 @@ export function browserSessionsContract(current: () => SqlStore): void {
       assert.equal((await store.refreshFamilies.get('f2'))?.revokedReason, 'reuse');
       assert.equal((await store.refreshFamilies.get('offline'))?.revokedAt, null);
       assert.equal((await store.refreshFamilies.get('f4'))?.revokedAt, null);
+    });
+
+    it('a login replacing a session ends it as end does: its bound families revoked with their records, in the same step', async () => {
+      await store.browserSessions.create(aSession({ digest: 'left-behind', userId: 'alice' }));
+      await store.refreshFamilies.create(aFamily({ id: 'bound', browserSessionId: 'id-left-behind' }), aToken('d1', 'bound'));
+      const records = await store.browserSessions.create(aSession({ digest: 'next', userId: 'bob' }), {
+        digest: 'left-behind',
+        reason: 'replaced',
+        now: T0 + 5,
+        record: RECORD,
+      });
+      assert.deepEqual(
+        records.map((r) => [r.kind, r.value]),
+        [['family', 'bound']],
+      );
+      assert.equal((await store.refreshFamilies.get('bound'))?.revokedReason, 'replaced');
+      assert.deepEqual(await store.browserSessions.create(aSession({ digest: 'third' })), []);
     });
 
     it('prune deletes expired sessions only, at most limit at a time', async () => {

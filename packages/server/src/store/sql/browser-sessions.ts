@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 
 import type { BrowserSession, BrowserSessionRepository, SessionEnd } from '../browser-sessions.js';
 import type { FamilyRevocation } from '../refresh-families.js';
+import type { Revocation } from '../revocations.js';
 import type { Database } from '../schema.js';
 import type { RevocationLog } from './revocation-log.js';
 import { RowReader } from './row.js';
@@ -29,9 +30,12 @@ export class SqlBrowserSessionRepository implements BrowserSessionRepository {
     private readonly log: RevocationLog,
   ) {}
 
-  async create(s: BrowserSession, replacing?: string): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      if (replacing !== undefined) await tx.deleteFrom('browser_sessions').where('digest', '=', replacing).execute();
+  async create(
+    s: BrowserSession,
+    replacing?: { digest: string; reason: string; now: number; record: FamilyRevocation },
+  ): Promise<Revocation[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const ended = replacing && (await this.endIn(tx, { digest: replacing.digest }, replacing.reason, replacing.now, replacing.record));
       await tx
         .insertInto('browser_sessions')
         .values({
@@ -44,6 +48,7 @@ export class SqlBrowserSessionRepository implements BrowserSessionRepository {
           absolute_expires_at: s.absoluteExpiresAt,
         })
         .execute();
+      return ended?.revocations ?? [];
     });
   }
 
@@ -94,16 +99,25 @@ export class SqlBrowserSessionRepository implements BrowserSessionRepository {
     now: number,
     record: FamilyRevocation,
   ): Promise<SessionEnd | undefined> {
-    return this.db.transaction().execute(async (tx) => {
-      await this.log.lock(tx);
-      const del = tx.deleteFrom('browser_sessions');
-      const row = await ('id' in ref ? del.where('id', '=', ref.id) : del.where('digest', '=', ref.digest))
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return undefined;
-      const session = toSession(row);
-      return { session, revocations: await this.log.revokeFamilies(tx, { browserSessionId: session.id }, reason, now, record) };
-    });
+    return this.db.transaction().execute((tx) => this.endIn(tx, ref, reason, now, record));
+  }
+
+  /** `end` in the caller's transaction. */
+  private async endIn(
+    tx: Kysely<Database>,
+    ref: { digest: string } | { id: string },
+    reason: string,
+    now: number,
+    record: FamilyRevocation,
+  ): Promise<SessionEnd | undefined> {
+    await this.log.lock(tx);
+    const del = tx.deleteFrom('browser_sessions');
+    const row = await ('id' in ref ? del.where('id', '=', ref.id) : del.where('digest', '=', ref.digest))
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const session = toSession(row);
+    return { session, revocations: await this.log.revokeFamilies(tx, { browserSessionId: session.id }, reason, now, record) };
   }
 
   async deleteByUser(userId: string): Promise<number> {
