@@ -325,3 +325,40 @@ describe('a token issued between two cut-offs in the same second', () => {
     assert.ok(iat * 1000 <= Date.now() + offset, 'never dated ahead of its issue');
   });
 });
+
+/**
+ * Attack: a token request racing a cut-off. The grant read the client (or the user, the code, the refresh token)
+ * before the cut-off and signs after it; its token, dated after the cut-off, would outlive it. Such a request is
+ * refused. The race is reproduced with the server's clock: the request's first reading, when it began, falls
+ * before the cut-off; every later one after it.
+ */
+describe('a token request that began before a cut-off and signs after it', () => {
+  let t: TestServer;
+  let clock = Math.floor(Date.now() / 1000) * 1000 + 200;
+  let beganBefore: number | undefined;
+
+  before(async () => {
+    t = await startServer({
+      now: () => {
+        if (beganBefore === undefined) return clock;
+        const began = beganBefore;
+        beganBefore = undefined;
+        return began;
+      },
+    });
+  });
+  after(() => t.close());
+
+  it('is refused with invalid_grant; the next request gets its token', async () => {
+    const svc = await t.client({ id: 'racer', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
+    await t.adminToken();
+    clock += 10;
+    assert.equal((await t.admin('POST', '/admin/revoke', { client_id: 'racer' })).status, 200);
+    clock += 10;
+    beganBefore = clock - 15;
+    const raced = await clientCredentials(t, svc);
+    assert.equal(raced.status, 400, JSON.stringify(raced.body));
+    assert.equal(raced.body.error, 'invalid_grant');
+    assertTokenResponse(await clientCredentials(t, svc));
+  });
+});

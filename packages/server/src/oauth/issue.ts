@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { signAccessToken } from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
+import { OAuthError } from './errors.js';
 import { newId, newRefreshToken } from '../security/random.js';
 import type { Client, RefreshFamily, RefreshToken } from '../store/types.js';
 
@@ -24,6 +25,12 @@ export interface AccessTokenRequest {
   audience: readonly string[];
   /** Refresh-token family (session) the token belongs to; carried as `sid`. */
   sid?: string;
+  /**
+   * When the request began to be answered, before the grant read what it authorizes (the client, the user, the
+   * code or the refresh token): a cut-off of the subject or the client recorded after this moment refuses the
+   * token, since the grant may have read the state before it.
+   */
+  authorizedAt: number;
   claims?: Record<string, unknown>;
   /** Lifetime in seconds, when shorter than the client's (token exchange: not beyond the subject token). */
   ttl?: number;
@@ -44,10 +51,11 @@ const MAX_CUTOFF_WAIT_MS = 1000;
  * never dated ahead of its issue: a token dated ahead instead would survive a second cut-off later in the same
  * second, though issued before it.
  */
-async function issueTime(ctx: ServerContext, sub: string, clientId: string): Promise<number> {
+async function issueTime(ctx: ServerContext, sub: string, clientId: string, authorizedAt: number): Promise<number> {
   const now = ctx.now();
   const cutoff = ctx.revocations.latestCutoff(sub, clientId, now);
   if (cutoff === undefined) return now;
+  if (cutoff > authorizedAt) throw new OAuthError('invalid_grant', 'the grant was revoked while this request was answered');
   const next = Math.ceil(cutoff / 1000) * 1000;
   if (next <= now) return now;
   await new Promise((resolve) => setTimeout(resolve, Math.min(next - now, MAX_CUTOFF_WAIT_MS)));
@@ -61,7 +69,7 @@ export async function issueAccessToken(
 ): Promise<{ token: string; jti: string; expiresIn: number }> {
   const ttl = req.ttl ?? accessTokenTtl(ctx, req.client);
   const jti = randomUUID();
-  const issuedAt = await issueTime(ctx, req.sub, req.client.id);
+  const issuedAt = await issueTime(ctx, req.sub, req.client.id, req.authorizedAt);
   const token = signAccessToken(
     {
       iss: ctx.config.issuer,
@@ -147,10 +155,11 @@ export async function userTokenResponse(
     refreshToken?: string;
     idToken?: string;
     ip: string;
+    authorizedAt: number;
   },
 ): Promise<TokenResponse> {
-  const { userId: sub, client, scopes, audience, sid } = req;
-  const { token, jti, expiresIn } = await issueAccessToken(ctx, { sub, client, scopes, audience, sid });
+  const { userId: sub, client, scopes, audience, sid, authorizedAt } = req;
+  const { token, jti, expiresIn } = await issueAccessToken(ctx, { sub, client, scopes, audience, sid, authorizedAt });
   await ctx.audit.record({
     type: 'token.issued',
     outcome: 'success',

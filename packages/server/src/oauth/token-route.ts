@@ -38,6 +38,8 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
   const limited = ctx.config.tokenRateLimit > 0;
   app.post('/oauth/token', async (req, reply) => {
     const started = performance.now();
+    // Before anything the grant authorizes is read: a cut-off after this refuses the token (oauth/issue.ts).
+    const authorizedAt = ctx.now();
     let grant = 'unknown';
     try {
       const form = requireForm(req.body);
@@ -50,7 +52,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
-      const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip);
+      const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip, authorizedAt);
       ctx.metrics.tokens.inc({ grant, outcome: 'success' });
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       return response;

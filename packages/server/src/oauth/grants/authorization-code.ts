@@ -50,7 +50,13 @@ async function codeReplayed(ctx: ServerContext, client: Client, code: Authorizat
  * first redemption issued. With the `openid` scope granted, the response carries an ID token (OpenID Connect Core
  * section 3.1.3.3).
  */
-export async function authorizationCodeGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
+export async function authorizationCodeGrant(
+  ctx: ServerContext,
+  client: Client,
+  form: Form,
+  ip: string,
+  authorizedAt: number,
+): Promise<TokenResponse> {
   if (!client.grantTypes.includes('authorization_code'))
     throw new OAuthError('unauthorized_client', 'this client may not use the authorization_code grant');
   const presented = param(form, 'code', true);
@@ -94,6 +100,7 @@ export async function authorizationCodeGrant(ctx: ServerContext, client: Client,
     scopes,
     audience: code.audience,
     sid: family.id,
+    authorizedAt,
     ...(withRefresh ? { refreshToken } : {}),
     ...(idKey
       ? {

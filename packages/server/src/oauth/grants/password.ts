@@ -15,7 +15,13 @@ const BAD_CREDENTIALS = 'invalid username or password';
  * (security/check-password.ts), whose throttle the hosted login shares: a username, address or pair of the two
  * whose budget is spent is refused at once, with 429 and Retry-After, and no password is verified.
  */
-export async function passwordGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
+export async function passwordGrant(
+  ctx: ServerContext,
+  client: Client,
+  form: Form,
+  ip: string,
+  authorizedAt: number,
+): Promise<TokenResponse> {
   if (!client.firstParty || !client.grantTypes.includes('password'))
     throw new OAuthError('unauthorized_client', 'this client may not use the password grant');
   const rawUsername = param(form, 'username', true);
@@ -47,5 +53,5 @@ export async function passwordGrant(ctx: ServerContext, client: Client, form: Fo
     refreshToken = started.token;
     sid = started.family.id;
   }
-  return userTokenResponse(ctx, 'password', { userId: user.id, client, scopes, audience, sid, refreshToken, ip });
+  return userTokenResponse(ctx, 'password', { userId: user.id, client, scopes, audience, sid, refreshToken, ip, authorizedAt });
 }

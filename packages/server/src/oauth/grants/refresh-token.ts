@@ -19,7 +19,13 @@ const invalid = () => new OAuthError('invalid_grant', 'refresh token is invalid,
  * refresh (OpenID Connect Core section 12.2 allows its absence): the family does not keep the authentication's
  * auth_time, acr and amr that a new one would have to repeat.
  */
-export async function refreshTokenGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
+export async function refreshTokenGrant(
+  ctx: ServerContext,
+  client: Client,
+  form: Form,
+  ip: string,
+  authorizedAt: number,
+): Promise<TokenResponse> {
   if (!client.grantTypes.includes('refresh_token'))
     throw new OAuthError('unauthorized_client', 'this client may not use refresh tokens');
   const presented = param(form, 'refresh_token', true);
@@ -79,6 +85,7 @@ export async function refreshTokenGrant(ctx: ServerContext, client: Client, form
     scopes,
     audience: family.audience,
     sid: family.id,
+    authorizedAt,
   });
   await ctx.audit.record({
     type: 'token.issued',

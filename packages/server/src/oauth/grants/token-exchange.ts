@@ -53,7 +53,13 @@ async function subjectClaims(ctx: ServerContext, token: string): Promise<Readonl
  * a user, the user's current roles), is for an audience the client may request, and expires no later than the
  * subject token. A client registered with `mayImpersonate` gets tokens without `act` (impersonation).
  */
-export async function tokenExchangeGrant(ctx: ServerContext, client: Client, form: Form, ip: string): Promise<TokenResponse> {
+export async function tokenExchangeGrant(
+  ctx: ServerContext,
+  client: Client,
+  form: Form,
+  ip: string,
+  authorizedAt: number,
+): Promise<TokenResponse> {
   if (!client.grantTypes.includes('urn:ietf:params:oauth:grant-type:token-exchange'))
     throw new OAuthError('unauthorized_client', 'this client may not use token exchange');
   const subjectToken = param(form, 'subject_token', true);
@@ -101,6 +107,7 @@ export async function tokenExchangeGrant(ctx: ServerContext, client: Client, for
     scopes,
     audience,
     ttl,
+    authorizedAt,
     ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
     ...(act ? { claims: { act } } : {}),
   });

@@ -45,8 +45,12 @@ const TOUCH_FAMILY = new Prepared<'id' | 'now'>((db, v) =>
   db
     .updateTable('refresh_families')
     .set({ last_used_at: v('now') })
-    .where('id', '=', v('id')),
+    .where('id', '=', v('id'))
+    .where('revoked_at', 'is', null),
 );
+
+/** Thrown inside a rotation's transaction to undo it: its family was revoked after its token was checked. */
+class FamilyRevokedMeanwhile extends Error {}
 
 export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
   constructor(
@@ -59,6 +63,21 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
   }
 
   async rotate(
+    digest: string,
+    next: Omit<RefreshToken, 'familyId'>,
+    now: number,
+    reuse: FamilyRevocation,
+  ): Promise<RotateResult> {
+    try {
+      return await this.rotateIn(digest, next, now, reuse);
+    } catch (err) {
+      // The family was revoked (a cut-off, a logout) after the token was spent: nothing of the rotation stays.
+      if (err instanceof FamilyRevokedMeanwhile) return { kind: 'invalid', reason: 'revoked' };
+      throw err;
+    }
+  }
+
+  private rotateIn(
     digest: string,
     next: Omit<RefreshToken, 'familyId'>,
     now: number,
@@ -90,13 +109,16 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
           ...(revocation ? { revocation } : {}),
         };
       }
+      // The family still live, and held (a row lock on PostgreSQL) until commit: a cut-off or a session's end that
+      // revoked it after the token's check above wins, and this rotation is undone.
+      const touched = await TOUCH_FAMILY.run(tx, { id: family.id, now });
+      if (Number(touched.numAffectedRows) !== 1) throw new FamilyRevokedMeanwhile();
       await INSERT_TOKEN.run(tx, {
         ...next,
         familyId: family.id,
         expiresAt: Math.min(next.expiresAt, family.absoluteExpiresAt),
         usedAt: null,
       });
-      await TOUCH_FAMILY.run(tx, { id: family.id, now });
       return { kind: 'rotated', family: { ...family, lastUsedAt: now } };
     });
   }
