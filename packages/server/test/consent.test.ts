@@ -156,4 +156,21 @@ describe('consent for third-party clients', () => {
     assert.equal(alertText(again.text), MESSAGES.error.expired);
     assert.equal((await withdraw()).status, 204);
   });
+
+  it('reauthentication-skip: the login page asked for by prompt=login or max_age, posted to /consent instead, gets no code', async () => {
+    const { b, consent } = await atConsent();
+    const done = await decide(b, consent, 'allow');
+    assert.ok(redirectParams(done, REDIRECT).get('code'));
+    for (const extra of [{ prompt: 'login' }, { max_age: '0' }] as Record<string, string>[]) {
+      const login = await b.get(request(extra).path);
+      assert.ok(login.text.includes('name="password"'), 'the login page, not single sign-on');
+      const skipped = await b.post('/consent', {
+        request: hiddenField(login.text, 'request'),
+        csrf: hiddenField(login.text, 'csrf'),
+        decision: 'allow',
+      });
+      assert.equal(skipped.status, 403, JSON.stringify(extra));
+      assert.equal(skipped.headers.get('location'), null);
+    }
+  });
 });

@@ -97,7 +97,7 @@ export async function checkSignIn(ctx: ServerContext, form: Form, pushed: boolea
 }
 
 /** Whether a live session may answer the request without a password: no `prompt=login`, and within `max_age`. */
-function satisfies(session: BrowserSession, request: AuthorizationRequest, now: number): boolean {
+export function satisfies(session: BrowserSession, request: AuthorizationRequest, now: number): boolean {
   if (request.prompt?.includes('login')) return false;
   return request.maxAge === undefined || now - session.authTime <= request.maxAge * 1000;
 }

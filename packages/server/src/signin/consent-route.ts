@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.js';
 import { OAuthError } from '../oauth/errors.js';
 import { issueAuthorizationCode } from '../oauth/issue-code.js';
 import type { SignInAnswers } from './answer.js';
+import { satisfies } from './authorize-route.js';
 import { rememberConsent } from './consent.js';
 import { MESSAGES } from './messages.js';
 import { postedSignIn } from './posted-form.js';
@@ -20,9 +21,15 @@ export function consentRoute(app: FastifyInstance, ctx: ServerContext, answers: 
   app.post('/consent', async (req, reply) => {
     const opened = await postedSignIn(ctx, answers, req, reply);
     if (!opened.ok) return opened.answer;
-    const { form, digest, request, target } = opened.posted;
+    const { form, digest, request, target, pendingSince } = opened.posted;
     const signedIn = await currentBrowserSession(ctx, sessionIdFrom(req.headers.cookie));
-    if (!signedIn || !(await ctx.store.authorizationRequests.take(digest, ctx.now())))
+    if (!signedIn) return answers.errorPage(reply, 400, MESSAGES.error.expired);
+    // Only a request that reached the consent step: a third-party client's, with a session that answers it (a
+    // login made for this request, or one within its prompt and max_age). The login page's form posted here
+    // instead would skip the password the request asked for.
+    const answered = signedIn.session.authTime >= pendingSince || satisfies(signedIn.session, request, ctx.now());
+    if (request.client.firstParty || !answered) return answers.errorPage(reply, 403, MESSAGES.error.forgedForm);
+    if (!(await ctx.store.authorizationRequests.take(digest, ctx.now())))
       return answers.errorPage(reply, 400, MESSAGES.error.expired);
 
     const { user, session } = signedIn;

@@ -16,6 +16,8 @@ export interface PostedSignIn {
   digest: string;
   request: AuthorizationRequest;
   target: RedirectTarget;
+  /** When the pending request was stored: a login after it was made for this request. */
+  pendingSince: number;
 }
 
 /**
@@ -39,5 +41,8 @@ export async function postedSignIn(
   const saved = pendingForm(pending);
   const checked = await checkSignIn(ctx, saved.form, saved.pushed);
   if (!checked.ok) return { ok: false, answer: answers.refusal(reply, checked.error, checked.target, 303) };
-  return { ok: true, posted: { form, reference, digest, request: checked.request, target: checked.target } };
+  return {
+    ok: true,
+    posted: { form, reference, digest, request: checked.request, target: checked.target, pendingSince: pending.createdAt },
+  };
 }
