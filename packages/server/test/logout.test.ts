@@ -20,6 +20,7 @@ import {
   MESSAGES,
   startBrowserSession,
   type AuthorizationRequest,
+  type BrowserSession,
 } from '@tessera/server/internal';
 
 import { clientCredentials, postForm, type ClientCreds } from './helpers/oauth.js';
@@ -65,8 +66,11 @@ describe('RP-initiated logout', () => {
 
   const ctx = () => contextOf(t.server);
 
-  /** An ID token for `userId` and `clientId`, from a code redeemed at the token endpoint. */
-  async function idTokenOf(userId: string, clientId = 'rp'): Promise<string> {
+  /**
+   * An ID token for `userId` and `clientId`, from a code redeemed at the token endpoint, issued in `session` (a
+   * browser session of its own when absent).
+   */
+  async function idTokenOf(userId: string, clientId = 'rp', session?: Pick<BrowserSession, 'id' | 'authTime'>): Promise<string> {
     const verifier = randomBytes(32).toString('base64url');
     const request: AuthorizationRequest = {
       client: (await ctx().store.clients.get(clientId))!,
@@ -77,8 +81,8 @@ describe('RP-initiated logout', () => {
       audience: ['api'],
       codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
     };
-    const { session } = await startBrowserSession(ctx(), userId, undefined);
-    const code = await issueAuthorizationCode(ctx(), request, (await ctx().store.users.getById(userId))!, session);
+    const issuedIn = session ?? (await startBrowserSession(ctx(), userId, undefined)).session;
+    const code = await issueAuthorizationCode(ctx(), request, (await ctx().store.users.getById(userId))!, issuedIn);
     const r = await postForm(t, '/oauth/token', {
       grant_type: 'authorization_code',
       client_id: clientId,
@@ -92,8 +96,8 @@ describe('RP-initiated logout', () => {
 
   /** A signed-in browser: its session id and Cookie header. */
   async function browserOf(userId: string) {
-    const { id } = await startBrowserSession(ctx(), userId, undefined);
-    return { id, cookie: `__Host-tessera-session=${id}` };
+    const { id, session } = await startBrowserSession(ctx(), userId, undefined);
+    return { id, session, cookie: `__Host-tessera-session=${id}` };
   }
 
   const signedIn = async (id: string) => (await currentBrowserSession(ctx(), id)) !== undefined;
@@ -135,15 +139,26 @@ describe('RP-initiated logout', () => {
     assert.equal(await signedIn(browser.id), false, 'the session is gone from the store');
   });
 
-  it('an expired id_token_hint still ends the session (its signature and issuer are what count)', async () => {
-    const hint = await idTokenOf(alice);
-    clock.advance(2 * 3_600_000);
+  it('an expired id_token_hint of this session still ends it (its signature and issuer are what count)', async () => {
     const browser = await browserOf(alice);
+    const hint = await idTokenOf(alice, 'rp', browser.session);
+    // Past the ID token's lifetime (5 minutes), within the session's idle lifetime (30 minutes).
+    clock.advance(10 * 60_000);
     const r = await logout(`${t.url}/logout?${new URLSearchParams({ id_token_hint: hint })}`, browser.cookie);
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
     assert.ok(r.text.includes(MESSAGES.loggedOut.message), r.text);
     assert.equal(await signedIn(browser.id), false);
+  });
+
+  it('stale-hint-logout: an ID token of an earlier session of the same user asks instead of ending this one', async () => {
+    const stale = await idTokenOf(alice);
+    clock.advance(2_000);
+    const browser = await browserOf(alice);
+    const r = await logout(`${t.url}/logout?${new URLSearchParams({ id_token_hint: stale })}`, browser.cookie);
+    assert.equal(r.status, 200);
+    assert.ok(r.text.includes(MESSAGES.logout.confirmMessage), r.text);
+    assert.equal(await signedIn(browser.id), true);
   });
 
   it('POST works as GET', async () => {

@@ -85,6 +85,8 @@ export interface IdTokenHint {
   sub: string;
   clientId: string;
   sid: string | undefined;
+  /** The `auth_time` it states (seconds), which names the login (the browser session) it was issued in. */
+  authTime: number | undefined;
 }
 
 /**
@@ -102,9 +104,14 @@ export function verifyIdTokenHint(ctx: ServerContext, token: string): IdTokenHin
     if (header.typ !== 'JWT') return undefined;
     const claims = parseStrictJson(payload.toString('utf8'), DEFAULT_MAX_JSON_DEPTH);
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
-    const { iss, sub, aud, sid } = claims as Record<string, unknown>;
+    const { iss, sub, aud, sid, auth_time } = claims as Record<string, unknown>;
     if (iss !== ctx.config.issuer || typeof sub !== 'string' || typeof aud !== 'string') return undefined;
-    return { sub, clientId: aud, sid: typeof sid === 'string' ? sid : undefined };
+    return {
+      sub,
+      clientId: aud,
+      sid: typeof sid === 'string' ? sid : undefined,
+      authTime: typeof auth_time === 'number' && Number.isSafeInteger(auth_time) ? auth_time : undefined,
+    };
   } catch (err) {
     if (err instanceof TesseraError) return undefined;
     throw err;

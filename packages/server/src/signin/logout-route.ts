@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
+import { epochSeconds } from '../services/epoch.js';
 import { MAX_STATE_LENGTH } from '../oauth/authorize-request.js';
 import { queryRedirect } from '../oauth/authorize-response.js';
 import { OAuthError } from '../oauth/errors.js';
@@ -100,7 +101,13 @@ export function logoutRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const id = sessionIdFrom(req.headers.cookie);
     const current = await currentBrowserSession(ctx, id);
     if (current !== undefined && id !== undefined) {
-      const ownHint = checked.hint !== undefined && checked.hint.sub === current.user.id;
+      // The hint ends the session without asking only when it was issued in this session (RP-Initiated Logout
+      // section 2: otherwise ask): its user, and its auth_time this session's login. An ID token of an earlier
+      // session, or held by another client of another session, gets the confirmation page.
+      const ownHint =
+        checked.hint !== undefined &&
+        checked.hint.sub === current.user.id &&
+        checked.hint.authTime === epochSeconds(current.session.authTime);
       if (!ownHint && !confirmedHere(ctx, req, form))
         return sendPage(reply, 200, ctx.pages.logoutConfirm(base, checked.carried), { referrerPolicy: 'same-origin' });
       await endBrowserSession(ctx, { cookieId: id }, 'logout');
