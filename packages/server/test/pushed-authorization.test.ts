@@ -64,11 +64,13 @@ describe('pushed authorization requests', () => {
   after(() => t.close());
 
   const push = (params: Record<string, string>) => postForm(t, '/oauth/par', params);
-  const resolve = (query: Record<string, string> | string): Promise<CheckedAuthorization> =>
-    resolveAuthorizationRequest(
-      contextOf(t.server),
-      parseForm(typeof query === 'string' ? query : new URLSearchParams(query).toString()),
-    );
+  const resolve = async (query: Record<string, string> | string): Promise<CheckedAuthorization> =>
+    (
+      await resolveAuthorizationRequest(
+        contextOf(t.server),
+        parseForm(typeof query === 'string' ? query : new URLSearchParams(query).toString()),
+      )
+    ).checked;
   async function resolved(query: Record<string, string>) {
     const r = await resolve(query);
     assert.ok(r.ok, r.ok ? '' : `${r.error.error}: ${r.error.description}`);

@@ -186,7 +186,7 @@ for (const database of ['sqlite', 'postgres'] as const)
           code_challenge_method: 'S256',
           scope: 'orders:read offline_access',
         });
-        const checked = await resolveAuthorizationRequest(ctx(), parseForm(query.toString()));
+        const { checked } = await resolveAuthorizationRequest(ctx(), parseForm(query.toString()));
         assert.equal(checked.ok ? 'ok' : checked.error.error, 'invalid_scope');
       });
 

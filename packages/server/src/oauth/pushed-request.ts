@@ -60,7 +60,7 @@ export async function pushAuthorizationRequest(ctx: ServerContext, client: Clien
  * (only pushed parameters count). The caller checks the parameters again (checkAuthorization, as pushed), so a
  * client disabled, or a redirect URI unregistered, since the push is refused then.
  */
-export async function takePushedRequest(
+async function takePushedRequest(
   ctx: ServerContext,
   form: Form,
 ): Promise<{ ok: true; form: Form } | { ok: false; error: OAuthError }> {
@@ -83,14 +83,19 @@ export async function takePushedRequest(
 }
 
 /**
- * The authorization request an /authorize query (or form) makes, checked: the one the query itself states, or,
- * when it names a `request_uri`, the pushed request it refers to (takePushedRequest), checked as pushed.
- * Refusals before a redirect URI is trusted are for the error page (`redirect` undefined), as checkAuthorization's.
+ * The authorization request an /authorize query (or form) makes, checked, with the parameters it was checked
+ * with and whether they were pushed: the query's own, or, when it names a `request_uri`, the pushed request it
+ * refers to (takePushedRequest), checked as pushed. Refusals before a redirect URI is trusted are for the error
+ * page (`redirect` undefined), as checkAuthorization's. The one call /authorize makes.
  */
-export async function resolveAuthorizationRequest(ctx: ServerContext, form: Form): Promise<CheckedAuthorization> {
+export async function resolveAuthorizationRequest(
+  ctx: ServerContext,
+  query: Form,
+): Promise<{ checked: CheckedAuthorization; form: Form; pushed: boolean }> {
   const getClient = (id: string) => ctx.store.clients.get(id);
-  if (!form.params.has('request_uri')) return checkAuthorization(form, getClient, { pushed: false });
-  const taken = await takePushedRequest(ctx, form);
-  if (!taken.ok) return { ok: false, error: taken.error, redirect: undefined };
-  return checkAuthorization(taken.form, getClient, { pushed: true });
+  if (!query.params.has('request_uri'))
+    return { checked: await checkAuthorization(query, getClient, { pushed: false }), form: query, pushed: false };
+  const taken = await takePushedRequest(ctx, query);
+  if (!taken.ok) return { checked: { ok: false, error: taken.error, redirect: undefined }, form: query, pushed: true };
+  return { checked: await checkAuthorization(taken.form, getClient, { pushed: true }), form: taken.form, pushed: true };
 }

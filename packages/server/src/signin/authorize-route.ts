@@ -1,11 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { checkAuthorization, type AuthorizationRequest, type RedirectTarget } from '../oauth/authorize-request.js';
+import {
+  checkAuthorization,
+  type AuthorizationRequest,
+  type CheckedAuthorization,
+  type RedirectTarget,
+} from '../oauth/authorize-request.js';
 import { OAuthError } from '../oauth/errors.js';
 import { bodyForm, parseForm, type Form } from '../oauth/form.js';
 import { issueAuthorizationCode } from '../oauth/issue-code.js';
-import { takePushedRequest } from '../oauth/pushed-request.js';
+import { resolveAuthorizationRequest } from '../oauth/pushed-request.js';
 import type { BrowserSession } from '../store/types.js';
 import type { SignInAnswers } from './answer.js';
 import { needsConsent } from './consent.js';
@@ -24,14 +29,8 @@ import { currentBrowserSession, PASSWORD_SIGN_IN, sessionIdFrom } from './sessio
 export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers: SignInAnswers): void {
   const authorize = async (req: FastifyRequest, reply: FastifyReply, query: Form, redirectStatus: 302 | 303) => {
     // A pushed request (RFC 9126) is taken by its request_uri: its parameters are the request's.
-    let form = query;
-    const pushed = query.params.has('request_uri');
-    if (pushed) {
-      const taken = await takePushedRequest(ctx, query);
-      if (!taken.ok) return answers.refusal(reply, taken.error, undefined, redirectStatus);
-      form = taken.form;
-    }
-    const checked = await checkSignIn(ctx, form, pushed);
+    const { checked: resolved, form, pushed } = await resolveAuthorizationRequest(ctx, query);
+    const checked = signInCheck(resolved);
     if (!checked.ok) return answers.refusal(reply, checked.error, checked.target, redirectStatus);
     const { request, target } = checked;
 
@@ -86,7 +85,11 @@ export type SignInCheck =
  * its redirect URI are not established (the error page).
  */
 export async function checkSignIn(ctx: ServerContext, form: Form, pushed: boolean): Promise<SignInCheck> {
-  const checked = await checkAuthorization(form, (id) => ctx.store.clients.get(id), { pushed });
+  return signInCheck(await checkAuthorization(form, (id) => ctx.store.clients.get(id), { pushed }));
+}
+
+/** A checked authorization request with where its answer goes (undefined: the error page). */
+function signInCheck(checked: CheckedAuthorization): SignInCheck {
   if (!checked.ok) return { ok: false, error: checked.error, target: checked.redirect };
   const { request } = checked;
   return {

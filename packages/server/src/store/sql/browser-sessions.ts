@@ -35,7 +35,8 @@ export class SqlBrowserSessionRepository implements BrowserSessionRepository {
     replacing?: { digest: string; reason: string; now: number; record: FamilyRevocation },
   ): Promise<Revocation[]> {
     return this.db.transaction().execute(async (tx) => {
-      const ended = replacing && (await this.endIn(tx, { digest: replacing.digest }, replacing.reason, replacing.now, replacing.record));
+      const ended =
+        replacing && (await this.endIn(tx, { digest: replacing.digest }, replacing.reason, replacing.now, replacing.record));
       await tx
         .insertInto('browser_sessions')
         .values({
