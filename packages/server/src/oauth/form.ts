@@ -21,6 +21,12 @@ export function parseForm(body: string): Form {
  * A POST's form as the content type parser made it (app.ts: one of each application/x-www-form-urlencoded
  * body), or an empty one, whose missing parameters the caller then refuses.
  */
+/** The query string of a GET request as a form (no query: an empty one). */
+export function queryForm(url: string): Form {
+  const q = url.indexOf('?');
+  return parseForm(q === -1 ? '' : url.slice(q + 1));
+}
+
 export function bodyForm(body: unknown): Form {
   const form = body as Form | undefined;
   return form && form.params instanceof Map ? form : { params: new Map(), duplicates: [] };

@@ -8,7 +8,7 @@ import {
   type RedirectTarget,
 } from '../oauth/authorize-request.js';
 import { OAuthError } from '../oauth/errors.js';
-import { bodyForm, parseForm, type Form } from '../oauth/form.js';
+import { bodyForm, queryForm, type Form } from '../oauth/form.js';
 import { issueAuthorizationCode } from '../oauth/issue-code.js';
 import { resolveAuthorizationRequest } from '../oauth/pushed-request.js';
 import type { BrowserSession } from '../store/types.js';
@@ -67,10 +67,7 @@ export function authorizeRoute(app: FastifyInstance, ctx: ServerContext, answers
     });
   };
 
-  app.get('/authorize', (req, reply) => {
-    const q = req.url.indexOf('?');
-    return authorize(req, reply, parseForm(q === -1 ? '' : req.url.slice(q + 1)), 302);
-  });
+  app.get('/authorize', (req, reply) => authorize(req, reply, queryForm(req.url), 302));
   app.post('/authorize', (req, reply) => authorize(req, reply, bodyForm(req.body), 303));
 }
 

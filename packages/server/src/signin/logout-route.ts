@@ -6,7 +6,7 @@ import { MAX_STATE_LENGTH } from '../oauth/authorize-request.js';
 import { queryRedirect } from '../oauth/authorize-response.js';
 import { OAuthError } from '../oauth/errors.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
-import { param, parseForm, type Form } from '../oauth/form.js';
+import { bodyForm, param, queryForm, type Form } from '../oauth/form.js';
 import { verifyIdTokenHint, type IdTokenHint } from '../oauth/id-token.js';
 import { MESSAGES } from './messages.js';
 import { sendPage } from './page-reply.js';
@@ -79,13 +79,7 @@ function confirmedHere(ctx: ServerContext, req: FastifyRequest, form: Form): boo
 export function logoutRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const base = ctx.config.issuer;
-    const query = req.url.indexOf('?');
-    const form =
-      req.method === 'GET'
-        ? parseForm(query === -1 ? '' : req.url.slice(query + 1))
-        : req.body instanceof Object && (req.body as Form).params instanceof Map
-          ? (req.body as Form)
-          : parseForm('');
+    const form = req.method === 'GET' ? queryForm(req.url) : bodyForm(req.body);
     let checked: CheckedLogout;
     try {
       checked = await checkLogout(ctx, form);
