@@ -53,7 +53,8 @@ export async function startWeb({ issuer, port, clientSecret }) {
     const send = (status, html, headers = {}) => {
       res.writeHead(status, {
         'content-type': 'text/html; charset=utf-8',
-        'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        // The sign-out form's answer redirects to the auth server: browsers hold that redirect to form-action too.
+        'content-security-policy': `default-src 'none'; base-uri 'none'; form-action 'self' ${new URL(issuer).origin}; frame-ancestors 'none'`,
         'cache-control': 'no-store',
         'referrer-policy': 'no-referrer',
         ...headers,
@@ -61,7 +62,8 @@ export async function startWeb({ issuer, port, clientSecret }) {
       res.end(html);
     };
     const redirect = (to, headers = {}) => {
-      res.writeHead(302, { location: String(to), 'cache-control': 'no-store', ...headers });
+      // 303: after a POST the browser follows with a GET.
+      res.writeHead(303, { location: String(to), 'cache-control': 'no-store', ...headers });
       res.end();
     };
     try {
@@ -75,7 +77,10 @@ export async function startWeb({ issuer, port, clientSecret }) {
             `<p id="who">Signed in as ${escape(session.userinfo?.name ?? claims.sub)}</p>` +
               `<h2>Userinfo</h2><pre id="userinfo">${escape(JSON.stringify(session.userinfo, null, 2))}</pre>` +
               `<h2>ID token claims</h2><pre id="claims">${escape(JSON.stringify(claims, null, 2))}</pre>` +
-              '<p><a href="/refresh">Refresh the tokens</a> <a href="/logout">Sign out</a></p>',
+              // POST, so that a link on another site cannot use them (the SameSite=Lax cookie is not sent with
+              // another site's POST).
+              '<form method="post" action="/refresh"><button id="refresh" type="submit">Refresh the tokens</button></form>' +
+              '<form method="post" action="/logout"><button id="sign-out" type="submit">Sign out</button></form>',
           ),
         );
       }
@@ -114,11 +119,11 @@ export async function startWeb({ issuer, port, clientSecret }) {
         sessions.set(id, { tokens, idToken: tokens.id_token, claims: tokens.claims(), userinfo });
         return redirect('/', { 'set-cookie': `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax` });
       }
-      if (req.method === 'GET' && url.pathname === '/refresh' && session?.tokens) {
+      if (req.method === 'POST' && url.pathname === '/refresh' && session?.tokens) {
         session.tokens = await oidc.refreshTokenGrant(config, session.tokens.refresh_token);
         return redirect('/');
       }
-      if (req.method === 'GET' && url.pathname === '/logout') {
+      if (req.method === 'POST' && url.pathname === '/logout') {
         sessions.delete(sid);
         const cleared = { 'set-cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax` };
         if (!session?.tokens) return redirect('/', cleared);

@@ -139,12 +139,14 @@ describe('sign-in examples in the browser (npm start, examples/spa and examples/
     assert.equal(claims.aud, 'web-app');
     assert.deepEqual(claims.amr, ['pwd']);
 
-    await page.click('a[href="/refresh"]');
+    await Promise.all([page.waitForNavigation(), page.click('#refresh')]);
     await page.waitForURL(`${webUrl}/`);
     assert.equal(await page.textContent('#who'), 'Signed in as Alice Example');
 
-    await page.click('a[href="/logout"]');
-    await page.waitForURL(`${webUrl}/`);
+    await page.click('#sign-out');
+    // Through the auth server's /logout and back to the app's home page, signed out.
+    await page.waitForSelector('a[href="/login"]');
+    assert.equal(page.url(), `${webUrl}/`);
     assert.match((await page.textContent('main')) ?? '', /Not signed in/);
     // The auth server's session ended too: signing in again asks for the password.
     await page.click('a[href="/login"]');
