@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes, createSecretKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 
 import { ALGORITHMS, isAlgorithm, type Algorithm } from '../algorithms.js';
 import { ConfigError } from '../errors.js';
@@ -11,6 +11,22 @@ export interface GenerateOptions {
   /** EdDSA only; default Ed25519. */
   crv?: 'Ed25519' | 'Ed448';
 }
+
+/**
+ * The private key of a freshly generated pair as a KeyObject of its own. Node 20's key generation job keeps the
+ * key it made, and frees it, taking the key's lock, when the garbage collector finalizes the job: a collection
+ * that happens to run while the same key is being exported (an allocation inside `export({format: 'jwk'})`, which
+ * holds that lock) deadlocks the process (seen: the auth server hung publishing a new RS256 key in its JWKS). The
+ * job is asked for the key encoded (PKCS#8 DER, written while the job runs) and the key is imported from it, so
+ * that nothing else ever holds the job's key.
+ */
+function ownKey(der: Buffer): KeyObject {
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+}
+const PKCS8_DER = {
+  privateKeyEncoding: { format: 'der', type: 'pkcs8' },
+  publicKeyEncoding: { format: 'der', type: 'spki' },
+} as const;
 
 /** Generates a private key (or an HMAC secret of the hash's length) pinned to `alg`. */
 export function generateKey(alg: Algorithm, options: GenerateOptions = {}): Key {
@@ -26,14 +42,37 @@ export function generateKey(alg: Algorithm, options: GenerateOptions = {}): Key 
       if (!Number.isInteger(modulusLength) || modulusLength < MIN_RSA_BITS) {
         throw new ConfigError('modulusLength', `must be an integer of at least ${MIN_RSA_BITS}`);
       }
-      ko = generateKeyPairSync('rsa', { modulusLength, publicExponent: 65537 }).privateKey;
+      ko = ownKey(
+        generateKeyPairSync('rsa', {
+          modulusLength,
+          publicExponent: 65537,
+          privateKeyEncoding: { format: 'der', type: 'pkcs8' },
+          publicKeyEncoding: { format: 'der', type: 'spki' },
+        }).privateKey,
+      );
       break;
     }
     case 'EC':
-      ko = generateKeyPairSync('ec', { namedCurve: info.crv! }).privateKey;
+      ko = ownKey(
+        generateKeyPairSync('ec', {
+          namedCurve: info.crv!,
+          privateKeyEncoding: { format: 'der', type: 'pkcs8' },
+          publicKeyEncoding: { format: 'der', type: 'spki' },
+        }).privateKey,
+      );
       break;
     case 'OKP':
-      ko = options.crv === 'Ed448' ? generateKeyPairSync('ed448').privateKey : generateKeyPairSync('ed25519').privateKey;
+      ko = ownKey(
+        options.crv === 'Ed448'
+          ? generateKeyPairSync('ed448', {
+              privateKeyEncoding: { format: 'der', type: 'pkcs8' },
+              publicKeyEncoding: { format: 'der', type: 'spki' },
+            }).privateKey
+          : generateKeyPairSync('ed25519', {
+              privateKeyEncoding: { format: 'der', type: 'pkcs8' },
+              publicKeyEncoding: { format: 'der', type: 'spki' },
+            }).privateKey,
+      );
       break;
   }
   return new Key(ko, alg, options.kid);
