@@ -23,10 +23,6 @@ export interface GenerateOptions {
 function ownKey(der: Buffer): KeyObject {
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }
-const PKCS8_DER = {
-  privateKeyEncoding: { format: 'der', type: 'pkcs8' },
-  publicKeyEncoding: { format: 'der', type: 'spki' },
-} as const;
 
 /** Generates a private key (or an HMAC secret of the hash's length) pinned to `alg`. */
 export function generateKey(alg: Algorithm, options: GenerateOptions = {}): Key {
