@@ -40,7 +40,10 @@ export function accessTokenTtl(ctx: ServerContext, client: Client): number {
   return client.accessTokenTtl ?? ctx.config.accessTokenTtl;
 }
 
-/** The longest a token request waits for the second after a cut-off (a cut-off further ahead: another instance's clock). */
+/**
+ * The longest a token request waits for the second after a cut-off. A cut-off after the request began is refused
+ * before any wait, so the wait is under a second unless this instance's clock was stepped back meanwhile.
+ */
 const MAX_CUTOFF_WAIT_MS = 1000;
 
 /**

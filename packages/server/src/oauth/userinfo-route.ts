@@ -22,8 +22,11 @@ export function userinfoRoute(app: FastifyInstance, ctx: ServerContext): void {
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const principal = await check(req, reply);
     if (!principal) return reply;
-    const client = principal.clientId === undefined ? undefined : await ctx.store.clients.get(principal.clientId);
-    if (client) allowClientOrigin(req, reply, client);
+    // A browser app's call (it sends Origin): its client's origins may read the answer. Others need no client read.
+    if (req.headers.origin !== undefined && principal.clientId !== undefined) {
+      const client = await ctx.store.clients.get(principal.clientId);
+      if (client) allowClientOrigin(req, reply, client);
+    }
     const user = principal.sub === undefined ? undefined : await ctx.store.users.getById(principal.sub);
     if (!user || user.disabled) return sendRejection(reply, new TokenRevokedError(), { realm: USERINFO_REALM });
     reply.header('cache-control', 'no-store');
