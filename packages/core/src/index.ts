@@ -29,7 +29,7 @@ export type { GenerateOptions } from './key/generate.js';
 export { importDer, importJwk, importKey, importPem, importSecret, importSshPublicKey } from './key/import.js';
 export type { ImportOptions } from './key/import.js';
 export { jwkThumbprint } from './key/thumbprint.js';
-export { buildJwks, KeySet, MAX_JWKS_KEYS, parseJwks } from './jwks.js';
+export { buildJwks, KeySet, MAX_JWKS_KEYS, parseJwks, spiffeBundleJwks } from './jwks.js';
 export type { JsonWebKeySet, ParseJwksOptions, SkippedKey } from './jwks.js';
 export { ACCESS_TOKEN_TYPE, signAccessToken, signJwt } from './jwt/sign.js';
 export type { AccessTokenInput, SignOptions } from './jwt/sign.js';
@@ -52,6 +52,8 @@ export {
   MAX_ASSERTION_JTI_LENGTH,
 } from './jwt/client-assertion.js';
 export type { ClientAssertionClaims, ClientAssertionVerifyOptions, VerifiedClientAssertion } from './jwt/client-assertion.js';
+export { DEFAULT_MAX_WORKLOAD_TOKEN_AGE, WORKLOAD_TOKEN_PROFILE, WorkloadTokenVerifier } from './jwt/workload-token.js';
+export type { VerifiedWorkloadToken, WorkloadTokenClaims, WorkloadTokenVerifyOptions } from './jwt/workload-token.js';
 export { decodeUnverified } from './jwt/decode.js';
 export type { DecodedToken } from './jwt/decode.js';
 export type { AccessTokenClaims, JwsHeader } from './jwt/types.js';

@@ -139,3 +139,23 @@ function pinFromAllowlist(jwk: Record<string, unknown>, algorithms: readonly Alg
   const fits = (algorithms ?? []).filter((a) => ALGORITHMS[a]?.kty === jwk.kty);
   return fits.length === 1 ? fits[0] : undefined;
 }
+
+/**
+ * The JWT authorities of a SPIFFE bundle (SPIFFE Trust Domain and Bundle, section 4) as a JWKS: the keys whose
+ * `use` is `jwt-svid`, without their `use` (they verify JWT-SVID signatures); X.509 authorities and keys of any
+ * other use are left out. The result goes through `parseJwks` like any JWKS.
+ */
+export function spiffeBundleJwks(bundle: unknown): JsonWebKeySet {
+  if (typeof bundle !== 'object' || bundle === null || Array.isArray(bundle))
+    throw new JwksInvalidError('shape', 'a SPIFFE bundle must be a JSON object');
+  const list = (bundle as Record<string, unknown>).keys;
+  if (!Array.isArray(list)) throw new JwksInvalidError('shape', 'a SPIFFE bundle must have a "keys" array');
+  const keys: Record<string, unknown>[] = [];
+  for (const jwk of list) {
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+      throw new JwksInvalidError('shape', 'every SPIFFE bundle entry must be an object');
+    const { use, ...rest } = jwk as Record<string, unknown>;
+    if (use === 'jwt-svid') keys.push(rest);
+  }
+  return { keys };
+}

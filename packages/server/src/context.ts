@@ -9,6 +9,7 @@ import type { MasterKey } from './security/master-key.js';
 import type { Limits } from './security/limits.js';
 import type { Pages } from './signin/pages.js';
 import type { Store } from './store/types.js';
+import type { WorkloadKeys } from './workload/keys.js';
 
 /** What every endpoint works with: one per server instance. */
 export interface ServerContext {
@@ -26,6 +27,8 @@ export interface ServerContext {
   limits: Limits;
   /** The hosted pages (login, error, signed out, form_post), read and checked once at start-up. */
   pages: Pages;
+  /** The keys of the trusted workload issuers, fetched and cached per issuer (workload/keys.ts). */
+  workloadKeys: WorkloadKeys;
   log: FastifyBaseLogger;
   /** Clock in milliseconds. */
   now: () => number;

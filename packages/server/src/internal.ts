@@ -117,3 +117,11 @@ export type { InitOptions, InitResult } from './services/init.js';
 export { RevocationRegistry } from './revocation/registry.js';
 export { createUserAccount, userView } from './services/users.js';
 export { AuditRetention, AUDIT_RETENTION_LEASE } from './audit/retention.js';
+// Trusted workload issuers: the one parser and view of their wire form (admin API, CLI, config file).
+export {
+  parseWorkloadIssuer,
+  workloadIssuerView,
+  type WorkloadIssuer,
+  type WorkloadIssuerInput,
+  type WorkloadIssuerView,
+} from './workload/issuer.js';

@@ -25,6 +25,7 @@ import { throttlePolicy } from './security/throttle.js';
 import { adminService, type AdminService } from './services/admin.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
+import { WorkloadKeys } from './workload/keys.js';
 
 export interface TesseraServer {
   config: Config;
@@ -109,6 +110,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     metrics,
     limits,
     pages,
+    workloadKeys: new WorkloadKeys({ now }),
     log: app.log,
     now,
   };
@@ -162,6 +164,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
       await metricsListener?.close();
       redis?.disconnect();
       await app.close();
+      context.workloadKeys.close();
       await audit.close();
       // Hand the key schedule and the audit retention over at once rather than after the leases lapse.
       await store.leases.release(SCHEDULE_LEASE, keys.instanceId).catch(() => undefined);

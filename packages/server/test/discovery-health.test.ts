@@ -55,6 +55,7 @@ describe('discovery, health and metrics', () => {
         'password',
         'refresh_token',
         'urn:ietf:params:oauth:grant-type:token-exchange',
+        'urn:ietf:params:oauth:grant-type:jwt-bearer',
       ]);
       assert.ok(Array.isArray(m.response_types_supported), 'response_types_supported is REQUIRED');
       // Public clients (none) name themselves at the token and revocation endpoints, never at introspection.

@@ -80,6 +80,7 @@ describe('openid-client v6 against the auth server', () => {
       'password',
       'refresh_token',
       'urn:ietf:params:oauth:grant-type:token-exchange',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
     ]);
     assert.ok(m.token_endpoint_auth_methods_supported?.includes('client_secret_post'));
   });

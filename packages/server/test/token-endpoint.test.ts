@@ -341,9 +341,15 @@ describe('POST /oauth/token', () => {
         400,
         'unauthorized_client',
       );
+      // The JWT bearer grant is offered too, to the clients registered for it (workload-identity.test.ts).
+      assertOAuthError(
+        await postForm(t, '/oauth/token', { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'x' }, auth()),
+        400,
+        'unauthorized_client',
+      );
       for (const grant of [
         'urn:x',
-        'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        'urn:ietf:params:oauth:grant-type:saml2-bearer',
         'implicit',
         '__proto__',
         'constructor',

@@ -1,4 +1,4 @@
-import { ConfigError, JwksInvalidError, parseJwks, type Algorithm, type KeySet } from '@tessera/core';
+import { ConfigError, JwksInvalidError, parseJwks, spiffeBundleJwks, type Algorithm, type KeySet } from '@tessera/core';
 
 import { maxAgeMs } from './cache-control.js';
 import { JwksFetchError, KeysUnavailableError } from './errors.js';
@@ -23,6 +23,11 @@ export interface RemoteJwksOptions {
   maxBytes?: number;
   /** Background refresh starts at this fraction of the cache lifetime. Default 0.8. */
   refreshAt?: number;
+  /**
+   * What the URL serves: a JWKS (default), or a SPIFFE bundle (SPIFFE Trust Domain and Bundle, section 4), whose
+   * `use: jwt-svid` keys are taken and whose `spiffe_refresh_hint` stands in for a missing Cache-Control max-age.
+   */
+  format?: 'jwks' | 'spiffe-bundle';
   /** Extra request headers (e.g. a User-Agent). */
   headers?: Record<string, string>;
   /** The fetch implementation; defaults to the global fetch. */
@@ -58,6 +63,7 @@ export class RemoteJwks {
   private readonly fetchImpl: typeof fetch;
   private readonly now: () => number;
   private readonly algorithms: readonly Algorithm[];
+  private readonly format: 'jwks' | 'spiffe-bundle';
 
   private keys: KeySet | undefined;
   private fetchedAt = 0;
@@ -93,6 +99,9 @@ export class RemoteJwks {
     this.fetchImpl = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? Date.now;
     this.algorithms = algorithms;
+    if (options.format !== undefined && options.format !== 'jwks' && options.format !== 'spiffe-bundle')
+      throw new ConfigError('jwks.format', 'must be jwks or spiffe-bundle');
+    this.format = options.format ?? 'jwks';
   }
 
   /** When the current key set was fetched (ms), or 0 if never. */
@@ -194,6 +203,13 @@ export class RemoteJwks {
     this.timer.unref();
   }
 
+  /** A SPIFFE bundle's `spiffe_refresh_hint` (seconds) in ms, or undefined. */
+  private refreshHintMs(json: unknown): number | undefined {
+    if (this.format !== 'spiffe-bundle') return undefined;
+    const hint = (json as Record<string, unknown>).spiffe_refresh_hint;
+    return typeof hint === 'number' && Number.isFinite(hint) && hint >= 0 ? hint * 1000 : undefined;
+  }
+
   private async fetchOnce(): Promise<{ set: KeySet; lifetimeMs: number }> {
     let res: Response;
     try {
@@ -227,13 +243,13 @@ export class RemoteJwks {
       }
       let set: KeySet;
       try {
-        set = parseJwks(json, { algorithms: this.algorithms });
+        set = parseJwks(this.format === 'spiffe-bundle' ? spiffeBundleJwks(json) : json, { algorithms: this.algorithms });
       } catch (err) {
         if (err instanceof JwksInvalidError)
           throw new JwksFetchError('invalid', `JWKS response refused: ${err.message}`, { cause: err });
         throw err;
       }
-      const declared = maxAgeMs(res.headers.get('cache-control'));
+      const declared = maxAgeMs(res.headers.get('cache-control')) ?? this.refreshHintMs(json);
       const lifetimeMs = Math.min(Math.max(declared ?? this.o.defaultCacheMs, this.o.minCacheMs), this.o.maxCacheMs);
       return { set, lifetimeMs };
     } finally {

@@ -74,12 +74,12 @@ export class Audit {
   }
 
   /** A client_credentials token: counted always; written as the `clientCredentials` option says. */
-  async clientCredentialsIssued(e: AuditInput & { clientId: string }): Promise<void> {
+  async clientCredentialsIssued(e: AuditInput & { clientId: string; workload?: { issuer: string; sub: string } }): Promise<void> {
     this.clientTokens.inc({ client_id: e.clientId });
     const mode = this.options.clientCredentials ?? 'aggregate';
     if (mode === 'every') return this.record(e);
     if (mode === 'off') return;
-    await this.write(this.issuance.count(e.clientId, this.now()));
+    await this.write(this.issuance.count(e.clientId, this.now(), e.workload));
     // The last minute of a client that stops is written by the timer, at the latest a minute after it ends.
     this.flushTimer ??= setInterval(() => void this.flush(false), 60_000).unref();
   }

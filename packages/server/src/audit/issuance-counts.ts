@@ -2,23 +2,33 @@ import type { NewAuditEvent } from '../store/types.js';
 
 const MINUTE_MS = 60_000;
 
+/** The workload identity a client authenticated with: its trusted issuer's name and the token's sub. */
+interface Workload {
+  issuer: string;
+  sub: string;
+}
+
 /**
  * Routine token issuance summed per client and minute, for the `aggregate` audit of client_credentials tokens: a
  * service that takes a token a second writes one event a minute, not sixty. `take(now)` hands over the events of
- * every minute that has ended (all of them with `all`), each naming its client, its minute and the count.
+ * every minute that has ended (all of them with `all`), each naming its client, its minute and the count. A client
+ * that authenticated with workload identities is counted per workload (its issuer and sub), each named in its event.
  */
 export class IssuanceCounts {
   private minute = -1;
-  private counts = new Map<string, number>();
+  private counts = new Map<string, { clientId: string; workload: Workload | undefined; count: number }>();
 
   constructor(private readonly grant: string) {}
 
   /** Counts one token; returns the events of the minute that ended, if this token starts a new one. */
-  count(clientId: string, now: number): NewAuditEvent[] {
+  count(clientId: string, now: number, workload?: Workload): NewAuditEvent[] {
     const minute = Math.floor(now / MINUTE_MS);
     const ended = minute !== this.minute ? this.take(now, true) : [];
     this.minute = minute;
-    this.counts.set(clientId, (this.counts.get(clientId) ?? 0) + 1);
+    const key = workload === undefined ? clientId : `${clientId}\n${workload.issuer}\n${workload.sub}`;
+    const c = this.counts.get(key);
+    if (c === undefined) this.counts.set(key, { clientId, workload, count: 1 });
+    else c.count++;
     return ended;
   }
 
@@ -26,7 +36,7 @@ export class IssuanceCounts {
   take(now: number, all = false): NewAuditEvent[] {
     if (this.counts.size === 0 || (!all && Math.floor(now / MINUTE_MS) === this.minute)) return [];
     const from = this.minute * MINUTE_MS;
-    const events = [...this.counts].map(([clientId, count]): NewAuditEvent => ({
+    const events = [...this.counts.values()].map(({ clientId, workload, count }): NewAuditEvent => ({
       time: Math.min(now, from + MINUTE_MS),
       type: 'token.issued.aggregate',
       outcome: 'success',
@@ -34,7 +44,7 @@ export class IssuanceCounts {
       subject: clientId,
       clientId,
       ip: null,
-      data: { grant: this.grant, count, from, to: from + MINUTE_MS },
+      data: { grant: this.grant, count, from, to: from + MINUTE_MS, ...(workload ? { workload } : {}) },
     }));
     this.counts = new Map();
     return events;

@@ -5,6 +5,7 @@ import { decodeUnverified } from '@tessera/core';
 import type { Client, ClientAuthMethod } from '../store/types.js';
 import type { ServerContext } from '../context.js';
 import { checkClientAssertion, JWT_BEARER_ASSERTION } from './client-assertion.js';
+import { authenticateWorkload, JWT_SPIFFE_ASSERTION, type WorkloadIdentity } from '../workload/authenticate.js';
 import { OAuthError } from './errors.js';
 import { param, type Form } from './form.js';
 
@@ -12,11 +13,18 @@ import { param, type Form } from './form.js';
 export { ASSERTION_ALGORITHMS, JWT_BEARER_ASSERTION } from './client-assertion.js';
 
 export interface ClientCredentials {
-  method: ClientAuthMethod;
-  clientId: string;
+  /** `jwt_assertion`: a JWT client assertion, a private_key_jwt one or a workload token (decided by the client). */
+  method: Exclude<ClientAuthMethod, 'private_key_jwt' | 'workload_identity'> | 'jwt_assertion';
+  /** Undefined only for an assertion that names no client itself: a workload token, mapped by its issuer's rules. */
+  clientId: string | undefined;
   secret?: string;
   assertion?: string;
+  /** The assertion came as `jwt-spiffe`: only a workload token can be one. */
+  spiffe?: boolean;
 }
+
+/** The authenticated client, and the workload identity it authenticated with, if it did by one. */
+export type AuthenticatedClient = Client & { readonly workload?: WorkloadIdentity };
 
 /**
  * One form-urlencoded part of Basic credentials, decoded. Most ids and secrets hold neither `+` nor `%` and
@@ -52,19 +60,22 @@ export function clientCredentials(authorization: string | undefined, form: Form)
   const assertion = param(form, 'client_assertion');
   const assertionType = param(form, 'client_assertion_type');
   if (assertion !== undefined || assertionType !== undefined) {
-    if (assertionType !== JWT_BEARER_ASSERTION) throw new OAuthError('invalid_request', 'unsupported client_assertion_type');
+    if (assertionType !== JWT_BEARER_ASSERTION && assertionType !== JWT_SPIFFE_ASSERTION)
+      throw new OAuthError('invalid_request', 'unsupported client_assertion_type');
     if (assertion === undefined) throw new OAuthError('invalid_request', 'missing parameter client_assertion');
     let clientId = param(form, 'client_id');
-    if (clientId === undefined) {
+    if (clientId === undefined && assertionType === JWT_BEARER_ASSERTION) {
+      // RFC 7523 section 3: a private_key_jwt assertion's iss and sub are the client_id. An assertion whose iss is
+      // not its sub is a workload token, whose client its issuer's rules name.
+      let payload: Record<string, unknown>;
       try {
-        const sub = decodeUnverified(assertion).payload.sub;
-        clientId = typeof sub === 'string' ? sub : undefined;
+        payload = decodeUnverified(assertion).payload;
       } catch {
         throw new OAuthError('invalid_client', 'client assertion is not a valid JWT');
       }
+      if (typeof payload.sub === 'string' && payload.sub === payload.iss) clientId = payload.sub;
     }
-    if (clientId === undefined) throw new OAuthError('invalid_client', 'client assertion names no client');
-    found.push({ method: 'private_key_jwt', clientId, assertion });
+    found.push({ method: 'jwt_assertion', clientId, assertion, spiffe: assertionType === JWT_SPIFFE_ASSERTION });
   }
   // A public client (token_endpoint_auth_method none) names itself and proves nothing (RFC 6749 section 2.1).
   if (found.length === 0 && param(form, 'client_id') !== undefined)
@@ -76,7 +87,8 @@ export function clientCredentials(authorization: string | undefined, form: Form)
   if (c.method === 'client_secret_basic' && formId !== undefined && formId !== c.clientId) {
     throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
   }
-  if (c.clientId === '') throw new OAuthError('invalid_client', 'client authentication is required');
+  if (c.clientId === '' || (c.clientId === undefined && c.method !== 'jwt_assertion'))
+    throw new OAuthError('invalid_client', 'client authentication is required');
   return c;
 }
 
@@ -101,22 +113,33 @@ export async function authenticateClient(
   ctx: ServerContext,
   authorization: string | undefined,
   form: Form,
+  ip: string,
   publicClients = false,
-): Promise<Client> {
+): Promise<AuthenticatedClient> {
   const creds = clientCredentials(authorization, form);
   const now = ctx.now();
-  const client = await ctx.store.clients.get(creds.clientId);
+  if (creds.method === 'jwt_assertion') {
+    const client = creds.clientId === undefined ? undefined : await ctx.store.clients.get(creds.clientId);
+    if (creds.spiffe || creds.clientId === undefined || client?.authMethod === 'workload_identity') {
+      const { client: authenticated, workload } = await authenticateWorkload(
+        ctx,
+        { assertion: creds.assertion!, spiffe: creds.spiffe === true, clientId: creds.clientId },
+        ip,
+      );
+      return { ...authenticated, workload };
+    }
+    if (!client || client.disabled || client.authMethod !== 'private_key_jwt' || !client.jwks)
+      throw new OAuthError('invalid_client', 'client authentication failed');
+    await checkClientAssertion(ctx, client, creds.assertion!, now);
+    return client;
+  }
+  const client = await ctx.store.clients.get(creds.clientId!);
   const refuse = () => new OAuthError('invalid_client', 'client authentication failed');
   if (creds.method === 'none') {
     if (!publicClients || !client || client.disabled || client.authMethod !== 'none') throw refuse();
     return client;
   }
-  if (creds.secret !== undefined) {
-    const ok = secretMatches(ctx, client, creds.secret, now);
-    if (!client || client.disabled || client.authMethod !== creds.method || !ok) throw refuse();
-    return client;
-  }
-  if (!client || client.disabled || client.authMethod !== 'private_key_jwt' || !client.jwks) throw refuse();
-  await checkClientAssertion(ctx, client, creds.assertion!, now);
+  if (!client || client.disabled || client.authMethod !== creds.method || !secretMatches(ctx, client, creds.secret!, now))
+    throw refuse();
   return client;
 }

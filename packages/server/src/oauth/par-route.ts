@@ -26,7 +26,7 @@ export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
     try {
       const form = requireForm(req.body);
       await take(`ip:${req.ip}`);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, true);
+      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true);
       allowClientOrigin(req, reply, client);
       await take(`client:${client.id}`);
       const pushed = await pushAuthorizationRequest(ctx, client, form);

@@ -5,9 +5,10 @@ import { allowClientOrigin } from '../http/cors.js';
 import { perSecond } from '../security/limits.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
-import { param, requireForm } from './form.js';
+import { param, requireForm, type Form } from './form.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
+import { jwtBearerClient, jwtBearerGrant } from './grants/jwt-bearer.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { tokenExchangeGrant } from './grants/token-exchange.js';
@@ -18,7 +19,18 @@ const GRANTS = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
+  'urn:ietf:params:oauth:grant-type:jwt-bearer': jwtBearerGrant,
 } as const;
+
+/** Whether the request carries client credentials (RFC 7523 section 3.1: the JWT bearer grant may come without). */
+function hasClientCredentials(authorization: string | undefined, form: Form): boolean {
+  return (
+    (authorization !== undefined && /^basic /i.test(authorization)) ||
+    param(form, 'client_secret') !== undefined ||
+    param(form, 'client_assertion') !== undefined ||
+    param(form, 'client_assertion_type') !== undefined
+  );
+}
 
 /** Sends an OAuth error (RFC 6749 section 5.2); invalid_client gets 401 and a WWW-Authenticate challenge. */
 export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
@@ -47,7 +59,10 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (Object.prototype.hasOwnProperty.call(GRANTS, grantType)) grant = grantType;
       if (limited && !(await limits.take(`ip:${req.ip}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, true);
+      const client =
+        grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' && !hasClientCredentials(req.headers.authorization, form)
+          ? await jwtBearerClient(ctx, form, req.ip)
+          : await authenticateClient(ctx, req.headers.authorization, form, req.ip, true);
       allowClientOrigin(req, reply, client);
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);

@@ -6,7 +6,7 @@ import { ASSERTION_ALGORITHMS } from '../oauth/client-auth.js';
 import { MAX_REDIRECT_URIS, redirectUriProblem } from '../oauth/redirect-uri.js';
 import { newClientSecret } from '../security/random.js';
 import type { MasterKey } from '../security/master-key.js';
-import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS } from '../store/clients.js';
+import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS, JWT_BEARER_GRANT } from '../store/clients.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { Client, ClientAuthMethod, GrantType, IdTokenAlg, Store } from '../store/types.js';
 import { idTokenAlgorithms } from '../oauth/id-token.js';
@@ -120,6 +120,9 @@ function checkSignIn(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>): vo
     throw new AdminInputError('redirect URIs and require-PAR are for clients with the authorization_code grant');
 }
 
+/** Confidential clients that hold no secret of Tessera's: their own key pair, or their platform's identity. */
+const KEYLESS_METHODS: readonly ClientAuthMethod[] = ['private_key_jwt', 'workload_identity'];
+
 /** The rules every client obeys, checked on registration and on every update. */
 function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, secrets: number): void {
   if (!AUTH_METHODS.includes(c.authMethod))
@@ -138,11 +141,23 @@ function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, sec
         `a public client may use only the ${PUBLIC_CLIENT_GRANTS.join(' and ')} grants, not ${confidential}`,
       );
     if (c.mayImpersonate) throw new AdminInputError('a public client may not impersonate');
-  } else if (c.authMethod !== 'private_key_jwt' && secrets === 0) {
+  } else if (!KEYLESS_METHODS.includes(c.authMethod) && secrets === 0) {
     throw new AdminInputError('rotate the secret to move this client to a secret-based method');
+  }
+  if (c.authMethod === 'workload_identity') {
+    const other = c.grantTypes.find((g) => !WORKLOAD_GRANTS.includes(g));
+    if (other !== undefined)
+      throw new AdminInputError(`a workload_identity client may use only the ${WORKLOAD_GRANTS.join(', ')} grants, not ${other}`);
   }
   checkSignIn(c);
 }
+
+/** A service acting for itself, or on behalf of the caller that reached it: no user signs in through it. */
+const WORKLOAD_GRANTS: readonly GrantType[] = [
+  'client_credentials',
+  JWT_BEARER_GRANT,
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+];
 
 /**
  * Registers a client; returns it and, for secret-based methods, its secret (shown once, stored as a digest).
@@ -156,7 +171,7 @@ export async function registerClient(
 ): Promise<{ client: Client; secret?: string }> {
   const method = input.authMethod ?? 'client_secret_basic';
   const id = input.id ?? `client-${Math.random().toString(36).slice(2, 10)}`;
-  const secret = method === 'private_key_jwt' || method === 'none' ? undefined : newClientSecret();
+  const secret = KEYLESS_METHODS.includes(method) || method === 'none' ? undefined : newClientSecret();
   const client: Client = {
     id,
     name: input.name ?? id,
@@ -286,7 +301,7 @@ export async function rotateClientSecret(
   // Compare and set: a rotation made meanwhile is kept among the previous secrets, not overwritten.
   const { client, previousExpireAt } = await untilUnchanged("the client's secrets", async () => {
     const client = await findClient(ctx, id);
-    if (client.authMethod === 'private_key_jwt') throw new AdminInputError('a private_key_jwt client has no secret');
+    if (KEYLESS_METHODS.includes(client.authMethod)) throw new AdminInputError(`a ${client.authMethod} client has no secret`);
     if (client.authMethod === 'none') throw new AdminInputError('a public client has no secret');
     const now = ctx.now();
     const previousExpireAt = now + overlapSeconds * 1000;

@@ -2,19 +2,37 @@ import type { CutOff, FamilyRevocation } from './refresh-families.js';
 
 /** OAuth clients. Times are milliseconds since the epoch; lifetimes are seconds. */
 
-/** `none`: a public client (a browser or native app), which holds no secret and identifies itself by client_id. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+/**
+ * `none`: a public client (a browser or native app), which holds no secret and identifies itself by client_id.
+ * `workload_identity`: a service that holds no secret either; it authenticates with a token its platform gave it
+ * (Kubernetes, SPIFFE, a CI system), from a trusted workload issuer whose rule names this client.
+ */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'workload_identity' | 'none';
+/** RFC 7523 section 2.1: a JWT as an authorization grant. */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export type GrantType =
-  'authorization_code' | 'client_credentials' | 'password' | 'refresh_token' | 'urn:ietf:params:oauth:grant-type:token-exchange';
+  | 'authorization_code'
+  | 'client_credentials'
+  | 'password'
+  | 'refresh_token'
+  | 'urn:ietf:params:oauth:grant-type:token-exchange'
+  | typeof JWT_BEARER_GRANT;
 
 /** Every value of each: what the admin service accepts, and what a stored client is checked against when read. */
-export const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+export const AUTH_METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'workload_identity',
+  'none',
+];
 export const GRANT_TYPES: readonly GrantType[] = [
   'authorization_code',
   'client_credentials',
   'password',
   'refresh_token',
   'urn:ietf:params:oauth:grant-type:token-exchange',
+  JWT_BEARER_GRANT,
 ];
 
 /**

@@ -271,5 +271,18 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.createIndex('consents_client').on('consents').column('client_id').execute();
       },
     },
+    '0013_workload_issuers': {
+      // Trusted workload issuers (Kubernetes, SPIFFE, CI): name and iss looked up, the rest one checked document.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('workload_issuers')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('issuer', 'text', (c) => c.notNull().unique())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -7,6 +7,7 @@ import { SqlAuthorizationCodeRepository } from './sql/authorization-codes.js';
 import { SqlAuthorizationRequestRepository } from './sql/authorization-requests.js';
 import { SqlBrowserSessionRepository } from './sql/browser-sessions.js';
 import { SqlConsentRepository } from './sql/consents.js';
+import { SqlWorkloadIssuerRepository } from './sql/workload-issuers.js';
 import { SqlClientRepository } from './sql/clients.js';
 import { SqlKeyRepository } from './sql/keys.js';
 import { SqlLeaseRepository } from './sql/leases.js';
@@ -41,6 +42,7 @@ export class SqlStore implements Store {
   readonly assertionJtis: SqlAssertionJtiRepository;
   readonly browserSessions: SqlBrowserSessionRepository;
   readonly consents: SqlConsentRepository;
+  readonly workloadIssuers: SqlWorkloadIssuerRepository;
   readonly authorizationRequests: SqlAuthorizationRequestRepository;
   readonly authorizationCodes: SqlAuthorizationCodeRepository;
 
@@ -61,6 +63,7 @@ export class SqlStore implements Store {
     this.assertionJtis = new SqlAssertionJtiRepository(db);
     this.browserSessions = new SqlBrowserSessionRepository(db, log);
     this.consents = new SqlConsentRepository(db);
+    this.workloadIssuers = new SqlWorkloadIssuerRepository(db);
     this.authorizationRequests = new SqlAuthorizationRequestRepository(db);
     this.authorizationCodes = new SqlAuthorizationCodeRepository(db);
   }

@@ -5,6 +5,7 @@ import type { AuthorizationRequestRepository } from './authorization-requests.js
 import type { BrowserSessionRepository } from './browser-sessions.js';
 import type { ClientRepository } from './clients.js';
 import type { ConsentRepository } from './consents.js';
+import type { WorkloadIssuerRepository } from './workload-issuers.js';
 import type { KeyRepository } from './keys.js';
 import type { LeaseRepository } from './leases.js';
 import type { RefreshFamilyRepository } from './refresh-families.js';
@@ -35,6 +36,7 @@ export interface Store {
   readonly authorizationRequests: AuthorizationRequestRepository;
   readonly authorizationCodes: AuthorizationCodeRepository;
   readonly consents: ConsentRepository;
+  readonly workloadIssuers: WorkloadIssuerRepository;
 
   /** Brings the schema up to date (run at start). */
   migrate(): Promise<void>;

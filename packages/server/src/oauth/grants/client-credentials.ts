@@ -1,5 +1,5 @@
 import type { ServerContext } from '../../context.js';
-import type { Client } from '../../store/types.js';
+import type { AuthenticatedClient } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
 import type { Form } from '../form.js';
 import { issueAccessToken, type TokenResponse } from '../issue.js';
@@ -8,16 +8,41 @@ import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 /** client_credentials (RFC 6749 section 4.4): a token for the client itself; sub = client_id. */
 export async function clientCredentialsGrant(
   ctx: ServerContext,
-  client: Client,
+  client: AuthenticatedClient,
   form: Form,
   ip: string,
   authorizedAt: number,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('client_credentials'))
     throw new OAuthError('unauthorized_client', 'this client may not use client_credentials');
+  return serviceToken(ctx, client, form, ip, authorizedAt, 'client_credentials');
+}
+
+/**
+ * A token for the client itself (client_credentials, and the JWT bearer grant of a workload): the scopes and
+ * audience it asks for within its own, sub = client_id, the workload identity it authenticated with as the
+ * `workload` claim; counted, and audited per client (and workload) and minute.
+ */
+export async function serviceToken(
+  ctx: ServerContext,
+  client: AuthenticatedClient,
+  form: Form,
+  ip: string,
+  authorizedAt: number,
+  grant: 'client_credentials' | 'jwt-bearer',
+): Promise<TokenResponse> {
   const scopes = grantScopes(requestedScopes(form), client.scopes);
   const audience = grantAudience(form, client);
-  const { token, jti, expiresIn } = await issueAccessToken(ctx, { sub: client.id, client, scopes, audience, authorizedAt });
+  const workload = client.workload && { issuer: client.workload.issuer, sub: client.workload.sub };
+  const { token, jti, expiresIn } = await issueAccessToken(ctx, {
+    sub: client.id,
+    client,
+    scopes,
+    audience,
+    authorizedAt,
+    // Who the service is, as its platform said: for the services that receive the token and the audit log.
+    ...(client.workload ? { claims: { workload: { iss: client.workload.iss, sub: client.workload.sub } } } : {}),
+  });
   // Routine service traffic: counted, and audited per client and minute unless clientCredentialsAudit says otherwise.
   await ctx.audit.clientCredentialsIssued({
     type: 'token.issued',
@@ -25,7 +50,8 @@ export async function clientCredentialsGrant(
     subject: client.id,
     clientId: client.id,
     ip,
-    data: { grant: 'client_credentials', jti, aud: audience, scope: scopes.join(' ') },
+    ...(workload ? { workload } : {}),
+    data: { grant, jti, aud: audience, scope: scopes.join(' '), ...(workload ? { workload } : {}) },
   });
   return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
 }
