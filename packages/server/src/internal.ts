@@ -125,3 +125,4 @@ export {
   type WorkloadIssuerInput,
   type WorkloadIssuerView,
 } from './workload/issuer.js';
+export { matchRule } from './workload/issuer.js';

@@ -1,4 +1,4 @@
-import { decodeUnverified, DEFAULT_ASSERTION_CLOCK_TOLERANCE, TesseraError } from '@tessera/core';
+import { decodeUnverified, DEFAULT_ASSERTION_CLOCK_TOLERANCE, TesseraError, TokenClaimError } from '@tessera/core';
 import { KeysUnavailableError } from '@tessera/verifier';
 
 import type { ServerContext } from '../context.js';
@@ -88,6 +88,7 @@ export async function authenticateWorkload(
       });
       throw new OAuthError('temporarily_unavailable', "the workload issuer's keys cannot be read", 503);
     }
+    if (err instanceof TokenClaimError) return refuse(`${err.claim}_${err.reason}`, issuer.name);
     if (err instanceof TesseraError) return refuse(err.code, issuer.name);
     throw err;
   }
