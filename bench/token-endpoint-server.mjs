@@ -2,6 +2,10 @@
 //   tessera           @tessera/server, client_credentials client (client_secret_basic), ES256
 //   tessera-password  @tessera/server, first-party password-grant client and one user (argon2id)
 //   oidc-provider     node-oidc-provider, client_credentials client (client_secret_basic), JWT access tokens, ES256
+//   tessera-workload  @tessera/server, client_credentials for a workload_identity client: client_assertion is a
+//                     Kubernetes projected service-account token (RS256) of a trusted issuer (the Kubernetes stand-in
+//                     of @tessera/testing on port 0 in this process, its keys fetched once by discovery), reusable
+//   tessera-workload-spiffe  the same with a SPIRE JWT-SVID (ES256, jwt-spiffe) and the SPIFFE bundle endpoint
 // Prints `READY <port> <request JSON>` on stdout once listening: the request autocannon sends.
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -112,7 +116,72 @@ async function oidcProvider() {
   return { port: server.address().port, request, close };
 }
 
-const started = mode === 'oidc-provider' ? await oidcProvider() : await tessera(mode === 'tessera-password');
+/**
+ * A workload_identity client and a trusted issuer: Kubernetes (RS256, keys by discovery) or SPIRE (ES256, keys from
+ * the SPIFFE bundle endpoint); the request carries the platform's token as client_assertion and nothing else.
+ */
+async function tesseraWorkload(spiffe) {
+  const { registerClient, parseWorkloadIssuer } = await import('@tessera/server/internal');
+  const { startKubernetesIssuer, startSpireServer } = await import('@tessera/testing');
+  const { ctx, port, close } = await startTessera();
+  const issuerUrl = `http://127.0.0.1:${port}`;
+  const now = Date.now();
+  await registerClient(
+    ctx.store,
+    ctx.master,
+    {
+      id: 'reports',
+      authMethod: 'workload_identity',
+      grantTypes: ['client_credentials'],
+      scopes: [SCOPE],
+      audiences: [AUDIENCE],
+    },
+    now,
+  );
+  const platform = spiffe ? await startSpireServer({ trustDomain: 'example.org' }) : await startKubernetesIssuer();
+  const wire = spiffe
+    ? {
+        name: 'spire',
+        issuer: 'spiffe://example.org',
+        keys: { spiffe_bundle_endpoint: platform.bundleUrl },
+        algorithms: ['ES256'],
+        rules: [{ client: 'reports', claims: { sub: 'spiffe://example.org/ns/shop/sa/*' } }],
+      }
+    : {
+        name: 'kube',
+        issuer: platform.issuer,
+        keys: { discovery: true },
+        algorithms: ['RS256'],
+        rules: [{ client: 'reports', claims: { sub: 'system:serviceaccount:shop:reports' } }],
+      };
+  await ctx.store.workloadIssuers.create({
+    ...parseWorkloadIssuer({ ...wire, audience: issuerUrl, single_use: false }),
+    createdAt: now,
+    updatedAt: now,
+  });
+  const token = spiffe
+    ? await platform.svid({ spiffeId: '/ns/shop/sa/reports', audience: issuerUrl, ttlSeconds: 3600 })
+    : await platform.token({ namespace: 'shop', serviceAccount: 'reports', audience: issuerUrl, podName: 'reports-1' });
+  const request = {
+    path: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form({
+      grant_type: 'client_credentials',
+      client_assertion_type: `urn:ietf:params:oauth:client-assertion-type:${spiffe ? 'jwt-spiffe' : 'jwt-bearer'}`,
+      client_assertion: token,
+      scope: SCOPE,
+      resource: AUDIENCE,
+    }),
+  };
+  return { port, request, close: async () => (await close(), await platform.close()) };
+}
+
+const started =
+  mode === 'oidc-provider'
+    ? await oidcProvider()
+    : mode === 'tessera-workload' || mode === 'tessera-workload-spiffe'
+      ? await tesseraWorkload(mode === 'tessera-workload-spiffe')
+      : await tessera(mode === 'tessera-password');
 // One request before READY, so a broken setup fails here and not as non-2xx answers under load.
 const res = await fetch(`http://127.0.0.1:${started.port}${started.request.path}`, {
   method: 'POST',

@@ -1,4 +1,4 @@
-import { decodeUnverified, DEFAULT_ASSERTION_CLOCK_TOLERANCE, TesseraError, TokenClaimError } from '@tessera/core';
+import { DEFAULT_ASSERTION_CLOCK_TOLERANCE, DEFAULT_MAX_TOKEN_LENGTH, TesseraError, TokenClaimError } from '@tessera/core';
 import { KeysUnavailableError } from '@tessera/verifier';
 
 import type { ServerContext } from '../context.js';
@@ -63,9 +63,13 @@ export async function authenticateWorkload(
       ? new OAuthError('invalid_client', 'client authentication failed')
       : new OAuthError('invalid_grant', 'the assertion is not accepted');
   };
+  // Unverified, only to pick the issuer whose keys and rules then verify the token strictly.
   let iss: unknown, sub: unknown;
+  if (a.assertion.length > DEFAULT_MAX_TOKEN_LENGTH) return refuse('too_large');
   try {
-    ({ iss, sub } = decodeUnverified(a.assertion).payload);
+    const payload: unknown = JSON.parse(Buffer.from(a.assertion.split('.', 2)[1] ?? '', 'base64url').toString('utf8'));
+    if (typeof payload !== 'object' || payload === null) return refuse('malformed');
+    ({ iss, sub } = payload as Record<string, unknown>);
   } catch {
     return refuse('malformed');
   }

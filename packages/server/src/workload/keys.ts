@@ -35,6 +35,8 @@ export interface WorkloadKeysOptions {
  */
 export class WorkloadKeys {
   private readonly entries = new Map<string, Entry>();
+  /** The entry last used for an issuer record: the directory hands out the same record until it changes. */
+  private readonly byRecord = new WeakMap<WorkloadIssuer, Entry>();
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: WorkloadKeysOptions) {
@@ -66,6 +68,14 @@ export class WorkloadKeys {
   }
 
   private entry(issuer: WorkloadIssuer): Entry {
+    const known = this.byRecord.get(issuer);
+    if (known !== undefined && this.entries.get(issuer.name) === known) return known;
+    const entry = this.entryOf(issuer);
+    this.byRecord.set(issuer, entry);
+    return entry;
+  }
+
+  private entryOf(issuer: WorkloadIssuer): Entry {
     const fingerprint = JSON.stringify([
       issuer.issuer,
       issuer.keys,
