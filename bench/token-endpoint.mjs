@@ -14,6 +14,7 @@
 // on what else the machine is running than requests/s does. The password grant is bound by argon2id on the
 // libuv pool, so it runs with PASSWORD_CONNECTIONS (more would only queue). Any non-2xx answer, socket error
 // or timeout fails the run. Writes bench/results/token-endpoint.json.
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +69,32 @@ const figures = Object.fromEntries(
     },
   ]),
 );
+/**
+ * CPU of one raw signature verification with node:crypto (RS256: RSA 2048 with SHA-256; ES256: P-256 with SHA-256)
+ * of a signing input the size of the workload token, in µs: what a workload assertion may add to a request.
+ */
+function rawVerifyUs(alg) {
+  const { privateKey, publicKey } =
+    alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const key = alg === 'RS256' ? publicKey : { key: publicKey, dsaEncoding: 'ieee-p1363' };
+  const data = Buffer.alloc(900, 'a');
+  const signature = sign('sha256', data, alg === 'RS256' ? privateKey : { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  for (let i = 0; i < 500; i++) verify('sha256', data, key, signature);
+  const n = 5000;
+  const before = process.cpuUsage();
+  for (let i = 0; i < n; i++) verify('sha256', data, key, signature);
+  const used = process.cpuUsage(before);
+  return Number(((used.user + used.system) / n).toFixed(1));
+}
+const WORKLOAD_ALGS = { 'tessera-workload': 'RS256', 'tessera-workload-spiffe': 'ES256' };
+const workload = {};
+for (const [m, alg] of Object.entries(WORKLOAD_ALGS)) {
+  if (!figures[m] || !figures.tessera) continue;
+  const extra = figures[m].cpuUsPerRequest - figures.tessera.cpuUsPerRequest;
+  const raw = rawVerifyUs(alg);
+  workload[m] = { alg, extraCpuUsPerRequest: extra, rawVerifyUs: raw, extraInVerifications: Number((extra / raw).toFixed(2)) };
+}
+
 const both = figures.tessera && figures['oidc-provider'];
 const ratio = both ? Number((figures.tessera.rps / figures['oidc-provider'].rps).toFixed(2)) : undefined;
 const cpuRatio = both
@@ -89,6 +116,8 @@ const summary = {
   clientCredentialsRatio: ratio,
   /** oidc-provider's server CPU per request over Tessera's: the ratio with contention on the machine factored out. */
   clientCredentialsCpuRatio: cpuRatio,
+  /** Per workload mode: server CPU per request above the secret mode's, and that in raw verifications of its alg. */
+  workload,
   target: `Tessera client_credentials >= ${TARGET}x oidc-provider`,
   targetMet: ratio === undefined ? undefined : ratio >= TARGET,
 };
@@ -99,11 +128,18 @@ const LABELS = {
   tessera: 'Tessera, client_credentials',
   'oidc-provider': `oidc-provider ${summary.versions['oidc-provider']}, client_credentials`,
   'tessera-password': 'Tessera, password (argon2id)',
+  'tessera-workload': 'Tessera, client_credentials, Kubernetes workload token (RS256)',
+  'tessera-workload-spiffe': 'Tessera, client_credentials, SPIFFE JWT-SVID (ES256)',
 };
 console.log(
   `| server, grant | req/s (median of ${ROUNDS}) | p99 ms (median) | server CPU µs/request (median) |\n| --- | ---: | ---: | ---: |`,
 );
 for (const m of MODES) console.log(`| ${LABELS[m]} | ${figures[m].rps} | ${figures[m].p99Ms} | ${figures[m].cpuUsPerRequest} |`);
+for (const [m, w] of Object.entries(workload)) {
+  console.log(
+    `\n${LABELS[m]}: +${w.extraCpuUsPerRequest} µs of server CPU per request over the secret; one raw ${w.alg} verification (node:crypto) ${w.rawVerifyUs} µs: ${w.extraInVerifications}x`,
+  );
+}
 if (ratio !== undefined) {
   console.log(
     `\nclient_credentials, Tessera / oidc-provider: ${ratio}x req/s, ${cpuRatio}x less CPU per request (target >= ${TARGET}x req/s: ${summary.targetMet ? 'met' : 'missed'})`,

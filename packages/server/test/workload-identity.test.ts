@@ -318,6 +318,28 @@ describe('workload identity federation', () => {
       }
     });
 
+    it('keys behind a redirect are not followed (fail closed)', async () => {
+      const k8s = await startKubernetesIssuer();
+      const redirect = createHttpServer((_req, res) => res.writeHead(302, { location: k8s.jwksUri }).end());
+      await new Promise<void>((resolve) => redirect.listen(0, '127.0.0.1', resolve));
+      try {
+        await trust(t, {
+          name: 'redirected',
+          issuer: k8s.issuer,
+          keys: { jwks_uri: `http://127.0.0.1:${(redirect.address() as AddressInfo).port}/jwks` },
+          audience: t.url,
+          single_use: false,
+          rules: [{ client: 'orders', claims: { sub: 'system:serviceaccount:shop:orders' } }],
+        });
+        const r = await assertion(await k8s.token({ namespace: 'shop', serviceAccount: 'orders', audience: t.url }));
+        assert.equal(r.status, 503);
+        assert.equal(k8s.requests, 0, 'the redirect target was never asked');
+      } finally {
+        redirect.close();
+        await k8s.close();
+      }
+    });
+
     it('a discovery document naming another issuer is refused (fail closed)', async () => {
       const liar = createHttpServer((_req, res) => {
         res.setHeader('content-type', 'application/json');
