@@ -262,6 +262,39 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
     }
   });
 
+  it('clients add --auth-method workload_identity: a service without a secret; a user-facing grant refused', async () => {
+    const c = await json<Record<string, unknown>>([
+      'clients',
+      'add',
+      'orders-wl',
+      '--grant',
+      'client_credentials',
+      '--grant',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      '--auth-method',
+      'workload_identity',
+      '--audience',
+      'api',
+    ]);
+    assert.equal(c.token_endpoint_auth_method, 'workload_identity');
+    assert.equal(c.client_secret, undefined);
+    const refused = await cli([
+      'clients',
+      'add',
+      'wl-2',
+      '--grant',
+      'password',
+      '--first-party',
+      '--auth-method',
+      'workload_identity',
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /workload_identity client may use only/);
+    const rotate = await cli(['clients', 'rotate-secret', 'orders-wl']);
+    assert.equal(rotate.code, 1);
+    assert.match(rotate.stderr, /workload_identity client has no secret/);
+  });
+
   it('clients add --public --first-party --redirect-uri: a public client of the authorization code flow, no secret', async () => {
     const c = await json<Record<string, unknown>>([
       'clients',

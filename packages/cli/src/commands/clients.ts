@@ -25,10 +25,13 @@ export const clientsAdd: Command = {
 Registers a client. For secret-based methods the secret is printed once.
 
   --grant G             authorization_code, client_credentials, password (first-party only),
-                        refresh_token, urn:ietf:params:oauth:grant-type:token-exchange; repeatable
+                        refresh_token, urn:ietf:params:oauth:grant-type:token-exchange,
+                        urn:ietf:params:oauth:grant-type:jwt-bearer; repeatable
   --scope S             the scopes the client may request, space-separated
   --audience A          an audience (resource) the client may request tokens for; repeatable
-  --auth-method M       client_secret_basic (default), client_secret_post, private_key_jwt or none
+  --auth-method M       client_secret_basic (default), client_secret_post, private_key_jwt,
+                        workload_identity (no secret: a trusted workload issuer's token, see
+                        tessera issuers) or none
   --public              a public client (a browser or native app): no secret, the same as
                         --auth-method none; grants authorization_code and refresh_token only
   --jwks FILE           the client's public JWKS (private_key_jwt)
