@@ -9,6 +9,7 @@ import type { MasterKey } from './security/master-key.js';
 import type { Limits } from './security/limits.js';
 import type { Pages } from './signin/pages.js';
 import type { Store } from './store/types.js';
+import type { WorkloadIssuerDirectory } from './workload/directory.js';
 import type { WorkloadKeys } from './workload/keys.js';
 
 /** What every endpoint works with: one per server instance. */
@@ -29,6 +30,8 @@ export interface ServerContext {
   pages: Pages;
   /** The keys of the trusted workload issuers, fetched and cached per issuer (workload/keys.ts). */
   workloadKeys: WorkloadKeys;
+  /** The trusted workload issuers by iss, read from the store and kept a few seconds (workload/directory.ts). */
+  workloadIssuers: WorkloadIssuerDirectory;
   log: FastifyBaseLogger;
   /** Clock in milliseconds. */
   now: () => number;

@@ -25,6 +25,7 @@ import { throttlePolicy } from './security/throttle.js';
 import { adminService, type AdminService } from './services/admin.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
+import { WorkloadIssuerDirectory } from './workload/directory.js';
 import { WorkloadKeys } from './workload/keys.js';
 
 export interface TesseraServer {
@@ -111,6 +112,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     limits,
     pages,
     workloadKeys: new WorkloadKeys({ now }),
+    workloadIssuers: new WorkloadIssuerDirectory(store, now),
     log: app.log,
     now,
   };

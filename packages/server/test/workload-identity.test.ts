@@ -31,7 +31,9 @@ function b64(o: unknown): string {
 /** Registers a trusted issuer in the store (its wire form, checked by the one parser). */
 async function trust(t: TestServer, wire: Record<string, unknown>): Promise<void> {
   const now = Date.now();
-  await contextOf(t.server).store.workloadIssuers.create({ ...parseWorkloadIssuer(wire), createdAt: now, updatedAt: now });
+  const ctx = contextOf(t.server);
+  await ctx.store.workloadIssuers.create({ ...parseWorkloadIssuer(wire), createdAt: now, updatedAt: now });
+  ctx.workloadIssuers.changed();
 }
 
 function workloadClaim(r: { status: number; body: { access_token?: string } }): unknown {
@@ -313,6 +315,28 @@ describe('workload identity federation', () => {
         k8s.setUnreachable(false);
         clock.advance(60_000); // past the fetch backoff
         assert.equal((await assertion(token)).status, 200);
+      } finally {
+        await k8s.close();
+      }
+    });
+
+    it('an issuer removed by another instance is refused here once the directory re-reads (5 s)', async () => {
+      const k8s = await startKubernetesIssuer();
+      try {
+        await trust(t, {
+          name: 'kube-gone',
+          issuer: k8s.issuer,
+          keys: { jwks_uri: k8s.jwksUri },
+          audience: t.url,
+          single_use: false,
+          rules: [{ client: 'orders', claims: { sub: 'system:serviceaccount:shop:orders' } }],
+        });
+        const token = await k8s.token({ namespace: 'shop', serviceAccount: 'orders', audience: t.url });
+        assert.equal((await assertion(token)).status, 200);
+        // Another instance removes it: the store changes, this instance's directory is not told.
+        assert.equal(await contextOf(t.server).store.workloadIssuers.delete('kube-gone'), true);
+        clock.advance(5_000);
+        await refused(await assertion(token), 'unknown_issuer');
       } finally {
         await k8s.close();
       }
