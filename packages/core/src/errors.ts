@@ -178,6 +178,27 @@ export class JsonSyntaxError extends TesseraError {
   }
 }
 
+/**
+ * A DPoP proof was refused (RFC 9449 section 7.1 `invalid_dpop_proof`): `reason` names the rule it broke
+ * (`typ`, `jwk`, `htm`, `htu`, `iat`, `ath`, `jti`, `jkt`, ...), for logs; the wire says only invalid_dpop_proof.
+ */
+export class DpopProofError extends TesseraError {
+  static readonly code = 'ERR_DPOP_PROOF';
+  readonly reason: string;
+  constructor(reason: string, message: string, options?: ErrorOptions) {
+    super(DpopProofError.code, message, options);
+    this.reason = reason;
+  }
+}
+
+/** The proof lacks the server's current nonce (RFC 9449 section 8: `use_dpop_nonce`, with a fresh `DPoP-Nonce`). */
+export class DpopNonceError extends TesseraError {
+  static readonly code = 'ERR_DPOP_NONCE';
+  constructor(message = 'the DPoP proof must carry the current nonce') {
+    super(DpopNonceError.code, message);
+  }
+}
+
 /** Every code thrown by @tessera/core. */
 export const CORE_ERROR_CODES: readonly string[] = Object.freeze([
   TokenMalformedError.code,
@@ -197,4 +218,6 @@ export const CORE_ERROR_CODES: readonly string[] = Object.freeze([
   JwksInvalidError.code,
   ConfigError.code,
   JsonSyntaxError.code,
+  DpopProofError.code,
+  DpopNonceError.code,
 ]);

@@ -7,6 +7,8 @@ export {
   CORE_ERROR_CODES,
   InsufficientScopeError,
   JsonSyntaxError,
+  DpopProofError,
+  DpopNonceError,
   JwksInvalidError,
   KeyInvalidError,
   KeyNotFoundError,
@@ -54,6 +56,18 @@ export {
 export type { ClientAssertionClaims, ClientAssertionVerifyOptions, VerifiedClientAssertion } from './jwt/client-assertion.js';
 export { DEFAULT_MAX_WORKLOAD_TOKEN_AGE, WORKLOAD_TOKEN_PROFILE, WorkloadTokenVerifier } from './jwt/workload-token.js';
 export type { VerifiedWorkloadToken, WorkloadTokenClaims, WorkloadTokenVerifyOptions } from './jwt/workload-token.js';
+export {
+  accessTokenHash,
+  boundJkt,
+  DEFAULT_DPOP_FUTURE_SKEW,
+  DEFAULT_DPOP_MAX_AGE,
+  DPOP_ALGORITHMS,
+  DPOP_PROOF_TYPE,
+  DpopProofVerifier,
+  MAX_DPOP_JTI_LENGTH,
+  normalizeHtu,
+} from './jwt/dpop.js';
+export type { DpopProofVerifyOptions, DpopRequest, VerifiedDpopProof } from './jwt/dpop.js';
 export { decodeUnverified } from './jwt/decode.js';
 export type { DecodedToken } from './jwt/decode.js';
 export type { AccessTokenClaims, JwsHeader } from './jwt/types.js';
