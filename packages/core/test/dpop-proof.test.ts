@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 
-import { accessTokenHash, DpopNonceError, DpopProofError, DpopProofVerifier, normalizeHtu, TesseraError } from '@tessera/core';
+import { accessTokenHash, DpopNonceError, DpopProofError, DpopProofVerifier, normalizeHtu } from '@tessera/core';
 
 const NOW = 1_700_000_000;
 const URL_ = 'https://api.example.com/orders';
