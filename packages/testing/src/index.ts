@@ -7,3 +7,26 @@ export type { CommandOptions, CommandResult } from './process.js';
 export { until } from './until.js';
 export { settingRefusals } from './setting-refusal.js';
 export { CHROMIUM, chromiumSkip, launchChromium } from './chromium.js';
+export {
+  GITHUB_CLAIMS_SUPPORTED,
+  KUBE_API_ACCESS_EXPIRATION_SECONDS,
+  kubernetesKeyId,
+  startGitHubActionsIssuer,
+  startKubernetesIssuer,
+  startSpireServer,
+  writeProjectedToken,
+  writeSvid,
+} from './workload-issuers.js';
+export type {
+  GitHubActionsIssuer,
+  GitHubActionsIssuerOptions,
+  GitHubActionsTokenRequest,
+  KubernetesIssuer,
+  KubernetesIssuerOptions,
+  KubernetesTokenRequest,
+  PublishedKeySet,
+  SpireServer,
+  SpireServerOptions,
+  SpireSvidRequest,
+  StandIn,
+} from './workload-issuers.js';
