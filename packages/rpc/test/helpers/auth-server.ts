@@ -47,9 +47,10 @@ async function post(url: string, c: Creds, params: Record<string, string>): Prom
   });
 }
 
-export async function startAuthServer(): Promise<AuthServer> {
+/** `now`: the server's clock (a test moves it forward to let tokens expire). */
+export async function startAuthServer(options: { now?: () => number } = {}): Promise<AuthServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-rpc-'));
-  const server = await createServer({ overrides: { dataDir: dir, port: 0, logLevel: 'silent' } });
+  const server = await createServer({ overrides: { dataDir: dir, port: 0, logLevel: 'silent' }, now: options.now });
   await server.listen();
   const url = server.config.issuer;
   const ctx = contextOf(server);
