@@ -37,6 +37,7 @@ import { AUDIENCE, startAuthServer, type AuthServer } from './helpers/auth-serve
 import { startInventory, type Inventory } from './helpers/inventory.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const JWT_SPIFFE = 'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe';
 const ORDERS_SA = 'system:serviceaccount:shop:orders';
 
 describe('workload identity end to end: orders calls inventory with no secret', () => {
@@ -53,7 +54,8 @@ describe('workload identity end to end: orders calls inventory with no secret', 
   const issuedNow = () => Math.round((clock.now() - Date.now()) / 1000);
 
   before(async () => {
-    auth = await startAuthServer({ now });
+    // Every refusal written to the audit log (none suppressed per second): the tests read why the server refused.
+    auth = await startAuthServer({ now, overrides: { auditFailuresPerSecond: 0 } });
     k8s = await startKubernetesIssuer();
     spire = await startSpireServer({ trustDomain: 'example.org' });
     dir = mkdtempSync(join(tmpdir(), 'tessera-workload-e2e-'));
@@ -110,17 +112,19 @@ describe('workload identity end to end: orders calls inventory with no secret', 
       }),
     );
 
+  /** Why the server last refused a workload token, as its audit log says. */
+  const lastRefusal = async () =>
+    (await contextOf(auth.server).store.audit.query({ type: 'client.workload_refused', limit: 1 }))[0]?.data.reason;
+
   /** Presents `assertion` at the token endpoint directly: the server's verdict on a token the source no longer sends. */
-  const present = (assertion: string) =>
+  const present = (
+    assertion: string,
+    as: { client_id?: string; client_assertion_type: string } = { client_id: 'orders', client_assertion_type: JWT_BEARER },
+  ) =>
     fetch(`${auth.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: 'orders',
-        client_assertion_type: JWT_BEARER,
-        client_assertion: assertion,
-      }),
+      body: new URLSearchParams({ grant_type: 'client_credentials', ...as, client_assertion: assertion }),
     });
 
   it('a Kubernetes projected token: calls work across a token file rotation and a signing key rotation', async () => {
@@ -166,6 +170,7 @@ describe('workload identity end to end: orders calls inventory with no secret', 
     const second = await kubeletWrites();
     assert.equal(second.file, first.file);
     assert.equal((await present(first.token)).status, 401, 'the server refuses the expired first token');
+    assert.equal(await lastRefusal(), 'ERR_TOKEN_EXPIRED');
     const c2 = await call();
     assert.notEqual(c2.tokenId, c1.tokenId, 'a renewed access token');
     assert.deepEqual(sent, [first.token, second.token], 'the renewal sent the token kubelet wrote');
@@ -188,6 +193,7 @@ describe('workload identity end to end: orders calls inventory with no secret', 
     // The second token has not expired, but its key is gone from the keys the server now holds.
     assert.ok((decodeUnverified(second.token).payload.exp as number) * 1000 > now());
     assert.equal((await present(second.token)).status, 401, 'a token of the dropped key is refused');
+    assert.equal(await lastRefusal(), 'ERR_KEY_NOT_FOUND');
     assert.equal((await call()).tokenId, c3.tokenId);
   });
 
@@ -196,20 +202,34 @@ describe('workload identity end to end: orders calls inventory with no secret', 
     mkdirSync(svidDir);
     const file = join(svidDir, 'jwt_svid.token');
     const svid = (spiffeId: string) => spire.svid({ spiffeId, audience: auth.url, iatOffset: issuedNow() });
-    await writeSvid(file, await svid('/ns/shop/sa/orders'));
+    const first = await svid('/ns/shop/sa/orders');
+    await writeSvid(file, first);
+    const sent: string[] = [];
     const source = new ServiceTokenSource({
       issuer: auth.url,
       clientId: 'shop-workers',
       workloadTokenFile: file,
       assertionType: 'jwt-spiffe',
       now,
+      fetch: recordingFetch('client_assertion', sent),
     });
-    const reply = await inventoryClient(source).getStock({ sku: 'sku-2' });
+    const workers = inventoryClient(source);
+    const reply = await workers.getStock({ sku: 'sku-2' });
     assert.equal(reply.caller, 'shop-workers');
-    assert.deepEqual(inv.seen.calls.at(-1)!.workload, {
-      iss: 'spiffe://example.org',
-      sub: 'spiffe://example.org/ns/shop/sa/orders',
-    });
+    const seen = inv.seen.calls.at(-1)!;
+    assert.deepEqual(seen.workload, { iss: 'spiffe://example.org', sub: 'spiffe://example.org/ns/shop/sa/orders' });
+
+    // spiffe-helper rewrites the file with a fresh SVID; past the first one's 300 s and the access token's
+    // lifetime, the next call renews with the new SVID (the first is refused by then).
+    clock.advance(400_000);
+    const second = await svid('/ns/shop/sa/orders');
+    await writeSvid(file, second);
+    assert.equal((await workers.getStock({ sku: 'sku-2' })).caller, 'shop-workers');
+    assert.notEqual(inv.seen.calls.at(-1)!.tokenId, seen.tokenId);
+    assert.deepEqual(sent, [first, second]);
+    const stale = await present(first, { client_assertion_type: JWT_SPIFFE });
+    assert.equal(stale.status, 401, 'the expired first SVID is refused');
+    assert.equal(await lastRefusal(), 'ERR_TOKEN_EXPIRED');
 
     // An SVID of another namespace matches no rule: refused, and the call is never sent.
     await writeSvid(file, await svid('/ns/billing/sa/orders'));

@@ -38,7 +38,8 @@ describe('ServiceTokenSource with a workload token file', () => {
   const now = clock.now;
 
   before(async () => {
-    t = await startServer({ now });
+    // Every refusal written to the audit log (none suppressed per second): the tests read why the server refused.
+    t = await startServer({ now, overrides: { auditFailuresPerSecond: 0 } });
     k8s = await startKubernetesIssuer();
     dir = mkdtempSync(join(tmpdir(), 'tessera-workload-'));
     await t.client({
@@ -105,6 +106,8 @@ describe('ServiceTokenSource with a workload token file', () => {
     });
     assert.equal(stale.status, 401, 'the server refuses the expired first token');
     assert.equal(stale.body.error, 'invalid_client');
+    const [refused] = await contextOf(t.server).store.audit.query({ type: 'client.workload_refused', limit: 1 });
+    assert.equal(refused?.data.reason, 'ERR_TOKEN_EXPIRED');
 
     const b = await source.getToken(request);
     assert.notEqual(b, a);
