@@ -1,3 +1,6 @@
+import { resolve } from 'node:path';
+
+import type { WorkloadAssertionType } from '@tessera/verifier';
 import { clientSecretBasic } from '@tessera/verifier/internal';
 
 import { required } from './args.js';
@@ -9,6 +12,15 @@ export const CLIENT_OPTIONS = {
   issuer: { type: 'string' },
   'client-id': { type: 'string' },
   'client-secret-file': { type: 'string' },
+} as const;
+
+/**
+ * The flags of a command that may authenticate, instead of by a secret, by the workload token its platform
+ * gives it (a Kubernetes projected service-account token, a SPIFFE JWT-SVID file): `token get`.
+ */
+export const WORKLOAD_OPTIONS = {
+  'workload-token-file': { type: 'string' },
+  spiffe: { type: 'boolean' },
 } as const;
 
 /** How long a command waits for the server's answer. */
@@ -33,6 +45,42 @@ export async function clientCredentials(values: {
     : process.env.TESSERA_CLIENT_SECRET;
   if (!secret) throw new UsageError('give --client-secret-file or set TESSERA_CLIENT_SECRET');
   return { issuer, clientId, secret };
+}
+
+export interface WorkloadCredentials {
+  issuer: URL;
+  clientId: string;
+  /** Absolute: a relative --workload-token-file resolved against the working directory. */
+  workloadTokenFile: string;
+  assertionType: WorkloadAssertionType;
+}
+
+/**
+ * --issuer, --client-id and the workload token file (--workload-token-file, --spiffe to send it as a SPIFFE
+ * JWT-SVID), or undefined when no --workload-token-file is given (then the client authenticates by its secret:
+ * clientCredentials). The file is read by the request, not here; with --client-secret-file too, a UsageError.
+ */
+export function workloadCredentials(values: {
+  issuer?: string;
+  'client-id'?: string;
+  'client-secret-file'?: string;
+  'workload-token-file'?: string;
+  spiffe?: boolean;
+}): WorkloadCredentials | undefined {
+  const file = values['workload-token-file'];
+  if (file === undefined) {
+    if (values.spiffe === true) throw new UsageError('--spiffe goes with --workload-token-file');
+    return undefined;
+  }
+  if (file === '') throw new UsageError('--workload-token-file must not be empty');
+  if (values['client-secret-file'] !== undefined)
+    throw new UsageError('give --client-secret-file or --workload-token-file, not both');
+  return {
+    issuer: issuerUrl(required(values.issuer, '--issuer')),
+    clientId: required(values['client-id'], '--client-id'),
+    workloadTokenFile: resolve(file),
+    assertionType: values.spiffe === true ? 'jwt-spiffe' : 'jwt-bearer',
+  };
 }
 
 /** An http(s) URL without credentials, a query or a fragment in it (errors name the URL). */

@@ -59,18 +59,27 @@ export class RevocationsUnavailableError extends TesseraError {
   }
 }
 
-/** The token endpoint refused or could not be reached; `error` is the OAuth error code when there was one. */
+/**
+ * The token endpoint refused or could not be reached, or the workload token file could not be read (`file`);
+ * `error` is the OAuth error code when there was one.
+ */
 export class TokenRequestError extends TesseraError {
   static readonly code = 'ERR_TOKEN_REQUEST';
   readonly status: number | undefined;
   readonly error: string | undefined;
   /** The server's `error_description`, when it gave one. */
   readonly description: string | undefined;
-  constructor(message: string, details: { status?: number; error?: string; description?: string; cause?: unknown } = {}) {
+  /** The workload token file that could not be used (the request was not sent), when that was the failure. */
+  readonly file: string | undefined;
+  constructor(
+    message: string,
+    details: { status?: number; error?: string; description?: string; file?: string; cause?: unknown } = {},
+  ) {
     super(TokenRequestError.code, message, { cause: details.cause });
     this.status = details.status;
     this.error = details.error;
     this.description = details.description;
+    this.file = details.file;
   }
 }
 

@@ -18,6 +18,6 @@ export type { RedisSubscriber, RevocationListOptions } from './revocation/option
 export { revokes } from './revocation/set.js';
 export type { RevocableClaims, RevocationEntry, RevocationKind } from './revocation/set.js';
 export { ServiceTokenSource } from './token-source.js';
-export type { ServiceTokenSourceOptions, TokenRequest, TokenResponse } from './token-source.js';
+export type { ServiceTokenSourceOptions, TokenRequest, TokenResponse, WorkloadAssertionType } from './token-source.js';
 export { rejection, writeRejection } from './adapters/rejection.js';
 export type { ChallengeOptions, HttpRejection } from './adapters/rejection.js';

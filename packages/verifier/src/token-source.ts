@@ -1,18 +1,44 @@
 import { randomUUID } from 'node:crypto';
+import { open } from 'node:fs/promises';
 
 import { ConfigError, signJwt, type Key } from '@tessera/core';
 
 import { TokenRequestError } from './errors.js';
 import { clientSecretBasic } from './client-secret-basic.js';
 
+/** The client assertion type a workload token is sent as. */
+export type WorkloadAssertionType = 'jwt-bearer' | 'jwt-spiffe';
+
+const ASSERTION_TYPES: Record<WorkloadAssertionType, string> = {
+  'jwt-bearer': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+  'jwt-spiffe': 'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe',
+};
+
+/** A workload token file larger than this is refused unread (platform tokens are a few kilobytes). */
+const MAX_WORKLOAD_TOKEN_BYTES = 16 * 1024;
+
 export interface ServiceTokenSourceOptions {
-  /** The token endpoint, e.g. `https://auth.example.com/oauth/token`. */
-  tokenEndpoint: string | URL;
+  /** The token endpoint, e.g. `https://auth.example.com/oauth/token`; or `issuer`: exactly one. */
+  tokenEndpoint?: string | URL;
+  /** The auth server's issuer URL: the token endpoint is `${issuer}/oauth/token`. */
+  issuer?: string | URL;
   clientId: string;
-  /** client_secret_basic with this secret, or private_key_jwt with `privateKey`: exactly one. */
+  /**
+   * How the client authenticates, exactly one: client_secret_basic with `clientSecret`, private_key_jwt with
+   * `privateKey`, or a workload token of a trusted workload issuer read from `workloadTokenFile`.
+   */
   clientSecret?: string;
   /** private_key_jwt (RFC 7523): the client's signing key; the assertion's aud is the token endpoint. */
   privateKey?: Key;
+  /**
+   * The path of the token the platform gives the workload: a Kubernetes projected service-account token, a
+   * spiffe-helper JWT-SVID file, a CI job's identity token. Read afresh for every token request, so a token the
+   * platform rotates (kubelet swaps the file's `..data` symlink) is sent at the next renewal. The client must be
+   * a `workload_identity` client, named by one of its issuer's rules.
+   */
+  workloadTokenFile?: string;
+  /** How the workload token is sent: `jwt-bearer` (default), or `jwt-spiffe` for a SPIFFE JWT-SVID. */
+  assertionType?: WorkloadAssertionType;
   /** Refresh when this fraction of the lifetime has passed (jittered by up to 10% of the lifetime). Default 0.8. */
   refreshAt?: number;
   /** Abort a token request after this many ms. Default 5,000. */
@@ -52,7 +78,8 @@ interface Entry {
 }
 
 /**
- * Access tokens for a service, by client credentials: one cache entry per audience and scope set, renewed
+ * Access tokens for a service, by client credentials (a secret, a private key, or the workload token its
+ * platform gives it): one cache entry per audience and scope set, renewed
  * ahead of expiry (with jitter, so a fleet does not renew at once), one request in flight per entry, the
  * cached token served while a background renewal runs, backoff after a failure, and never a token past
  * its expiry.
@@ -70,11 +97,25 @@ export class ServiceTokenSource {
 
   constructor(private readonly options: ServiceTokenSourceOptions) {
     if (!options.clientId) throw new ConfigError('clientId', 'required');
-    if ((options.clientSecret === undefined) === (options.privateKey === undefined))
-      throw new ConfigError('clientSecret', 'give exactly one of clientSecret, privateKey');
+    const methods = [options.clientSecret, options.privateKey, options.workloadTokenFile].filter((m) => m !== undefined);
+    if (methods.length !== 1)
+      throw new ConfigError('clientSecret', 'give exactly one of clientSecret, privateKey, workloadTokenFile');
     if (options.privateKey !== undefined && options.privateKey.signInput === undefined)
       throw new ConfigError('privateKey', 'must be a private key');
-    this.endpoint = new URL(options.tokenEndpoint).toString();
+    if (
+      options.workloadTokenFile !== undefined &&
+      (typeof options.workloadTokenFile !== 'string' || options.workloadTokenFile === '')
+    )
+      throw new ConfigError('workloadTokenFile', 'must be a file path');
+    if (options.assertionType !== undefined) {
+      if (options.workloadTokenFile === undefined) throw new ConfigError('assertionType', 'applies only with workloadTokenFile');
+      if (!Object.prototype.hasOwnProperty.call(ASSERTION_TYPES, options.assertionType))
+        throw new ConfigError('assertionType', 'must be jwt-bearer or jwt-spiffe');
+    }
+    if ((options.tokenEndpoint === undefined) === (options.issuer === undefined))
+      throw new ConfigError('tokenEndpoint', 'give exactly one of tokenEndpoint, issuer');
+    this.endpoint =
+      options.tokenEndpoint !== undefined ? new URL(options.tokenEndpoint).toString() : tokenEndpointOf(options.issuer!);
     this.fetchImpl = options.fetch ?? fetch;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
@@ -153,6 +194,10 @@ export class ServiceTokenSource {
     const o = this.options;
     if (o.clientSecret !== undefined) {
       headers.authorization = clientSecretBasic(o.clientId, o.clientSecret);
+    } else if (o.workloadTokenFile !== undefined) {
+      body.set('client_id', o.clientId);
+      body.set('client_assertion_type', ASSERTION_TYPES[o.assertionType ?? 'jwt-bearer']);
+      body.set('client_assertion', await readWorkloadToken(o.workloadTokenFile));
     } else {
       const iat = Math.floor(this.now() / 1000);
       const assertion = signJwt(
@@ -190,6 +235,55 @@ export class ServiceTokenSource {
       throw new TokenRequestError('the token endpoint answered without access_token and expires_in', { status: res.status });
     return json as TokenResponse;
   }
+}
+
+/** `${issuer}/oauth/token`, one slash between them. */
+function tokenEndpointOf(issuer: string | URL): string {
+  const url = new URL(issuer);
+  if (url.search || url.hash) throw new ConfigError('issuer', 'must not hold a query or a fragment');
+  return new URL(`${url.pathname.replace(/\/+$/, '')}/oauth/token`, url).toString();
+}
+
+/**
+ * The workload token in `file`, read now (never kept past one request: the platform rotates it). Refusals
+ * name the file and why, never what it holds.
+ */
+async function readWorkloadToken(file: string): Promise<string> {
+  const fail = (why: string, cause?: unknown) =>
+    new TokenRequestError(`the workload token file ${file} ${why}`, { file, ...(cause === undefined ? {} : { cause }) });
+  let text: string;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(MAX_WORKLOAD_TOKEN_BYTES + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+        if (length === buffer.length) throw fail(`is larger than ${MAX_WORKLOAD_TOKEN_BYTES} bytes`);
+      }
+      text = buffer.toString('utf8', 0, length);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (err instanceof TokenRequestError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'may not be read (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : `could not be read (${typeof code === 'string' ? code : 'error'})`;
+    throw fail(why, err);
+  }
+  const token = text.trim();
+  if (token === '') throw fail('is empty');
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw fail('does not hold a JWT');
+  return token;
 }
 
 function normaliseScope(scope: string | readonly string[] | undefined): string {

@@ -3,28 +3,52 @@ import { ServiceTokenSource, TokenRequestError, type TokenResponse } from '@tess
 import { noPositionals, parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { formatJson, out } from '../io.js';
-import { CLIENT_OPTIONS, clientCredentials, endpointOf, networkReason, oauthText, TIMEOUT_MS } from '../oauth-client.js';
+import { InputError } from '../errors.js';
+import {
+  CLIENT_OPTIONS,
+  clientCredentials,
+  endpointOf,
+  networkReason,
+  oauthText,
+  TIMEOUT_MS,
+  WORKLOAD_OPTIONS,
+  workloadCredentials,
+} from '../oauth-client.js';
 
 export const tokenGet: Command = {
   name: 'token get',
   summary: 'get an access token with client credentials from a running server',
   usage: `Usage: tessera token get --issuer URL --client-id ID [--client-secret-file FILE] [--audience AUD] [--scope "a b"] [--json]
+       tessera token get --issuer URL --client-id ID --workload-token-file FILE [--spiffe] [--audience AUD] [--scope "a b"] [--json]
 
-Requests a token with the client_credentials grant (client_secret_basic). The secret is read from
---client-secret-file or the TESSERA_CLIENT_SECRET environment variable, never from the command line.
+Requests a token with the client_credentials grant. The client authenticates with its secret
+(client_secret_basic), read from --client-secret-file or the TESSERA_CLIENT_SECRET environment variable,
+never from the command line; or, a workload_identity client, with the token its platform gives it:
+--workload-token-file names the file (a Kubernetes projected service-account token, a SPIFFE JWT-SVID
+file; a relative path is read from the current directory), sent as a jwt-bearer client assertion, or as a
+jwt-spiffe one with --spiffe. With --workload-token-file, TESSERA_CLIENT_SECRET is not used.
 Prints the access token (or, with --json, the whole token response).
 `,
   async run(args) {
     const { values, positionals } = parseFlags(args, {
       ...CLIENT_OPTIONS,
+      ...WORKLOAD_OPTIONS,
       audience: { type: 'string' },
       scope: { type: 'string' },
       json: { type: 'boolean' },
     });
     noPositionals(positionals);
-    const { issuer, clientId, secret } = await clientCredentials(values);
+    const workload = workloadCredentials(values);
+    const { issuer, clientId, ...auth } = workload ?? (await clientCredentials(values));
     const endpoint = endpointOf(issuer, '/oauth/token');
-    const source = new ServiceTokenSource({ tokenEndpoint: endpoint, clientId, clientSecret: secret, timeoutMs: TIMEOUT_MS });
+    const source = new ServiceTokenSource({
+      tokenEndpoint: endpoint,
+      clientId,
+      ...('secret' in auth
+        ? { clientSecret: auth.secret }
+        : { workloadTokenFile: auth.workloadTokenFile, assertionType: auth.assertionType }),
+      timeoutMs: TIMEOUT_MS,
+    });
     let json: TokenResponse;
     try {
       json = await source.requestToken({ audience: values.audience || undefined, scope: values.scope });
@@ -36,10 +60,12 @@ Prints the access token (or, with --json, the whole token response).
 };
 
 /**
- * The token source's failure told in the command's words: the endpoint it could not reach and why, or the
- * server's refusal as it gave it.
+ * The token source's failure told in the command's words: the workload token file it could not use, the
+ * endpoint it could not reach and why, or the server's refusal as it gave it.
  */
-function explained(err: TokenRequestError, endpoint: string): TokenRequestError {
+function explained(err: TokenRequestError, endpoint: string): TokenRequestError | InputError {
+  // The workload token file could not be used: nothing was sent. The message names the file and why.
+  if (err.file !== undefined) return new InputError(err.message, { cause: err.cause });
   if (err.status === undefined)
     return new TokenRequestError(`cannot reach ${endpoint}: ${networkReason(err.cause)}`, { cause: err.cause });
   if (err.status === 200)

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createServer, type TesseraServer } from '@tessera/server';
+import { createServer, type CreateServerOptions, type TesseraServer } from '@tessera/server';
 import { registerClient, type ClientInput, contextOf } from '@tessera/server/internal';
 import {
   createRevocationList,
@@ -47,9 +47,15 @@ async function post(url: string, c: Creds, params: Record<string, string>): Prom
   });
 }
 
-export async function startAuthServer(): Promise<AuthServer> {
+/** `now`: the server's clock (a test moves it forward to let tokens expire); `overrides`: settings of the test's own. */
+export async function startAuthServer(
+  options: { now?: () => number; overrides?: CreateServerOptions['overrides'] } = {},
+): Promise<AuthServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-rpc-'));
-  const server = await createServer({ overrides: { dataDir: dir, port: 0, logLevel: 'silent' } });
+  const server = await createServer({
+    overrides: { ...options.overrides, dataDir: dir, port: 0, logLevel: 'silent' },
+    now: options.now,
+  });
   await server.listen();
   const url = server.config.issuer;
   const ctx = contextOf(server);

@@ -24,9 +24,9 @@ export const inventoryPolicy = definePolicy(InventoryService, {
   health: PUBLIC,
 });
 
-/** What the handlers saw: every call that reached one, with the caller's token id. */
+/** What the handlers saw: every call that reached one, with the caller's token id (and getStock's, its workload claim). */
 export interface Seen {
-  calls: { method: string; tokenId: string | undefined }[];
+  calls: { method: string; tokenId: string | undefined; workload?: unknown }[];
   /** watchStock handlers that have returned (their loop saw ctx.signal aborted). */
   streamsEnded: number;
 }
@@ -50,7 +50,7 @@ export function inventoryRoutes(seen: Seen) {
     router.service(InventoryService, {
       getStock(req, ctx) {
         const p = principal(ctx);
-        seen.calls.push({ method: 'getStock', tokenId: p.tokenId });
+        seen.calls.push({ method: 'getStock', tokenId: p.tokenId, workload: p.claims.workload });
         return { sku: req.sku, quantity: 42, caller: p.sub ?? '' };
       },
       async *watchStock(req, ctx) {
