@@ -170,7 +170,7 @@ describe('workload identity end to end: orders calls inventory with no secret', 
     const second = await kubeletWrites();
     assert.equal(second.file, first.file);
     assert.equal((await present(first.token)).status, 401, 'the server refuses the expired first token');
-    assert.equal(await lastRefusal(), 'ERR_TOKEN_EXPIRED');
+    assert.equal(await lastRefusal(), 'exp_expired');
     const c2 = await call();
     assert.notEqual(c2.tokenId, c1.tokenId, 'a renewed access token');
     assert.deepEqual(sent, [first.token, second.token], 'the renewal sent the token kubelet wrote');
@@ -229,7 +229,7 @@ describe('workload identity end to end: orders calls inventory with no secret', 
     assert.deepEqual(sent, [first, second]);
     const stale = await present(first, { client_assertion_type: JWT_SPIFFE });
     assert.equal(stale.status, 401, 'the expired first SVID is refused');
-    assert.equal(await lastRefusal(), 'ERR_TOKEN_EXPIRED');
+    assert.equal(await lastRefusal(), 'exp_expired');
 
     // An SVID of another namespace matches no rule: refused, and the call is never sent.
     await writeSvid(file, await svid('/ns/billing/sa/orders'));

@@ -107,7 +107,7 @@ describe('ServiceTokenSource with a workload token file', () => {
     assert.equal(stale.status, 401, 'the server refuses the expired first token');
     assert.equal(stale.body.error, 'invalid_client');
     const [refused] = await contextOf(t.server).store.audit.query({ type: 'client.workload_refused', limit: 1 });
-    assert.equal(refused?.data.reason, 'ERR_TOKEN_EXPIRED');
+    assert.equal(refused?.data.reason, 'exp_expired');
 
     const b = await source.getToken(request);
     assert.notEqual(b, a);
