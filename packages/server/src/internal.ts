@@ -125,3 +125,4 @@ export {
   type WorkloadIssuerInput,
   type WorkloadIssuerView,
 } from './workload/issuer.js';
+export { workloadIssuerRecordView, type SourcedWorkloadIssuer, type WorkloadIssuerSource } from './services/workload-issuers.js';
