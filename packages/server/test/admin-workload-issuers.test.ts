@@ -6,12 +6,21 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jos
 import { adminAudience } from '@tessera/server/internal';
 
 import { adminAs, tokenOf } from './helpers/admin-api.js';
+import { createSchema, dropSchema, POSTGRES_MISSING, postgresAvailable, urlWithSchema } from './helpers/postgres.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const postgres = await postgresAvailable();
 
-describe('admin API: workload issuers', () => {
+/** The same suite on a SQLite file and on PostgreSQL (a schema of its own; skipped without PostgreSQL). */
+for (const db of ['sqlite', 'postgres'] as const)
+  describe(`admin API: workload issuers (${db})`, { skip: db === 'postgres' && !postgres ? POSTGRES_MISSING : false }, () => {
+    issuersApi(db);
+  });
+
+function issuersApi(db: 'sqlite' | 'postgres'): void {
   let t: TestServer;
+  let schema: string | undefined;
   let privateKey: KeyLike;
   let jwk: JWK;
   const ciIss = 'https://ci.example.com';
@@ -26,7 +35,10 @@ describe('admin API: workload issuers', () => {
   };
 
   before(async () => {
-    t = await startServer({ overrides: { workloadIssuers: [configured] } });
+    if (db === 'postgres') schema = await createSchema();
+    t = await startServer({
+      overrides: { workloadIssuers: [configured], ...(schema !== undefined ? { database: urlWithSchema(schema) } : {}) },
+    });
     const pair = await generateKeyPair('ES256');
     privateKey = pair.privateKey;
     jwk = { ...(await exportJWK(pair.publicKey)), kid: 'ci-1', alg: 'ES256', use: 'sig' };
@@ -39,7 +51,10 @@ describe('admin API: workload issuers', () => {
     });
     await t.client({ id: 'billing', grantTypes: ['client_credentials'], scopes: [], audiences: ['inventory'] });
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    if (schema !== undefined) await dropSchema(schema);
+  });
 
   /** The wire form of the CI issuer (static keys, single-use tokens). */
   const ci = (extra: Record<string, unknown> = {}) => ({
@@ -221,4 +236,4 @@ describe('admin API: workload issuers', () => {
     assert.equal((await adminAs(t, weak, 'DELETE', '/admin/workload-issuers/cluster')).status, 403);
     assert.ok(!(await names()).includes('ci-weak'));
   });
-});
+}
