@@ -11,6 +11,7 @@ function type(s) {
   const bounds = s.min !== undefined || s.max !== undefined ? ` (${s.min ?? ''}..${s.max ?? ''})` : '';
   if (s.type === 'list') return (s.values ? `list of ${s.values.join(' \\| ')}` : 'list') + bounds;
   if (s.type === 'object') return s.orFalse ? 'object \\| false' : 'object';
+  if (s.type === 'objects') return 'list of objects' + bounds;
   return s.type + bounds;
 }
 

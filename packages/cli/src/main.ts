@@ -12,6 +12,7 @@ import {
 } from './commands/clients.js';
 import { gateway } from './commands/gateway.js';
 import { init } from './commands/init.js';
+import { issuersAdd, issuersList, issuersRemove, issuersShow } from './commands/issuers.js';
 import { keysGenerate } from './commands/keys-generate.js';
 import { keysImport, keysList, keysRetire, keysRotate } from './commands/keys-manage.js';
 import { rolesAdd, rolesGrant, rolesList, rolesRevoke } from './commands/roles.js';
@@ -61,6 +62,10 @@ const COMMANDS: readonly Command[] = [
   clientsEnable,
   clientsDelete,
   clientsRotateSecret,
+  issuersAdd,
+  issuersList,
+  issuersShow,
+  issuersRemove,
   keysGenerate,
   keysList,
   keysRotate,

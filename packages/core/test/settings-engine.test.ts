@@ -90,6 +90,22 @@ describe('settings engine: one value', () => {
     refuses(() => parse({ type: 'object', orFalse: true, doc: '' }, true), 'x', /must be an object or false/);
   });
 
+  it('objects: a JSON array of objects, from the environment its JSON text; bad text refused without echoing it', () => {
+    const spec: SettingSpec = { type: 'objects', max: 2, doc: '' };
+    const v = [{ a: 1 }, { b: { c: 'd' } }];
+    assert.equal(parse(spec, v, 'the config file'), v);
+    assert.deepEqual(parse(spec, ' [{"a":1},{"b":{"c":"d"}}] '), v);
+    assert.deepEqual(parse(spec, '[]'), []);
+    for (const bad of [{ a: 1 }, [1], [[]], [null], 'x', '{"a":1}', 7, true])
+      refuses(() => parse(spec, bad), 'x', /must be a JSON array of objects/);
+    refuses(
+      () => parse(spec, '[{"secret-ish": '),
+      'x',
+      /^x: must be a JSON array of objects \(the text is not valid JSON\) \(from TESSERA_X\)$/,
+    );
+    refuses(() => parse(spec, [{}, {}, {}]), 'x', /must hold at most 2 items/);
+  });
+
   it("the table's own message replaces the type's", () => {
     const port: SettingSpec = { type: 'integer', min: 0, max: 65535, invalid: 'must be a port number', doc: '' };
     refuses(() => parse(port, 70000, 'the config file'), 'x', /^x: must be a port number \(from the config file\)$/);

@@ -7,6 +7,7 @@ import { adminGuard } from './admin/guard.js';
 import { adminRefusal, KEYS_BUSY_REFUSAL } from './admin/respond.js';
 import { keyAndAuditRoutes } from './admin/keys-audit.js';
 import { roleRoutes } from './admin/roles.js';
+import { workloadIssuerRoutes } from './admin/workload-issuers.js';
 import { userRoutes } from './admin/users.js';
 import type { Config } from './config/schema.js';
 import type { ServerContext } from './context.js';
@@ -86,6 +87,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
     userRoutes(admin, ctx);
     roleRoutes(admin, ctx);
     clientRoutes(admin, ctx);
+    workloadIssuerRoutes(admin, ctx);
     keyAndAuditRoutes(admin, ctx);
   });
   return app;

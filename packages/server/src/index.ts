@@ -11,6 +11,8 @@ export type { AdminService } from './services/admin.js';
 export type { Actor } from './services/actor.js';
 export type { ClientInput, ClientPatch } from './services/clients.js';
 export type { TokenRevocation } from './services/tokens.js';
+export type { SourcedWorkloadIssuer, WorkloadIssuerSource } from './services/workload-issuers.js';
+export type { WorkloadIssuer, WorkloadIssuerView } from './workload/issuer.js';
 export type {
   AuditEvent,
   AuditFilter,

@@ -126,3 +126,4 @@ export {
   type WorkloadIssuerView,
 } from './workload/issuer.js';
 export { matchRule } from './workload/issuer.js';
+export { workloadIssuerRecordView, type SourcedWorkloadIssuer, type WorkloadIssuerSource } from './services/workload-issuers.js';

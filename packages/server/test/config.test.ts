@@ -49,6 +49,8 @@ function badValues(spec: SettingSpec): string[] {
       return ['   '];
     case 'object':
       return ['{}'];
+    case 'objects':
+      return ['{}', '[1]', 'not json', '[{"a":1}'];
     case 'list':
       return [];
     case 'addresses':

@@ -44,7 +44,26 @@ export function parseSettingValue(name: string, spec: SettingSpec, raw: unknown,
       if (typeof str !== 'object' || str === null || Array.isArray(str))
         fail(spec.orFalse ? 'must be an object or false' : 'must be an object');
       return str;
+    case 'objects':
+      return objects(spec, str, fail);
   }
+}
+
+/** A JSON array of objects; from an environment variable, its JSON text (the value is never echoed: it may hold keys). */
+function objects(spec: SettingSpec, str: unknown, fail: (why: string) => never): Record<string, unknown>[] {
+  let items = str;
+  if (typeof items === 'string') {
+    try {
+      items = JSON.parse(items) as unknown;
+    } catch {
+      return fail('must be a JSON array of objects (the text is not valid JSON)');
+    }
+  }
+  if (!Array.isArray(items) || !items.every((o) => typeof o === 'object' && o !== null && !Array.isArray(o)))
+    return fail('must be a JSON array of objects');
+  if (spec.min !== undefined && items.length < spec.min) fail(`must hold at least ${spec.min} item${spec.min === 1 ? '' : 's'}`);
+  if (spec.max !== undefined && items.length > spec.max) fail(`must hold at most ${spec.max} items`);
+  return items as Record<string, unknown>[];
 }
 
 function url(str: unknown, protocols: readonly string[], fail: (why: string) => never): string {

@@ -12,14 +12,16 @@ export interface SettingSpec {
    * `string`, `url`, `integer`, `boolean`, `enum` (one of `values`), `list` (a JSON array of strings or a
    * comma-separated string; each in `values` when given), `path` (a file or folder name, resolved against the
    * folder of the place that names it), `addresses` (proxy addresses and CIDR ranges), `object` (a JSON
-   * object, passed as is to the code that checks its members).
+   * object, passed as is to the code that checks its members), `objects` (a JSON array of objects, from an
+   * environment variable its JSON text, passed as is to the code that checks each; for `objects` too `min`
+   * and `max` bound the number of items).
    */
-  readonly type: 'string' | 'path' | 'url' | 'integer' | 'boolean' | 'enum' | 'list' | 'addresses' | 'object';
+  readonly type: 'string' | 'path' | 'url' | 'integer' | 'boolean' | 'enum' | 'list' | 'addresses' | 'object' | 'objects';
   /** For `enum`: the values allowed; for `list`: the values each item may take. */
   readonly values?: readonly string[];
   /** For `url`: the schemes allowed (default http and https). */
   readonly protocols?: readonly string[];
-  /** For `integer`: the bounds; for `list`: the number of items. */
+  /** For `integer`: the bounds; for `list` and `objects`: the number of items. */
   readonly min?: number;
   readonly max?: number;
   /** For `string`: a pattern the value must match. */
@@ -58,7 +60,9 @@ type DefinedValue<S extends SettingSpec> = S['type'] extends 'integer'
           ? S extends { readonly orFalse: true }
             ? Record<string, unknown> | false
             : Record<string, unknown>
-          : string;
+          : S['type'] extends 'objects'
+            ? Record<string, unknown>[]
+            : string;
 
 /** Every setting of a table with its checked value. */
 export type SettingValues<T extends SettingTable> = { -readonly [K in keyof T]: SettingValue<T[K]> };

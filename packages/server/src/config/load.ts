@@ -4,7 +4,9 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError } from '@tessera/core';
 import { loadSettings, readSettingsFile, resolvePath } from '@tessera/core/internal';
 
+import { AdminInputError } from '../services/errors.js';
 import { isPostgresUrl } from '../store/database-url.js';
+import { parseWorkloadIssuer, type WorkloadIssuer } from '../workload/issuer.js';
 import { SETTINGS, type Config, type SettingName } from './schema.js';
 
 export interface LoadConfigOptions {
@@ -46,6 +48,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     database: databaseLocation(v.database, v.dataDir, base.database),
     masterKeyFile: v.masterKeyFile ?? resolvePath(v.dataDir, 'master.key'),
     trustProxy: v.trustProxy ?? [],
+    workloadIssuers: workloadIssuers(v.workloadIssuers ?? [], base.workloadIssuers),
   };
   if (c.signingAlg === 'HS256' && !c.singleApp)
     throw new ConfigError('signingAlg', 'HS256 is only allowed in single-app mode (singleApp: true)');
@@ -65,6 +68,55 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     );
   }
   return c;
+}
+
+/**
+ * The configured workload issuers, each checked by the one parser of their wire form; a `{jwks_file}` key source
+ * is read here (against `base`, the folder of the place that names it) into `{jwks}`. Errors name
+ * `workloadIssuers[i]`; two entries may not share a name or an issuer.
+ */
+function workloadIssuers(entries: readonly Record<string, unknown>[], base: string): WorkloadIssuer[] {
+  const loadedAt = Date.now();
+  const out: WorkloadIssuer[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const setting = `workloadIssuers[${i}]`;
+    let input = entry;
+    const keys = entry.keys;
+    if (typeof keys === 'object' && keys !== null && 'jwks_file' in keys) {
+      const file = (keys as Record<string, unknown>).jwks_file;
+      if (Object.keys(keys).length !== 1 || typeof file !== 'string' || file === '')
+        throw new ConfigError(setting, 'keys.jwks_file must be a file name, alone in keys');
+      const path = resolvePath(base, file);
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        throw new ConfigError(setting, `keys.jwks_file: cannot read ${path}`);
+      }
+      let jwks: unknown;
+      try {
+        jwks = JSON.parse(text);
+      } catch {
+        throw new ConfigError(setting, `keys.jwks_file: ${path} is not valid JSON`);
+      }
+      input = { ...entry, keys: { jwks } };
+    }
+    let parsed;
+    try {
+      parsed = parseWorkloadIssuer(input);
+    } catch (err) {
+      if (err instanceof AdminInputError) throw new ConfigError(setting, err.message);
+      throw err;
+    }
+    const twin = out.findIndex((o) => o.name === parsed.name || o.issuer === parsed.issuer);
+    if (twin !== -1)
+      throw new ConfigError(
+        setting,
+        `${out[twin]!.name === parsed.name ? `the name ${parsed.name}` : `the issuer ${parsed.issuer}`} is also workloadIssuers[${twin}]'s`,
+      );
+    out.push({ ...parsed, createdAt: loadedAt, updatedAt: loadedAt });
+  }
+  return out;
 }
 
 /** A PostgreSQL URL as given, else the SQLite file. A bad URL is refused without echoing it: it may hold a password. */

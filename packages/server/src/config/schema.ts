@@ -1,5 +1,7 @@
 import type { SettingSpec } from '@tessera/core/internal';
 
+import type { WorkloadIssuer } from '../workload/issuer.js';
+
 export type { SettingSpec };
 
 /**
@@ -296,6 +298,12 @@ export const SETTINGS = {
     default: 10_000,
     doc: 'Open connections per instance (revocation streams included); connections beyond are closed at once.',
   },
+  workloadIssuers: {
+    env: 'TESSERA_WORKLOAD_ISSUERS',
+    type: 'objects',
+    max: 100,
+    doc: 'Trusted workload issuers (workload identity federation): a list of issuers in the wire form of the admin API\'s `/admin/workload-issuers` (`name`, `issuer`, `keys`, `audience`, `algorithms`, `max_token_age`, `single_use`, `rules`); in the environment variable, the same list as JSON text. Here `keys` may also be `{"jwks_file": "FILE"}`, a JWKS file read at start-up (a relative name resolves like every path). Each is checked at start-up (an error names `workloadIssuers[i]`); no two may share a name or an issuer. They are read-only through the admin API and the CLI, which refuse to add an issuer of the same name or issuer, and are looked up (by exact `iss`) before the stored ones.',
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -347,4 +355,6 @@ export interface Config {
   headersTimeoutSeconds: number;
   requestTimeoutSeconds: number;
   maxConnections: number;
+  /** Trusted workload issuers of the config file or `TESSERA_WORKLOAD_ISSUERS` (not stored); times: when read. */
+  workloadIssuers: WorkloadIssuer[];
 }

@@ -44,6 +44,14 @@ import {
   type NewUserInput,
 } from './users.js';
 import type { ProfileInput } from './user-profile.js';
+import {
+  addWorkloadIssuer,
+  getWorkloadIssuer,
+  listWorkloadIssuers,
+  removeWorkloadIssuer,
+  replaceWorkloadIssuer,
+  type SourcedWorkloadIssuer,
+} from './workload-issuers.js';
 
 /**
  * Every administrative action of one server, each implemented once with its validation, its audit record
@@ -92,6 +100,16 @@ export interface AdminService {
       overlapSeconds?: number,
     ): Promise<{ client: Client; secret: string; previousExpireAt: number }>;
     delete(by: Actor, id: string): Promise<{ revokedSessions: number }>;
+  };
+  readonly workloadIssuers: {
+    /** Adds a trusted workload issuer given in its wire form; its rules must name workload_identity clients. */
+    add(by: Actor, input: unknown): Promise<SourcedWorkloadIssuer>;
+    /** The config file's issuers and the stored ones, by name. */
+    list(): Promise<SourcedWorkloadIssuer[]>;
+    get(name: string): Promise<SourcedWorkloadIssuer>;
+    /** Replaces a stored issuer (PUT); it keeps its name and creation time. The config file's are read-only. */
+    replace(by: Actor, name: string, input: unknown): Promise<SourcedWorkloadIssuer>;
+    remove(by: Actor, name: string): Promise<void>;
   };
   readonly keys: {
     list(): Promise<readonly SigningKeyRecord[]>;
@@ -166,6 +184,13 @@ export function adminService(ctx: ServerContext): AdminService {
       setDisabled: (by, id, disabled) => setClientDisabled(ctx, by, id, disabled),
       rotateSecret: (by, id, overlapSeconds) => rotateClientSecret(ctx, by, id, overlapSeconds),
       delete: (by, id) => deleteClient(ctx, by, id),
+    }),
+    workloadIssuers: Object.freeze({
+      add: (by, input) => addWorkloadIssuer(ctx, by, input),
+      list: () => listWorkloadIssuers(ctx),
+      get: (name) => getWorkloadIssuer(ctx, name),
+      replace: (by, name, input) => replaceWorkloadIssuer(ctx, by, name, input),
+      remove: (by, name) => removeWorkloadIssuer(ctx, by, name),
     }),
     keys: Object.freeze({
       list: () => listKeys(ctx),

@@ -25,11 +25,11 @@ export class UnknownRoleError extends AdminError {
   }
 }
 
-/** The user, client, role, key, session or browser session does not exist. HTTP 404 `not_found`. */
+/** The user, client, role, key, session, browser session or workload issuer does not exist. HTTP 404 `not_found`. */
 export class NotFoundError extends AdminError {
   static readonly code = 'ERR_NOT_FOUND';
   constructor(
-    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session' | 'browser session' | 'consent',
+    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session' | 'browser session' | 'consent' | 'workload issuer',
     name: string,
   ) {
     super(NotFoundError.code, `no ${entity} ${name}`);

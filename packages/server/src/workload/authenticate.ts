@@ -21,7 +21,8 @@ export interface WorkloadIdentity {
 
 /** The trusted issuer whose tokens carry this iss (or, for a SPIFFE trust domain, whose `spiffe://` name this is). */
 export async function findWorkloadIssuer(ctx: ServerContext, iss: string): Promise<WorkloadIssuer | undefined> {
-  return ctx.workloadIssuers.byIssuer(iss);
+  // The config file's first (exact iss), then the stored ones (read through the directory's cache).
+  return ctx.config.workloadIssuers.find((i) => i.issuer === iss) ?? ctx.workloadIssuers.byIssuer(iss);
 }
 
 /** A SPIFFE ID's trust domain as its issuer name (`spiffe://example.org`), or undefined. */

@@ -18,6 +18,7 @@ import { refreshFamiliesContract } from './refresh-families.js';
 import { revocationsContract } from './revocations.js';
 import { rowsContract } from './rows.js';
 import { usersContract } from './users.js';
+import { workloadIssuersContract } from './workload-issuers.js';
 
 /**
  * The Store contract: every implementation (SQLite, PostgreSQL) runs this suite unchanged, one file per repository.
@@ -63,5 +64,6 @@ export function storeContract(name: string, open: () => Promise<SqlStore>, clean
     authorizationCodesContract(current);
     consentsContract(current);
     rowsContract(current);
+    workloadIssuersContract(current);
   });
 }
