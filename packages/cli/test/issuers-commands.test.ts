@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { signJwt } from '@tessera/core';
 import { createServer, type TesseraServer } from '@tessera/server';
+import { SteppedClock } from '@tessera/testing';
 
 import { generateKeyFiles, privateKeyOf, tempDir, tessera, type CliResult } from './helpers/cli.js';
 
@@ -22,6 +23,10 @@ describe('tessera issuers add / list / show / remove', () => {
   let root: { dir: string; remove: () => Promise<void> };
   let server: TesseraServer;
   let url: string;
+  // The server reads the stored issuers again every 5 s: after a change by the CLI (another process), the test
+  // moves its clock past that instead of waiting.
+  const clock = new SteppedClock();
+  const later = () => clock.advance(5_000);
 
   const cli = (args: string[]): Promise<CliResult> => tessera([...args, '--dir', DIR], { cwd: root.dir });
   async function json<T = Record<string, unknown>>(args: string[]): Promise<T> {
@@ -48,7 +53,11 @@ describe('tessera issuers add / list / show / remove', () => {
       'api',
     ]);
     await json(['clients', 'add', 'reporter', '--grant', 'client_credentials', '--audience', 'api']);
-    server = await createServer({ file: join(root.dir, DIR, 'tessera.json'), overrides: { port: 0, logLevel: 'silent' } });
+    server = await createServer({
+      file: join(root.dir, DIR, 'tessera.json'),
+      overrides: { port: 0, logLevel: 'silent' },
+      now: clock.now,
+    });
     url = await server.listen();
   });
   after(async () => {
@@ -130,6 +139,7 @@ describe('tessera issuers add / list / show / remove', () => {
     const shown = await cli(['issuers', 'show', 'ci']);
     assert.match(shown.stdout, /^rule: deployer: repository=acme\/\* ref=refs\/heads\/main$/m);
 
+    later();
     const granted = await exchange();
     assert.equal(granted.status, 200, JSON.stringify(granted.body));
     assert.equal((await exchange({ ref: 'refs/heads/dev' })).status, 401);
@@ -137,7 +147,9 @@ describe('tessera issuers add / list / show / remove', () => {
     const removed = await cli(['issuers', 'remove', 'ci']);
     assert.equal(removed.code, 0, removed.stderr);
     assert.match(removed.stdout, /removed workload issuer ci/);
+    assert.match(removed.stderr, /within 5 seconds/);
     assert.deepEqual(await json(['issuers', 'list']), []);
+    later();
     assert.equal((await exchange()).status, 401);
   });
 

@@ -5,9 +5,12 @@ import type { WorkloadIssuerView } from '@tessera/server';
 import { noPositionals, onePositional, parseFlags, positiveInteger } from '../args.js';
 import type { Command } from '../command.js';
 import { InputError, UsageError } from '../errors.js';
-import { readInputFile } from '../io.js';
+import { note, readInputFile } from '../io.js';
 import { LOCAL_OPTIONS, LOCAL_USAGE, withLocal } from '../local.js';
 import { JSON_FLAG, print } from '../output.js';
+
+/** Running servers read the stored issuers again every 5 seconds (WORKLOAD_ISSUERS_REFRESH_MS). */
+const RUNNING_SERVERS = 'Running servers on this store use the change within 5 seconds.';
 
 const WHERE = LOCAL_USAGE;
 
@@ -155,6 +158,7 @@ Example: tessera issuers add github --issuer https://token.actions.githubusercon
       admin.workloadIssuerRecordView(await s.admin.workloadIssuers.add(admin.CLI_ACTOR, input)),
     );
     print(values.json, shown, () => `added workload issuer ${shown.name} (${shown.issuer}), ${shown.rules.length} rule(s)`);
+    note(RUNNING_SERVERS);
   },
 };
 
@@ -233,5 +237,6 @@ client from then on. Those of the config file are removed there.
     const name = oneName(positionals);
     await withLocal(values, (s, admin) => s.admin.workloadIssuers.remove(admin.CLI_ACTOR, name));
     print(values.json, { name, removed: true }, () => `removed workload issuer ${name}`);
+    note(RUNNING_SERVERS);
   },
 };
