@@ -1,11 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 
-import { decodeUnverified } from '@tessera/core';
-
 import type { Client, ClientAuthMethod } from '../store/types.js';
 import type { ServerContext } from '../context.js';
 import { checkClientAssertion, JWT_BEARER_ASSERTION } from './client-assertion.js';
-import { authenticateWorkload, JWT_SPIFFE_ASSERTION, type WorkloadIdentity } from '../workload/authenticate.js';
+import {
+  assertionNames,
+  authenticateWorkload,
+  JWT_SPIFFE_ASSERTION,
+  type AssertionNames,
+  type WorkloadIdentity,
+} from '../workload/authenticate.js';
 import { OAuthError } from './errors.js';
 import { param, type Form } from './form.js';
 
@@ -21,6 +25,8 @@ export interface ClientCredentials {
   assertion?: string;
   /** The assertion came as `jwt-spiffe`: only a workload token can be one. */
   spiffe?: boolean;
+  /** The assertion's iss and sub, when they were read to find its client. */
+  named?: AssertionNames;
 }
 
 /** The authenticated client, and the workload identity it authenticated with, if it did by one. */
@@ -64,18 +70,15 @@ export function clientCredentials(authorization: string | undefined, form: Form)
       throw new OAuthError('invalid_request', 'unsupported client_assertion_type');
     if (assertion === undefined) throw new OAuthError('invalid_request', 'missing parameter client_assertion');
     let clientId = param(form, 'client_id');
+    let named: AssertionNames | undefined;
     if (clientId === undefined && assertionType === JWT_BEARER_ASSERTION) {
       // RFC 7523 section 3: a private_key_jwt assertion's iss and sub are the client_id. An assertion whose iss is
       // not its sub is a workload token, whose client its issuer's rules name.
-      let payload: Record<string, unknown>;
-      try {
-        payload = decodeUnverified(assertion).payload;
-      } catch {
-        throw new OAuthError('invalid_client', 'client assertion is not a valid JWT');
-      }
-      if (typeof payload.sub === 'string' && payload.sub === payload.iss) clientId = payload.sub;
+      named = assertionNames(assertion);
+      if (named === undefined) throw new OAuthError('invalid_client', 'client assertion is not a valid JWT');
+      if (typeof named.sub === 'string' && named.sub === named.iss) clientId = named.sub;
     }
-    found.push({ method: 'jwt_assertion', clientId, assertion, spiffe: assertionType === JWT_SPIFFE_ASSERTION });
+    found.push({ method: 'jwt_assertion', clientId, assertion, named, spiffe: assertionType === JWT_SPIFFE_ASSERTION });
   }
   // A public client (token_endpoint_auth_method none) names itself and proves nothing (RFC 6749 section 2.1).
   if (found.length === 0 && param(form, 'client_id') !== undefined)
@@ -123,7 +126,7 @@ export async function authenticateClient(
     if (creds.spiffe || creds.clientId === undefined || client?.authMethod === 'workload_identity') {
       const { client: authenticated, workload } = await authenticateWorkload(
         ctx,
-        { assertion: creds.assertion!, spiffe: creds.spiffe === true, clientId: creds.clientId },
+        { assertion: creds.assertion!, named: creds.named, spiffe: creds.spiffe === true, clientId: creds.clientId },
         ip,
       );
       return { ...authenticated, workload };

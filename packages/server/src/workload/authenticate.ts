@@ -32,8 +32,32 @@ function trustDomainOf(sub: unknown): string | undefined {
   return m ? `spiffe://${m[1]}` : undefined;
 }
 
+/** The iss and sub an assertion names. */
+export interface AssertionNames {
+  iss: unknown;
+  sub: unknown;
+}
+
+/**
+ * The iss and sub of an assertion, read without verifying it (undefined when it is no JWT of acceptable size):
+ * only to pick what verifies it strictly, a client's keys or a trusted issuer's.
+ */
+export function assertionNames(assertion: string): AssertionNames | undefined {
+  if (assertion.length > DEFAULT_MAX_TOKEN_LENGTH) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(assertion.split('.', 3)[1] ?? '', 'base64url').toString('utf8'));
+    if (typeof payload !== 'object' || payload === null) return undefined;
+    const { iss, sub } = payload as Record<string, unknown>;
+    return { iss, sub };
+  } catch {
+    return undefined;
+  }
+}
+
 export interface WorkloadAssertion {
   assertion: string;
+  /** Its iss and sub, when the caller has read them already (assertionNames). */
+  named?: AssertionNames;
   /** The assertion came as `jwt-spiffe` (its sub must be a SPIFFE ID). */
   spiffe: boolean;
   /** The client the request names (`client_id`), if it names one: the matched rule must name the same. */
@@ -64,16 +88,9 @@ export async function authenticateWorkload(
       ? new OAuthError('invalid_client', 'client authentication failed')
       : new OAuthError('invalid_grant', 'the assertion is not accepted');
   };
-  // Unverified, only to pick the issuer whose keys and rules then verify the token strictly.
-  let iss: unknown, sub: unknown;
-  if (a.assertion.length > DEFAULT_MAX_TOKEN_LENGTH) return refuse('too_large');
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(a.assertion.split('.', 2)[1] ?? '', 'base64url').toString('utf8'));
-    if (typeof payload !== 'object' || payload === null) return refuse('malformed');
-    ({ iss, sub } = payload as Record<string, unknown>);
-  } catch {
-    return refuse('malformed');
-  }
+  const named = a.named ?? assertionNames(a.assertion);
+  if (named === undefined) return refuse('malformed');
+  const { iss, sub } = named;
   const domain = trustDomainOf(sub);
   if (a.spiffe && domain === undefined) return refuse('not_a_spiffe_id');
   const name = typeof iss === 'string' ? iss : domain;
