@@ -83,9 +83,20 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
     } else scope = formatScope(input.scope);
   }
   const header = encodedHeader(key, ACCESS_TOKEN_TYPE);
-  // Registered claims alone (the usual token) are written directly; extra claims go through JSON.stringify.
-  if (typeof jti === 'string' && (!input.claims || Object.keys(input.claims).length === 0)) {
-    const json = registeredClaimsJson({ iss: input.iss, sub: input.sub, aud, exp, iat, jti, client_id: input.client_id, scope });
+  // Registered claims are written directly; extra claims (sid, act, workload, ...) each by JSON.stringify, after
+  // them, in the order given (what JSON.stringify of the whole set would write, without building it).
+  // (A claim named like an array index would come first in the object: such a set takes the general path.)
+  if (typeof jti === 'string' && (!input.claims || !Object.keys(input.claims).some((n) => /^\d+$/.test(n)))) {
+    let json = registeredClaimsJson({ iss: input.iss, sub: input.sub, aud, exp, iat, jti, client_id: input.client_id, scope });
+    if (input.claims) {
+      let extra = '';
+      for (const name of Object.keys(input.claims)) {
+        if (REGISTERED.has(name)) throw new ConfigError('claims', `claim ${name} is set by signAccessToken itself`);
+        const value = JSON.stringify(input.claims[name]);
+        if (value !== undefined) extra += `,${JSON.stringify(name)}:${value}`;
+      }
+      if (extra !== '') json = `${json.slice(0, -1)}${extra}}`;
+    }
     return signEncoded(header, encodeBase64url(json), key);
   }
   const claims: AccessTokenClaims = {
