@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 
 import type { Algorithm } from '@tessera/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
 import { buildApp, newFastify } from './app.js';
 import { Audit } from './audit/audit.js';
@@ -86,6 +86,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     now,
   );
   await keys.init(now());
+  await warnShadowedIssuers(config, store, app.log);
   const revocations = new RevocationRegistry(store, now);
   await revocations.load();
   // Login throttling and rate limits: counted in Redis across instances when there is one.
@@ -176,4 +177,21 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   };
   attachContext(server, context);
   return server;
+}
+
+/**
+ * A stored workload issuer that the config file's issuers shadow (the same name or iss, stored before the file named
+ * it) is said in the log at start: the config file's is the one used for its iss, and the stored one can still be
+ * removed by name (`tessera issuers remove`, DELETE /admin/workload-issuers/:name).
+ */
+async function warnShadowedIssuers(config: Config, store: Store, log: FastifyBaseLogger): Promise<void> {
+  if (config.workloadIssuers.length === 0) return;
+  for (const stored of await store.workloadIssuers.list()) {
+    const shadow = config.workloadIssuers.find((c) => c.name === stored.name || c.issuer === stored.issuer);
+    if (shadow !== undefined)
+      log.warn(
+        { issuer: stored.name, config: shadow.name },
+        'a stored workload issuer has the name or iss of one in the config file (workloadIssuers); remove the stored one',
+      );
+  }
 }

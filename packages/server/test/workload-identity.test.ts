@@ -246,6 +246,30 @@ describe('workload identity federation', () => {
       }
     });
 
+    it('the JWT bearer grant verifies its assertion even when a workload token authenticated the client', async () => {
+      const kube2 = await kubeToken();
+      const form = {
+        grant_type: JWT_BEARER_GRANT,
+        client_assertion_type: JWT_BEARER,
+        client_assertion: kube2,
+      };
+      await refused(await t.form('/oauth/token', { ...form, assertion: 'not-a-jwt' }), 'malformed', 400, 'invalid_grant');
+      const missing = await t.form('/oauth/token', form);
+      assert.equal(missing.status, 400);
+      assert.equal(missing.body.error, 'invalid_request');
+      // The assertion's workload is the one recorded.
+      const gh = await github.token({ repository: 'acme/orders', ref: 'refs/heads/main', audience: t.url });
+      const r = await t.form('/oauth/token', { ...form, assertion: gh });
+      assert.deepEqual(workloadClaim(r), { iss: github.issuer, sub: 'repo:acme/orders:ref:refs/heads/main' });
+    });
+
+    it('a refused JWT bearer request (another client named) does not spend the single-use jti', async () => {
+      const token = await github.token({ repository: 'acme/orders', ref: 'refs/heads/main', audience: t.url });
+      const billing = await t.form('/oauth/token', { grant_type: JWT_BEARER_GRANT, assertion: token, client_id: 'billing' });
+      assert.equal(billing.body.error, 'invalid_grant', 'the rule names orders, not billing');
+      assert.equal((await t.form('/oauth/token', { grant_type: JWT_BEARER_GRANT, assertion: token })).status, 200);
+    });
+
     it('a replayed jti of a single-use issuer (GitHub Actions)', async () => {
       const token = await github.token({ repository: 'acme/orders', ref: 'refs/heads/main', audience: t.url });
       assert.equal((await t.form('/oauth/token', { grant_type: JWT_BEARER_GRANT, assertion: token })).status, 200);

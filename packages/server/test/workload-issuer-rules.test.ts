@@ -50,6 +50,11 @@ describe('parseWorkloadIssuer', () => {
     refused({ ...base, rules: Array.from({ length: 101 }, () => base.rules[0]) }, /at most 100/);
     refused({ ...base, rules: [{ client: 'orders', claims: { sub: 'x' }, when: 'always' }] }, /unknown field when/);
     refused({ ...base, jwks_uri: 'https://k/jwks' }, /unknown field jwks_uri/);
+    // JSON.parse keeps a member named __proto__ (a config file, the environment): refused, never dropped, for a
+    // dropped claim would leave the rule matching every token of the issuer.
+    refused({ ...base, rules: [{ client: 'orders', claims: JSON.parse('{"__proto__": "x"}') }] }, /__proto__/);
+    refused({ ...base, rules: [{ client: 'orders', claims: JSON.parse('{"__proto__": "x", "sub": "y"}') }] }, /__proto__/);
+    refused({ ...base, issuer: 'https://kubernetes.example/?tenant=a' }, /query/);
   });
 
   it('takes http keys only from a loopback address, and a SPIFFE trust domain with its bundle endpoint', () => {

@@ -168,6 +168,25 @@ describe('ServiceTokenSource with a workload token file', () => {
     assert.ok(!inspect(err, { depth: 5 }).includes(other));
   });
 
+  it('the token endpoint of an issuer URL stays on its host, whatever its path', async () => {
+    const file = await writeProjectedToken(
+      join(dir, 'host'),
+      await k8s.token({ namespace: 'shop', serviceAccount: 'orders', audience: t.url }),
+    );
+    const asked: string[] = [];
+    const source = new ServiceTokenSource({
+      issuer: `${t.url}//evil.example/`,
+      clientId: 'orders',
+      workloadTokenFile: file,
+      fetch: (input, init) => {
+        asked.push(String(input));
+        return fetch(input, init);
+      },
+    });
+    await source.getToken({ audience: 'inventory' }).catch(() => undefined);
+    assert.deepEqual(asked, [`${t.url}//evil.example/oauth/token`]);
+  });
+
   it('options: exactly one way to authenticate, exactly one of issuer and tokenEndpoint, assertionType only with a file', async () => {
     const key = await generateKey('ES256');
     const base = { clientId: 'orders', issuer: 'https://auth.example.com' };

@@ -241,7 +241,8 @@ export class ServiceTokenSource {
 function tokenEndpointOf(issuer: string | URL): string {
   const url = new URL(issuer);
   if (url.search || url.hash) throw new ConfigError('issuer', 'must not hold a query or a fragment');
-  return new URL(`${url.pathname.replace(/\/+$/, '')}/oauth/token`, url).toString();
+  // origin + path, never resolved: a path that starts with `//` must not name another host.
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}/oauth/token`;
 }
 
 /**

@@ -48,7 +48,8 @@ function parseRule(text: string): { client: string; claims: Record<string, strin
     if (eq < 1 || eq === pair.length - 1) bad(`${JSON.stringify(pair.slice(0, 80))} is not CLAIM=PATTERN`);
     const name = pair.slice(0, eq);
     if (Object.hasOwn(claims, name)) bad(`the claim ${name} is named twice`);
-    claims[name] = pair.slice(eq + 1);
+    // defineProperty: a claim named __proto__ stays a member (and is then refused by the issuer's parser).
+    Object.defineProperty(claims, name, { value: pair.slice(eq + 1), enumerable: true, writable: true, configurable: true });
   }
   return { client, claims };
 }

@@ -73,13 +73,18 @@ export class Audit {
     await this.record({ ...e, ip });
   }
 
-  /** A client_credentials token: counted always; written as the `clientCredentials` option says. */
-  async clientCredentialsIssued(e: AuditInput & { clientId: string; workload?: { issuer: string; sub: string } }): Promise<void> {
+  /**
+   * A service's own token (client_credentials, or the JWT bearer grant of a workload): counted always; written as
+   * the `clientCredentials` option says, the aggregate per client, grant and workload.
+   */
+  async clientCredentialsIssued(
+    e: AuditInput & { clientId: string; workload?: { issuer: string; sub: string }; grant?: string },
+  ): Promise<void> {
     this.clientTokens.inc({ client_id: e.clientId });
     const mode = this.options.clientCredentials ?? 'aggregate';
     if (mode === 'every') return this.record(e);
     if (mode === 'off') return;
-    await this.write(this.issuance.count(e.clientId, this.now(), e.workload));
+    await this.write(this.issuance.count(e.clientId, this.now(), e.workload, e.grant));
     // The last minute of a client that stops is written by the timer, at the latest a minute after it ends.
     this.flushTimer ??= setInterval(() => void this.flush(false), 60_000).unref();
   }

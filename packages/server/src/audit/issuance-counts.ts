@@ -16,18 +16,19 @@ interface Workload {
  */
 export class IssuanceCounts {
   private minute = -1;
-  private counts = new Map<string, { clientId: string; workload: Workload | undefined; count: number }>();
+  private counts = new Map<string, { clientId: string; grant: string; workload: Workload | undefined; count: number }>();
 
   constructor(private readonly grant: string) {}
 
   /** Counts one token; returns the events of the minute that ended, if this token starts a new one. */
-  count(clientId: string, now: number, workload?: Workload): NewAuditEvent[] {
+  count(clientId: string, now: number, workload?: Workload, grant = this.grant): NewAuditEvent[] {
     const minute = Math.floor(now / MINUTE_MS);
     const ended = minute !== this.minute ? this.take(now, true) : [];
     this.minute = minute;
-    const key = workload === undefined ? clientId : `${clientId}\n${workload.issuer}\n${workload.sub}`;
+    let key = grant === this.grant ? clientId : `${clientId}\n${grant}`;
+    if (workload !== undefined) key += `\n${workload.issuer}\n${workload.sub}`;
     const c = this.counts.get(key);
-    if (c === undefined) this.counts.set(key, { clientId, workload, count: 1 });
+    if (c === undefined) this.counts.set(key, { clientId, grant, workload, count: 1 });
     else c.count++;
     return ended;
   }
@@ -36,7 +37,7 @@ export class IssuanceCounts {
   take(now: number, all = false): NewAuditEvent[] {
     if (this.counts.size === 0 || (!all && Math.floor(now / MINUTE_MS) === this.minute)) return [];
     const from = this.minute * MINUTE_MS;
-    const events = [...this.counts.values()].map(({ clientId, workload, count }): NewAuditEvent => ({
+    const events = [...this.counts.values()].map(({ clientId, grant, workload, count }): NewAuditEvent => ({
       time: Math.min(now, from + MINUTE_MS),
       type: 'token.issued.aggregate',
       outcome: 'success',
@@ -44,7 +45,7 @@ export class IssuanceCounts {
       subject: clientId,
       clientId,
       ip: null,
-      data: { grant: this.grant, count, from, to: from + MINUTE_MS, ...(workload ? { workload } : {}) },
+      data: { grant, count, from, to: from + MINUTE_MS, ...(workload ? { workload } : {}) },
     }));
     this.counts = new Map();
     return events;

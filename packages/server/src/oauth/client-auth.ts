@@ -30,7 +30,11 @@ export interface ClientCredentials {
 }
 
 /** The authenticated client, and the workload identity it authenticated with, if it did by one. */
-export type AuthenticatedClient = Client & { readonly workload?: WorkloadIdentity };
+export type AuthenticatedClient = Client & {
+  readonly workload?: WorkloadIdentity;
+  /** The JWT bearer grant's assertion that authenticated the client (a request without client credentials). */
+  readonly grantAssertion?: string;
+};
 
 /**
  * One form-urlencoded part of Basic credentials, decoded. Most ids and secrets hold neither `+` nor `%` and

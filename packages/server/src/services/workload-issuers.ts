@@ -139,10 +139,14 @@ export async function replaceWorkloadIssuer(
 
 /** Removes a stored issuer: its tokens authenticate no client from then on. */
 export async function removeWorkloadIssuer(ctx: ServerContext, by: Actor, name: string): Promise<void> {
-  if (ctx.config.workloadIssuers.some((c) => c.name === name)) throw readOnly(name);
+  // A stored issuer goes even when the config file has one of the same name (stored before the file named it):
+  // it would otherwise stay trusted with no way to remove it.
   const removed = await ctx.store.workloadIssuers.delete(name);
   // This instance reads the stored issuers again at once; the others within WORKLOAD_ISSUERS_REFRESH_MS.
   ctx.workloadIssuers.changed();
-  if (!removed) throw new NotFoundError('workload issuer', name);
+  if (!removed) {
+    if (ctx.config.workloadIssuers.some((c) => c.name === name)) throw readOnly(name);
+    throw new NotFoundError('workload issuer', name);
+  }
   await ctx.audit.record({ type: 'admin.workload_issuer.removed', outcome: 'success', ...by, data: { name } });
 }

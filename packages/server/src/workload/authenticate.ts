@@ -3,7 +3,7 @@ import { KeysUnavailableError } from '@tessera/verifier';
 
 import type { ServerContext } from '../context.js';
 import { OAuthError } from '../oauth/errors.js';
-import type { Client } from '../store/types.js';
+import type { Client, GrantType } from '../store/types.js';
 import { matchRule, type WorkloadIssuer } from './issuer.js';
 
 /** draft-ietf-oauth-spiffe-client-auth: a JWT-SVID as the client assertion. */
@@ -62,6 +62,8 @@ export interface WorkloadAssertion {
   spiffe: boolean;
   /** The client the request names (`client_id`), if it names one: the matched rule must name the same. */
   clientId: string | undefined;
+  /** A grant the client must be allowed, checked before a single-use jti is spent (`unauthorized_client`). */
+  grant?: GrantType;
 }
 
 /**
@@ -119,9 +121,11 @@ export async function authenticateWorkload(
   if (a.clientId !== undefined && a.clientId !== rule.client) return refuse('other_client', issuer.name);
   const client = await ctx.store.clients.get(rule.client);
   if (!client || client.disabled || client.authMethod !== 'workload_identity') return refuse('client', issuer.name);
+  if (a.grant !== undefined && !client.grantTypes.includes(a.grant))
+    throw new OAuthError('unauthorized_client', `this client may not use ${a.grant}`);
   if (issuer.singleUse) {
     const fresh = await ctx.store.assertionJtis.use(
-      `workload:${issuer.name}`,
+      `workload ${issuer.issuer}`,
       claims.jti!,
       (claims.exp + DEFAULT_ASSERTION_CLOCK_TOLERANCE) * 1000,
       ctx.now(),

@@ -98,7 +98,22 @@ function only(o: Record<string, unknown>, allowed: readonly string[], what: stri
   if (extra !== undefined) fail(`${what}: unknown field ${extra}`);
 }
 
-/** An https URL, or http to a loopback address (a local stand-in, a sidecar). */
+/** Whether a URL names the local host (localhost, 127.0.0.0/8, [::1]). */
+export function isLoopback(u: URL): boolean {
+  return u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname);
+}
+
+/**
+ * What is wrong with a URL keys are read from, or undefined: it must be https, or http to a loopback address (a
+ * local stand-in, a sidecar) where `loopbackHttp` allows it, and hold no credentials or fragment.
+ */
+export function keysUrlProblem(u: URL, loopbackHttp = true): string | undefined {
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopbackHttp && isLoopback(u)))
+    return loopbackHttp ? 'must be https (http only for a loopback address)' : 'must be https';
+  if (u.username || u.password || u.hash) return 'must hold no credentials or fragment';
+  return undefined;
+}
+
 function keysUrl(v: unknown, field: string): string {
   if (typeof v !== 'string') fail(`${field} must be a URL`);
   let u: URL;
@@ -107,10 +122,8 @@ function keysUrl(v: unknown, field: string): string {
   } catch {
     fail(`${field} must be a URL`);
   }
-  const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname);
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback))
-    fail(`${field} must be https (http only for a loopback address)`);
-  if (u.username || u.password || u.hash) fail(`${field} must hold no credentials or fragment`);
+  const problem = keysUrlProblem(u);
+  if (problem !== undefined) fail(`${field} ${problem}`);
   return u.href;
 }
 
@@ -121,8 +134,10 @@ function issuerValue(v: unknown): string {
       fail('a SPIFFE issuer is spiffe:// and a trust domain name (lowercase, no path)');
     return v;
   }
-  // Compared byte for byte with the tokens' iss: kept exactly as given, but it must be a URL.
-  if (keysUrl(v, 'issuer') === '') fail('issuer is required');
+  // Compared byte for byte with the tokens' iss: kept exactly as given, but it must be a URL (discovery appends
+  // its path to it: no query).
+  keysUrl(v, 'issuer');
+  if (new URL(v).search !== '') fail('issuer must hold no query');
   if (v.length > 512) fail('issuer is too long');
   return v;
 }
@@ -154,6 +169,7 @@ function keySource(v: unknown, issuer: string): WorkloadKeySource {
 
 function claimName(name: string): void {
   if (name === '' || name.length > 200) fail('a rule claim name must hold 1 to 200 characters');
+  if (name === '__proto__') fail('a rule cannot name the claim __proto__');
   if (name.startsWith('/') && /~[^01]|~$/.test(name)) fail(`rule claim ${name}: not a JSON Pointer`);
 }
 
@@ -166,14 +182,17 @@ function rules(v: unknown): WorkloadRule[] {
     if (typeof r.client !== 'string' || !CLIENT_ID.test(r.client)) fail(`rules[${i}].client must be a client id`);
     if (!isObject(r.claims) || Object.keys(r.claims).length === 0) fail(`rules[${i}].claims must name at least one claim`);
     if (Object.keys(r.claims).length > MAX_RULE_CLAIMS) fail(`rules[${i}].claims: at most ${MAX_RULE_CLAIMS} claims`);
-    const claims: Record<string, string> = {};
+    // No prototype, and members defined, not assigned: a claim named __proto__ is refused, never dropped (a
+    // dropped claim would leave a rule wider than written).
+    const claims = Object.create(null) as Record<string, string>;
     for (const [name, pattern] of Object.entries(r.claims)) {
       claimName(name);
       if (typeof pattern !== 'string' || pattern === '' || pattern.length > MAX_PATTERN)
         fail(`rules[${i}].claims.${name} must be a pattern of 1 to ${MAX_PATTERN} characters`);
       if (/^\*+$/.test(pattern)) fail(`rules[${i}].claims.${name}: a pattern of only * matches anything; name a value`);
-      claims[name] = pattern;
+      Object.defineProperty(claims, name, { value: pattern, enumerable: true, writable: true, configurable: true });
     }
+    if (Object.keys(claims).length === 0) fail(`rules[${i}].claims must name at least one claim`);
     return { client: r.client, claims };
   });
 }

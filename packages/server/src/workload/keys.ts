@@ -2,7 +2,7 @@ import { KeyNotFoundError, parseJwks, WorkloadTokenVerifier, type KeySet, type V
 import { KeysUnavailableError, RemoteJwks } from '@tessera/verifier';
 import { readCapped } from '@tessera/verifier/internal';
 
-import type { WorkloadIssuer } from './issuer.js';
+import { isLoopback, keysUrlProblem, type WorkloadIssuer } from './issuer.js';
 
 /** How long a failed discovery waits before the next request tries again, in ms. */
 const DISCOVERY_RETRY_MS = 5_000;
@@ -34,6 +34,7 @@ export interface WorkloadKeysOptions {
  * configured source, never from a URL or key in the presented token.
  */
 export class WorkloadKeys {
+  /** By the issuer's iss, what a token names (of two records with one iss, the config file's is the one used). */
   private readonly entries = new Map<string, Entry>();
   /** The entry last used for an issuer record: the directory hands out the same record until it changes. */
   private readonly byRecord = new WeakMap<WorkloadIssuer, Entry>();
@@ -51,7 +52,20 @@ export class WorkloadKeys {
     const entry = this.entry(issuer);
     if (entry.static) return entry.verifier.verifyWorkloadToken(token, entry.static);
     const remote = await this.remote(entry, issuer);
-    const keys = await remote.getKeySet();
+    let keys: KeySet;
+    try {
+      keys = await remote.getKeySet();
+    } catch (err) {
+      // Keys found by discovery and now out of reach for good (past their stale age): the issuer may have moved
+      // them; the next request (after a pause) reads the discovery document again.
+      if (err instanceof KeysUnavailableError && entry.discovery !== undefined) {
+        remote.close();
+        entry.remote = undefined;
+        entry.discovery = undefined;
+        entry.discoveryFailedAt = this.options.now();
+      }
+      throw err;
+    }
     try {
       return entry.verifier.verifyWorkloadToken(token, keys);
     } catch (err) {
@@ -69,7 +83,7 @@ export class WorkloadKeys {
 
   private entry(issuer: WorkloadIssuer): Entry {
     const known = this.byRecord.get(issuer);
-    if (known !== undefined && this.entries.get(issuer.name) === known) return known;
+    if (known !== undefined && this.entries.get(issuer.issuer) === known) return known;
     const entry = this.entryOf(issuer);
     this.byRecord.set(issuer, entry);
     return entry;
@@ -84,10 +98,10 @@ export class WorkloadKeys {
       issuer.maxTokenAge,
       issuer.singleUse,
     ]);
-    const found = this.entries.get(issuer.name);
+    const found = this.entries.get(issuer.issuer);
     if (found !== undefined && found.fingerprint === fingerprint) return found;
     found?.remote?.close();
-    this.entries.delete(issuer.name);
+    this.entries.delete(issuer.issuer);
     if (this.entries.size >= MAX_ENTRIES) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.get(oldest)?.remote?.close();
@@ -113,7 +127,7 @@ export class WorkloadKeys {
       discovery: undefined,
       discoveryFailedAt: -Infinity,
     };
-    this.entries.set(issuer.name, entry);
+    this.entries.set(issuer.issuer, entry);
     return entry;
   }
 
@@ -157,8 +171,9 @@ export class WorkloadKeys {
     const jwksUri = doc.jwks_uri;
     if (typeof jwksUri !== 'string') throw new Error('the discovery document has no jwks_uri');
     const u = new URL(jwksUri);
-    const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname);
-    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new Error('jwks_uri must be https');
+    // An https issuer's document may not point Tessera at a local http service.
+    const problem = keysUrlProblem(u, isLoopback(new URL(issuer.issuer)));
+    if (problem !== undefined) throw new Error(`the discovered jwks_uri ${problem}`);
     return u.href;
   }
 }

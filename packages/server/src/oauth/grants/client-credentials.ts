@@ -51,6 +51,7 @@ export async function serviceToken(
     clientId: client.id,
     ip,
     ...(workload ? { workload } : {}),
+    grant,
     data: { grant, jti, aud: audience, scope: scopes.join(' '), ...(workload ? { workload } : {}) },
   });
   return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
