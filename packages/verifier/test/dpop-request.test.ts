@@ -4,10 +4,14 @@
  * The refusals on the wire, through every adapter, are in adapters.test.ts.
  */
 import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect, createServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 
 import { ConfigError, DpopNonceError, DpopProofError, TokenClaimError } from '@tessera/core';
 import { createVerifier, DpopReplayError, TokenBindingError, TokenMissingError } from '@tessera/verifier';
+import { authenticate } from '@tessera/verifier/node';
 
 import { DpopHolder } from './helpers/dpop.js';
 import { AUDIENCE, ISSUER, TestIssuer } from './helpers/issuer.js';
@@ -127,5 +131,41 @@ describe('Verifier.verifyRequest (DPoP)', () => {
     assert.throws(() => verifierAt(clock, { dpopNonce: [] }), ConfigError);
     const broken = verifierAt(clock, { dpopNonce: () => 'n1' });
     await assert.rejects(broken.verifyRequest(await request('n1')), ConfigError);
+  });
+
+  it('over HTTP/2 (no Host header), htu is built from the :authority the client addressed', async () => {
+    const holder = await DpopHolder.create();
+    const v = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: issuer.jwks() });
+    const server = createServer((req, res) => {
+      void authenticate(v, req as unknown as IncomingMessage, res as unknown as ServerResponse).then((p) => {
+        if (p) res.end(String(p.jkt));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = connect(origin);
+    try {
+      const get = (headers: Record<string, string>) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = client.request({ ':path': '/orders', ...headers });
+          let status = 0;
+          let body = '';
+          req.on('response', (h) => (status = Number(h[':status'])));
+          req.on('data', (d: Buffer) => (body += d.toString()));
+          req.on('end', () => resolve({ status, body }));
+          req.on('error', reject);
+        });
+      const token = issuer.token({ claims: { cnf: { jkt: holder.jkt } } });
+      const ok = await get({ authorization: `DPoP ${token}`, dpop: await holder.proof({ htu: `${origin}/orders`, token }) });
+      assert.deepEqual(ok, { status: 200, body: holder.jkt });
+      const other = await get({
+        authorization: `DPoP ${token}`,
+        dpop: await holder.proof({ htu: 'http://elsewhere.example/orders', token }),
+      });
+      assert.equal(other.status, 401);
+    } finally {
+      client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -14,7 +14,8 @@ export function nodeRequestCredentials(req: IncomingMessage & { originalUrl?: st
     dpop: req.headers.dpop,
     method: req.method ?? 'GET',
     url: req.originalUrl ?? req.url ?? '/',
-    host: req.headers.host,
+    // HTTP/2 (node's compatibility API) names the host in the :authority pseudo-header.
+    host: req.headers.host ?? (req.headers[':authority'] as string | undefined),
     secure: (req.socket as TLSSocket | undefined)?.encrypted === true,
   };
 }
