@@ -370,7 +370,13 @@ export class Verifier {
   dpopChallenge(authorization: string | undefined | null): DpopChallenge | undefined {
     if (this.dpopAlgorithms === undefined) return undefined;
     const scheme = typeof authorization === 'string' && DPOP_SCHEME.test(authorization) ? 'DPoP' : 'Bearer';
-    const nonce = this.nonces?.()[0];
+    // The refusal is written whatever the nonce source does: a source that fails gives no nonce to hand out.
+    let nonce: string | undefined;
+    try {
+      nonce = this.nonces?.()[0];
+    } catch {
+      nonce = undefined;
+    }
     return nonce === undefined ? { algorithms: this.dpopAlgorithms, scheme } : { algorithms: this.dpopAlgorithms, scheme, nonce };
   }
 

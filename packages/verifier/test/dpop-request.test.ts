@@ -131,6 +131,8 @@ describe('Verifier.verifyRequest (DPoP)', () => {
     assert.throws(() => verifierAt(clock, { dpopNonce: [] }), ConfigError);
     const broken = verifierAt(clock, { dpopNonce: () => 'n1' });
     await assert.rejects(broken.verifyRequest(await request('n1')), ConfigError);
+    // Its refusal is still written, with no nonce to hand out.
+    assert.deepEqual(broken.dpopChallenge(`DPoP ${token}`), { algorithms: broken.dpopAlgorithms, scheme: 'DPoP' });
   });
 
   it('over HTTP/2 (no Host header), htu is built from the :authority the client addressed', async () => {
