@@ -27,6 +27,33 @@ export class TokenRevokedError extends TokenError {
   }
 }
 
+/**
+ * The token's key binding (RFC 9449 `cnf.jkt`) does not fit the scheme it came with: a token bound to a key
+ * presented as a bearer token (`bearer`, a downgrade: whoever copied it could use it), or an unbound token
+ * presented with the `DPoP` scheme (`unbound`).
+ */
+export class TokenBindingError extends TokenError {
+  static readonly code = 'ERR_TOKEN_BINDING';
+  readonly reason: 'bearer' | 'unbound';
+  constructor(reason: 'bearer' | 'unbound') {
+    super(
+      TokenBindingError.code,
+      reason === 'bearer'
+        ? 'a token bound to a key (cnf.jkt) was presented as a bearer token'
+        : 'a token not bound to a key was presented with the DPoP scheme',
+    );
+    this.reason = reason;
+  }
+}
+
+/** A DPoP proof that this verifier has already accepted (its jti, for its key) came again: a replay. */
+export class DpopReplayError extends TesseraError {
+  static readonly code = 'ERR_DPOP_REPLAY';
+  constructor() {
+    super(DpopReplayError.code, 'the DPoP proof was already used');
+  }
+}
+
 /** Fetching the JWKS failed: network error, timeout, status, size, or a body that is not a usable JWKS. */
 export class JwksFetchError extends TesseraError {
   static readonly code = 'ERR_JWKS_FETCH';
@@ -86,6 +113,8 @@ export class TokenRequestError extends TesseraError {
 export const VERIFIER_ERROR_CODES: readonly string[] = Object.freeze([
   TokenMissingError.code,
   TokenRevokedError.code,
+  TokenBindingError.code,
+  DpopReplayError.code,
   JwksFetchError.code,
   KeysUnavailableError.code,
   RevocationsUnavailableError.code,

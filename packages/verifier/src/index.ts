@@ -1,5 +1,5 @@
 export { bearerToken, createVerifier, Verifier } from './verifier.js';
-export type { AuthorizeOptions, VerifierOptions } from './verifier.js';
+export type { AuthorizeOptions, DpopChallenge, DpopOptions, RequestCredentials, VerifierOptions } from './verifier.js';
 export type { Principal } from './principal.js';
 export { RemoteJwks } from './remote-jwks.js';
 export type { RemoteJwksOptions } from './remote-jwks.js';
@@ -7,6 +7,8 @@ export {
   JwksFetchError,
   KeysUnavailableError,
   RevocationsUnavailableError,
+  DpopReplayError,
+  TokenBindingError,
   TokenMissingError,
   TokenRequestError,
   TokenRevokedError,

@@ -1,4 +1,4 @@
-import type { AccessTokenClaims } from '@tessera/core';
+import { boundJkt, type AccessTokenClaims } from '@tessera/core';
 
 /** Who is calling, as established by a verified access token. */
 export interface Principal {
@@ -17,6 +17,11 @@ export interface Principal {
   readonly expiresAt: number;
   /** When the token was issued (`iat`), in seconds since the epoch, if it says. */
   readonly issuedAt: number | undefined;
+  /**
+   * The RFC 7638 thumbprint of the key the token is bound to (`cnf.jkt`, RFC 9449): set for a DPoP-bound token,
+   * which counts only with a proof made by that key (`Verifier.verifyRequest`); undefined for a bearer token.
+   */
+  readonly jkt: string | undefined;
   /** Every claim of the token. */
   readonly claims: Readonly<AccessTokenClaims>;
 }
@@ -29,6 +34,7 @@ export function principalFromClaims(claims: AccessTokenClaims): Principal {
     tokenId: claims.jti,
     expiresAt: claims.exp === undefined ? Infinity : claims.exp,
     issuedAt: claims.iat,
+    jkt: boundJkt(claims as Record<string, unknown>),
     claims: Object.freeze(claims),
   });
 }

@@ -2,6 +2,11 @@ import {
   AccessTokenVerifier,
   ConfigError,
   DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_DPOP_MAX_AGE,
+  DPOP_ALGORITHMS,
+  DpopProofError,
+  DpopProofVerifier,
+  normalizeHtu,
   importKey,
   importSecret,
   Key,
@@ -16,7 +21,8 @@ import {
   type TokenProfile,
 } from '@tessera/core';
 
-import { KeysUnavailableError, TokenMissingError, TokenRevokedError } from './errors.js';
+import { makeRoom, MAX_ENTRIES } from './bounded-map.js';
+import { DpopReplayError, KeysUnavailableError, TokenBindingError, TokenMissingError, TokenRevokedError } from './errors.js';
 import { Lru } from './lru.js';
 import { principalFromClaims, type Principal } from './principal.js';
 import { RemoteJwks, type RemoteJwksOptions } from './remote-jwks.js';
@@ -77,6 +83,67 @@ export interface VerifierOptions {
   revocations?: RevocationList;
   /** Clock in milliseconds; defaults to Date.now. */
   now?: () => number;
+
+  /**
+   * DPoP (RFC 9449) sender-constrained tokens, accepted by `verifyRequest` beside bearer tokens: on by
+   * default; `false` refuses the `DPoP` scheme (a token bound to a key is then refused everywhere).
+   */
+  dpop?: false | DpopOptions;
+  /**
+   * Server nonces (RFC 9449 section 9) a DPoP proof must carry: the nonces accepted now, or a function
+   * returning them (called per proof, so that they can rotate). The first is the one handed out in `DPoP-Nonce`
+   * with a `use_dpop_nonce` refusal. Unset: no nonce required.
+   */
+  dpopNonce?: readonly string[] | (() => readonly string[]);
+  /**
+   * The origin clients address this service at, e.g. `https://api.example.com`, when it runs behind a proxy
+   * or load balancer: a DPoP proof's `htu` is compared with this origin and the request's path. Unset: the
+   * request's own scheme and `Host` header (set this in production: the Host header is the client's to choose).
+   */
+  externalOrigin?: string;
+}
+
+export interface DpopOptions {
+  /** Algorithms a proof may be signed with, a subset of DPOP_ALGORITHMS (advertised in the `algs` challenge). */
+  algorithms?: readonly string[];
+  /** Seconds a proof's iat may lie in the past. Default 60. */
+  maxAge?: number;
+  /** Seconds a proof's iat may lie in the future. Default 5. */
+  futureSkew?: number;
+  /**
+   * Proofs remembered against replay until their iat window closes (bounded memory). Default 100,000; when
+   * full of live proofs the oldest tenth is forgotten.
+   */
+  maxProofs?: number;
+}
+
+/** What `verifyRequest` needs of an HTTP request: its credentials and where it went. */
+export interface RequestCredentials {
+  /** The Authorization header: `Bearer <token>` or `DPoP <token>`. */
+  authorization: string | undefined | null;
+  /** The DPoP header (the proof); more than one is refused. */
+  dpop?: string | readonly string[] | undefined | null;
+  /** The request method, as sent (`GET`). */
+  method: string;
+  /**
+   * The request target: an absolute URL (a fetch Request's), or the path and query as received
+   * (`/orders?page=2`, node:http's `req.url`), completed with `host` and `secure`.
+   */
+  url: string;
+  /** The Host header, for an origin-form `url` (ignored with the verifier's `externalOrigin`). */
+  host?: string | undefined;
+  /** Whether the request came over TLS, for an origin-form `url`. */
+  secure?: boolean;
+}
+
+/** The DPoP part of a refusal's challenge, for the refusal writer (`rejection`). */
+export interface DpopChallenge {
+  /** Algorithms a proof may be signed with (`algs`). */
+  algorithms: readonly string[];
+  /** The scheme the refused request used: its error is reported under it. */
+  scheme: 'Bearer' | 'DPoP';
+  /** The nonce to hand out (`DPoP-Nonce`), when the verifier requires them. */
+  nonce?: string;
 }
 
 export interface AuthorizeOptions {
@@ -88,6 +155,8 @@ export interface AuthorizeOptions {
 
 const DEFAULT_CACHE_ENTRIES = 10_000;
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const DPOP_SCHEME = /^dpop(\s|$)/i;
 /**
  * The verified-token cache is keyed by a token's last characters (its signature's, unpredictable): hashing a
  * whole token, a fresh string on every request, costs more than the rest of a cache hit. The entry keeps
@@ -123,6 +192,15 @@ export class Verifier {
   /** maxTokenAge plus the clock tolerance, in seconds, or undefined when there is no maximum age. */
   private readonly maxAge: number | undefined;
   private readonly stopRevocations: (() => void) | undefined;
+  private readonly proofs: DpopProofVerifier | undefined;
+  /** Algorithms of the DPoP challenge, or undefined when the DPoP scheme is not accepted. */
+  readonly dpopAlgorithms: readonly string[] | undefined;
+  /** Accepted proofs, `jkt jti` -> until when (ms) they could still be accepted: single use. */
+  private readonly seenProofs = new Map<string, number>();
+  private readonly maxProofs: number;
+  private readonly proofWindow: number;
+  private readonly nonces: (() => readonly string[]) | undefined;
+  private readonly externalOrigin: string | undefined;
 
   constructor(options: VerifierOptions) {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'required');
@@ -174,6 +252,25 @@ export class Verifier {
     const list = options.revocations;
     this.isRevoked =
       list === undefined ? hook : hook === undefined ? (p) => list.isRevoked(p) : (p) => list.isRevoked(p) || hook(p);
+    const dpop = options.dpop ?? {};
+    if (dpop !== false) {
+      this.proofs = new DpopProofVerifier({
+        algorithms: dpop.algorithms,
+        maxAge: dpop.maxAge,
+        futureSkew: dpop.futureSkew,
+        now: options.now,
+      });
+      this.dpopAlgorithms = Object.freeze([...(dpop.algorithms ?? DPOP_ALGORITHMS)]);
+      this.maxProofs = dpop.maxProofs ?? MAX_ENTRIES;
+      if (!Number.isInteger(this.maxProofs) || this.maxProofs < 1)
+        throw new ConfigError('dpop.maxProofs', 'must be a positive integer');
+      this.proofWindow = ((dpop.maxAge ?? DEFAULT_DPOP_MAX_AGE) + 1) * 1000;
+    } else {
+      this.maxProofs = 0;
+      this.proofWindow = 0;
+    }
+    this.nonces = nonceSource(options.dpopNonce);
+    this.externalOrigin = options.externalOrigin === undefined ? undefined : origin(options.externalOrigin);
     this.stopRevocations = list?.onRevocation((entry) => {
       const now = this.now();
       this.invalidate((p) => revokes(entry, p.claims, now));
@@ -214,16 +311,132 @@ export class Verifier {
       typeof authorization === 'string' && authorization.startsWith('Bearer ') ? this.cached(authorization.slice(7)) : undefined;
     if (hit === undefined) hit = this.cached(bearerToken(authorization));
     if (hit === undefined || hit.validUntil <= this.now()) return undefined;
-    const principal = this.checkRevoked(hit.principal);
+    const principal = bearerOnly(this.checkRevoked(hit.principal));
     if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
     return principal;
   }
 
-  /** Verifies the credential of an `Authorization: Bearer <token>` header and checks scopes. */
+  /**
+   * Verifies the credential of an `Authorization: Bearer <token>` header and checks scopes. A token bound to a
+   * key (`cnf.jkt`) is refused here (TokenBindingError): it counts only with its proof, through `verifyRequest`.
+   */
   async authorize(authorization: string | undefined | null, options: AuthorizeOptions = {}): Promise<Principal> {
-    const principal = await this.verify(bearerToken(authorization));
+    const principal = bearerOnly(await this.verify(bearerToken(authorization)));
     if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
     return principal;
+  }
+
+  /**
+   * Verifies the credential of a request, in either scheme: `Bearer <token>` as `authorize` does (a token bound
+   * to a key refused), or `DPoP <token>` (RFC 9449): the token as every token (the verified-token cache
+   * included), bound to a key, then its proof in the DPoP header: signed by that key, for this method and URL
+   * (`externalOrigin` behind a proxy), for this token (`ath`), recent, never seen before by this verifier, with
+   * a current nonce when `dpopNonce` is set. Throws a TesseraError: DpopProofError, DpopNonceError and
+   * DpopReplayError for the proof, a TokenError for the token.
+   */
+  verifyRequest(request: RequestCredentials): Promise<Principal> {
+    return this.authorizeRequest(request);
+  }
+
+  /** `verifyRequest`, and the scopes the caller must hold. */
+  async authorizeRequest(request: RequestCredentials, options: AuthorizeOptions = {}): Promise<Principal> {
+    const dpop = this.dpopToken(request.authorization);
+    if (dpop === undefined) return this.authorize(request.authorization, options);
+    const principal = this.checkProof(await this.verify(dpop), dpop, request);
+    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
+    return principal;
+  }
+
+  /**
+   * The synchronous fast path of `authorizeRequest`: the Principal when the request's token is in the
+   * verified-token cache (its DPoP proof, if any, checked in full), undefined when the token needs a full
+   * verification. Throws like `authorizeRequest`.
+   */
+  authorizeRequestCached(request: RequestCredentials, options: AuthorizeOptions = {}): Principal | undefined {
+    if (this.cache === undefined) return undefined;
+    const dpop = this.dpopToken(request.authorization);
+    if (dpop === undefined) return this.authorizeCached(request.authorization, options);
+    const hit = this.cached(dpop);
+    if (hit === undefined || hit.validUntil <= this.now()) return undefined;
+    const principal = this.checkProof(this.checkRevoked(hit.principal), dpop, request);
+    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
+    return principal;
+  }
+
+  /**
+   * The DPoP part of the challenge of a refusal of a request with this Authorization header (for `rejection`),
+   * undefined when this verifier does not accept the DPoP scheme. Carries the nonce to hand out, if any.
+   */
+  dpopChallenge(authorization: string | undefined | null): DpopChallenge | undefined {
+    if (this.dpopAlgorithms === undefined) return undefined;
+    const scheme = typeof authorization === 'string' && DPOP_SCHEME.test(authorization) ? 'DPoP' : 'Bearer';
+    // The refusal is written whatever the nonce source does: a source that fails gives no nonce to hand out.
+    let nonce: string | undefined;
+    try {
+      nonce = this.nonces?.()[0];
+    } catch {
+      nonce = undefined;
+    }
+    return nonce === undefined ? { algorithms: this.dpopAlgorithms, scheme } : { algorithms: this.dpopAlgorithms, scheme, nonce };
+  }
+
+  /** The token of a `DPoP <token>` header when this verifier accepts the scheme; undefined for any other header. */
+  private dpopToken(authorization: string | undefined | null): string | undefined {
+    if (this.proofs === undefined || typeof authorization !== 'string' || !DPOP_SCHEME.test(authorization)) return undefined;
+    const m = DPOP.exec(authorization);
+    if (!m) throw new TokenMissingError(true);
+    return m[1]!;
+  }
+
+  /** The DPoP proof of a request with a `DPoP <token>` header, checked against the verified token. */
+  private checkProof(principal: Principal, token: string, request: RequestCredentials): Principal {
+    if (principal.jkt === undefined) throw new TokenBindingError('unbound');
+    const header = request.dpop;
+    if (header === undefined || header === null || header === '') throw new DpopProofError('missing', 'no DPoP proof');
+    if (typeof header !== 'string') {
+      if (header.length !== 1) throw new DpopProofError('multiple', 'more than one DPoP proof');
+    }
+    const proof = typeof header === 'string' ? header : header[0]!;
+    const url = this.htu(request);
+    const proven = this.proofs!.verifyProof(proof, {
+      method: request.method,
+      url,
+      accessToken: token,
+      jkt: principal.jkt,
+      nonces: this.nonces?.(),
+    });
+    // Single use: remembered until the proof's iat window has closed (later, the iat check refuses it anyway).
+    const now = this.now();
+    const seen = `${proven.jkt} ${proven.jti}`;
+    const until = this.seenProofs.get(seen);
+    if (until !== undefined && until > now) throw new DpopReplayError();
+    if (until === undefined && this.seenProofs.size >= this.maxProofs)
+      makeRoom(this.seenProofs, [(u) => u <= now], this.maxProofs);
+    this.seenProofs.set(seen, proven.iat * 1000 + this.proofWindow);
+    return principal;
+  }
+
+  /** The URL the client addressed: the external origin and the request's path, or the request's own. */
+  private htu(request: RequestCredentials): string {
+    const target = request.url;
+    let url: string;
+    if (target.startsWith('/')) {
+      if (this.externalOrigin !== undefined) url = this.externalOrigin + target;
+      else if (typeof request.host === 'string' && request.host !== '')
+        url = `${request.secure === true ? 'https' : 'http'}://${request.host}${target}`;
+      else throw new DpopProofError('htu', 'the request has no Host to compare htu with');
+    } else if (this.externalOrigin !== undefined) {
+      let u: URL;
+      try {
+        u = new URL(target);
+      } catch {
+        throw new DpopProofError('htu', 'the request URL cannot be read');
+      }
+      url = this.externalOrigin + u.pathname + u.search;
+    } else url = target;
+    // A Host header that makes no URL is a request no proof can match.
+    if (normalizeHtu(url) === undefined) throw new DpopProofError('htu', 'the request URL is not an http(s) URL');
+    return url;
   }
 
   /** Drops cached verifications for which `predicate` is true (e.g. a revoked subject); returns how many. */
@@ -298,6 +511,41 @@ export class Verifier {
       return this.core.verifyAccessToken(token, next).claims;
     }
   }
+}
+
+/** A bearer credential's Principal: a token bound to a key must come with the DPoP scheme and its proof. */
+function bearerOnly(p: Principal): Principal {
+  if (p.jkt !== undefined) throw new TokenBindingError('bearer');
+  return p;
+}
+
+function nonceSource(option: VerifierOptions['dpopNonce']): (() => readonly string[]) | undefined {
+  if (option === undefined) return undefined;
+  const check = (list: unknown): readonly string[] => {
+    if (!Array.isArray(list) || list.length === 0 || !list.every((n) => typeof n === 'string' && n.length > 0))
+      throw new ConfigError('dpopNonce', 'must be a non-empty list of non-empty strings, or a function returning one');
+    return list as readonly string[];
+  };
+  if (typeof option === 'function') return () => check(option());
+  const list = Object.freeze([...check(option)]);
+  return () => list;
+}
+
+/** An `externalOrigin` setting as an origin (`https://api.example.com`), refused when it is anything more. */
+function origin(value: string): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(value);
+  } catch {
+    u = undefined;
+  }
+  if (
+    u === undefined ||
+    (u.protocol !== 'https:' && u.protocol !== 'http:') ||
+    value.replace(/\/$/, '').toLowerCase() !== u.origin.toLowerCase()
+  )
+    throw new ConfigError('externalOrigin', 'must be an http(s) origin such as https://api.example.com, without a path');
+  return u.origin;
 }
 
 /** The token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1). */

@@ -213,7 +213,8 @@ await app.close();
         withToken: 200,
         body: { owner: 'orders-reader' },
         without: 401,
-        challenge: 'Bearer',
+        // Both schemes accepted (RFC 9449 section 7.1): DPoP with the algorithms its proofs may use.
+        challenge: 'Bearer, DPoP algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"',
       });
     });
 

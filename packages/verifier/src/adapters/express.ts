@@ -7,6 +7,7 @@ import type { Principal } from '../principal.js';
 import type { AuthorizeOptions, Verifier } from '../verifier.js';
 import { authorizeThen } from './authorize-then.js';
 import { writeRejection, type ChallengeOptions } from './rejection.js';
+import { nodeRequestCredentials } from './request.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -19,25 +20,32 @@ declare global {
 }
 
 type Next = (err?: unknown) => void;
-type Req = IncomingMessage & { principal?: Principal };
+type Req = IncomingMessage & { principal?: Principal; originalUrl?: string };
+
+/** The verifier that authorized a request, for the DPoP challenge of `requireScope`'s refusal. */
+const authorizedBy = new WeakMap<IncomingMessage, Verifier>();
 
 /**
- * Express / Connect middleware: verifies the bearer token, sets `req.principal`, and answers 401 / 403 /
- * 503 itself (RFC 6750). Errors that are not Tessera's go to `next(err)`.
+ * Express / Connect middleware: verifies the request's token (Bearer, or DPoP with its proof), sets
+ * `req.principal`, and answers 401 / 403 / 503 itself (RFC 6750, RFC 9449). Errors that are not Tessera's go
+ * to `next(err)`.
  */
 export function tesseraExpress(verifier: Verifier, options: AuthorizeOptions & ChallengeOptions = {}) {
-  const refuse = (res: ServerResponse, next: Next, err: unknown) =>
-    err instanceof TesseraError ? writeRejection(res, err, options) : next(err);
+  const refuse = (req: Req, res: ServerResponse, next: Next, err: unknown) =>
+    err instanceof TesseraError
+      ? writeRejection(res, err, { realm: options.realm, dpop: verifier.dpopChallenge(req.headers.authorization) })
+      : next(err);
   return function tesseraAuth(req: Req, res: ServerResponse, next: Next): void {
     authorizeThen(
       verifier,
-      req.headers.authorization,
+      nodeRequestCredentials(req),
       options,
       (principal) => {
         req.principal = principal;
+        authorizedBy.set(req, verifier);
         next();
       },
-      (err) => refuse(res, next, err),
+      (err) => refuse(req, res, next, err),
     );
   };
 }
@@ -50,7 +58,7 @@ export function requireScope(scopes: readonly string[], mode: ScopeMode = 'all',
       requireScopes(req.principal.scopes, scopes, mode);
       next();
     } catch (err) {
-      writeRejection(res, err, options);
+      writeRejection(res, err, { ...options, dpop: authorizedBy.get(req)?.dpopChallenge(req.headers.authorization) });
     }
   };
 }

@@ -6,6 +6,7 @@ import type { Principal } from '../principal.js';
 import type { Verifier } from '../verifier.js';
 import { authorizeThen } from './authorize-then.js';
 import { rejection, type ChallengeOptions } from './rejection.js';
+import { nodeRequestCredentials } from './request.js';
 
 /**
  * Sends the refusal for `err` on a Fastify reply: the plugin's own, and the one any Fastify route that
@@ -58,14 +59,14 @@ const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) =
     if (!(err instanceof TesseraError))
       return done(err instanceof Error ? err : new Error('authorization failed', { cause: err }));
     request.log.info({ err: { code: err.code } }, 'request refused by tessera');
-    sendRejection(reply, err, { realm });
+    sendRejection(reply, err, { realm, dpop: verifier.dpopChallenge(request.headers.authorization) });
   };
   /** The onRequest hook of one route's policy: a cached token is authorized without a promise. */
   const authenticator = (policy: RouteAuth): onRequestHookHandler =>
     function authenticate(request, reply, done) {
       authorizeThen(
         verifier,
-        request.headers.authorization,
+        nodeRequestCredentials(request.raw),
         policy,
         (principal) => {
           request.principal = principal;
@@ -111,7 +112,7 @@ const plugin: FastifyPluginAsync<TesseraFastifyOptions> = async (app, options) =
 };
 
 /**
- * Fastify plugin: every route added after it requires a valid bearer token unless its config says
+ * Fastify plugin: every route added after it requires a valid token (Bearer, or DPoP with its proof) unless its config says
  * `tessera: { public: true }`; `tessera: { scopes, mode }` adds a scope requirement. Sets
  * `request.principal`. Register (and await) it before the routes it protects: they are then refused before
  * their body is read. A route declared earlier is still authenticated, later in its lifecycle (preHandler).

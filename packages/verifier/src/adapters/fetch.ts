@@ -6,9 +6,20 @@ import { rejection, type ChallengeOptions } from './rejection.js';
 
 export type AuthOptions = AuthorizeOptions & ChallengeOptions;
 
-/** Fetch-API helper: the Principal of a Request's bearer token; throws a TesseraError when refused. */
+/**
+ * Fetch-API helper: the Principal of a Request's token (Bearer, or DPoP with its proof, checked against the
+ * Request's method and URL); throws a TesseraError when refused.
+ */
 export function authenticateRequest(verifier: Verifier, request: Request, options: AuthorizeOptions = {}): Promise<Principal> {
-  return verifier.authorize(request.headers.get('authorization'), options);
+  return verifier.authorizeRequest(
+    {
+      authorization: request.headers.get('authorization'),
+      dpop: request.headers.get('dpop'),
+      method: request.method,
+      url: request.url,
+    },
+    options,
+  );
 }
 
 /** The RFC 6750 Response for a refusal (401 / 400 / 403 / 503). */
@@ -29,7 +40,7 @@ export function withAuth(
       principal = await authenticateRequest(verifier, request, options);
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;
-      return rejectionResponse(err, options);
+      return rejectionResponse(err, { realm: options.realm, dpop: verifier.dpopChallenge(request.headers.get('authorization')) });
     }
     return handler(request, principal);
   };

@@ -5,12 +5,13 @@ import { TesseraError } from '@tessera/core';
 import type { Principal } from '../principal.js';
 import type { AuthorizeOptions, Verifier } from '../verifier.js';
 import { writeRejection, type ChallengeOptions } from './rejection.js';
+import { nodeRequestCredentials } from './request.js';
 
 export type AuthOptions = AuthorizeOptions & ChallengeOptions;
 
 /**
- * node:http helper: verifies the request's bearer token. On success returns the Principal; on refusal
- * writes the RFC 6750 answer (401 / 400 / 403 / 503) and returns undefined.
+ * node:http helper: verifies the request's token (Bearer, or DPoP with its proof). On success returns the Principal; on refusal
+ * writes the RFC 6750 / RFC 9449 answer (401 / 400 / 403 / 503) and returns undefined.
  */
 export async function authenticate(
   verifier: Verifier,
@@ -19,10 +20,10 @@ export async function authenticate(
   options: AuthOptions = {},
 ): Promise<Principal | undefined> {
   try {
-    return await verifier.authorize(req.headers.authorization, options);
+    return await verifier.authorizeRequest(nodeRequestCredentials(req), options);
   } catch (err) {
     if (!(err instanceof TesseraError)) throw err;
-    writeRejection(res, err, options);
+    writeRejection(res, err, { realm: options.realm, dpop: verifier.dpopChallenge(req.headers.authorization) });
     return undefined;
   }
 }

@@ -32,11 +32,14 @@ export interface HostResponse {
 
 export interface Host {
   name: string;
-  request(path: string, authorization?: string): Promise<HostResponse>;
+  /** The origin clients address the host at (what a DPoP proof's htu names). */
+  base: string;
+  /** A GET of `path` with this Authorization header (none when undefined) and further headers (DPoP). */
+  request(path: string, authorization?: string, headers?: Record<string, string>): Promise<HostResponse>;
   close(): Promise<void>;
 }
 
-const who = (p: Principal) => JSON.stringify({ sub: p.sub, clientId: p.clientId, scopes: p.scopes });
+const who = (p: Principal) => JSON.stringify({ sub: p.sub, clientId: p.clientId, scopes: p.scopes, jkt: p.jkt });
 /** The body of the host application's own error handler. */
 const appError = (err: unknown) =>
   JSON.stringify({ error: 'app_handler', message: err instanceof Error ? err.message : String(err) });
@@ -47,8 +50,17 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function viaHttp(base: string, path: string, authorization?: string): Promise<HostResponse> {
-  const res = await fetch(base + path, { headers: authorization === undefined ? {} : { authorization } });
+function requestHeaders(authorization: string | undefined, headers: Record<string, string> = {}): Record<string, string> {
+  return authorization === undefined ? headers : { ...headers, authorization };
+}
+
+async function viaHttp(
+  base: string,
+  path: string,
+  authorization?: string,
+  headers?: Record<string, string>,
+): Promise<HostResponse> {
+  const res = await fetch(base + path, { headers: requestHeaders(authorization, headers) });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
@@ -70,7 +82,7 @@ async function fastifyHost(verifier: Verifier): Promise<Host> {
     JSON.stringify({ public: true, principal: req.principal }),
   );
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { name: 'fastify', request: (p, a) => viaHttp(base, p, a), close: () => app.close() };
+  return { name: 'fastify', base, request: (p, a, h) => viaHttp(base, p, a, h), close: () => app.close() };
 }
 
 async function expressHost(verifier: Verifier): Promise<Host> {
@@ -85,7 +97,7 @@ async function expressHost(verifier: Verifier): Promise<Host> {
   });
   const server = createServer(app);
   const base = await listen(server);
-  return { name: 'express', request: (p, a) => viaHttp(base, p, a), close: () => closeServer(server) };
+  return { name: 'express', base, request: (p, a, h) => viaHttp(base, p, a, h), close: () => closeServer(server) };
 }
 
 async function nodeHost(verifier: Verifier): Promise<Host> {
@@ -103,7 +115,7 @@ async function nodeHost(verifier: Verifier): Promise<Host> {
     if (principal) res.end(who(principal));
   });
   const base = await listen(server);
-  return { name: 'node:http', request: (p, a) => viaHttp(base, p, a), close: () => closeServer(server) };
+  return { name: 'node:http', base, request: (p, a, h) => viaHttp(base, p, a, h), close: () => closeServer(server) };
 }
 
 async function fetchHost(verifier: Verifier): Promise<Host> {
@@ -115,11 +127,13 @@ async function fetchHost(verifier: Verifier): Promise<Host> {
   );
   return {
     name: 'fetch',
-    async request(path, authorization) {
-      const request = new Request('http://fetch.test' + path, { headers: authorization === undefined ? {} : { authorization } });
+    base: 'http://fetch.test',
+    async request(path, authorization, headers) {
+      const request = new Request('http://fetch.test' + path, { headers: requestHeaders(authorization, headers) });
       let res: Response;
       try {
-        res = path === '/public' ? new Response(JSON.stringify({ public: true })) : await handlers[path]!(request);
+        const route = new URL(request.url).pathname;
+        res = route === '/public' ? new Response(JSON.stringify({ public: true })) : await handlers[route]!(request);
       } catch (err) {
         res = new Response(appError(err), { status: 500, headers: { 'content-type': 'application/json' } });
       }
