@@ -156,6 +156,16 @@ describe('wire protocol', () => {
     assert.equal((await q.closed).code, 3500);
   });
 
+  it('a DPoP-bound token (cnf.jkt) without its proof: 3500 invalid token, not a bearer token', async () => {
+    const r = raw();
+    await r.open();
+    r.send({
+      id: 1,
+      connect: { token: h.token('alice', CHAT, 60, { cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } }) },
+    });
+    assert.equal((await r.closed).code, 3500);
+  });
+
   it('no connect within the connect timeout: 3502 stale', async () => {
     const r = raw();
     await r.open();

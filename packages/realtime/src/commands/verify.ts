@@ -23,14 +23,22 @@ function sharedRefusal(err: unknown): Error | undefined {
 /** Verifies a connection token; an invalid one ends the connection (3500). */
 export async function verifyAccessToken(session: SessionContext, token: string): Promise<Principal> {
   if (!session.verifyBucket.take()) throw new DisconnectError(Disconnect.tooManyRequests);
+  let principal: Principal;
   try {
-    return await session.hub.verifier.verify(token);
+    principal = await session.hub.verifier.verify(token);
   } catch (err) {
     const refusal = sharedRefusal(err);
     if (refusal) throw refusal;
     session.hub.log('info', 'realtime.token_refused', { client: session.id, code: (err as { code?: string }).code ?? 'unknown' });
     throw new DisconnectError(Disconnect.invalidToken);
   }
+  // A sender-constrained token (DPoP, `cnf.jkt`) is not accepted without its proof, which a connection cannot
+  // present yet: refused like any invalid token (fail closed), never let in as a bearer token.
+  if (principal.jkt !== undefined) {
+    session.hub.log('info', 'realtime.token_refused', { client: session.id, code: 'ERR_TOKEN_BINDING' });
+    throw new DisconnectError(Disconnect.invalidToken);
+  }
+  return principal;
 }
 
 /** Verifies a subscription token for `channel` and returns its expiry (ms); a refused one is 103. */
