@@ -11,6 +11,8 @@ import { adminAudience } from '@tessera/server/internal';
 import { tokenOf } from './helpers/admin-api.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
+/** The DPoP challenge (RFC 9449 section 7.1) beside the Bearer one: the guards take DPoP-bound tokens too. */
+const dpop = (realm: string) => `DPoP realm="${realm}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA"`;
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 
 async function call(t: TestServer, path: string, authorization?: string) {
@@ -42,7 +44,7 @@ describe("the server's own guards answer refusals as every verifier adapter does
     it(`${path}: a missing token`, async () => {
       assertExact(await call(t, path), {
         status: 401,
-        headers: { 'www-authenticate': `Bearer realm="${realm}"`, ...JSON_HEADERS },
+        headers: { 'www-authenticate': `Bearer realm="${realm}", ${dpop(realm)}`, ...JSON_HEADERS },
         body: '{"error":"unauthorized","error_description":"a bearer token is required"}',
       });
     });
@@ -52,7 +54,7 @@ describe("the server's own guards answer refusals as every verifier adapter does
       assertExact(await call(t, path, 'Bearer two tokens'), {
         status: 400,
         headers: {
-          'www-authenticate': `Bearer realm="${realm}", error="invalid_request", error_description="${d}"`,
+          'www-authenticate': `Bearer realm="${realm}", error="invalid_request", error_description="${d}", ${dpop(realm)}`,
           ...JSON_HEADERS,
         },
         body: `{"error":"invalid_request","error_description":"${d}"}`,
@@ -64,7 +66,7 @@ describe("the server's own guards answer refusals as every verifier adapter does
       assertExact(await call(t, path, 'Bearer abc.def.ghi'), {
         status: 401,
         headers: {
-          'www-authenticate': `Bearer realm="${realm}", error="invalid_token", error_description="${d}"`,
+          'www-authenticate': `Bearer realm="${realm}", error="invalid_token", error_description="${d}", ${dpop(realm)}`,
           ...JSON_HEADERS,
         },
         body: `{"error":"invalid_token","error_description":"${d}"}`,
@@ -83,7 +85,7 @@ describe("the server's own guards answer refusals as every verifier adapter does
     assertExact(await call(t, '/admin/users', `Bearer ${await tokenOf(t, c)}`), {
       status: 403,
       headers: {
-        'www-authenticate': `Bearer realm="tessera-admin", error="insufficient_scope", error_description="${d}", scope="tessera:admin"`,
+        'www-authenticate': `Bearer realm="tessera-admin", error="insufficient_scope", error_description="${d}", scope="tessera:admin", ${dpop('tessera-admin')}`,
         ...JSON_HEADERS,
       },
       body: `{"error":"insufficient_scope","error_description":"${d}"}`,

@@ -35,7 +35,7 @@ export function adminGuard(app: FastifyInstance, ctx: ServerContext): void {
 }
 
 /**
- * Checks the bearer token of a request to one of the server's own APIs: an access token from this issuer
+ * Checks the token of a request to one of the server's own APIs (Bearer, or DPoP with its proof): an access token from this issuer
  * for `audience(issuer)` (without `audience`: for any audience, as /userinfo takes them) holding `scope`,
  * verified by the server's own Verifier (live signing keys, revocation registry). Returns the caller, or sends
  * the RFC 6750 refusal and returns undefined.
@@ -47,12 +47,21 @@ export function bearerGuard(
   const verifier = options.audience ? ownTokenVerifier(ctx, options.audience) : anyAudienceVerifier(ctx);
   const scopes = [options.scope];
   return async (req, reply) => {
+    const v = verifier();
     try {
-      return await verifier().authorize(req.headers.authorization, { scopes });
+      // Bearer or DPoP-bound tokens (RFC 9449), through the one Verifier; the URL a proof names is the issuer's
+      // (the external URL, behind any proxy) and the path as received.
+      const request = {
+        authorization: req.headers.authorization,
+        dpop: req.headers.dpop,
+        method: req.method,
+        url: `${ctx.config.issuer.replace(/\/+$/, '')}${req.url}`,
+      };
+      return await v.authorizeRequest(request, { scopes });
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;
       if (!(err instanceof InsufficientScopeError)) req.log.info({ code: err.code }, 'request refused');
-      void sendRejection(reply, err, { realm: options.realm });
+      void sendRejection(reply, err, { realm: options.realm, dpop: v.dpopChallenge(req.headers.authorization) });
       return undefined;
     }
   };
