@@ -18,6 +18,11 @@ export interface RefreshFamily {
    * `offline_access`): ending that session revokes the family. Null: the family outlives any browser session.
    */
   browserSessionId: string | null;
+  /**
+   * The DPoP key thumbprint (RFC 7638) the family is bound to (RFC 9449 section 5: a public client's refresh
+   * tokens): each refresh must present a proof made with that key. Absent: not bound.
+   */
+  dpopJkt?: string;
 }
 
 export interface RefreshToken {

@@ -18,6 +18,7 @@ export async function jwtBearerGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('urn:ietf:params:oauth:grant-type:jwt-bearer'))
     throw new OAuthError('unauthorized_client', 'this client may not use the jwt-bearer grant');
@@ -30,7 +31,7 @@ export async function jwtBearerGrant(
       'invalid_grant',
     ));
   }
-  return serviceToken(ctx, { ...client, workload }, form, ip, authorizedAt, 'jwt-bearer');
+  return serviceToken(ctx, { ...client, workload }, form, ip, authorizedAt, 'jwt-bearer', jkt);
 }
 
 /** The client of a JWT bearer grant request that carries no client credentials: the one its assertion's rule names. */
