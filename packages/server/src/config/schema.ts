@@ -222,7 +222,7 @@ export const SETTINGS = {
     env: 'TESSERA_REDIS_URL',
     type: 'url',
     protocols: ['redis:', 'rediss:'],
-    doc: 'Redis (`redis://` or `rediss://`) shared by several instances: the revocation bus between them, and login throttling and rate limits counted across them. Unset: one instance keeps these in memory.',
+    doc: 'Redis (`redis://` or `rediss://`) shared by several instances: the revocation bus between them, login throttling and rate limits counted across them, and the `jti` of DPoP proofs used once across them. Unset: one instance keeps these in memory.',
   },
   revocationHeartbeatSeconds: {
     env: 'TESSERA_REVOCATION_HEARTBEAT',
