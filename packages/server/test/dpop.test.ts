@@ -19,6 +19,7 @@ import { checkAuthorization, contextOf } from '@tessera/server/internal';
 import { until } from '@tessera/testing';
 
 import { issueCode } from './helpers/code-flow.js';
+import { authorizationRequest, HandBrowser, loginForm, redirectParams } from './helpers/sign-in.js';
 import { RedisProcess, redisServerAvailable } from './helpers/cluster.js';
 import { assertOAuthError, get, postForm, withBasic, type Answer, type ClientCreds } from './helpers/oauth.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
@@ -81,6 +82,7 @@ describe('DPoP at the token endpoint', () => {
     const code = { grantTypes: ['authorization_code' as const, 'refresh_token' as const], scopes: [], audiences: ['orders'] };
     await t.client({ id: 'spa', authMethod: 'none', redirectUris: [REDIRECT], ...code });
     web = await t.client({ id: 'web', redirectUris: [REDIRECT], ...code });
+    await t.client({ id: 'first-app', authMethod: 'none', firstParty: true, redirectUris: [REDIRECT], ...code });
     alice = await t.user('alice', 'a long enough password');
     key = await proofKey();
     other = await proofKey('EdDSA');
@@ -260,6 +262,29 @@ describe('DPoP at the token endpoint', () => {
     });
     const form = { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: REDIRECT, code_verifier: verifier };
     assertOAuthError(await postForm(t, '/oauth/token', form), 400, 'invalid_grant');
+    assertBound(await postForm(t, '/oauth/token', form, { dpop: await proof(key, tokenUrl) }), key);
+  });
+
+  it('dpop_jkt through /authorize and the hosted login: the code it returns needs a proof of that key', async () => {
+    const b = new HandBrowser(t);
+    const { path, verifier } = authorizationRequest('first-app', REDIRECT, { dpop_jkt: key.jkt });
+    const page = await b.get(path);
+    assert.equal(page.status, 200, page.text);
+    const code = redirectParams(await b.post('/login', loginForm(page.text, 'alice', 'a long enough password')), REDIRECT).get(
+      'code',
+    )!;
+    const form = {
+      grant_type: 'authorization_code',
+      client_id: 'first-app',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    };
+    assertOAuthError(
+      await postForm(t, '/oauth/token', form, { dpop: await proof(other, tokenUrl, { alg: 'EdDSA' }) }),
+      400,
+      'invalid_grant',
+    );
     assertBound(await postForm(t, '/oauth/token', form, { dpop: await proof(key, tokenUrl) }), key);
   });
 
