@@ -234,6 +234,17 @@ describe('DPoP at the token endpoint', () => {
     );
   });
 
+  it("a public client's family issued without a proof is bound by its first refresh with one", async () => {
+    const first = await redeem('spa', undefined);
+    assert.equal(first.body.token_type, 'Bearer');
+    const bound = await refreshWith('spa', first.body.refresh_token!, await proof(key, tokenUrl));
+    assertBound(bound, key);
+    const rt = bound.body.refresh_token!;
+    assertOAuthError(await refreshWith('spa', rt, undefined), 400, 'invalid_grant');
+    assertOAuthError(await refreshWith('spa', rt, await proof(other, tokenUrl, { alg: 'EdDSA' })), 400, 'invalid_grant');
+    assertBound(await refreshWith('spa', rt, await proof(key, tokenUrl)), key);
+  });
+
   it("a confidential client's refresh token is not bound; each refresh with a proof binds the new access token", async () => {
     const auth = basic(web.id, web.secret!);
     const first = await redeem('web', await proof(key, tokenUrl), undefined, auth);

@@ -38,6 +38,13 @@ export function refreshFamiliesContract(current: () => SqlStore): void {
       assert.equal((await store.refreshFamilies.findToken('d2'))?.family.dpopJkt, f.dpopJkt);
       await store.refreshFamilies.create(aFamily({ id: 'f2' }), aToken('e1', 'f2'));
       assert.equal('dpopJkt' in (await store.refreshFamilies.get('f2'))!, false);
+      // Bound once: a family bound already keeps its key.
+      assert.equal(await store.refreshFamilies.bindDpopKey('f2', 'jkt-one'), true);
+      assert.equal(await store.refreshFamilies.bindDpopKey('f2', 'jkt-two'), false);
+      assert.equal(await store.refreshFamilies.bindDpopKey('f1', 'jkt-two'), false);
+      assert.equal(await store.refreshFamilies.bindDpopKey('nope', 'jkt-two'), false);
+      assert.equal((await store.refreshFamilies.get('f2'))?.dpopJkt, 'jkt-one');
+      assert.equal((await store.refreshFamilies.get('f1'))?.dpopJkt, f.dpopJkt);
     });
 
     it('rotates: the old digest is spent, the new one is live, the family is touched', async () => {

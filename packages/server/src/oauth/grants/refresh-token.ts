@@ -26,7 +26,8 @@ const otherKey = () =>
  * roles before the token is spent: a refused request leaves the client its session. No ID token is issued on
  * refresh (OpenID Connect Core section 12.2 allows its absence): the family does not keep the authentication's
  * auth_time, acr and amr that a new one would have to repeat. A family bound to a DPoP key (a public client's) is
- * refreshed only with a proof of that key; the new access token is bound to the key of the request's proof (`jkt`).
+ * refreshed only with a proof of that key, and an unbound one of a public client is bound by the first refresh with a
+ * proof; the new access token is bound to the key of the request's proof (`jkt`).
  */
 export async function refreshTokenGrant(
   ctx: ServerContext,
@@ -91,6 +92,10 @@ export async function refreshTokenGrant(
   }
   if (result.kind === 'invalid' || scopes === undefined) throw invalid();
   const family = result.family;
+  // A public client's family issued without a proof is bound by the first refresh that comes with one: the new
+  // refresh token is issued to that key (RFC 9449 section 5), and the next refresh must prove it.
+  if (jkt !== undefined && family.dpopJkt === undefined && client.authMethod === 'none')
+    await ctx.store.refreshFamilies.bindDpopKey(family.id, jkt);
   const { token, jti, expiresIn, tokenType } = await issueAccessToken(ctx, {
     sub: family.userId,
     client,
