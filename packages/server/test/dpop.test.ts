@@ -421,20 +421,24 @@ describe('DPoP proofs used once across instances (Redis)', { skip: redisSkip, ti
     await redis?.kill();
   });
 
+  const htu = `${issuer}/oauth/token`;
+  let key: ProofKey;
+  before(async () => {
+    key = await proofKey();
+  });
+  /** A client_credentials request at the instance's own address: the issuer is the external URL the proofs name. */
+  const cc = async (t: TestServer, c: ClientCreds, dpop: string): Promise<Answer> => {
+    const port = (t.server.app.server.address() as AddressInfo).port;
+    const res = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c.id, c.secret!), dpop },
+      body: 'grant_type=client_credentials',
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, body: JSON.parse(text) as Answer['body'] };
+  };
+
   it('a proof accepted by one instance is refused by the other; a fresh one is served there', async () => {
-    const key = await proofKey();
-    // The instances' own addresses: the issuer is the external URL the proofs name.
-    const cc = async (t: TestServer, c: ClientCreds, dpop: string): Promise<Answer> => {
-      const port = (t.server.app.server.address() as AddressInfo).port;
-      const res = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c.id, c.secret!), dpop },
-        body: 'grant_type=client_credentials',
-      });
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, text, body: JSON.parse(text) as Answer['body'] };
-    };
-    const htu = `${issuer}/oauth/token`;
     // Until both instances have connected to Redis, each checks on its own (as while Redis is down).
     await until('both instances share the jti of proofs through Redis', async () => {
       const p = await proof(key, htu);
@@ -446,5 +450,12 @@ describe('DPoP proofs used once across instances (Redis)', { skip: redisSkip, ti
     const q = await proof(key, htu);
     assertBound(await cc(b, onB, q), key);
     assertOAuthError(await cc(a, onA, q), 400, 'invalid_dpop_proof');
+  });
+
+  it('while Redis is down, proofs are still accepted, and each instance still refuses one replayed to it', async () => {
+    await redis.kill();
+    const p = await proof(key, htu);
+    assertBound(await cc(a, onA, p), key);
+    assertOAuthError(await cc(a, onA, p), 400, 'invalid_dpop_proof');
   });
 });
