@@ -55,7 +55,7 @@ export async function serviceToken(
     clientId: client.id,
     ip,
     ...(workload ? { workload } : {}),
-    data: { grant, jti, aud: audience, scope: scopes.join(' '), ...(workload ? { workload } : {}) },
+    data: { grant, jti, aud: audience, scope: scopes.join(' '), ...(workload ? { workload } : {}), ...(jkt ? { jkt } : {}) },
   });
   return { access_token: token, token_type: tokenType, expires_in: expiresIn, scope: scopes.join(' ') };
 }

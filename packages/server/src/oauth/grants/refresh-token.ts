@@ -46,7 +46,8 @@ export async function refreshTokenGrant(
   const found = await ctx.store.refreshFamilies.findToken(digest);
   // A token of another client is not spent: it was never this client's to use.
   if (!found || found.family.clientId !== client.id) throw invalid();
-  // Before the token is spent: a stolen bound token presented without its key leaves the client its session.
+  // Before the token is spent, and before reuse detection: a bound token presented without its key (stolen, spent or
+  // not) is worthless to its holder, and costs the client nothing, its session included.
   if (found.family.dpopJkt !== undefined && found.family.dpopJkt !== jkt) throw otherKey();
   // Every check that can refuse comes before the token is spent: a refused scope request must not cost the client
   // its session (and its retry with the same token would look like a reuse). A spent token or a revoked family goes
@@ -111,7 +112,7 @@ export async function refreshTokenGrant(
     subject: family.userId,
     clientId: client.id,
     ip,
-    data: { grant: 'refresh_token', jti, sid: family.id, scope: scopes.join(' ') },
+    data: { grant: 'refresh_token', jti, sid: family.id, scope: scopes.join(' '), ...(jkt ? { jkt } : {}) },
   });
   return { access_token: token, token_type: tokenType, expires_in: expiresIn, scope: scopes.join(' '), refresh_token: next };
 }
