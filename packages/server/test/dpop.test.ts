@@ -378,6 +378,27 @@ describe('DPoP server nonces (dpopNonce)', () => {
     assert.equal((await cc(await proof(key, tokenUrl, { nonce: 'made-up-nonce' }))).body.error, 'use_dpop_nonce');
   });
 
+  it("a browser app of the client's origin may read the DPoP-Nonce header (CORS)", async () => {
+    await t.client({
+      id: 'spa',
+      authMethod: 'none',
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: [],
+      audiences: ['orders'],
+      redirectUris: [REDIRECT],
+    });
+    const r = await postForm(
+      t,
+      '/oauth/token',
+      { grant_type: 'refresh_token', client_id: 'spa', refresh_token: 'unknown' },
+      { origin: 'https://app.example.com', dpop: await proof(key, `${t.url}/oauth/token`) },
+    );
+    assert.equal(r.body.error, 'use_dpop_nonce');
+    assert.equal(r.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.equal(r.headers.get('access-control-expose-headers'), 'dpop-nonce');
+    assert.ok(r.headers.get('dpop-nonce'));
+  });
+
   it("another master key's nonce is refused: nonces are the server's own", async () => {
     const elsewhere = await startServer({ overrides: { dpopNonce: true, masterKey: randomBytes(32).toString('base64url') } });
     try {

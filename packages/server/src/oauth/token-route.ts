@@ -46,8 +46,8 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
 
 /**
  * POST /oauth/token as named steps: no-store headers -> the form (urlencoded, no repeated parameters) ->
- * grant_type -> rate limit -> the DPoP proof, if any (oauth/dpop.ts: checked, its jti spent) -> client
- * authentication -> a client registered with `dpop_bound_access_tokens` must have sent one -> the grant's handler,
+ * grant_type -> rate limit -> client authentication -> the DPoP proof, if any (oauth/dpop.ts: checked, its jti
+ * spent; a client registered with `dpop_bound_access_tokens` must have sent one) -> the grant's handler,
  * which binds what it issues to the proof's key -> metrics and audit. With `dpopNonce` on, every answer carries the
  * next server nonce.
  */
@@ -67,7 +67,6 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (Object.prototype.hasOwnProperty.call(GRANTS, grantType)) grant = grantType;
       if (limited && !(await limits.take(`ip:${req.ip}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
-      const proof = await ctx.dpop.check(req, '/oauth/token');
       const client =
         grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' && !hasClientCredentials(req.headers.authorization, form)
           ? await jwtBearerClient(ctx, form, req.ip)
@@ -76,6 +75,8 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
+      // Once the client's origin may read the answer: a browser app must see a use_dpop_nonce refusal and its nonce.
+      const proof = await ctx.dpop.check(req, '/oauth/token');
       if (client.dpopBoundAccessTokens && proof === undefined)
         throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
       const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip, authorizedAt, proof?.jkt);
