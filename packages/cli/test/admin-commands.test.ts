@@ -313,6 +313,7 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
       '--post-logout-redirect-uri',
       'https://spa.example.com/',
       '--require-par',
+      '--dpop-bound',
     ]);
     assert.equal(c.token_endpoint_auth_method, 'none');
     assert.equal(c.client_secret, undefined);
@@ -320,6 +321,7 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
     assert.deepEqual(c.redirect_uris, ['https://spa.example.com/callback', 'http://127.0.0.1/callback']);
     assert.deepEqual(c.post_logout_redirect_uris, ['https://spa.example.com/']);
     assert.equal(c.require_pushed_authorization_requests, true);
+    assert.equal(c.dpop_bound_access_tokens, true);
     const seen = (await server.admin.clients.find('spa')).redirectUris;
     assert.deepEqual(seen, ['https://spa.example.com/callback', 'http://127.0.0.1/callback']);
 

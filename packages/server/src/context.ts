@@ -4,6 +4,7 @@ import type { Audit } from './audit/audit.js';
 import type { Config } from './config/schema.js';
 import type { KeyManager } from './keys/manager.js';
 import type { Metrics } from './metrics.js';
+import type { TokenEndpointDpop } from './oauth/dpop.js';
 import type { RevocationRegistry } from './revocation/registry.js';
 import type { MasterKey } from './security/master-key.js';
 import type { Limits } from './security/limits.js';
@@ -26,6 +27,8 @@ export interface ServerContext {
    * throttling by (username, address), address and username (security/throttle.ts).
    */
   limits: Limits;
+  /** DPoP at the token endpoint (RFC 9449): the proof checker, each proof's jti used once, the server nonces. */
+  dpop: TokenEndpointDpop;
   /** The hosted pages (login, error, signed out, form_post), read and checked once at start-up. */
   pages: Pages;
   /** The keys of the trusted workload issuers, fetched and cached per issuer (workload/keys.ts). */

@@ -20,6 +20,7 @@ import { loadMasterKey } from './security/master-key.js';
 import { MemoryLimits, perSecond } from './security/limits.js';
 import { RedisLimits } from './security/redis-limits.js';
 import { RSA_ID_TOKEN_ALG } from './oauth/id-token.js';
+import { MemoryProofJtis, ProofJtis, TokenEndpointDpop } from './oauth/dpop.js';
 import { Pages } from './signin/pages.js';
 import { throttlePolicy } from './security/throttle.js';
 import { adminService, type AdminService } from './services/admin.js';
@@ -111,6 +112,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     audit,
     metrics,
     limits,
+    // Each DPoP proof's jti used once: across instances in Redis when there is one.
+    dpop: new TokenEndpointDpop(config, master, new ProofJtis(new MemoryProofJtis(), redis, app.log), now),
     pages,
     workloadKeys: new WorkloadKeys({ now }),
     workloadIssuers: new WorkloadIssuerDirectory(store, now),

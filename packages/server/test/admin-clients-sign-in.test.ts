@@ -67,6 +67,20 @@ describe('admin API: clients of the authorization code flow', () => {
     assert.equal(r.body.require_pushed_authorization_requests, false);
   });
 
+  it('dpop_bound_access_tokens (RFC 9449 section 5.2): off by default, set at registration, changed by PATCH', async () => {
+    const r = await t.admin('POST', '/admin/clients', app('bound-app', { dpop_bound_access_tokens: true }));
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.dpop_bound_access_tokens, true);
+    assert.equal((await t.admin('GET', '/admin/clients/bound-app')).body.dpop_bound_access_tokens, true);
+    const patched = await t.admin('PATCH', '/admin/clients/bound-app', { dpop_bound_access_tokens: false });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal((await t.admin('GET', '/admin/clients/bound-app')).body.dpop_bound_access_tokens, false);
+    assert.equal((await t.admin('POST', '/admin/clients', app('plain-app'))).body.dpop_bound_access_tokens, false);
+    const wrong = await t.admin('POST', '/admin/clients', app('typed-app', { dpop_bound_access_tokens: 'yes' }));
+    assert.equal(wrong.status, 400);
+    assert.equal((await t.admin('GET', '/admin/clients/typed-app')).status, 404);
+  });
+
   it('refuses each redirect URI the rules forbid, naming the URI and the rule, and stores nothing', async () => {
     const bad: [string, RegExp][] = [
       ['/callback', /absolute/],

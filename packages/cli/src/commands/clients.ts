@@ -18,7 +18,7 @@ export const clientsAdd: Command = {
   summary: 'register a client',
   usage: `Usage: tessera clients add ID --grant GRANT... [--scope "a:b c:d"] [--audience AUD]...
                           [--auth-method METHOD | --public] [--jwks FILE] [--first-party] [--may-impersonate]
-                          [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--require-par]
+                          [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--require-par] [--dpop-bound]
                           [--id-token-alg ALG] [--access-token-ttl S] [--refresh-token-ttl S]
                           ${WHERE}
 
@@ -44,6 +44,8 @@ Registers a client. For secret-based methods the secret is printed once.
   --post-logout-redirect-uri URI
                         where logout may return, same rules; repeatable
   --require-par         the client must push its authorization requests (RFC 9126)
+  --dpop-bound          every token request of the client must carry a DPoP proof, so its access
+                        tokens are always bound to its key (RFC 9449 dpop_bound_access_tokens)
   --id-token-alg ALG    OpenID Connect: sign this client's ID tokens with ES256, EdDSA or RS256 (the
                         ones the server keeps keys for; default: the server's signingAlg)
   --access-token-ttl S  access-token lifetime for this client, 30 to 86400 seconds (default: the
@@ -68,6 +70,7 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       'redirect-uri': { type: 'string', multiple: true },
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       'require-par': { type: 'boolean' },
+      'dpop-bound': { type: 'boolean' },
       'id-token-alg': { type: 'string' },
       'access-token-ttl': { type: 'string' },
       'refresh-token-ttl': { type: 'string' },
@@ -109,6 +112,7 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       redirectUris: values['redirect-uri'] ?? [],
       postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
       requirePar: values['require-par'] ?? false,
+      dpopBoundAccessTokens: values['dpop-bound'] ?? false,
       idTokenSignedResponseAlg: (values['id-token-alg'] as ClientInput['idTokenSignedResponseAlg']) ?? null,
       accessTokenTtl: seconds('access-token-ttl'),
       refreshTokenTtl: seconds('refresh-token-ttl'),

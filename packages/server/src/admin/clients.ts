@@ -34,6 +34,7 @@ const CLIENT_METADATA = {
   redirect_uris: { type: 'array', maxItems: MAX_REDIRECT_URIS, items: REDIRECT_URI },
   post_logout_redirect_uris: { type: 'array', maxItems: MAX_REDIRECT_URIS, items: REDIRECT_URI },
   require_pushed_authorization_requests: { type: 'boolean' },
+  dpop_bound_access_tokens: { type: 'boolean' },
   id_token_signed_response_alg: { type: ['string', 'null'], enum: [...ID_TOKEN_ALGS, null] },
   jwks: {
     type: ['object', 'null'],

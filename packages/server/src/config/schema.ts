@@ -191,6 +191,20 @@ export const SETTINGS = {
     default: 0,
     doc: 'Token requests per second per client and per source address (0: unlimited); pushed authorization requests count against the same limit.',
   },
+  dpopNonce: {
+    env: 'TESSERA_DPOP_NONCE',
+    type: 'boolean',
+    default: false,
+    doc: 'DPoP (RFC 9449 section 8): the token endpoint requires a server nonce in every DPoP proof. A proof without the current one is answered with 400 `use_dpop_nonce` and a `DPoP-Nonce` header to retry with, and every answer carries the next nonce. Nonces are derived from the master key and the time (a new one each minute, the previous one still accepted), so every instance agrees without shared state.',
+  },
+  dpopProofMaxAge: {
+    env: 'TESSERA_DPOP_PROOF_MAX_AGE',
+    type: 'integer',
+    min: 5,
+    max: 300,
+    default: 60,
+    doc: "Seconds a DPoP proof's `iat` may lie in the past at the token endpoint (5 more in the future are allowed for clock skew); each proof's `jti` is remembered this long to refuse a replay, across instances in Redis when `redisUrl` is set.",
+  },
   bodyLimit: {
     env: 'TESSERA_BODY_LIMIT',
     type: 'integer',
@@ -208,7 +222,7 @@ export const SETTINGS = {
     env: 'TESSERA_REDIS_URL',
     type: 'url',
     protocols: ['redis:', 'rediss:'],
-    doc: 'Redis (`redis://` or `rediss://`) shared by several instances: the revocation bus between them, and login throttling and rate limits counted across them. Unset: one instance keeps these in memory.',
+    doc: 'Redis (`redis://` or `rediss://`) shared by several instances: the revocation bus between them, login throttling and rate limits counted across them, and the `jti` of DPoP proofs used once across them. Unset: one instance keeps these in memory.',
   },
   revocationHeartbeatSeconds: {
     env: 'TESSERA_REVOCATION_HEARTBEAT',
@@ -339,6 +353,8 @@ export interface Config {
   loginMaxFailuresPerAddress: number;
   loginAccountLockAddresses: number;
   tokenRateLimit: number;
+  dpopNonce: boolean;
+  dpopProofMaxAge: number;
   bodyLimit: number;
   /** Proxy addresses and CIDR ranges trusted for X-Forwarded-For; empty: none. */
   trustProxy: string[];

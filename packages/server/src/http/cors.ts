@@ -56,5 +56,7 @@ export function allowClientOrigin(req: FastifyRequest, reply: FastifyReply, clie
   const origin = req.headers.origin;
   if (origin === undefined) return;
   reply.header('vary', 'origin');
-  if (isClientOrigin(client.redirectUris, origin)) reply.header('access-control-allow-origin', origin);
+  if (isClientOrigin(client.redirectUris, origin))
+    // A DPoP server nonce (RFC 9449 section 8) is for the app to read and put in its next proof.
+    reply.header('access-control-allow-origin', origin).header('access-control-expose-headers', 'dpop-nonce');
 }

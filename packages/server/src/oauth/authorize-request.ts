@@ -18,6 +18,8 @@ export const PROMPTS: readonly Prompt[] = ['none', 'login', 'consent'];
 
 /** An S256 code challenge: BASE64URL(SHA-256(code_verifier)) without padding, 43 characters (RFC 7636 section 4.2). */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** A `dpop_jkt` (RFC 9449 section 10): the base64url SHA-256 JWK thumbprint (RFC 7638) of the client's DPoP key. */
+const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 /** `state` is opaque to the server; bounded so that it fits the redirect. */
 export const MAX_STATE_LENGTH = 1024;
 /** OpenID Connect `nonce` (Core section 3.1.2.1): opaque, repeated in the ID token; bounded as `state`. */
@@ -38,6 +40,8 @@ export interface AuthorizationRequest {
   codeChallenge: string;
   /** OpenID Connect: the request's `nonce`, which the ID token repeats (absent: none was sent). */
   nonce?: string;
+  /** DPoP (RFC 9449 section 10): the key the code is bound to; its redemption needs a proof of that key. */
+  dpopJkt?: string;
   /** OpenID Connect `prompt` values asked for (absent: none asked). */
   prompt?: Prompt[];
   /** OpenID Connect `max_age`: seconds since the user last entered their password beyond which they enter it again. */
@@ -63,7 +67,7 @@ export type CheckedAuthorization =
  * Rules: response_type `code` only; PKCE for every client, S256 only; the redirect URI given and one of the
  * client's (exact, loopback port free); requested scopes and audience allowed to the client; OpenID Connect's
  * `nonce` (at most MAX_NONCE_LENGTH characters), `prompt` (known values, `none` alone), `max_age` (a
- * non-negative integer) and `login_hint`. `pushed` says the parameters came through a pushed authorization
+ * non-negative integer) and `login_hint`; DPoP's `dpop_jkt` (RFC 9449 section 10), a JWK SHA-256 thumbprint. `pushed` says the parameters came through a pushed authorization
  * request (RFC 9126: at the PAR endpoint, or resolved from its `request_uri`, oauth/pushed-request.ts); a client
  * that requires PAR is refused without it. A checked request never carries `request_uri`: it is refused inside a
  * pushed request (RFC 9126 section 2.1), and elsewhere is only resolved, never checked as a parameter.
@@ -127,6 +131,9 @@ export async function checkAuthorization(
     const prompt = promptOf(form);
     const maxAge = maxAgeOf(form);
     const loginHint = param(form, 'login_hint');
+    const dpopJkt = param(form, 'dpop_jkt');
+    if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt))
+      throw new OAuthError('invalid_request', 'dpop_jkt is not a base64url JWK SHA-256 thumbprint');
     return {
       ok: true,
       request: {
@@ -141,6 +148,7 @@ export async function checkAuthorization(
         ...(prompt.length > 0 ? { prompt } : {}),
         ...(maxAge !== undefined ? { maxAge } : {}),
         ...(loginHint !== undefined ? { loginHint } : {}),
+        ...(dpopJkt !== undefined ? { dpopJkt } : {}),
       },
     };
   } catch (err) {

@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.js';
 import { GRANT_TYPES } from '../store/clients.js';
 import { CODE_CHALLENGE_METHODS, RESPONSE_MODES, RESPONSE_TYPES } from './authorize-request.js';
 import { ASSERTION_ALGORITHMS } from './client-assertion.js';
+import { DPOP_SIGNING_ALGORITHMS } from './dpop.js';
 import { idTokenAlgorithms } from './id-token.js';
 import { CLAIMS_SUPPORTED, IDENTITY_SCOPES, OFFLINE_ACCESS } from './identity-scopes.js';
 
@@ -46,6 +47,8 @@ export function serverMetadata(ctx: ServerContext, issuer: string): Record<strin
     introspection_endpoint_auth_methods_supported: CONFIDENTIAL_AUTH_METHODS,
     introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
     access_token_signing_alg_values_supported: [ctx.config.signingAlg],
+    // RFC 9449 section 5.1: DPoP proofs are accepted at the token endpoint and at PAR, signed with these.
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGORITHMS],
     ...(oidc
       ? {
           scopes_supported: [...IDENTITY_SCOPES, OFFLINE_ACCESS],

@@ -1,7 +1,7 @@
 import { TesseraError } from '@tessera/core';
 
 /**
- * An OAuth error response (RFC 6749 section 5.2, RFC 7009, RFC 7662, RFC 8693, RFC 8707): thrown by the
+ * An OAuth error response (RFC 6749 section 5.2, RFC 7009, RFC 7662, RFC 8693, RFC 8707, RFC 9449): thrown by the
  * steps of the OAuth endpoints and answered with `{error, error_description}` and `status`. The OAuth
  * `error` value is the code on the wire; `code` is the same for every such refusal.
  */
@@ -23,6 +23,8 @@ export class OAuthError extends TesseraError {
       | 'invalid_scope'
       | 'invalid_target'
       | 'unsupported_token_type'
+      | 'invalid_dpop_proof'
+      | 'use_dpop_nonce'
       | 'temporarily_unavailable'
       | 'server_error',
     readonly description: string,

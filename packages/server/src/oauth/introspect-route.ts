@@ -1,4 +1,4 @@
-import { TokenError } from '@tessera/core';
+import { boundJkt, TokenError } from '@tessera/core';
 import type { Principal } from '@tessera/verifier';
 import type { FastifyInstance } from 'fastify';
 
@@ -13,7 +13,8 @@ import { sendOAuthError } from './token-route.js';
 /**
  * POST /oauth/introspect (RFC 7662), for authenticated clients only. Active access tokens report their
  * claims; refresh tokens report their family's client, subject, scope and expiry; everything else, including
- * expired and revoked tokens, is `{ "active": false }`.
+ * expired and revoked tokens, is `{ "active": false }`. A token bound to a DPoP key (RFC 9449 section 6.2) reports
+ * `token_type` `DPoP` and its `cnf` (an access token's claim; a public client's bound refresh family's key).
  *
  * Who may see what (node-oidc-provider's policy): a client may introspect an access token issued to it, or
  * one whose audience is a resource it is registered for (a resource server checking the tokens presented to
@@ -32,7 +33,8 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
       if (access === 'inactive') return { active: false };
       if (access !== undefined) {
         if (!mayIntrospect(client, access.claims)) return { active: false };
-        return { active: true, token_type: 'Bearer', ...access.claims };
+        const jkt = boundJkt(access.claims);
+        return { active: true, token_type: jkt === undefined ? 'Bearer' : 'DPoP', ...access.claims };
       }
       const found = await ctx.store.refreshFamilies.findToken(ctx.master.refreshDigest(token));
       if (found && found.family.clientId === client.id) {
@@ -50,6 +52,7 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
           exp: Math.floor(t.expiresAt / 1000),
           iat: Math.floor(t.createdAt / 1000),
           sid: f.id,
+          ...(f.dpopJkt !== undefined ? { cnf: { jkt: f.dpopJkt } } : {}),
         };
       }
       return { active: false };

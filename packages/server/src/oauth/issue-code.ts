@@ -22,7 +22,7 @@ export const CODE_LIFETIME_S = 60;
  * scopes the user's roles allow (a scope they lack is left out, and the token response's `scope` says what was
  * granted; the sign-in scopes openid, profile, email and offline_access need no role). `auth_time` is the
  * session's. OpenID Connect: the request's nonce and the authentication's acr and amr go with the code into the
- * ID token.
+ * ID token. A `dpop_jkt` binds the code to that DPoP key (RFC 9449 section 10).
  */
 export async function issueAuthorizationCode(
   ctx: ServerContext,
@@ -51,6 +51,7 @@ export async function issueAuthorizationCode(
     nonce: request.nonce ?? null,
     acr: authentication.acr ?? null,
     amr: [...(authentication.amr ?? [])],
+    ...(request.dpopJkt !== undefined ? { dpopJkt: request.dpopJkt } : {}),
   });
   return code;
 }

@@ -9,13 +9,21 @@ import type { Client, RefreshFamily, RefreshToken } from '../store/types.js';
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` for a token bound to the key of the request's DPoP proof (RFC 9449 section 5), else `Bearer`. */
+  token_type: TokenType;
   expires_in: number;
   scope: string;
   refresh_token?: string;
   issued_token_type?: string;
   /** OpenID Connect: the ID token of an `openid` authorization code. */
   id_token?: string;
+}
+
+export type TokenType = 'Bearer' | 'DPoP';
+
+/** The token type of an access token bound to `jkt` (DPoP) or not (Bearer). */
+export function tokenType(jkt: string | undefined): TokenType {
+  return jkt === undefined ? 'Bearer' : 'DPoP';
 }
 
 export interface AccessTokenRequest {
@@ -34,6 +42,8 @@ export interface AccessTokenRequest {
   claims?: Record<string, unknown>;
   /** Lifetime in seconds, when shorter than the client's (token exchange: not beyond the subject token). */
   ttl?: number;
+  /** The thumbprint of the request's DPoP proof key: the token is bound to it (`cnf.jkt`, RFC 9449 section 6.1). */
+  jkt?: string;
 }
 
 export function accessTokenTtl(ctx: ServerContext, client: Client): number {
@@ -69,7 +79,7 @@ async function issueTime(ctx: ServerContext, sub: string, clientId: string, auth
 export async function issueAccessToken(
   ctx: ServerContext,
   req: AccessTokenRequest,
-): Promise<{ token: string; jti: string; expiresIn: number }> {
+): Promise<{ token: string; jti: string; expiresIn: number; tokenType: TokenType }> {
   const ttl = req.ttl ?? accessTokenTtl(ctx, req.client);
   const jti = randomUUID();
   const issuedAt = await issueTime(ctx, req.sub, req.client.id, req.authorizedAt);
@@ -82,12 +92,12 @@ export async function issueAccessToken(
       scope: req.scopes,
       ttl,
       jti,
-      claims: { ...(req.sid ? { sid: req.sid } : {}), ...req.claims },
+      claims: { ...(req.sid ? { sid: req.sid } : {}), ...req.claims, ...(req.jkt ? { cnf: { jkt: req.jkt } } : {}) },
     },
     ctx.keys.activeKey(),
     { now: () => issuedAt },
   );
-  return { token, jti, expiresIn: ttl };
+  return { token, jti, expiresIn: ttl, tokenType: tokenType(req.jkt) };
 }
 
 /** Starts a refresh-token family (a login session) and returns its first token. */
@@ -97,8 +107,9 @@ export async function startRefreshFamily(
   client: Client,
   scopes: readonly string[],
   audience: readonly string[],
+  dpopJkt?: string,
 ): Promise<{ token: string; family: RefreshFamily }> {
-  const { token, family, first } = newRefreshFamily(ctx, userId, client, scopes, audience);
+  const { token, family, first } = newRefreshFamily(ctx, userId, client, scopes, audience, undefined, dpopJkt);
   await ctx.store.refreshFamilies.create(family, first);
   return { token, family };
 }
@@ -106,6 +117,8 @@ export async function startRefreshFamily(
 /**
  * A new family (a login session) and its first refresh token, not stored yet. `boundTo`, a browser session, makes
  * the family end with it: revoked when the session ends, and never living past the session's absolute expiry.
+ * `dpopJkt`, the key of the request's DPoP proof, binds the family's refresh tokens to that key when the client is
+ * public (RFC 9449 section 5); a confidential client's refresh tokens are bound to its credentials already.
  */
 export function newRefreshFamily(
   ctx: ServerContext,
@@ -114,6 +127,7 @@ export function newRefreshFamily(
   scopes: readonly string[],
   audience: readonly string[],
   boundTo?: { browserSessionId: string; absoluteExpiresAt: number },
+  dpopJkt?: string,
 ): { token: string; family: RefreshFamily; first: RefreshToken } {
   const now = ctx.now();
   const token = newRefreshToken();
@@ -130,6 +144,7 @@ export function newRefreshFamily(
     revokedAt: null,
     revokedReason: null,
     browserSessionId: boundTo?.browserSessionId ?? null,
+    ...(dpopJkt !== undefined && client.authMethod === 'none' ? { dpopJkt } : {}),
   };
   const first: RefreshToken = {
     digest: ctx.master.refreshDigest(token),
@@ -159,21 +174,24 @@ export async function userTokenResponse(
     idToken?: string;
     ip: string;
     authorizedAt: number;
+    /** The request's DPoP proof key: the access token is bound to it. */
+    jkt?: string;
   },
 ): Promise<TokenResponse> {
-  const { userId: sub, client, scopes, audience, sid, authorizedAt } = req;
-  const { token, jti, expiresIn } = await issueAccessToken(ctx, { sub, client, scopes, audience, sid, authorizedAt });
+  const { userId: sub, client, scopes, audience, sid, authorizedAt, jkt } = req;
+  const issued = await issueAccessToken(ctx, { sub, client, scopes, audience, sid, authorizedAt, jkt });
+  const { token, jti, expiresIn } = issued;
   await ctx.audit.record({
     type: 'token.issued',
     outcome: 'success',
     subject: sub,
     clientId: client.id,
     ip: req.ip,
-    data: { grant, jti, aud: audience, scope: scopes.join(' '), sid },
+    data: { grant, jti, aud: audience, scope: scopes.join(' '), sid, ...(jkt ? { jkt } : {}) },
   });
   return {
     access_token: token,
-    token_type: 'Bearer',
+    token_type: issued.tokenType,
     expires_in: expiresIn,
     scope: scopes.join(' '),
     ...(req.refreshToken ? { refresh_token: req.refreshToken } : {}),

@@ -11,8 +11,9 @@ import { sendOAuthError } from './token-route.js';
 
 /**
  * POST /oauth/par (RFC 9126) as named steps: the form (no repeated parameter) -> rate limit by address -> client authentication as at
- * the token endpoint (public clients by client_id, RFC 9126 section 2) -> rate limit by client -> the request
- * checked and stored (oauth/pushed-request.ts) -> 201 `{request_uri, expires_in}`. Refusals are the token
+ * the token endpoint (public clients by client_id, RFC 9126 section 2) -> rate limit by client -> a DPoP proof, if
+ * any (RFC 9449 section 10.1: checked as at the token endpoint, for this URL; its key is the request's `dpop_jkt`,
+ * which must then be that key's or absent) -> the request checked and stored (oauth/pushed-request.ts) -> 201 `{request_uri, expires_in}`. Refusals are the token
  * endpoint's: OAuth errors with no-store, invalid_client 401 with a challenge; another method is 405.
  */
 export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
@@ -23,13 +24,15 @@ export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
       throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
   };
   app.post('/oauth/par', async (req, reply) => {
+    ctx.dpop.offerNonce(reply);
     try {
       const form = requireForm(req.body);
       await take(`ip:${req.ip}`);
       const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true);
       allowClientOrigin(req, reply, client);
       await take(`client:${client.id}`);
-      const pushed = await pushAuthorizationRequest(ctx, client, form);
+      const proof = await ctx.dpop.check(req, '/oauth/par');
+      const pushed = await pushAuthorizationRequest(ctx, client, form, proof?.jkt);
       return reply.code(201).header('cache-control', 'no-store').header('pragma', 'no-cache').send(pushed);
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;

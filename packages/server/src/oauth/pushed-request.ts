@@ -22,9 +22,15 @@ export interface PushedRequest {
  * 2): checked by the one checker (checkAuthorization, as pushed), refused with the checker's OAuth error, then
  * kept `pushedRequestTtl` seconds in the pending-authorization store under the keyed digest of its whole
  * `request_uri`. A login form's reference, digested bare, therefore never resolves as a request_uri, nor the
- * reverse.
+ * reverse. `proofJkt`, the key of the push's DPoP proof (RFC 9449 section 10.1), becomes the request's `dpop_jkt`; a
+ * `dpop_jkt` sent beside it must be the same.
  */
-export async function pushAuthorizationRequest(ctx: ServerContext, client: Client, form: Form): Promise<PushedRequest> {
+export async function pushAuthorizationRequest(
+  ctx: ServerContext,
+  client: Client,
+  form: Form,
+  proofJkt?: string,
+): Promise<PushedRequest> {
   if (!client.grantTypes.includes('authorization_code'))
     throw new OAuthError('unauthorized_client', 'this client may not use the authorization_code grant');
   const named = form.params.get('client_id');
@@ -32,6 +38,12 @@ export async function pushAuthorizationRequest(ctx: ServerContext, client: Clien
     throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
   const params = new Map([...form.params].filter(([name]) => !CLIENT_AUTH_PARAMS.includes(name)));
   params.set('client_id', client.id);
+  if (proofJkt !== undefined) {
+    const named = params.get('dpop_jkt');
+    if (named !== undefined && named !== proofJkt)
+      throw new OAuthError('invalid_dpop_proof', "dpop_jkt is not the thumbprint of the DPoP proof's key");
+    params.set('dpop_jkt', proofJkt);
+  }
   const checked = await checkAuthorization(
     { params, duplicates: [...form.duplicates] },
     async (id) => (id === client.id ? client : undefined),

@@ -32,7 +32,11 @@ function hasClientCredentials(authorization: string | undefined, form: Form): bo
   );
 }
 
-/** Sends an OAuth error (RFC 6749 section 5.2); invalid_client gets 401 and a WWW-Authenticate challenge. */
+/**
+ * Sends an OAuth error (RFC 6749 section 5.2); invalid_client gets 401 and a WWW-Authenticate challenge. DPoP's
+ * refusals at the token endpoint (RFC 9449 sections 5 and 8) are 400 with their own codes, `use_dpop_nonce` with the
+ * nonce to retry with (the token route sets it).
+ */
 export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   if (err.status === 401) reply.header('www-authenticate', `Basic realm="tessera", error="${err.error}"`);
@@ -42,7 +46,10 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
 
 /**
  * POST /oauth/token as named steps: no-store headers -> the form (urlencoded, no repeated parameters) ->
- * grant_type -> rate limit -> client authentication -> the grant's handler -> metrics and audit.
+ * grant_type -> rate limit -> client authentication -> the DPoP proof, if any (oauth/dpop.ts: checked, its jti
+ * spent; a client registered with `dpop_bound_access_tokens` must have sent one) -> the grant's handler,
+ * which binds what it issues to the proof's key -> metrics and audit. With `dpopNonce` on, every answer carries the
+ * next server nonce.
  */
 export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
   const limits = ctx.limits;
@@ -53,6 +60,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
     // Before anything the grant authorizes is read: a cut-off after this refuses the token (oauth/issue.ts).
     const authorizedAt = ctx.now();
     let grant = 'unknown';
+    ctx.dpop.offerNonce(reply);
     try {
       const form = requireForm(req.body);
       const grantType = param(form, 'grant_type', true);
@@ -67,7 +75,11 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
-      const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip, authorizedAt);
+      // Once the client's origin may read the answer: a browser app must see a use_dpop_nonce refusal and its nonce.
+      const proof = await ctx.dpop.check(req, '/oauth/token');
+      if (client.dpopBoundAccessTokens && proof === undefined)
+        throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
+      const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip, authorizedAt, proof?.jkt);
       ctx.metrics.tokens.inc({ grant, outcome: 'success' });
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       return response;

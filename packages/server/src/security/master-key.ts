@@ -15,6 +15,7 @@ export class MasterKey {
   private readonly encryptionKey: Buffer;
   private readonly secretDigestKey: Buffer;
   private readonly refreshDigestKey: Buffer;
+  private readonly dpopNonceKey: Buffer;
 
   constructor(master: Buffer) {
     if (master.length !== 32) throw new ConfigError('masterKey', 'must be 32 bytes (base64url)');
@@ -22,6 +23,7 @@ export class MasterKey {
     this.encryptionKey = derive('signing-key encryption v1');
     this.secretDigestKey = derive('client-secret digest v1');
     this.refreshDigestKey = derive('refresh-token digest v1');
+    this.dpopNonceKey = derive('dpop nonce v1');
   }
 
   encrypt(plaintext: string, aad: string): string {
@@ -53,6 +55,14 @@ export class MasterKey {
 
   refreshDigest(token: string): string {
     return createHmac('sha256', this.refreshDigestKey).update(token).digest('base64url');
+  }
+
+  /**
+   * The DPoP server nonce of a time window (RFC 9449 section 8): every instance with this master key makes the same
+   * one, and nobody without it can make a future one.
+   */
+  dpopNonce(window: number): string {
+    return createHmac('sha256', this.dpopNonceKey).update(`dpop-nonce:${window}`).digest('base64url');
   }
 }
 

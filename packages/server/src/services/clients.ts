@@ -42,6 +42,8 @@ export interface ClientInput {
   postLogoutRedirectUris?: string[];
   /** The client must use pushed authorization requests (RFC 9126). */
   requirePar?: boolean;
+  /** Every token request must carry a DPoP proof (RFC 9449 section 5.2 `dpop_bound_access_tokens`). */
+  dpopBoundAccessTokens?: boolean;
   /** OpenID Connect: the algorithm of its ID tokens (null: the server's signing algorithm). */
   idTokenSignedResponseAlg?: IdTokenAlg | null;
   jwks?: { keys: Record<string, unknown>[] } | null;
@@ -186,6 +188,7 @@ export async function registerClient(
     redirectUris: [...new Set(input.redirectUris ?? [])],
     postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris ?? [])],
     requirePar: input.requirePar ?? false,
+    ...(input.dpopBoundAccessTokens ? { dpopBoundAccessTokens: true } : {}),
     ...(input.idTokenSignedResponseAlg ? { idTokenSignedResponseAlg: input.idTokenSignedResponseAlg } : {}),
     accessTokenTtl: input.accessTokenTtl ?? null,
     refreshTokenTtl: input.refreshTokenTtl ?? null,
@@ -340,6 +343,7 @@ export function clientView(c: Client) {
     redirect_uris: [...c.redirectUris],
     post_logout_redirect_uris: [...c.postLogoutRedirectUris],
     require_pushed_authorization_requests: c.requirePar,
+    dpop_bound_access_tokens: c.dpopBoundAccessTokens ?? false,
     id_token_signed_response_alg: c.idTokenSignedResponseAlg ?? null,
     access_token_ttl: c.accessTokenTtl,
     refresh_token_ttl: c.refreshTokenTtl,
@@ -368,6 +372,7 @@ export interface ClientMetadata {
   redirect_uris?: string[];
   post_logout_redirect_uris?: string[];
   require_pushed_authorization_requests?: boolean;
+  dpop_bound_access_tokens?: boolean;
   id_token_signed_response_alg?: IdTokenAlg | null;
   access_token_ttl?: number | null;
   refresh_token_ttl?: number | null;
@@ -388,6 +393,7 @@ export function clientPatchFromMetadata(m: ClientMetadata): ClientPatch {
   if (m.redirect_uris !== undefined) p.redirectUris = m.redirect_uris;
   if (m.post_logout_redirect_uris !== undefined) p.postLogoutRedirectUris = m.post_logout_redirect_uris;
   if (m.require_pushed_authorization_requests !== undefined) p.requirePar = m.require_pushed_authorization_requests;
+  if (m.dpop_bound_access_tokens !== undefined) p.dpopBoundAccessTokens = m.dpop_bound_access_tokens;
   if (m.id_token_signed_response_alg !== undefined) p.idTokenSignedResponseAlg = m.id_token_signed_response_alg;
   if (m.access_token_ttl !== undefined) p.accessTokenTtl = m.access_token_ttl;
   if (m.refresh_token_ttl !== undefined) p.refreshTokenTtl = m.refresh_token_ttl;

@@ -31,6 +31,8 @@ export interface AuthorizationCode {
   acr: string | null;
   /** OpenID Connect `amr` (RFC 8176 values such as `pwd`): how the user authenticated; empty: not stated. */
   amr: string[];
+  /** DPoP (RFC 9449 section 10): the key thumbprint the authorization request bound the code to. Absent: none. */
+  dpopJkt?: string;
 }
 
 export interface AuthorizationCodeRepository {

@@ -71,6 +71,11 @@ export interface Client {
   /** The client must push its authorization requests first (RFC 9126 `require_pushed_authorization_requests`). */
   requirePar: boolean;
   /**
+   * DPoP (RFC 9449 section 5.2 `dpop_bound_access_tokens`): every token request of this client must carry a DPoP
+   * proof, so its access tokens are always sender-constrained. Absent or false: a proof is optional.
+   */
+  dpopBoundAccessTokens?: boolean;
+  /**
    * Token exchange: tokens this client obtains for a user carry no `act` claim (impersonation). Absent or
    * false: they name the client in `act` (delegation).
    */

@@ -284,5 +284,18 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
           .execute();
       },
     },
+    '0014_dpop': {
+      // DPoP (RFC 9449): a client that must present proofs (`dpop_bound_access_tokens`); the key thumbprint an
+      // authorization request bound its code to (`dpop_jkt`), and the one a public client's refresh family is bound
+      // to (null: not bound).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('clients')
+          .addColumn('dpop_bound', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.alterTable('authorization_codes').addColumn('dpop_jkt', 'text').execute();
+        await db.schema.alterTable('refresh_families').addColumn('dpop_jkt', 'text').execute();
+      },
+    },
   };
 }

@@ -18,6 +18,11 @@ export interface RefreshFamily {
    * `offline_access`): ending that session revokes the family. Null: the family outlives any browser session.
    */
   browserSessionId: string | null;
+  /**
+   * The DPoP key thumbprint (RFC 7638) the family is bound to (RFC 9449 section 5: a public client's refresh
+   * tokens): each refresh must present a proof made with that key. Absent: not bound.
+   */
+  dpopJkt?: string;
 }
 
 export interface RefreshToken {
@@ -72,6 +77,11 @@ export interface RefreshFamilyRepository {
   /** The token and its family, whatever their state. */
   findToken(digest: string): Promise<{ token: RefreshToken; family: RefreshFamily } | undefined>;
   get(id: string): Promise<RefreshFamily | undefined>;
+  /**
+   * Binds an unbound family to a DPoP key (RFC 9449 section 5: a public client's refresh token is bound when it is
+   * issued to a request with a proof). False when the family is bound already (to any key) or does not exist.
+   */
+  bindDpopKey(id: string, jkt: string): Promise<boolean>;
   /** Newest first. */
   list(filter: FamilyFilter): Promise<RefreshFamily[]>;
   /**

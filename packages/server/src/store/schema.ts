@@ -31,6 +31,7 @@ export interface Database {
     redirect_uris: string;
     post_logout_redirect_uris: string;
     require_par: number;
+    dpop_bound: number;
     id_token_alg: string | null;
     access_token_ttl: number | null;
     refresh_token_ttl: number | null;
@@ -53,6 +54,8 @@ export interface Database {
     revocation_seq: number | null;
     /** The browser session the family ends with (null: none, it outlives it). */
     browser_session_id: string | null;
+    /** The DPoP key thumbprint the family's refresh tokens are bound to (null: not bound). */
+    dpop_jkt: string | null;
   };
   refresh_tokens: { digest: string; family_id: string; created_at: number; expires_at: number; used_at: number | null };
   revocations: {
@@ -114,6 +117,7 @@ export interface Database {
     nonce: string | null;
     acr: string | null;
     amr: string;
+    dpop_jkt: string | null;
   };
   authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
   consents: { user_id: string; client_id: string; scopes: string; granted_at: number };

@@ -19,6 +19,8 @@ export interface CodeFor {
   audience: string[];
   /** The browser session the user signed in through; a new one when absent. */
   session?: Pick<BrowserSession, 'id' | 'authTime'>;
+  /** DPoP: the key thumbprint the request bound the code to (`dpop_jkt`). */
+  dpopJkt?: string;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function issueCode(
     scopes: f.scopes,
     audience: f.audience,
     codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+    ...(f.dpopJkt !== undefined ? { dpopJkt: f.dpopJkt } : {}),
   };
   const session = f.session ?? (await startBrowserSession(ctx, f.userId, undefined)).session;
   const code = await issueAuthorizationCode(ctx, request, (await ctx.store.users.getById(f.userId))!, session);

@@ -46,6 +46,15 @@ export function authorizationCodesContract(current: () => SqlStore): void {
       );
     });
 
+    it("keeps a code's DPoP key (dpop_jkt) through its redemption", async () => {
+      const jkt = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
+      await store.authorizationCodes.create(aCode({ digest: 'c1', dpopJkt: jkt }));
+      assert.deepEqual(await store.authorizationCodes.get('c1'), aCode({ digest: 'c1', dpopJkt: jkt }));
+      assert.equal(await store.authorizationCodes.redeem('c1', T0 + 1, { ...family('f1'), dpopJkt: jkt }, undefined), true);
+      assert.equal((await store.authorizationCodes.get('c1'))?.dpopJkt, jkt);
+      assert.equal((await store.refreshFamilies.get('f1'))?.dpopJkt, jkt);
+    });
+
     it('reads a code back intact; redeem spends it once and starts its family with the first refresh token', async () => {
       await store.authorizationCodes.create(aCode({ digest: 'c1' }));
       assert.deepEqual(await store.authorizationCodes.get('c1'), aCode({ digest: 'c1' }));

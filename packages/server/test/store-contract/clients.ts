@@ -24,6 +24,7 @@ export function clientsContract(current: () => SqlStore): void {
         redirectUris: ['https://app.example.com/callback', 'http://127.0.0.1/callback', 'com.example.app:/callback'],
         postLogoutRedirectUris: ['https://app.example.com/'],
         requirePar: true,
+        dpopBoundAccessTokens: true,
         idTokenSignedResponseAlg: 'RS256',
         accessTokenTtl: 300,
         refreshTokenTtl: 86400,
@@ -96,6 +97,8 @@ export function clientsContract(current: () => SqlStore): void {
         { postLogoutRedirectUris: [] },
         { requirePar: true },
         { requirePar: false },
+        { dpopBoundAccessTokens: true },
+        { dpopBoundAccessTokens: false },
         { idTokenSignedResponseAlg: 'RS256' },
         { idTokenSignedResponseAlg: 'EdDSA' },
         { idTokenSignedResponseAlg: null },
@@ -115,6 +118,8 @@ export function clientsContract(current: () => SqlStore): void {
         expected = { ...expected, ...patch, updatedAt: now };
         // Cleared, the ID token algorithm is absent (the server's), as on a client that never had one.
         if (expected.idTokenSignedResponseAlg === null) delete expected.idTokenSignedResponseAlg;
+        // Not required, DPoP is optional: absent, as on a client that never required it.
+        if (expected.dpopBoundAccessTokens === false) delete expected.dpopBoundAccessTokens;
         assert.deepEqual(await store.clients.get('orders'), expected, JSON.stringify(patch));
       }
       assert.deepEqual(await store.clients.get('billing'), aClient({ id: 'billing' }));

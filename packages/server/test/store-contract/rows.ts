@@ -60,6 +60,7 @@ export function rowsContract(current: () => SqlStore): void {
         [`redirect_uris = 'https://app.example.com/cb'`, 'redirect_uris'],
         [`post_logout_redirect_uris = '[null]'`, 'post_logout_redirect_uris'],
         [`require_par = 2`, 'require_par'],
+        [`dpop_bound = 2`, 'dpop_bound'],
         [`id_token_alg = 'none'`, 'id_token_alg'],
       ];
       for (const [i, [set, column]] of steps.entries()) {

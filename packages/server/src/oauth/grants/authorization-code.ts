@@ -56,6 +56,7 @@ export async function authorizationCodeGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('authorization_code'))
     throw new OAuthError('unauthorized_client', 'this client may not use the authorization_code grant');
@@ -70,6 +71,10 @@ export async function authorizationCodeGrant(
   if (code.expiresAt <= now || code.redirectUri !== redirectUri) throw invalid();
   if (verifier === undefined || !CODE_VERIFIER.test(verifier) || !pkceMatches(verifier, code.codeChallenge))
     throw new OAuthError('invalid_grant', 'code_verifier does not match the code challenge');
+  // RFC 9449 section 10: a code bound by dpop_jkt is redeemed only with a proof of that key (no error code is named
+  // there; the grant is what does not fit the request: invalid_grant, the code left unspent).
+  if (code.dpopJkt !== undefined && code.dpopJkt !== jkt)
+    throw new OAuthError('invalid_grant', 'the code is bound to a DPoP key (dpop_jkt): present a DPoP proof made with that key');
   const user = await ctx.store.users.getById(code.userId);
   if (!user || user.disabled) throw invalid();
   // The browser session the code was issued in must still be live (the redemption checks it again, locked).
@@ -86,7 +91,7 @@ export async function authorizationCodeGrant(
   const boundTo = scopes.includes(OFFLINE_ACCESS)
     ? undefined
     : { browserSessionId: session.id, absoluteExpiresAt: session.absoluteExpiresAt };
-  const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience, boundTo);
+  const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience, boundTo, jkt);
   const withRefresh = client.grantTypes.includes('refresh_token');
   if (!(await ctx.store.authorizationCodes.redeem(digest, now, family, withRefresh ? first : undefined))) {
     // Another redemption won, or the code expired or its browser session ended in between.
@@ -101,6 +106,7 @@ export async function authorizationCodeGrant(
     audience: code.audience,
     sid: family.id,
     authorizedAt,
+    jkt,
     ...(withRefresh ? { refreshToken } : {}),
     ...(idKey
       ? {

@@ -12,16 +12,18 @@ export async function clientCredentialsGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('client_credentials'))
     throw new OAuthError('unauthorized_client', 'this client may not use client_credentials');
-  return serviceToken(ctx, client, form, ip, authorizedAt, 'client_credentials');
+  return serviceToken(ctx, client, form, ip, authorizedAt, 'client_credentials', jkt);
 }
 
 /**
  * A token for the client itself (client_credentials, and the JWT bearer grant of a workload): the scopes and
  * audience it asks for within its own, sub = client_id, the workload identity it authenticated with as the
- * `workload` claim; counted, and audited per client (and workload) and minute.
+ * `workload` claim, bound to the key of the request's DPoP proof (`jkt`) when there is one; counted, and audited per
+ * client (and workload) and minute.
  */
 export async function serviceToken(
   ctx: ServerContext,
@@ -30,16 +32,18 @@ export async function serviceToken(
   ip: string,
   authorizedAt: number,
   grant: 'client_credentials' | 'jwt-bearer',
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   const scopes = grantScopes(requestedScopes(form), client.scopes);
   const audience = grantAudience(form, client);
   const workload = client.workload && { issuer: client.workload.issuer, sub: client.workload.sub };
-  const { token, jti, expiresIn } = await issueAccessToken(ctx, {
+  const { token, jti, expiresIn, tokenType } = await issueAccessToken(ctx, {
     sub: client.id,
     client,
     scopes,
     audience,
     authorizedAt,
+    jkt,
     // Who the service is, as its platform said: for the services that receive the token and the audit log.
     ...(client.workload ? { claims: { workload: { iss: client.workload.iss, sub: client.workload.sub } } } : {}),
   });
@@ -52,7 +56,7 @@ export async function serviceToken(
     ip,
     ...(workload ? { workload } : {}),
     grant,
-    data: { grant, jti, aud: audience, scope: scopes.join(' '), ...(workload ? { workload } : {}) },
+    data: { grant, jti, aud: audience, scope: scopes.join(' '), ...(workload ? { workload } : {}), ...(jkt ? { jkt } : {}) },
   });
-  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' ') };
+  return { access_token: token, token_type: tokenType, expires_in: expiresIn, scope: scopes.join(' ') };
 }

@@ -21,6 +21,7 @@ export async function jwtBearerGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes(JWT_BEARER_GRANT))
     throw new OAuthError('unauthorized_client', 'this client may not use the jwt-bearer grant');
@@ -29,7 +30,7 @@ export async function jwtBearerGrant(
   if (workload === undefined) {
     ({ workload } = await authenticateWorkload(ctx, { assertion, spiffe: false, clientId: client.id }, ip, 'invalid_grant'));
   }
-  return serviceToken(ctx, { ...client, workload }, form, ip, authorizedAt, 'jwt-bearer');
+  return serviceToken(ctx, { ...client, workload }, form, ip, authorizedAt, 'jwt-bearer', jkt);
 }
 
 /**

@@ -21,6 +21,7 @@ export async function passwordGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.firstParty || !client.grantTypes.includes('password'))
     throw new OAuthError('unauthorized_client', 'this client may not use the password grant');
@@ -49,9 +50,19 @@ export async function passwordGrant(
   let refreshToken: string | undefined;
   let sid: string | undefined;
   if (client.grantTypes.includes('refresh_token')) {
-    const started = await startRefreshFamily(ctx, user.id, client, scopes, audience);
+    const started = await startRefreshFamily(ctx, user.id, client, scopes, audience, jkt);
     refreshToken = started.token;
     sid = started.family.id;
   }
-  return userTokenResponse(ctx, 'password', { userId: user.id, client, scopes, audience, sid, refreshToken, ip, authorizedAt });
+  return userTokenResponse(ctx, 'password', {
+    userId: user.id,
+    client,
+    scopes,
+    audience,
+    sid,
+    refreshToken,
+    ip,
+    authorizedAt,
+    jkt,
+  });
 }

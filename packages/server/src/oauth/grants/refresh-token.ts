@@ -12,12 +12,22 @@ import { grantScopes, requestedScopes } from '../policy.js';
 const invalid = () => new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
 
 /**
+ * A refresh token bound to a DPoP key (a public client's, RFC 9449 section 5) presented without a proof of that key.
+ * RFC 9449 names no error code for it: the grant is what does not fit the request, so `invalid_grant`, as for a
+ * refresh token of another client; the token is not spent.
+ */
+const otherKey = () =>
+  new OAuthError('invalid_grant', 'the refresh token is bound to a DPoP key: present a DPoP proof made with that key');
+
+/**
  * refresh_token (RFC 6749 section 6) with rotation (RFC 9700 section 4.14.2): every refresh token is
  * single-use; presenting a spent one revokes its whole family, its access tokens included (`sid`), and
  * records an anomaly, once per family. Scopes may narrow, never widen, and are checked against the user's current
  * roles before the token is spent: a refused request leaves the client its session. No ID token is issued on
  * refresh (OpenID Connect Core section 12.2 allows its absence): the family does not keep the authentication's
- * auth_time, acr and amr that a new one would have to repeat.
+ * auth_time, acr and amr that a new one would have to repeat. A family bound to a DPoP key (a public client's) is
+ * refreshed only with a proof of that key, and an unbound one of a public client is bound by the first refresh with a
+ * proof; the new access token is bound to the key of the request's proof (`jkt`).
  */
 export async function refreshTokenGrant(
   ctx: ServerContext,
@@ -25,6 +35,7 @@ export async function refreshTokenGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('refresh_token'))
     throw new OAuthError('unauthorized_client', 'this client may not use refresh tokens');
@@ -35,6 +46,9 @@ export async function refreshTokenGrant(
   const found = await ctx.store.refreshFamilies.findToken(digest);
   // A token of another client is not spent: it was never this client's to use.
   if (!found || found.family.clientId !== client.id) throw invalid();
+  // Before the token is spent, and before reuse detection: a bound token presented without its key (stolen, spent or
+  // not) is worthless to its holder, and costs the client nothing, its session included.
+  if (found.family.dpopJkt !== undefined && found.family.dpopJkt !== jkt) throw otherKey();
   // Every check that can refuse comes before the token is spent: a refused scope request must not cost the client
   // its session (and its retry with the same token would look like a reuse). A spent token or a revoked family goes
   // straight on to reuse detection.
@@ -79,13 +93,18 @@ export async function refreshTokenGrant(
   }
   if (result.kind === 'invalid' || scopes === undefined) throw invalid();
   const family = result.family;
-  const { token, jti, expiresIn } = await issueAccessToken(ctx, {
+  // A public client's family issued without a proof is bound by the first refresh that comes with one: the new
+  // refresh token is issued to that key (RFC 9449 section 5), and the next refresh must prove it.
+  if (jkt !== undefined && family.dpopJkt === undefined && client.authMethod === 'none')
+    await ctx.store.refreshFamilies.bindDpopKey(family.id, jkt);
+  const { token, jti, expiresIn, tokenType } = await issueAccessToken(ctx, {
     sub: family.userId,
     client,
     scopes,
     audience: family.audience,
     sid: family.id,
     authorizedAt,
+    jkt,
   });
   await ctx.audit.record({
     type: 'token.issued',
@@ -93,9 +112,9 @@ export async function refreshTokenGrant(
     subject: family.userId,
     clientId: client.id,
     ip,
-    data: { grant: 'refresh_token', jti, sid: family.id, scope: scopes.join(' ') },
+    data: { grant: 'refresh_token', jti, sid: family.id, scope: scopes.join(' '), ...(jkt ? { jkt } : {}) },
   });
-  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: scopes.join(' '), refresh_token: next };
+  return { access_token: token, token_type: tokenType, expires_in: expiresIn, scope: scopes.join(' '), refresh_token: next };
 }
 
 /** The family's scopes that the client and the user's current roles still allow. */

@@ -59,6 +59,7 @@ export async function tokenExchangeGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
+  jkt: string | undefined,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('urn:ietf:params:oauth:grant-type:token-exchange'))
     throw new OAuthError('unauthorized_client', 'this client may not use token exchange');
@@ -101,13 +102,14 @@ export async function tokenExchangeGrant(
     : { sub: client.id, ...(claims.act ? { act: claims.act as Act } : {}) };
   const remaining = Math.floor(claims.exp - now / 1000);
   const ttl = Math.max(1, Math.min(accessTokenTtl(ctx, client), remaining));
-  const { token, jti, expiresIn } = await issueAccessToken(ctx, {
+  const { token, jti, expiresIn, tokenType } = await issueAccessToken(ctx, {
     sub: claims.sub,
     client,
     scopes,
     audience,
     ttl,
     authorizedAt,
+    jkt,
     ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
     ...(act ? { claims: { act } } : {}),
   });
@@ -129,7 +131,7 @@ export async function tokenExchangeGrant(
   return {
     access_token: token,
     issued_token_type: ACCESS_TOKEN_TYPE,
-    token_type: 'Bearer',
+    token_type: tokenType,
     expires_in: expiresIn,
     scope: scopes.join(' '),
   };

@@ -29,6 +29,7 @@ function toCode(row: object): AuthorizationCode {
     nonce: r.textOrNull('nonce'),
     acr: r.textOrNull('acr'),
     amr: r.strings('amr'),
+    ...(r.textOrNull('dpop_jkt') === null ? {} : { dpopJkt: r.text('dpop_jkt') }),
   };
 }
 
@@ -78,6 +79,7 @@ export class SqlAuthorizationCodeRepository implements AuthorizationCodeReposito
         nonce: c.nonce,
         acr: c.acr,
         amr: JSON.stringify(c.amr),
+        dpop_jkt: c.dpopJkt ?? null,
       })
       .execute();
   }

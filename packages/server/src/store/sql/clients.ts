@@ -61,6 +61,7 @@ function toClient(row: object): Client {
     requirePar: r.flag('require_par'),
     // Absent unless granted, so that a client stored without it reads back as it was written.
     ...(r.flag('may_impersonate') ? { mayImpersonate: true } : {}),
+    ...(r.flag('dpop_bound') ? { dpopBoundAccessTokens: true } : {}),
     ...idTokenAlg(r),
     accessTokenTtl: r.intOrNull('access_token_ttl'),
     refreshTokenTtl: r.intOrNull('refresh_token_ttl'),
@@ -102,6 +103,7 @@ export class SqlClientRepository implements ClientRepository {
           redirect_uris: JSON.stringify(c.redirectUris),
           post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris),
           require_par: flag(c.requirePar),
+          dpop_bound: flag(c.dpopBoundAccessTokens),
           id_token_alg: c.idTokenSignedResponseAlg ?? null,
           access_token_ttl: c.accessTokenTtl,
           refresh_token_ttl: c.refreshTokenTtl,
@@ -143,6 +145,7 @@ export class SqlClientRepository implements ClientRepository {
     if (p.redirectUris !== undefined) set.redirect_uris = JSON.stringify(p.redirectUris);
     if (p.postLogoutRedirectUris !== undefined) set.post_logout_redirect_uris = JSON.stringify(p.postLogoutRedirectUris);
     if (p.requirePar !== undefined) set.require_par = flag(p.requirePar);
+    if (p.dpopBoundAccessTokens !== undefined) set.dpop_bound = flag(p.dpopBoundAccessTokens);
     if (p.idTokenSignedResponseAlg !== undefined) set.id_token_alg = p.idTokenSignedResponseAlg;
     if (p.accessTokenTtl !== undefined) set.access_token_ttl = p.accessTokenTtl;
     if (p.refreshTokenTtl !== undefined) set.refresh_token_ttl = p.refreshTokenTtl;

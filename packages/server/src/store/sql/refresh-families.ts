@@ -131,6 +131,16 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
     return f && { token, family: toFamily(f) };
   }
 
+  async bindDpopKey(id: string, jkt: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('refresh_families')
+      .set({ dpop_jkt: jkt })
+      .where('id', '=', id)
+      .where('dpop_jkt', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async get(id: string): Promise<RefreshFamily | undefined> {
     const f = await this.db.selectFrom('refresh_families').selectAll().where('id', '=', id).executeTakeFirst();
     return f && toFamily(f);

@@ -5,7 +5,7 @@ import type { Database } from '../schema.js';
 import { Prepared } from './prepared.js';
 import { RowReader } from './row.js';
 
-const INSERT_FAMILY = new Prepared<keyof RefreshFamily | 'audienceJson'>((db, v) =>
+const INSERT_FAMILY = new Prepared<Exclude<keyof RefreshFamily, 'dpopJkt'> | 'audienceJson' | 'jkt'>((db, v) =>
   db.insertInto('refresh_families').values({
     id: v('id'),
     user_id: v('userId'),
@@ -19,6 +19,7 @@ const INSERT_FAMILY = new Prepared<keyof RefreshFamily | 'audienceJson'>((db, v)
     revoked_reason: v('revokedReason'),
     revocation_seq: null,
     browser_session_id: v('browserSessionId'),
+    dpop_jkt: v('jkt'),
   }),
 );
 export const INSERT_TOKEN = new Prepared<keyof RefreshToken>((db, v) =>
@@ -33,7 +34,7 @@ export const INSERT_TOKEN = new Prepared<keyof RefreshToken>((db, v) =>
 
 /** Inserts a family and, when given, its first token; the caller's transaction makes the two one step. */
 export async function insertFamily(tx: Kysely<Database>, f: RefreshFamily, first: RefreshToken | undefined): Promise<void> {
-  await INSERT_FAMILY.run(tx, { ...f, audienceJson: JSON.stringify(f.audience) });
+  await INSERT_FAMILY.run(tx, { ...f, audienceJson: JSON.stringify(f.audience), jkt: f.dpopJkt ?? null });
   if (first) await INSERT_TOKEN.run(tx, { ...first, familyId: f.id, usedAt: null });
 }
 
@@ -51,7 +52,14 @@ export function toFamily(row: object): RefreshFamily {
     revokedAt: r.intOrNull('revoked_at'),
     revokedReason: r.textOrNull('revoked_reason'),
     browserSessionId: r.textOrNull('browser_session_id'),
+    // Absent unless bound, so that a family stored without a key reads back as it was written.
+    ...dpopJkt(r),
   };
+}
+
+function dpopJkt(r: RowReader): { dpopJkt?: string } {
+  const jkt = r.textOrNull('dpop_jkt');
+  return jkt === null ? {} : { dpopJkt: jkt };
 }
 
 export function toToken(row: object): RefreshToken {
