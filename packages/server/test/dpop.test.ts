@@ -6,7 +6,7 @@
  * jti is used once (skipped without redis-server, except in CI).
  */
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { DPOP_ALGORITHMS } from '@tessera/core';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 
-import { checkAuthorization, contextOf } from '@tessera/server/internal';
+import { ADMIN_SCOPE, adminAudience, checkAuthorization, contextOf } from '@tessera/server/internal';
 import { until } from '@tessera/testing';
 
 import { issueCode } from './helpers/code-flow.js';
@@ -478,5 +478,51 @@ describe('DPoP proofs used once across instances (Redis)', { skip: redisSkip, ti
     const p = await proof(key, htu);
     assertBound(await cc(a, onA, p), key);
     assertOAuthError(await cc(a, onA, p), 400, 'invalid_dpop_proof');
+  });
+});
+
+describe("DPoP-bound tokens at the server's own protected routes (the admin API)", () => {
+  let t: TestServer;
+  let admin: ClientCreds;
+  let key: ProofKey;
+  before(async () => {
+    t = await startServer();
+    admin = await t.client({
+      id: 'ops',
+      grantTypes: ['client_credentials'],
+      scopes: [ADMIN_SCOPE],
+      audiences: [adminAudience(t.url)],
+    });
+    key = await proofKey();
+  });
+  after(() => t.close());
+
+  it('accepts the holder with a proof for the route; refuses the token copied without the key, as Bearer, or for another route', async () => {
+    const bound = await postForm(
+      t,
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      { authorization: basic(admin.id, admin.secret!), dpop: await proof(key, `${t.url}/oauth/token`) },
+    );
+    assertBound(bound, key);
+    const token = bound.body.access_token!;
+    const call = async (headers: Record<string, string>) => (await fetch(`${t.url}/admin/users`, { headers })).status;
+    const usersUrl = `${t.url}/admin/users`;
+    const ath = createHash('sha256').update(token).digest('base64url');
+    const routeProof = (k: ProofKey, htu = usersUrl) =>
+      new SignJWT({ htm: 'GET', htu, jti: randomUUID(), ath })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: k.jwk })
+        .setIssuedAt()
+        .sign(k.privateKey);
+    assert.equal(await call({ authorization: `DPoP ${token}`, dpop: await routeProof(key) }), 200);
+    assert.equal(await call({ authorization: `Bearer ${token}` }), 401, 'a bound token as a bearer token');
+    assert.equal(await call({ authorization: `DPoP ${token}` }), 401, 'without a proof');
+    const thief = await proofKey();
+    assert.equal(await call({ authorization: `DPoP ${token}`, dpop: await routeProof(thief) }), 401, "the thief's own key");
+    assert.equal(
+      await call({ authorization: `DPoP ${token}`, dpop: await routeProof(key, `${t.url}/admin/clients`) }),
+      401,
+      'a proof for another route',
+    );
   });
 });
