@@ -8,10 +8,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
-import { buildJwks, generateKey } from '@tessera/core';
-import { createVerifier } from '@tessera/verifier';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import { tmpdir } from 'node:os';
 
+import { buildJwks, generateKey } from '@tessera/core';
+import { parseGatewayConfig, runGateway, type RunningGateway } from '@tessera/realtime';
+import { createVerifier } from '@tessera/verifier';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+
+import { startAuthServer, type AuthServer } from './helpers/auth.js';
 import { AUDIENCE, ISSUER, once, startGateway, type Harness } from './helpers/gateway.js';
 import { Raw } from './helpers/raw.js';
 
@@ -30,11 +34,11 @@ async function holder(): Promise<Holder> {
   return { privateKey: pair.privateKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
 }
 
-function proof(key: Holder, htu: string, token: string, jti: string = randomUUID()): Promise<string> {
-  const ath = createHash('sha256').update(token).digest('base64url');
-  return new SignJWT({ jti, htm: 'GET', htu, iat: Math.floor(Date.now() / 1000), ath })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
-    .sign(key.privateKey);
+/** A proof for `htm` of `htu`; with `token`, for that access token (`ath`). */
+function proof(key: Holder, htu: string, token: string | undefined, htm = 'GET'): Promise<string> {
+  const claims: Record<string, unknown> = { jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000) };
+  if (token !== undefined) claims.ath = createHash('sha256').update(token).digest('base64url');
+  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk }).sign(key.privateKey);
 }
 
 /** The http(s) form of a ws(s) URL: the handshake's target, which a proof's htu names. */
@@ -197,5 +201,46 @@ describe('DPoP on the WebSocket behind a proxy: the verifier’s externalOrigin 
     const refused = once<{ code: number }>(local, 'disconnected');
     local.connect();
     assert.equal((await refused).code, 3500);
+  });
+});
+
+describe('tessera gateway: externalOrigin, and a token the auth server bound', () => {
+  let auth: AuthServer;
+  let running: RunningGateway;
+  before(async () => {
+    auth = await startAuthServer();
+    await auth.user('dora');
+    const config = parseGatewayConfig(
+      {
+        issuer: auth.url,
+        externalOrigin: 'https://rt.example.com/',
+        port: 0,
+        channels: { namespaces: { chat: {} } },
+        revocations: false,
+      },
+      tmpdir(),
+      { env: {} },
+    );
+    running = await runGateway(config);
+  });
+  after(async () => {
+    await running.close();
+    await auth.close();
+  });
+
+  it('the holder of the key the token endpoint bound connects with a proof for the external URL', async () => {
+    const key = await holder();
+    const token = await auth.login('dora', (endpoint) => proof(key, endpoint, undefined, 'POST'));
+    assert.deepEqual(decodeJwt(token).cnf, { jkt: key.jkt });
+    const r = new Raw(running.wsUrl);
+    await r.open();
+    r.send({ id: 1, connect: { token, data: { dpop: await proof(key, 'https://rt.example.com/connection/websocket', token) } } });
+    assert.ok((await r.reply(1)).connect);
+    r.ws.close();
+
+    const local = new Raw(running.wsUrl);
+    await local.open();
+    local.send({ id: 1, connect: { token, data: { dpop: await proof(key, httpForm(running.wsUrl), token) } } });
+    assert.equal((await local.closed).code, 3500);
   });
 });
