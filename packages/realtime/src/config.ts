@@ -25,6 +25,8 @@ export interface GatewayConfig {
   readonly issuer: string;
   readonly audience: string;
   readonly algorithms: readonly Algorithm[];
+  /** The origin clients connect to, for DPoP proofs (the verifier's `externalOrigin`). */
+  readonly externalOrigin: string | undefined;
   readonly host: string;
   readonly port: number;
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
@@ -63,6 +65,7 @@ export function parseGatewayConfig(json: unknown, baseDir: string, options: Load
     issuer: v.issuer,
     audience: v.audience,
     algorithms: v.algorithms as Algorithm[],
+    externalOrigin: origin(v.externalOrigin),
     host: v.host,
     port: v.port,
     tls: tls(v['tls.certFile'], v['tls.keyFile']),
@@ -78,6 +81,13 @@ export function parseGatewayConfig(json: unknown, baseDir: string, options: Load
     path: v.path,
     apiPath: v.apiPath,
   };
+}
+
+/** `externalOrigin` is an origin: a URL with a path would never match a proof's. */
+function origin(value: string | undefined): string | undefined {
+  if (value !== undefined && new URL(value).pathname !== '/')
+    throw new ConfigError('externalOrigin', GATEWAY_SETTINGS.externalOrigin.invalid);
+  return value;
 }
 
 function tls(certFile: string | undefined, keyFile: string | undefined): GatewayConfig['tls'] {

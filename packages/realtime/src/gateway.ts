@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 
 import { ConfigError } from '@tessera/core';
 import type { RevocationList, Verifier } from '@tessera/verifier';
@@ -137,7 +138,8 @@ export class Gateway implements ServerApi {
       socket.destroy();
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.hub.add(new Session(this.hub, ws)));
+    const handshake = { url: req.url ?? '/', host: req.headers.host, secure: (req.socket as TLSSocket).encrypted === true };
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.hub.add(new Session(this.hub, ws, handshake)));
   }
 
   /**

@@ -39,6 +39,7 @@ export async function runGateway(config: GatewayConfig, options: { logger?: Logg
       audience: config.audience,
       algorithms: config.algorithms,
       jwksUri: `${config.issuer}/.well-known/jwks.json`,
+      ...(config.externalOrigin ? { externalOrigin: config.externalOrigin } : {}),
       ...(revocations ? { revocations } : {}),
     });
     closers.push(() => verifier!.close());

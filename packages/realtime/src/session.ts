@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws';
 
 import type { ChannelRights } from './channels.js';
 import type { Timer } from './clock.js';
-import type { SessionContext } from './commands/context.js';
+import type { Handshake, SessionContext } from './commands/context.js';
 import { dispatch } from './commands/dispatch.js';
 import { DisconnectError, NO_REPLY, ReplyError } from './commands/outcome.js';
 import type { Hub } from './hub.js';
@@ -65,6 +65,7 @@ export class Session implements SessionContext {
   constructor(
     readonly hub: Hub,
     private readonly ws: WebSocket,
+    readonly handshake: Handshake,
   ) {
     const { limits, clock } = hub;
     this.publishBucket = new RateBucket(limits.publishRate, limits.publishBurst, clock);

@@ -30,6 +30,11 @@ export const GATEWAY_SETTINGS = {
     invalid: 'must list asymmetric algorithms (ES256, EdDSA, RS256)',
     doc: "The accepted signing algorithms; must include the server's `signingAlg`. HMAC algorithms are refused: a gateway never shares the server's secret.",
   },
+  externalOrigin: {
+    type: 'url',
+    invalid: 'must be an http(s) origin such as https://rt.example.com, without a path',
+    doc: "The origin clients connect to (`https://rt.example.com` for `wss://rt.example.com/connection/websocket`), behind a proxy or a load balancer: a DPoP proof sent with connect or refresh names this origin and the WebSocket path. Unset: the upgrade request's `Host` header, which the client chooses.",
+  },
   host: {
     type: 'string',
     default: '127.0.0.1',

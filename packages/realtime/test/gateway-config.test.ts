@@ -37,6 +37,7 @@ describe('gateway config', () => {
     assert.equal(c.issuer, 'https://auth.example.com');
     assert.equal(c.audience, GATEWAY_SETTINGS.audience.default);
     assert.deepEqual(c.algorithms, ['ES256', 'EdDSA', 'RS256']);
+    assert.equal(c.externalOrigin, undefined);
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.port, 8000);
     assert.equal(c.tls, undefined);
@@ -79,6 +80,14 @@ describe('gateway config', () => {
     for (const port of [-1, 65536, 80.5, 'http'])
       refuses(() => parse({ ...MINIMAL, port }), 'port', /^port: must be a port number \(from the config file\)$/);
     refuses(() => parse({ ...MINIMAL, host: 7 }), 'host', /non-empty string/);
+    for (const externalOrigin of [
+      'https://rt.example.com/ws',
+      'wss://rt.example.com',
+      'rt.example.com',
+      'https://rt.example.com?x=1',
+    ])
+      refuses(() => parse({ ...MINIMAL, externalOrigin }), 'externalOrigin', /must be an http\(s\) origin/);
+    assert.equal(parse({ ...MINIMAL, externalOrigin: 'https://rt.example.com/' }).externalOrigin, 'https://rt.example.com');
     refuses(() => parse({ ...MINIMAL, tls: 'on' }), 'tls', /must be \{certFile, keyFile\}/);
     refuses(() => parse({ ...MINIMAL, tls: {} }), 'tls', /must be \{certFile, keyFile\}/);
     refuses(() => parse({ ...MINIMAL, tls: { certFile: 'tls/cert.pem' } }), 'tls.keyFile', /must be a file name/);

@@ -12,8 +12,21 @@ import type { Subscription } from '../subscription.js';
 
 export type Params = Readonly<Record<string, unknown>>;
 
+/**
+ * The WebSocket URL as the client addressed it, from its upgrade request: the target (path and query), the
+ * Host header and whether it came over TLS. A DPoP proof names it (`htu`, with the verifier's `externalOrigin`
+ * in place of scheme and Host when set).
+ */
+export interface Handshake {
+  readonly url: string;
+  readonly host: string | undefined;
+  readonly secure: boolean;
+}
+
 export interface SessionContext extends Member {
   readonly hub: Hub;
+  /** The upgrade request the connection came with. */
+  readonly handshake: Handshake;
   /** The socket has closed: a handler that waited drops its result. */
   readonly closed: boolean;
   /** The channel rights of the current principal's scopes. */

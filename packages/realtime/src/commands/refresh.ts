@@ -3,12 +3,12 @@ import { Disconnect, stringParam, Unsubscribe } from '../protocol.js';
 import type { Params, SessionContext } from './context.js';
 import { DisconnectError, NO_REPLY } from './outcome.js';
 import { tokenTtl } from './params.js';
-import { verifyAccessToken } from './verify.js';
+import { dpopProof, verifyAccessToken } from './verify.js';
 
 export async function refresh(session: SessionContext, p: Params): Promise<unknown> {
   const token = stringParam(p, 'token');
   if (!token) throw new DisconnectError(Disconnect.invalidToken);
-  const principal = await verifyAccessToken(session, token);
+  const principal = await verifyAccessToken(session, token, dpopProof(p.data));
   if (session.closed) return NO_REPLY;
   // A connection belongs to one user for its whole life.
   if (principal.sub !== session.principal!.sub) throw new DisconnectError(Disconnect.invalidToken);

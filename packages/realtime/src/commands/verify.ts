@@ -20,21 +20,43 @@ function sharedRefusal(err: unknown): Error | undefined {
   return undefined;
 }
 
-/** Verifies a connection token; an invalid one ends the connection (3500). */
-export async function verifyAccessToken(session: SessionContext, token: string): Promise<Principal> {
+/**
+ * The DPoP proof a connect or refresh command carries in its `data`, `{"dpop": "<proof>"}`; undefined without
+ * one (no data, or data without `dpop`). A `dpop` member that is not a string is a bad request.
+ */
+export function dpopProof(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const proof = (data as Record<string, unknown>).dpop;
+  if (proof === undefined || proof === null) return undefined;
+  if (typeof proof !== 'string' || proof === '') throw new DisconnectError(Disconnect.badRequest);
+  return proof;
+}
+
+/**
+ * Verifies a connection token; an invalid one ends the connection (3500). With a DPoP proof (`dpopProof` of
+ * the command's data) the token counts only as the Verifier's `verifyRequest` takes `Authorization: DPoP
+ * <token>` with that proof for `GET` of the WebSocket URL the client addressed (a replayed proof, a proof of
+ * another key or URL, an unbound token refused); without one, a token bound to a key is refused.
+ */
+export async function verifyAccessToken(session: SessionContext, token: string, proof: string | undefined): Promise<Principal> {
   if (!session.verifyBucket.take()) throw new DisconnectError(Disconnect.tooManyRequests);
   let principal: Principal;
   try {
-    principal = await session.hub.verifier.verify(token);
+    const verifier = session.hub.verifier;
+    const { url, host, secure } = session.handshake;
+    principal =
+      proof === undefined
+        ? await verifier.verify(token)
+        : await verifier.verifyRequest({ authorization: `DPoP ${token}`, dpop: proof, method: 'GET', url, host, secure });
   } catch (err) {
     const refusal = sharedRefusal(err);
     if (refusal) throw refusal;
     session.hub.log('info', 'realtime.token_refused', { client: session.id, code: (err as { code?: string }).code ?? 'unknown' });
     throw new DisconnectError(Disconnect.invalidToken);
   }
-  // A sender-constrained token (DPoP, `cnf.jkt`) is not accepted without its proof, which a connection cannot
-  // present yet: refused like any invalid token (fail closed), never let in as a bearer token.
-  if (principal.jkt !== undefined) {
+  // A sender-constrained token (DPoP, `cnf.jkt`) is not accepted without its proof: refused like any invalid
+  // token (fail closed), never let in as a bearer token.
+  if (proof === undefined && principal.jkt !== undefined) {
     session.hub.log('info', 'realtime.token_refused', { client: session.id, code: 'ERR_TOKEN_BINDING' });
     throw new DisconnectError(Disconnect.invalidToken);
   }

@@ -20,8 +20,11 @@ export interface AuthServer {
   url: string;
   /** Creates a user with the chat role. */
   user(username: string): Promise<string>;
-  /** Password grant for the gateway audience: the access token. */
-  login(username: string): Promise<string>;
+  /**
+   * Password grant for the gateway audience: the access token; with `dpop`, a proof for `POST <url>/oauth/token`
+   * (`dpop(url)` signs it), the token is bound to the proof's key.
+   */
+  login(username: string, dpop?: (tokenEndpoint: string) => Promise<string>): Promise<string>;
   /** A service token (client credentials) with `scopes` for the gateway audience. */
   serviceToken(scopes: string[]): Promise<string>;
   /** Revokes one access token (RFC 7009) as the web client. */
@@ -44,10 +47,15 @@ async function form(
   url: string,
   c: Creds,
   params: Record<string, string>,
+  dpop?: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(c),
+      ...(dpop === undefined ? {} : { dpop }),
+    },
     body: new URLSearchParams(params).toString(),
   });
   const text = await res.text();
@@ -86,8 +94,8 @@ export async function startAuthServer(): Promise<AuthServer> {
       audiences: [`${url}/revocations`],
     });
   let services = 0;
-  const token = async (c: Creds, params: Record<string, string>): Promise<string> => {
-    const r = await form(`${url}/oauth/token`, c, params);
+  const token = async (c: Creds, params: Record<string, string>, dpop?: string): Promise<string> => {
+    const r = await form(`${url}/oauth/token`, c, params, dpop);
     if (r.status !== 200 || typeof r.body.access_token !== 'string')
       throw new Error(`token: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.access_token;
@@ -109,7 +117,12 @@ export async function startAuthServer(): Promise<AuthServer> {
       });
       return id;
     },
-    login: (username) => token(web, { grant_type: 'password', username, password: PASSWORD, scope: CHAT_SCOPES.join(' ') }),
+    login: async (username, dpop) =>
+      token(
+        web,
+        { grant_type: 'password', username, password: PASSWORD, scope: CHAT_SCOPES.join(' ') },
+        dpop && (await dpop(`${url}/oauth/token`)),
+      ),
     async serviceToken(scopes) {
       const c = await register({
         id: `svc-${++services}`,
