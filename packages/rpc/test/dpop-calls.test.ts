@@ -147,6 +147,46 @@ for (const gate of [true, false]) {
   });
 }
 
+describe("DPoP behind a proxy: the verifier's externalOrigin", () => {
+  let auth: AuthServer;
+  let v: Awaited<ReturnType<typeof startVerifier>>;
+  let inv: Inventory;
+  let orders: Creds;
+  before(async () => {
+    auth = await startAuthServer();
+    v = await startVerifier(auth, { externalOrigin: 'https://inventory.example' });
+    inv = await startInventory({ verifier: v.verifier, gate: true });
+    orders = await auth.client('orders', ['inventory:read']);
+  });
+  after(async () => {
+    await inv.close();
+    v.close();
+    await auth.close();
+  });
+
+  it('a proof names the external origin and the method path; one naming the address the proxy forwards to is refused', async () => {
+    const key = DpopKey.generate();
+    const token = await boundSource(auth, orders, key).getToken({ audience: AUDIENCE });
+    const client = (htu: (url: string) => string) =>
+      createClient(
+        InventoryService,
+        createConnectTransport({
+          baseUrl: inv.h2,
+          httpVersion: '2',
+          interceptors: [
+            handMade(`DPoP ${token}`, (url) => createDpopProof({ key, method: 'POST', url: htu(url), accessToken: token })),
+          ],
+        }),
+      );
+    const external = (url: string) => `https://inventory.example${new URL(url).pathname}`;
+    assert.equal((await client(external).getStock({ sku: 'a' })).caller, 'orders');
+    assert.deepEqual(await refusal(client((url) => url).getStock({ sku: 'a' })), {
+      code: Code.Unauthenticated,
+      reason: 'dpop_invalid',
+    });
+  });
+});
+
 describe('DPoP server nonces at the service', () => {
   let auth: AuthServer;
   let v: Awaited<ReturnType<typeof startVerifier>>;
