@@ -1,6 +1,6 @@
 import type { Code } from '@connectrpc/connect';
-import { ConfigError } from '@tessera/core';
-import type { Principal, RevocationList, Verifier } from '@tessera/verifier';
+import { ConfigError, requireScopes } from '@tessera/core';
+import type { Principal, RequestCredentials, RevocationList, Verifier } from '@tessera/verifier';
 
 import { isPublic, PolicyIndex, type MethodEntry, type Policy } from './policy.js';
 import { REFUSALS, refusalError, refusalReason, type RefusalReason } from './refusal.js';
@@ -30,6 +30,25 @@ export interface RefusalEvent {
   cause: unknown;
 }
 
+/**
+ * What a call brings to be authorized: its Authorization header (`Bearer <token>` or `DPoP <token>`), its DPoP
+ * proof, and the method and URL the proof must name (the RPC path on the server's origin as the client
+ * addressed it, or the verifier's `externalOrigin` and the path).
+ */
+export type CallCredentials = RequestCredentials;
+
+/** How long a call the gate let in with a DPoP proof waits for the interceptor behind it. */
+const VOUCH_MS = 60_000;
+/** Calls let in by a gate and not yet met by its interceptor, at most (the oldest forgotten first). */
+const MAX_VOUCHED = 10_000;
+
+/**
+ * Calls a gate let in with a DPoP proof, per verifier, by path, Authorization and proof: the interceptor behind the
+ * gate takes the gate's word for them once, since the verifier uses each proof once (its jti) and would refuse
+ * it the second time. Taken out when met, so a replayed proof never passes twice.
+ */
+const vouched = new WeakMap<Verifier, Map<string, { principal: Principal; until: number }>>();
+
 /** The options checked once, the policy indexed: what the interceptor and the gate share. */
 export class Authorizer {
   readonly verifier: Verifier;
@@ -41,7 +60,7 @@ export class Authorizer {
   constructor(options: AuthOptions) {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'required');
     const v = options.verifier as Partial<Verifier> | undefined;
-    if (typeof v?.authorize !== 'function' || typeof v.authorizeCached !== 'function')
+    if (typeof v?.authorizeRequest !== 'function' || typeof v.authorizeRequestCached !== 'function')
       throw new ConfigError('verifier', 'required: a Verifier of @tessera/verifier');
     if (options.onRefusal !== undefined && typeof options.onRefusal !== 'function')
       throw new ConfigError('onRefusal', 'must be a function');
@@ -61,23 +80,56 @@ export class Authorizer {
   }
 
   /**
-   * Authorizes a call to `path` with this Authorization header: the Principal, or undefined for a public
-   * method. Throws the refusal as a ConnectError (fixed message, REFUSAL_HEADER set).
+   * Authorizes a call to `path` with these credentials (a bearer token, or a DPoP-bound token and its proof for
+   * the call's method and URL): the Principal, or undefined for a public method. Throws the refusal as a
+   * ConnectError (fixed message, REFUSAL_HEADER set). `gate`: the call is let in before its body is read, and
+   * the interceptor behind may take the gate's word for its proof (`takeVouched`).
    */
-  async authorize(path: string, authorization: string | null | undefined): Promise<Principal | undefined> {
+  async authorize(path: string, call: CallCredentials, gate = false): Promise<Principal | undefined> {
     const rule = this.index.get(path)?.rule;
     if (rule === undefined) throw this.refuse(path, 'no_policy', undefined);
     if (isPublic(rule)) return undefined;
+    let principal: Principal;
     try {
+      if (!gate) {
+        const taken = this.takeVouched(path, call);
+        if (taken !== undefined) {
+          if (rule.scopes && rule.scopes.length > 0) requireScopes(taken.scopes, rule.scopes, rule.mode ?? 'all');
+          return taken;
+        }
+      }
       // A ScopeRule is the verifier's AuthorizeOptions ({ scopes, mode }): no object per call.
-      return this.verifier.authorizeCached(authorization, rule) ?? (await this.verifier.authorize(authorization, rule));
+      principal = this.verifier.authorizeRequestCached(call, rule) ?? (await this.verifier.authorizeRequest(call, rule));
     } catch (err) {
-      throw this.refuse(path, refusalReason(err), err);
+      throw this.refuse(path, refusalReason(err), err, call.authorization);
     }
+    if (gate && principal.jkt !== undefined) this.vouch(path, call, principal);
+    return principal;
   }
 
-  /** Reports a refusal to `onRefusal` and returns its ConnectError. */
-  refuse(path: string, reason: RefusalReason, cause: unknown) {
+  private vouch(path: string, call: CallCredentials, principal: Principal): void {
+    let calls = vouched.get(this.verifier);
+    if (calls === undefined) vouched.set(this.verifier, (calls = new Map()));
+    const now = this.now();
+    for (const [k, v] of calls) {
+      if (v.until > now && calls.size < MAX_VOUCHED) break;
+      calls.delete(k);
+    }
+    calls.set(vouchKey(path, call), { principal, until: now + VOUCH_MS });
+  }
+
+  private takeVouched(path: string, call: CallCredentials): Principal | undefined {
+    if (call.dpop === undefined || call.dpop === null || call.dpop === '') return undefined;
+    const calls = vouched.get(this.verifier);
+    const key = vouchKey(path, call);
+    const entry = calls?.get(key);
+    if (entry === undefined) return undefined;
+    calls!.delete(key);
+    return entry.until > this.now() ? entry.principal : undefined;
+  }
+
+  /** Reports a refusal to `onRefusal` and returns its ConnectError (with the nonce to use for `dpop_nonce`). */
+  refuse(path: string, reason: RefusalReason, cause: unknown, authorization?: string | null) {
     if (this.onRefusal !== undefined) {
       try {
         this.onRefusal({ path, reason, code: REFUSALS[reason].code, cause });
@@ -85,6 +137,11 @@ export class Authorizer {
         // a logging hook must not change the answer
       }
     }
-    return refusalError(reason);
+    return refusalError(reason, reason === 'dpop_nonce' ? this.verifier.dpopChallenge(authorization)?.nonce : undefined);
   }
+}
+
+function vouchKey(path: string, call: CallCredentials): string {
+  const dpop = typeof call.dpop === 'string' ? call.dpop : (call.dpop ?? []).join(',');
+  return `${path}\n${call.method}\n${call.authorization ?? ''}\n${dpop}`;
 }

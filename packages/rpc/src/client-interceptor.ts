@@ -1,13 +1,24 @@
-import type { Interceptor } from '@connectrpc/connect';
-import type { TokenRequest } from '@tessera/verifier';
+import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import type { DpopKey, TokenRequest } from '@tessera/verifier';
 
-import { tokenForCall, tokenGetter, type TokenProvider } from './token-provider.js';
+import { DPOP_NONCE_HEADER, REFUSAL_HEADER } from './refusal.js';
+import { dpopKeyOf, DpopProver, tokenForCall, tokenGetter, type TokenProvider } from './token-provider.js';
+
+export interface TokenInterceptorOptions extends TokenRequest {
+  /**
+   * Sender-constrained tokens (DPoP): each call carries `Authorization: DPoP <token>` and a fresh proof by this
+   * key for the call's method and URL. Defaults to the `dpopKey` of a ServiceTokenSource given as the source.
+   */
+  dpopKey?: DpopKey;
+}
 
 /**
  * The client interceptor: every call carries `Authorization: Bearer <token>` from `source` (for the Connect,
  * gRPC and gRPC-Web transports alike), for `request`'s audience and scopes. A ServiceTokenSource serves its
  * cached token and renews it ahead of expiry, so most calls cost a map lookup. Without a token the call is
- * not sent: it fails with Unavailable (token endpoint unreachable) or Unauthenticated (refused).
+ * not sent: it fails with Unavailable (token endpoint unreachable) or Unauthenticated (refused). With a DPoP
+ * key (`dpopKey`, or the source's), each call carries a proof of its own; a unary call refused for want of the
+ * server's nonce (`dpop_nonce`) is sent once more with it, and the nonce is kept for the next calls.
  *
  * ```ts
  * const transport = createConnectTransport({
@@ -16,10 +27,35 @@ import { tokenForCall, tokenGetter, type TokenProvider } from './token-provider.
  * });
  * ```
  */
-export function createTokenInterceptor(source: TokenProvider, request: TokenRequest = {}): Interceptor {
+export function createTokenInterceptor(source: TokenProvider, options: TokenInterceptorOptions = {}): Interceptor {
+  const { dpopKey, ...request } = options;
   const get = tokenGetter(source, request);
+  const key = dpopKeyOf(source, dpopKey);
+  if (key === undefined)
+    return (next) => async (req) => {
+      req.header.set('authorization', `Bearer ${await tokenForCall(get)}`);
+      return next(req);
+    };
+  const prover = new DpopProver(key);
   return (next) => async (req) => {
-    req.header.set('authorization', `Bearer ${await tokenForCall(get)}`);
-    return next(req);
+    const token = await tokenForCall(get);
+    const prove = () => {
+      const h = prover.headers(token, req.requestMethod, req.url);
+      req.header.set('authorization', h.authorization);
+      req.header.set('dpop', h.dpop);
+    };
+    prove();
+    try {
+      return await next(req);
+    } catch (err) {
+      const nonce =
+        err instanceof ConnectError && err.metadata.get(REFUSAL_HEADER) === 'dpop_nonce'
+          ? err.metadata.get(DPOP_NONCE_HEADER)
+          : null;
+      // A stream's request messages may be read already: only a unary call is sent again.
+      if (!prover.takeNonce(nonce) || req.stream) throw err;
+      prove();
+      return next(req);
+    }
   };
 }

@@ -1,6 +1,6 @@
 import type { ConnectError } from '@connectrpc/connect';
 
-import { Authorizer, type AuthOptions } from './authorizer.js';
+import { Authorizer, type AuthOptions, type CallCredentials } from './authorizer.js';
 import { wireOf, writeRefusal, type NodeRequest, type NodeResponse } from './wire.js';
 
 /** A Node request listener, such as the one `connectNodeAdapter` returns. */
@@ -26,13 +26,27 @@ export function withAuthGate(handler: NodeHandler, options: AuthOptions): NodeHa
       path !== undefined && auth.entry(path) !== undefined ? wireOf(req.method, req.headers['content-type']) : undefined;
     if (wire === undefined) return handler(req, res, next);
     auth
-      .authorize(path!, req.headers.authorization)
+      .authorize(path!, callCredentials(req), true)
       .then(
         () => handler(req, res, next),
         // Authorizer.authorize throws only the refusal's ConnectError.
         (error: unknown) => writeRefusal(res, wire, req.headers['content-type'], error as ConnectError),
       )
       .catch(() => res.destroy()); // the handler threw: nothing sensible can be written any more
+  };
+}
+
+/** The call's credentials, its URL as Connect makes it (the socket's scheme, the Host or :authority). */
+function callCredentials(req: NodeRequest): CallCredentials {
+  const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
+  const host = 'authority' in req ? req.authority : req.headers.host;
+  return {
+    authorization: req.headers.authorization,
+    dpop: req.headers.dpop,
+    method: req.method ?? '',
+    url: req.url ?? '',
+    host,
+    secure: encrypted,
   };
 }
 

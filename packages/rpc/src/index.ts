@@ -1,14 +1,15 @@
 export { createAuthInterceptor } from './server-interceptor.js';
-export type { AuthOptions, RefusalEvent } from './authorizer.js';
+export type { AuthOptions, CallCredentials, RefusalEvent } from './authorizer.js';
 export { withAuthGate } from './gate.js';
 export type { NodeHandler } from './gate.js';
 export { definePolicy, PUBLIC } from './policy.js';
 export type { MethodRule, Policy, PublicRule, ScopeRule, ServicePolicy, ServiceRules } from './policy.js';
 export { assertEveryMethodHasPolicy, missingPolicies } from './check.js';
 export { principal, principalKey } from './context.js';
-export { isTokenExpired, REFUSAL_HEADER, REFUSALS } from './refusal.js';
+export { DPOP_NONCE_HEADER, isTokenExpired, REFUSAL_HEADER, REFUSALS } from './refusal.js';
 export type { RefusalReason } from './refusal.js';
 export { createTokenInterceptor } from './client-interceptor.js';
+export type { TokenInterceptorOptions } from './client-interceptor.js';
 export { authorizedFetch } from './authorized-fetch.js';
 export type { AuthorizedFetchOptions } from './authorized-fetch.js';
 export type { TokenProvider } from './token-provider.js';

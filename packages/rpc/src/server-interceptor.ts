@@ -8,7 +8,9 @@ import { untilTokenEnds } from './stream-expiry.js';
  * The server interceptor: every call needs a rule in the policy (a method without one is refused with
  * PermissionDenied, deny by default); a public method passes untouched; any other needs an
  * `Authorization: Bearer` token (a Connect header, gRPC metadata or gRPC-Web header alike) that the verifier
- * accepts (signature, claims, revocation) with the rule's scopes. The caller's Principal reaches the handler
+ * accepts (signature, claims, revocation) with the rule's scopes, or a DPoP-bound token as `Authorization: DPoP`
+ * with its proof in the `DPoP` header, made by the token's key for this call (its HTTP method, and the method's
+ * URL on the server's origin, or on the verifier's `externalOrigin`); a stream's proof is checked at its start. The caller's Principal reaches the handler
  * as `principal(ctx)`. A response stream ends with Unauthenticated when the token expires (or is revoked,
  * given `revocations`).
  *
@@ -19,7 +21,14 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
   const auth = new Authorizer(options);
   return (next) => async (req) => {
     const path = `${req.service.typeName}/${req.method.name}`;
-    const principal = await auth.authorize(path, req.header.get('authorization'));
+    // The proof names the URL as the client addressed it: Connect's URL of the call (the Host header's origin),
+    // or the verifier's externalOrigin and the path.
+    const principal = await auth.authorize(path, {
+      authorization: req.header.get('authorization'),
+      dpop: req.header.get('dpop'),
+      method: req.requestMethod,
+      url: req.url,
+    });
     if (principal === undefined) return next(req);
     req.contextValues.set(principalKey, principal);
     const res = await next(req);

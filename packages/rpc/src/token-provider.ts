@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ConfigError } from '@tessera/core';
-import { TokenRequestError, type TokenRequest } from '@tessera/verifier';
+import { createDpopProof, DpopKey, TokenRequestError, type TokenRequest } from '@tessera/verifier';
 
 /**
  * Where a client's tokens come from: a ServiceTokenSource of @tessera/verifier (or anything with its
@@ -28,5 +28,40 @@ export async function tokenForCall(get: () => Promise<string>): Promise<string> 
     const refused = err instanceof TokenRequestError && err.status !== undefined;
     const message = err instanceof TokenRequestError ? `no access token: ${err.message}` : 'no access token';
     throw new ConnectError(message, refused ? Code.Unauthenticated : Code.Unavailable, undefined, undefined, err);
+  }
+}
+
+/**
+ * The DPoP key calls are proven with: `given`, or the `dpopKey` of a ServiceTokenSource (its tokens are bound to
+ * it); undefined for bearer tokens. A given key other than the source's is refused: its proofs would not match.
+ */
+export function dpopKeyOf(source: TokenProvider, given: DpopKey | undefined): DpopKey | undefined {
+  if (given !== undefined && !(given instanceof DpopKey))
+    throw new ConfigError('dpopKey', 'must be a DpopKey of @tessera/verifier');
+  const own = typeof source === 'object' && source !== null ? (source as { dpopKey?: unknown }).dpopKey : undefined;
+  if (own !== undefined && !(own instanceof DpopKey)) throw new ConfigError('dpopKey', "the source's dpopKey is not a DpopKey");
+  if (given !== undefined && own !== undefined && given.jkt !== own.jkt)
+    throw new ConfigError('dpopKey', "is not the key the source's tokens are bound to");
+  return given ?? own;
+}
+
+/** A client's DPoP state: its key and the latest nonce a server asked for. */
+export class DpopProver {
+  private nonce: string | undefined;
+  constructor(private readonly key: DpopKey) {}
+
+  /** The Authorization and DPoP header values for a request with `token`. */
+  headers(token: string, method: string, url: string): { authorization: string; dpop: string } {
+    return {
+      authorization: `DPoP ${token}`,
+      dpop: createDpopProof({ key: this.key, method, url, accessToken: token, nonce: this.nonce }),
+    };
+  }
+
+  /** Remembers a nonce a refusal gave; true when it is new (a retry with it may pass). */
+  takeNonce(nonce: string | null | undefined): boolean {
+    if (typeof nonce !== 'string' || nonce === '' || nonce === this.nonce) return false;
+    this.nonce = nonce;
+    return true;
   }
 }

@@ -19,6 +19,8 @@ export { REVOCATIONS_CHANNEL, REVOCATIONS_SCOPE } from './revocation/options.js'
 export type { RedisSubscriber, RevocationListOptions } from './revocation/options.js';
 export { revokes } from './revocation/set.js';
 export type { RevocableClaims, RevocationEntry, RevocationKind } from './revocation/set.js';
+export { createDpopProof, DpopKey } from './dpop-key.js';
+export type { DpopProofOptions } from './dpop-key.js';
 export { ServiceTokenSource } from './token-source.js';
 export type { ServiceTokenSourceOptions, TokenRequest, TokenResponse, WorkloadAssertionType } from './token-source.js';
 export { rejection, writeRejection } from './adapters/rejection.js';

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 
 import { ConfigError, signJwt, type Key } from '@tessera/core';
 
+import { createDpopProof, DpopKey } from './dpop-key.js';
 import { TokenRequestError } from './errors.js';
 import { clientSecretBasic } from './client-secret-basic.js';
 
@@ -39,6 +40,12 @@ export interface ServiceTokenSourceOptions {
   workloadTokenFile?: string;
   /** How the workload token is sent: `jwt-bearer` (default), or `jwt-spiffe` for a SPIFFE JWT-SVID. */
   assertionType?: WorkloadAssertionType;
+  /**
+   * Sender-constrained tokens (DPoP, RFC 9449): every token request carries a proof signed by this key, so the
+   * tokens handed out are bound to it (token_type DPoP, `cnf.jkt`) and are used with a proof of the same key.
+   * A `use_dpop_nonce` refusal is retried once with the nonce it gave; the latest `DPoP-Nonce` is remembered.
+   */
+  dpopKey?: DpopKey;
   /** Refresh when this fraction of the lifetime has passed (jittered by up to 10% of the lifetime). Default 0.8. */
   refreshAt?: number;
   /** Abort a token request after this many ms. Default 5,000. */
@@ -94,6 +101,8 @@ export class ServiceTokenSource {
   private readonly timeoutMs: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
+  /** The token endpoint's latest `DPoP-Nonce`. */
+  private dpopNonce: string | undefined;
 
   constructor(private readonly options: ServiceTokenSourceOptions) {
     if (!options.clientId) throw new ConfigError('clientId', 'required');
@@ -112,6 +121,8 @@ export class ServiceTokenSource {
       if (!Object.prototype.hasOwnProperty.call(ASSERTION_TYPES, options.assertionType))
         throw new ConfigError('assertionType', 'must be jwt-bearer or jwt-spiffe');
     }
+    if (options.dpopKey !== undefined && !(options.dpopKey instanceof DpopKey))
+      throw new ConfigError('dpopKey', 'must be a DpopKey (DpopKey.generate() or DpopKey.fromFile())');
     if ((options.tokenEndpoint === undefined) === (options.issuer === undefined))
       throw new ConfigError('tokenEndpoint', 'give exactly one of tokenEndpoint, issuer');
     this.endpoint =
@@ -186,7 +197,22 @@ export class ServiceTokenSource {
     return p;
   }
 
+  /** The key the tokens are bound to, when `dpopKey` is set: resource requests need proofs by it. */
+  get dpopKey(): DpopKey | undefined {
+    return this.options.dpopKey;
+  }
+
   private async request(audience: string | undefined, scope: string): Promise<TokenResponse> {
+    const first = await this.send(audience, scope);
+    // RFC 9449 section 8: a server that wants a nonce refuses with use_dpop_nonce and gives one; one retry with it.
+    const res = first.nonceWanted ? await this.send(audience, scope) : first;
+    return this.answer(res.res, res.json);
+  }
+
+  private async send(
+    audience: string | undefined,
+    scope: string,
+  ): Promise<{ res: Response; json: Record<string, unknown>; nonceWanted: boolean }> {
     const body = new URLSearchParams({ grant_type: 'client_credentials' });
     if (scope) body.set('scope', scope);
     if (audience !== undefined) body.set('resource', audience);
@@ -208,6 +234,14 @@ export class ServiceTokenSource {
       body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
       body.set('client_assertion', assertion);
     }
+    if (o.dpopKey !== undefined)
+      headers.dpop = createDpopProof({
+        key: o.dpopKey,
+        method: 'POST',
+        url: this.endpoint,
+        nonce: this.dpopNonce,
+        now: this.now,
+      });
     let res: Response;
     try {
       res = await this.fetchImpl(this.endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
@@ -220,6 +254,17 @@ export class ServiceTokenSource {
     } catch (cause) {
       throw new TokenRequestError(`the token endpoint answered ${res.status} without JSON`, { status: res.status, cause });
     }
+    let nonceWanted = false;
+    if (o.dpopKey !== undefined) {
+      const nonce = res.headers.get('dpop-nonce');
+      const fresh = nonce !== null && nonce !== '' && nonce !== this.dpopNonce;
+      if (fresh) this.dpopNonce = nonce;
+      nonceWanted = fresh && res.status === 400 && json?.error === 'use_dpop_nonce';
+    }
+    return { res, json, nonceWanted };
+  }
+
+  private answer(res: Response, json: Record<string, unknown>): TokenResponse {
     if (!res.ok) {
       const error = typeof json?.error === 'string' ? json.error : undefined;
       const description = typeof json?.error_description === 'string' ? json.error_description : undefined;
@@ -233,6 +278,11 @@ export class ServiceTokenSource {
     const expiresIn = json?.expires_in;
     if (typeof token !== 'string' || token.length === 0 || typeof expiresIn !== 'number' || !(expiresIn > 0))
       throw new TokenRequestError('the token endpoint answered without access_token and expires_in', { status: res.status });
+    // Fail closed: with a DPoP key, a bearer token (a server that ignored the proof) is not what was asked for.
+    if (this.options.dpopKey !== undefined && (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'dpop'))
+      throw new TokenRequestError('the token endpoint did not bind the token to the DPoP key (token_type is not DPoP)', {
+        status: res.status,
+      });
     return json as TokenResponse;
   }
 }

@@ -41,15 +41,26 @@ export interface SignOptions {
  */
 const headerCache = new WeakMap<Key, Map<string, string>>();
 
-function encodedHeader(key: Key, typ: string): string {
+function encodedHeader(key: Key, typ: string, jwk = false): string {
   let byTyp = headerCache.get(key);
   if (!byTyp) headerCache.set(key, (byTyp = new Map()));
-  let h = byTyp.get(typ);
+  const cacheKey = jwk ? `jwk\u0000${typ}` : typ;
+  let h = byTyp.get(cacheKey);
   if (h === undefined) {
-    h = encodeBase64url(JSON.stringify({ alg: key.alg, typ, kid: key.kid }));
-    byTyp.set(typ, h);
+    h = encodeBase64url(JSON.stringify(jwk ? { alg: key.alg, typ, jwk: publicJwk(key) } : { alg: key.alg, typ, kid: key.kid }));
+    byTyp.set(cacheKey, h);
   }
   return h;
+}
+
+/** The public key's own JWK members (no kid, alg or use): what a header's `jwk` carries. */
+function publicJwk(key: Key): Record<string, unknown> {
+  if (key.kind === 'secret') throw new KeyInvalidError('secret', 'an HMAC secret has no public form to put in a header');
+  const members = key.toJwk();
+  delete members.kid;
+  delete members.alg;
+  delete members.use;
+  return members;
 }
 
 /**
@@ -119,9 +130,20 @@ export function signAccessToken(input: AccessTokenInput, key: Key, options: Sign
   return signEncoded(header, encodeBase64url(JSON.stringify(claims)), key);
 }
 
-/** Signs any JSON claim set as a compact JWS with header `{alg, typ, kid}` (typ defaults to `JWT`). */
-export function signJwt(payload: Readonly<Record<string, unknown>>, key: Key, options: { typ?: string } = {}): string {
-  return signEncoded(encodedHeader(key, options.typ ?? 'JWT'), encodeBase64url(JSON.stringify(payload)), key);
+/**
+ * Signs any JSON claim set as a compact JWS with header `{alg, typ, kid}` (typ defaults to `JWT`); with `jwk`,
+ * header `{alg, typ, jwk}` carrying the public key instead of a kid (a DPoP proof, RFC 9449 section 4.2).
+ */
+export function signJwt(
+  payload: Readonly<Record<string, unknown>>,
+  key: Key,
+  options: { typ?: string; jwk?: boolean } = {},
+): string {
+  return signEncoded(
+    encodedHeader(key, options.typ ?? 'JWT', options.jwk === true),
+    encodeBase64url(JSON.stringify(payload)),
+    key,
+  );
 }
 
 /** The token for an encoded header and payload. */
