@@ -13,6 +13,9 @@ import * as oauth from 'oauth4webapi';
 import * as oidc from 'openid-client';
 
 import { contextOf } from '@tessera/server/internal';
+import { createVerifier } from '@tessera/verifier';
+import { tesseraFastify } from '@tessera/verifier/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 
 import { issueCode } from './helpers/code-flow.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -30,6 +33,8 @@ describe('DPoP with oauth4webapi and openid-client', () => {
   let t: TestServer;
   let svcSecret: string;
   let alice: string;
+  let api: FastifyInstance;
+  let ordersUrl: string;
 
   before(async () => {
     t = await startServer({ overrides: { dpopNonce: true } });
@@ -45,8 +50,25 @@ describe('DPoP with oauth4webapi and openid-client', () => {
     const code = { grantTypes: ['authorization_code' as const, 'refresh_token' as const], scopes: [], audiences: ['orders'] };
     await t.client({ id: 'spa', authMethod: 'none', redirectUris: [REDIRECT], ...code });
     alice = await t.user('alice', 'a long enough password');
+    // A service protected by Tessera's Fastify plugin: it verifies the server's tokens locally and takes DPoP-bound
+    // ones with their proof for this route.
+    api = Fastify();
+    await api.register(tesseraFastify, {
+      verifier: createVerifier({
+        issuer: t.url,
+        audience: 'orders',
+        algorithms: ['ES256'],
+        jwksUri: `${t.url}/.well-known/jwks.json`,
+      }),
+      realm: 'orders',
+    });
+    api.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({ sub: req.principal?.sub }));
+    ordersUrl = `${await api.listen({ port: 0, host: '127.0.0.1' })}/orders`;
   });
-  after(() => t.close());
+  after(async () => {
+    await api.close();
+    await t.close();
+  });
 
   /** A code for alice at the public client, bound to `dpopJkt` when given; the callback URL and the verifier. */
   async function callback(dpopJkt?: string): Promise<{ url: URL; verifier: string }> {
@@ -100,6 +122,27 @@ describe('DPoP with oauth4webapi and openid-client', () => {
       assert.equal(tries, 2, 'the first request lacked the nonce');
       assert.equal(tokens.token_type, 'dpop');
       assert.equal(jktOf(tokens.access_token), await thumbprint(keyPair));
+
+      // The token at a Tessera-protected route, with the handle's proof; the token alone, as a bearer, is refused.
+      const res = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(ordersUrl), new Headers(), null, {
+        DPoP,
+        ...insecure,
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { sub: 'svc' });
+      const stolen = await fetch(ordersUrl, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      assert.equal(stolen.status, 401);
+      const thief = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
+      const withOtherKey = await oauth
+        .protectedResourceRequest(tokens.access_token, 'GET', new URL(ordersUrl), new Headers(), null, {
+          DPoP: thief,
+          ...insecure,
+        })
+        .then(
+          (r) => r.status,
+          (err: unknown) => (err instanceof oauth.WWWAuthenticateChallengeError ? err.status : Promise.reject(err)),
+        );
+      assert.equal(withOtherKey, 401);
     });
 
     it('PAR with a DPoP proof: the pushed request is bound to the key (dpop_jkt)', async () => {
@@ -165,6 +208,13 @@ describe('DPoP with oauth4webapi and openid-client', () => {
       );
       assert.equal(tokens.token_type, 'dpop');
       assert.equal(jktOf(tokens.access_token), await thumbprint(keyPair));
+
+      // The token at a Tessera-protected route, with the handle's proof.
+      const res = await oidc.fetchProtectedResource(config, tokens.access_token, new URL(ordersUrl), 'GET', null, undefined, {
+        DPoP: oidc.getDPoPHandle(config, keyPair),
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { sub: 'svc' });
     });
 
     it('a client registered with dpop_bound_access_tokens gets nothing without a proof', async () => {
