@@ -245,6 +245,19 @@ describe('DPoP at the token endpoint', () => {
     assertBound(await refreshWith('spa', rt, await proof(key, tokenUrl)), key);
   });
 
+  it('a thief who binds a stolen family to a key of their own loses it when the client replays its old token', async () => {
+    const first = await redeem('spa', undefined);
+    const stolen = first.body.refresh_token!;
+    const thief = await proofKey();
+    const taken = await refreshWith('spa', stolen, await proof(thief, tokenUrl));
+    assertBound(taken, thief);
+    // The client, unaware, refreshes with its (now spent) token and no proof: reuse detected, the family revoked.
+    assertOAuthError(await refreshWith('spa', stolen, undefined), 400, 'invalid_grant');
+    assertOAuthError(await refreshWith('spa', taken.body.refresh_token!, await proof(thief, tokenUrl)), 400, 'invalid_grant');
+    const family = await contextOf(t.server).store.refreshFamilies.get(decodeJwt(first.body.access_token!).sid as string);
+    assert.notEqual(family?.revokedAt, null, 'the family is revoked');
+  });
+
   it("a confidential client's refresh token is not bound; each refresh with a proof binds the new access token", async () => {
     const auth = basic(web.id, web.secret!);
     const first = await redeem('web', await proof(key, tokenUrl), undefined, auth);

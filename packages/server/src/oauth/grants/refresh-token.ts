@@ -46,9 +46,16 @@ export async function refreshTokenGrant(
   const found = await ctx.store.refreshFamilies.findToken(digest);
   // A token of another client is not spent: it was never this client's to use.
   if (!found || found.family.clientId !== client.id) throw invalid();
-  // Before the token is spent, and before reuse detection: a bound token presented without its key (stolen, spent or
-  // not) is worthless to its holder, and costs the client nothing, its session included.
-  if (found.family.dpopJkt !== undefined && found.family.dpopJkt !== jkt) throw otherKey();
+  // A live token of a bound family presented without its key is worthless to its holder and costs the client
+  // nothing (it is not spent). A spent one goes on to reuse detection whatever key comes with it: a thief who bound
+  // a stolen family to a key of their own must not keep it when the client replays its old token.
+  if (
+    found.token.usedAt === null &&
+    found.family.revokedAt === null &&
+    found.family.dpopJkt !== undefined &&
+    found.family.dpopJkt !== jkt
+  )
+    throw otherKey();
   // Every check that can refuse comes before the token is spent: a refused scope request must not cost the client
   // its session (and its retry with the same token would look like a reuse). A spent token or a revoked family goes
   // straight on to reuse detection.
