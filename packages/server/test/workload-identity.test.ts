@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { JsonWebKey } from 'node:crypto';
+import { randomUUID, type JsonWebKey } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -472,5 +472,61 @@ describe('workload identity: a static JWKS issuer', () => {
     });
     assert.equal(noJti.status, 401);
     assert.equal(noJti.body.error, 'invalid_client');
+  });
+});
+
+describe('workload identity with DPoP and server nonces', () => {
+  let t: TestServer;
+  let privateKey: KeyLike;
+  const iss = 'https://ci.example.com';
+
+  before(async () => {
+    t = await startServer({ overrides: { dpopNonce: true } });
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'ci-1', alg: 'ES256', use: 'sig' };
+    await t.client({
+      id: 'orders',
+      authMethod: 'workload_identity',
+      grantTypes: ['client_credentials'],
+      scopes: ['inventory:read'],
+      audiences: ['inventory'],
+    });
+    await trust(t, {
+      name: 'ci',
+      issuer: iss,
+      keys: { jwks: { keys: [jwk] } },
+      audience: t.url,
+      algorithms: ['ES256'],
+      rules: [{ client: 'orders', claims: { repository: 'acme/orders' } }],
+    });
+  });
+  after(() => t.close());
+
+  it('a use_dpop_nonce refusal spends no single-use assertion: the retry with the nonce succeeds', async () => {
+    const assertionToken = await new SignJWT({ repository: 'acme/orders', jti: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: 'ci-1', typ: 'JWT' })
+      .setIssuer(iss)
+      .setSubject('repo:acme/orders:ref:refs/heads/main')
+      .setAudience(t.url)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const holder = await generateKeyPair('ES256');
+    const jwk = await exportJWK(holder.publicKey);
+    const proof = (nonce?: string) =>
+      new SignJWT({ htm: 'POST', htu: `${t.url}/oauth/token`, jti: randomUUID(), ...(nonce ? { nonce } : {}) })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .setIssuedAt()
+        .sign(holder.privateKey);
+    const form = { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: assertionToken };
+    const first = await t.form('/oauth/token', form, { dpop: await proof() });
+    assert.equal(first.status, 400);
+    assert.equal(first.body.error, 'use_dpop_nonce');
+    const nonce = first.headers.get('dpop-nonce');
+    assert.ok(nonce);
+    const second = await t.form('/oauth/token', form, { dpop: await proof(nonce) });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.equal(second.body.token_type, 'DPoP');
   });
 });

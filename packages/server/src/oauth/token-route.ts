@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
 import { allowClientOrigin } from '../http/cors.js';
@@ -30,6 +30,27 @@ function hasClientCredentials(authorization: string | undefined, form: Form): bo
     param(form, 'client_assertion') !== undefined ||
     param(form, 'client_assertion_type') !== undefined
   );
+}
+
+/**
+ * The request's DPoP proof, checked (undefined without one). A refusal (use_dpop_nonce and its nonce above all) is
+ * made readable to the browser app of the client the request names (CORS for its redirect URIs' origins), without
+ * authenticating it or spending anything of it.
+ */
+async function dpopProof(
+  ctx: ServerContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  form: Form,
+): Promise<Awaited<ReturnType<ServerContext['dpop']['check']>>> {
+  try {
+    return await ctx.dpop.check(req, '/oauth/token');
+  } catch (err) {
+    const named = param(form, 'client_id');
+    const client = named === undefined ? undefined : await ctx.store.clients.get(named);
+    if (client) allowClientOrigin(req, reply, client);
+    throw err;
+  }
 }
 
 /**
@@ -67,6 +88,9 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (Object.prototype.hasOwnProperty.call(GRANTS, grantType)) grant = grantType;
       if (limited && !(await limits.take(`ip:${req.ip}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
+      // The DPoP proof before client authentication, which may spend a single-use assertion: a client retrying
+      // after use_dpop_nonce must find its assertion unspent.
+      const proof = await dpopProof(ctx, req, reply, form);
       const client =
         grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' && !hasClientCredentials(req.headers.authorization, form)
           ? await jwtBearerClient(ctx, form, req.ip)
@@ -75,8 +99,6 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
-      // Once the client's origin may read the answer: a browser app must see a use_dpop_nonce refusal and its nonce.
-      const proof = await ctx.dpop.check(req, '/oauth/token');
       if (client.dpopBoundAccessTokens && proof === undefined)
         throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
       const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip, authorizedAt, proof?.jkt);
