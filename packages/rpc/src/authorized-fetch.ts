@@ -38,22 +38,40 @@ export function authorizedFetch(source: TokenProvider, options: AuthorizedFetchO
     }
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const url = input instanceof Request ? input.url : String(input);
+    let sent: string | undefined;
     const send = () => {
       const h = prover.headers(token, method, url);
+      sent = h.nonce;
       headers.set('authorization', h.authorization);
       headers.set('dpop', h.dpop);
       return inner(input, { ...init, headers });
     };
     const res = await send();
-    const replayable = !(init?.body instanceof ReadableStream) && !(input instanceof Request && input.body !== null);
+    // Sent again after a nonce refusal only when the body can be sent twice: none, or one held whole in memory (a
+    // stream, a Node Readable or an async iterable was read by the first request).
+    const replayable = canResend(init?.body) && !(input instanceof Request && input.body !== null);
     if (
       res.status !== 401 ||
       !/use_dpop_nonce/.test(res.headers.get('www-authenticate') ?? '') ||
-      !prover.takeNonce(res.headers.get('dpop-nonce')) ||
+      !prover.takeNonce(res.headers.get('dpop-nonce'), sent) ||
       !replayable
     )
       return res;
     await res.body?.cancel();
     return send();
   };
+}
+
+/** Whether a fetch body can be sent a second time as it was the first. */
+function canResend(body: RequestInit['body'] | undefined): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof Blob ||
+    body instanceof URLSearchParams ||
+    body instanceof FormData
+  );
 }

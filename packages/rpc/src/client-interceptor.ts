@@ -39,10 +39,12 @@ export function createTokenInterceptor(source: TokenProvider, options: TokenInte
   const prover = new DpopProver(key);
   return (next) => async (req) => {
     const token = await tokenForCall(get);
+    let sent: string | undefined;
     const prove = () => {
       const h = prover.headers(token, req.requestMethod, req.url);
       req.header.set('authorization', h.authorization);
       req.header.set('dpop', h.dpop);
+      sent = h.nonce;
     };
     prove();
     try {
@@ -53,7 +55,7 @@ export function createTokenInterceptor(source: TokenProvider, options: TokenInte
           ? err.metadata.get(DPOP_NONCE_HEADER)
           : null;
       // A stream's request messages may be read already: only a unary call is sent again.
-      if (!prover.takeNonce(nonce) || req.stream) throw err;
+      if (!prover.takeNonce(nonce, sent) || req.stream) throw err;
       prove();
       return next(req);
     }

@@ -50,18 +50,24 @@ export class DpopProver {
   private nonce: string | undefined;
   constructor(private readonly key: DpopKey) {}
 
-  /** The Authorization and DPoP header values for a request with `token`. */
-  headers(token: string, method: string, url: string): { authorization: string; dpop: string } {
+  /** The Authorization and DPoP header values for a request with `token`, and the nonce its proof carries. */
+  headers(token: string, method: string, url: string): { authorization: string; dpop: string; nonce: string | undefined } {
+    const nonce = this.nonce;
     return {
       authorization: `DPoP ${token}`,
-      dpop: createDpopProof({ key: this.key, method, url, accessToken: token, nonce: this.nonce }),
+      dpop: createDpopProof({ key: this.key, method, url, accessToken: token, nonce }),
+      nonce,
     };
   }
 
-  /** Remembers a nonce a refusal gave; true when it is new (a retry with it may pass). */
-  takeNonce(nonce: string | null | undefined): boolean {
-    if (typeof nonce !== 'string' || nonce === '' || nonce === this.nonce) return false;
+  /**
+   * Remembers a nonce a refusal gave; true when it is not the one the refused request's proof carried (`sent`), so
+   * that a retry with it may pass. Compared with what that request sent, not with the latest remembered: of two
+   * requests refused at once, both retry.
+   */
+  takeNonce(nonce: string | null | undefined, sent: string | undefined): boolean {
+    if (typeof nonce !== 'string' || nonce === '') return false;
     this.nonce = nonce;
-    return true;
+    return nonce !== sent;
   }
 }

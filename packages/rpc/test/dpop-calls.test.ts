@@ -271,5 +271,20 @@ describe('DPoP server nonces at the service', () => {
     assert.deepEqual(statuses, [401, 200]);
     assert.equal((await call(`${base}/stock`, { method: 'POST', body: 'x' })).status, 200);
     assert.deepEqual(statuses, [401, 200, 200], 'the nonce was kept');
+
+    // The nonce changes: two calls refused at once both retry (each with the nonce its own proof lacked).
+    nonce = 'nonce-3';
+    const both = await Promise.all([call(`${base}/stock`), call(`${base}/stock`)]);
+    assert.deepEqual(
+      both.map((r) => r.status),
+      [200, 200],
+    );
+    // A body that was read by the first request (an async iterable) is not sent again empty: the refusal is returned.
+    nonce = 'nonce-4';
+    async function* upload() {
+      yield new TextEncoder().encode('payload');
+    }
+    const streamed = await call(`${base}/stock`, { method: 'POST', body: upload() as never, duplex: 'half' } as RequestInit);
+    assert.equal(streamed.status, 401);
   });
 });

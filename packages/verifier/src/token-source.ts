@@ -234,12 +234,15 @@ export class ServiceTokenSource {
       body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
       body.set('client_assertion', assertion);
     }
+    // The nonce this request's proof carries: a refusal is retried when it gives another (even when a concurrent
+    // request has remembered that one already).
+    const sentNonce = this.dpopNonce;
     if (o.dpopKey !== undefined)
       headers.dpop = createDpopProof({
         key: o.dpopKey,
         method: 'POST',
         url: this.endpoint,
-        nonce: this.dpopNonce,
+        nonce: sentNonce,
         now: this.now,
       });
     let res: Response;
@@ -257,9 +260,9 @@ export class ServiceTokenSource {
     let nonceWanted = false;
     if (o.dpopKey !== undefined) {
       const nonce = res.headers.get('dpop-nonce');
-      const fresh = nonce !== null && nonce !== '' && nonce !== this.dpopNonce;
-      if (fresh) this.dpopNonce = nonce;
-      nonceWanted = fresh && res.status === 400 && json?.error === 'use_dpop_nonce';
+      if (nonce !== null && nonce !== '') this.dpopNonce = nonce;
+      nonceWanted =
+        nonce !== null && nonce !== '' && nonce !== sentNonce && res.status === 400 && json?.error === 'use_dpop_nonce';
     }
     return { res, json, nonceWanted };
   }
