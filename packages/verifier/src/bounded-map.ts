@@ -18,3 +18,14 @@ export function makeRoom<K, V>(map: Map<K, V>, passes: readonly ((value: V) => b
     map.delete(k);
   }
 }
+
+/**
+ * For a map that must not forget a live entry (the proofs already used once): drops what `mayGo` allows when `map`
+ * holds `max` entries or more, and says whether there is room now. Never drops a live entry; a map still full is
+ * for the caller to refuse the new one (fail closed).
+ */
+export function hasRoom<K, V>(map: Map<K, V>, mayGo: (value: V) => boolean, max: number = MAX_ENTRIES): boolean {
+  if (map.size < max) return true;
+  for (const [k, v] of map) if (mayGo(v)) map.delete(k);
+  return map.size < max;
+}

@@ -10,7 +10,7 @@ export type { RateLimiter, RateRule } from './rate-limiter.js';
 // client_secret_basic's header, built once for the service token source and the CLI's OAuth commands.
 export { clientSecretBasic } from './client-secret-basic.js';
 // The bound of the in-process maps of attacker-chosen keys, shared with the auth server's login throttle.
-export { makeRoom, MAX_ENTRIES } from './bounded-map.js';
+export { hasRoom, makeRoom, MAX_ENTRIES } from './bounded-map.js';
 // A response body read up to a size cap, for whoever fetches documents of other servers (the auth server's
 // workload issuers' discovery documents).
 export { readCapped } from './read-capped.js';

@@ -21,7 +21,7 @@ import {
   type TokenProfile,
 } from '@tessera/core';
 
-import { makeRoom, MAX_ENTRIES } from './bounded-map.js';
+import { hasRoom, MAX_ENTRIES } from './bounded-map.js';
 import { DpopReplayError, KeysUnavailableError, TokenBindingError, TokenMissingError, TokenRevokedError } from './errors.js';
 import { Lru } from './lru.js';
 import { principalFromClaims, type Principal } from './principal.js';
@@ -410,8 +410,8 @@ export class Verifier {
     const seen = `${proven.jkt} ${proven.jti}`;
     const until = this.seenProofs.get(seen);
     if (until !== undefined && until > now) throw new DpopReplayError();
-    if (until === undefined && this.seenProofs.size >= this.maxProofs)
-      makeRoom(this.seenProofs, [(u) => u <= now], this.maxProofs);
+    // A memory full of live proofs refuses the new one rather than forget one (which a replay could then pass).
+    if (until === undefined && !hasRoom(this.seenProofs, (u) => u <= now, this.maxProofs)) throw new DpopReplayError();
     this.seenProofs.set(seen, proven.iat * 1000 + this.proofWindow);
     return principal;
   }

@@ -35,7 +35,7 @@ function proofRefused(reason: string) {
 }
 
 describe('Verifier.verifyRequest (DPoP)', () => {
-  it('remembers each proof until its iat window closes, forgetting expired proofs first when full', async () => {
+  it('remembers each proof until its iat window closes; when full, forgets expired ones and refuses rather than forget a live one', async () => {
     const holder = await DpopHolder.create();
     const clock = { t: Date.now() };
     const v = verifierAt(clock, { dpop: { maxProofs: 2 } });
@@ -56,6 +56,14 @@ describe('Verifier.verifyRequest (DPoP)', () => {
     await v.verifyRequest(request(third));
     await assert.rejects(v.verifyRequest(request(second)), DpopReplayError);
     await assert.rejects(v.verifyRequest(request(third)), DpopReplayError);
+    // Full of live proofs: a new one is refused (fail closed) rather than a live one forgotten, which a replay of
+    // it could then pass; once they expire there is room again.
+    const fourth = await holder.proof({ htu: URL_, token, iat: at() });
+    await assert.rejects(v.verifyRequest(request(fourth)), DpopReplayError);
+    await assert.rejects(v.verifyRequest(request(second)), DpopReplayError);
+    clock.t += 61_000;
+    const fifth = await holder.proof({ htu: URL_, token, iat: at() });
+    assert.equal((await v.verifyRequest(request(fifth))).jkt, holder.jkt);
   });
 
   it("compares htu with the request's Host and scheme, or with externalOrigin behind a proxy", async () => {

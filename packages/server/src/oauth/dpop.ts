@@ -8,7 +8,7 @@ import {
   DpopProofVerifier,
   type VerifiedDpopProof,
 } from '@tessera/core';
-import { makeRoom } from '@tessera/verifier/internal';
+import { hasRoom } from '@tessera/verifier/internal';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 
@@ -25,7 +25,8 @@ export const DPOP_NONCE_HEADER = 'dpop-nonce';
 
 /**
  * The jti of every proof this instance accepted, kept until no proof of that iat could be accepted any more, so a
- * proof is used once. In memory, bounded (makeRoom: expired entries go first): one instance's view.
+ * proof is used once. In memory, bounded (expired entries go; full of live ones, a new proof is refused): one
+ * instance's view.
  */
 export class MemoryProofJtis {
   private readonly seen = new Map<string, number>();
@@ -34,7 +35,8 @@ export class MemoryProofJtis {
   firstUse(key: string, expiresAt: number, now: number): boolean {
     const until = this.seen.get(key);
     if (until !== undefined && until > now) return false;
-    if (until === undefined) makeRoom(this.seen, [(expiry) => expiry <= now]);
+    // Full of live proofs: the new one is refused rather than a live one forgotten (a replay could then pass).
+    if (until === undefined && !hasRoom(this.seen, (expiry) => expiry <= now)) return false;
     this.seen.set(key, expiresAt);
     return true;
   }
