@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeUnverified, generateKey, signAccessToken } from '@tessera/core';
-import { createVerifier } from '@tessera/verifier';
+import { createDpopProof, createVerifier, DpopKey } from '@tessera/verifier';
 
 import { contextOf } from '@tessera/server/internal';
 
@@ -16,12 +16,13 @@ import {
   assertTokenResponse,
   introspect,
   login,
+  postForm,
   revoke,
   withBasic,
   type Answer,
   type ClientCreds,
 } from './helpers/oauth.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { basic, startServer, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'a long enough password';
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -84,6 +85,35 @@ describe('token exchange (RFC 8693)', () => {
   };
   const exchange = (client: ClientCreds, subjectToken: string, params: Record<string, string> = {}) =>
     withBasic(t, client, '/oauth/token', { grant_type: GRANT, subject_token: subjectToken, subject_token_type: AT, ...params });
+
+  it('a DPoP-bound subject token is exchanged only with a proof of the caller, for a token bound to its key', async () => {
+    const tokenUrl = `${t.url}/oauth/token`;
+    const userKey = DpopKey.generate();
+    const bound = await postForm(
+      t,
+      '/oauth/token',
+      { grant_type: 'password', username: 'alice', password: PASSWORD, resource: 'orders', scope: 'orders:read inventory:read' },
+      { authorization: basic(web.id, web.secret!), dpop: createDpopProof({ key: userKey, method: 'POST', url: tokenUrl }) },
+    );
+    assert.equal(bound.body.token_type, 'DPoP');
+    const subject = bound.body.access_token!;
+    const bare = await exchange(orders, subject, { resource: 'inventory', scope: 'inventory:read' });
+    assert.equal(bare.status, 400);
+    assert.equal(bare.body.error, 'invalid_dpop_proof');
+    const ordersKey = DpopKey.generate();
+    const r = await postForm(
+      t,
+      '/oauth/token',
+      { grant_type: GRANT, subject_token: subject, subject_token_type: AT, resource: 'inventory', scope: 'inventory:read' },
+      {
+        authorization: basic(orders.id, orders.secret!),
+        dpop: createDpopProof({ key: ordersKey, method: 'POST', url: tokenUrl }),
+      },
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.token_type, 'DPoP');
+    assert.deepEqual(claimsOf(r.body.access_token!).cnf, { jkt: ordersKey.jkt });
+  });
 
   it('orders exchanges the user token for an inventory token on her behalf', async () => {
     const user = await userToken();

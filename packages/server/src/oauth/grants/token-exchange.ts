@@ -80,6 +80,11 @@ export async function tokenExchangeGrant(
   const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
   if (!audiences.includes(client.id)) throw new OAuthError('invalid_grant', 'the subject token was not issued to this client');
   if (typeof claims.sub !== 'string') throw new OAuthError('invalid_grant', 'the subject token names no subject');
+  // A sender-constrained subject token (DPoP, `cnf.jkt`) is exchanged only for a token bound to the caller's key: a
+  // bound token never comes out of an exchange as a bearer token.
+  const cnf = claims.cnf as { jkt?: unknown } | undefined;
+  if (cnf !== undefined && cnf !== null && typeof cnf === 'object' && cnf.jkt !== undefined && jkt === undefined)
+    throw new OAuthError('invalid_dpop_proof', 'a DPoP-bound subject token is exchanged only with a DPoP proof of the caller');
   const depth = actDepth(claims.act);
   if (depth >= MAX_ACT_DEPTH) throw new OAuthError('invalid_grant', 'the delegation chain is too long');
 
