@@ -420,6 +420,31 @@ describe('workload identity federation', () => {
   });
 });
 
+/**
+ * A workload_identity client `orders` and a trusted CI issuer `iss` whose key is given as a static JWKS (single use,
+ * rule repository == acme/orders); returns the issuer's private key (kid ci-1).
+ */
+async function trustStaticIssuer(t: TestServer, iss: string): Promise<KeyLike> {
+  const pair = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'ci-1', alg: 'ES256', use: 'sig' };
+  await t.client({
+    id: 'orders',
+    authMethod: 'workload_identity',
+    grantTypes: ['client_credentials'],
+    scopes: ['inventory:read'],
+    audiences: ['inventory'],
+  });
+  await trust(t, {
+    name: 'ci',
+    issuer: iss,
+    keys: { jwks: { keys: [jwk] } },
+    audience: t.url,
+    algorithms: ['ES256'],
+    rules: [{ client: 'orders', claims: { repository: 'acme/orders' } }],
+  });
+  return pair.privateKey;
+}
+
 describe('workload identity: a static JWKS issuer', () => {
   let t: TestServer;
   let privateKey: KeyLike;
@@ -427,24 +452,7 @@ describe('workload identity: a static JWKS issuer', () => {
 
   before(async () => {
     t = await startServer();
-    const pair = await generateKeyPair('ES256');
-    privateKey = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'ci-1', alg: 'ES256', use: 'sig' };
-    await t.client({
-      id: 'orders',
-      authMethod: 'workload_identity',
-      grantTypes: ['client_credentials'],
-      scopes: ['inventory:read'],
-      audiences: ['inventory'],
-    });
-    await trust(t, {
-      name: 'ci',
-      issuer: iss,
-      keys: { jwks: { keys: [jwk] } },
-      audience: t.url,
-      algorithms: ['ES256'],
-      rules: [{ client: 'orders', claims: { repository: 'acme/orders' } }],
-    });
+    privateKey = await trustStaticIssuer(t, iss);
   });
   after(() => t.close());
 
@@ -482,24 +490,7 @@ describe('workload identity with DPoP and server nonces', () => {
 
   before(async () => {
     t = await startServer({ overrides: { dpopNonce: true } });
-    const pair = await generateKeyPair('ES256');
-    privateKey = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'ci-1', alg: 'ES256', use: 'sig' };
-    await t.client({
-      id: 'orders',
-      authMethod: 'workload_identity',
-      grantTypes: ['client_credentials'],
-      scopes: ['inventory:read'],
-      audiences: ['inventory'],
-    });
-    await trust(t, {
-      name: 'ci',
-      issuer: iss,
-      keys: { jwks: { keys: [jwk] } },
-      audience: t.url,
-      algorithms: ['ES256'],
-      rules: [{ client: 'orders', claims: { repository: 'acme/orders' } }],
-    });
+    privateKey = await trustStaticIssuer(t, iss);
   });
   after(() => t.close());
 

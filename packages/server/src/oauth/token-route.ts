@@ -12,6 +12,7 @@ import { jwtBearerClient, jwtBearerGrant } from './grants/jwt-bearer.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { tokenExchangeGrant } from './grants/token-exchange.js';
+import { JWT_BEARER_GRANT } from '../store/clients.js';
 
 const GRANTS = {
   authorization_code: authorizationCodeGrant,
@@ -19,7 +20,7 @@ const GRANTS = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
-  'urn:ietf:params:oauth:grant-type:jwt-bearer': jwtBearerGrant,
+  [JWT_BEARER_GRANT]: jwtBearerGrant,
 } as const;
 
 /** Whether the request carries client credentials (RFC 7523 section 3.1: the JWT bearer grant may come without). */
@@ -92,7 +93,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       // after use_dpop_nonce must find its assertion unspent.
       const proof = await dpopProof(ctx, req, reply, form);
       const client =
-        grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' && !hasClientCredentials(req.headers.authorization, form)
+        grant === JWT_BEARER_GRANT && !hasClientCredentials(req.headers.authorization, form)
           ? await jwtBearerClient(ctx, form, req.ip)
           : await authenticateClient(ctx, req.headers.authorization, form, req.ip, true);
       allowClientOrigin(req, reply, client);

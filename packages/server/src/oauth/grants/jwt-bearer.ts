@@ -5,8 +5,7 @@ import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import type { TokenResponse } from '../issue.js';
 import { serviceToken } from './client-credentials.js';
-
-const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+import { JWT_BEARER_GRANT } from '../../store/clients.js';
 
 /**
  * The JWT bearer grant (RFC 7523 section 2.1) for workload tokens: `assertion` is a token of a trusted workload
