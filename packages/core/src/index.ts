@@ -30,7 +30,7 @@ export { generateKey } from './key/generate.js';
 export type { GenerateOptions } from './key/generate.js';
 export { importDer, importJwk, importKey, importPem, importSecret, importSshPublicKey } from './key/import.js';
 export type { ImportOptions } from './key/import.js';
-export { jwkThumbprint } from './key/thumbprint.js';
+export { certificateThumbprint, jwkThumbprint } from './key/thumbprint.js';
 export { buildJwks, KeySet, MAX_JWKS_KEYS, parseJwks, spiffeBundleJwks } from './jwks.js';
 export type { JsonWebKeySet, ParseJwksOptions, SkippedKey } from './jwks.js';
 export { ACCESS_TOKEN_TYPE, signAccessToken, signJwt } from './jwt/sign.js';

@@ -31,3 +31,5 @@ export type {
   SpireSvidRequest,
   StandIn,
 } from './workload-issuers.js';
+export { createTestPki } from './pki.js';
+export type { CertificatePair, ClientCertificateOptions, TestPki } from './pki.js';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 
 import { KeyInvalidError } from '../errors.js';
 
@@ -22,4 +22,13 @@ export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
   return createHash('sha256')
     .update(`{${parts.join(',')}}`)
     .digest('base64url');
+}
+
+/**
+ * RFC 8705 section 3.1 certificate thumbprint (`x5t#S256`): SHA-256 of the certificate's DER encoding,
+ * base64url. Takes the DER bytes (node's `getPeerCertificate().raw`) or a PEM certificate.
+ */
+export function certificateThumbprint(certificate: Uint8Array | string): string {
+  const der = typeof certificate === 'string' ? new X509Certificate(certificate).raw : certificate;
+  return createHash('sha256').update(der).digest('base64url');
 }
