@@ -8,6 +8,7 @@ import { adminRefusal, KEYS_BUSY_REFUSAL } from './admin/respond.js';
 import { keyAndAuditRoutes } from './admin/keys-audit.js';
 import { roleRoutes } from './admin/roles.js';
 import { workloadIssuerRoutes } from './admin/workload-issuers.js';
+import { resourceRoutes } from './admin/resources.js';
 import { userRoutes } from './admin/users.js';
 import type { Config } from './config/schema.js';
 import type { ServerContext } from './context.js';
@@ -88,6 +89,7 @@ export function buildApp(ctx: ServerContext, app: FastifyInstance): FastifyInsta
     roleRoutes(admin, ctx);
     clientRoutes(admin, ctx);
     workloadIssuerRoutes(admin, ctx);
+    resourceRoutes(admin, ctx);
     keyAndAuditRoutes(admin, ctx);
   });
   return app;

@@ -9,6 +9,8 @@ import type { RevocationRegistry } from './revocation/registry.js';
 import type { MasterKey } from './security/master-key.js';
 import type { Limits } from './security/limits.js';
 import type { Pages } from './signin/pages.js';
+import type { Resource } from './resources/resource.js';
+import type { StoredDirectory } from './store/stored-directory.js';
 import type { Store } from './store/types.js';
 import type { WorkloadIssuerDirectory } from './workload/directory.js';
 import type { WorkloadKeys } from './workload/keys.js';
@@ -35,6 +37,8 @@ export interface ServerContext {
   workloadKeys: WorkloadKeys;
   /** The trusted workload issuers by iss, read from the store and kept a few seconds (workload/directory.ts). */
   workloadIssuers: WorkloadIssuerDirectory;
+  /** The registered resource servers by identifier (audience), read from the store and kept a few seconds. */
+  resources: StoredDirectory<Resource>;
   log: FastifyBaseLogger;
   /** Clock in milliseconds. */
   now: () => number;

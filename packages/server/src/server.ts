@@ -7,7 +7,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp, newFastify } from './app.js';
 import { Audit } from './audit/audit.js';
 import { AuditRetention } from './audit/retention.js';
-import { pruneExpiredSignIns } from './signin/expiry.js';
+import { pruneExpired } from './store/expiry.js';
+import { StoredDirectory } from './store/stored-directory.js';
 import { baseUrl, loadConfig, type LoadConfigOptions } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { attachContext, type ServerContext } from './context.js';
@@ -117,6 +118,11 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     pages,
     workloadKeys: new WorkloadKeys({ now }),
     workloadIssuers: new WorkloadIssuerDirectory(store, now),
+    resources: new StoredDirectory(
+      () => store.resources.list(),
+      (r) => r.resource,
+      now,
+    ),
     log: app.log,
     now,
   };
@@ -142,7 +148,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     // schedule lease, renewed at each tick and lapsing after three missed ones, also applies the schedule.
     keys.runSchedule(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'key schedule failed'));
     store.revocations.prune(now()).catch((err: unknown) => app.log.error({ err }, 'revocation pruning failed'));
-    pruneExpiredSignIns(store, now()).catch((err: unknown) => app.log.error({ err }, 'sign-in pruning failed'));
+    pruneExpired(store, now()).catch((err: unknown) => app.log.error({ err }, 'pruning of expired state failed'));
     retention.run(now(), 3 * tickMs).catch((err: unknown) => app.log.error({ err }, 'audit retention failed'));
   }, tickMs);
   timer.unref();

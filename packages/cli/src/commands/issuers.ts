@@ -9,7 +9,7 @@ import { note, readInputFile } from '../io.js';
 import { LOCAL_OPTIONS, LOCAL_USAGE, withLocal } from '../local.js';
 import { JSON_FLAG, print } from '../output.js';
 
-/** Running servers read the stored issuers again every 5 seconds (WORKLOAD_ISSUERS_REFRESH_MS). */
+/** Running servers read the stored issuers again every 5 seconds (STORED_DIRECTORY_REFRESH_MS). */
 const RUNNING_SERVERS = 'Running servers on this store use the change within 5 seconds.';
 
 const WHERE = LOCAL_USAGE;

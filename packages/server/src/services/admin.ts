@@ -44,6 +44,16 @@ import {
   type NewUserInput,
 } from './users.js';
 import type { ProfileInput } from './user-profile.js';
+import type { Resource } from '../resources/resource.js';
+import {
+  addResource,
+  addResourceKey,
+  getResource,
+  listResources,
+  removeResource,
+  removeResourceKey,
+  replaceResource,
+} from './resources.js';
 import {
   addWorkloadIssuer,
   getWorkloadIssuer,
@@ -109,6 +119,18 @@ export interface AdminService {
     get(name: string): Promise<SourcedWorkloadIssuer>;
     /** Replaces a stored issuer (PUT); it keeps its name and creation time. The config file's are read-only. */
     replace(by: Actor, name: string, input: unknown): Promise<SourcedWorkloadIssuer>;
+    remove(by: Actor, name: string): Promise<void>;
+  };
+  readonly resources: {
+    /** Registers a resource server given in its wire form (name, identifier, encryption keys, claims). */
+    add(by: Actor, input: unknown): Promise<Resource>;
+    list(): Promise<Resource[]>;
+    get(name: string): Promise<Resource>;
+    /** Replaces a resource (PUT); it keeps its name and creation time. */
+    replace(by: Actor, name: string, input: unknown): Promise<Resource>;
+    /** Adds a public encryption key as the newest (tokens are encrypted to it from now on). */
+    addKey(by: Actor, name: string, jwk: unknown): Promise<Resource>;
+    removeKey(by: Actor, name: string, kid: string): Promise<Resource>;
     remove(by: Actor, name: string): Promise<void>;
   };
   readonly keys: {
@@ -191,6 +213,15 @@ export function adminService(ctx: ServerContext): AdminService {
       get: (name) => getWorkloadIssuer(ctx, name),
       replace: (by, name, input) => replaceWorkloadIssuer(ctx, by, name, input),
       remove: (by, name) => removeWorkloadIssuer(ctx, by, name),
+    }),
+    resources: Object.freeze({
+      add: (by, input) => addResource(ctx, by, input),
+      list: () => listResources(ctx),
+      get: (name) => getResource(ctx, name),
+      replace: (by, name, input) => replaceResource(ctx, by, name, input),
+      addKey: (by, name, jwk) => addResourceKey(ctx, by, name, jwk),
+      removeKey: (by, name, kid) => removeResourceKey(ctx, by, name, kid),
+      remove: (by, name) => removeResource(ctx, by, name),
     }),
     keys: Object.freeze({
       list: () => listKeys(ctx),

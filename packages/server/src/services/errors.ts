@@ -29,7 +29,17 @@ export class UnknownRoleError extends AdminError {
 export class NotFoundError extends AdminError {
   static readonly code = 'ERR_NOT_FOUND';
   constructor(
-    readonly entity: 'user' | 'client' | 'role' | 'key' | 'session' | 'browser session' | 'consent' | 'workload issuer',
+    readonly entity:
+      | 'user'
+      | 'client'
+      | 'role'
+      | 'key'
+      | 'session'
+      | 'browser session'
+      | 'consent'
+      | 'workload issuer'
+      | 'resource'
+      | 'encryption key',
     name: string,
   ) {
     super(NotFoundError.code, `no ${entity} ${name}`);

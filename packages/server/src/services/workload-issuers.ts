@@ -142,7 +142,7 @@ export async function removeWorkloadIssuer(ctx: ServerContext, by: Actor, name: 
   // A stored issuer goes even when the config file has one of the same name (stored before the file named it):
   // it would otherwise stay trusted with no way to remove it.
   const removed = await ctx.store.workloadIssuers.delete(name);
-  // This instance reads the stored issuers again at once; the others within WORKLOAD_ISSUERS_REFRESH_MS.
+  // This instance reads the stored issuers again at once; the others within STORED_DIRECTORY_REFRESH_MS.
   ctx.workloadIssuers.changed();
   if (!removed) {
     if (ctx.config.workloadIssuers.some((c) => c.name === name)) throw readOnly(name);

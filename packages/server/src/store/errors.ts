@@ -8,8 +8,8 @@ import { TesseraError } from '@tessera/core';
 export class StoreConflictError extends TesseraError {
   static readonly code = 'ERR_STORE_CONFLICT';
   /** What already exists. */
-  readonly entity: 'user' | 'client' | 'workload issuer';
-  constructor(entity: 'user' | 'client' | 'workload issuer') {
+  readonly entity: 'user' | 'client' | 'workload issuer' | 'resource';
+  constructor(entity: 'user' | 'client' | 'workload issuer' | 'resource') {
     super(StoreConflictError.code, `${entity} already exists`);
     this.entity = entity;
   }

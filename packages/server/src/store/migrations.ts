@@ -297,5 +297,30 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.alterTable('refresh_families').addColumn('dpop_jkt', 'text').execute();
       },
     },
+    '0016_resources': {
+      // Resource servers (audiences) with encryption keys; the signed inner token of each encrypted access token,
+      // kept until it expires for introspection (the issuer cannot decrypt what it encrypted to a resource).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('resources')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('resource', 'text', (c) => c.notNull().unique())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('encrypted_access_tokens')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('inner', 'text', (c) => c.notNull())
+          .addColumn('expires_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('encrypted_access_tokens_expiry')
+          .on('encrypted_access_tokens')
+          .column('expires_at')
+          .execute();
+      },
+    },
   };
 }

@@ -122,4 +122,6 @@ export interface Database {
   authorization_requests: { digest: string; client_id: string; params: string; created_at: number; expires_at: number };
   consents: { user_id: string; client_id: string; scopes: string; granted_at: number };
   workload_issuers: { name: string; issuer: string; document: string; created_at: number; updated_at: number };
+  resources: { name: string; resource: string; document: string; created_at: number; updated_at: number };
+  encrypted_access_tokens: { digest: string; inner: string; expires_at: number };
 }

@@ -8,6 +8,7 @@ import { SqlAuthorizationRequestRepository } from './sql/authorization-requests.
 import { SqlBrowserSessionRepository } from './sql/browser-sessions.js';
 import { SqlConsentRepository } from './sql/consents.js';
 import { SqlWorkloadIssuerRepository } from './sql/workload-issuers.js';
+import { SqlEncryptedTokenRepository, SqlResourceRepository } from './sql/resources.js';
 import { SqlClientRepository } from './sql/clients.js';
 import { SqlKeyRepository } from './sql/keys.js';
 import { SqlLeaseRepository } from './sql/leases.js';
@@ -43,6 +44,8 @@ export class SqlStore implements Store {
   readonly browserSessions: SqlBrowserSessionRepository;
   readonly consents: SqlConsentRepository;
   readonly workloadIssuers: SqlWorkloadIssuerRepository;
+  readonly resources: SqlResourceRepository;
+  readonly encryptedTokens: SqlEncryptedTokenRepository;
   readonly authorizationRequests: SqlAuthorizationRequestRepository;
   readonly authorizationCodes: SqlAuthorizationCodeRepository;
 
@@ -64,6 +67,8 @@ export class SqlStore implements Store {
     this.browserSessions = new SqlBrowserSessionRepository(db, log);
     this.consents = new SqlConsentRepository(db);
     this.workloadIssuers = new SqlWorkloadIssuerRepository(db);
+    this.resources = new SqlResourceRepository(db);
+    this.encryptedTokens = new SqlEncryptedTokenRepository(db);
     this.authorizationRequests = new SqlAuthorizationRequestRepository(db);
     this.authorizationCodes = new SqlAuthorizationCodeRepository(db);
   }

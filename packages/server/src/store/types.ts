@@ -6,6 +6,7 @@ import type { BrowserSessionRepository } from './browser-sessions.js';
 import type { ClientRepository } from './clients.js';
 import type { ConsentRepository } from './consents.js';
 import type { WorkloadIssuerRepository } from './workload-issuers.js';
+import type { EncryptedTokenRepository, ResourceRepository } from './resources.js';
 import type { KeyRepository } from './keys.js';
 import type { LeaseRepository } from './leases.js';
 import type { RefreshFamilyRepository } from './refresh-families.js';
@@ -37,6 +38,8 @@ export interface Store {
   readonly authorizationCodes: AuthorizationCodeRepository;
   readonly consents: ConsentRepository;
   readonly workloadIssuers: WorkloadIssuerRepository;
+  readonly resources: ResourceRepository;
+  readonly encryptedTokens: EncryptedTokenRepository;
 
   /** Brings the schema up to date (run at start). */
   migrate(): Promise<void>;

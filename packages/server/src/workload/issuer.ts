@@ -8,7 +8,7 @@ import {
   type JsonWebKeySet,
 } from '@tessera/core';
 
-import { AdminInputError } from '../services/errors.js';
+import { fail, isObject, only } from '../services/wire-object.js';
 
 /**
  * Trusted workload issuers: external systems (a Kubernetes cluster, a SPIRE server, GitHub Actions) whose signed
@@ -84,19 +84,6 @@ export const MAX_RULE_CLAIMS = 10;
 const MAX_PATTERN = 512;
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const CLIENT_ID = /^[\x21-\x7e]{1,200}$/;
-
-function fail(why: string): never {
-  throw new AdminInputError(why);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function only(o: Record<string, unknown>, allowed: readonly string[], what: string): void {
-  const extra = Object.keys(o).find((k) => !allowed.includes(k));
-  if (extra !== undefined) fail(`${what}: unknown field ${extra}`);
-}
 
 /** Whether a URL names the local host (localhost, 127.0.0.0/8, [::1]). */
 export function isLoopback(u: URL): boolean {

@@ -1,4 +1,4 @@
-import type { Store } from '../store/types.js';
+import type { Store } from './types.js';
 
 /** Rows deleted per statement, and statements per run at most: a backlog is worked off over several runs. */
 const BATCH = 1_000;
@@ -10,16 +10,18 @@ const MAX_BATCHES = 20;
 export const CODE_KEPT_AFTER_EXPIRY_MS = 3_600_000;
 
 /**
- * Deletes the sign-in state that has expired at `now`: browser sessions past their idle or absolute lifetime,
- * authorization requests nobody completed, and authorization codes an hour after their expiry. Every instance may run it (the deletes are idempotent); the
- * reads never trust such a row anyway, this only bounds the tables. Returns how many rows went.
+ * Deletes the state that has expired at `now`: browser sessions past their idle or absolute lifetime,
+ * authorization requests nobody completed, authorization codes an hour after their expiry, and the inner tokens
+ * of expired encrypted access tokens. Every instance may run it (the deletes are idempotent); the reads never
+ * trust such a row anyway, this only bounds the tables. Returns how many rows went.
  */
-export async function pruneExpiredSignIns(store: Store, now: number): Promise<number> {
+export async function pruneExpired(store: Store, now: number): Promise<number> {
   let deleted = 0;
   for (const prune of [
     (n: number) => store.browserSessions.prune(now, n),
     (n: number) => store.authorizationRequests.prune(now, n),
     (n: number) => store.authorizationCodes.prune(now - CODE_KEPT_AFTER_EXPIRY_MS, n),
+    (n: number) => store.encryptedTokens.prune(now, n),
   ]) {
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await prune(BATCH);
