@@ -13,6 +13,14 @@ import {
 import { gateway } from './commands/gateway.js';
 import { init } from './commands/init.js';
 import { issuersAdd, issuersList, issuersRemove, issuersShow } from './commands/issuers.js';
+import {
+  resourcesAdd,
+  resourcesAddKey,
+  resourcesList,
+  resourcesRemove,
+  resourcesRemoveKey,
+  resourcesShow,
+} from './commands/resources.js';
 import { keysGenerate } from './commands/keys-generate.js';
 import { keysImport, keysList, keysRetire, keysRotate } from './commands/keys-manage.js';
 import { rolesAdd, rolesGrant, rolesList, rolesRevoke } from './commands/roles.js';
@@ -66,6 +74,12 @@ const COMMANDS: readonly Command[] = [
   issuersList,
   issuersShow,
   issuersRemove,
+  resourcesAdd,
+  resourcesList,
+  resourcesShow,
+  resourcesAddKey,
+  resourcesRemoveKey,
+  resourcesRemove,
   keysGenerate,
   keysList,
   keysRotate,

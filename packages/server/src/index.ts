@@ -13,6 +13,7 @@ export type { ClientInput, ClientPatch } from './services/clients.js';
 export type { TokenRevocation } from './services/tokens.js';
 export type { SourcedWorkloadIssuer, WorkloadIssuerSource } from './services/workload-issuers.js';
 export type { WorkloadIssuer, WorkloadIssuerView } from './workload/issuer.js';
+export type { Resource, ResourceClaim, ResourceKey, ResourceKeyAlgorithm, ResourceView } from './resources/resource.js';
 export type {
   AuditEvent,
   AuditFilter,

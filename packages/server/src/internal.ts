@@ -126,4 +126,12 @@ export {
   type WorkloadIssuerView,
 } from './workload/issuer.js';
 export { matchRule } from './workload/issuer.js';
+// Resource servers: the one parser and view of their wire form (admin API, CLI).
+export {
+  parseResource,
+  parseResourceKey,
+  resourceView,
+  RESOURCE_CLAIM_SCOPES,
+  RESOURCE_KEY_ALGORITHMS,
+} from './resources/resource.js';
 export { workloadIssuerRecordView, type SourcedWorkloadIssuer, type WorkloadIssuerSource } from './services/workload-issuers.js';
