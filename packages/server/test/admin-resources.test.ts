@@ -92,17 +92,17 @@ function resourcesApi(db: 'sqlite' | 'postgres'): void {
     const offCurve = { ...p256('k'), y: p256('other').y };
     const cases: [string, unknown, RegExp][] = [
       ['private', privateJwk, /private key material \(d\)/],
-      ['RSA 1024', rsa('k', 1024), /at least 2048 bits/],
-      ['off the curve', offCurve, /not a valid public key/],
+      ['RSA 1024', rsa('k', 1024), /1024 bits; at least 2048/],
+      ['off the curve', offCurve, /not a usable public key: invalid key material/],
       ['EC key for RSA-OAEP-256', { ...p256('k'), alg: 'RSA-OAEP-256' }, /needs an RSA key/],
       ['RSA1_5', { ...rsa('k'), alg: 'RSA1_5' }, /alg must be one of/],
       ['PBES2', { ...p256('k'), alg: 'PBES2-HS256+A128KW' }, /alg must be one of/],
       [
         'secp256k1',
         publicJwk(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }), { kid: 'k', alg: 'ECDH-ES' }),
-        /P-256 or P-384/,
+        /needs an EC P-256, P-384 or X25519 key/,
       ],
-      ['use sig', { ...p256('k'), use: 'sig' }, /use must be enc/],
+      ['use sig', { ...p256('k'), use: 'sig' }, /key use is not "enc"/],
       ['symmetric', { kty: 'oct', k: 'AAAA', kid: 'k', alg: 'ECDH-ES' }, /private key material \(k\)/],
     ];
     for (const [what, key, message] of cases) {

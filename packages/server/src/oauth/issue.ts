@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { signAccessToken } from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
+import { encryptForResource, encryptingResource, resourceUserClaims } from '../resources/encrypt.js';
 import { OAuthError } from './errors.js';
 import { newId, newRefreshToken } from '../security/random.js';
 import type { Client, RefreshFamily, RefreshToken } from '../store/types.js';
@@ -44,6 +45,8 @@ export interface AccessTokenRequest {
   ttl?: number;
   /** The thumbprint of the request's DPoP proof key: the token is bound to it (`cnf.jkt`, RFC 9449 section 6.1). */
   jkt?: string;
+  /** `sub` is a user: a resource that receives user claims (`access_token_claims`) gets theirs. */
+  subjectIsUser?: boolean;
 }
 
 export function accessTokenTtl(ctx: ServerContext, client: Client): number {
@@ -75,15 +78,21 @@ async function issueTime(ctx: ServerContext, sub: string, clientId: string, auth
   return Math.max(ctx.now(), next);
 }
 
-/** Signs an RFC 9068 access token with the active key. */
+/**
+ * Signs an RFC 9068 access token with the active key; for a registered resource whose tokens are encrypted, with
+ * the user claims it receives, then encrypted to its newest key (resources/encrypt.ts).
+ */
 export async function issueAccessToken(
   ctx: ServerContext,
   req: AccessTokenRequest,
 ): Promise<{ token: string; jti: string; expiresIn: number; tokenType: TokenType }> {
   const ttl = req.ttl ?? accessTokenTtl(ctx, req.client);
   const jti = randomUUID();
+  const resource = await encryptingResource(ctx, req.audience);
+  const resourceClaims =
+    resource !== undefined && req.subjectIsUser === true ? await resourceUserClaims(ctx, resource, req.sub, req.scopes) : {};
   const issuedAt = await issueTime(ctx, req.sub, req.client.id, req.authorizedAt);
-  const token = signAccessToken(
+  const signed = signAccessToken(
     {
       iss: ctx.config.issuer,
       sub: req.sub,
@@ -92,11 +101,18 @@ export async function issueAccessToken(
       scope: req.scopes,
       ttl,
       jti,
-      claims: { ...(req.sid ? { sid: req.sid } : {}), ...req.claims, ...(req.jkt ? { cnf: { jkt: req.jkt } } : {}) },
+      claims: {
+        ...resourceClaims,
+        ...(req.sid ? { sid: req.sid } : {}),
+        ...req.claims,
+        ...(req.jkt ? { cnf: { jkt: req.jkt } } : {}),
+      },
     },
     ctx.keys.activeKey(),
     { now: () => issuedAt },
   );
+  const token =
+    resource === undefined ? signed : await encryptForResource(ctx, resource, signed, Math.floor(issuedAt / 1000 + ttl) * 1000);
   return { token, jti, expiresIn: ttl, tokenType: tokenType(req.jkt) };
 }
 
@@ -179,7 +195,7 @@ export async function userTokenResponse(
   },
 ): Promise<TokenResponse> {
   const { userId: sub, client, scopes, audience, sid, authorizedAt, jkt } = req;
-  const issued = await issueAccessToken(ctx, { sub, client, scopes, audience, sid, authorizedAt, jkt });
+  const issued = await issueAccessToken(ctx, { sub, client, scopes, audience, sid, authorizedAt, jkt, subjectIsUser: true });
   const { token, jti, expiresIn } = issued;
   await ctx.audit.record({
     type: 'token.issued',

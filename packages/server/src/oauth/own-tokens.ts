@@ -2,6 +2,7 @@ import { TokenExpiredError, TokenNotYetValidError, type Algorithm } from '@tesse
 import { createVerifier, TokenRevokedError, type Principal, type Verifier } from '@tessera/verifier';
 
 import type { ServerContext } from '../context.js';
+import { ownSignedToken } from '../resources/encrypt.js';
 
 /**
  * The server's Verifier of its own access tokens: the one every service runs, over the live signing keys
@@ -44,10 +45,12 @@ const anyAudience = new WeakMap<ServerContext, () => Verifier>();
 
 /**
  * Verifies an access token this server issued, meant for any audience. Throws what the Verifier throws:
- * a TokenError for a token that is not one of this server's or no longer counts (see `isInactive`).
+ * a TokenError for a token that is not one of this server's or no longer counts (see `isInactive`). An encrypted
+ * token counts by the signed token the server kept when it issued it.
  */
-export function verifyOwnAccessToken(ctx: ServerContext, token: string): Promise<Principal> {
-  return anyAudienceVerifier(ctx)().verify(token);
+export async function verifyOwnAccessToken(ctx: ServerContext, token: string): Promise<Principal> {
+  // An encrypted token (for a resource that receives its tokens encrypted) is checked by the signed token inside.
+  return anyAudienceVerifier(ctx)().verify(await ownSignedToken(ctx, token));
 }
 
 /** The server's one any-audience Verifier (introspection, token exchange, revocation, userinfo). */

@@ -1,6 +1,4 @@
-import { createPublicKey, type JsonWebKeyInput } from 'node:crypto';
-
-import { jwkThumbprint } from '@tessera/core';
+import { importEncryptionJwk, KeyInvalidError, type EncryptionKey } from '@tessera/core';
 
 import { fail, isObject, only } from '../services/wire-object.js';
 
@@ -29,16 +27,16 @@ export const RESOURCE_CLAIM_SCOPES = {
 export type ResourceClaim = keyof typeof RESOURCE_CLAIM_SCOPES;
 
 export const MAX_RESOURCE_KEYS = 10;
-const MIN_RSA_BITS = 2048;
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const KID = /^[\x21-\x7e]{1,128}$/;
 /** Members of a private or symmetric JWK: a resource's key is public, and never more. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
-/** A resource's public encryption key: its JWK as given (public members, `kid`, `alg`). */
+/** A resource's public encryption key, and its JWK (public members, `kid`, `alg`, `use: enc`). */
 export interface ResourceKey {
   kid: string;
   alg: ResourceKeyAlgorithm;
+  key: EncryptionKey;
   jwk: Readonly<Record<string, unknown>>;
 }
 
@@ -70,17 +68,11 @@ export interface ResourceView {
   updated_at?: number;
 }
 
-/** The curve or size each algorithm takes: ECDH on P-256, P-384 or X25519; RSA-OAEP-256 on RSA of 2048 bits or more. */
-function checkKeyType(jwk: Record<string, unknown>, alg: ResourceKeyAlgorithm, where: string): void {
-  if (alg === 'RSA-OAEP-256') {
-    if (jwk.kty !== 'RSA') fail(`${where}: RSA-OAEP-256 needs an RSA key`);
-    return;
-  }
-  const ok = (jwk.kty === 'EC' && (jwk.crv === 'P-256' || jwk.crv === 'P-384')) || (jwk.kty === 'OKP' && jwk.crv === 'X25519');
-  if (!ok) fail(`${where}: ${alg} needs an EC key on P-256 or P-384, or an OKP key on X25519`);
-}
-
-/** One encryption key of the wire form, checked: public, of a supported type and size, a valid point, with kid and alg. */
+/**
+ * One encryption key of the wire form, checked by core's importEncryptionJwk (the one home of those checks: a
+ * supported algorithm and curve, an RSA key of 2048 bits or more without weak fingerprints, a point on its curve):
+ * public only, with `alg`, never `dir` (a shared secret stored by the issuer).
+ */
 export function parseResourceKey(input: unknown, where = 'encryption key'): ResourceKey {
   if (!isObject(input)) fail(`${where} must be a JWK object`);
   const privateMember = PRIVATE_MEMBERS.find((m) => m in input);
@@ -88,24 +80,16 @@ export function parseResourceKey(input: unknown, where = 'encryption key'): Reso
   const alg = input.alg;
   if (typeof alg !== 'string' || !(RESOURCE_KEY_ALGORITHMS as readonly string[]).includes(alg))
     fail(`${where}: alg must be one of ${RESOURCE_KEY_ALGORITHMS.join(', ')}`);
-  if (input.use !== undefined && input.use !== 'enc') fail(`${where}: use must be enc`);
-  checkKeyType(input, alg as ResourceKeyAlgorithm, where);
-  let bits: number | undefined;
+  if (input.kid !== undefined && (typeof input.kid !== 'string' || !KID.test(input.kid)))
+    fail(`${where}: kid must be 1 to 128 printable characters`);
+  let key: EncryptionKey;
   try {
-    // node:crypto checks the key itself: an EC point on its curve, an RSA modulus and exponent.
-    const key = createPublicKey({ key: input, format: 'jwk' } as JsonWebKeyInput);
-    bits = key.asymmetricKeyDetails?.modulusLength;
-  } catch {
-    fail(`${where} is not a valid public key`);
+    key = importEncryptionJwk(input);
+  } catch (err) {
+    if (err instanceof KeyInvalidError) fail(`${where} is not a usable public key: ${err.message}`);
+    throw err;
   }
-  if (input.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS))
-    fail(`${where}: an RSA key needs at least ${MIN_RSA_BITS} bits`);
-  const kid = input.kid === undefined ? jwkThumbprint(input) : input.kid;
-  if (typeof kid !== 'string' || !KID.test(kid)) fail(`${where}: kid must be 1 to 128 printable characters`);
-  const members = input.kty === 'RSA' ? ['kty', 'n', 'e'] : input.kty === 'EC' ? ['kty', 'crv', 'x', 'y'] : ['kty', 'crv', 'x'];
-  const jwk: Record<string, unknown> = { kid, use: 'enc', alg };
-  for (const m of members) jwk[m] = input[m];
-  return { kid, alg: alg as ResourceKeyAlgorithm, jwk: Object.freeze(jwk) };
+  return { kid: key.kid, alg: alg as ResourceKeyAlgorithm, key, jwk: Object.freeze(key.toJwk()) };
 }
 
 /** Checks the wire form of a resource (admin API body, CLI) and returns it as a record. */

@@ -5,6 +5,7 @@ import type { Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import { startRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
+import { userMayHold } from '../identity-scopes.js';
 import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 
 const BAD_CREDENTIALS = 'invalid username or password';
@@ -43,9 +44,11 @@ export async function passwordGrant(
   }
   const user = checked.user;
   const permissions = await ctx.store.roles.permissionsOf(user.roles);
+  // The user's permissions, and the sign-in scopes (profile, email: what the user's claims may be given for), as
+  // the refresh grant allows them.
   const scopes = grantScopes(
     requested,
-    client.scopes.filter((s) => permissions.includes(s)),
+    client.scopes.filter((s) => userMayHold(s, permissions)),
   );
   let refreshToken: string | undefined;
   let sid: string | undefined;

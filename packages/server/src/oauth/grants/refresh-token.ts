@@ -112,6 +112,7 @@ export async function refreshTokenGrant(
     sid: family.id,
     authorizedAt,
     jkt,
+    subjectIsUser: true,
   });
   await ctx.audit.record({
     type: 'token.issued',

@@ -115,6 +115,7 @@ export async function tokenExchangeGrant(
     ttl,
     authorizedAt,
     jkt,
+    subjectIsUser: user !== undefined,
     ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
     ...(act ? { claims: { act } } : {}),
   });
