@@ -1,5 +1,12 @@
 export { bearerToken, createVerifier, Verifier } from './verifier.js';
-export type { AuthorizeOptions, DpopChallenge, DpopOptions, RequestCredentials, VerifierOptions } from './verifier.js';
+export type {
+  AuthorizeOptions,
+  DecryptionOptions,
+  DpopChallenge,
+  DpopOptions,
+  RequestCredentials,
+  VerifierOptions,
+} from './verifier.js';
 export type { Principal } from './principal.js';
 export { RemoteJwks } from './remote-jwks.js';
 export type { RemoteJwksOptions } from './remote-jwks.js';

@@ -6,6 +6,10 @@ import {
   DPOP_ALGORITHMS,
   DpopProofError,
   DpopProofVerifier,
+  EncryptionKey,
+  importEncryptionJwk,
+  JweDecrypter,
+  JweUnsupportedError,
   normalizeHtu,
   importKey,
   importSecret,
@@ -16,6 +20,8 @@ import {
   requireScopes,
   type AccessTokenVerifyOptions,
   type Algorithm,
+  type ContentEncryption,
+  type KeyManagementAlgorithm,
   type JsonWebKeySet,
   type ScopeMode,
   type TokenProfile,
@@ -85,6 +91,16 @@ export interface VerifierOptions {
   now?: () => number;
 
   /**
+   * This service's private keys for encrypted access tokens (nested JWTs, RFC 9068 section 2.1: a signed token
+   * encrypted to this service): EncryptionKeys, or private JWKs (`use: enc`, with `alg`). A token is then
+   * decrypted (the strict JweDecrypter: exact alg and enc allowlists) and the signed token inside verified as
+   * every token is. Only encrypted tokens are accepted unless `decryption.acceptUnencrypted` is true.
+   */
+  decryptionKeys?: EncryptionKey | readonly (EncryptionKey | Record<string, unknown>)[];
+  /** How tokens are decrypted; only with `decryptionKeys`. */
+  decryption?: DecryptionOptions;
+
+  /**
    * DPoP (RFC 9449) sender-constrained tokens, accepted by `verifyRequest` beside bearer tokens: on by
    * default; `false` refuses the `DPoP` scheme (a token bound to a key is then refused everywhere).
    */
@@ -101,6 +117,17 @@ export interface VerifierOptions {
    * request's own scheme and `Host` header (set this in production: the Host header is the client's to choose).
    */
   externalOrigin?: string;
+}
+
+export interface DecryptionOptions {
+  /** Key management algorithms accepted; default those of the decryption keys (never RSA1_5 or PBES2). */
+  algorithms?: readonly KeyManagementAlgorithm[];
+  /** Content encryptions accepted; default `['A256GCM']`. */
+  encryptions?: readonly ContentEncryption[];
+  /** Accept `alg: dir` (a secret shared with the issuer). Default false. */
+  allowDir?: boolean;
+  /** Accept signed tokens that are not encrypted as well. Default false: with decryption keys, only encrypted ones. */
+  acceptUnencrypted?: boolean;
 }
 
 export interface DpopOptions {
@@ -201,6 +228,9 @@ export class Verifier {
   private readonly proofWindow: number;
   private readonly nonces: (() => readonly string[]) | undefined;
   private readonly externalOrigin: string | undefined;
+  private readonly decrypter: JweDecrypter | undefined;
+  private readonly decryptionKeys: readonly EncryptionKey[] | undefined;
+  private readonly acceptUnencrypted: boolean;
 
   constructor(options: VerifierOptions) {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'required');
@@ -270,6 +300,7 @@ export class Verifier {
       this.proofWindow = 0;
     }
     this.nonces = nonceSource(options.dpopNonce);
+    ({ decrypter: this.decrypter, keys: this.decryptionKeys, acceptUnencrypted: this.acceptUnencrypted } = decryptionOf(options));
     this.externalOrigin = options.externalOrigin === undefined ? undefined : origin(options.externalOrigin);
     this.stopRevocations = list?.onRevocation((entry) => {
       const now = this.now();
@@ -292,7 +323,8 @@ export class Verifier {
     }
     // The keys a `keys` function returns now are the ones the cache entry is tied to (see `cached`).
     const keys = this.staticKeys ?? (this.keySource !== undefined ? this.sourcedKeys(this.keySource) : undefined);
-    const claims = keys !== undefined ? this.core.verifyAccessToken(token, keys).claims : await this.verifyRemote(token);
+    const signed = this.signedToken(token);
+    const claims = keys !== undefined ? this.core.verifyAccessToken(signed, keys).claims : await this.verifyRemote(signed);
     const principal = this.checkRevoked(principalFromClaims(claims));
     cache?.set(cacheKey(token), { token, principal, keys, validUntil: this.validUntil(principal) });
     return principal;
@@ -494,6 +526,19 @@ export class Verifier {
     this.stopRevocations?.();
   }
 
+  /**
+   * The signed token to verify: with decryption keys, the one inside an encrypted token (a plain signed token
+   * only with `acceptUnencrypted`); without, the token itself (an encrypted one is then refused as malformed).
+   */
+  private signedToken(token: string): string {
+    if (this.decrypter === undefined) return token;
+    if (!isCompactJwe(token)) {
+      if (this.acceptUnencrypted) return token;
+      throw new JweUnsupportedError('encryption', 'this service accepts encrypted tokens only');
+    }
+    return this.decrypter.decrypt(token, this.decryptionKeys!).jws;
+  }
+
   private checkRevoked(p: Principal): Principal {
     if (this.isRevoked !== undefined && this.isRevoked(p)) throw new TokenRevokedError(p);
     return p;
@@ -511,6 +556,41 @@ export class Verifier {
       return this.core.verifyAccessToken(token, next).claims;
     }
   }
+}
+
+/** A compact JWE has five segments (a JWS three); anything else is not one. */
+function isCompactJwe(token: string): boolean {
+  let dots = 0;
+  for (let i = token.indexOf('.'); i !== -1 && dots < 5; i = token.indexOf('.', i + 1)) dots++;
+  return dots === 4;
+}
+
+/** The decryption set-up of the options: the decrypter, the keys (imported), and whether plain tokens pass too. */
+function decryptionOf(options: VerifierOptions): {
+  decrypter: JweDecrypter | undefined;
+  keys: readonly EncryptionKey[] | undefined;
+  acceptUnencrypted: boolean;
+} {
+  const given = options.decryptionKeys;
+  if (given === undefined) {
+    if (options.decryption !== undefined) throw new ConfigError('decryption', 'needs decryptionKeys');
+    return { decrypter: undefined, keys: undefined, acceptUnencrypted: true };
+  }
+  const list = given instanceof EncryptionKey ? [given] : Array.isArray(given) ? given : undefined;
+  if (list === undefined || list.length === 0)
+    throw new ConfigError('decryptionKeys', 'must be an EncryptionKey or a non-empty list of them (or of private JWKs)');
+  const keys = Object.freeze(
+    list.map((k: EncryptionKey | Record<string, unknown>) => (k instanceof EncryptionKey ? k : importEncryptionJwk(k))),
+  );
+  if (keys.some((k) => k.kind === 'public'))
+    throw new ConfigError('decryptionKeys', 'a decryption key must be private (or a dir secret), not a public key');
+  const d = options.decryption ?? {};
+  const decrypter = new JweDecrypter({
+    algorithms: d.algorithms ?? [...new Set(keys.map((k) => k.alg))],
+    encryptions: d.encryptions,
+    allowDir: d.allowDir,
+  });
+  return { decrypter, keys, acceptUnencrypted: d.acceptUnencrypted === true };
 }
 
 /** A bearer credential's Principal: a token bound to a key must come with the DPoP scheme and its proof. */
