@@ -158,7 +158,7 @@ async function expressHost(verifier: Verifier, tls?: HostTls): Promise<Host> {
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     res.status(500).type('application/json').send(appError(err));
   });
-  const server = tls === undefined ? createServer(app) : (createHttpsServer(httpsOptions(tls), app) as unknown as Server);
+  const server = tls === undefined ? createServer(app) : createHttpsServer(httpsOptions(tls), app);
   const base = await listen(server, tls === undefined ? 'http' : 'https');
   return { name: 'express', base, request: requester(base, tls), close: () => closeServer(server) };
 }
@@ -177,8 +177,7 @@ async function nodeHost(verifier: Verifier, tls?: HostTls): Promise<Host> {
     }
     if (principal) res.end(who(principal));
   };
-  const server =
-    tls === undefined ? createServer(listener) : (createHttpsServer(httpsOptions(tls), listener) as unknown as Server);
+  const server = tls === undefined ? createServer(listener) : createHttpsServer(httpsOptions(tls), listener);
   const base = await listen(server, tls === undefined ? 'http' : 'https');
   return { name: 'node:http', base, request: requester(base, tls), close: () => closeServer(server) };
 }
