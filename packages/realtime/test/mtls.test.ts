@@ -6,22 +6,16 @@
  * X509Certificate.
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
-import { createTestPki, type CertificatePair, type TestPki } from '@tessera/testing';
+import { createTestPki, x5tOf, type CertificatePair, type TestPki } from '@tessera/testing';
 
 import { startGateway, type Harness } from './helpers/gateway.js';
 import { Raw } from './helpers/raw.js';
 
 const CHAT = ['chat:room:*:subscribe'];
-
-/** x5t#S256 of a PEM certificate: node's SHA-256 fingerprint (hex with colons) as base64url. */
-function x5t(pem: string): string {
-  return Buffer.from(new X509Certificate(pem).fingerprint256.replaceAll(':', ''), 'hex').toString('base64url');
-}
 
 describe('certificate-bound tokens on the WebSocket, over mutual TLS', () => {
   let pki: TestPki;
@@ -58,7 +52,7 @@ describe('certificate-bound tokens on the WebSocket, over mutual TLS', () => {
   });
 
   it("the holder's connection connects and refreshes with its certificate-bound tokens", async () => {
-    const bound = (ttl: number) => h.token('alice', CHAT, ttl, { cnf: { 'x5t#S256': x5t(holder.cert) } });
+    const bound = (ttl: number) => h.token('alice', CHAT, ttl, { cnf: { 'x5t#S256': x5tOf(holder.cert) } });
     const r = await raw(holder);
     const connected = (await r.connect(bound(60))).connect as { client: string };
     assert.match(connected.client, /^[0-9a-f-]{36}$/);
@@ -67,7 +61,7 @@ describe('certificate-bound tokens on the WebSocket, over mutual TLS', () => {
   });
 
   it('the token is refused (3500) on a connection without a client certificate or with another one', async () => {
-    const token = h.token('alice', CHAT, 60, { cnf: { 'x5t#S256': x5t(holder.cert) } });
+    const token = h.token('alice', CHAT, 60, { cnf: { 'x5t#S256': x5tOf(holder.cert) } });
     for (const client of [undefined, other]) {
       const r = await raw(client);
       r.send({ id: 1, connect: { token } });
@@ -77,8 +71,8 @@ describe('certificate-bound tokens on the WebSocket, over mutual TLS', () => {
 
   it("a refresh with a token bound to another client's certificate ends the connection", async () => {
     const r = await raw(holder);
-    assert.ok((await r.connect(h.token('alice', CHAT, 60, { cnf: { 'x5t#S256': x5t(holder.cert) } }))).connect);
-    r.send({ id: 2, refresh: { token: h.token('alice', CHAT, 120, { cnf: { 'x5t#S256': x5t(other.cert) } }) } });
+    assert.ok((await r.connect(h.token('alice', CHAT, 60, { cnf: { 'x5t#S256': x5tOf(holder.cert) } }))).connect);
+    r.send({ id: 2, refresh: { token: h.token('alice', CHAT, 120, { cnf: { 'x5t#S256': x5tOf(other.cert) } }) } });
     assert.equal((await r.closed).code, 3500);
   });
 

@@ -6,14 +6,13 @@
  * are bound to thumbprints computed here by node's X509Certificate.
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
 import { buildJwks, generateKey, signAccessToken } from '@tessera/core';
 import { REFUSAL_HEADER } from '@tessera/rpc';
-import { createTestPki, type CertificatePair, type TestPki } from '@tessera/testing';
+import { createTestPki, x5tOf, type CertificatePair, type TestPki } from '@tessera/testing';
 import { createVerifier } from '@tessera/verifier';
 
 import { InventoryService } from './gen/inventory/v1/inventory_pb.js';
@@ -22,11 +21,6 @@ import { startInventory, type Inventory } from './helpers/inventory.js';
 
 const ISSUER = 'https://auth.test';
 const key = generateKey('ES256');
-
-/** x5t#S256 of a PEM certificate: node's SHA-256 fingerprint (hex with colons) as base64url. */
-function x5t(pem: string): string {
-  return Buffer.from(new X509Certificate(pem).fingerprint256.replaceAll(':', ''), 'hex').toString('base64url');
-}
 
 function token(sub: string, cnf?: Record<string, unknown>): string {
   return signAccessToken(
@@ -90,7 +84,7 @@ for (const gate of [true, false]) {
         ? "the holder's certificate: accepted, calls at once too (each let in by the gate once)"
         : 'refused even with the holder certificate: the interceptor sees no TLS connection',
       async () => {
-        const t = token('orders', { 'x5t#S256': x5t(holder.cert) });
+        const t = token('orders', { 'x5t#S256': x5tOf(holder.cert) });
         for (const [name, transport] of transports(t, holder)) {
           const client = createClient(InventoryService, transport);
           if (gate) {
@@ -106,7 +100,7 @@ for (const gate of [true, false]) {
     );
 
     it('no client certificate, or another client certificate (a copied token): refused as an invalid token', async () => {
-      const t = token('orders', { 'x5t#S256': x5t(holder.cert) });
+      const t = token('orders', { 'x5t#S256': x5tOf(holder.cert) });
       for (const client of [undefined, other]) {
         for (const [name, transport] of transports(t, client)) {
           assert.equal(await refused(createClient(InventoryService, transport).getStock({ sku: 'a' })), 'token_invalid', name);

@@ -7,21 +7,15 @@
  * computed here by node's X509Certificate.
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { signAccessToken } from '@tessera/core';
 import { ADMIN_SCOPE, adminAudience, contextOf } from '@tessera/server/internal';
-import { createTestPki, type CertificatePair, type TestPki } from '@tessera/testing';
+import { createTestPki, x5tOf, type CertificatePair, type TestPki } from '@tessera/testing';
 
 import { startServer, type TestServer } from './helpers/server.js';
-
-/** x5t#S256 of a PEM certificate: node's SHA-256 fingerprint (hex with colons) as base64url. */
-function x5t(pem: string): string {
-  return Buffer.from(new X509Certificate(pem).fingerprint256.replaceAll(':', ''), 'hex').toString('base64url');
-}
 
 describe("the server's guards and certificate-bound tokens", () => {
   let t: TestServer;
@@ -87,12 +81,12 @@ describe("the server's guards and certificate-bound tokens", () => {
     });
 
   it("a token bound to the caller's certificate is accepted on a connection presenting it", async () => {
-    const res = await adminGet(adminToken({ 'x5t#S256': x5t(holder.cert) }), holder);
+    const res = await adminGet(adminToken({ 'x5t#S256': x5tOf(holder.cert) }), holder);
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
 
   it('without that certificate (none, another, or over plain HTTP) it is refused: 401 invalid_token', async () => {
-    const token = adminToken({ 'x5t#S256': x5t(holder.cert) });
+    const token = adminToken({ 'x5t#S256': x5tOf(holder.cert) });
     const refusal = {
       error: 'invalid_token',
       error_description: 'the access token is bound to a client certificate: present it over mutual TLS with that certificate',

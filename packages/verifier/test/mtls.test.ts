@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { boundCertificateThumbprint, TokenClaimError } from '@tessera/core';
 import { createVerifier, TokenBindingError, type Principal, type Verifier } from '@tessera/verifier';
-import { createTestPki, type CertificatePair, type TestPki } from '@tessera/testing';
+import { createTestPki, x5tOf, type CertificatePair, type TestPki } from '@tessera/testing';
 
 import { DpopHolder } from './helpers/dpop.js';
 import { HOSTS, viaHttps, type Host, type HostResponse, type HostTls } from './helpers/hosts.js';
@@ -19,13 +19,8 @@ import { AUDIENCE, ISSUER, TestIssuer } from './helpers/issuer.js';
 
 const issuer = new TestIssuer('ES256');
 
-/** x5t#S256 of a PEM certificate: node's SHA-256 fingerprint (hex with colons) as base64url. */
-function x5t(pem: string): string {
-  return Buffer.from(new X509Certificate(pem).fingerprint256.replaceAll(':', ''), 'hex').toString('base64url');
-}
-
 const boundTo = (pem: string, extra: Record<string, unknown> = {}) =>
-  issuer.token({ claims: { cnf: { 'x5t#S256': x5t(pem), ...extra } } });
+  issuer.token({ claims: { cnf: { 'x5t#S256': x5tOf(pem), ...extra } } });
 const bearer = (t: string) => `Bearer ${t}`;
 
 const CERTIFICATE_REFUSAL = 'the access token is bound to a client certificate: present it over mutual TLS with that certificate';
@@ -89,13 +84,13 @@ for (const { name, start } of HOSTS.filter((h) => h.name !== 'fetch')) {
       assert.equal(res.status, 200, res.text);
       const body = JSON.parse(res.text) as { sub: string; x5t: string };
       assert.equal(body.sub, 'alice');
-      assert.equal(body.x5t, x5t(holder.cert));
+      assert.equal(body.x5t, x5tOf(holder.cert));
     });
 
     it('a self-signed client certificate binds a token as well (no CA needed: the thumbprint binds)', async () => {
       const res = await get(boundTo(selfSigned.cert), selfSigned);
       assert.equal(res.status, 200, res.text);
-      assert.equal(JSON.parse(res.text).x5t, x5t(selfSigned.cert));
+      assert.equal(JSON.parse(res.text).x5t, x5tOf(selfSigned.cert));
     });
 
     it('without a client certificate the token is refused: 401 invalid_token', async () => {
@@ -117,7 +112,7 @@ for (const { name, start } of HOSTS.filter((h) => h.name !== 'fetch')) {
     });
 
     it('a token whose cnf or x5t#S256 is malformed is refused as invalid, even with the certificate it tries to name', async () => {
-      const thumbprint = x5t(holder.cert);
+      const thumbprint = x5tOf(holder.cert);
       const malformed: unknown[] = [
         'x5t',
         null,
@@ -160,7 +155,7 @@ for (const { name, start } of HOSTS.filter((h) => h.name !== 'fetch')) {
       const ok = await dpop(holder);
       assert.equal(ok.status, 200, ok.text);
       const body = JSON.parse(ok.text) as { jkt: string; x5t: string };
-      assert.deepEqual([body.jkt, body.x5t], [key.jkt, x5t(holder.cert)]);
+      assert.deepEqual([body.jkt, body.x5t], [key.jkt, x5tOf(holder.cert)]);
       // The proof without the certificate, the certificate without the proof (as a bearer token).
       for (const refused of [await dpop(), await dpop(other)]) {
         assert.equal(refused.status, 401, refused.text);
@@ -204,10 +199,10 @@ describe('Verifier and certificate-bound tokens, without a host', () => {
     const v = recordingVerifier([]);
     const token = boundTo(holder.cert);
     await assert.rejects(v.authorize(bearer(token)), refused('certificate'));
-    assert.equal((await v.authorizeRequest(request(token, der()))).x5t, x5t(holder.cert));
+    assert.equal((await v.authorizeRequest(request(token, der()))).x5t, x5tOf(holder.cert));
     assert.throws(() => v.authorizeCached(bearer(token)), refused('certificate'));
     await assert.rejects(v.authorize(bearer(token)), refused('certificate'));
-    assert.equal(v.authorizeRequestCached(request(token, der()))?.x5t, x5t(holder.cert));
+    assert.equal(v.authorizeRequestCached(request(token, der()))?.x5t, x5tOf(holder.cert));
   });
 
   it('the certificate is read only for a certificate-bound token, on the full and on the cached path', async () => {
@@ -238,12 +233,12 @@ describe('Verifier and certificate-bound tokens, without a host', () => {
 
   it('verify leaves the binding to its caller: the Principal names the certificate', async () => {
     const v = recordingVerifier([]);
-    assert.equal((await v.verify(boundTo(holder.cert))).x5t, x5t(holder.cert));
+    assert.equal((await v.verify(boundTo(holder.cert))).x5t, x5tOf(holder.cert));
     assert.equal((await v.verify(issuer.token())).x5t, undefined);
   });
 
   it("core's boundCertificateThumbprint: the thumbprint, none, or a TokenClaimError for a malformed cnf", () => {
-    const thumbprint = x5t(holder.cert);
+    const thumbprint = x5tOf(holder.cert);
     assert.equal(boundCertificateThumbprint({ cnf: { 'x5t#S256': thumbprint } }), thumbprint);
     assert.equal(boundCertificateThumbprint({}), undefined);
     assert.equal(boundCertificateThumbprint({ cnf: { jkt: 'abc' } }), undefined);
