@@ -74,6 +74,7 @@ export { DEFAULT_MAX_WORKLOAD_TOKEN_AGE, WORKLOAD_TOKEN_PROFILE, WorkloadTokenVe
 export type { VerifiedWorkloadToken, WorkloadTokenClaims, WorkloadTokenVerifyOptions } from './jwt/workload-token.js';
 export {
   accessTokenHash,
+  boundCertificateThumbprint,
   boundJkt,
   DEFAULT_DPOP_FUTURE_SKEW,
   DEFAULT_DPOP_MAX_AGE,

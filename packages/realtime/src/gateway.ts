@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 
 import { ConfigError } from '@tessera/core';
-import type { RevocationList, Verifier } from '@tessera/verifier';
+import { peerCertificate, type RevocationList, type Verifier } from '@tessera/verifier';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -138,7 +138,12 @@ export class Gateway implements ServerApi {
       socket.destroy();
       return;
     }
-    const handshake = { url: req.url ?? '/', host: req.headers.host, secure: (req.socket as TLSSocket).encrypted === true };
+    const handshake = {
+      url: req.url ?? '/',
+      host: req.headers.host,
+      secure: (req.socket as TLSSocket).encrypted === true,
+      certificate: () => peerCertificate(req.socket),
+    };
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.hub.add(new Session(this.hub, ws, handshake)));
   }
 

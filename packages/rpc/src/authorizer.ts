@@ -1,6 +1,12 @@
 import type { Code } from '@connectrpc/connect';
 import { ConfigError, requireScopes } from '@tessera/core';
-import type { Principal, RequestCredentials, RevocationList, Verifier } from '@tessera/verifier';
+import {
+  TokenBindingError,
+  type Principal,
+  type RequestCredentials,
+  type RevocationList,
+  type Verifier,
+} from '@tessera/verifier';
 
 import { isPublic, PolicyIndex, type MethodEntry, type Policy } from './policy.js';
 import { REFUSALS, refusalError, refusalReason, type RefusalReason } from './refusal.js';
@@ -33,21 +39,25 @@ export interface RefusalEvent {
 /**
  * What a call brings to be authorized: its Authorization header (`Bearer <token>` or `DPoP <token>`), its DPoP
  * proof, and the method and URL the proof must name (the RPC path on the server's origin as the client
- * addressed it, or the verifier's `externalOrigin` and the path).
+ * addressed it, or the verifier's `externalOrigin` and the path); at the gate, the connection's client
+ * certificate (RFC 8705).
  */
 export type CallCredentials = RequestCredentials;
 
-/** How long a call the gate let in with a DPoP proof waits for the interceptor behind it. */
+/** How long a call the gate let in with a DPoP proof or a client certificate waits for the interceptor behind it. */
 const VOUCH_MS = 60_000;
 /** Calls let in by a gate and not yet met by its interceptor, at most (the oldest forgotten first). */
 const MAX_VOUCHED = 10_000;
 
 /**
- * Calls a gate let in with a DPoP proof, per verifier, by path, Authorization and proof: the interceptor behind the
- * gate takes the gate's word for them once, since the verifier uses each proof once (its jti) and would refuse
- * it the second time. Taken out when met, so a replayed proof never passes twice.
+ * Calls a gate let in with a bound token, per verifier, by path, Authorization and proof: the interceptor behind
+ * the gate takes the gate's word for them once. A DPoP proof, since the verifier uses each proof once (its jti)
+ * and would refuse it the second time; a client certificate (RFC 8705), since Connect's interceptor sees no TLS
+ * connection. Taken out when met (`count`: calls of the same credentials let in and not yet met), so a replayed
+ * proof never passes twice, and a certificate-bound call passes the interceptor only as often as the gate let
+ * one in.
  */
-const vouched = new WeakMap<Verifier, Map<string, { principal: Principal; until: number }>>();
+const vouched = new WeakMap<Verifier, Map<string, { principal: Principal; until: number; count: number }>>();
 
 /** The options checked once, the policy indexed: what the interceptor and the gate share. */
 export class Authorizer {
@@ -83,7 +93,7 @@ export class Authorizer {
    * Authorizes a call to `path` with these credentials (a bearer token, or a DPoP-bound token and its proof for
    * the call's method and URL): the Principal, or undefined for a public method. Throws the refusal as a
    * ConnectError (fixed message, REFUSAL_HEADER set). `gate`: the call is let in before its body is read, and
-   * the interceptor behind may take the gate's word for its proof (`takeVouched`).
+   * the interceptor behind may take the gate's word for its proof or its client certificate (`takeVouched`).
    */
   async authorize(path: string, call: CallCredentials, gate = false): Promise<Principal | undefined> {
     const rule = this.index.get(path)?.rule;
@@ -92,7 +102,7 @@ export class Authorizer {
     let principal: Principal;
     try {
       if (!gate) {
-        const taken = this.takeVouched(path, call);
+        const taken = this.takeVouched(path, call, true);
         if (taken !== undefined) {
           if (rule.scopes && rule.scopes.length > 0) requireScopes(taken.scopes, rule.scopes, rule.mode ?? 'all');
           return taken;
@@ -101,9 +111,19 @@ export class Authorizer {
       // A ScopeRule is the verifier's AuthorizeOptions ({ scopes, mode }): no object per call.
       principal = this.verifier.authorizeRequestCached(call, rule) ?? (await this.verifier.authorizeRequest(call, rule));
     } catch (err) {
-      throw this.refuse(path, refusalReason(err), err, call.authorization);
+      // A certificate-bound token without the connection's certificate (Connect's interceptor has none): a call
+      // the gate in front checked with it.
+      const taken =
+        !gate && err instanceof TokenBindingError && err.reason === 'certificate' ? this.takeVouched(path, call) : undefined;
+      if (taken === undefined) throw this.refuse(path, refusalReason(err), err, call.authorization);
+      principal = taken;
+      try {
+        if (rule.scopes && rule.scopes.length > 0) requireScopes(principal.scopes, rule.scopes, rule.mode ?? 'all');
+      } catch (scopeErr) {
+        throw this.refuse(path, refusalReason(scopeErr), scopeErr, call.authorization);
+      }
     }
-    if (gate && principal.jkt !== undefined) this.vouch(path, call, principal);
+    if (gate && (principal.jkt !== undefined || principal.x5t !== undefined)) this.vouch(path, call, principal);
     return principal;
   }
 
@@ -115,16 +135,25 @@ export class Authorizer {
       if (v.until > now && calls.size < MAX_VOUCHED) break;
       calls.delete(k);
     }
-    calls.set(vouchKey(path, call), { principal, until: now + VOUCH_MS });
+    const key = vouchKey(path, call);
+    const live = calls.get(key);
+    const count = live !== undefined && live.until > now ? live.count + 1 : 1;
+    calls.delete(key); // set again: the newest last, forgotten last
+    calls.set(key, { principal, until: now + VOUCH_MS, count });
   }
 
-  private takeVouched(path: string, call: CallCredentials): Principal | undefined {
-    if (call.dpop === undefined || call.dpop === null || call.dpop === '') return undefined;
+  /**
+   * The gate's word for this call, taken once: a DPoP call's before it is checked (its proof, used by the gate,
+   * would be refused), a certificate-bound call's when it is refused for want of the connection's certificate.
+   */
+  private takeVouched(path: string, call: CallCredentials, dpopOnly = false): Principal | undefined {
+    if (dpopOnly && (call.dpop === undefined || call.dpop === null || call.dpop === '')) return undefined;
     const calls = vouched.get(this.verifier);
     const key = vouchKey(path, call);
     const entry = calls?.get(key);
     if (entry === undefined) return undefined;
-    calls!.delete(key);
+    if (entry.count > 1) entry.count--;
+    else calls!.delete(key);
     return entry.until > this.now() ? entry.principal : undefined;
   }
 

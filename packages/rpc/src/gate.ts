@@ -1,4 +1,5 @@
 import type { ConnectError } from '@connectrpc/connect';
+import { peerCertificate } from '@tessera/verifier';
 
 import { Authorizer, type AuthOptions, type CallCredentials } from './authorizer.js';
 import { wireOf, writeRefusal, type NodeRequest, type NodeResponse } from './wire.js';
@@ -36,7 +37,10 @@ export function withAuthGate(handler: NodeHandler, options: AuthOptions): NodeHa
   };
 }
 
-/** The call's credentials, its URL as Connect makes it (the socket's scheme, the Host or :authority). */
+/**
+ * The call's credentials, its URL as Connect makes it (the socket's scheme, the Host or :authority), and on a TLS
+ * connection its client certificate (RFC 8705 mutual TLS), read only for a token bound to one.
+ */
 function callCredentials(req: NodeRequest): CallCredentials {
   const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
   const host = 'authority' in req ? req.authority : req.headers.host;
@@ -47,6 +51,7 @@ function callCredentials(req: NodeRequest): CallCredentials {
     url: req.url ?? '',
     host,
     secure: encrypted,
+    certificate: encrypted ? () => peerCertificate(req.socket) : undefined,
   };
 }
 

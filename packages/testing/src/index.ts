@@ -33,3 +33,4 @@ export type {
 } from './workload-issuers.js';
 export { createTestPki } from './pki.js';
 export type { CertificatePair, ClientCertificateOptions, TestPki } from './pki.js';
+export { x5tOf } from './x5t.js';

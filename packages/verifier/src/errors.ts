@@ -28,19 +28,23 @@ export class TokenRevokedError extends TokenError {
 }
 
 /**
- * The token's key binding (RFC 9449 `cnf.jkt`) does not fit the scheme it came with: a token bound to a key
- * presented as a bearer token (`bearer`, a downgrade: whoever copied it could use it), or an unbound token
- * presented with the `DPoP` scheme (`unbound`).
+ * The token's binding does not fit how it came: a token bound to a key (RFC 9449 `cnf.jkt`) presented as a
+ * bearer token (`bearer`, a downgrade: whoever copied it could use it), an unbound token presented with the
+ * `DPoP` scheme (`unbound`), or a token bound to a client certificate (RFC 8705 `cnf["x5t#S256"]`) on a
+ * request without that certificate as its mutual-TLS peer certificate (`certificate`: none, another, or no
+ * request to tell).
  */
 export class TokenBindingError extends TokenError {
   static readonly code = 'ERR_TOKEN_BINDING';
-  readonly reason: 'bearer' | 'unbound';
-  constructor(reason: 'bearer' | 'unbound') {
+  readonly reason: 'bearer' | 'unbound' | 'certificate';
+  constructor(reason: 'bearer' | 'unbound' | 'certificate') {
     super(
       TokenBindingError.code,
       reason === 'bearer'
         ? 'a token bound to a key (cnf.jkt) was presented as a bearer token'
-        : 'a token not bound to a key was presented with the DPoP scheme',
+        : reason === 'unbound'
+          ? 'a token not bound to a key was presented with the DPoP scheme'
+          : "a token bound to a client certificate (cnf.x5t#S256) came without that certificate as the request's TLS peer certificate",
     );
     this.reason = reason;
   }

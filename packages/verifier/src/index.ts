@@ -30,5 +30,6 @@ export { createDpopProof, DpopKey } from './dpop-key.js';
 export type { DpopProofOptions } from './dpop-key.js';
 export { ServiceTokenSource } from './token-source.js';
 export type { ServiceTokenSourceOptions, TokenRequest, TokenResponse, WorkloadAssertionType } from './token-source.js';
+export { peerCertificate } from './adapters/request.js';
 export { rejection, writeRejection } from './adapters/rejection.js';
 export type { ChallengeOptions, HttpRejection } from './adapters/rejection.js';

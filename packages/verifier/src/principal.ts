@@ -1,4 +1,4 @@
-import { boundJkt, type AccessTokenClaims } from '@tessera/core';
+import { boundCertificateThumbprint, boundJkt, type AccessTokenClaims } from '@tessera/core';
 
 /** Who is calling, as established by a verified access token. */
 export interface Principal {
@@ -22,6 +22,12 @@ export interface Principal {
    * which counts only with a proof made by that key (`Verifier.verifyRequest`); undefined for a bearer token.
    */
   readonly jkt: string | undefined;
+  /**
+   * The RFC 8705 thumbprint (`x5t#S256`) of the client certificate the token is bound to (`cnf["x5t#S256"]`):
+   * set for a certificate-bound token, which counts only on a request whose mutual-TLS peer certificate has
+   * that thumbprint (`Verifier.verifyRequest`); undefined for a token not bound to a certificate.
+   */
+  readonly x5t: string | undefined;
   /** Every claim of the token. */
   readonly claims: Readonly<AccessTokenClaims>;
 }
@@ -35,6 +41,7 @@ export function principalFromClaims(claims: AccessTokenClaims): Principal {
     expiresAt: claims.exp === undefined ? Infinity : claims.exp,
     issuedAt: claims.iat,
     jkt: boundJkt(claims as Record<string, unknown>),
+    x5t: boundCertificateThumbprint(claims as Record<string, unknown>),
     claims: Object.freeze(claims),
   });
 }

@@ -1,5 +1,8 @@
+import { timingSafeEqual } from 'node:crypto';
+
 import {
   AccessTokenVerifier,
+  certificateThumbprint,
   ConfigError,
   DEFAULT_CLOCK_TOLERANCE,
   DEFAULT_DPOP_MAX_AGE,
@@ -161,6 +164,13 @@ export interface RequestCredentials {
   host?: string | undefined;
   /** Whether the request came over TLS, for an origin-form `url`. */
   secure?: boolean;
+  /**
+   * The client certificate of the request's mutual-TLS connection (RFC 8705), DER: the bytes, or a function
+   * returning them (undefined when the client presented none), called only for a token bound to a certificate
+   * (`cnf["x5t#S256"]`), which is accepted only when this certificate has its thumbprint. Unset: such a token is
+   * refused. Only a certificate the TLS handshake proved the client holds the key of belongs here.
+   */
+  certificate?: Uint8Array | (() => Uint8Array | undefined) | undefined | null;
 }
 
 /** The DPoP part of a refusal's challenge, for the refusal writer (`rejection`). */
@@ -310,7 +320,9 @@ export class Verifier {
 
   /**
    * Verifies a token and returns its Principal. Throws a TesseraError: a TokenError subclass when the
-   * token is refused, KeysUnavailableError when no keys can be used (fail closed).
+   * token is refused, KeysUnavailableError when no keys can be used (fail closed). The token's binding is not
+   * checked here: a caller of `verify` refuses a bound token itself (`principal.jkt`, `principal.x5t`), or uses
+   * `authorize` / `verifyRequest`, which do.
    */
   async verify(token: string): Promise<Principal> {
     const cache = this.cache;
@@ -336,24 +348,32 @@ export class Verifier {
    * Throws like `authorize` for a missing header or missing scopes.
    */
   authorizeCached(authorization: string | undefined | null, options: AuthorizeOptions = {}): Principal | undefined {
+    const hit = this.bearerHit(authorization);
+    if (hit === undefined) return undefined;
+    const principal = bearerOnly(this.checkRevoked(hit.principal), undefined);
+    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
+    return principal;
+  }
+
+  /** The live cache entry of the token of a Bearer header, undefined when it needs a full verification. */
+  private bearerHit(authorization: string | undefined | null): CacheEntry | undefined {
     if (this.cache === undefined) return undefined;
     // The common header, `Bearer <token>`, is looked up as it is; a token the cache holds verified once, so
     // it fits the grammar. Any other form goes through the strict parse.
     let hit =
       typeof authorization === 'string' && authorization.startsWith('Bearer ') ? this.cached(authorization.slice(7)) : undefined;
     if (hit === undefined) hit = this.cached(bearerToken(authorization));
-    if (hit === undefined || hit.validUntil <= this.now()) return undefined;
-    const principal = bearerOnly(this.checkRevoked(hit.principal));
-    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
-    return principal;
+    return hit === undefined || hit.validUntil <= this.now() ? undefined : hit;
   }
 
   /**
-   * Verifies the credential of an `Authorization: Bearer <token>` header and checks scopes. A token bound to a
-   * key (`cnf.jkt`) is refused here (TokenBindingError): it counts only with its proof, through `verifyRequest`.
+   * Verifies the credential of an `Authorization: Bearer <token>` header and checks scopes. A bound token is
+   * refused here (TokenBindingError): one bound to a key (`cnf.jkt`) counts only with its proof, one bound to a
+   * client certificate (`cnf["x5t#S256"]`) only on a mutual-TLS request with that certificate, through
+   * `verifyRequest`.
    */
   async authorize(authorization: string | undefined | null, options: AuthorizeOptions = {}): Promise<Principal> {
-    const principal = bearerOnly(await this.verify(bearerToken(authorization)));
+    const principal = bearerOnly(await this.verify(bearerToken(authorization)), undefined);
     if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
     return principal;
   }
@@ -363,8 +383,10 @@ export class Verifier {
    * to a key refused), or `DPoP <token>` (RFC 9449): the token as every token (the verified-token cache
    * included), bound to a key, then its proof in the DPoP header: signed by that key, for this method and URL
    * (`externalOrigin` behind a proxy), for this token (`ath`), recent, never seen before by this verifier, with
-   * a current nonce when `dpopNonce` is set. Throws a TesseraError: DpopProofError, DpopNonceError and
-   * DpopReplayError for the proof, a TokenError for the token.
+   * a current nonce when `dpopNonce` is set. A token bound to a client certificate (RFC 8705, `cnf["x5t#S256"]`),
+   * in either scheme, counts only when the request's `certificate` has its thumbprint; one bound both ways
+   * needs both. Throws a TesseraError: DpopProofError, DpopNonceError and DpopReplayError for the proof, a
+   * TokenError for the token (TokenBindingError for a binding the request does not satisfy).
    */
   verifyRequest(request: RequestCredentials): Promise<Principal> {
     return this.authorizeRequest(request);
@@ -373,24 +395,32 @@ export class Verifier {
   /** `verifyRequest`, and the scopes the caller must hold. */
   async authorizeRequest(request: RequestCredentials, options: AuthorizeOptions = {}): Promise<Principal> {
     const dpop = this.dpopToken(request.authorization);
-    if (dpop === undefined) return this.authorize(request.authorization, options);
-    const principal = this.checkProof(await this.verify(dpop), dpop, request);
+    const principal =
+      dpop === undefined
+        ? bearerOnly(await this.verify(bearerToken(request.authorization)), request.certificate)
+        : this.checkProof(await this.verify(dpop), dpop, request);
     if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
     return principal;
   }
 
   /**
    * The synchronous fast path of `authorizeRequest`: the Principal when the request's token is in the
-   * verified-token cache (its DPoP proof, if any, checked in full), undefined when the token needs a full
-   * verification. Throws like `authorizeRequest`.
+   * verified-token cache (its DPoP proof and its certificate binding, if any, checked in full), undefined when
+   * the token needs a full verification. Throws like `authorizeRequest`.
    */
   authorizeRequestCached(request: RequestCredentials, options: AuthorizeOptions = {}): Principal | undefined {
     if (this.cache === undefined) return undefined;
     const dpop = this.dpopToken(request.authorization);
-    if (dpop === undefined) return this.authorizeCached(request.authorization, options);
-    const hit = this.cached(dpop);
-    if (hit === undefined || hit.validUntil <= this.now()) return undefined;
-    const principal = this.checkProof(this.checkRevoked(hit.principal), dpop, request);
+    let principal: Principal;
+    if (dpop === undefined) {
+      const hit = this.bearerHit(request.authorization);
+      if (hit === undefined) return undefined;
+      principal = bearerOnly(this.checkRevoked(hit.principal), request.certificate);
+    } else {
+      const hit = this.cached(dpop);
+      if (hit === undefined || hit.validUntil <= this.now()) return undefined;
+      principal = this.checkProof(this.checkRevoked(hit.principal), dpop, request);
+    }
     if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
     return principal;
   }
@@ -420,9 +450,13 @@ export class Verifier {
     return m[1]!;
   }
 
-  /** The DPoP proof of a request with a `DPoP <token>` header, checked against the verified token. */
+  /**
+   * The DPoP proof of a request with a `DPoP <token>` header, checked against the verified token (and the
+   * request's certificate first, for a token bound to one too: a refused request uses up no proof).
+   */
   private checkProof(principal: Principal, token: string, request: RequestCredentials): Principal {
     if (principal.jkt === undefined) throw new TokenBindingError('unbound');
+    certificateBound(principal, request.certificate);
     const header = request.dpop;
     if (header === undefined || header === null || header === '') throw new DpopProofError('missing', 'no DPoP proof');
     if (typeof header !== 'string') {
@@ -593,9 +627,28 @@ function decryptionOf(options: VerifierOptions): {
   return { decrypter, keys, acceptUnencrypted: d.acceptUnencrypted === true };
 }
 
-/** A bearer credential's Principal: a token bound to a key must come with the DPoP scheme and its proof. */
-function bearerOnly(p: Principal): Principal {
+/**
+ * A bearer credential's Principal: a token bound to a key must come with the DPoP scheme and its proof, a token
+ * bound to a client certificate with that certificate (`certificate`, the request's; undefined without one).
+ */
+function bearerOnly(p: Principal, certificate: RequestCredentials['certificate']): Principal {
   if (p.jkt !== undefined) throw new TokenBindingError('bearer');
+  return certificateBound(p, certificate);
+}
+
+/**
+ * RFC 8705 section 3: a token bound to a client certificate (`x5t`) counts only when the request's mutual-TLS
+ * certificate has that thumbprint, compared in constant time. The certificate is read (a function called)
+ * only for such a token: an unbound one, the common case, costs nothing here.
+ */
+function certificateBound(p: Principal, certificate: RequestCredentials['certificate']): Principal {
+  const bound = p.x5t;
+  if (bound === undefined) return p;
+  const der = typeof certificate === 'function' ? certificate() : certificate;
+  if (!(der instanceof Uint8Array) || der.length === 0) throw new TokenBindingError('certificate');
+  const given = Buffer.from(certificateThumbprint(der));
+  const expected = Buffer.from(bound);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new TokenBindingError('certificate');
   return p;
 }
 

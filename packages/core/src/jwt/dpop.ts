@@ -207,3 +207,23 @@ export function boundJkt(claims: Record<string, unknown>): string | undefined {
   if (jkt !== undefined && typeof jkt !== 'string') throw new TokenClaimError('cnf', 'type', 'cnf.jkt must be a string');
   return jkt as string | undefined;
 }
+
+/** An RFC 8705 `x5t#S256`: the base64url SHA-256 of a certificate, 43 characters without padding. */
+const X5T_S256 = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * `cnf["x5t#S256"]` of a claims set, if it has one (RFC 8705 section 3.1): the thumbprint of the client
+ * certificate the token is bound to (`certificateThumbprint`). Strict, since a binding misread would make the
+ * token a bearer token: a `cnf` that is not a JSON object, or an `x5t#S256` that is not a 43-character base64url
+ * string, is a TokenClaimError.
+ */
+export function boundCertificateThumbprint(claims: Record<string, unknown>): string | undefined {
+  const cnf = claims.cnf;
+  if (cnf === undefined) return undefined;
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))
+    throw new TokenClaimError('cnf', 'type', 'cnf must be a JSON object');
+  const x5t = (cnf as Record<string, unknown>)['x5t#S256'];
+  if (x5t !== undefined && (typeof x5t !== 'string' || !X5T_S256.test(x5t)))
+    throw new TokenClaimError('cnf', 'type', 'cnf.x5t#S256 must be a base64url SHA-256 thumbprint (43 characters)');
+  return x5t as string | undefined;
+}

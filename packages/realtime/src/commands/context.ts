@@ -15,12 +15,15 @@ export type Params = Readonly<Record<string, unknown>>;
 /**
  * The WebSocket URL as the client addressed it, from its upgrade request: the target (path and query), the
  * Host header and whether it came over TLS. A DPoP proof names it (`htu`, with the verifier's `externalOrigin`
- * in place of scheme and Host when set).
+ * in place of scheme and Host when set). And the client certificate of the connection's mutual TLS, which a
+ * certificate-bound token (RFC 8705) needs.
  */
 export interface Handshake {
   readonly url: string;
   readonly host: string | undefined;
   readonly secure: boolean;
+  /** The DER of the connection's TLS client certificate, undefined without one; read only for a bound token. */
+  readonly certificate: () => Uint8Array | undefined;
 }
 
 export interface SessionContext extends Member {

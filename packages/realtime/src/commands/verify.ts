@@ -36,28 +36,27 @@ export function dpopProof(data: unknown): string | undefined {
  * Verifies a connection token; an invalid one ends the connection (3500). With a DPoP proof (`dpopProof` of
  * the command's data) the token counts only as the Verifier's `verifyRequest` takes `Authorization: DPoP
  * <token>` with that proof for `GET` of the WebSocket URL the client addressed (a replayed proof, a proof of
- * another key or URL, an unbound token refused); without one, a token bound to a key is refused.
+ * another key or URL, an unbound token refused); without one, as it takes `Authorization: Bearer <token>`: a
+ * token bound to a key is refused. A token bound to a client certificate (RFC 8705) counts only on a connection
+ * whose mutual TLS presented that certificate, either way.
  */
 export async function verifyAccessToken(session: SessionContext, token: string, proof: string | undefined): Promise<Principal> {
   if (!session.verifyBucket.take()) throw new DisconnectError(Disconnect.tooManyRequests);
   let principal: Principal;
   try {
     const verifier = session.hub.verifier;
-    const { url, host, secure } = session.handshake;
-    principal =
+    const { url, host, secure, certificate } = session.handshake;
+    // A sender-constrained token (DPoP `cnf.jkt`, mutual TLS `cnf["x5t#S256"]`) without what binds it is refused
+    // by the verifier like any invalid token (fail closed), never let in as a bearer token.
+    principal = await verifier.verifyRequest(
       proof === undefined
-        ? await verifier.verify(token)
-        : await verifier.verifyRequest({ authorization: `DPoP ${token}`, dpop: proof, method: 'GET', url, host, secure });
+        ? { authorization: `Bearer ${token}`, method: 'GET', url, host, secure, certificate }
+        : { authorization: `DPoP ${token}`, dpop: proof, method: 'GET', url, host, secure, certificate },
+    );
   } catch (err) {
     const refusal = sharedRefusal(err);
     if (refusal) throw refusal;
     session.hub.log('info', 'realtime.token_refused', { client: session.id, code: (err as { code?: string }).code ?? 'unknown' });
-    throw new DisconnectError(Disconnect.invalidToken);
-  }
-  // A sender-constrained token (DPoP, `cnf.jkt`) is not accepted without its proof: refused like any invalid
-  // token (fail closed), never let in as a bearer token.
-  if (proof === undefined && principal.jkt !== undefined) {
-    session.hub.log('info', 'realtime.token_refused', { client: session.id, code: 'ERR_TOKEN_BINDING' });
     throw new DisconnectError(Disconnect.invalidToken);
   }
   return principal;

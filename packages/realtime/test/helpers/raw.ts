@@ -1,5 +1,5 @@
 /** A raw protocol client over `ws`: the wire as the gateway sees it, without an SDK in between. */
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 
 /** A raw protocol client: sends lines, collects every JSON object the server sends. */
 export class Raw {
@@ -8,8 +8,9 @@ export class Raw {
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  /** `options`: the `ws` client's (TLS: `ca`, and a client certificate's `cert` and `key`). */
+  constructor(url: string, options?: ClientOptions) {
+    this.ws = new WebSocket(url, options);
     this.ws.on('message', (data) => {
       for (const line of data.toString().split('\n')) if (line) this.messages.push(JSON.parse(line) as Record<string, unknown>);
       for (const w of this.waiters.splice(0)) w();

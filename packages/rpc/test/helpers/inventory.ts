@@ -1,5 +1,6 @@
 import { createServer as createHttp1Server, type Server as Http1Server } from 'node:http';
-import { createServer as createHttp2Server, type Http2Server, type Http2Session } from 'node:http2';
+import { createSecureServer, createServer as createHttp2Server, type Http2Server, type Http2Session } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
@@ -83,9 +84,9 @@ export function inventoryRoutes(seen: Seen) {
 }
 
 export interface Inventory {
-  /** h2c (HTTP/2 without TLS): Connect, gRPC, gRPC-Web. */
+  /** h2c (HTTP/2 without TLS): Connect, gRPC, gRPC-Web; HTTP/2 over TLS given `tls`. */
   h2: string;
-  /** HTTP/1.1: Connect and gRPC-Web. */
+  /** HTTP/1.1: Connect and gRPC-Web; over TLS given `tls`. */
   h1: string;
   seen: Seen;
   close(): Promise<void>;
@@ -96,11 +97,16 @@ export interface InventoryOptions extends Omit<AuthOptions, 'policy'> {
   gate?: boolean;
   /** Extra interceptors, after the auth interceptor. */
   interceptors?: Interceptor[];
+  /**
+   * Serve over TLS with this certificate and key (PEM), asking each client for a certificate and taking any or
+   * none (mutual TLS for certificate-bound tokens, RFC 8705).
+   */
+  tls?: { cert: string; key: string };
 }
 
 /** The protected inventory service on an h2c server and an HTTP/1.1 server, both on port 0. */
 export async function startInventory(options: InventoryOptions): Promise<Inventory> {
-  const { gate, interceptors = [], ...auth } = options;
+  const { gate, interceptors = [], tls, ...auth } = options;
   const seen: Seen = { calls: [], streamsEnded: 0 };
   const authOptions: AuthOptions = { ...auth, policy: inventoryPolicy };
   const adapter = connectNodeAdapter({
@@ -109,14 +115,15 @@ export async function startInventory(options: InventoryOptions): Promise<Invento
   });
   const handler = gate === true ? withAuthGate(adapter, authOptions) : adapter;
 
-  const h2 = createHttp2Server(handler);
+  const secure = tls && { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false };
+  const h2 = secure ? createSecureServer(secure, handler) : createHttp2Server(handler);
   const sessions = new Set<Http2Session>();
   h2.on('session', (s) => {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
   });
-  const h1 = createHttp1Server(handler);
-  const [h2Url, h1Url] = await Promise.all([listen(h2), listen(h1)]);
+  const h1 = secure ? createHttpsServer(secure, handler) : createHttp1Server(handler);
+  const [h2Url, h1Url] = await Promise.all([listen(h2, secure), listen(h1, secure)]);
   return {
     h2: h2Url,
     h1: h1Url,
@@ -129,7 +136,7 @@ export async function startInventory(options: InventoryOptions): Promise<Invento
   };
 }
 
-async function listen(server: Http1Server | Http2Server): Promise<string> {
+async function listen(server: Http1Server | Http2Server, tls: unknown): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

@@ -1,5 +1,5 @@
 import { InsufficientScopeError, TesseraError } from '@tessera/core';
-import type { Principal } from '@tessera/verifier';
+import { peerCertificate, type Principal } from '@tessera/verifier';
 import { sendRejection } from '@tessera/verifier/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -35,7 +35,8 @@ export function adminGuard(app: FastifyInstance, ctx: ServerContext): void {
 }
 
 /**
- * Checks the token of a request to one of the server's own APIs (Bearer, or DPoP with its proof): an access token from this issuer
+ * Checks the token of a request to one of the server's own APIs (Bearer, or DPoP with its proof; a token bound
+ * to a client certificate on a mutual-TLS connection with that certificate): an access token from this issuer
  * for `audience(issuer)` (without `audience`: for any audience, as /userinfo takes them) holding `scope`,
  * verified by the server's own Verifier (live signing keys, revocation registry). Returns the caller, or sends
  * the RFC 6750 refusal and returns undefined.
@@ -56,6 +57,8 @@ export function bearerGuard(
         dpop: req.headers.dpop,
         method: req.method,
         url: `${ctx.config.issuer.replace(/\/+$/, '')}${req.url}`,
+        // A token bound to a client certificate (RFC 8705) counts on a mutual-TLS connection with that certificate.
+        certificate: () => peerCertificate(req.raw.socket),
       };
       return await v.authorizeRequest(request, { scopes });
     } catch (err) {

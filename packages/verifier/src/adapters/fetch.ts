@@ -8,7 +8,10 @@ export type AuthOptions = AuthorizeOptions & ChallengeOptions;
 
 /**
  * Fetch-API helper: the Principal of a Request's token (Bearer, or DPoP with its proof, checked against the
- * Request's method and URL); throws a TesseraError when refused.
+ * Request's method and URL); throws a TesseraError when refused. A fetch Request carries no TLS peer
+ * certificate, so a token bound to a client certificate (RFC 8705 `cnf["x5t#S256"]`) is refused here
+ * (TokenBindingError, 401 invalid_token): serve such tokens through the node:http, Express or Fastify adapter,
+ * or call `verifier.authorizeRequest` with the connection's `certificate` where the runtime exposes it.
  */
 export function authenticateRequest(verifier: Verifier, request: Request, options: AuthorizeOptions = {}): Promise<Principal> {
   return verifier.authorizeRequest(

@@ -121,7 +121,9 @@ function refusal(err: unknown, realm: string | undefined, dpop: DpopChallenge | 
         ? 'the access token expired'
         : err instanceof TokenBindingError && err.reason === 'bearer'
           ? 'the access token is bound to a key: present it with the DPoP scheme and a proof'
-          : 'the access token is invalid';
+          : err instanceof TokenBindingError && err.reason === 'certificate'
+            ? 'the access token is bound to a client certificate: present it over mutual TLS with that certificate'
+            : 'the access token is invalid';
     return {
       status: 401,
       headers: { 'www-authenticate': challenge(realm, { error: 'invalid_token', error_description: d }, dpop) },
