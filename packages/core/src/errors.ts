@@ -114,6 +114,34 @@ export class TokenNotYetValidError extends TokenClaimError {
   }
 }
 
+/**
+ * An encrypted token (compact JWE, RFC 7516) that does not decrypt or is not built as Tessera accepts it.
+ * `reason` names the rule for logs: `segments`, `base64url`, `header`, `typ`, `cty`, `epk`, `iv`, `tag`,
+ * `decryption` (every failure from the key agreement or unwrapping to the tag: one reason, so that no step
+ * can be told from another), `plaintext` or `nested-jwe` (the content is not a JWS).
+ */
+export class JweInvalidError extends TokenError {
+  static readonly code = 'ERR_JWE_INVALID';
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(JweInvalidError.code, message);
+    this.reason = reason;
+  }
+}
+
+/**
+ * An encrypted token that uses what Tessera never decrypts, or this decrypter was not configured for: `parameter`
+ * names it (`alg`, `enc`, `zip`, `crit`, `serialization` for the JSON serialization).
+ */
+export class JweUnsupportedError extends TokenError {
+  static readonly code = 'ERR_JWE_UNSUPPORTED';
+  readonly parameter: string;
+  constructor(parameter: string, message: string) {
+    super(JweUnsupportedError.code, message);
+    this.parameter = parameter;
+  }
+}
+
 /** Thrown by `requireScopes`. Maps to `insufficient_scope` (HTTP 403) on the wire. */
 export class InsufficientScopeError extends TesseraError {
   static readonly code = 'ERR_INSUFFICIENT_SCOPE';
@@ -220,4 +248,6 @@ export const CORE_ERROR_CODES: readonly string[] = Object.freeze([
   JsonSyntaxError.code,
   DpopProofError.code,
   DpopNonceError.code,
+  JweInvalidError.code,
+  JweUnsupportedError.code,
 ]);

@@ -9,6 +9,8 @@ export {
   JsonSyntaxError,
   DpopProofError,
   DpopNonceError,
+  JweInvalidError,
+  JweUnsupportedError,
   JwksInvalidError,
   KeyInvalidError,
   KeyNotFoundError,
@@ -30,6 +32,20 @@ export { generateKey } from './key/generate.js';
 export type { GenerateOptions } from './key/generate.js';
 export { importDer, importJwk, importKey, importPem, importSecret, importSshPublicKey } from './key/import.js';
 export type { ImportOptions } from './key/import.js';
+export {
+  CONTENT_ENCRYPTIONS,
+  EncryptionKey,
+  generateEncryptionKey,
+  importDirectKey,
+  importEncryptionJwk,
+  KEY_MANAGEMENT_ALGORITHMS,
+} from './key/encryption-key.js';
+export type {
+  ContentEncryption,
+  EncryptionCurve,
+  GenerateEncryptionKeyOptions,
+  KeyManagementAlgorithm,
+} from './key/encryption-key.js';
 export { certificateThumbprint, jwkThumbprint } from './key/thumbprint.js';
 export { buildJwks, KeySet, MAX_JWKS_KEYS, parseJwks, spiffeBundleJwks } from './jwks.js';
 export type { JsonWebKeySet, ParseJwksOptions, SkippedKey } from './jwks.js';
@@ -68,6 +84,23 @@ export {
   normalizeHtu,
 } from './jwt/dpop.js';
 export type { DpopProofVerifyOptions, DpopRequest, VerifiedDpopProof } from './jwt/dpop.js';
+export {
+  decryptJwe,
+  DEFAULT_MAX_JWE_HEADER_LENGTH,
+  DEFAULT_MAX_JWE_LENGTH,
+  EncryptedAccessTokenVerifier,
+  encryptJwt,
+  JweDecrypter,
+} from './jwt/jwe.js';
+export type {
+  DecryptedJwe,
+  DecryptionKeySource,
+  EncryptedAccessTokenVerifyOptions,
+  EncryptJwtOptions,
+  JweDecryptOptions,
+  JweHeader,
+  VerifiedEncryptedAccessToken,
+} from './jwt/jwe.js';
 export { decodeUnverified } from './jwt/decode.js';
 export type { DecodedToken } from './jwt/decode.js';
 export type { AccessTokenClaims, JwsHeader } from './jwt/types.js';

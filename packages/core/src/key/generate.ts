@@ -24,6 +24,35 @@ function ownKey(der: Buffer): KeyObject {
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }
 
+/** The kinds of key pair Tessera generates. */
+export type KeyPairSpec =
+  { type: 'rsa'; modulusLength?: number } | { type: 'ec'; namedCurve: string } | { type: 'ed25519' | 'ed448' | 'x25519' };
+
+/** The private key of a fresh pair, as a KeyObject of its own (see ownKey). RSA: 2048 bits unless told. */
+export function generatePrivateKey(spec: KeyPairSpec): KeyObject {
+  const privateKeyEncoding = { format: 'der', type: 'pkcs8' } as const;
+  const publicKeyEncoding = { format: 'der', type: 'spki' } as const;
+  switch (spec.type) {
+    case 'rsa': {
+      const modulusLength = spec.modulusLength ?? 2048;
+      if (!Number.isInteger(modulusLength) || modulusLength < MIN_RSA_BITS) {
+        throw new ConfigError('modulusLength', `must be an integer of at least ${MIN_RSA_BITS}`);
+      }
+      return ownKey(
+        generateKeyPairSync('rsa', { modulusLength, publicExponent: 65537, privateKeyEncoding, publicKeyEncoding }).privateKey,
+      );
+    }
+    case 'ec':
+      return ownKey(generateKeyPairSync('ec', { namedCurve: spec.namedCurve, privateKeyEncoding, publicKeyEncoding }).privateKey);
+    case 'ed25519':
+      return ownKey(generateKeyPairSync('ed25519', { privateKeyEncoding, publicKeyEncoding }).privateKey);
+    case 'ed448':
+      return ownKey(generateKeyPairSync('ed448', { privateKeyEncoding, publicKeyEncoding }).privateKey);
+    case 'x25519':
+      return ownKey(generateKeyPairSync('x25519', { privateKeyEncoding, publicKeyEncoding }).privateKey);
+  }
+}
+
 /** Generates a private key (or an HMAC secret of the hash's length) pinned to `alg`. */
 export function generateKey(alg: Algorithm, options: GenerateOptions = {}): Key {
   if (!isAlgorithm(alg)) throw new ConfigError('alg', 'not a supported JWS algorithm');
@@ -33,42 +62,14 @@ export function generateKey(alg: Algorithm, options: GenerateOptions = {}): Key 
     case 'oct':
       ko = createSecretKey(randomBytes(info.minSecretBytes!));
       break;
-    case 'RSA': {
-      const modulusLength = options.modulusLength ?? 2048;
-      if (!Number.isInteger(modulusLength) || modulusLength < MIN_RSA_BITS) {
-        throw new ConfigError('modulusLength', `must be an integer of at least ${MIN_RSA_BITS}`);
-      }
-      ko = ownKey(
-        generateKeyPairSync('rsa', {
-          modulusLength,
-          publicExponent: 65537,
-          privateKeyEncoding: { format: 'der', type: 'pkcs8' },
-          publicKeyEncoding: { format: 'der', type: 'spki' },
-        }).privateKey,
-      );
+    case 'RSA':
+      ko = generatePrivateKey({ type: 'rsa', modulusLength: options.modulusLength });
       break;
-    }
     case 'EC':
-      ko = ownKey(
-        generateKeyPairSync('ec', {
-          namedCurve: info.crv!,
-          privateKeyEncoding: { format: 'der', type: 'pkcs8' },
-          publicKeyEncoding: { format: 'der', type: 'spki' },
-        }).privateKey,
-      );
+      ko = generatePrivateKey({ type: 'ec', namedCurve: info.crv! });
       break;
     case 'OKP':
-      ko = ownKey(
-        options.crv === 'Ed448'
-          ? generateKeyPairSync('ed448', {
-              privateKeyEncoding: { format: 'der', type: 'pkcs8' },
-              publicKeyEncoding: { format: 'der', type: 'spki' },
-            }).privateKey
-          : generateKeyPairSync('ed25519', {
-              privateKeyEncoding: { format: 'der', type: 'pkcs8' },
-              publicKeyEncoding: { format: 'der', type: 'spki' },
-            }).privateKey,
-      );
+      ko = generatePrivateKey({ type: options.crv === 'Ed448' ? 'ed448' : 'ed25519' });
       break;
   }
   return new Key(ko, alg, options.kid);

@@ -52,17 +52,11 @@ export class Key {
     if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
       throw new KeyInvalidError('kid', 'kid must be a non-empty string');
     }
-    this.kid = kid ?? jwkThumbprint(this.rawJwk(this.kind === 'secret'));
+    this.kid = kid ?? jwkThumbprint(rawJwk(this, this.kind === 'secret'));
     this.verifyInput = cryptoInput(this.publicKeyObject, alg);
     this.signInput = this.kind === 'public' ? undefined : cryptoInput(keyObject, alg);
     this.signatureLength = signatureLength(this.publicKeyObject, alg);
     Object.freeze(this);
-  }
-
-  /** The key's JWK members as node:crypto exports them, without kid/alg/use. */
-  private rawJwk(includePrivate: boolean): Record<string, unknown> {
-    const ko = includePrivate ? this.keyObject : this.publicKeyObject;
-    return ko.export({ format: 'jwk' }) as Record<string, unknown>;
   }
 
   /**
@@ -70,11 +64,7 @@ export class Key {
    * the private members (or, for an HMAC key, the secret).
    */
   toJwk(options: { private?: boolean } = {}): Record<string, unknown> {
-    if (this.kind === 'secret' && !options.private) {
-      throw new KeyInvalidError('secret', 'an HMAC secret has no public form; pass { private: true } to export the secret');
-    }
-    const includePrivate = options.private === true && this.kind !== 'public';
-    return { ...this.rawJwk(includePrivate), kid: this.kid, alg: this.alg, use: 'sig' };
+    return keyJwk(this, 'sig', options.private === true);
   }
 
   /** PEM: SPKI for public keys, PKCS#8 for private ones, PKCS#1 (`RSA ... KEY`) for RSA on request. */
@@ -93,6 +83,28 @@ export class Key {
   publicKey(): Key {
     return this.kind === 'private' ? new Key(this.publicKeyObject, this.alg, this.kid) : this;
   }
+}
+
+/** What a signing `Key` and an `EncryptionKey` hold alike. */
+interface HeldKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly kind: KeyKind;
+  readonly keyObject: KeyObject;
+  readonly publicKeyObject: KeyObject;
+}
+
+/** The key's JWK members as node:crypto exports them, without kid/alg/use. */
+export function rawJwk(key: Omit<HeldKey, 'kid' | 'alg'>, includePrivate: boolean): Record<string, unknown> {
+  return (includePrivate ? key.keyObject : key.publicKeyObject).export({ format: 'jwk' }) as Record<string, unknown>;
+}
+
+/** The key as a JWK with `kid`, `alg` and `use`; the private members (or the secret) only when asked. */
+export function keyJwk(key: HeldKey, use: 'sig' | 'enc', includePrivate: boolean): Record<string, unknown> {
+  if (key.kind === 'secret' && !includePrivate) {
+    throw new KeyInvalidError('secret', 'a secret key has no public form; pass { private: true } to export the secret');
+  }
+  return { ...rawJwk(key, includePrivate && key.kind !== 'public'), kid: key.kid, alg: key.alg, use };
 }
 
 const HASH_BYTES = { sha256: 32, sha384: 48, sha512: 64 };
@@ -118,6 +130,21 @@ function cryptoInput(key: KeyObject, alg: Algorithm): CryptoKeyInput {
   return key;
 }
 
+/**
+ * The strength rules every RSA key Tessera uses meets, for signatures and for encryption alike: 2048 to 8192
+ * bits, public exponent 65537, no ROCA fingerprint.
+ */
+export function checkRsaStrength(ko: KeyObject): void {
+  const bits = ko.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS) throw new KeyInvalidError('weak', `RSA key of ${bits} bits; at least ${MIN_RSA_BITS} are required`);
+  if (bits > MAX_RSA_BITS) throw new KeyInvalidError('size', `RSA key of ${bits} bits; at most ${MAX_RSA_BITS} are accepted`);
+  if (ko.asymmetricKeyDetails?.publicExponent !== 65537n) throw new KeyInvalidError('weak', 'RSA public exponent must be 65537');
+  const n = (ko.type === 'private' ? createPublicKey(ko) : ko).export({ format: 'jwk' }).n;
+  if (typeof n !== 'string' || hasRocaFingerprint(BigInt('0x' + Buffer.from(n, 'base64url').toString('hex')))) {
+    throw new KeyInvalidError('weak', 'RSA key has the ROCA fingerprint (CVE-2017-15361) and can be factored');
+  }
+}
+
 function checkFits(ko: KeyObject, alg: Algorithm): void {
   const info = ALGORITHMS[alg];
   if (info.kty === 'oct') {
@@ -132,19 +159,10 @@ function checkFits(ko: KeyObject, alg: Algorithm): void {
   const type = ko.asymmetricKeyType;
   const details = ko.asymmetricKeyDetails ?? {};
   switch (info.kty) {
-    case 'RSA': {
+    case 'RSA':
       if (!(type === 'rsa' || (type === 'rsa-pss' && info.pss))) throw new KeyInvalidError('alg', `${alg} needs an RSA key`);
-      const bits = details.modulusLength ?? 0;
-      if (bits < MIN_RSA_BITS)
-        throw new KeyInvalidError('weak', `RSA key of ${bits} bits; at least ${MIN_RSA_BITS} are required`);
-      if (bits > MAX_RSA_BITS) throw new KeyInvalidError('size', `RSA key of ${bits} bits; at most ${MAX_RSA_BITS} are accepted`);
-      if (details.publicExponent !== 65537n) throw new KeyInvalidError('weak', 'RSA public exponent must be 65537');
-      const n = (ko.type === 'private' ? createPublicKey(ko) : ko).export({ format: 'jwk' }).n;
-      if (typeof n !== 'string' || hasRocaFingerprint(BigInt('0x' + Buffer.from(n, 'base64url').toString('hex')))) {
-        throw new KeyInvalidError('weak', 'RSA key has the ROCA fingerprint (CVE-2017-15361) and can be factored');
-      }
+      checkRsaStrength(ko);
       return;
-    }
     case 'EC':
       if (type !== 'ec' || details.namedCurve !== CURVES[info.crv!]) {
         throw new KeyInvalidError('alg', `${alg} needs an EC key on ${info.crv}`);
