@@ -57,6 +57,8 @@ const MAX_HEADER_DEPTH = 2;
 /** apu and apv (the Concat KDF's party info), at most this many bytes each. */
 const MAX_PARTY_INFO_BYTES = 128;
 const IV_BYTES = 12;
+/** Header parameters of PBES2 (p2s, p2c) and AES-GCM key wrap (iv, tag): never meaningful here, so never taken. */
+const FOREIGN_PARAMETERS = ['p2s', 'p2c', 'iv', 'tag'];
 const TAG_BYTES = 16;
 
 /** The protected header of a compact JWE, as parsed. */
@@ -216,6 +218,9 @@ export class JweDecrypter {
     }
     if (header.kid !== undefined && (typeof header.kid !== 'string' || header.kid.length === 0))
       throw invalid('header', 'kid must be a non-empty string');
+    for (const name of FOREIGN_PARAMETERS) {
+      if (header[name] !== undefined) throw invalid('header', `${name} belongs to an algorithm Tessera does not decrypt`);
+    }
     const ecdh = header.alg.startsWith('ECDH-ES');
     if (!ecdh && (header.epk !== undefined || header.apu !== undefined || header.apv !== undefined)) {
       throw invalid('header', 'epk, apu and apv belong to ECDH-ES only');
