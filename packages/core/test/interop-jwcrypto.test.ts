@@ -18,14 +18,14 @@ const MISSING = 'jwcrypto not installed: apt-get install -y python3-jwcrypto';
 /** Reads a JSON list of requests on stdin, answers a JSON list of results (or errors) on stdout. */
 const SCRIPT = `
 import json, sys
-import jwcrypto
+from importlib.metadata import version
 from jwcrypto import jwe, jwk
 
 ALGS = ["ECDH-ES+A256KW", "ECDH-ES", "RSA-OAEP-256", "dir", "A256GCM", "A128GCM"]
 
 def run(req):
     if req["op"] == "version":
-        return {"version": getattr(jwcrypto, "__version__", "unknown")}
+        return {"version": version("jwcrypto")}
     key = jwk.JWK(**req["key"])
     if req["op"] == "decrypt":
         token = jwe.JWE(algs=ALGS)
