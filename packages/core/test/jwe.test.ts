@@ -257,7 +257,10 @@ describe('encryptJwt', () => {
       if (r.alg.startsWith('ECDH')) expected.epk = h.epk;
       assert.deepEqual(h, expected);
       if (r.alg.startsWith('ECDH'))
-        assert.deepEqual(Object.keys(h.epk as object).sort(), r.crv === 'X25519' ? ['crv', 'kty', 'x'] : ['crv', 'kty', 'x', 'y']);
+        assert.deepEqual(
+          Object.keys(h.epk as object).sort(),
+          r.crv === 'X25519' ? ['crv', 'kty', 'x'] : ['crv', 'kty', 'x', 'y'],
+        );
     }
     const h = JSON.parse(
       Buffer.from(
