@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, diffieHellman, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 
 import {
@@ -35,6 +35,18 @@ function withEpk(key: EncryptionKey, epk: unknown): string {
 function refusedEpk(key: EncryptionKey, epk: unknown): void {
   rejects(() => decrypterForAll().decrypt(withEpk(key, epk), key), JweInvalidError, { code: 'ERR_JWE_INVALID', reason: 'epk' });
 }
+
+describe('invalid curve: what node:crypto does on its own (checked again by Tessera before it is asked)', () => {
+  it('createPublicKey refuses an off-curve P-256 point, and X25519 agreement with the zero point throws', () => {
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+    const y = Buffer.from(jwk.y!, 'base64url');
+    y[31]! ^= 1;
+    assert.throws(() => createPublicKey({ key: { ...jwk, y: b64(y) }, format: 'jwk' }));
+    const zero = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64(Buffer.alloc(32)) }, format: 'jwk' });
+    const privateKey = generateKeyPairSync('x25519').privateKey;
+    assert.throws(() => diffieHellman({ privateKey, publicKey: zero }));
+  });
+});
 
 for (const alg of ['ECDH-ES+A256KW', 'ECDH-ES'] as KeyManagementAlgorithm[]) {
   describe(`invalid curve: ${alg}`, () => {
