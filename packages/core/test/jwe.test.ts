@@ -18,6 +18,7 @@ import {
   generateEncryptionKey,
   importDirectKey,
   importEncryptionJwk,
+  importEncryptionPem,
   JweDecrypter,
   JweInvalidError,
   JweUnsupportedError,
@@ -364,6 +365,34 @@ describe('encryption keys', () => {
     );
     assert.equal(importEncryptionJwk({ ...ec.toJwk(), key_ops: ['wrapKey'] }).kind, 'public');
     assert.equal(importEncryptionJwk({ ...ecJwk, key_ops: ['deriveBits'] }).kind, 'private');
+  });
+
+  it('PEM: the private and public halves of every asymmetric kind, pinned to the alg given; encrypted PEM refused', () => {
+    for (const r of RECIPIENTS.filter((x) => x.alg !== 'dir')) {
+      const key = recipientKey(r);
+      const priv = importEncryptionPem(key.keyObject.export({ format: 'pem', type: 'pkcs8' }) as string, { alg: r.alg });
+      const pub = importEncryptionPem(key.publicKeyObject.export({ format: 'pem', type: 'spki' }) as string, { alg: r.alg });
+      assert.equal(priv.kid, jwkThumbprint(key.toJwk()));
+      assert.equal(pub.kid, priv.kid);
+      assert.equal(priv.kind, 'private');
+      assert.equal(pub.kind, 'public');
+      const inner = innerToken();
+      assert.equal(decrypterForAll().decrypt(encryptJwt(inner, pub), priv).jws, inner);
+    }
+    const ecPem = ec.publicKeyObject.export({ format: 'pem', type: 'spki' }) as string;
+    const bad = (fn: () => unknown, reason: string): void => {
+      rejects(fn, KeyInvalidError, { code: 'ERR_KEY_INVALID', reason });
+    };
+    bad(() => importEncryptionPem(ecPem, { alg: 'RSA-OAEP-256' }), 'alg');
+    bad(() => importEncryptionPem(ecPem, { alg: 'dir' }), 'alg');
+    bad(() => importEncryptionPem(ecPem, {} as never), 'alg');
+    bad(() => importEncryptionPem('not a key', { alg: 'ECDH-ES' }), 'pem');
+    const encrypted = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      privateKeyEncoding: { format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'x' },
+      publicKeyEncoding: { format: 'pem', type: 'spki' },
+    }).privateKey;
+    bad(() => importEncryptionPem(encrypted, { alg: 'ECDH-ES' }), 'pem');
   });
 
   it('a dir secret: 32 or 16 bytes only; never to an asymmetric algorithm', () => {
