@@ -237,7 +237,8 @@ export class JweDecrypter {
 }
 
 function selectKey(header: JweHeader, keys: DecryptionKeySource): EncryptionKey {
-  const list: readonly EncryptionKey[] = keys instanceof EncryptionKey ? [keys] : Array.isArray(keys) ? keys : [];
+  const list: readonly EncryptionKey[] =
+    keys instanceof EncryptionKey ? [keys] : Array.isArray(keys) ? keys.filter((k) => k instanceof EncryptionKey) : [];
   let found: EncryptionKey | undefined;
   if (header.kid !== undefined) found = list.find((k) => k.kid === header.kid);
   else {
@@ -270,6 +271,8 @@ function contentKey(header: JweHeader, key: EncryptionKey, encryptedKey: Buffer)
       return secret.length === size ? secret : randomBytes(size);
     }
     case 'RSA-OAEP-256': {
+      // The stand-in key is drawn first, whatever comes: success and failure then differ by the least work.
+      const fallback = randomBytes(size);
       let cek: Buffer | undefined;
       if (encryptedKey.length === key.modulusBytes) {
         try {
@@ -281,7 +284,7 @@ function contentKey(header: JweHeader, key: EncryptionKey, encryptedKey: Buffer)
           cek = undefined;
         }
       }
-      return cek !== undefined && cek.length === size ? cek : randomBytes(size);
+      return cek !== undefined && cek.length === size ? cek : fallback;
     }
     case 'ECDH-ES': {
       if (encryptedKey.length !== 0) throw invalid('header', 'ECDH-ES takes an empty encrypted key');
@@ -289,13 +292,14 @@ function contentKey(header: JweHeader, key: EncryptionKey, encryptedKey: Buffer)
     }
     case 'ECDH-ES+A256KW': {
       const kek = concatKdf(agree(header, key), 256, header.alg, header);
-      if (encryptedKey.length !== size + 8) return randomBytes(size);
+      const fallback = randomBytes(size);
+      if (encryptedKey.length !== size + 8) return fallback;
       try {
         const decipher = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
         const cek = Buffer.concat([decipher.update(encryptedKey), decipher.final()]);
-        return cek.length === size ? cek : randomBytes(size);
+        return cek.length === size ? cek : fallback;
       } catch {
-        return randomBytes(size);
+        return fallback;
       }
     }
   }
