@@ -25,6 +25,7 @@ import {
   jwkThumbprint,
   KeyInvalidError,
   KeyNotFoundError,
+  TokenError,
   TokenTooLargeError,
   type ContentEncryption,
   type KeyManagementAlgorithm,
@@ -211,6 +212,38 @@ describe('JweDecrypter structure', () => {
     const key = recipientKey(RECIPIENTS.find((r) => r.alg === 'ECDH-ES')!);
     const p = parts(encryptJwt(innerToken(), key.publicKey()));
     invalid([p[0], b64(randomBytes(40)), ...p.slice(2)].join('.'), 'header', key);
+  });
+});
+
+describe('JweDecrypter on mutated tokens', () => {
+  it('every one-character change of a valid token, for every algorithm, is a TokenError, never a crash', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.={} ';
+    let seed = 7;
+    const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (const r of RECIPIENTS) {
+      const key = recipientKey(r);
+      const inner = innerToken();
+      const token = encryptJwt(inner, key.publicKey());
+      for (let i = 0; i < 60; i++) {
+        const at = next(token.length);
+        const c = alphabet[next(alphabet.length)]!;
+        const mutated = [
+          token.slice(0, at) + c + token.slice(at + 1),
+          token.slice(0, at) + token.slice(at + 1),
+          token.slice(0, at) + c + token.slice(at),
+        ][i % 3]!;
+        let result: string | undefined;
+        try {
+          result = decrypterForAll().decrypt(mutated, key).jws;
+        } catch (err) {
+          assert.ok(err instanceof TokenError, `${r.name}: ${String(err)}`);
+          continue;
+        }
+        // A change that decrypts can only be one that left the token as it was (the same character written back).
+        assert.equal(mutated, token, r.name);
+        assert.equal(result, inner);
+      }
+    }
   });
 });
 
