@@ -38,6 +38,7 @@ export {
   generateEncryptionKey,
   importDirectKey,
   importEncryptionJwk,
+  importEncryptionPem,
   KEY_MANAGEMENT_ALGORITHMS,
 } from './key/encryption-key.js';
 export type {

@@ -57,6 +57,8 @@ const MAX_HEADER_DEPTH = 2;
 /** apu and apv (the Concat KDF's party info), at most this many bytes each. */
 const MAX_PARTY_INFO_BYTES = 128;
 const IV_BYTES = 12;
+/** Header parameters of PBES2 (p2s, p2c) and AES-GCM key wrap (iv, tag): never meaningful here, so never taken. */
+const FOREIGN_PARAMETERS = ['p2s', 'p2c', 'iv', 'tag'];
 const TAG_BYTES = 16;
 
 /** The protected header of a compact JWE, as parsed. */
@@ -216,6 +218,9 @@ export class JweDecrypter {
     }
     if (header.kid !== undefined && (typeof header.kid !== 'string' || header.kid.length === 0))
       throw invalid('header', 'kid must be a non-empty string');
+    for (const name of FOREIGN_PARAMETERS) {
+      if (header[name] !== undefined) throw invalid('header', `${name} belongs to an algorithm Tessera does not decrypt`);
+    }
     const ecdh = header.alg.startsWith('ECDH-ES');
     if (!ecdh && (header.epk !== undefined || header.apu !== undefined || header.apv !== undefined)) {
       throw invalid('header', 'epk, apu and apv belong to ECDH-ES only');
@@ -232,7 +237,8 @@ export class JweDecrypter {
 }
 
 function selectKey(header: JweHeader, keys: DecryptionKeySource): EncryptionKey {
-  const list: readonly EncryptionKey[] = keys instanceof EncryptionKey ? [keys] : Array.isArray(keys) ? keys : [];
+  const list: readonly EncryptionKey[] =
+    keys instanceof EncryptionKey ? [keys] : Array.isArray(keys) ? keys.filter((k) => k instanceof EncryptionKey) : [];
   let found: EncryptionKey | undefined;
   if (header.kid !== undefined) found = list.find((k) => k.kid === header.kid);
   else {
@@ -265,6 +271,8 @@ function contentKey(header: JweHeader, key: EncryptionKey, encryptedKey: Buffer)
       return secret.length === size ? secret : randomBytes(size);
     }
     case 'RSA-OAEP-256': {
+      // The stand-in key is drawn first, whatever comes: success and failure then differ by the least work.
+      const fallback = randomBytes(size);
       let cek: Buffer | undefined;
       if (encryptedKey.length === key.modulusBytes) {
         try {
@@ -276,7 +284,7 @@ function contentKey(header: JweHeader, key: EncryptionKey, encryptedKey: Buffer)
           cek = undefined;
         }
       }
-      return cek !== undefined && cek.length === size ? cek : randomBytes(size);
+      return cek !== undefined && cek.length === size ? cek : fallback;
     }
     case 'ECDH-ES': {
       if (encryptedKey.length !== 0) throw invalid('header', 'ECDH-ES takes an empty encrypted key');
@@ -284,13 +292,14 @@ function contentKey(header: JweHeader, key: EncryptionKey, encryptedKey: Buffer)
     }
     case 'ECDH-ES+A256KW': {
       const kek = concatKdf(agree(header, key), 256, header.alg, header);
-      if (encryptedKey.length !== size + 8) return randomBytes(size);
+      const fallback = randomBytes(size);
+      if (encryptedKey.length !== size + 8) return fallback;
       try {
         const decipher = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
         const cek = Buffer.concat([decipher.update(encryptedKey), decipher.final()]);
-        return cek.length === size ? cek : randomBytes(size);
+        return cek.length === size ? cek : fallback;
       } catch {
-        return randomBytes(size);
+        return fallback;
       }
     }
   }

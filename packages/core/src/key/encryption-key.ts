@@ -5,6 +5,7 @@ import { ConfigError, KeyInvalidError } from '../errors.js';
 import { decodeBase64url } from '../lib/base64url.js';
 import { privateJwkMismatch } from './jwk-pair.js';
 import { generatePrivateKey } from './generate.js';
+import { pemKeyObject } from './import.js';
 import { checkRsaStrength, keyJwk, rawJwk } from './key.js';
 import { jwkThumbprint } from './thumbprint.js';
 
@@ -208,6 +209,17 @@ export function importEncryptionJwk(jwk: unknown, options: { alg?: KeyManagement
     }
   }
   return new EncryptionKey(ko, alg, options.kid ?? (j.kid as string | undefined));
+}
+
+/**
+ * Imports a PEM encryption key (SPKI or PKCS#8; PKCS#1 and SEC1 as `importPem` reads them) pinned to `alg`: an
+ * EC P-256/P-384 or X25519 key for the ECDH-ES algorithms, an RSA key for RSA-OAEP-256.
+ */
+export function importEncryptionPem(pem: string, options: { alg: KeyManagementAlgorithm; kid?: string }): EncryptionKey {
+  if (!isKeyManagementAlgorithm(options?.alg) || options.alg === 'dir') {
+    throw new KeyInvalidError('alg', 'a PEM encryption key needs alg ECDH-ES+A256KW, ECDH-ES or RSA-OAEP-256');
+  }
+  return new EncryptionKey(pemKeyObject(pem), options.alg, options.kid);
 }
 
 /** Imports a `dir` secret: 32 bytes for A256GCM, 16 for A128GCM. */

@@ -144,7 +144,13 @@ function inferFromKeyObject(ko: KeyObject, options: ImportOptions): Algorithm {
  * `RSA PRIVATE KEY`, as `ssh-keygen -m pem` writes) or SEC1 (`EC PRIVATE KEY`). Encrypted keys are refused.
  */
 export function importPem(pem: string, options: ImportOptions = {}): Key {
-  const m = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem);
+  const ko = pemKeyObject(pem);
+  return new Key(ko, inferFromKeyObject(ko, options), options.kid);
+}
+
+/** The KeyObject of a PEM key text, by the rules `importPem` states; encrypted PEM and certificates refused. */
+export function pemKeyObject(pem: string): KeyObject {
+  const m = typeof pem === 'string' ? /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem) : null;
   if (!m) throw new KeyInvalidError('pem', 'not a PEM key');
   const label = m[1]!;
   if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(pem)) {
@@ -154,13 +160,13 @@ export function importPem(pem: string, options: ImportOptions = {}): Key {
     throw new KeyInvalidError('pem', 'OpenSSH private key format; convert it with `ssh-keygen -p -m pem -f FILE`');
   }
   if (label === 'CERTIFICATE') throw new KeyInvalidError('pem', 'a certificate is not a key; extract its public key');
-  let ko: KeyObject;
   try {
-    ko = label.includes('PRIVATE') ? createPrivateKey({ key: pem, format: 'pem' }) : createPublicKey({ key: pem, format: 'pem' });
+    return label.includes('PRIVATE')
+      ? createPrivateKey({ key: pem, format: 'pem' })
+      : createPublicKey({ key: pem, format: 'pem' });
   } catch (err) {
     throw new KeyInvalidError('pem', 'invalid PEM key', { cause: err });
   }
-  return new Key(ko, inferFromKeyObject(ko, options), options.kid);
 }
 
 /** Imports a DER key: `spki` or `pkcs1` (public), `pkcs8` or `pkcs1` with `private: true`. */

@@ -1,7 +1,8 @@
 /**
- * JWE (RFC 7516): Tessera's access tokens are signed, never encrypted. An encrypted token in the compact
- * (five segments) or JSON form is refused as such, before any key is looked at, and a JWE header on a
- * three-segment token names an algorithm no verifier allows.
+ * JWE (RFC 7516) at a JWS verifier: the JWS verifiers never decrypt (encrypted tokens go through JweDecrypter,
+ * see the jwe-*.test.ts attacks). An encrypted token in the compact (five segments) or JSON form is refused as
+ * such, before any key is looked at, and a JWE header on a three-segment token names an algorithm no verifier
+ * allows.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
