@@ -36,7 +36,14 @@ export function dpopProof(data: unknown): string | undefined {
  * Verifies a connection token; an invalid one ends the connection (3500). With a DPoP proof (`dpopProof` of
  * the command's data) the token counts only as the Verifier's `verifyRequest` takes `Authorization: DPoP
  * <token>` with that proof for `GET` of the WebSocket URL the client addressed (a replayed proof, a proof of
- * another key or URL, an unbound token refused); without one, a token bound to a key is refused.
+ * another key or URL, an unbound token refused); without one, by the Verifier's `verify`.
+ *
+ * Then its key binding (`cnf.jkt`, the principal's `jkt`). At connect, a token bound to a key is refused
+ * without its proof. On a live connection (refresh), the binding is the one the connection proved at connect,
+ * for the connection's whole life: a token bound to that key is taken with a proof (checked in full) or
+ * without one (the connection is the sender constraint: only the key's holder got past connect; the SDK's
+ * refresh carries no data); a token bound to another key, an unbound token on a bound connection (a
+ * downgrade), or a bound token on a connection that connected with an unbound one is refused.
  */
 export async function verifyAccessToken(session: SessionContext, token: string, proof: string | undefined): Promise<Principal> {
   if (!session.verifyBucket.take()) throw new DisconnectError(Disconnect.tooManyRequests);
@@ -54,9 +61,11 @@ export async function verifyAccessToken(session: SessionContext, token: string, 
     session.hub.log('info', 'realtime.token_refused', { client: session.id, code: (err as { code?: string }).code ?? 'unknown' });
     throw new DisconnectError(Disconnect.invalidToken);
   }
-  // A sender-constrained token (DPoP, `cnf.jkt`) is not accepted without its proof: refused like any invalid
-  // token (fail closed), never let in as a bearer token.
-  if (proof === undefined && principal.jkt !== undefined) {
+  // Fail closed: a token whose binding does not fit is refused like any invalid token, never let in as a
+  // bearer token. Before connect the only binding proven is the one of this command's proof, if any.
+  const connected = session.principal;
+  const proven = connected !== undefined ? connected.jkt : proof !== undefined ? principal.jkt : undefined;
+  if (principal.jkt !== proven) {
     session.hub.log('info', 'realtime.token_refused', { client: session.id, code: 'ERR_TOKEN_BINDING' });
     throw new DisconnectError(Disconnect.invalidToken);
   }
