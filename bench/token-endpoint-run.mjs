@@ -38,7 +38,7 @@ export function loadTokens(server, connections, extra, wrap) {
 /**
  * The DPoP mode's load (a server whose request names a `dpop.htu`): bench/token-endpoint-dpop-load.mjs, through
  * `wrap` (core pinning), sends the request for `seconds` with a fresh proof each, `proofs` of them signed before
- * the run. Fails like `loadTokens`. Resolves with `{ rps, p99, requests, presigned, signedLive }`.
+ * the run. Fails like `loadTokens`. Resolves with `{ rps, p99, requests, presigned, signedLive, loadCpuUsPerRequest }`.
  */
 export async function loadTokensWithProofs(server, connections, seconds, proofs, wrap) {
   const [cmd, args] = wrap(process.execPath, [

@@ -70,7 +70,9 @@ for (let round = 0; round < ROUNDS; round++) {
       runs[mode].push({ ...r, cpuUsPerRequest });
       console.error(
         `round ${round + 1} ${mode}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${cpuUsPerRequest} µs/request` +
-          (r.presigned === undefined ? '' : ` (proofs: ${r.presigned} signed before, ${r.signedLive} during the run)`),
+          (r.presigned === undefined
+            ? ''
+            : ` (proofs: ${r.presigned} signed before, ${r.signedLive} during the run; load process ${r.loadCpuUsPerRequest} µs CPU/request)`),
       );
     } finally {
       await stopTokenServer(server);
