@@ -1,4 +1,5 @@
-// DPoP proofs as a client makes them (RFC 9449 section 4.2), for bench/dpop.mjs and bench/dpop-load.mjs: an
+// DPoP proofs as a client makes them (RFC 9449 section 4.2), for bench/dpop.mjs, bench/dpop-load.mjs and the
+// token endpoint's DPoP mode (bench/token-endpoint-server.mjs, bench/token-endpoint-dpop-load.mjs): an
 // ES256 key pair of node:crypto, its public JWK and thumbprint, and one freshly signed proof per call (a new jti
 // each time: a verifier accepts a proof once).
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -20,11 +21,11 @@ export function dpopKey(privateJwk) {
 
 /**
  * A proof maker for one token and URL: `make(method)` returns a new proof, signed now (ES256, IEEE P1363
- * signature), with a unique jti.
+ * signature), with a unique jti. Without a token (`undefined`: a proof for the token endpoint) it has no `ath`.
  */
 export function proofMaker(key, token, url) {
   const header = b64(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: key.jwk }));
-  const ath = createHash('sha256').update(token, 'ascii').digest('base64url');
+  const ath = token === undefined ? undefined : createHash('sha256').update(token, 'ascii').digest('base64url');
   const prefix = randomBytes(9).toString('base64url');
   let n = 0;
   return (method = 'GET') => {

@@ -6,8 +6,12 @@
 //                     Kubernetes projected service-account token (RS256) of a trusted issuer (the Kubernetes stand-in
 //                     of @tessera/testing on port 0 in this process, its keys fetched once by discovery), reusable
 //   tessera-workload-spiffe  the same with a SPIRE JWT-SVID (ES256, jwt-spiffe) and the SPIFFE bundle endpoint
+//   tessera-dpop      the tessera request with a DPoP proof (RFC 9449), a fresh one per request: the request names
+//                     the `htu` the proofs must carry (`dpop.htu`), bench/token-endpoint-dpop-load.mjs signs them
 // Prints `READY <port> <request JSON>` on stdout once listening: the request autocannon sends.
 import { generateKeyPairSync } from 'node:crypto';
+
+import { dpopKey, proofMaker } from './dpop-proofs.mjs';
 
 import { startTessera } from './tessera-server.mjs';
 
@@ -18,9 +22,9 @@ const basic = (id, secret) =>
   'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 const form = (params) => new URLSearchParams(params).toString();
 
-async function tessera(password) {
+async function tessera(password, dpop) {
   const { registerClient, hashPassword } = await import('@tessera/server/internal');
-  const { ctx, port, close } = await startTessera();
+  const { server, ctx, port, close } = await startTessera();
   const now = Date.now();
   let body;
   let client;
@@ -62,6 +66,7 @@ async function tessera(password) {
     path: '/oauth/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client.id, client.secret) },
     body,
+    ...(dpop ? { dpop: { htu: `${server.config.issuer}/oauth/token` } } : {}),
   };
   return { port, request, close };
 }
@@ -181,16 +186,23 @@ const started =
     ? await oidcProvider()
     : mode === 'tessera-workload' || mode === 'tessera-workload-spiffe'
       ? await tesseraWorkload(mode === 'tessera-workload-spiffe')
-      : await tessera(mode === 'tessera-password');
-// One request before READY, so a broken setup fails here and not as non-2xx answers under load.
+      : await tessera(mode === 'tessera-password', mode === 'tessera-dpop');
+// One request before READY, so a broken setup fails here and not as non-2xx answers under load; in the DPoP mode
+// with a proof of a key of this process, and the token must come back bound to it.
+const htu = started.request.dpop?.htu;
+const holder = htu === undefined ? undefined : dpopKey();
 const res = await fetch(`http://127.0.0.1:${started.port}${started.request.path}`, {
   method: 'POST',
-  headers: started.request.headers,
+  headers: { ...started.request.headers, ...(holder ? { dpop: proofMaker(holder, undefined, htu)('POST') } : {}) },
   body: started.request.body,
 });
 const text = await res.text();
 if (res.status !== 200) {
   console.error(`${mode}: token request answered ${res.status}: ${text}`);
+  process.exit(1);
+}
+if (holder && JSON.parse(text).token_type !== 'DPoP') {
+  console.error(`${mode}: the token is not bound to the proof's key: ${text.slice(0, 400)}`);
   process.exit(1);
 }
 console.error(`${mode}: ${text.slice(0, 400)}`);

@@ -1,9 +1,12 @@
 // Token endpoint benchmark: client_credentials requests/s and p99 of Tessera (@tessera/server on a temp SQLite
 // folder, ES256) against node-oidc-provider (JWT access tokens, ES256), plus Tessera's password grant (one
-// argon2id verification per request).
+// argon2id verification per request). Other modes (token-endpoint-server.mjs): tessera-workload and
+// tessera-workload-spiffe (a workload token as client_assertion), tessera-dpop (each request with a fresh DPoP proof).
 //
 //   npx tsc -b && node bench/token-endpoint.mjs
 //   env: ROUNDS=5 DURATION=10 WARMUP=5 CONNECTIONS=50 PASSWORD_CONNECTIONS=10 MODES=tessera,oidc-provider,tessera-password
+//        DPOP_PROOF_RATE=8000 (proofs signed per second of run before the first DPoP run; later ones: 1.3x the best
+//        req/s so far)
 //
 // Method: each server runs in its own process (bench/token-endpoint-server.mjs) pinned to core 0; autocannon
 // runs pinned to core 1 (when taskset and two cores are there). Every request is POST with a Basic-authenticated
@@ -13,15 +16,21 @@
 // of the server process's CPU time (user + system, all threads, from /proc) per request, which depends less
 // on what else the machine is running than requests/s does. The password grant is bound by argon2id on the
 // libuv pool, so it runs with PASSWORD_CONNECTIONS (more would only queue). Any non-2xx answer, socket error
-// or timeout fails the run. Writes bench/results/token-endpoint.json.
+// or timeout fails the run. The tessera-dpop mode's load (token-endpoint-dpop-load.mjs, on core 1 too) is autocannon
+// with a new ES256 proof in each request, signed by the load process before the run (not while the server is
+// measured); the server keeps each proof's jti for 66 s, at most 100,000 of them, so WARMUP + DURATION at the
+// measured rate must stay under that (a full memory refuses proofs and fails the run). Modes that verify one more
+// signature than the client_secret_basic one (tessera) are compared, in CPU per request, with one raw node:crypto
+// verification of that algorithm measured in the same run. Writes bench/results/token-endpoint.json.
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+import { dpopKey, proofMaker } from './dpop-proofs.mjs';
 import { hasTaskset, pin } from './pin.mjs';
 import { cpuMs } from './proc.mjs';
-import { loadTokens, startTokenServer, stopTokenServer } from './token-endpoint-run.mjs';
+import { loadTokens, loadTokensWithProofs, startTokenServer, stopTokenServer } from './token-endpoint-run.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const DURATION = Number(process.env.DURATION ?? 10);
@@ -37,10 +46,20 @@ const version = (pkg) => JSON.parse(readFileSync(here(`../node_modules/${pkg}/pa
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const runs = Object.fromEntries(MODES.map((m) => [m, []]));
 const loadBefore = loadavg()[0];
+/** Proofs to sign for a DPoP run of `seconds`: 1.3x the best req/s of a run so far (DPoP adds work), else DPOP_PROOF_RATE. */
+const proofsFor = (seconds, connections) => {
+  const best = Math.max(0, ...Object.values(runs).flatMap((rs) => rs.map((r) => r.rps)));
+  return Math.ceil((best > 0 ? best * 1.3 : Number(process.env.DPOP_PROOF_RATE ?? 8000)) * seconds) + connections;
+};
 for (let round = 0; round < ROUNDS; round++) {
   for (const mode of MODES) {
     const server = await startTokenServer(mode, { wrap: (cmd, args) => pin(0, cmd, args) });
-    const load = (seconds) => loadTokens(server, connectionsOf(mode), ['-d', String(seconds)], (cmd, args) => pin(1, cmd, args));
+    const onCore1 = (cmd, args) => pin(1, cmd, args);
+    const connections = connectionsOf(mode);
+    const load = (seconds) =>
+      server.request.dpop
+        ? loadTokensWithProofs(server, connections, seconds, proofsFor(seconds, connections), onCore1)
+        : loadTokens(server, connections, ['-d', String(seconds)], onCore1);
     try {
       if (WARMUP > 0) await load(WARMUP);
       const cpuBefore = cpuMs(server.child.pid);
@@ -50,7 +69,10 @@ for (let round = 0; round < ROUNDS; round++) {
         cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) * 1000) / r.requests);
       runs[mode].push({ ...r, cpuUsPerRequest });
       console.error(
-        `round ${round + 1} ${mode}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${cpuUsPerRequest} µs/request`,
+        `round ${round + 1} ${mode}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${cpuUsPerRequest} µs/request` +
+          (r.presigned === undefined
+            ? ''
+            : ` (proofs: ${r.presigned} signed before, ${r.signedLive} during the run; load process ${r.loadCpuUsPerRequest} µs CPU/request)`),
       );
     } finally {
       await stopTokenServer(server);
@@ -71,13 +93,14 @@ const figures = Object.fromEntries(
 );
 /**
  * CPU of one raw signature verification with node:crypto (RS256: RSA 2048 with SHA-256; ES256: P-256 with SHA-256)
- * of a signing input the size of the workload token, in µs: what a workload assertion may add to a request.
+ * of a signing input of `bytes` (the workload token's size by default), in µs: what a workload assertion or a DPoP
+ * proof may add to a request.
  */
-function rawVerifyUs(alg) {
+function rawVerifyUs(alg, bytes = 900) {
   const { privateKey, publicKey } =
     alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const key = alg === 'RS256' ? publicKey : { key: publicKey, dsaEncoding: 'ieee-p1363' };
-  const data = Buffer.alloc(900, 'a');
+  const data = Buffer.alloc(bytes, 'a');
   const signature = sign('sha256', data, alg === 'RS256' ? privateKey : { key: privateKey, dsaEncoding: 'ieee-p1363' });
   for (let i = 0; i < 500; i++) verify('sha256', data, key, signature);
   const n = 5000;
@@ -86,13 +109,33 @@ function rawVerifyUs(alg) {
   const used = process.cpuUsage(before);
   return Number(((used.user + used.system) / n).toFixed(1));
 }
-const WORKLOAD_ALGS = { 'tessera-workload': 'RS256', 'tessera-workload-spiffe': 'ES256' };
+/** A DPoP proof's signing input (header and payload) for the token endpoint, in bytes: what its verification hashes. */
+const dpopSigningInput = () => {
+  const proof = proofMaker(dpopKey(), undefined, 'http://127.0.0.1:65535/oauth/token')('POST');
+  return proof.lastIndexOf('.');
+};
+/**
+ * The modes that verify one signature more than tessera's (a workload assertion, a DPoP proof): its algorithm and
+ * the size of what it signs.
+ */
+const EXTRA_VERIFICATION = {
+  'tessera-workload': { alg: 'RS256', bytes: () => 900 },
+  'tessera-workload-spiffe': { alg: 'ES256', bytes: () => 900 },
+  'tessera-dpop': { alg: 'ES256', bytes: dpopSigningInput },
+};
 const workload = {};
-for (const [m, alg] of Object.entries(WORKLOAD_ALGS)) {
+for (const [m, { alg, bytes }] of Object.entries(EXTRA_VERIFICATION)) {
   if (!figures[m] || !figures.tessera) continue;
   const extra = figures[m].cpuUsPerRequest - figures.tessera.cpuUsPerRequest;
-  const raw = rawVerifyUs(alg);
-  workload[m] = { alg, extraCpuUsPerRequest: extra, rawVerifyUs: raw, extraInVerifications: Number((extra / raw).toFixed(2)) };
+  const inputBytes = bytes();
+  const raw = rawVerifyUs(alg, inputBytes);
+  workload[m] = {
+    alg,
+    inputBytes,
+    extraCpuUsPerRequest: extra,
+    rawVerifyUs: raw,
+    extraInVerifications: Number((extra / raw).toFixed(2)),
+  };
 }
 
 const both = figures.tessera && figures['oidc-provider'];
@@ -116,7 +159,10 @@ const summary = {
   clientCredentialsRatio: ratio,
   /** oidc-provider's server CPU per request over Tessera's: the ratio with contention on the machine factored out. */
   clientCredentialsCpuRatio: cpuRatio,
-  /** Per workload mode: server CPU per request above the secret mode's, and that in raw verifications of its alg. */
+  /**
+   * Per mode with one more signature verification (workload assertions, DPoP): server CPU per request above the
+   * secret mode's, and that in raw verifications of its alg.
+   */
   workload,
   target: `Tessera client_credentials >= ${TARGET}x oidc-provider`,
   targetMet: ratio === undefined ? undefined : ratio >= TARGET,
@@ -130,6 +176,7 @@ const LABELS = {
   'tessera-password': 'Tessera, password (argon2id)',
   'tessera-workload': 'Tessera, client_credentials, Kubernetes workload token (RS256)',
   'tessera-workload-spiffe': 'Tessera, client_credentials, SPIFFE JWT-SVID (ES256)',
+  'tessera-dpop': 'Tessera, client_credentials with a DPoP proof (ES256)',
 };
 console.log(
   `| server, grant | req/s (median of ${ROUNDS}) | p99 ms (median) | server CPU µs/request (median) |\n| --- | ---: | ---: | ---: |`,
@@ -137,7 +184,7 @@ console.log(
 for (const m of MODES) console.log(`| ${LABELS[m]} | ${figures[m].rps} | ${figures[m].p99Ms} | ${figures[m].cpuUsPerRequest} |`);
 for (const [m, w] of Object.entries(workload)) {
   console.log(
-    `\n${LABELS[m]}: +${w.extraCpuUsPerRequest} µs of server CPU per request over the secret; one raw ${w.alg} verification (node:crypto) ${w.rawVerifyUs} µs: ${w.extraInVerifications}x`,
+    `\n${LABELS[m]}: +${w.extraCpuUsPerRequest} µs of server CPU per request over ${LABELS.tessera}; one raw ${w.alg} verification (node:crypto, ${w.inputBytes} bytes) ${w.rawVerifyUs} µs: ${w.extraInVerifications}x`,
   );
 }
 if (ratio !== undefined) {

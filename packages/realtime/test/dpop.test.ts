@@ -2,7 +2,9 @@
  * DPoP-bound access tokens (RFC 9449, `cnf.jkt`) on the WebSocket: the proof travels in the connect and refresh
  * commands' `data`, `{"dpop": "<proof>"}`, for `GET` of the WebSocket URL the client addressed (its http(s)
  * form). The holder of the key connects and refreshes; a copied token, a replayed proof or a proof for another
- * URL is refused with 3500, as an invalid token.
+ * URL is refused with 3500, as an invalid token. A refresh may come without a proof (the centrifuge SDK sends
+ * no refresh data) when its token is bound to the key the connection proved at connect; a token of another
+ * key, an unbound token on a bound connection or a bound one on an unbound connection is refused (3500).
  */
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
@@ -16,7 +18,7 @@ import { createVerifier } from '@tessera/verifier';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 
 import { startAuthServer, type AuthServer } from './helpers/auth.js';
-import { AUDIENCE, ISSUER, once, startGateway, type Harness } from './helpers/gateway.js';
+import { assertRefreshedInPlace, AUDIENCE, ISSUER, once, startGateway, type Harness } from './helpers/gateway.js';
 import { Raw } from './helpers/raw.js';
 
 const CHAT = ['chat:room:*:subscribe', 'chat:room:*:publish'];
@@ -127,14 +129,68 @@ describe('DPoP-bound tokens on the WebSocket', () => {
     assert.equal((await r.closed).code, 3500);
   });
 
-  it('a bound connection refreshed without a proof: 3500', async () => {
+  it('a bound connection refreshed without a proof, with a token bound to the key it proved: kept', async () => {
+    const key = await holder();
+    const token = h.token('alice', CHAT, 60, { cnf: { jkt: key.jkt } });
+    const r = await raw();
+    r.send({ id: 1, connect: { token, data: { dpop: await proof(key, htu, token) } } });
+    const connected = (await r.reply(1)).connect as { client: string };
+    r.send({ id: 2, refresh: { token: h.token('alice', CHAT, 120, { cnf: { jkt: key.jkt } }) } });
+    const refreshed = (await r.reply(2)).refresh as { client: string; ttl: number };
+    assert.equal(refreshed.client, connected.client);
+    assert.ok(refreshed.ttl > 60, 'the new token is the connection’s');
+    // And again with a proof: checked in full, taken.
+    const third = h.token('alice', CHAT, 180, { cnf: { jkt: key.jkt } });
+    r.send({ id: 3, refresh: { token: third, data: { dpop: await proof(key, htu, third) } } });
+    assert.ok(((await r.reply(3)).refresh as { ttl: number }).ttl > 120);
+    // A proof that fails its checks (here: for another token) still ends the connection, though the
+    // refresh would have been taken without it.
+    const fourth = h.token('alice', CHAT, 240, { cnf: { jkt: key.jkt } });
+    r.send({ id: 4, refresh: { token: fourth, data: { dpop: await proof(key, htu, third) } } });
+    assert.equal((await r.closed).code, 3500);
+  });
+
+  it('a bound connection refreshed with a token bound to another key, with or without its proof: 3500', async () => {
+    const key = await holder();
+    const other = await holder();
+    for (const withProof of [false, true]) {
+      const token = h.token('alice', CHAT, 60, { cnf: { jkt: key.jkt } });
+      const r = await raw();
+      r.send({ id: 1, connect: { token, data: { dpop: await proof(key, htu, token) } } });
+      assert.ok((await r.reply(1)).connect);
+      const next = h.token('alice', CHAT, 120, { cnf: { jkt: other.jkt } });
+      const data = withProof ? { data: { dpop: await proof(other, htu, next) } } : {};
+      r.send({ id: 2, refresh: { token: next, ...data } });
+      assert.equal((await r.closed).code, 3500, withProof ? 'with the other key’s proof' : 'without a proof');
+      assert.equal(
+        r.messages.find((m) => m.id === 2),
+        undefined,
+        'no refresh reply',
+      );
+    }
+  });
+
+  it('a bound connection refreshed with an unbound token (a downgrade): 3500', async () => {
     const key = await holder();
     const token = h.token('alice', CHAT, 60, { cnf: { jkt: key.jkt } });
     const r = await raw();
     r.send({ id: 1, connect: { token, data: { dpop: await proof(key, htu, token) } } });
     assert.ok((await r.reply(1)).connect);
-    r.send({ id: 2, refresh: { token: h.token('alice', CHAT, 120, { cnf: { jkt: key.jkt } }) } });
+    r.send({ id: 2, refresh: { token: h.token('alice', CHAT, 120) } });
     assert.equal((await r.closed).code, 3500);
+  });
+
+  it('a connection made with an unbound token refreshed with a bound one, with or without its proof: 3500', async () => {
+    const key = await holder();
+    for (const withProof of [false, true]) {
+      const r = await raw();
+      r.send({ id: 1, connect: { token: h.token('bob', CHAT) } });
+      assert.ok((await r.reply(1)).connect);
+      const next = h.token('bob', CHAT, 120, { cnf: { jkt: key.jkt } });
+      const data = withProof ? { data: { dpop: await proof(key, htu, next) } } : {};
+      r.send({ id: 2, refresh: { token: next, ...data } });
+      assert.equal((await r.closed).code, 3500, withProof ? 'with its proof' : 'without a proof');
+    }
   });
 
   it('an unbound token keeps working without data; with a proof it is refused (DPoP is for bound tokens)', async () => {
@@ -170,6 +226,37 @@ describe('DPoP-bound tokens on the WebSocket', () => {
     const refused = once<{ code: number }>(copy, 'disconnected');
     copy.connect();
     assert.equal((await refused).code, 3500);
+  });
+
+  it('the centrifuge SDK keeps a bound connection through its refreshes (no data on refresh) and receives on', async () => {
+    const key = await holder();
+    // Presence too: the gateway's member list tells that the connection is still the first one.
+    const next = () => h.token('carol', [...CHAT, 'chat:room:*:presence'], 1.3, { cnf: { jkt: key.jkt } });
+    const token = next();
+    // Three refreshes, each with a token bound to the key, none with a proof: past the first token's expiry.
+    await assertRefreshedInPlace(
+      h,
+      { token, getData: async () => ({ dpop: await proof(key, htu, token) }) },
+      next,
+      'chat:room:dpop-sdk',
+      3,
+      15_000,
+    );
+  });
+
+  it('the centrifuge SDK refreshing a bound connection with a token of another key is disconnected (3500)', async () => {
+    const key = await holder();
+    const other = await holder();
+    const token = h.token('carol', CHAT, 1.3, { cnf: { jkt: key.jkt } });
+    const c = h.client({
+      token,
+      getData: async () => ({ dpop: await proof(key, htu, token) }),
+      getToken: async () => h.token('carol', CHAT, 60, { cnf: { jkt: other.jkt } }),
+    });
+    c.connect();
+    await once(c, 'connected');
+    const { code } = await once<{ code: number }>(c, 'disconnected');
+    assert.equal(code, 3500);
   });
 });
 

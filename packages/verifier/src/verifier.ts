@@ -171,6 +171,13 @@ export interface RequestCredentials {
    * refused. Only a certificate the TLS handshake proved the client holds the key of belongs here.
    */
   certificate?: Uint8Array | (() => Uint8Array | undefined) | undefined | null;
+  /**
+   * The thumbprint of a DPoP key the connection this request arrives on has already proved it holds (a WebSocket
+   * that connected with a proof of that key): a token bound to exactly this key is then taken without a proof of
+   * its own, in the Bearer scheme (the connection is the sender constraint). Any other bound token still needs its
+   * proof. Only a key a proof on this very connection was checked for belongs here.
+   */
+  provenKey?: string;
 }
 
 /** The DPoP part of a refusal's challenge, for the refusal writer (`rejection`). */
@@ -397,7 +404,7 @@ export class Verifier {
     const dpop = this.dpopToken(request.authorization);
     const principal =
       dpop === undefined
-        ? bearerOnly(await this.verify(bearerToken(request.authorization)), request.certificate)
+        ? bearerOnly(await this.verify(bearerToken(request.authorization)), request.certificate, request.provenKey)
         : this.checkProof(await this.verify(dpop), dpop, request);
     if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
     return principal;
@@ -415,7 +422,7 @@ export class Verifier {
     if (dpop === undefined) {
       const hit = this.bearerHit(request.authorization);
       if (hit === undefined) return undefined;
-      principal = bearerOnly(this.checkRevoked(hit.principal), request.certificate);
+      principal = bearerOnly(this.checkRevoked(hit.principal), request.certificate, request.provenKey);
     } else {
       const hit = this.cached(dpop);
       if (hit === undefined || hit.validUntil <= this.now()) return undefined;
@@ -628,11 +635,12 @@ function decryptionOf(options: VerifierOptions): {
 }
 
 /**
- * A bearer credential's Principal: a token bound to a key must come with the DPoP scheme and its proof, a token
- * bound to a client certificate with that certificate (`certificate`, the request's; undefined without one).
+ * A bearer credential's Principal: a token bound to a key must come with the DPoP scheme and its proof (or on a
+ * connection that proved that very key, `provenKey`), a token bound to a client certificate with that certificate
+ * (`certificate`, the request's; undefined without one).
  */
-function bearerOnly(p: Principal, certificate: RequestCredentials['certificate']): Principal {
-  if (p.jkt !== undefined) throw new TokenBindingError('bearer');
+function bearerOnly(p: Principal, certificate: RequestCredentials['certificate'], provenKey?: string): Principal {
+  if (p.jkt !== undefined && p.jkt !== provenKey) throw new TokenBindingError('bearer');
   return certificateBound(p, certificate);
 }
 

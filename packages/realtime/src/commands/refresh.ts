@@ -1,4 +1,4 @@
-/** `refresh`: a new access token on the live connection, for the same user. */
+/** `refresh`: a new access token on the live connection, for the same user and the same key binding (verify.ts). */
 import { Disconnect, stringParam, Unsubscribe } from '../protocol.js';
 import type { Params, SessionContext } from './context.js';
 import { DisconnectError, NO_REPLY } from './outcome.js';

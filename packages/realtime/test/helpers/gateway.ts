@@ -2,6 +2,7 @@
  * A real gateway on 127.0.0.1 port 0 with tokens signed by a key of the test's own, and clients made with
  * the `centrifuge` SDK over `ws`, as a Node application would use them.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 
 import { buildJwks, generateKey, signJwt, type Key } from '@tessera/core';
@@ -13,6 +14,7 @@ import {
   type GatewayOptions,
   type Limits,
 } from '@tessera/realtime';
+import { until } from '@tessera/testing';
 import { createVerifier, type Verifier } from '@tessera/verifier';
 import { Centrifuge, type Options as CentrifugeOptions } from 'centrifuge';
 import WebSocket from 'ws';
@@ -127,3 +129,48 @@ export function once<T = unknown>(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A centrifuge client made with `options`, its `getToken` giving `next()`, connected and subscribed to `channel`
+ * (its tokens need the presence right there) until it has fetched `refreshes` tokens; then asserts that it is
+ * still its first connection (connected once, never disconnected, the same client in the channel's presence)
+ * and that the subscription still receives.
+ */
+export async function assertRefreshedInPlace(
+  h: Harness,
+  options: Partial<CentrifugeOptions>,
+  next: () => string,
+  channel: string,
+  refreshes: number,
+  ms: number,
+): Promise<void> {
+  let issued = 0;
+  const c = h.client({
+    ...options,
+    getToken: async () => {
+      issued++;
+      return next();
+    },
+  });
+  let connecting = 0;
+  let disconnected = 0;
+  c.on('connecting', () => connecting++);
+  c.on('disconnected', () => disconnected++);
+  c.connect();
+  const { client } = await once<{ client: string }>(c, 'connected');
+  const sub = c.newSubscription(channel);
+  sub.subscribe();
+  await once(sub, 'subscribed');
+  await until(`${refreshes} token refreshes`, () => issued >= refreshes, ms);
+  // One 'connecting' for the first connect, none since.
+  assert.equal(connecting, 1);
+  assert.equal(disconnected, 0);
+  assert.equal(c.state, 'connected');
+  const got = once<{ data: unknown }>(sub, 'publication');
+  await h.gateway.publish(channel, { n: 1 });
+  assert.deepEqual((await got).data, { n: 1 });
+  // Still the same connection on the server.
+  const presence = await sub.presence();
+  assert.ok(Object.keys(presence.clients).includes(client));
+  c.disconnect();
+}
