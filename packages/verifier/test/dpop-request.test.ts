@@ -121,6 +121,28 @@ describe('Verifier.verifyRequest (DPoP)', () => {
     assert.equal(off.dpopChallenge(`DPoP ${token}`), undefined);
   });
 
+  it('provenKey: a bound token without a proof counts only on a connection that proved exactly its key, cached or not', async () => {
+    const holder = await DpopHolder.create();
+    const other = await DpopHolder.create();
+    const clock = { t: Date.now() };
+    const v = verifierAt(clock);
+    const token = issuer.token({ ttl: 3600, claims: { cnf: { jkt: holder.jkt } } }, { now: () => clock.t });
+    const bearer = (provenKey?: string) => ({ authorization: `Bearer ${token}`, method: 'GET', url: URL_, provenKey });
+    await assert.rejects(v.verifyRequest(bearer()), TokenBindingError);
+    await assert.rejects(v.verifyRequest(bearer(other.jkt)), TokenBindingError);
+    assert.equal((await v.verifyRequest(bearer(holder.jkt))).jkt, holder.jkt);
+    // From the cache now: the same rule.
+    assert.equal(v.authorizeRequestCached(bearer(holder.jkt))?.jkt, holder.jkt);
+    assert.throws(() => v.authorizeRequestCached(bearer(other.jkt)), TokenBindingError);
+    assert.throws(() => v.authorizeRequestCached(bearer()), TokenBindingError);
+    // It never makes an unbound token bound, nor refuses one.
+    const unbound = issuer.token({ ttl: 3600 }, { now: () => clock.t });
+    assert.equal(
+      (await v.verifyRequest({ authorization: `Bearer ${unbound}`, method: 'GET', url: URL_, provenKey: holder.jkt })).jkt,
+      undefined,
+    );
+  });
+
   it('nonces: a list or a function; a proof without a current one is refused with DpopNonceError', async () => {
     const holder = await DpopHolder.create();
     const clock = { t: Date.now() };
