@@ -58,15 +58,56 @@ export async function createTestPki(): Promise<TestPki> {
   };
 
   await run('openssl', [
-    'req', '-x509', '-nodes', ...keyArgs('ec'), '-keyout', file('ca.key'), '-out', file('ca.crt'),
-    '-days', '30', '-subj', '/CN=Tessera Test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-nodes',
+    ...keyArgs('ec'),
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+    '-days',
+    '30',
+    '-subj',
+    '/CN=Tessera Test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
 
   /** A certificate request for `base`, signed by the CA with the given extensions. */
   const signed = async (base: string, subject: string, ext: string[], options: ClientCertificateOptions = {}) => {
-    await run('openssl', ['req', '-new', '-nodes', ...keyArgs(options.keyType), '-keyout', file(`${base}.key`), '-out', file(`${base}.csr`), '-subj', subject]);
-    const args = ['x509', '-req', '-in', file(`${base}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-set_serial', String(++serial), '-out', file(`${base}.crt`), '-extfile', await extFile(base, ext), '-days', String(options.days ?? 30)];
+    await run('openssl', [
+      'req',
+      '-new',
+      '-nodes',
+      ...keyArgs(options.keyType),
+      '-keyout',
+      file(`${base}.key`),
+      '-out',
+      file(`${base}.csr`),
+      '-subj',
+      subject,
+    ]);
+    const args = [
+      'x509',
+      '-req',
+      '-in',
+      file(`${base}.csr`),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-set_serial',
+      String(++serial),
+      '-out',
+      file(`${base}.crt`),
+      '-extfile',
+      await extFile(base, ext),
+      '-days',
+      String(options.days ?? 30),
+    ];
     await run('openssl', args);
     return pair(base);
   };
@@ -88,11 +129,23 @@ export async function createTestPki(): Promise<TestPki> {
   return {
     ca: await pair('ca'),
     server,
-    issueClient: (name, options = {}) =>
-      signed(`client-${++n}`, options.subject ?? `/CN=${name}`, clientExt(options), options),
+    issueClient: (name, options = {}) => signed(`client-${++n}`, options.subject ?? `/CN=${name}`, clientExt(options), options),
     async selfSigned(name, options = {}) {
       const base = `self-${++n}`;
-      const args = ['req', '-x509', '-nodes', ...keyArgs(options.keyType), '-keyout', file(`${base}.key`), '-out', file(`${base}.crt`), '-subj', options.subject ?? `/CN=${name}`, '-days', String(options.days ?? 30)];
+      const args = [
+        'req',
+        '-x509',
+        '-nodes',
+        ...keyArgs(options.keyType),
+        '-keyout',
+        file(`${base}.key`),
+        '-out',
+        file(`${base}.crt`),
+        '-subj',
+        options.subject ?? `/CN=${name}`,
+        '-days',
+        String(options.days ?? 30),
+      ];
       for (const e of clientExt(options)) args.push('-addext', e);
       await run('openssl', args);
       return pair(base);
