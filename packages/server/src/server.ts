@@ -21,6 +21,7 @@ import { MemoryLimits, perSecond } from './security/limits.js';
 import { RedisLimits } from './security/redis-limits.js';
 import { RSA_ID_TOKEN_ALG } from './oauth/id-token.js';
 import { MemoryProofJtis, ProofJtis, TokenEndpointDpop } from './oauth/dpop.js';
+import { readTlsFiles } from './http/tls.js';
 import { Pages } from './signin/pages.js';
 import { throttlePolicy } from './security/throttle.js';
 import { adminService, type AdminService } from './services/admin.js';
@@ -62,6 +63,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   // The hosted pages and the master key first: a refused template or key file must not leave a database open.
   const pages = new Pages(config);
   const master = loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, create: true });
+  const tls = readTlsFiles(config);
   const store = options.store ?? openStore(config);
   try {
     await store.migrate();
@@ -70,7 +72,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     if (!options.store) await store.close().catch(() => undefined);
     throw err;
   }
-  const app = newFastify({ config, logStream: options.logStream });
+  const app = newFastify({ config, logStream: options.logStream, tls });
   const keys = new KeyManager(
     store,
     master,
@@ -160,7 +162,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
         server.metricsUrl = metricsListener.url;
       }
       // With a derived issuer and port 0, the issuer is only known once bound.
-      if (!config.issuerConfigured) config.issuer = baseUrl(config.host, (app.server.address() as AddressInfo).port);
+      if (!config.issuerConfigured)
+        config.issuer = baseUrl(config.host, (app.server.address() as AddressInfo).port, tls !== undefined);
       return url;
     },
     async close() {

@@ -4,7 +4,7 @@ import { normalizeUsername } from '../../security/username.js';
 import type { Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
-import { startRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
+import { confirmation, startRefreshFamily, userTokenResponse, type Sender, type TokenResponse } from '../issue.js';
 import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 
 const BAD_CREDENTIALS = 'invalid username or password';
@@ -21,7 +21,7 @@ export async function passwordGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
-  jkt: string | undefined,
+  sender: Sender,
 ): Promise<TokenResponse> {
   if (!client.firstParty || !client.grantTypes.includes('password'))
     throw new OAuthError('unauthorized_client', 'this client may not use the password grant');
@@ -47,10 +47,11 @@ export async function passwordGrant(
     requested,
     client.scopes.filter((s) => permissions.includes(s)),
   );
+  const cnf = confirmation(sender);
   let refreshToken: string | undefined;
   let sid: string | undefined;
   if (client.grantTypes.includes('refresh_token')) {
-    const started = await startRefreshFamily(ctx, user.id, client, scopes, audience, jkt);
+    const started = await startRefreshFamily(ctx, user.id, client, scopes, audience, cnf);
     refreshToken = started.token;
     sid = started.family.id;
   }
@@ -63,6 +64,6 @@ export async function passwordGrant(
     refreshToken,
     ip,
     authorizedAt,
-    jkt,
+    cnf,
   });
 }

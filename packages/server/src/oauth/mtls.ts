@@ -1,0 +1,293 @@
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+import { certificateThumbprint } from '@tessera/core';
+import type { FastifyRequest } from 'fastify';
+
+import type { Client, TlsClientAuthSubject, TlsSubjectKind } from '../store/types.js';
+
+/** The client certificate of a request's mutual-TLS connection (RFC 8705). */
+export interface ClientCertificate {
+  /** The certificate, DER. */
+  der: Buffer;
+  /** RFC 8705 section 3.1 `x5t#S256`: SHA-256 of the DER, base64url. */
+  thumbprint: string;
+  /** The peer's chain verified against `tlsClientCa` during the handshake (node's `socket.authorized`). */
+  authorized: boolean;
+}
+
+const perSocket = new WeakMap<TLSSocket, ClientCertificate | null>();
+
+/**
+ * The certificate the client presented on the request's TLS connection; undefined without TLS or without a
+ * certificate. The server asks for one (`requestCert`) but lets a connection without one in (`rejectUnauthorized`
+ * false): what the certificate proves is decided here, per client, never by the handshake. Read once per connection.
+ */
+export function clientCertificate(req: FastifyRequest): ClientCertificate | undefined {
+  const socket = req.raw.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  let found = perSocket.get(socket);
+  if (found === undefined) {
+    const peer = socket.getPeerCertificate();
+    const der = peer && Buffer.isBuffer(peer.raw) && peer.raw.length > 0 ? peer.raw : undefined;
+    found = der ? { der, thumbprint: certificateThumbprint(der), authorized: socket.authorized === true } : null;
+    perSocket.set(socket, found);
+  }
+  return found ?? undefined;
+}
+
+/** Whether the client authenticates by its certificate (RFC 8705 section 2). */
+export function isMtlsClient(client: Pick<Client, 'authMethod'>): boolean {
+  return client.authMethod === 'tls_client_auth' || client.authMethod === 'self_signed_tls_client_auth';
+}
+
+/**
+ * Whether the certificate authenticates the client (RFC 8705 section 2): for tls_client_auth a chain the server's
+ * `tlsClientCa` verified, naming the registered subject; for self_signed_tls_client_auth one of the certificates of
+ * the client's registered jwks (`x5c`), compared by SHA-256 thumbprint. False for any other client.
+ */
+export function certificateAuthenticates(client: Client, certificate: ClientCertificate): boolean {
+  if (client.authMethod === 'tls_client_auth') {
+    if (!certificate.authorized || !client.tlsClientAuthSubject) return false;
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(certificate.der);
+    } catch {
+      return false;
+    }
+    return namesSubject(cert, client.tlsClientAuthSubject);
+  }
+  if (client.authMethod === 'self_signed_tls_client_auth')
+    return registeredCertificates(client.jwks).includes(certificate.thumbprint);
+  return false;
+}
+
+/**
+ * The SHA-256 thumbprints of the certificates of a JWKS's `x5c` members (each key's first, its own certificate,
+ * RFC 7517 section 4.7); entries that are not a certificate are skipped.
+ */
+export function registeredCertificates(jwks: Client['jwks']): string[] {
+  const out: string[] = [];
+  for (const key of jwks?.keys ?? []) {
+    const first = Array.isArray(key.x5c) ? (key.x5c[0] as unknown) : undefined;
+    if (typeof first !== 'string') continue;
+    const der = Buffer.from(first, 'base64');
+    try {
+      new X509Certificate(der);
+    } catch {
+      continue;
+    }
+    out.push(certificateThumbprint(der));
+  }
+  return out;
+}
+
+/** Whether the certificate names the subject: its DN, or a subjectAltName entry of the registered kind. */
+export function namesSubject(cert: X509Certificate, subject: TlsClientAuthSubject): boolean {
+  if (subject.kind === 'subject_dn') {
+    const registered = parseDn(subject.value);
+    return registered !== undefined && sameDn(subjectRdns(cert.subject), registered);
+  }
+  const kind = subject.kind;
+  return altNames(cert.subjectAltName).some((n) => n.type === SAN_TYPES[kind] && sameSan(kind, n.value, subject.value));
+}
+
+const SAN_TYPES = { san_dns: 'DNS', san_uri: 'URI', san_ip: 'IP Address', san_email: 'email' } as const;
+
+function sameSan(kind: Exclude<TlsSubjectKind, 'subject_dn'>, presented: string, registered: string): boolean {
+  switch (kind) {
+    case 'san_dns':
+      // DNS names compare case-insensitively (RFC 4343).
+      return presented.toLowerCase() === registered.toLowerCase();
+    case 'san_ip': {
+      const a = canonicalIp(presented);
+      return a !== undefined && a === canonicalIp(registered);
+    }
+    default:
+      return presented === registered;
+  }
+}
+
+/** An IP address in one spelling (IPv6 compressed, lower case), undefined for anything else. */
+export function canonicalIp(ip: string): string | undefined {
+  const v = isIP(ip);
+  if (v === 4) return new URL(`http://${ip}/`).hostname;
+  if (v === 6) return new URL(`http://[${ip}]/`).hostname;
+  return undefined;
+}
+
+/**
+ * The entries of node's `subjectAltName` text (`DNS:a, URI:b, IP Address:c, email:d`): a value that holds a
+ * separator or a quote is written as a JSON string there.
+ */
+function altNames(text: string | undefined): { type: string; value: string }[] {
+  const out: { type: string; value: string }[] = [];
+  if (!text) return out;
+  let i = 0;
+  while (i < text.length) {
+    const colon = text.indexOf(':', i);
+    if (colon === -1) return [];
+    const type = text.slice(i, colon);
+    let value: string;
+    let end: number;
+    if (text[colon + 1] === '"') {
+      end = colon + 2;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      try {
+        value = JSON.parse(text.slice(colon + 1, end + 1)) as string;
+      } catch {
+        return [];
+      }
+      end += 1;
+    } else {
+      end = text.indexOf(', ', colon);
+      if (end === -1) end = text.length;
+      value = text.slice(colon + 1, end);
+    }
+    out.push({ type, value });
+    i = end + 2;
+  }
+  return out;
+}
+
+/** One attribute of a relative distinguished name: its type (upper case short name or dotted OID) and value. */
+interface Attribute {
+  type: string;
+  value: string;
+}
+
+/** Short names of RFC 4514 section 3, and the ones node prints besides. */
+const ATTRIBUTE_OIDS: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.6': 'C',
+  '2.5.4.9': 'STREET',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '2.5.4.5': 'SERIALNUMBER',
+  '1.2.840.113549.1.9.1': 'EMAILADDRESS',
+};
+
+function attributeType(t: string): string {
+  const trimmed = t.trim();
+  const upper = trimmed.toUpperCase();
+  const oid = upper.startsWith('OID.') ? upper.slice(4) : upper;
+  return ATTRIBUTE_OIDS[oid] ?? upper;
+}
+
+/**
+ * Splits `text` at each unescaped `sep` (RFC 4514 escapes: a backslash before a special character, or two hex
+ * digits). Undefined for a dangling backslash.
+ */
+function splitUnescaped(text: string, sep: string): string[] | undefined {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') {
+      if (i + 1 >= text.length) return undefined;
+      i++;
+      continue;
+    }
+    if (text[i] === sep) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/** An RFC 4514 attribute value with its escapes undone; undefined for a malformed one. */
+function unescapeValue(raw: string): string | undefined {
+  const v = raw.trim();
+  if (v.startsWith('#')) return v.toLowerCase(); // A hex-encoded BER value: compared as written.
+  const bytes: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (c !== '\\') {
+      bytes.push(...Buffer.from(c, 'utf8'));
+      continue;
+    }
+    const next = v.slice(i + 1, i + 3);
+    if (/^[0-9a-fA-F]{2}$/.test(next)) {
+      bytes.push(parseInt(next, 16));
+      i += 2;
+    } else if (i + 1 < v.length) {
+      bytes.push(...Buffer.from(v[i + 1]!, 'utf8'));
+      i += 1;
+    } else return undefined;
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function parseRdn(text: string): Attribute[] | undefined {
+  const parts = splitUnescaped(text, '+');
+  if (!parts) return undefined;
+  const out: Attribute[] = [];
+  for (const p of parts) {
+    const eq = p.indexOf('=');
+    if (eq < 1) return undefined;
+    const type = attributeType(p.slice(0, eq));
+    const value = unescapeValue(p.slice(eq + 1));
+    if (type === '' || value === undefined) return undefined;
+    out.push({ type, value });
+  }
+  return out;
+}
+
+/**
+ * An RFC 4514 distinguished name (`CN=orders,O=Acme`: the most specific RDN first), as its RDNs in certificate
+ * order (the least specific first); undefined when it is not one.
+ */
+export function parseDn(dn: string): Attribute[][] | undefined {
+  if (dn.trim() === '') return undefined;
+  const rdns = splitUnescaped(dn, ',');
+  if (!rdns) return undefined;
+  const out: Attribute[][] = [];
+  for (const r of rdns) {
+    const rdn = parseRdn(r);
+    if (!rdn) return undefined;
+    out.push(rdn);
+  }
+  return out.reverse();
+}
+
+/**
+ * The RDNs of node's X509Certificate `subject` text: one line per RDN in certificate order, a multi-valued RDN's
+ * attributes joined by ` + `, values escaped as RFC 2253 says.
+ */
+function subjectRdns(subject: string): Attribute[][] | undefined {
+  const out: Attribute[][] = [];
+  for (const line of subject.split('\n')) {
+    if (line === '') continue;
+    const rdn = parseRdn(line);
+    if (!rdn) return undefined;
+    out.push(rdn);
+  }
+  return out;
+}
+
+/** Values compared as RFC 4517's caseIgnoreMatch prepares them: case folded, inner white space collapsed, trimmed. */
+function prepared(value: string): string {
+  return value.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * RFC 8705 section 2.1.2: the DN compares as RFC 4517's distinguishedNameMatch: the same RDNs in the same order,
+ * each with the same attributes in any order, values matched case-insensitively.
+ */
+function sameDn(presented: Attribute[][] | undefined, registered: Attribute[][]): boolean {
+  if (!presented || presented.length !== registered.length) return false;
+  return presented.every((rdn, i) => {
+    const other = registered[i]!;
+    if (rdn.length !== other.length) return false;
+    const key = (a: Attribute) => `${a.type}=${prepared(a.value)}`;
+    const mine = rdn.map(key).sort();
+    const theirs = other.map(key).sort();
+    return mine.every((k, j) => k === theirs[j]);
+  });
+}
