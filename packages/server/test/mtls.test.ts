@@ -409,6 +409,51 @@ describe('TLS settings', () => {
     }
   });
 
+  it('without tlsClientCa no certificate passes tls_client_auth; self-signed clients still authenticate', async () => {
+    const pki = await createTestPki();
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-tls-'));
+    writeFileSync(join(dir, 'server.crt'), pki.server.cert);
+    writeFileSync(join(dir, 'server.key'), pki.server.key);
+    const t = await startServer({ overrides: { tlsCert: join(dir, 'server.crt'), tlsKey: join(dir, 'server.key') } });
+    try {
+      const issued = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
+      const self = await pki.selfSigned('self');
+      const base = { grantTypes: ['client_credentials' as const], audiences: ['orders'], scopes: [] };
+      await t.client({
+        id: 'dn',
+        ...base,
+        authMethod: 'tls_client_auth',
+        tlsClientAuthSubject: { kind: 'subject_dn', value: 'CN=orders,O=Acme' },
+      });
+      await t.client({ id: 'self', ...base, authMethod: 'self_signed_tls_client_auth', jwks: jwksOf(self.cert) });
+      const post = (clientId: string, identity: CertificatePair) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(
+            `${t.url}/oauth/token`,
+            {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              ca: pki.ca.cert,
+              agent: false,
+              ...identity,
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode!));
+            },
+          );
+          req.on('error', reject);
+          req.end(new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId }).toString());
+        });
+      assert.equal(await post('dn', issued), 401);
+      assert.equal(await post('self', self), 200);
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+      await pki.close();
+    }
+  });
+
   it('a missing or unreadable file, or half the pair, stops the start naming the setting', async () => {
     const pki = await createTestPki();
     const dir = mkdtempSync(join(tmpdir(), 'tessera-tls-'));

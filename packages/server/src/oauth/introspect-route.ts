@@ -27,7 +27,7 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
   app.post('/oauth/introspect', async (req, reply) => {
     try {
       const form = requireForm(req.body);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, false, clientCertificate(req));
+      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, false, clientCertificate(ctx, req));
       const token = param(form, 'token', true);
       const now = ctx.now();
       reply.header('cache-control', 'no-store');

@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { certificateThumbprint } from '@tessera/core';
 import type { FastifyRequest } from 'fastify';
 
+import type { ServerContext } from '../context.js';
 import type { Client, TlsClientAuthSubject, TlsSubjectKind } from '../store/types.js';
 
 /** The client certificate of a request's mutual-TLS connection (RFC 8705). */
@@ -17,24 +18,24 @@ export interface ClientCertificate {
   authorized: boolean;
 }
 
-const perSocket = new WeakMap<TLSSocket, ClientCertificate | null>();
-
 /**
  * The certificate the client presented on the request's TLS connection; undefined without TLS or without a
  * certificate. The server asks for one (`requestCert`) but lets a connection without one in (`rejectUnauthorized`
- * false): what the certificate proves is decided here, per client, never by the handshake. Read once per connection.
+ * false): what the certificate proves is decided here, per client, never by the handshake. It is `authorized` only
+ * when `tlsClientCa` is set: without it node would verify the chain against its default public CAs, which are not
+ * trusted to name clients.
  */
-export function clientCertificate(req: FastifyRequest): ClientCertificate | undefined {
+export function clientCertificate(ctx: Pick<ServerContext, 'config'>, req: FastifyRequest): ClientCertificate | undefined {
   const socket = req.raw.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return undefined;
-  let found = perSocket.get(socket);
-  if (found === undefined) {
-    const peer = socket.getPeerCertificate();
-    const der = peer && Buffer.isBuffer(peer.raw) && peer.raw.length > 0 ? peer.raw : undefined;
-    found = der ? { der, thumbprint: certificateThumbprint(der), authorized: socket.authorized === true } : null;
-    perSocket.set(socket, found);
-  }
-  return found ?? undefined;
+  const peer = socket.getPeerCertificate();
+  const der = peer && Buffer.isBuffer(peer.raw) && peer.raw.length > 0 ? peer.raw : undefined;
+  if (!der) return undefined;
+  return {
+    der,
+    thumbprint: certificateThumbprint(der),
+    authorized: ctx.config.tlsClientCa !== undefined && socket.authorized === true,
+  };
 }
 
 /** Whether the client authenticates by its certificate (RFC 8705 section 2). */

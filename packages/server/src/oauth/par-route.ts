@@ -29,7 +29,7 @@ export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
     try {
       const form = requireForm(req.body);
       await take(`ip:${req.ip}`);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, clientCertificate(req));
+      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, clientCertificate(ctx, req));
       allowClientOrigin(req, reply, client);
       await take(`client:${client.id}`);
       const proof = await ctx.dpop.check(req, '/oauth/par');

@@ -96,7 +96,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       // The DPoP proof before client authentication, which may spend a single-use assertion: a client retrying
       // after use_dpop_nonce must find its assertion unspent.
       const proof = await dpopProof(ctx, req, reply, form);
-      const certificate = clientCertificate(req);
+      const certificate = clientCertificate(ctx, req);
       const client =
         grant === JWT_BEARER_GRANT && !hasClientCredentials(req.headers.authorization, form)
           ? await jwtBearerClient(ctx, form, req.ip)
