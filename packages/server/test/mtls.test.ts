@@ -45,6 +45,19 @@ function jwksOf(...pems: string[]): { keys: Record<string, unknown>[] } {
 
 const REFUSED = { error: 'invalid_client', error_description: 'client authentication failed' };
 
+/** A client_credentials client for the audience orders. */
+const SERVICE = { grantTypes: ['client_credentials' as const], audiences: ['orders'], scopes: [] };
+
+/** Registers `dn`, a tls_client_auth client whose certificate must have the subject CN=orders,O=Acme. */
+function dnClient(t: TestServer): Promise<unknown> {
+  return t.client({
+    id: 'dn',
+    ...SERVICE,
+    authMethod: 'tls_client_auth',
+    tlsClientAuthSubject: { kind: 'subject_dn', value: 'CN=orders,O=Acme' },
+  });
+}
+
 describe('mutual TLS (RFC 8705) at the auth server', () => {
   let pki: TestPki;
   let foreign: TestPki;
@@ -396,6 +409,79 @@ describe('mutual TLS (RFC 8705) at the auth server', () => {
   });
 });
 
+describe('the Client-Cert header (RFC 9440) of a TLS-terminating proxy', () => {
+  let pki: TestPki;
+  let foreign: TestPki;
+  let dir: string;
+  const servers: TestServer[] = [];
+  const header = (pem: string) => `:${new X509Certificate(pem).raw.toString('base64')}:`;
+
+  /** A plain-HTTP server behind a proxy at `trustProxy`, reading client certificates from the header. */
+  async function behindProxy(trustProxy: string): Promise<TestServer> {
+    const t = await startServer({ overrides: { clientCertHeader: true, trustProxy, tlsClientCa: join(dir, 'clients-ca.crt') } });
+    servers.push(t);
+    await dnClient(t);
+    return t;
+  }
+  const token = (t: TestServer, clientId: string, headers: Record<string, string>) =>
+    t.form('/oauth/token', { grant_type: 'client_credentials', client_id: clientId }, headers);
+
+  before(async () => {
+    [pki, foreign] = await Promise.all([createTestPki(), createTestPki()]);
+    dir = mkdtempSync(join(tmpdir(), 'tessera-mtls-proxy-'));
+    writeFileSync(join(dir, 'clients-ca.crt'), pki.ca.cert);
+  });
+  after(async () => {
+    for (const t of servers) await t.close();
+    await pki?.close();
+    await foreign?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("from a trusted proxy: the header's certificate authenticates and binds, verified against tlsClientCa", async () => {
+    const t = await behindProxy('127.0.0.1');
+    const self = await pki.selfSigned('self');
+    await t.client({ id: 'self', ...SERVICE, authMethod: 'self_signed_tls_client_auth', jwks: jwksOf(self.cert) });
+    const orders = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
+    const ok = await token(t, 'dn', { 'client-cert': header(orders.cert) });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(decodeJwt(ok.body.access_token).cnf, { 'x5t#S256': x5t(orders.cert) });
+    const selfOk = await token(t, 'self', { 'client-cert': header(self.cert) });
+    assert.equal(selfOk.status, 200, JSON.stringify(selfOk.body));
+    assert.deepEqual(decodeJwt(selfOk.body.access_token).cnf, { 'x5t#S256': x5t(self.cert) });
+    const metadata = (await (await fetch(`${t.url}/.well-known/oauth-authorization-server`)).json()) as Json;
+    assert.ok(metadata.token_endpoint_auth_methods_supported.includes('tls_client_auth'));
+    assert.equal(metadata.tls_client_certificate_bound_access_tokens, true);
+
+    const refusals: [string, Record<string, string>][] = [
+      ['no header', {}],
+      [
+        'the right DN from another CA',
+        { 'client-cert': header((await foreign.issueClient('orders', { subject: '/O=Acme/CN=orders' })).cert) },
+      ],
+      [
+        'the right DN, self-signed',
+        { 'client-cert': header((await pki.selfSigned('orders', { subject: '/O=Acme/CN=orders' })).cert) },
+      ],
+      ['a header that is not a byte sequence', { 'client-cert': new X509Certificate(orders.cert).raw.toString('base64') }],
+      ['a byte sequence that is not a certificate', { 'client-cert': ':aGVsbG8=:' }],
+    ];
+    for (const [what, headers] of refusals) {
+      const r = await token(t, 'dn', headers);
+      assert.equal(r.status, 401, what);
+      assert.deepEqual(r.body, REFUSED, what);
+    }
+  });
+
+  it('from any other peer the header is ignored', async () => {
+    const t = await behindProxy('10.9.9.9');
+    const orders = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
+    const r = await token(t, 'dn', { 'client-cert': header(orders.cert) });
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.body, REFUSED);
+  });
+});
+
 describe('TLS settings', () => {
   it('a plain HTTP server offers no mutual-TLS method and no bound tokens', async () => {
     const t = await startServer();
@@ -418,14 +504,8 @@ describe('TLS settings', () => {
     try {
       const issued = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
       const self = await pki.selfSigned('self');
-      const base = { grantTypes: ['client_credentials' as const], audiences: ['orders'], scopes: [] };
-      await t.client({
-        id: 'dn',
-        ...base,
-        authMethod: 'tls_client_auth',
-        tlsClientAuthSubject: { kind: 'subject_dn', value: 'CN=orders,O=Acme' },
-      });
-      await t.client({ id: 'self', ...base, authMethod: 'self_signed_tls_client_auth', jwks: jwksOf(self.cert) });
+      await dnClient(t);
+      await t.client({ id: 'self', ...SERVICE, authMethod: 'self_signed_tls_client_auth', jwks: jwksOf(self.cert) });
       const post = (clientId: string, identity: CertificatePair) =>
         new Promise<number>((resolve, reject) => {
           const req = request(
@@ -463,7 +543,7 @@ describe('TLS settings', () => {
       writeFileSync(join(dir, 'not-pem.crt'), 'hello');
       const cert = join(dir, 'server.crt');
       const key = join(dir, 'server.key');
-      const cases: [Record<string, string>, string][] = [
+      const cases: [Record<string, string | boolean>, string][] = [
         [{ tlsCert: join(dir, 'missing.crt'), tlsKey: key }, 'tlsCert'],
         [{ tlsCert: cert, tlsKey: join(dir, 'missing.key') }, 'tlsKey'],
         [{ tlsCert: cert, tlsKey: key, tlsClientCa: join(dir, 'missing-ca.crt') }, 'tlsClientCa'],
@@ -471,11 +551,16 @@ describe('TLS settings', () => {
         [{ tlsCert: join(dir, 'not-pem.crt'), tlsKey: key }, 'tlsCert'],
         [{ tlsCert: cert }, 'tlsKey'],
         [{ tlsClientCa: cert }, 'tlsClientCa'],
+        [{ clientCertHeader: true }, 'clientCertHeader'],
       ];
       for (const [overrides, setting] of cases) {
         await assert.rejects(
           createServer({ overrides: { dataDir: dir, port: 0, logLevel: 'silent', ...overrides } }),
-          (err: unknown) => err instanceof ConfigError && err.option === setting,
+          (err: unknown) => {
+            assert.ok(err instanceof ConfigError && err.option === setting, String(err));
+            assert.doesNotMatch(err.message, /must be/, 'refused for what the file holds or lacks, not its type');
+            return true;
+          },
           JSON.stringify(overrides),
         );
       }

@@ -52,8 +52,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   };
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
     throw new ConfigError(c.tlsCert === undefined ? 'tlsCert' : 'tlsKey', 'tlsCert and tlsKey are set together');
-  if (c.tlsClientCa !== undefined && c.tlsCert === undefined)
-    throw new ConfigError('tlsClientCa', 'needs tlsCert and tlsKey: client certificates come over TLS');
+  if (c.tlsClientCa !== undefined && c.tlsCert === undefined && !c.clientCertHeader)
+    throw new ConfigError('tlsClientCa', 'needs tlsCert and tlsKey, or clientCertHeader: client certificates come over TLS');
+  if (c.clientCertHeader && c.trustProxy.length === 0)
+    throw new ConfigError('clientCertHeader', 'needs trustProxy: the Client-Cert header is believed only from those proxies');
   if (c.signingAlg === 'HS256' && !c.singleApp)
     throw new ConfigError('signingAlg', 'HS256 is only allowed in single-app mode (singleApp: true)');
   if (c.singleApp && c.signingAlg !== 'HS256')

@@ -231,7 +231,13 @@ export const SETTINGS = {
   tlsClientCa: {
     env: 'TESSERA_TLS_CLIENT_CA',
     type: 'path',
-    doc: 'PEM file of the CA certificates trusted to issue the client certificates of `tls_client_auth` clients (RFC 8705 section 2.1): a client certificate is verified against them during the handshake. Unset: no certificate passes `tls_client_auth` (self-signed clients need no CA). Needs `tlsCert`.',
+    doc: 'PEM file of the CA certificates trusted to issue the client certificates of `tls_client_auth` clients (RFC 8705 section 2.1): a client certificate is verified against them during the handshake (or, with `clientCertHeader`, when read from the header). Unset: no certificate passes `tls_client_auth` (self-signed clients need no CA). Needs `tlsCert` or `clientCertHeader`.',
+  },
+  clientCertHeader: {
+    env: 'TESSERA_CLIENT_CERT_HEADER',
+    type: 'boolean',
+    default: false,
+    doc: 'Mutual TLS behind a TLS-terminating proxy: the client certificate is read from the RFC 9440 `Client-Cert` header (its chain from `Client-Cert-Chain`), believed only from `trustProxy` peers (required) and verified against `tlsClientCa` for `tls_client_auth`. From those peers the header is the only source of a client certificate; from any other peer it is ignored. The proxy must remove the headers from what clients send.',
   },
   redisUrl: {
     env: 'TESSERA_REDIS_URL',
@@ -376,6 +382,7 @@ export interface Config {
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   tlsClientCa: string | undefined;
+  clientCertHeader: boolean;
   redisUrl: string | undefined;
   revocationHeartbeatSeconds: number;
   revocationPollSeconds: number;

@@ -10,7 +10,7 @@ import { CLAIMS_SUPPORTED, IDENTITY_SCOPES, OFFLINE_ACCESS } from './identity-sc
 
 /**
  * How clients authenticate where a client that proves nothing (a public client, `none`) is let in, and where not;
- * the mutual-TLS methods (RFC 8705 section 2) when the server listens over TLS.
+ * the mutual-TLS methods (RFC 8705 section 2) when the server listens over TLS or reads a proxy's Client-Cert header.
  */
 const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const ANY_AUTH_METHODS = [...CONFIDENTIAL_AUTH_METHODS, 'none'];
@@ -25,7 +25,7 @@ const MTLS_ANY_AUTH_METHODS = [...MTLS_CONFIDENTIAL_AUTH_METHODS, 'none'];
  */
 export function serverMetadata(ctx: ServerContext, issuer: string): Record<string, unknown> {
   const oidc = !ctx.config.singleApp;
-  const tls = ctx.config.tlsCert !== undefined;
+  const tls = ctx.config.tlsCert !== undefined || ctx.config.clientCertHeader;
   const any = tls ? MTLS_ANY_AUTH_METHODS : ANY_AUTH_METHODS;
   const confidential = tls ? MTLS_CONFIDENTIAL_AUTH_METHODS : CONFIDENTIAL_AUTH_METHODS;
   return {

@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import type { Client } from '../store/types.js';
 import { authenticateClient } from './client-auth.js';
-import { clientCertificate } from './mtls.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
 import { isInactive, verifyOwnAccessToken } from './own-tokens.js';
@@ -27,7 +26,14 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
   app.post('/oauth/introspect', async (req, reply) => {
     try {
       const form = requireForm(req.body);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, false, clientCertificate(ctx, req));
+      const client = await authenticateClient(
+        ctx,
+        req.headers.authorization,
+        form,
+        req.ip,
+        false,
+        ctx.clientCertificates.of(req),
+      );
       const token = param(form, 'token', true);
       const now = ctx.now();
       reply.header('cache-control', 'no-store');

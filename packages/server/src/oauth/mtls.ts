@@ -5,7 +5,8 @@ import type { TLSSocket } from 'node:tls';
 import { certificateThumbprint } from '@tessera/core';
 import type { FastifyRequest } from 'fastify';
 
-import type { ServerContext } from '../context.js';
+import type { Config } from '../config/schema.js';
+import { trustedPeers } from '../http/trusted-peer.js';
 import type { Client, TlsClientAuthSubject, TlsSubjectKind } from '../store/types.js';
 
 /** The client certificate of a request's mutual-TLS connection (RFC 8705). */
@@ -18,24 +19,112 @@ export interface ClientCertificate {
   authorized: boolean;
 }
 
+/** RFC 9440 section 2: the header a TLS-terminating proxy passes the client certificate in, and its chain. */
+export const CLIENT_CERT_HEADER = 'client-cert';
+export const CLIENT_CERT_CHAIN_HEADER = 'client-cert-chain';
+/** The longest chain checked from a Client-Cert-Chain header (intermediates between the certificate and a CA). */
+const MAX_CHAIN = 5;
+/** RFC 5280 id-kp-clientAuth: a certificate whose extended key usage is stated must allow client authentication. */
+const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
+
 /**
- * The certificate the client presented on the request's TLS connection; undefined without TLS or without a
- * certificate. The server asks for one (`requestCert`) but lets a connection without one in (`rejectUnauthorized`
- * false): what the certificate proves is decided here, per client, never by the handshake. It is `authorized` only
- * when `tlsClientCa` is set: without it node would verify the chain against its default public CAs, which are not
- * trusted to name clients.
+ * Where a request's client certificate comes from, one per server instance. Over the server's own TLS the peer
+ * certificate of the connection: the server asks for one (`requestCert`) but lets a connection without one in
+ * (`rejectUnauthorized` false), and what the certificate proves is decided per client, never by the handshake; it is
+ * `authorized` only when `tlsClientCa` is set (without it node would verify the chain against its default public CAs,
+ * which are not trusted to name clients). With `clientCertHeader`, a request from a `trustProxy` peer carries it in
+ * the RFC 9440 `Client-Cert` header instead (the chain in `Client-Cert-Chain`), verified here against `tlsClientCa`;
+ * from such a peer the header is the only source (the connection's own certificate is the proxy's), and a malformed
+ * header is no certificate. Anyone else's header is ignored.
  */
-export function clientCertificate(ctx: Pick<ServerContext, 'config'>, req: FastifyRequest): ClientCertificate | undefined {
-  const socket = req.raw.socket as TLSSocket;
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
-  const peer = socket.getPeerCertificate();
-  const der = peer && Buffer.isBuffer(peer.raw) && peer.raw.length > 0 ? peer.raw : undefined;
-  if (!der) return undefined;
-  return {
-    der,
-    thumbprint: certificateThumbprint(der),
-    authorized: ctx.config.tlsClientCa !== undefined && socket.authorized === true,
-  };
+export class ClientCertificates {
+  private readonly anchors: X509Certificate[];
+  private readonly trusted: (address: string | undefined) => boolean;
+
+  constructor(
+    private readonly config: Pick<Config, 'clientCertHeader' | 'trustProxy'>,
+    clientCa: string | undefined,
+    private readonly now: () => number,
+  ) {
+    this.anchors = clientCa === undefined ? [] : pemCertificates(clientCa).filter((c) => c.ca);
+    this.trusted = trustedPeers(config.trustProxy);
+  }
+
+  /** The request's client certificate; undefined when it has none. */
+  of(req: FastifyRequest): ClientCertificate | undefined {
+    if (this.config.clientCertHeader && this.trusted(req.raw.socket.remoteAddress)) return this.fromHeader(req);
+    const socket = req.raw.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== 'function') return undefined;
+    const peer = socket.getPeerCertificate();
+    const der = peer && Buffer.isBuffer(peer.raw) && peer.raw.length > 0 ? peer.raw : undefined;
+    if (!der) return undefined;
+    return { der, thumbprint: certificateThumbprint(der), authorized: this.anchors.length > 0 && socket.authorized === true };
+  }
+
+  private fromHeader(req: FastifyRequest): ClientCertificate | undefined {
+    const header = req.headers[CLIENT_CERT_HEADER];
+    if (typeof header !== 'string') return undefined;
+    const der = byteSequence(header);
+    const leaf = der && certificate(der);
+    if (!der || !leaf) return undefined;
+    const chainHeader = req.headers[CLIENT_CERT_CHAIN_HEADER];
+    let chain: X509Certificate[] = [];
+    if (typeof chainHeader === 'string') {
+      const parsed = chainHeader.split(',').map((item) => {
+        const bytes = byteSequence(item);
+        return bytes && certificate(bytes);
+      });
+      // A malformed chain does not help verify the certificate: it is verified without one.
+      chain = parsed.every((c) => c !== undefined) ? (parsed as X509Certificate[]) : [];
+    }
+    return { der, thumbprint: certificateThumbprint(der), authorized: this.verified(leaf, chain) };
+  }
+
+  /** The certificate chains to a CA of `tlsClientCa` through `chain`, every certificate on the way valid now. */
+  private verified(leaf: X509Certificate, chain: readonly X509Certificate[]): boolean {
+    if (leaf.ca || (leaf.keyUsage !== undefined && !leaf.keyUsage.includes(CLIENT_AUTH_EKU))) return false;
+    const now = this.now();
+    const valid = (c: X509Certificate) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+    const issues = (issuer: X509Certificate, c: X509Certificate) =>
+      issuer.ca && c.checkIssued(issuer) && c.verify(issuer.publicKey) && valid(issuer);
+    let current = leaf;
+    if (!valid(current)) return false;
+    for (let depth = 0; depth <= MAX_CHAIN; depth++) {
+      if (this.anchors.some((a) => issues(a, current))) return true;
+      const next = chain.find((c) => c !== current && issues(c, current));
+      if (!next) return false;
+      current = next;
+    }
+    return false;
+  }
+}
+
+/** An RFC 8941 byte sequence (`:base64:`, as RFC 9440 sends a DER certificate); undefined for anything else. */
+function byteSequence(text: string): Buffer | undefined {
+  const m = /^\s*:([A-Za-z0-9+/]+={0,2}):\s*$/.exec(text);
+  return m ? Buffer.from(m[1]!, 'base64') : undefined;
+}
+
+function certificate(der: Buffer): X509Certificate | undefined {
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The certificates of a PEM bundle (each `BEGIN CERTIFICATE` block that parses). */
+export function pemCertificates(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const out: X509Certificate[] = [];
+  for (const block of blocks) {
+    try {
+      out.push(new X509Certificate(block));
+    } catch {
+      /* not a certificate: left out */
+    }
+  }
+  return out;
 }
 
 /** Whether the client authenticates by its certificate (RFC 8705 section 2). */
@@ -74,12 +163,7 @@ export function registeredCertificates(jwks: Client['jwks']): string[] {
     const first = Array.isArray(key.x5c) ? (key.x5c[0] as unknown) : undefined;
     if (typeof first !== 'string') continue;
     const der = Buffer.from(first, 'base64');
-    try {
-      new X509Certificate(der);
-    } catch {
-      continue;
-    }
-    out.push(certificateThumbprint(der));
+    if (certificate(der)) out.push(certificateThumbprint(der));
   }
   return out;
 }

@@ -4,7 +4,6 @@ import type { ServerContext } from '../context.js';
 import { allowClientOrigin } from '../http/cors.js';
 import { perSecond } from '../security/limits.js';
 import { authenticateClient } from './client-auth.js';
-import { clientCertificate } from './mtls.js';
 import { OAuthError } from './errors.js';
 import { requireForm } from './form.js';
 import { pushAuthorizationRequest } from './pushed-request.js';
@@ -29,7 +28,7 @@ export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
     try {
       const form = requireForm(req.body);
       await take(`ip:${req.ip}`);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, clientCertificate(ctx, req));
+      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, ctx.clientCertificates.of(req));
       allowClientOrigin(req, reply, client);
       await take(`client:${client.id}`);
       const proof = await ctx.dpop.check(req, '/oauth/par');

@@ -4,7 +4,6 @@ import type { ServerContext } from '../context.js';
 import { allowClientOrigin } from '../http/cors.js';
 import { revokeToken } from '../services/tokens.js';
 import { authenticateClient } from './client-auth.js';
-import { clientCertificate } from './mtls.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
 import { sendOAuthError } from './token-route.js';
@@ -18,7 +17,7 @@ export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/oauth/revoke', async (req, reply) => {
     try {
       const form = requireForm(req.body);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, clientCertificate(ctx, req));
+      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, ctx.clientCertificates.of(req));
       allowClientOrigin(req, reply, client);
       const token = param(form, 'token', true);
       await revokeToken(ctx, { actor: null, ip: req.ip }, token, { hint: param(form, 'token_type_hint'), clientId: client.id });

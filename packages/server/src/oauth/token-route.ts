@@ -4,7 +4,7 @@ import type { ServerContext } from '../context.js';
 import { allowClientOrigin } from '../http/cors.js';
 import { perSecond } from '../security/limits.js';
 import { authenticateClient } from './client-auth.js';
-import { clientCertificate, isMtlsClient } from './mtls.js';
+import { isMtlsClient } from './mtls.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm, type Form } from './form.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
@@ -96,7 +96,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       // The DPoP proof before client authentication, which may spend a single-use assertion: a client retrying
       // after use_dpop_nonce must find its assertion unspent.
       const proof = await dpopProof(ctx, req, reply, form);
-      const certificate = clientCertificate(ctx, req);
+      const certificate = ctx.clientCertificates.of(req);
       const client =
         grant === JWT_BEARER_GRANT && !hasClientCredentials(req.headers.authorization, form)
           ? await jwtBearerClient(ctx, form, req.ip)
