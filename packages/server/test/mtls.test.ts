@@ -8,11 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 
 import { ConfigError } from '@tessera/core';
 import { createServer } from '@tessera/server';
@@ -22,6 +24,8 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT 
 
 import { issueCode } from './helpers/code-flow.js';
 import { basic, startServer, type Json, type TestServer } from './helpers/server.js';
+
+const run = promisify(execFile);
 
 interface Answer {
   status: number;
@@ -470,6 +474,90 @@ describe('the Client-Cert header (RFC 9440) of a TLS-terminating proxy', () => {
       const r = await token(t, 'dn', headers);
       assert.equal(r.status, 401, what);
       assert.deepEqual(r.body, REFUSED, what);
+    }
+  });
+
+  it('a certificate of an intermediate CA is verified through Client-Cert-Chain, never without it', async () => {
+    // root -> intermediate -> leaf, made by openssl; only the root is in tlsClientCa.
+    const work = join(dir, 'chain');
+    mkdirSync(work);
+    const f = (name: string) => join(work, name);
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    const ext = (name: string, lines: string[]) => (writeFileSync(f(name), lines.join('\n') + '\n'), f(name));
+    await run('openssl', [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      f('root.key'),
+      '-out',
+      f('root.crt'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=Chain Root',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    ]);
+    const sign = async (base: string, subject: string, issuer: string, lines: string[], serial: number) => {
+      await run('openssl', ['req', '-new', ...ec, '-keyout', f(`${base}.key`), '-out', f(`${base}.csr`), '-subj', subject]);
+      await run('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        f(`${base}.csr`),
+        '-CA',
+        f(`${issuer}.crt`),
+        '-CAkey',
+        f(`${issuer}.key`),
+        '-set_serial',
+        String(serial),
+        '-days',
+        '2',
+        '-out',
+        f(`${base}.crt`),
+        '-extfile',
+        ext(`${base}.ext`, lines),
+      ]);
+      return readFileSync(f(`${base}.crt`), 'utf8');
+    };
+    const intermediate = await sign(
+      'mid',
+      '/CN=Chain Intermediate',
+      'root',
+      ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign'],
+      2,
+    );
+    const leaf = await sign(
+      'leaf',
+      '/O=Acme/CN=orders',
+      'mid',
+      ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=clientAuth'],
+      3,
+    );
+    const serverLeaf = await sign(
+      'srv',
+      '/O=Acme/CN=orders',
+      'mid',
+      ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=serverAuth'],
+      4,
+    );
+    const t = await startServer({ overrides: { clientCertHeader: true, trustProxy: '127.0.0.1', tlsClientCa: f('root.crt') } });
+    servers.push(t);
+    await dnClient(t);
+    const ok = await token(t, 'dn', { 'client-cert': header(leaf), 'client-cert-chain': header(intermediate) });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(decodeJwt(ok.body.access_token).cnf, { 'x5t#S256': x5t(leaf) });
+    const refusals: [string, Record<string, string>][] = [
+      ['without the chain', { 'client-cert': header(leaf) }],
+      ['with an unrelated chain', { 'client-cert': header(leaf), 'client-cert-chain': header(pki.ca.cert) }],
+      ['a certificate for servers only', { 'client-cert': header(serverLeaf), 'client-cert-chain': header(intermediate) }],
+    ];
+    for (const [what, headers] of refusals) {
+      const r = await token(t, 'dn', headers);
+      assert.equal(r.status, 401, what);
     }
   });
 
