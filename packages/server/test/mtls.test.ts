@@ -149,6 +149,11 @@ describe('mutual TLS (RFC 8705) at the auth server', () => {
     await mtls('dn', 'subject_dn', 'CN=orders,O=Acme');
     await mtls('dn-spelled', 'subject_dn', ' cn = ORDERS , o=acme');
     await mtls('dn-reversed', 'subject_dn', 'O=Acme,CN=orders');
+    // An escaped comma in a value, and a multi-valued RDN whose attributes come in any order.
+    certs.escaped = await pki.issueClient('escaped', { subject: '/O=Acme\\, Inc/OU=ops+CN=deploy' });
+    await mtls('dn-escaped', 'subject_dn', 'OU=ops+CN=deploy,O=Acme\\, Inc');
+    await mtls('dn-escaped-hex', 'subject_dn', 'CN=deploy+OU=ops,O=Acme\\2C Inc');
+    await mtls('dn-escaped-wrong', 'subject_dn', 'CN=deploy,O=Acme\\, Inc');
     await mtls('dns', 'san_dns', 'Billing.SVC.example');
     await mtls('uri', 'san_uri', 'spiffe://example.org/ns/prod/sa/reports');
     await mtls('ip', 'san_ip', '10.0.0.7');
@@ -194,6 +199,10 @@ describe('mutual TLS (RFC 8705) at the auth server', () => {
     const reversed = await serviceToken('dn-reversed', certs.orders);
     assert.equal(reversed.status, 401);
     assert.deepEqual(reversed.body, REFUSED);
+    assertBoundTo(await serviceToken('dn-escaped', certs.escaped), certs.escaped!.cert);
+    assertBoundTo(await serviceToken('dn-escaped-hex', certs.escaped), certs.escaped!.cert);
+    // One attribute of the multi-valued RDN missing: another DN.
+    assert.equal((await serviceToken('dn-escaped-wrong', certs.escaped)).status, 401);
   });
 
   it('tls_client_auth by each kind of subjectAltName: DNS, URI, IP (v4 and v6 in any spelling) and e-mail', async () => {
@@ -386,6 +395,15 @@ describe('mutual TLS (RFC 8705) at the auth server', () => {
       ],
       ['a subject for another method', { client_id: 'r5', ...base, tls_client_auth_san_dns: 'a.example' }],
       ['self-signed without a jwks', { client_id: 'r6', ...base, token_endpoint_auth_method: 'self_signed_tls_client_auth' }],
+      [
+        'self-signed with a private key',
+        {
+          client_id: 'r8',
+          ...base,
+          token_endpoint_auth_method: 'self_signed_tls_client_auth',
+          jwks: { keys: [{ ...jwksOf(certs.self!.cert).keys[0], d: 'c2VjcmV0' }] },
+        },
+      ],
       [
         'self-signed with a key without x5c',
         {

@@ -84,6 +84,9 @@ export function checkClientJwks(method: ClientAuthMethod, jwks: ClientInput['jwk
     const certificates = registeredCertificates(jwks).length;
     if (certificates === 0 || certificates !== jwks.keys.length)
       throw new AdminInputError("every key of a self_signed_tls_client_auth client's jwks needs its certificate (x5c)");
+    // RFC 7518 section 6: private members (EC and OKP `d`, RSA's `d`, `p`, `q`..., a secret's `k`).
+    if (jwks.keys.some((k) => ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((m) => m in k)))
+      throw new AdminInputError('the jwks must hold public keys only');
     return;
   }
   if (method !== 'private_key_jwt') {
