@@ -4,12 +4,15 @@
  * Every change goes through @tessera/server's admin service, so what the CLI does, the server sees.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { createServer, type TesseraServer } from '@tessera/server';
 
 import { contextOf } from '@tessera/server/internal';
+import { createTestPki } from '@tessera/testing';
 
 import { tempDir, tessera, type CliResult } from './helpers/cli.js';
 
@@ -351,6 +354,94 @@ describe('tessera roles, users, clients, keys and token revoke / introspect', ()
     assert.match(both.stderr, /--public is --auth-method none/);
     const list = await json<{ client_id: string }[]>(['clients', 'list']);
     assert.ok(!list.some((x) => x.client_id === 'w' || x.client_id === 'b'));
+  });
+
+  it('clients add --auth-method tls_client_auth / self_signed_tls_client_auth: mutual-TLS clients, exactly one subject', async () => {
+    const c = await json<Record<string, unknown>>([
+      'clients',
+      'add',
+      'orders-mtls',
+      '--grant',
+      'client_credentials',
+      '--auth-method',
+      'tls_client_auth',
+      '--tls-subject-dn',
+      'CN=orders,O=Acme',
+      '--mtls-bound',
+    ]);
+    assert.equal(c.token_endpoint_auth_method, 'tls_client_auth');
+    assert.equal(c.tls_client_auth_subject_dn, 'CN=orders,O=Acme');
+    assert.equal(c.tls_client_certificate_bound_access_tokens, true);
+    assert.equal(c.client_secret, undefined);
+    const seen = await server.admin.clients.find('orders-mtls');
+    assert.deepEqual(seen.tlsClientAuthSubject, { kind: 'subject_dn', value: 'CN=orders,O=Acme' });
+    assert.equal(seen.tlsClientCertificateBoundAccessTokens, true);
+
+    const san = await json<Record<string, unknown>>([
+      'clients',
+      'add',
+      'billing-mtls',
+      '--grant',
+      'client_credentials',
+      '--auth-method',
+      'tls_client_auth',
+      '--tls-san-uri',
+      'spiffe://example.org/billing',
+    ]);
+    assert.equal(san.tls_client_auth_san_uri, 'spiffe://example.org/billing');
+    assert.equal(san.tls_client_certificate_bound_access_tokens, false);
+
+    const pki = await createTestPki();
+    try {
+      const cert = new X509Certificate((await pki.selfSigned('reports')).cert);
+      const jwks = { keys: [{ ...cert.publicKey.export({ format: 'jwk' }), x5c: [cert.raw.toString('base64')] }] };
+      await writeFile(join(root.dir, 'reports-jwks.json'), JSON.stringify(jwks));
+      const self = await json<Record<string, unknown>>([
+        'clients',
+        'add',
+        'reports',
+        '--grant',
+        'client_credentials',
+        '--auth-method',
+        'self_signed_tls_client_auth',
+        '--jwks',
+        'reports-jwks.json',
+      ]);
+      assert.equal(self.token_endpoint_auth_method, 'self_signed_tls_client_auth');
+      assert.deepEqual(self.jwks, jwks);
+    } finally {
+      await pki.close();
+    }
+
+    const two = await cli([
+      'clients',
+      'add',
+      'x',
+      '--grant',
+      'client_credentials',
+      '--auth-method',
+      'tls_client_auth',
+      '--tls-san-dns',
+      'a.example',
+      '--tls-san-ip',
+      '10.0.0.1',
+    ]);
+    assert.equal(two.code, 2, two.stderr);
+    assert.match(two.stderr, /at most one of --tls-subject-dn/);
+    const none = await cli(['clients', 'add', 'y', '--grant', 'client_credentials', '--auth-method', 'tls_client_auth']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /ERR_ADMIN_INPUT: a tls_client_auth client needs exactly one of tls_client_auth_subject_dn/);
+    const noX5c = await cli([
+      'clients',
+      'add',
+      'z',
+      '--grant',
+      'client_credentials',
+      '--auth-method',
+      'self_signed_tls_client_auth',
+    ]);
+    assert.equal(noX5c.code, 1);
+    assert.match(noX5c.stderr, /ERR_ADMIN_INPUT: a self_signed_tls_client_auth client needs a jwks/);
   });
 
   it('keys retire takes the active key out of service; the next one signs', async () => {

@@ -17,6 +17,7 @@ import { hasCredentialInQuery } from './http/credentials.js';
 import { clientErrorHandler, errorHandling, frameworkErrors, type SendError } from './http/errors.js';
 import { securityHeaders } from './http/headers.js';
 import { sendTogether } from './http/send-together.js';
+import type { TlsFiles } from './http/tls.js';
 import { strictJsonBodies } from './http/json-body.js';
 import { loggerOptions, RequestLog } from './http/log.js';
 import { metricsRoute } from './metrics-route.js';
@@ -115,24 +116,42 @@ function noCredentialsInOAuthQuery(sendError: SendError): onRequestHookHandler {
  */
 const AJV_OPTIONS = { removeAdditional: false, coerceTypes: false } as const;
 
-/** What the Fastify instance is built from: the configuration, and where the log goes (default stdout). */
+/**
+ * What the Fastify instance is built from: the configuration, where the log goes (default stdout), and the TLS files
+ * when it listens over HTTPS.
+ */
 export interface FastifyOptions {
   config: Pick<
     Config,
     'logLevel' | 'logRequests' | 'bodyLimit' | 'trustProxy' | 'headersTimeoutSeconds' | 'requestTimeoutSeconds' | 'maxConnections'
   >;
   logStream?: Writable;
+  tls?: TlsFiles;
 }
 
 /**
  * The HTTP server: the log (requests at debug unless `logRequests`), and the limits on slow clients. Node
  * enforces `headersTimeout` and `requestTimeout` only on a request still being received (a response that
- * streams for hours, like the revocation feed, is not cut), checking every `connectionsCheckingInterval`.
+ * streams for hours, like the revocation feed, is not cut), checking every `connectionsCheckingInterval`. With
+ * `tls`, HTTPS: each client is asked for a certificate (RFC 8705 mutual TLS) but one without is let in, since only
+ * the mutual-TLS client methods need one; a certificate that the client CAs do not verify is let in too, unauthorized
+ * (a self-signed client's is checked against its registration, never against a CA).
  */
-export function newFastify({ config, logStream }: FastifyOptions): FastifyInstance {
+export function newFastify({ config, logStream, tls }: FastifyOptions): FastifyInstance {
   const headersTimeout = config.headersTimeoutSeconds * 1000;
   const requestTimeout = config.requestTimeoutSeconds * 1000;
   const app = Fastify({
+    ...(tls
+      ? {
+          https: {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.ca ? { ca: tls.ca } : {}),
+            requestCert: true,
+            rejectUnauthorized: false,
+          },
+        }
+      : {}),
     logger: loggerOptions(config.logLevel, logStream),
     logController: new RequestLog(config.logRequests ? 'info' : 'debug'),
     bodyLimit: config.bodyLimit,
@@ -150,5 +169,5 @@ export function newFastify({ config, logStream }: FastifyOptions): FastifyInstan
     clientErrorHandler,
   });
   app.server.maxConnections = config.maxConnections;
-  return app;
+  return app as unknown as FastifyInstance;
 }

@@ -5,6 +5,7 @@ import type { Config } from './config/schema.js';
 import type { KeyManager } from './keys/manager.js';
 import type { Metrics } from './metrics.js';
 import type { TokenEndpointDpop } from './oauth/dpop.js';
+import type { ClientCertificates } from './oauth/mtls.js';
 import type { RevocationRegistry } from './revocation/registry.js';
 import type { MasterKey } from './security/master-key.js';
 import type { Limits } from './security/limits.js';
@@ -31,6 +32,8 @@ export interface ServerContext {
   limits: Limits;
   /** DPoP at the token endpoint (RFC 9449): the proof checker, each proof's jti used once, the server nonces. */
   dpop: TokenEndpointDpop;
+  /** The client certificate of a request (RFC 8705): its TLS connection's, or a trusted proxy's Client-Cert header. */
+  clientCertificates: ClientCertificates;
   /** The hosted pages (login, error, signed out, form_post), read and checked once at start-up. */
   pages: Pages;
   /** The keys of the trusted workload issuers, fetched and cached per issuer (workload/keys.ts). */

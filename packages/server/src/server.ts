@@ -22,6 +22,8 @@ import { MemoryLimits, perSecond } from './security/limits.js';
 import { RedisLimits } from './security/redis-limits.js';
 import { RSA_ID_TOKEN_ALG } from './oauth/id-token.js';
 import { MemoryProofJtis, ProofJtis, TokenEndpointDpop } from './oauth/dpop.js';
+import { readClientCa, readTlsFiles } from './http/tls.js';
+import { ClientCertificates } from './oauth/mtls.js';
 import { Pages } from './signin/pages.js';
 import { throttlePolicy } from './security/throttle.js';
 import { adminService, type AdminService } from './services/admin.js';
@@ -63,6 +65,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
   // The hosted pages and the master key first: a refused template or key file must not leave a database open.
   const pages = new Pages(config);
   const master = loadMasterKey({ masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, create: true });
+  const tls = readTlsFiles(config);
+  const clientCa = tls ? tls.ca : readClientCa(config);
   const store = options.store ?? openStore(config);
   try {
     await store.migrate();
@@ -71,7 +75,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     if (!options.store) await store.close().catch(() => undefined);
     throw err;
   }
-  const app = newFastify({ config, logStream: options.logStream });
+  const app = newFastify({ config, logStream: options.logStream, tls });
   const keys = new KeyManager(
     store,
     master,
@@ -115,6 +119,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
     limits,
     // Each DPoP proof's jti used once: across instances in Redis when there is one.
     dpop: new TokenEndpointDpop(config, master, new ProofJtis(new MemoryProofJtis(), redis, app.log), now),
+    // Client certificates (RFC 8705): the TLS connection's, or a trusted proxy's Client-Cert header (RFC 9440).
+    clientCertificates: new ClientCertificates(config, clientCa, now),
     pages,
     workloadKeys: new WorkloadKeys({ now }),
     workloadIssuers: new WorkloadIssuerDirectory(store, now),
@@ -166,7 +172,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<T
         server.metricsUrl = metricsListener.url;
       }
       // With a derived issuer and port 0, the issuer is only known once bound.
-      if (!config.issuerConfigured) config.issuer = baseUrl(config.host, (app.server.address() as AddressInfo).port);
+      if (!config.issuerConfigured)
+        config.issuer = baseUrl(config.host, (app.server.address() as AddressInfo).port, tls !== undefined);
       return url;
     },
     async close() {

@@ -11,6 +11,15 @@ import { enableDisableCommands } from './enable-disable.js';
 
 const WHERE = LOCAL_USAGE;
 
+/** The flags naming a tls_client_auth client's subject (RFC 8705 section 2.1.2), and the kind each names. */
+const TLS_SUBJECT_FLAGS = [
+  ['tls-subject-dn', 'subject_dn'],
+  ['tls-san-dns', 'san_dns'],
+  ['tls-san-uri', 'san_uri'],
+  ['tls-san-ip', 'san_ip'],
+  ['tls-san-email', 'san_email'],
+] as const;
+
 const oneClientId = (positionals: string[]): string => onePositional(positionals, 'client ID');
 
 export const clientsAdd: Command = {
@@ -19,6 +28,8 @@ export const clientsAdd: Command = {
   usage: `Usage: tessera clients add ID --grant GRANT... [--scope "a:b c:d"] [--audience AUD]...
                           [--auth-method METHOD | --public] [--jwks FILE] [--first-party] [--may-impersonate]
                           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--require-par] [--dpop-bound]
+                          [--tls-subject-dn DN | --tls-san-dns NAME | --tls-san-uri URI | --tls-san-ip IP
+                          | --tls-san-email ADDR] [--mtls-bound]
                           [--id-token-alg ALG] [--access-token-ttl S] [--refresh-token-ttl S]
                           ${WHERE}
 
@@ -31,10 +42,12 @@ Registers a client. For secret-based methods the secret is printed once.
   --audience A          an audience (resource) the client may request tokens for; repeatable
   --auth-method M       client_secret_basic (default), client_secret_post, private_key_jwt,
                         workload_identity (no secret: a trusted workload issuer's token, see
-                        tessera issuers) or none
+                        tessera issuers), tls_client_auth or self_signed_tls_client_auth (no secret:
+                        the client's certificate over mutual TLS, RFC 8705) or none
   --public              a public client (a browser or native app): no secret, the same as
                         --auth-method none; grants authorization_code and refresh_token only
-  --jwks FILE           the client's public JWKS (private_key_jwt)
+  --jwks FILE           the client's public JWKS (private_key_jwt), or its certificates, each key
+                        with its x5c (self_signed_tls_client_auth)
   --first-party         a first-party client (may use the password grant; with the hosted login,
                         its users will sign in without a consent screen)
   --may-impersonate     token exchange without an act claim naming this client (impersonation)
@@ -46,6 +59,13 @@ Registers a client. For secret-based methods the secret is printed once.
   --require-par         the client must push its authorization requests (RFC 9126)
   --dpop-bound          every token request of the client must carry a DPoP proof, so its access
                         tokens are always bound to its key (RFC 9449 dpop_bound_access_tokens)
+  --tls-subject-dn DN   tls_client_auth: the subject DN its certificate must have (RFC 4514, the
+                        most specific first: 'CN=orders,O=Acme'); or instead, exactly one of
+  --tls-san-dns NAME, --tls-san-uri URI, --tls-san-ip IP, --tls-san-email ADDR
+                        a subjectAltName its certificate must hold (issued by the server's tlsClientCa)
+  --mtls-bound          every token request of the client must come over mutual TLS with a client
+                        certificate, to which its access tokens are bound (RFC 8705
+                        tls_client_certificate_bound_access_tokens)
   --id-token-alg ALG    OpenID Connect: sign this client's ID tokens with ES256, EdDSA or RS256 (the
                         ones the server keeps keys for; default: the server's signingAlg)
   --access-token-ttl S  access-token lifetime for this client, 30 to 86400 seconds (default: the
@@ -71,6 +91,12 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       'require-par': { type: 'boolean' },
       'dpop-bound': { type: 'boolean' },
+      'tls-subject-dn': { type: 'string' },
+      'tls-san-dns': { type: 'string' },
+      'tls-san-uri': { type: 'string' },
+      'tls-san-ip': { type: 'string' },
+      'tls-san-email': { type: 'string' },
+      'mtls-bound': { type: 'boolean' },
       'id-token-alg': { type: 'string' },
       'access-token-ttl': { type: 'string' },
       'refresh-token-ttl': { type: 'string' },
@@ -96,6 +122,9 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
         throw err;
       }
     }
+    const subjects = TLS_SUBJECT_FLAGS.filter(([flag]) => values[flag] !== undefined);
+    if (subjects.length > 1) throw new UsageError(`give at most one of ${TLS_SUBJECT_FLAGS.map(([f]) => `--${f}`).join(', ')}`);
+    const tlsSubject = subjects[0] && { kind: subjects[0][1], value: values[subjects[0][0]]! };
     const seconds = (flag: 'access-token-ttl' | 'refresh-token-ttl') => {
       const v = values[flag];
       return v === undefined ? null : nonNegativeInteger(v, `--${flag}`);
@@ -113,6 +142,8 @@ Example: tessera clients add orders --grant client_credentials --scope "inventor
       postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
       requirePar: values['require-par'] ?? false,
       dpopBoundAccessTokens: values['dpop-bound'] ?? false,
+      tlsClientCertificateBoundAccessTokens: values['mtls-bound'] ?? false,
+      ...(tlsSubject ? { tlsClientAuthSubject: tlsSubject } : {}),
       idTokenSignedResponseAlg: (values['id-token-alg'] as ClientInput['idTokenSignedResponseAlg']) ?? null,
       accessTokenTtl: seconds('access-token-ttl'),
       refreshTokenTtl: seconds('refresh-token-ttl'),

@@ -22,6 +22,9 @@ import { actorOf, NAME, SCOPE_STRING } from './respond.js';
 /** A redirect URI's shape is checked by the admin service (redirectUriProblem); the schema bounds its size. */
 const REDIRECT_URI = { type: 'string', minLength: 1, maxLength: MAX_REDIRECT_URI_LENGTH } as const;
 
+/** A tls_client_auth subject (RFC 8705 section 2.1.2); its form is checked by the admin service; null clears it. */
+const TLS_SUBJECT = { type: ['string', 'null'], minLength: 1, maxLength: 1000 } as const;
+
 /** Client metadata: RFC 7591 names (and RFC 9126's, OpenID Connect's), then Tessera's own in snake_case. */
 const CLIENT_METADATA = {
   client_name: { type: 'string', minLength: 1, maxLength: 200 },
@@ -35,6 +38,12 @@ const CLIENT_METADATA = {
   post_logout_redirect_uris: { type: 'array', maxItems: MAX_REDIRECT_URIS, items: REDIRECT_URI },
   require_pushed_authorization_requests: { type: 'boolean' },
   dpop_bound_access_tokens: { type: 'boolean' },
+  tls_client_certificate_bound_access_tokens: { type: 'boolean' },
+  tls_client_auth_subject_dn: TLS_SUBJECT,
+  tls_client_auth_san_dns: TLS_SUBJECT,
+  tls_client_auth_san_uri: TLS_SUBJECT,
+  tls_client_auth_san_ip: TLS_SUBJECT,
+  tls_client_auth_san_email: TLS_SUBJECT,
   id_token_signed_response_alg: { type: ['string', 'null'], enum: [...ID_TOKEN_ALGS, null] },
   jwks: {
     type: ['object', 'null'],

@@ -43,13 +43,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   });
   const c: Config = {
     ...v,
-    issuer: v.issuer ?? baseUrl(v.host, v.port),
+    issuer: v.issuer ?? baseUrl(v.host, v.port, v.tlsCert !== undefined),
     issuerConfigured: v.issuer !== undefined,
     database: databaseLocation(v.database, v.dataDir, base.database),
     masterKeyFile: v.masterKeyFile ?? resolvePath(v.dataDir, 'master.key'),
     trustProxy: v.trustProxy ?? [],
     workloadIssuers: workloadIssuers(v.workloadIssuers ?? [], base.workloadIssuers),
   };
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined))
+    throw new ConfigError(c.tlsCert === undefined ? 'tlsCert' : 'tlsKey', 'tlsCert and tlsKey are set together');
+  if (c.tlsClientCa !== undefined && c.tlsCert === undefined && !c.clientCertHeader)
+    throw new ConfigError('tlsClientCa', 'needs tlsCert and tlsKey, or clientCertHeader: client certificates come over TLS');
+  if (c.clientCertHeader && c.trustProxy.length === 0)
+    throw new ConfigError('clientCertHeader', 'needs trustProxy: the Client-Cert header is believed only from those proxies');
   if (c.signingAlg === 'HS256' && !c.singleApp)
     throw new ConfigError('signingAlg', 'HS256 is only allowed in single-app mode (singleApp: true)');
   if (c.singleApp && c.signingAlg !== 'HS256')
@@ -130,6 +136,6 @@ function databaseLocation(database: string | undefined, dataDir: string, base: s
   return resolvePath(base, database);
 }
 
-export function baseUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+export function baseUrl(host: string, port: number, tls = false): string {
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -218,6 +218,27 @@ export const SETTINGS = {
     type: 'addresses',
     doc: 'Addresses or CIDR ranges of the proxies in front of the server (comma-separated, e.g. `10.0.0.0/8,192.168.1.5`; also `loopback`, `linklocal`, `uniquelocal`). X-Forwarded-For is read only from these peers, and the client address is the last one in it not in these ranges. Unset or `false`: X-Forwarded-For is ignored. `true` is refused: it would trust the header from anyone.',
   },
+  tlsCert: {
+    env: 'TESSERA_TLS_CERT',
+    type: 'path',
+    doc: "PEM file of the server's TLS certificate (its chain after it). With `tlsKey`, the server listens over HTTPS and asks each client for a certificate without requiring one: mutual-TLS client authentication (`tls_client_auth`, `self_signed_tls_client_auth`) and certificate-bound access tokens (RFC 8705) need it. The derived issuer is then `https://<host>:<port>`. Read at start-up; a missing or unreadable file stops the start naming the setting.",
+  },
+  tlsKey: {
+    env: 'TESSERA_TLS_KEY',
+    type: 'path',
+    doc: 'PEM file of the private key of `tlsCert`. Both or neither.',
+  },
+  tlsClientCa: {
+    env: 'TESSERA_TLS_CLIENT_CA',
+    type: 'path',
+    doc: 'PEM file of the CA certificates trusted to issue the client certificates of `tls_client_auth` clients (RFC 8705 section 2.1): a client certificate is verified against them during the handshake (or, with `clientCertHeader`, when read from the header). Unset: no certificate passes `tls_client_auth` (self-signed clients need no CA). Needs `tlsCert` or `clientCertHeader`.',
+  },
+  clientCertHeader: {
+    env: 'TESSERA_CLIENT_CERT_HEADER',
+    type: 'boolean',
+    default: false,
+    doc: 'Mutual TLS behind a TLS-terminating proxy: the client certificate is read from the RFC 9440 `Client-Cert` header (its chain from `Client-Cert-Chain`), believed only from `trustProxy` peers (required) and verified against `tlsClientCa` for `tls_client_auth`. From those peers the header is the only source of a client certificate; from any other peer it is ignored. The proxy must remove the headers from what clients send.',
+  },
   redisUrl: {
     env: 'TESSERA_REDIS_URL',
     type: 'url',
@@ -358,6 +379,10 @@ export interface Config {
   bodyLimit: number;
   /** Proxy addresses and CIDR ranges trusted for X-Forwarded-For; empty: none. */
   trustProxy: string[];
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  tlsClientCa: string | undefined;
+  clientCertHeader: boolean;
   redisUrl: string | undefined;
   revocationHeartbeatSeconds: number;
   revocationPollSeconds: number;

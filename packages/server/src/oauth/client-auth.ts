@@ -12,6 +12,7 @@ import {
 } from '../workload/authenticate.js';
 import { OAuthError } from './errors.js';
 import { param, type Form } from './form.js';
+import { certificateAuthenticates, isMtlsClient, type ClientCertificate } from './mtls.js';
 
 // Their home is client-assertion.ts; the admin service imports them from here.
 export { ASSERTION_ALGORITHMS, JWT_BEARER_ASSERTION } from './client-assertion.js';
@@ -114,7 +115,8 @@ function secretMatches(ctx: ServerContext, client: Client | undefined, secret: s
  * Authenticates the calling client. Every failure is `invalid_client` (401, WWW-Authenticate) with the same
  * description, whether the client is unknown, disabled, uses another method, or gave a wrong secret. A public
  * client, which only names itself, is let in where `publicClients` says so (the token and revocation
- * endpoints), never where the caller must prove who it is (introspection).
+ * endpoints), never where the caller must prove who it is (introspection). A client of a mutual-TLS method (RFC 8705
+ * section 2) names itself by client_id and proves who it is by `certificate`, its connection's client certificate.
  */
 export async function authenticateClient(
   ctx: ServerContext,
@@ -122,6 +124,7 @@ export async function authenticateClient(
   form: Form,
   ip: string,
   publicClients = false,
+  certificate?: ClientCertificate,
 ): Promise<AuthenticatedClient> {
   const creds = clientCredentials(authorization, form);
   const now = ctx.now();
@@ -142,6 +145,10 @@ export async function authenticateClient(
   }
   const client = await ctx.store.clients.get(creds.clientId!);
   const refuse = () => new OAuthError('invalid_client', 'client authentication failed');
+  if (creds.method === 'none' && client !== undefined && isMtlsClient(client)) {
+    if (client.disabled || certificate === undefined || !certificateAuthenticates(client, certificate)) throw refuse();
+    return client;
+  }
   if (creds.method === 'none') {
     if (!publicClients || !client || client.disabled || client.authMethod !== 'none') throw refuse();
     return client;

@@ -1,16 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
-import { GRANT_TYPES } from '../store/clients.js';
+import { GRANT_TYPES, MTLS_AUTH_METHODS } from '../store/clients.js';
 import { CODE_CHALLENGE_METHODS, RESPONSE_MODES, RESPONSE_TYPES } from './authorize-request.js';
 import { ASSERTION_ALGORITHMS } from './client-assertion.js';
 import { DPOP_SIGNING_ALGORITHMS } from './dpop.js';
 import { idTokenAlgorithms } from './id-token.js';
 import { CLAIMS_SUPPORTED, IDENTITY_SCOPES, OFFLINE_ACCESS } from './identity-scopes.js';
 
-/** How clients authenticate where a client that proves nothing (a public client, `none`) is let in, and where not. */
+/**
+ * How clients authenticate where a client that proves nothing (a public client, `none`) is let in, and where not;
+ * the mutual-TLS methods (RFC 8705 section 2) when the server listens over TLS or reads a proxy's Client-Cert header.
+ */
 const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const ANY_AUTH_METHODS = [...CONFIDENTIAL_AUTH_METHODS, 'none'];
+const MTLS_CONFIDENTIAL_AUTH_METHODS = [...CONFIDENTIAL_AUTH_METHODS, ...MTLS_AUTH_METHODS];
+const MTLS_ANY_AUTH_METHODS = [...MTLS_CONFIDENTIAL_AUTH_METHODS, 'none'];
 
 /**
  * The server's metadata: one document, served as RFC 8414's `/.well-known/oauth-authorization-server` and as
@@ -20,6 +25,9 @@ const ANY_AUTH_METHODS = [...CONFIDENTIAL_AUTH_METHODS, 'none'];
  */
 export function serverMetadata(ctx: ServerContext, issuer: string): Record<string, unknown> {
   const oidc = !ctx.config.singleApp;
+  const tls = ctx.config.tlsCert !== undefined || ctx.config.clientCertHeader;
+  const any = tls ? MTLS_ANY_AUTH_METHODS : ANY_AUTH_METHODS;
+  const confidential = tls ? MTLS_CONFIDENTIAL_AUTH_METHODS : CONFIDENTIAL_AUTH_METHODS;
   return {
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
@@ -40,15 +48,17 @@ export function serverMetadata(ctx: ServerContext, issuer: string): Record<strin
     response_modes_supported: [...RESPONSE_MODES],
     code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
     authorization_response_iss_parameter_supported: true,
-    token_endpoint_auth_methods_supported: ANY_AUTH_METHODS,
+    token_endpoint_auth_methods_supported: any,
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
-    revocation_endpoint_auth_methods_supported: ANY_AUTH_METHODS,
+    revocation_endpoint_auth_methods_supported: any,
     revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
-    introspection_endpoint_auth_methods_supported: CONFIDENTIAL_AUTH_METHODS,
+    introspection_endpoint_auth_methods_supported: confidential,
     introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
     access_token_signing_alg_values_supported: [ctx.config.signingAlg],
     // RFC 9449 section 5.1: DPoP proofs are accepted at the token endpoint and at PAR, signed with these.
     dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGORITHMS],
+    // RFC 8705 section 3.3: access tokens bound to the client certificate of a mutual-TLS connection.
+    ...(tls ? { tls_client_certificate_bound_access_tokens: true } : {}),
     ...(oidc
       ? {
           scopes_supported: [...IDENTITY_SCOPES, OFFLINE_ACCESS],

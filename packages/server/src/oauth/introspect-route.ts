@@ -14,7 +14,8 @@ import { sendOAuthError } from './token-route.js';
  * POST /oauth/introspect (RFC 7662), for authenticated clients only. Active access tokens report their
  * claims; refresh tokens report their family's client, subject, scope and expiry; everything else, including
  * expired and revoked tokens, is `{ "active": false }`. A token bound to a DPoP key (RFC 9449 section 6.2) reports
- * `token_type` `DPoP` and its `cnf` (an access token's claim; a public client's bound refresh family's key).
+ * `token_type` `DPoP` and its `cnf` (an access token's claim; a public client's bound refresh family's key); one
+ * bound to a client certificate (RFC 8705 section 3.2) reports `Bearer` and its `cnf` `x5t#S256` likewise.
  *
  * Who may see what (node-oidc-provider's policy): a client may introspect an access token issued to it, or
  * one whose audience is a resource it is registered for (a resource server checking the tokens presented to
@@ -25,7 +26,14 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
   app.post('/oauth/introspect', async (req, reply) => {
     try {
       const form = requireForm(req.body);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip);
+      const client = await authenticateClient(
+        ctx,
+        req.headers.authorization,
+        form,
+        req.ip,
+        false,
+        ctx.clientCertificates.of(req),
+      );
       const token = param(form, 'token', true);
       const now = ctx.now();
       reply.header('cache-control', 'no-store');
@@ -53,6 +61,7 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
           iat: Math.floor(t.createdAt / 1000),
           sid: f.id,
           ...(f.dpopJkt !== undefined ? { cnf: { jkt: f.dpopJkt } } : {}),
+          ...(f.certificateThumbprint !== undefined ? { cnf: { 'x5t#S256': f.certificateThumbprint } } : {}),
         };
       }
       return { active: false };

@@ -22,9 +22,38 @@ export interface TokenResponse {
 
 export type TokenType = 'Bearer' | 'DPoP';
 
-/** The token type of an access token bound to `jkt` (DPoP) or not (Bearer). */
-export function tokenType(jkt: string | undefined): TokenType {
-  return jkt === undefined ? 'Bearer' : 'DPoP';
+/**
+ * What an access token is bound to (its `cnf` claim): the key of a DPoP proof (RFC 9449 section 6.1) or the client
+ * certificate of a mutual-TLS connection (RFC 8705 section 3.1). One binding per token.
+ */
+export type Confirmation = { jkt: string } | { 'x5t#S256': string };
+
+/** What a token request came with beyond client authentication: what the tokens it issues are bound to. */
+export interface Sender {
+  /** The thumbprint of the key of the request's DPoP proof (RFC 9449). */
+  jkt?: string;
+  /** The SHA-256 thumbprint of the client certificate of the request's mutual-TLS connection (RFC 8705). */
+  certificate?: string;
+  /**
+   * Access tokens are bound to `certificate`: the client is registered with
+   * `tls_client_certificate_bound_access_tokens`, or authenticated by its certificate.
+   */
+  bindCertificate: boolean;
+}
+
+/** A request with neither a DPoP proof nor a client certificate. */
+export const UNBOUND: Sender = { bindCertificate: false };
+
+/** The binding of the access token a request gets: a DPoP proof's key wins over the certificate; none without either. */
+export function confirmation(sender: Sender): Confirmation | undefined {
+  if (sender.jkt !== undefined) return { jkt: sender.jkt };
+  if (sender.certificate !== undefined && sender.bindCertificate) return { 'x5t#S256': sender.certificate };
+  return undefined;
+}
+
+/** The token type of an access token bound to a DPoP key (DPoP), else Bearer (a certificate-bound token is one too, RFC 8705 section 3). */
+export function tokenType(cnf: Confirmation | undefined): TokenType {
+  return cnf !== undefined && 'jkt' in cnf ? 'DPoP' : 'Bearer';
 }
 
 export interface AccessTokenRequest {
@@ -43,8 +72,8 @@ export interface AccessTokenRequest {
   claims?: Record<string, unknown>;
   /** Lifetime in seconds, when shorter than the client's (token exchange: not beyond the subject token). */
   ttl?: number;
-  /** The thumbprint of the request's DPoP proof key: the token is bound to it (`cnf.jkt`, RFC 9449 section 6.1). */
-  jkt?: string;
+  /** What the token is bound to (`cnf`): the request's DPoP proof key or its client certificate. */
+  cnf?: Confirmation;
   /** `sub` is a user: a resource that receives user claims (`access_token_claims`) gets theirs. */
   subjectIsUser?: boolean;
 }
@@ -105,7 +134,7 @@ export async function issueAccessToken(
         ...resourceClaims,
         ...(req.sid ? { sid: req.sid } : {}),
         ...req.claims,
-        ...(req.jkt ? { cnf: { jkt: req.jkt } } : {}),
+        ...(req.cnf ? { cnf: req.cnf } : {}),
       },
     },
     ctx.keys.activeKey(),
@@ -113,7 +142,7 @@ export async function issueAccessToken(
   );
   const token =
     resource === undefined ? signed : await encryptForResource(ctx, resource, signed, Math.floor(issuedAt / 1000 + ttl) * 1000);
-  return { token, jti, expiresIn: ttl, tokenType: tokenType(req.jkt) };
+  return { token, jti, expiresIn: ttl, tokenType: tokenType(req.cnf) };
 }
 
 /** Starts a refresh-token family (a login session) and returns its first token. */
@@ -123,9 +152,9 @@ export async function startRefreshFamily(
   client: Client,
   scopes: readonly string[],
   audience: readonly string[],
-  dpopJkt?: string,
+  cnf?: Confirmation,
 ): Promise<{ token: string; family: RefreshFamily }> {
-  const { token, family, first } = newRefreshFamily(ctx, userId, client, scopes, audience, undefined, dpopJkt);
+  const { token, family, first } = newRefreshFamily(ctx, userId, client, scopes, audience, undefined, cnf);
   await ctx.store.refreshFamilies.create(family, first);
   return { token, family };
 }
@@ -133,8 +162,9 @@ export async function startRefreshFamily(
 /**
  * A new family (a login session) and its first refresh token, not stored yet. `boundTo`, a browser session, makes
  * the family end with it: revoked when the session ends, and never living past the session's absolute expiry.
- * `dpopJkt`, the key of the request's DPoP proof, binds the family's refresh tokens to that key when the client is
- * public (RFC 9449 section 5); a confidential client's refresh tokens are bound to its credentials already.
+ * `cnf`, the binding of the request's access token, binds the family's refresh tokens to the same DPoP key (RFC 9449
+ * section 5) or client certificate (RFC 8705 section 4) when the client is public; a confidential client's refresh
+ * tokens are bound to its credentials already.
  */
 export function newRefreshFamily(
   ctx: ServerContext,
@@ -143,7 +173,7 @@ export function newRefreshFamily(
   scopes: readonly string[],
   audience: readonly string[],
   boundTo?: { browserSessionId: string; absoluteExpiresAt: number },
-  dpopJkt?: string,
+  cnf?: Confirmation,
 ): { token: string; family: RefreshFamily; first: RefreshToken } {
   const now = ctx.now();
   const token = newRefreshToken();
@@ -160,7 +190,11 @@ export function newRefreshFamily(
     revokedAt: null,
     revokedReason: null,
     browserSessionId: boundTo?.browserSessionId ?? null,
-    ...(dpopJkt !== undefined && client.authMethod === 'none' ? { dpopJkt } : {}),
+    ...(cnf !== undefined && client.authMethod === 'none'
+      ? 'jkt' in cnf
+        ? { dpopJkt: cnf.jkt }
+        : { certificateThumbprint: cnf['x5t#S256'] }
+      : {}),
   };
   const first: RefreshToken = {
     digest: ctx.master.refreshDigest(token),
@@ -190,12 +224,12 @@ export async function userTokenResponse(
     idToken?: string;
     ip: string;
     authorizedAt: number;
-    /** The request's DPoP proof key: the access token is bound to it. */
-    jkt?: string;
+    /** What the access token is bound to: the request's DPoP proof key or client certificate. */
+    cnf?: Confirmation;
   },
 ): Promise<TokenResponse> {
-  const { userId: sub, client, scopes, audience, sid, authorizedAt, jkt } = req;
-  const issued = await issueAccessToken(ctx, { sub, client, scopes, audience, sid, authorizedAt, jkt, subjectIsUser: true });
+  const { userId: sub, client, scopes, audience, sid, authorizedAt, cnf } = req;
+  const issued = await issueAccessToken(ctx, { sub, client, scopes, audience, sid, authorizedAt, cnf, subjectIsUser: true });
   const { token, jti, expiresIn } = issued;
   await ctx.audit.record({
     type: 'token.issued',
@@ -203,7 +237,7 @@ export async function userTokenResponse(
     subject: sub,
     clientId: client.id,
     ip: req.ip,
-    data: { grant, jti, aud: audience, scope: scopes.join(' '), sid, ...(jkt ? { jkt } : {}) },
+    data: { grant, jti, aud: audience, scope: scopes.join(' '), sid, ...cnf },
   });
   return {
     access_token: token,

@@ -28,7 +28,7 @@ export function parRoute(app: FastifyInstance, ctx: ServerContext): void {
     try {
       const form = requireForm(req.body);
       await take(`ip:${req.ip}`);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true);
+      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, ctx.clientCertificates.of(req));
       allowClientOrigin(req, reply, client);
       await take(`client:${client.id}`);
       const proof = await ctx.dpop.check(req, '/oauth/par');

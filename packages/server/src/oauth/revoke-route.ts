@@ -17,7 +17,7 @@ export function revokeRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/oauth/revoke', async (req, reply) => {
     try {
       const form = requireForm(req.body);
-      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true);
+      const client = await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, ctx.clientCertificates.of(req));
       allowClientOrigin(req, reply, client);
       const token = param(form, 'token', true);
       await revokeToken(ctx, { actor: null, ip: req.ip }, token, { hint: param(form, 'token_type_hint'), clientId: client.id });

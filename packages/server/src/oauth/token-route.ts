@@ -4,11 +4,13 @@ import type { ServerContext } from '../context.js';
 import { allowClientOrigin } from '../http/cors.js';
 import { perSecond } from '../security/limits.js';
 import { authenticateClient } from './client-auth.js';
+import { isMtlsClient } from './mtls.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm, type Form } from './form.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { jwtBearerClient, jwtBearerGrant } from './grants/jwt-bearer.js';
+import type { Sender } from './issue.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { tokenExchangeGrant } from './grants/token-exchange.js';
@@ -69,8 +71,10 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
 /**
  * POST /oauth/token as named steps: no-store headers -> the form (urlencoded, no repeated parameters) ->
  * grant_type -> rate limit -> client authentication -> the DPoP proof, if any (oauth/dpop.ts: checked, its jti
- * spent; a client registered with `dpop_bound_access_tokens` must have sent one) -> the grant's handler,
- * which binds what it issues to the proof's key -> metrics and audit. With `dpopNonce` on, every answer carries the
+ * spent; a client registered with `dpop_bound_access_tokens` must have sent one) -> the client certificate of a
+ * mutual-TLS connection, if any (RFC 8705; a client registered with `tls_client_certificate_bound_access_tokens` must
+ * have presented one, or sent a proof) -> the grant's handler, which binds what it issues to the proof's key, else to
+ * the certificate when the client binds to it -> metrics and audit. With `dpopNonce` on, every answer carries the
  * next server nonce.
  */
 export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
@@ -92,17 +96,28 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       // The DPoP proof before client authentication, which may spend a single-use assertion: a client retrying
       // after use_dpop_nonce must find its assertion unspent.
       const proof = await dpopProof(ctx, req, reply, form);
+      const certificate = ctx.clientCertificates.of(req);
       const client =
         grant === JWT_BEARER_GRANT && !hasClientCredentials(req.headers.authorization, form)
           ? await jwtBearerClient(ctx, form, req.ip)
-          : await authenticateClient(ctx, req.headers.authorization, form, req.ip, true);
+          : await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, certificate);
       allowClientOrigin(req, reply, client);
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
       if (client.dpopBoundAccessTokens && proof === undefined)
         throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
-      const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip, authorizedAt, proof?.jkt);
+      const sender: Sender = {
+        ...(proof ? { jkt: proof.jkt } : {}),
+        ...(certificate ? { certificate: certificate.thumbprint } : {}),
+        bindCertificate: client.tlsClientCertificateBoundAccessTokens === true || isMtlsClient(client),
+      };
+      if (client.tlsClientCertificateBoundAccessTokens && certificate === undefined && proof === undefined)
+        throw new OAuthError(
+          'invalid_request',
+          'this client must present its certificate over mutual TLS (tls_client_certificate_bound_access_tokens)',
+        );
+      const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip, authorizedAt, sender);
       ctx.metrics.tokens.inc({ grant, outcome: 'success' });
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       return response;

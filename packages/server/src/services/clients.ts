@@ -6,9 +6,25 @@ import { ASSERTION_ALGORITHMS } from '../oauth/client-auth.js';
 import { MAX_REDIRECT_URIS, redirectUriProblem } from '../oauth/redirect-uri.js';
 import { newClientSecret } from '../security/random.js';
 import type { MasterKey } from '../security/master-key.js';
-import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS, JWT_BEARER_GRANT } from '../store/clients.js';
+import {
+  AUTH_METHODS,
+  GRANT_TYPES,
+  ID_TOKEN_ALGS,
+  JWT_BEARER_GRANT,
+  MTLS_AUTH_METHODS,
+  TLS_SUBJECT_KINDS,
+} from '../store/clients.js';
 import { StoreConflictError } from '../store/errors.js';
-import type { Client, ClientAuthMethod, GrantType, IdTokenAlg, Store } from '../store/types.js';
+import type {
+  Client,
+  ClientAuthMethod,
+  GrantType,
+  IdTokenAlg,
+  Store,
+  TlsClientAuthSubject,
+  TlsSubjectKind,
+} from '../store/types.js';
+import { canonicalIp, parseDn, registeredCertificates } from '../oauth/mtls.js';
 import { idTokenAlgorithms } from '../oauth/id-token.js';
 import { OPENID_SCOPE } from '../oauth/identity-scopes.js';
 import type { Actor } from './actor.js';
@@ -44,6 +60,10 @@ export interface ClientInput {
   requirePar?: boolean;
   /** Every token request must carry a DPoP proof (RFC 9449 section 5.2 `dpop_bound_access_tokens`). */
   dpopBoundAccessTokens?: boolean;
+  /** Access tokens bound to the client's mutual-TLS certificate (RFC 8705 `tls_client_certificate_bound_access_tokens`). */
+  tlsClientCertificateBoundAccessTokens?: boolean;
+  /** tls_client_auth: the subject its certificate must name (RFC 8705 section 2.1.2); null clears it. */
+  tlsClientAuthSubject?: TlsClientAuthSubject | null;
   /** OpenID Connect: the algorithm of its ID tokens (null: the server's signing algorithm). */
   idTokenSignedResponseAlg?: IdTokenAlg | null;
   jwks?: { keys: Record<string, unknown>[] } | null;
@@ -54,10 +74,23 @@ export interface ClientInput {
 /** The fields of a client an update may change. */
 export type ClientPatch = Partial<Omit<ClientInput, 'id'>> & { disabled?: boolean };
 
-/** Refuses a private_key_jwt client without a usable JWKS, or a JWKS that cannot verify assertions. */
+/**
+ * Refuses a private_key_jwt client without a usable JWKS, or a JWKS that cannot verify assertions; and a
+ * self_signed_tls_client_auth client without a JWKS whose every key carries its certificate (`x5c`).
+ */
 export function checkClientJwks(method: ClientAuthMethod, jwks: ClientInput['jwks']): void {
+  if (method === 'self_signed_tls_client_auth') {
+    if (!jwks) throw new AdminInputError('a self_signed_tls_client_auth client needs a jwks with its certificates (x5c)');
+    const certificates = registeredCertificates(jwks).length;
+    if (certificates === 0 || certificates !== jwks.keys.length)
+      throw new AdminInputError("every key of a self_signed_tls_client_auth client's jwks needs its certificate (x5c)");
+    // RFC 7518 section 6: private members (EC and OKP `d`, RSA's `d`, `p`, `q`..., a secret's `k`).
+    if (jwks.keys.some((k) => ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((m) => m in k)))
+      throw new AdminInputError('the jwks must hold public keys only');
+    return;
+  }
   if (method !== 'private_key_jwt') {
-    if (jwks) throw new AdminInputError('jwks is only for private_key_jwt clients');
+    if (jwks) throw new AdminInputError('jwks is only for private_key_jwt and self_signed_tls_client_auth clients');
     return;
   }
   if (!jwks) throw new AdminInputError('a private_key_jwt client needs a jwks');
@@ -122,8 +155,30 @@ function checkSignIn(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>): vo
     throw new AdminInputError('redirect URIs and require-PAR are for clients with the authorization_code grant');
 }
 
-/** Confidential clients that hold no secret of Tessera's: their own key pair, or their platform's identity. */
-const KEYLESS_METHODS: readonly ClientAuthMethod[] = ['private_key_jwt', 'workload_identity'];
+/** Confidential clients that hold no secret of Tessera's: their own key pair or certificate, or their platform's identity. */
+const KEYLESS_METHODS: readonly ClientAuthMethod[] = ['private_key_jwt', 'workload_identity', ...MTLS_AUTH_METHODS];
+
+/**
+ * A tls_client_auth client names exactly one subject (RFC 8705 section 2.1.2), and no other client names one: a DN in
+ * RFC 4514's form, an IP address, or a non-empty DNS name, URI or e-mail address.
+ */
+function checkTlsSubject(c: Pick<Client, 'authMethod' | 'tlsClientAuthSubject'>): void {
+  const subject = c.tlsClientAuthSubject;
+  if (c.authMethod !== 'tls_client_auth') {
+    if (subject) throw new AdminInputError('tls_client_auth_subject_* is only for tls_client_auth clients');
+    return;
+  }
+  if (!subject)
+    throw new AdminInputError(
+      'a tls_client_auth client needs exactly one of tls_client_auth_subject_dn, _san_dns, _san_uri, _san_ip, _san_email',
+    );
+  if (!TLS_SUBJECT_KINDS.includes(subject.kind) || typeof subject.value !== 'string' || subject.value.trim() === '')
+    throw new AdminInputError('the tls_client_auth subject must be a non-empty string');
+  if (subject.kind === 'subject_dn' && parseDn(subject.value) === undefined)
+    throw new AdminInputError('tls_client_auth_subject_dn is not a distinguished name (RFC 4514, e.g. CN=orders,O=Acme)');
+  if (subject.kind === 'san_ip' && canonicalIp(subject.value) === undefined)
+    throw new AdminInputError('tls_client_auth_san_ip is not an IP address');
+}
 
 /** The rules every client obeys, checked on registration and on every update. */
 function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, secrets: number): void {
@@ -132,6 +187,7 @@ function checkClient(c: Omit<Client, 'secrets' | 'createdAt' | 'updatedAt'>, sec
   const bad = c.grantTypes.find((g) => !GRANT_TYPES.includes(g));
   if (bad !== undefined) throw new AdminInputError(`grant types are ${GRANT_TYPES.join(', ')}`);
   checkClientJwks(c.authMethod, c.jwks);
+  checkTlsSubject(c);
   if (c.idTokenSignedResponseAlg != null && !ID_TOKEN_ALGS.includes(c.idTokenSignedResponseAlg))
     throw new AdminInputError(`id_token_signed_response_alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
   if (c.grantTypes.includes('password') && !c.firstParty)
@@ -189,6 +245,8 @@ export async function registerClient(
     postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris ?? [])],
     requirePar: input.requirePar ?? false,
     ...(input.dpopBoundAccessTokens ? { dpopBoundAccessTokens: true } : {}),
+    ...(input.tlsClientCertificateBoundAccessTokens ? { tlsClientCertificateBoundAccessTokens: true } : {}),
+    ...(input.tlsClientAuthSubject ? { tlsClientAuthSubject: { ...input.tlsClientAuthSubject } } : {}),
     ...(input.idTokenSignedResponseAlg ? { idTokenSignedResponseAlg: input.idTokenSignedResponseAlg } : {}),
     accessTokenTtl: input.accessTokenTtl ?? null,
     refreshTokenTtl: input.refreshTokenTtl ?? null,
@@ -251,6 +309,9 @@ export async function updateClient(ctx: ServerContext, by: Actor, id: string, pa
   // client's type is chosen at registration.
   if (patch.authMethod !== undefined && (patch.authMethod === 'none') !== (current.authMethod === 'none'))
     throw new AdminInputError('a client stays public or confidential; register a new client to change its type');
+  // A client that leaves tls_client_auth leaves its subject behind.
+  if (patch.authMethod !== undefined && patch.authMethod !== 'tls_client_auth' && patch.tlsClientAuthSubject === undefined)
+    change.tlsClientAuthSubject = null;
   const next: Client = { ...current, ...change };
   checkClient(next, next.secrets.length);
   checkLifetimes(patch);
@@ -344,6 +405,8 @@ export function clientView(c: Client) {
     post_logout_redirect_uris: [...c.postLogoutRedirectUris],
     require_pushed_authorization_requests: c.requirePar,
     dpop_bound_access_tokens: c.dpopBoundAccessTokens ?? false,
+    tls_client_certificate_bound_access_tokens: c.tlsClientCertificateBoundAccessTokens ?? false,
+    ...(c.tlsClientAuthSubject ? { [TLS_SUBJECT_FIELDS[c.tlsClientAuthSubject.kind]]: c.tlsClientAuthSubject.value } : {}),
     id_token_signed_response_alg: c.idTokenSignedResponseAlg ?? null,
     access_token_ttl: c.accessTokenTtl,
     refresh_token_ttl: c.refreshTokenTtl,
@@ -373,6 +436,12 @@ export interface ClientMetadata {
   post_logout_redirect_uris?: string[];
   require_pushed_authorization_requests?: boolean;
   dpop_bound_access_tokens?: boolean;
+  tls_client_certificate_bound_access_tokens?: boolean;
+  tls_client_auth_subject_dn?: string | null;
+  tls_client_auth_san_dns?: string | null;
+  tls_client_auth_san_uri?: string | null;
+  tls_client_auth_san_ip?: string | null;
+  tls_client_auth_san_email?: string | null;
   id_token_signed_response_alg?: IdTokenAlg | null;
   access_token_ttl?: number | null;
   refresh_token_ttl?: number | null;
@@ -394,9 +463,41 @@ export function clientPatchFromMetadata(m: ClientMetadata): ClientPatch {
   if (m.post_logout_redirect_uris !== undefined) p.postLogoutRedirectUris = m.post_logout_redirect_uris;
   if (m.require_pushed_authorization_requests !== undefined) p.requirePar = m.require_pushed_authorization_requests;
   if (m.dpop_bound_access_tokens !== undefined) p.dpopBoundAccessTokens = m.dpop_bound_access_tokens;
+  if (m.tls_client_certificate_bound_access_tokens !== undefined)
+    p.tlsClientCertificateBoundAccessTokens = m.tls_client_certificate_bound_access_tokens;
+  const subject = tlsSubjectFromMetadata(m);
+  if (subject !== undefined) p.tlsClientAuthSubject = subject;
   if (m.id_token_signed_response_alg !== undefined) p.idTokenSignedResponseAlg = m.id_token_signed_response_alg;
   if (m.access_token_ttl !== undefined) p.accessTokenTtl = m.access_token_ttl;
   if (m.refresh_token_ttl !== undefined) p.refreshTokenTtl = m.refresh_token_ttl;
   if (m.disabled !== undefined) p.disabled = m.disabled;
   return p;
+}
+
+/** The metadata name of each tls_client_auth subject kind (RFC 8705 section 2.1.2). */
+export const TLS_SUBJECT_FIELDS = {
+  subject_dn: 'tls_client_auth_subject_dn',
+  san_dns: 'tls_client_auth_san_dns',
+  san_uri: 'tls_client_auth_san_uri',
+  san_ip: 'tls_client_auth_san_ip',
+  san_email: 'tls_client_auth_san_email',
+} as const satisfies Record<TlsSubjectKind, keyof ClientMetadata>;
+
+/**
+ * The tls_client_auth subject the metadata names: undefined when it names none, null when its fields are all null
+ * (clears it). Two fields with a value are refused: a client has exactly one subject.
+ */
+function tlsSubjectFromMetadata(m: ClientMetadata): TlsClientAuthSubject | null | undefined {
+  let found: TlsClientAuthSubject | null | undefined;
+  for (const kind of TLS_SUBJECT_KINDS) {
+    const value = m[TLS_SUBJECT_FIELDS[kind]];
+    if (value === undefined) continue;
+    if (value === null) {
+      found ??= null;
+      continue;
+    }
+    if (found) throw new AdminInputError('name exactly one of the tls_client_auth_subject_dn and tls_client_auth_san_* fields');
+    found = { kind, value };
+  }
+  return found;
 }

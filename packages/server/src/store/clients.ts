@@ -6,8 +6,30 @@ import type { CutOff, FamilyRevocation } from './refresh-families.js';
  * `none`: a public client (a browser or native app), which holds no secret and identifies itself by client_id.
  * `workload_identity`: a service that holds no secret either; it authenticates with a token its platform gave it
  * (Kubernetes, SPIFFE, a CI system), from a trusted workload issuer whose rule names this client.
+ * `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 section 2): the client's certificate over mutual TLS,
+ * issued by a CA the server trusts (`tlsClientCa`) for the registered subject, or one of the client's registered
+ * self-signed certificates (its jwks' `x5c`).
  */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'workload_identity' | 'none';
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'workload_identity'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
+  | 'none';
+/** The mutual-TLS client authentication methods (RFC 8705 section 2). */
+export const MTLS_AUTH_METHODS: readonly ClientAuthMethod[] = ['tls_client_auth', 'self_signed_tls_client_auth'];
+/**
+ * What a tls_client_auth client's certificate must name (RFC 8705 section 2.1.2): its subject DN (RFC 4514), or one
+ * subjectAltName entry of a kind: dNSName, uniformResourceIdentifier, iPAddress or rfc822Name.
+ */
+export type TlsSubjectKind = 'subject_dn' | 'san_dns' | 'san_uri' | 'san_ip' | 'san_email';
+export const TLS_SUBJECT_KINDS: readonly TlsSubjectKind[] = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'];
+export interface TlsClientAuthSubject {
+  kind: TlsSubjectKind;
+  value: string;
+}
 /** RFC 7523 section 2.1: a JWT as an authorization grant. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export type GrantType =
@@ -24,6 +46,8 @@ export const AUTH_METHODS: readonly ClientAuthMethod[] = [
   'client_secret_post',
   'private_key_jwt',
   'workload_identity',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
   'none',
 ];
 export const GRANT_TYPES: readonly GrantType[] = [
@@ -55,7 +79,7 @@ export interface Client {
   name: string;
   authMethod: ClientAuthMethod;
   secrets: ClientSecret[];
-  /** For private_key_jwt: the client's public JWKS. */
+  /** For private_key_jwt: the client's public JWKS; for self_signed_tls_client_auth, its certificates (`x5c`). */
   jwks: { keys: Record<string, unknown>[] } | null;
   grantTypes: GrantType[];
   /** Scopes the client may request. */
@@ -75,6 +99,14 @@ export interface Client {
    * proof, so its access tokens are always sender-constrained. Absent or false: a proof is optional.
    */
   dpopBoundAccessTokens?: boolean;
+  /**
+   * RFC 8705 section 3.4 `tls_client_certificate_bound_access_tokens`: the client's access tokens are bound to the
+   * certificate of its mutual-TLS connection (`cnf.x5t#S256`); a token request without one is refused (unless a DPoP
+   * proof binds the token instead). Absent or false: bound only when the client authenticates by its certificate.
+   */
+  tlsClientCertificateBoundAccessTokens?: boolean;
+  /** tls_client_auth: the subject its certificate must name (exactly one, RFC 8705 section 2.1.2). Absent otherwise. */
+  tlsClientAuthSubject?: TlsClientAuthSubject | null;
   /**
    * Token exchange: tokens this client obtains for a user carry no `act` claim (impersonation). Absent or
    * false: they name the client in `act` (delegation).

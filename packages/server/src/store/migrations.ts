@@ -297,6 +297,20 @@ export function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migra
         await db.schema.alterTable('refresh_families').addColumn('dpop_jkt', 'text').execute();
       },
     },
+    '0015_mtls': {
+      // Mutual TLS (RFC 8705): a tls_client_auth client's registered subject (its kind, and the DN or SAN value; null:
+      // none), a client whose access tokens are bound to its certificate (`tls_client_certificate_bound_access_tokens`),
+      // and the certificate thumbprint a public client's refresh family is bound to (null: not bound).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('clients').addColumn('tls_subject_kind', 'text').execute();
+        await db.schema.alterTable('clients').addColumn('tls_subject', 'text').execute();
+        await db.schema
+          .alterTable('clients')
+          .addColumn('mtls_bound', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.alterTable('refresh_families').addColumn('x5t_s256', 'text').execute();
+      },
+    },
     '0016_resources': {
       // Resource servers (audiences) with encryption keys; the signed inner token of each encrypted access token,
       // kept until it expires for introspection (the issuer cannot decrypt what it encrypted to a resource).

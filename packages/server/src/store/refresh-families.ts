@@ -23,6 +23,11 @@ export interface RefreshFamily {
    * tokens): each refresh must present a proof made with that key. Absent: not bound.
    */
   dpopJkt?: string;
+  /**
+   * The SHA-256 thumbprint (RFC 8705 `x5t#S256`) of the client certificate the family is bound to (RFC 8705 section
+   * 4: a public client's refresh tokens): each refresh must come over mutual TLS with that certificate. Absent: not bound.
+   */
+  certificateThumbprint?: string;
 }
 
 export interface RefreshToken {
@@ -79,7 +84,8 @@ export interface RefreshFamilyRepository {
   get(id: string): Promise<RefreshFamily | undefined>;
   /**
    * Binds an unbound family to a DPoP key (RFC 9449 section 5: a public client's refresh token is bound when it is
-   * issued to a request with a proof). False when the family is bound already (to any key) or does not exist.
+   * issued to a request with a proof). False when the family is bound already (to any key, or to a client
+   * certificate) or does not exist.
    */
   bindDpopKey(id: string, jkt: string): Promise<boolean>;
   /** Newest first. */

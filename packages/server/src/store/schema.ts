@@ -32,6 +32,9 @@ export interface Database {
     post_logout_redirect_uris: string;
     require_par: number;
     dpop_bound: number;
+    mtls_bound: number;
+    tls_subject_kind: string | null;
+    tls_subject: string | null;
     id_token_alg: string | null;
     access_token_ttl: number | null;
     refresh_token_ttl: number | null;
@@ -56,6 +59,8 @@ export interface Database {
     browser_session_id: string | null;
     /** The DPoP key thumbprint the family's refresh tokens are bound to (null: not bound). */
     dpop_jkt: string | null;
+    /** The client certificate thumbprint (RFC 8705 x5t#S256) the family's refresh tokens are bound to (null: not bound). */
+    x5t_s256: string | null;
   };
   refresh_tokens: { digest: string; family_id: string; created_at: number; expires_at: number; used_at: number | null };
   revocations: {

@@ -60,7 +60,16 @@ export type { AuditEvent, AuditFilter, NewAuditEvent } from './audit.js';
 export type { AuthorizationCode } from './authorization-codes.js';
 export type { PendingAuthorization } from './authorization-requests.js';
 export type { BrowserSession } from './browser-sessions.js';
-export type { Client, ClientAuthMethod, ClientPatch, ClientSecret, GrantType, IdTokenAlg } from './clients.js';
+export type {
+  Client,
+  ClientAuthMethod,
+  ClientPatch,
+  ClientSecret,
+  GrantType,
+  IdTokenAlg,
+  TlsClientAuthSubject,
+  TlsSubjectKind,
+} from './clients.js';
 export type { Consent } from './consents.js';
 export type { KeyPatch, KeyState, SigningKeyRecord } from './keys.js';
 export type { FamilyFilter, FamilyRevocation, RefreshFamily, RefreshToken, RotateResult } from './refresh-families.js';

@@ -125,6 +125,39 @@ export function clientsContract(current: () => SqlStore): void {
       assert.deepEqual(await store.clients.get('billing'), aClient({ id: 'billing' }));
     });
 
+    it('keeps a mutual-TLS client: its subject (each kind) and tls_client_certificate_bound_access_tokens', async () => {
+      const c = aClient({
+        id: 'mtls',
+        authMethod: 'tls_client_auth',
+        secrets: [],
+        tlsClientAuthSubject: { kind: 'subject_dn', value: 'CN=orders,O=Acme\\, Inc' },
+        tlsClientCertificateBoundAccessTokens: true,
+      });
+      await store.clients.create(c);
+      assert.deepEqual(await store.clients.get('mtls'), c);
+      let expected = c;
+      let now = T0;
+      for (const kind of ['san_dns', 'san_uri', 'san_ip', 'san_email', 'subject_dn'] as const) {
+        now += 1000;
+        const patch = { tlsClientAuthSubject: { kind, value: `value-${kind}` } };
+        assert.equal(await store.clients.update('mtls', patch, now), true);
+        expected = { ...expected, ...patch, updatedAt: now };
+        assert.deepEqual(await store.clients.get('mtls'), expected, kind);
+      }
+      // Cleared, and unbound: absent, as on a client that never had them.
+      now += 1000;
+      const cleared = {
+        authMethod: 'self_signed_tls_client_auth' as const,
+        tlsClientAuthSubject: null,
+        tlsClientCertificateBoundAccessTokens: false,
+      };
+      assert.equal(await store.clients.update('mtls', cleared, now), true);
+      const rest: Partial<typeof expected> = { ...expected, authMethod: 'self_signed_tls_client_auth', updatedAt: now };
+      delete rest.tlsClientAuthSubject;
+      delete rest.tlsClientCertificateBoundAccessTokens;
+      assert.deepEqual(await store.clients.get('mtls'), rest);
+    });
+
     it('replaceSecrets is a compare and set: of concurrent replacements made from one read, exactly one lands', async () => {
       const c = aClient({ id: 'orders' });
       await store.clients.create(c);

@@ -23,26 +23,38 @@ export function refreshFamiliesContract(current: () => SqlStore): void {
       assert.equal(await store.refreshFamilies.get('nope'), undefined);
     });
 
-    it('keeps the DPoP key a family is bound to through its rotations; an unbound family reads back without one', async () => {
+    it('keeps the DPoP key or client certificate a family is bound to through its rotations; an unbound family has none', async () => {
+      const bindings = [
+        { dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' },
+        { certificateThumbprint: 'q3Z2bDtHJm0cWWzQ2lXbGmZ9sKwI4U1KcLrQ5sT9e3c' },
+      ];
+      for (const [i, binding] of bindings.entries()) {
+        const f = aFamily({ id: `bound-${i}`, ...binding });
+        await store.refreshFamilies.create(f, aToken(`b${i}-1`, f.id));
+        assert.deepEqual(await store.refreshFamilies.get(f.id), f);
+        const now = T0 + 60_000;
+        const r = await store.refreshFamilies.rotate(
+          `b${i}-1`,
+          { digest: `b${i}-2`, createdAt: now, expiresAt: now + HOUR, usedAt: null },
+          now,
+          REUSE,
+        );
+        assert.deepEqual(r, { kind: 'rotated', family: { ...f, lastUsedAt: now } });
+        assert.deepEqual((await store.refreshFamilies.findToken(`b${i}-2`))?.family, { ...f, lastUsedAt: now });
+      }
       const f = aFamily({ id: 'f1', dpopJkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' });
       await store.refreshFamilies.create(f, aToken('d1', 'f1'));
-      assert.deepEqual(await store.refreshFamilies.get('f1'), f);
-      const now = T0 + 60_000;
-      const r = await store.refreshFamilies.rotate(
-        'd1',
-        { digest: 'd2', createdAt: now, expiresAt: now + HOUR, usedAt: null },
-        now,
-        REUSE,
-      );
-      assert.deepEqual(r, { kind: 'rotated', family: { ...f, lastUsedAt: now } });
-      assert.equal((await store.refreshFamilies.findToken('d2'))?.family.dpopJkt, f.dpopJkt);
       await store.refreshFamilies.create(aFamily({ id: 'f2' }), aToken('e1', 'f2'));
       assert.equal('dpopJkt' in (await store.refreshFamilies.get('f2'))!, false);
+      assert.equal('certificateThumbprint' in (await store.refreshFamilies.get('f2'))!, false);
       // Bound once: a family bound already keeps its key.
       assert.equal(await store.refreshFamilies.bindDpopKey('f2', 'jkt-one'), true);
       assert.equal(await store.refreshFamilies.bindDpopKey('f2', 'jkt-two'), false);
       assert.equal(await store.refreshFamilies.bindDpopKey('f1', 'jkt-two'), false);
       assert.equal(await store.refreshFamilies.bindDpopKey('nope', 'jkt-two'), false);
+      // A family bound to a client certificate is not bound to a key besides.
+      assert.equal(await store.refreshFamilies.bindDpopKey('bound-1', 'jkt-two'), false);
+      assert.equal((await store.refreshFamilies.get('bound-1'))?.dpopJkt, undefined);
       assert.equal((await store.refreshFamilies.get('f2'))?.dpopJkt, 'jkt-one');
       assert.equal((await store.refreshFamilies.get('f1'))?.dpopJkt, f.dpopJkt);
     });

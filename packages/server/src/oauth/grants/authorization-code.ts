@@ -7,7 +7,7 @@ import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
 import { idTokenKey, issueIdToken } from '../id-token.js';
 import { OFFLINE_ACCESS, OPENID_SCOPE, userMayHold } from '../identity-scopes.js';
-import { accessTokenTtl, newRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
+import { accessTokenTtl, confirmation, newRefreshFamily, userTokenResponse, type Sender, type TokenResponse } from '../issue.js';
 
 /** A code_verifier: 43 to 128 unreserved characters (RFC 7636 section 4.1). */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -56,7 +56,7 @@ export async function authorizationCodeGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
-  jkt: string | undefined,
+  sender: Sender,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('authorization_code'))
     throw new OAuthError('unauthorized_client', 'this client may not use the authorization_code grant');
@@ -73,7 +73,7 @@ export async function authorizationCodeGrant(
     throw new OAuthError('invalid_grant', 'code_verifier does not match the code challenge');
   // RFC 9449 section 10: a code bound by dpop_jkt is redeemed only with a proof of that key (no error code is named
   // there; the grant is what does not fit the request: invalid_grant, the code left unspent).
-  if (code.dpopJkt !== undefined && code.dpopJkt !== jkt)
+  if (code.dpopJkt !== undefined && code.dpopJkt !== sender.jkt)
     throw new OAuthError('invalid_grant', 'the code is bound to a DPoP key (dpop_jkt): present a DPoP proof made with that key');
   const user = await ctx.store.users.getById(code.userId);
   if (!user || user.disabled) throw invalid();
@@ -91,7 +91,8 @@ export async function authorizationCodeGrant(
   const boundTo = scopes.includes(OFFLINE_ACCESS)
     ? undefined
     : { browserSessionId: session.id, absoluteExpiresAt: session.absoluteExpiresAt };
-  const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience, boundTo, jkt);
+  const cnf = confirmation(sender);
+  const { token: refreshToken, family, first } = newRefreshFamily(ctx, user.id, client, scopes, code.audience, boundTo, cnf);
   const withRefresh = client.grantTypes.includes('refresh_token');
   if (!(await ctx.store.authorizationCodes.redeem(digest, now, family, withRefresh ? first : undefined))) {
     // Another redemption won, or the code expired or its browser session ended in between.
@@ -106,7 +107,7 @@ export async function authorizationCodeGrant(
     audience: code.audience,
     sid: family.id,
     authorizedAt,
-    jkt,
+    cnf,
     ...(withRefresh ? { refreshToken } : {}),
     ...(idKey
       ? {

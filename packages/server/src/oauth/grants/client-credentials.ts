@@ -2,7 +2,7 @@ import type { ServerContext } from '../../context.js';
 import type { AuthenticatedClient } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
 import type { Form } from '../form.js';
-import { issueAccessToken, type TokenResponse } from '../issue.js';
+import { confirmation, issueAccessToken, type Sender, type TokenResponse } from '../issue.js';
 import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 
 /** client_credentials (RFC 6749 section 4.4): a token for the client itself; sub = client_id. */
@@ -12,17 +12,17 @@ export async function clientCredentialsGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
-  jkt: string | undefined,
+  sender: Sender,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('client_credentials'))
     throw new OAuthError('unauthorized_client', 'this client may not use client_credentials');
-  return serviceToken(ctx, client, form, ip, authorizedAt, 'client_credentials', jkt);
+  return serviceToken(ctx, client, form, ip, authorizedAt, 'client_credentials', sender);
 }
 
 /**
  * A token for the client itself (client_credentials, and the JWT bearer grant of a workload): the scopes and
  * audience it asks for within its own, sub = client_id, the workload identity it authenticated with as the
- * `workload` claim, bound to the key of the request's DPoP proof (`jkt`) when there is one; counted, and audited per
+ * `workload` claim, bound to the key of the request's DPoP proof or to its client certificate (`sender`) when there is one; counted, and audited per
  * client (and workload) and minute.
  */
 export async function serviceToken(
@@ -32,8 +32,9 @@ export async function serviceToken(
   ip: string,
   authorizedAt: number,
   grant: 'client_credentials' | 'jwt-bearer',
-  jkt: string | undefined,
+  sender: Sender,
 ): Promise<TokenResponse> {
+  const cnf = confirmation(sender);
   const scopes = grantScopes(requestedScopes(form), client.scopes);
   const audience = grantAudience(form, client);
   const workload = client.workload && { issuer: client.workload.issuer, sub: client.workload.sub };
@@ -43,7 +44,7 @@ export async function serviceToken(
     scopes,
     audience,
     authorizedAt,
-    jkt,
+    cnf,
     // Who the service is, as its platform said: for the services that receive the token and the audit log.
     ...(client.workload ? { claims: { workload: { iss: client.workload.iss, sub: client.workload.sub } } } : {}),
   });
@@ -56,7 +57,7 @@ export async function serviceToken(
     ip,
     ...(workload ? { workload } : {}),
     grant,
-    data: { grant, jti, aud: audience, scope: scopes.join(' '), ...(workload ? { workload } : {}), ...(jkt ? { jkt } : {}) },
+    data: { grant, jti, aud: audience, scope: scopes.join(' '), ...(workload ? { workload } : {}), ...cnf },
   });
   return { access_token: token, token_type: tokenType, expires_in: expiresIn, scope: scopes.join(' ') };
 }

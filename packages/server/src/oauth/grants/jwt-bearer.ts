@@ -3,7 +3,7 @@ import { authenticateWorkload } from '../../workload/authenticate.js';
 import type { AuthenticatedClient } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
-import type { TokenResponse } from '../issue.js';
+import type { Sender, TokenResponse } from '../issue.js';
 import { serviceToken } from './client-credentials.js';
 import { JWT_BEARER_GRANT } from '../../store/clients.js';
 
@@ -20,7 +20,7 @@ export async function jwtBearerGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
-  jkt: string | undefined,
+  sender: Sender,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes(JWT_BEARER_GRANT))
     throw new OAuthError('unauthorized_client', 'this client may not use the jwt-bearer grant');
@@ -29,7 +29,7 @@ export async function jwtBearerGrant(
   if (workload === undefined) {
     ({ workload } = await authenticateWorkload(ctx, { assertion, spiffe: false, clientId: client.id }, ip, 'invalid_grant'));
   }
-  return serviceToken(ctx, { ...client, workload }, form, ip, authorizedAt, 'jwt-bearer', jkt);
+  return serviceToken(ctx, { ...client, workload }, form, ip, authorizedAt, 'jwt-bearer', sender);
 }
 
 /**

@@ -4,7 +4,7 @@ import { normalizeUsername } from '../../security/username.js';
 import type { Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
-import { startRefreshFamily, userTokenResponse, type TokenResponse } from '../issue.js';
+import { confirmation, startRefreshFamily, userTokenResponse, type Sender, type TokenResponse } from '../issue.js';
 import { userMayHold } from '../identity-scopes.js';
 import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 
@@ -22,7 +22,7 @@ export async function passwordGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
-  jkt: string | undefined,
+  sender: Sender,
 ): Promise<TokenResponse> {
   if (!client.firstParty || !client.grantTypes.includes('password'))
     throw new OAuthError('unauthorized_client', 'this client may not use the password grant');
@@ -50,10 +50,11 @@ export async function passwordGrant(
     requested,
     client.scopes.filter((s) => userMayHold(s, permissions)),
   );
+  const cnf = confirmation(sender);
   let refreshToken: string | undefined;
   let sid: string | undefined;
   if (client.grantTypes.includes('refresh_token')) {
-    const started = await startRefreshFamily(ctx, user.id, client, scopes, audience, jkt);
+    const started = await startRefreshFamily(ctx, user.id, client, scopes, audience, cnf);
     refreshToken = started.token;
     sid = started.family.id;
   }
@@ -66,6 +67,6 @@ export async function passwordGrant(
     refreshToken,
     ip,
     authorizedAt,
-    jkt,
+    cnf,
   });
 }

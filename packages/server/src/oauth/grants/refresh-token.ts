@@ -5,7 +5,7 @@ import { newRefreshToken } from '../../security/random.js';
 import type { Client, RefreshFamily, User } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
-import { accessTokenTtl, issueAccessToken, refreshTtl, type TokenResponse } from '../issue.js';
+import { accessTokenTtl, confirmation, issueAccessToken, refreshTtl, type Sender, type TokenResponse } from '../issue.js';
 import { userMayHold } from '../identity-scopes.js';
 import { grantScopes, requestedScopes } from '../policy.js';
 
@@ -19,6 +19,13 @@ const invalid = () => new OAuthError('invalid_grant', 'refresh token is invalid,
 const otherKey = () =>
   new OAuthError('invalid_grant', 'the refresh token is bound to a DPoP key: present a DPoP proof made with that key');
 
+/** The same for a refresh token bound to a client certificate (a public client's, RFC 8705 section 4). */
+const otherCertificate = () =>
+  new OAuthError(
+    'invalid_grant',
+    'the refresh token is bound to a client certificate: refresh over mutual TLS with that certificate',
+  );
+
 /**
  * refresh_token (RFC 6749 section 6) with rotation (RFC 9700 section 4.14.2): every refresh token is
  * single-use; presenting a spent one revokes its whole family, its access tokens included (`sid`), and
@@ -27,7 +34,8 @@ const otherKey = () =>
  * refresh (OpenID Connect Core section 12.2 allows its absence): the family does not keep the authentication's
  * auth_time, acr and amr that a new one would have to repeat. A family bound to a DPoP key (a public client's) is
  * refreshed only with a proof of that key, and an unbound one of a public client is bound by the first refresh with a
- * proof; the new access token is bound to the key of the request's proof (`jkt`).
+ * proof; the new access token is bound to the key of the request's proof (`jkt`). A family bound to a client
+ * certificate (a public client's, RFC 8705 section 4) is refreshed only over mutual TLS with that certificate.
  */
 export async function refreshTokenGrant(
   ctx: ServerContext,
@@ -35,8 +43,9 @@ export async function refreshTokenGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
-  jkt: string | undefined,
+  sender: Sender,
 ): Promise<TokenResponse> {
+  const jkt = sender.jkt;
   if (!client.grantTypes.includes('refresh_token'))
     throw new OAuthError('unauthorized_client', 'this client may not use refresh tokens');
   const presented = param(form, 'refresh_token', true);
@@ -56,6 +65,13 @@ export async function refreshTokenGrant(
     found.family.dpopJkt !== jkt
   )
     throw otherKey();
+  if (
+    found.token.usedAt === null &&
+    found.family.revokedAt === null &&
+    found.family.certificateThumbprint !== undefined &&
+    found.family.certificateThumbprint !== sender.certificate
+  )
+    throw otherCertificate();
   // Every check that can refuse comes before the token is spent: a refused scope request must not cost the client
   // its session (and its retry with the same token would look like a reuse). A spent token or a revoked family goes
   // straight on to reuse detection.
@@ -102,8 +118,15 @@ export async function refreshTokenGrant(
   const family = result.family;
   // A public client's family issued without a proof is bound by the first refresh that comes with one: the new
   // refresh token is issued to that key (RFC 9449 section 5), and the next refresh must prove it.
-  if (jkt !== undefined && family.dpopJkt === undefined && client.authMethod === 'none')
+  // One binding per family: a family bound to a certificate stays bound to it alone.
+  if (
+    jkt !== undefined &&
+    family.dpopJkt === undefined &&
+    family.certificateThumbprint === undefined &&
+    client.authMethod === 'none'
+  )
     await ctx.store.refreshFamilies.bindDpopKey(family.id, jkt);
+  const cnf = confirmation(sender);
   const { token, jti, expiresIn, tokenType } = await issueAccessToken(ctx, {
     sub: family.userId,
     client,
@@ -111,7 +134,7 @@ export async function refreshTokenGrant(
     audience: family.audience,
     sid: family.id,
     authorizedAt,
-    jkt,
+    cnf,
     subjectIsUser: true,
   });
   await ctx.audit.record({
@@ -120,7 +143,7 @@ export async function refreshTokenGrant(
     subject: family.userId,
     clientId: client.id,
     ip,
-    data: { grant: 'refresh_token', jti, sid: family.id, scope: scopes.join(' '), ...(jkt ? { jkt } : {}) },
+    data: { grant: 'refresh_token', jti, sid: family.id, scope: scopes.join(' '), ...cnf },
   });
   return { access_token: token, token_type: tokenType, expires_in: expiresIn, scope: scopes.join(' '), refresh_token: next };
 }

@@ -5,7 +5,7 @@ import type { ServerContext } from '../../context.js';
 import type { Client } from '../../store/types.js';
 import { OAuthError } from '../errors.js';
 import { param, type Form } from '../form.js';
-import { accessTokenTtl, issueAccessToken, type TokenResponse } from '../issue.js';
+import { accessTokenTtl, confirmation, issueAccessToken, type Sender, type TokenResponse } from '../issue.js';
 import { verifyOwnAccessToken } from '../own-tokens.js';
 import { grantAudience, grantScopes, requestedScopes } from '../policy.js';
 
@@ -59,7 +59,7 @@ export async function tokenExchangeGrant(
   form: Form,
   ip: string,
   authorizedAt: number,
-  jkt: string | undefined,
+  sender: Sender,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('urn:ietf:params:oauth:grant-type:token-exchange'))
     throw new OAuthError('unauthorized_client', 'this client may not use token exchange');
@@ -82,9 +82,18 @@ export async function tokenExchangeGrant(
   if (typeof claims.sub !== 'string') throw new OAuthError('invalid_grant', 'the subject token names no subject');
   // A sender-constrained subject token (DPoP, `cnf.jkt`) is exchanged only for a token bound to the caller's key: a
   // bound token never comes out of an exchange as a bearer token.
-  const cnf = claims.cnf as { jkt?: unknown } | undefined;
-  if (cnf !== undefined && cnf !== null && typeof cnf === 'object' && cnf.jkt !== undefined && jkt === undefined)
+  const bound = typeof claims.cnf === 'object' && claims.cnf !== null ? (claims.cnf as Record<string, unknown>) : {};
+  if (bound.jkt !== undefined && sender.jkt === undefined)
     throw new OAuthError('invalid_dpop_proof', 'a DPoP-bound subject token is exchanged only with a DPoP proof of the caller');
+  // A certificate-bound subject token (RFC 8705, `cnf.x5t#S256`) is exchanged only over mutual TLS with that
+  // certificate, and the new token is bound to it (or to the caller's DPoP key) in turn.
+  const x5t = bound['x5t#S256'];
+  if (x5t !== undefined && (typeof x5t !== 'string' || x5t !== sender.certificate))
+    throw new OAuthError(
+      'invalid_grant',
+      'a certificate-bound subject token is exchanged only over mutual TLS with the certificate it is bound to',
+    );
+  const cnf = confirmation(x5t === undefined ? sender : { ...sender, bindCertificate: true });
   const depth = actDepth(claims.act);
   if (depth >= MAX_ACT_DEPTH) throw new OAuthError('invalid_grant', 'the delegation chain is too long');
 
@@ -114,7 +123,7 @@ export async function tokenExchangeGrant(
     audience,
     ttl,
     authorizedAt,
-    jkt,
+    cnf,
     subjectIsUser: user !== undefined,
     ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
     ...(act ? { claims: { act } } : {}),

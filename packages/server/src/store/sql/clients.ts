@@ -4,12 +4,14 @@ import {
   AUTH_METHODS,
   GRANT_TYPES,
   ID_TOKEN_ALGS,
+  TLS_SUBJECT_KINDS,
   type Client,
   type ClientPatch,
   type ClientRepository,
   type ClientSecret,
   type GrantType,
   type IdTokenAlg,
+  type TlsClientAuthSubject,
 } from '../clients.js';
 import type { CutOff, FamilyRevocation } from '../refresh-families.js';
 import type { Database } from '../schema.js';
@@ -62,6 +64,8 @@ function toClient(row: object): Client {
     // Absent unless granted, so that a client stored without it reads back as it was written.
     ...(r.flag('may_impersonate') ? { mayImpersonate: true } : {}),
     ...(r.flag('dpop_bound') ? { dpopBoundAccessTokens: true } : {}),
+    ...(r.flag('mtls_bound') ? { tlsClientCertificateBoundAccessTokens: true } : {}),
+    ...tlsSubject(r),
     ...idTokenAlg(r),
     accessTokenTtl: r.intOrNull('access_token_ttl'),
     refreshTokenTtl: r.intOrNull('refresh_token_ttl'),
@@ -74,6 +78,12 @@ function toClient(row: object): Client {
 /** The client's ID token algorithm: absent when the column is null (the server's algorithm), so a client reads back as written. */
 function idTokenAlg(r: RowReader): { idTokenSignedResponseAlg?: IdTokenAlg } {
   return r.textOrNull('id_token_alg') === null ? {} : { idTokenSignedResponseAlg: r.oneOf('id_token_alg', ID_TOKEN_ALGS) };
+}
+
+/** A tls_client_auth client's subject: absent when the columns are null; a kind without a value (or the reverse) is a bad row. */
+function tlsSubject(r: RowReader): { tlsClientAuthSubject?: TlsClientAuthSubject } {
+  if (r.textOrNull('tls_subject_kind') === null && r.textOrNull('tls_subject') === null) return {};
+  return { tlsClientAuthSubject: { kind: r.oneOf('tls_subject_kind', TLS_SUBJECT_KINDS), value: r.text('tls_subject') } };
 }
 
 const flag = (b: boolean | undefined) => (b ? 1 : 0);
@@ -104,6 +114,9 @@ export class SqlClientRepository implements ClientRepository {
           post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris),
           require_par: flag(c.requirePar),
           dpop_bound: flag(c.dpopBoundAccessTokens),
+          mtls_bound: flag(c.tlsClientCertificateBoundAccessTokens),
+          tls_subject_kind: c.tlsClientAuthSubject?.kind ?? null,
+          tls_subject: c.tlsClientAuthSubject?.value ?? null,
           id_token_alg: c.idTokenSignedResponseAlg ?? null,
           access_token_ttl: c.accessTokenTtl,
           refresh_token_ttl: c.refreshTokenTtl,
@@ -146,6 +159,11 @@ export class SqlClientRepository implements ClientRepository {
     if (p.postLogoutRedirectUris !== undefined) set.post_logout_redirect_uris = JSON.stringify(p.postLogoutRedirectUris);
     if (p.requirePar !== undefined) set.require_par = flag(p.requirePar);
     if (p.dpopBoundAccessTokens !== undefined) set.dpop_bound = flag(p.dpopBoundAccessTokens);
+    if (p.tlsClientCertificateBoundAccessTokens !== undefined) set.mtls_bound = flag(p.tlsClientCertificateBoundAccessTokens);
+    if (p.tlsClientAuthSubject !== undefined) {
+      set.tls_subject_kind = p.tlsClientAuthSubject?.kind ?? null;
+      set.tls_subject = p.tlsClientAuthSubject?.value ?? null;
+    }
     if (p.idTokenSignedResponseAlg !== undefined) set.id_token_alg = p.idTokenSignedResponseAlg;
     if (p.accessTokenTtl !== undefined) set.access_token_ttl = p.accessTokenTtl;
     if (p.refreshTokenTtl !== undefined) set.refresh_token_ttl = p.refreshTokenTtl;

@@ -137,6 +137,8 @@ export class SqlRefreshFamilyRepository implements RefreshFamilyRepository {
       .set({ dpop_jkt: jkt })
       .where('id', '=', id)
       .where('dpop_jkt', 'is', null)
+      // One binding per family: one bound to a client certificate stays bound to it alone.
+      .where('x5t_s256', 'is', null)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }

@@ -5,7 +5,9 @@ import type { Database } from '../schema.js';
 import { Prepared } from './prepared.js';
 import { RowReader } from './row.js';
 
-const INSERT_FAMILY = new Prepared<Exclude<keyof RefreshFamily, 'dpopJkt'> | 'audienceJson' | 'jkt'>((db, v) =>
+const INSERT_FAMILY = new Prepared<
+  Exclude<keyof RefreshFamily, 'dpopJkt' | 'certificateThumbprint'> | 'audienceJson' | 'jkt' | 'x5t'
+>((db, v) =>
   db.insertInto('refresh_families').values({
     id: v('id'),
     user_id: v('userId'),
@@ -20,6 +22,7 @@ const INSERT_FAMILY = new Prepared<Exclude<keyof RefreshFamily, 'dpopJkt'> | 'au
     revocation_seq: null,
     browser_session_id: v('browserSessionId'),
     dpop_jkt: v('jkt'),
+    x5t_s256: v('x5t'),
   }),
 );
 export const INSERT_TOKEN = new Prepared<keyof RefreshToken>((db, v) =>
@@ -34,7 +37,12 @@ export const INSERT_TOKEN = new Prepared<keyof RefreshToken>((db, v) =>
 
 /** Inserts a family and, when given, its first token; the caller's transaction makes the two one step. */
 export async function insertFamily(tx: Kysely<Database>, f: RefreshFamily, first: RefreshToken | undefined): Promise<void> {
-  await INSERT_FAMILY.run(tx, { ...f, audienceJson: JSON.stringify(f.audience), jkt: f.dpopJkt ?? null });
+  await INSERT_FAMILY.run(tx, {
+    ...f,
+    audienceJson: JSON.stringify(f.audience),
+    jkt: f.dpopJkt ?? null,
+    x5t: f.certificateThumbprint ?? null,
+  });
   if (first) await INSERT_TOKEN.run(tx, { ...first, familyId: f.id, usedAt: null });
 }
 
@@ -54,7 +62,13 @@ export function toFamily(row: object): RefreshFamily {
     browserSessionId: r.textOrNull('browser_session_id'),
     // Absent unless bound, so that a family stored without a key reads back as it was written.
     ...dpopJkt(r),
+    ...certificateThumbprint(r),
   };
+}
+
+function certificateThumbprint(r: RowReader): { certificateThumbprint?: string } {
+  const x5t = r.textOrNull('x5t_s256');
+  return x5t === null ? {} : { certificateThumbprint: x5t };
 }
 
 function dpopJkt(r: RowReader): { dpopJkt?: string } {
