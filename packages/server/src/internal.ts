@@ -135,3 +135,5 @@ export {
   RESOURCE_KEY_ALGORITHMS,
 } from './resources/resource.js';
 export { workloadIssuerRecordView, type SourcedWorkloadIssuer, type WorkloadIssuerSource } from './services/workload-issuers.js';
+// DPoP at the token endpoint: the memory of spent proofs (one instance's), bounded.
+export { MAX_REMEMBERED_PROOFS, MemoryProofJtis, type ProofUse } from './oauth/dpop.js';

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { DPOP_ALGORITHMS } from '@tessera/core';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 
-import { ADMIN_SCOPE, adminAudience, checkAuthorization, contextOf } from '@tessera/server/internal';
+import { ADMIN_SCOPE, adminAudience, checkAuthorization, contextOf, MemoryProofJtis } from '@tessera/server/internal';
 import { until } from '@tessera/testing';
 
 import { issueCode } from './helpers/code-flow.js';
@@ -116,6 +116,28 @@ describe('DPoP at the token endpoint', () => {
     const p = await proof(key, tokenUrl);
     assertBound(await cc(service, p), key);
     assertOAuthError(await cc(service, p), 400, 'invalid_dpop_proof');
+  });
+
+  it('dpop-proof-memory-flood: a proof sent without valid client credentials is not spent (only a client fills the memory of spent proofs)', async () => {
+    const p = await proof(key, tokenUrl);
+    for (let i = 0; i < 3; i++) assertOAuthError(await cc({ id: 'svc', secret: 'not the secret' }, p), 401, 'invalid_client');
+    assertOAuthError(await cc({ id: 'nobody', secret: 'x' }, p), 401, 'invalid_client');
+    // The same proof, now with the client's credentials: its first use.
+    assertBound(await cc(service, p), key);
+    assertOAuthError(await cc(service, p), 400, 'invalid_dpop_proof');
+  });
+
+  it('a memory full of live proofs refuses a new one (503 temporarily_unavailable), a replay still as a replay; it sweeps expired ones at most once a second', () => {
+    const jtis = new MemoryProofJtis(2);
+    const t0 = 1_000_000;
+    assert.equal(jtis.use('a', t0 + 60_000, t0), 'first');
+    assert.equal(jtis.use('b', t0 + 500, t0), 'first');
+    assert.equal(jtis.use('a', t0 + 60_000, t0), 'replay');
+    assert.equal(jtis.use('c', t0 + 60_000, t0), 'full');
+    // b expired, but the last sweep was under a second ago: still full, no scan per request.
+    assert.equal(jtis.use('c', t0 + 60_000, t0 + 600), 'full');
+    assert.equal(jtis.use('c', t0 + 60_000, t0 + 1_000), 'first');
+    assert.equal(jtis.use('a', t0 + 60_000, t0 + 1_000), 'replay');
   });
 
   it('a proof for another URL or method, or an old one, is refused', async () => {

@@ -8,7 +8,6 @@ import {
   DpopProofVerifier,
   type VerifiedDpopProof,
 } from '@tessera/core';
-import { hasRoom } from '@tessera/verifier/internal';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 
@@ -23,32 +22,51 @@ export const DPOP_NONCE_WINDOW_MS = 60_000;
 /** The response header that hands a client the nonce to put in its next proof. */
 export const DPOP_NONCE_HEADER = 'dpop-nonce';
 
+/** Proofs one instance remembers at most: 500,000 proofs in a 66-second window is 7,500 token requests a second. */
+export const MAX_REMEMBERED_PROOFS = 500_000;
+
+/** What remembering a proof's jti found: its first use, a replay, or no room to remember it (refused too). */
+export type ProofUse = 'first' | 'replay' | 'full';
+
 /**
  * The jti of every proof this instance accepted, kept until no proof of that iat could be accepted any more, so a
- * proof is used once. In memory, bounded (expired entries go; full of live ones, a new proof is refused): one
- * instance's view.
+ * proof is used once. In memory, bounded: expired entries go (swept at most once a second when full, so that a full
+ * memory costs no scan per request); full of live ones, a new proof is refused rather than a live one forgotten (a
+ * replay could then pass). One instance's view.
  */
 export class MemoryProofJtis {
   private readonly seen = new Map<string, number>();
+  private sweptAt = -Infinity;
 
-  /** True the first time `key` is used before `expiresAt` (ms); false for a replay. */
-  firstUse(key: string, expiresAt: number, now: number): boolean {
+  constructor(private readonly max = MAX_REMEMBERED_PROOFS) {}
+
+  use(key: string, expiresAt: number, now: number): ProofUse {
     const until = this.seen.get(key);
-    if (until !== undefined && until > now) return false;
-    // Full of live proofs: the new one is refused rather than a live one forgotten (a replay could then pass).
-    if (until === undefined && !hasRoom(this.seen, (expiry) => expiry <= now)) return false;
+    if (until !== undefined && until > now) return 'replay';
+    if (until === undefined && this.seen.size >= this.max) {
+      if (now - this.sweptAt < 1000) return 'full';
+      this.sweptAt = now;
+      for (const [k, expiry] of this.seen) if (expiry <= now) this.seen.delete(k);
+      if (this.seen.size >= this.max) return 'full';
+    }
     this.seen.set(key, expiresAt);
-    return true;
+    return 'first';
+  }
+
+  /** Remembers a proof another store has already found new, if there is room (no refusal: that store decided). */
+  note(key: string, expiresAt: number): void {
+    if (this.seen.size < this.max) this.seen.set(key, expiresAt);
   }
 }
 
 /**
  * The jti of accepted proofs across instances: `SET NX PX` in Redis (the first instance to set the key wins), and
- * this instance's own memory besides, which also answers while Redis cannot be reached (as the rate limits do:
- * security/redis-limits.ts), so that a replay is then refused per instance, never let through everywhere.
+ * this instance's own memory as well, which answers alone while Redis cannot be reached (as the rate limits do:
+ * security/redis-limits.ts), so that a replay is then refused per instance, never let through everywhere. With Redis
+ * up, Redis decides: the instance's memory bound does not cap the cluster's rate.
  */
 export class ProofJtis {
-  private warned = 0;
+  private warned = -Infinity;
 
   constructor(
     private readonly local: MemoryProofJtis,
@@ -56,18 +74,19 @@ export class ProofJtis {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  async firstUse(key: string, expiresAt: number, now: number): Promise<boolean> {
-    if (!this.local.firstUse(key, expiresAt, now)) return false;
-    if (!this.redis) return true;
+  async use(key: string, expiresAt: number, now: number): Promise<ProofUse> {
+    if (!this.redis) return this.local.use(key, expiresAt, now);
     try {
       const set = await this.redis.set(`tessera:dpop:jti:${key}`, '1', 'PX', Math.max(expiresAt - now, 1), 'NX');
-      return set === 'OK';
+      if (set !== 'OK') return 'replay';
+      this.local.note(key, expiresAt);
+      return 'first';
     } catch (err) {
       if (now - this.warned > 60_000) {
         this.warned = now;
         this.log.warn({ error: (err as Error).message }, 'dpop: redis unreachable, proof jti checked on this instance only');
       }
-      return true;
+      return this.local.use(key, expiresAt, now);
     }
   }
 }
@@ -107,10 +126,13 @@ export class TokenEndpointDpop {
 
   /**
    * The request's proof, checked for POST `${issuer}${path}` (the token endpoint, or PAR: RFC 9449 section 10.1)
-   * without `ath`, its jti spent; undefined when the request has no DPoP header. Refuses (OAuthError `invalid_dpop_proof`, or `use_dpop_nonce`) a repeated header, a
-   * proof that does not verify, a replayed one and one without a current nonce when nonces are on.
+   * without `ath`, its jti not yet spent (`spend`); undefined when the request has no DPoP header. Refuses (OAuthError
+   * `invalid_dpop_proof`, or `use_dpop_nonce`) a repeated header, a proof that does not verify, and one without a
+   * current nonce when nonces are on. The token endpoint checks the proof before client authentication (a
+   * use_dpop_nonce refusal spends no single-use assertion) and spends it after (a caller who is no client cannot fill
+   * the memory of spent proofs).
    */
-  async check(req: FastifyRequest, path: '/oauth/token' | '/oauth/par'): Promise<VerifiedDpopProof | undefined> {
+  verify(req: FastifyRequest, path: '/oauth/token' | '/oauth/par'): VerifiedDpopProof | undefined {
     const proof = dpopHeader(req);
     if (proof === undefined) return undefined;
     let verified: VerifiedDpopProof;
@@ -126,11 +148,31 @@ export class TokenEndpointDpop {
       if (err instanceof DpopProofError) throw new OAuthError('invalid_dpop_proof', `DPoP proof refused: ${err.message}`);
       throw err;
     }
+    return verified;
+  }
+
+  /**
+   * Spends a checked proof's jti: refused (`invalid_dpop_proof`) when it was used already, and (503
+   * `temporarily_unavailable`) when this instance cannot remember one more proof now.
+   */
+  async spend(verified: VerifiedDpopProof): Promise<void> {
     const now = this.now();
     // Per key: a jti chosen by one key's holder never burns another's.
     const key = createHash('sha256').update(`${verified.jkt}\u0000${verified.jti}`).digest('base64url');
-    if (!(await this.jtis.firstUse(key, verified.iat * 1000 + this.lifetimeMs, now)))
-      throw new OAuthError('invalid_dpop_proof', 'DPoP proof refused: its jti was used already');
+    const use = await this.jtis.use(key, verified.iat * 1000 + this.lifetimeMs, now);
+    if (use === 'replay') throw new OAuthError('invalid_dpop_proof', 'DPoP proof refused: its jti was used already');
+    if (use === 'full')
+      throw new OAuthError(
+        'temporarily_unavailable',
+        'too many DPoP proofs to remember now; retry with a new proof shortly',
+        503,
+      );
+  }
+
+  /** `verify` and `spend` in one: the proof of a request whose client is already authenticated (PAR). */
+  async check(req: FastifyRequest, path: '/oauth/token' | '/oauth/par'): Promise<VerifiedDpopProof | undefined> {
+    const verified = this.verify(req, path);
+    if (verified !== undefined) await this.spend(verified);
     return verified;
   }
 

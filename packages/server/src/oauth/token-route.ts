@@ -36,18 +36,18 @@ function hasClientCredentials(authorization: string | undefined, form: Form): bo
 }
 
 /**
- * The request's DPoP proof, checked (undefined without one). A refusal (use_dpop_nonce and its nonce above all) is
- * made readable to the browser app of the client the request names (CORS for its redirect URIs' origins), without
- * authenticating it or spending anything of it.
+ * The request's DPoP proof, checked, its jti not yet spent (undefined without one). A refusal (use_dpop_nonce and
+ * its nonce above all) is made readable to the browser app of the client the request names (CORS for its redirect
+ * URIs' origins), without authenticating it or spending anything of it.
  */
 async function dpopProof(
   ctx: ServerContext,
   req: FastifyRequest,
   reply: FastifyReply,
   form: Form,
-): Promise<Awaited<ReturnType<ServerContext['dpop']['check']>>> {
+): Promise<ReturnType<ServerContext['dpop']['verify']>> {
   try {
-    return await ctx.dpop.check(req, '/oauth/token');
+    return ctx.dpop.verify(req, '/oauth/token');
   } catch (err) {
     const named = param(form, 'client_id');
     const client = named === undefined ? undefined : await ctx.store.clients.get(named);
@@ -70,8 +70,8 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
 
 /**
  * POST /oauth/token as named steps: no-store headers -> the form (urlencoded, no repeated parameters) ->
- * grant_type -> rate limit -> client authentication -> the DPoP proof, if any (oauth/dpop.ts: checked, its jti
- * spent; a client registered with `dpop_bound_access_tokens` must have sent one) -> the client certificate of a
+ * grant_type -> rate limit -> the DPoP proof, if any, checked (oauth/dpop.ts) -> client authentication -> the
+ * proof's jti spent (a client registered with `dpop_bound_access_tokens` must have sent one) -> the client certificate of a
  * mutual-TLS connection, if any (RFC 8705; a client registered with `tls_client_certificate_bound_access_tokens` must
  * have presented one, or sent a proof) -> the grant's handler, which binds what it issues to the proof's key, else to
  * the certificate when the client binds to it -> metrics and audit. With `dpopNonce` on, every answer carries the
@@ -105,6 +105,8 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
       if (grant === 'unknown') throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
+      // Spent only now, for an authenticated client: a caller who is none cannot fill the memory of spent proofs.
+      if (proof !== undefined) await ctx.dpop.spend(proof);
       if (client.dpopBoundAccessTokens && proof === undefined)
         throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof with every token request');
       const sender: Sender = {
