@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { importEncryptionJwk } from '@tessera/core';
+import { decryptJwe, importEncryptionJwk } from '@tessera/core';
 import { createServer, type TesseraServer } from '@tessera/server';
 
 import { leaksToken, tempDir, tessera, type CliResult } from './helpers/cli.js';
@@ -271,6 +271,15 @@ describe('end to end: a resource that receives encrypted tokens, and token verif
     const missing = await verify(['--decryption-key', 'nowhere.jwk.json']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /ERR_INPUT: cannot read decryption key file nowhere\.jwk\.json: no such file/);
+  });
+
+  it('a signed token given with --decryption-key is refused, with a note to verify it without one', async () => {
+    const key = importEncryptionJwk(await readJson(join(root.dir, 'payroll-keys', 'enc-private.jwk.json')));
+    const { jws } = decryptJwe(token, key, { algorithms: [key.alg] });
+    const r = await verify(['--decryption-key', 'payroll-keys/enc-private.jwk.json'], jws);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: ERR_JWE_UNSUPPORTED: /m);
+    assert.match(r.stderr, /note: the token is signed, not encrypted: verify it without --decryption-key/);
   });
 
   it('token decrypt shows the JWE header and the inner header and claims, labelled unverified', async () => {

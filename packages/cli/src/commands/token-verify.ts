@@ -1,5 +1,6 @@
 import {
   JweInvalidError,
+  JweUnsupportedError,
   KeyNotFoundError,
   type Algorithm,
   type EncryptionKey,
@@ -207,7 +208,10 @@ function jweKid(token: string): string | undefined {
  */
 function encryptionHint(token: string, keys: readonly EncryptionKey[] | undefined, err: unknown): string | undefined {
   const encrypted = token.split('.').length === 5;
-  if (!encrypted) return undefined;
+  if (!encrypted)
+    return keys !== undefined && err instanceof JweUnsupportedError && err.parameter === 'encryption'
+      ? 'note: the token is signed, not encrypted: verify it without --decryption-key'
+      : undefined;
   if (keys === undefined) return 'note: the token is encrypted (a JWE of five segments): pass its --decryption-key';
   const kid = jweKid(token);
   const given = keys.map((k) => k.kid).join(', ');
