@@ -10,6 +10,8 @@
 //     calls its API, on PORT+4 (examples/spa),
 //   - a server-side web app that signs in with OpenID Connect (openid-client: PAR, code + PKCE, ID token,
 //     userinfo, refresh, logout), on PORT+5 (examples/web),
+//   - a `payroll` service that receives encrypted access tokens carrying the user's email (a registered
+//     resource with its own encryption key, made at each start), on PORT+6 (examples/payroll),
 // and prints curl lines that get a token and call the services, and the chat's users.
 //   PORT=4000 npm start
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,8 @@ import { tesseraFastify } from '@tessera/verifier/fastify';
 import Fastify from 'fastify';
 
 import { startChat } from '../chat/server.js';
+import { payrollKey, startPayroll } from '../payroll/server.js';
+import { ensurePayrollDemo } from '../payroll/setup.js';
 import { ensureChatDemo } from '../chat/setup.js';
 import { startInventory } from '../rpc/inventory.js';
 import { stockHandler } from '../rpc/orders-stock.js';
@@ -32,8 +36,8 @@ import { startWeb } from '../web/server.js';
 import { ensureWebDemo } from '../web/setup.js';
 
 const port = Number(process.env.PORT ?? 4000);
-if (!Number.isInteger(port) || port < 1 || port > 65530) {
-  console.error('error: PORT must be a port number from 1 to 65530 (the demo listens on PORT to PORT+5)');
+if (!Number.isInteger(port) || port < 1 || port > 65529) {
+  console.error('error: PORT must be a port number from 1 to 65529 (the demo listens on PORT to PORT+6)');
   process.exit(2);
 }
 
@@ -44,7 +48,7 @@ async function listening(at, start) {
   } catch (err) {
     if (err?.code !== 'EADDRINUSE') throw err;
     console.error(
-      `error: port ${at} is already in use (the demo listens on PORT to PORT+5, now ${port} to ${port + 5}); ` +
+      `error: port ${at} is already in use (the demo listens on PORT to PORT+6, now ${port} to ${port + 6}); ` +
         'stop what holds it, or start on other ports with PORT, e.g. PORT=5000 npm start',
     );
     process.exit(1);
@@ -122,6 +126,10 @@ const changed = [
   await ensureSpaDemo(contextOf(server), server.config.issuer, demo),
   await ensureWebDemo(contextOf(server), server.admin, demo),
 ];
+// Payroll's key pair of this start: the auth server gets the public key, the payroll service keeps the private one.
+const payrollEncryption = payrollKey();
+// After the others: the web example gives alice the email that payroll's tokens carry.
+changed.push(await ensurePayrollDemo(contextOf(server), server.admin, demo, payrollEncryption.publicKey().toJwk()));
 if (changed.includes(true)) writeFileSync(credentialsFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
 await listening(port, () => server.listen());
 const issuer = server.config.issuer;
@@ -145,6 +153,15 @@ const chat = await listening(port + 3, () =>
 const alice = await contextOf(server).store.users.getByUsername(demo.user.username);
 const spa = await listening(port + 4, () => startSpa({ issuer, port: port + 4, revocationClient: demo.spaRevocations }));
 const web = await listening(port + 5, () => startWeb({ issuer, port: port + 5, clientSecret: demo.webApp.clientSecret }));
+const payroll = await listening(port + 6, () =>
+  startPayroll({
+    issuer,
+    host: server.config.host,
+    port: port + 6,
+    key: payrollEncryption,
+    logLevel: process.env.LOG_LEVEL ?? 'warn',
+  }),
+);
 
 const verifier = createVerifier({
   issuer,
@@ -178,6 +195,7 @@ const accessToken = `node -pe 'JSON.parse(require("fs").readFileSync(0)).access_
 const adminToken = `curl -s -u ${demo.adminClient.clientId}:${demo.adminClient.clientSecret} -d grant_type=client_credentials -d resource=${demo.adminClient.audience} ${tokenEndpoint} | ${accessToken}`;
 const login = (params) =>
   `curl -s -d grant_type=password ${params} -d username=${demo.user.username} -d 'password=${demo.user.password}' -d client_id=${demo.web.clientId} -d client_secret=${demo.web.clientSecret} ${tokenEndpoint}`;
+const payrollLogin = `curl -s -d grant_type=password -d resource=payroll -d scope=payroll:read+email -d username=${demo.user.username} -d 'password=${demo.user.password}' -d client_id=${demo.hrApp.clientId} -d client_secret=${demo.hrApp.clientSecret} ${tokenEndpoint}`;
 await listening(port + 1, () => app.listen({ port: port + 1, host: server.config.host }));
 
 console.log(`
@@ -188,6 +206,7 @@ Tessera is running (data in ${dir})
   chat:            ${chat.url}   (open it in a browser; WebSocket gateway on ${chat.url.replace('http', 'ws')}/connection/websocket)
   single-page app: ${spa.url}   (signs in through the hosted login: authorization code + PKCE)
   web app:         ${web.url}   (OpenID Connect sign-in with PAR, consent, userinfo and logout)
+  payroll:         ${payroll.url}/payslip   (GET needs payroll:read; takes encrypted tokens only)
 
 Get a token (client credentials) and call the service:
   TOKEN=$(curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials -d resource=orders ${tokenEndpoint} | ${accessToken})
@@ -225,12 +244,20 @@ my orders". End that browser session (admin API): the page's tokens are revoked 
 Web app: open ${web.url}, "Sign in" as ${demo.user.username}, allow the web app on the consent page (a third-party
 client); the page shows the ID token's claims and /userinfo; "Sign out" ends the session at the auth server too.
 
+Payroll receives encrypted access tokens: registered as resource "payroll" with the public key it made at this
+start, it gets nested JWTs (signed, then encrypted to its key) carrying the user's email, which only payroll can
+read; the client ("${demo.hrApp.clientId}") holds five opaque segments ("npx tessera token decode" refuses them):
+  PAYROLL_TOKEN=$(${payrollLogin} | ${accessToken})
+  curl -i -H "Authorization: Bearer $PAYROLL_TOKEN" ${payroll.url}/payslip
+A signed token for another audience is refused there (401), and so is any token not encrypted to payroll's key.
+
 Admin: ${demo.adminClient.clientId} / ${demo.adminClient.clientSecret} (client credentials, scope tessera:admin, resource ${demo.adminClient.audience})
 Demo credentials are kept in ${credentialsFile}. Ctrl-C to stop.`);
 
 const stop = async () => {
   verifier.close();
   await app.close();
+  await payroll.close();
   await web.close();
   await spa.close();
   await chat.close();

@@ -1,6 +1,6 @@
 // The demo data of the server-side web app example, on top of the quickstart's (examples/quickstart/main.js).
 // Idempotent: it runs at every start, so a data folder made before this example existed gets it too.
-import { registerClient } from '@tessera/server/internal';
+import { ensureDemoClient } from '../quickstart/demo-client.js';
 
 import { WEB_CLIENT_ID, WEB_POST_LOGOUT_URI, WEB_REDIRECT_URI, WEB_SCOPES } from './server.js';
 
@@ -11,30 +11,19 @@ import { WEB_CLIENT_ID, WEB_POST_LOGOUT_URI, WEB_REDIRECT_URI, WEB_SCOPES } from
  * URIs (any port matches, so the demo follows PORT). `alice` gets a name and an email for the profile and email
  * claims. The secret goes into `demo` (the demo credentials); returns true when the caller must save it.
  */
-export async function ensureWebDemo({ store, master, now }, admin, demo) {
-  let changed = false;
-  const existing = demo.webApp && (await store.clients.get(WEB_CLIENT_ID));
-  if (!existing) {
-    await store.clients.delete(WEB_CLIENT_ID); // registered by a start that did not get to save its secret
-    const { secret } = await registerClient(
-      store,
-      master,
-      {
-        id: WEB_CLIENT_ID,
-        name: 'Web app (demo)',
-        grantTypes: ['authorization_code', 'refresh_token'],
-        scopes: WEB_SCOPES,
-        // Its access tokens are for the orders service (and /userinfo, which takes any audience of this server).
-        audiences: ['orders'],
-        redirectUris: [WEB_REDIRECT_URI],
-        postLogoutRedirectUris: [WEB_POST_LOGOUT_URI],
-        requirePar: true,
-      },
-      now(),
-    );
-    demo.webApp = { clientId: WEB_CLIENT_ID, clientSecret: secret };
-    changed = true;
-  }
+export async function ensureWebDemo(context, admin, demo) {
+  const { store } = context;
+  const { created } = await ensureDemoClient(context, demo, 'webApp', {
+    id: WEB_CLIENT_ID,
+    name: 'Web app (demo)',
+    grantTypes: ['authorization_code', 'refresh_token'],
+    scopes: WEB_SCOPES,
+    // Its access tokens are for the orders service (and /userinfo, which takes any audience of this server).
+    audiences: ['orders'],
+    redirectUris: [WEB_REDIRECT_URI],
+    postLogoutRedirectUris: [WEB_POST_LOGOUT_URI],
+    requirePar: true,
+  });
   const alice = await store.users.getByUsername('alice');
   if (alice && alice.email === undefined)
     await admin.users.setProfile({ actor: 'demo', ip: 'local' }, alice.id, {
@@ -44,5 +33,5 @@ export async function ensureWebDemo({ store, master, now }, admin, demo) {
       email: 'alice@example.com',
       email_verified: true,
     });
-  return changed;
+  return created;
 }

@@ -37,6 +37,7 @@ import {
   usersSetProfile,
 } from './commands/users.js';
 import { tokenDecode } from './commands/token-decode.js';
+import { tokenDecrypt } from './commands/token-decrypt.js';
 import { tokenIntrospect } from './commands/token-introspect.js';
 import { tokenRevoke } from './commands/token-revoke.js';
 import { tokenSign } from './commands/token-sign.js';
@@ -87,6 +88,7 @@ const COMMANDS: readonly Command[] = [
   keysImport,
   tokenSign,
   tokenDecode,
+  tokenDecrypt,
   tokenVerify,
   tokenGet,
   tokenRevoke,

@@ -33,7 +33,7 @@ describe('tessera: dispatch, help and exit codes', () => {
     assert.equal(r.stderr, '');
   });
 
-  for (const name of ['keys generate', 'token sign', 'token decode', 'token verify']) {
+  for (const name of ['keys generate', 'token sign', 'token decode', 'token decrypt', 'token verify']) {
     it(`${name} --help prints its usage on stdout, exit 0`, async () => {
       const r = await tessera([...name.split(' '), '--help']);
       assert.equal(r.code, 0, r.stderr);

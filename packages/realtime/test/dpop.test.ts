@@ -19,7 +19,7 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT,
 
 import { startAuthServer, type AuthServer } from './helpers/auth.js';
 import { assertRefreshedInPlace, AUDIENCE, ISSUER, once, startGateway, type Harness } from './helpers/gateway.js';
-import { Raw } from './helpers/raw.js';
+import { Raw, RawClients } from './helpers/raw.js';
 
 const CHAT = ['chat:room:*:subscribe', 'chat:room:*:publish'];
 
@@ -49,19 +49,14 @@ const httpForm = (wsUrl: string) => wsUrl.replace(/^ws/, 'http');
 describe('DPoP-bound tokens on the WebSocket', () => {
   let h: Harness;
   let htu: string;
-  const raws: Raw[] = [];
-  const raw = async () => {
-    const r = new Raw(h.wsUrl);
-    raws.push(r);
-    await r.open();
-    return r;
-  };
+  const clients = new RawClients(() => h.wsUrl);
+  const raw = () => clients.open();
   before(async () => {
     h = await startGateway();
     htu = httpForm(h.wsUrl);
   });
   after(async () => {
-    for (const r of raws) r.ws.terminate();
+    clients.terminate();
     await h.close();
   });
 

@@ -4,12 +4,12 @@ import { listenable } from './ports.js';
 
 const MAIN = new URL('../../../examples/quickstart/main.js', import.meta.url).pathname;
 
-/** A port P with P to P+5 free: the demo listens on PORT (auth server) to PORT+5 (the web app). */
+/** A port P with P to P+6 free: the demo listens on PORT (auth server) to PORT+6 (payroll). */
 export async function demoPort(): Promise<number> {
   for (;;) {
     const port = await listenable(0);
     if (port === undefined || port >= 65000) continue;
-    const next = await Promise.all([1, 2, 3, 4, 5].map((i) => listenable(port + i)));
+    const next = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => listenable(port + i)));
     if (next.every((p) => p !== undefined)) return port;
   }
 }

@@ -125,6 +125,51 @@ describe('quickstart (npm start)', () => {
     assert.equal(answer.actor, undefined); // no act: the user called inventory directly
   });
 
+  /** The printed payroll login line's token (an encrypted one), and the payslip URL printed beside it. */
+  async function payrollToken(): Promise<{ token: string; payslip: string }> {
+    const m =
+      /PAYROLL_TOKEN=\$\(curl -s -d grant_type=password -d resource=(\S+) -d scope=(\S+) -d username=(\S+) -d 'password=([^']+)' -d client_id=(\S+) -d client_secret=(\S+) (\S+) \|/.exec(
+        out,
+      );
+    const payslip = /curl -i -H "Authorization: Bearer \$PAYROLL_TOKEN" (\S+)/.exec(out);
+    assert.ok(m && payslip, out);
+    const [, resource, scope, username, password, clientId, clientSecret, tokenUrl] = m;
+    const res = await fetch(tokenUrl!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      // As curl -d sends it: the printed scope is form-encoded already (+ for the space).
+      body: `grant_type=password&resource=${resource}&scope=${scope}&${new URLSearchParams({
+        username: username!,
+        password: password!,
+        client_id: clientId!,
+        client_secret: clientSecret!,
+      }).toString()}`,
+    });
+    const body = (await res.json()) as { access_token: string; scope: string };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.scope, 'payroll:read email');
+    return { token: body.access_token, payslip: payslip[1]! };
+  }
+
+  it('payroll answers with the email inside an encrypted token, which the client cannot read; a signed token is refused', async () => {
+    const { token, payslip } = await payrollToken();
+    // What the client holds: a compact JWE, five segments, none of which decodes to the email (or any claim).
+    assert.equal(token.split('.').length, 5);
+    for (const part of [token, ...token.split('.')])
+      assert.doesNotMatch(Buffer.from(part, 'base64url').toString('latin1') + part, /alice@example\.com|payroll:read/);
+    const res = await fetch(payslip, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { employee: string; email: string };
+    assert.equal(body.email, 'alice@example.com');
+    assert.equal(body.employee, claims(await userToken({ resource: 'orders' })).sub);
+
+    assert.equal((await fetch(payslip)).status, 401);
+    // A signed (readable) token of the same user for another audience: refused, payroll takes encrypted tokens only.
+    const signed = await fetch(payslip, { headers: { authorization: `Bearer ${await userToken({ resource: 'orders' })}` } });
+    assert.equal(signed.status, 401);
+    assert.match(signed.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+  });
+
   it('a second start reuses the data folder', async () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -135,5 +180,10 @@ describe('quickstart (npm start)', () => {
     assert.ok(stock, out);
     const res = await fetch(stock[1]!, { headers: { authorization: `Bearer ${await userToken({ resource: 'orders' })}` } });
     assert.equal(res.status, 200);
+    // Payroll made a new key at this start and the resource was given it: a fresh encrypted token works.
+    const { token, payslip } = await payrollToken();
+    const payroll = await fetch(payslip, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(payroll.status, 200);
+    assert.equal(((await payroll.json()) as { email: string }).email, 'alice@example.com');
   });
 });

@@ -1,8 +1,19 @@
-import { KeyNotFoundError, type Algorithm, type Key, type KeySet, type OptionalClaim, type TokenProfile } from '@tessera/core';
+import {
+  JweInvalidError,
+  JweUnsupportedError,
+  KeyNotFoundError,
+  type Algorithm,
+  type EncryptionKey,
+  type Key,
+  type KeySet,
+  type OptionalClaim,
+  type TokenProfile,
+} from '@tessera/core';
 import { createVerifier } from '@tessera/verifier';
 
 import { algorithmList, nonNegativeInteger, parseFlags, required, requiredList } from '../args.js';
 import type { Command } from '../command.js';
+import { loadDecryptionKeys } from '../decryption-key.js';
 import { UsageError } from '../errors.js';
 import { formatJson, note, out } from '../io.js';
 import { isJwksUrl } from '../jwks-url.js';
@@ -24,12 +35,13 @@ const OPTIONS = {
   'any-issuer': { type: 'boolean' },
   'any-audience': { type: 'boolean' },
   'allow-no-exp': { type: 'boolean' },
+  'decryption-key': { type: 'string', multiple: true },
   json: { type: 'boolean' },
 } as const;
 
 const usage = `Usage: tessera token verify [TOKEN] (--jwks FILE|URL | --public-key FILE | --secret-file FILE)
                             (--issuer ISS | --any-issuer) (--audience AUD | --any-audience) --alg LIST
-                            [--clock-tolerance SECONDS] [profile flags] [--json]
+                            [--clock-tolerance SECONDS] [--decryption-key FILE]... [profile flags] [--json]
 
 Verifies an access token under the strict RFC 9068 profile (signature; typ at+jwt; iss, exp, aud, sub,
 iat and jti present; iss and aud as given; exp, nbf, iat on the clock) and prints its claims as JSON.
@@ -44,6 +56,12 @@ Exactly one key source:
   --audience AUD        this service's audience, exact match (required; repeat for several)
   --alg LIST            comma-separated algorithm allowlist, e.g. ES256 or ES256,EdDSA (required)
   --clock-tolerance S   seconds of clock skew tolerated on exp, nbf and iat (default 5)
+  --decryption-key FILE an encrypted token (a nested JWT, as Tessera issues to a resource registered
+                        with --encrypt): the resource's private encryption JWK (enc-private.jwk.json of
+                        "keys generate --use enc"); the token is decrypted as the service's verifier
+                        does (its decryptionKeys), then the signed token inside verified as above.
+                        Repeatable (old and new key during a rotation). With it, only encrypted tokens
+                        are accepted
   --json                accepted for uniformity: the claims are printed as JSON either way
 
 Profile flags, for tokens of other issuers (Keycloak, Auth0, Entra ID, PyJWT); each names one relaxation:
@@ -135,9 +153,13 @@ async function run(args: string[]): Promise<void> {
   const tolerance = values['clock-tolerance'];
   const clockTolerance = tolerance === undefined ? undefined : nonNegativeInteger(tolerance, '--clock-tolerance');
   if (positionals.length > 1) throw new UsageError('expected at most one TOKEN argument');
+  const decryptionFiles = values['decryption-key'];
+  if (decryptionFiles !== undefined) requiredList(decryptionFiles, '--decryption-key');
+  // Decryption keys are the verifier's own (decryptionKeys), so they are read before it is built.
+  const decryptionKeys = decryptionFiles === undefined ? undefined : await loadDecryptionKeys(decryptionFiles);
 
-  // The Verifier every service runs, built first: a ConfigError here is bad usage, reported before any file
-  // or stdin is read. A JWKS URL is fetched as a service fetches it (timeout, size cap, parseJwks); local
+  // The Verifier every service runs, built first: a ConfigError here is bad usage, reported before any other
+  // file or stdin is read. A JWKS URL is fetched as a service fetches it (timeout, size cap, parseJwks); local
   // keys are loaded after. It verifies one token, so its cache is off.
   const remote = source.flag === '--jwks' && isJwksUrl(source.value);
   let local: { keys: Key | KeySet; skippedNote: string } | undefined;
@@ -148,15 +170,19 @@ async function run(args: string[]): Promise<void> {
     clockTolerance,
     profile,
     cache: false,
+    ...(decryptionKeys === undefined ? {} : { decryptionKeys }),
     ...(remote ? { jwksUri: source.value } : { keys: () => local!.keys }),
   });
   let claims;
+  let token: string | undefined;
   try {
     if (!remote) local = await localKeys(source, algorithms);
-    const token = await readToken(positionals);
+    token = await readToken(positionals);
     claims = (await verifier.verify(token)).claims;
   } catch (err) {
-    if (err instanceof KeyNotFoundError && local?.skippedNote) note(`note: the JWKS has unusable keys${local.skippedNote}`);
+    const hint = token === undefined ? undefined : encryptionHint(token, decryptionKeys, err);
+    if (hint !== undefined) note(hint);
+    else if (err instanceof KeyNotFoundError && local?.skippedNote) note(`note: the JWKS has unusable keys${local.skippedNote}`);
     throw err;
   } finally {
     verifier.close();
@@ -164,4 +190,41 @@ async function run(args: string[]): Promise<void> {
   out(formatJson(claims));
 }
 
-export const tokenVerify: Command = { name: 'token verify', summary: 'verify an access token and print its claims', usage, run };
+/** The `kid` of a compact JWE's protected header, or undefined for anything else (read only to explain a refusal). */
+function jweKid(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 5) return undefined;
+  try {
+    const kid = (JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What to tell the user when an encrypted token is refused for want of its key: no --decryption-key given, or
+ * keys other than the one the token names (its JWE kid, not secret), or a key of that kid that does not open it.
+ */
+function encryptionHint(token: string, keys: readonly EncryptionKey[] | undefined, err: unknown): string | undefined {
+  const encrypted = token.split('.').length === 5;
+  if (!encrypted)
+    return keys !== undefined && err instanceof JweUnsupportedError && err.parameter === 'encryption'
+      ? 'note: the token is signed, not encrypted: verify it without --decryption-key'
+      : undefined;
+  if (keys === undefined) return 'note: the token is encrypted (a JWE of five segments): pass its --decryption-key';
+  const kid = jweKid(token);
+  const given = keys.map((k) => k.kid).join(', ');
+  if (err instanceof KeyNotFoundError && kid !== undefined && !keys.some((k) => k.kid === kid))
+    return `note: the token is encrypted to key ${kid}, not to the --decryption-key given (${given})`;
+  if (err instanceof JweInvalidError && err.reason === 'decryption')
+    return `note: the --decryption-key given (${given}) does not open this token: it was encrypted to another key`;
+  return undefined;
+}
+
+export const tokenVerify: Command = {
+  name: 'token verify',
+  summary: 'verify an access token (decrypting it with --decryption-key) and print its claims',
+  usage,
+  run,
+};

@@ -58,3 +58,21 @@ export class Raw {
     return this.reply(1);
   }
 }
+
+/** The raw clients of a test, opened on the gateway's URL as it is when asked for, all ended by `terminate`. */
+export class RawClients {
+  private readonly all: Raw[] = [];
+  constructor(private readonly url: () => string) {}
+
+  /** A new client, its WebSocket open. */
+  async open(): Promise<Raw> {
+    const r = new Raw(this.url());
+    this.all.push(r);
+    await r.open();
+    return r;
+  }
+
+  terminate(): void {
+    for (const r of this.all) r.ws.terminate();
+  }
+}
