@@ -10,6 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { generateEncryptionKey, type EncryptionKey } from '@tessera/core';
 import { compactDecrypt, createRemoteJWKSet, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 
+import { contextOf } from '@tessera/server/internal';
+import type { Kysely } from 'kysely';
+
 import { assertOAuthError, assertTokenResponse, clientCredentials, introspect, login, revoke } from './helpers/oauth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -99,6 +102,21 @@ describe('encrypted access tokens for a registered resource', () => {
     // given by profile, but not one of the resource's access_token_claims
     assert.equal(payload.preferred_username, undefined);
     assert.equal(payload.email, undefined);
+  });
+
+  it('keeps the signed token inside sealed: the database holds neither the claims nor a token', async () => {
+    const r = await login(t, app as never, 'ada', PASSWORD, { resource: PAYROLL, scope: 'payroll:read email' });
+    const { payload } = await open(r.body.access_token as string);
+    const store = contextOf(t.server).store as unknown as {
+      db: Kysely<{ encrypted_access_tokens: { inner: string; digest: string } }>;
+    };
+    const rows = await store.db.selectFrom('encrypted_access_tokens').select(['inner', 'digest']).execute();
+    assert.ok(rows.length > 0);
+    for (const row of rows) {
+      assert.match(row.inner, /^v1\.[A-Za-z0-9_-]+$/);
+      assert.doesNotMatch(Buffer.from(row.inner.slice(3), 'base64url').toString('latin1'), /ada@example|eyJ/);
+      assert.ok(!row.inner.includes(String(payload.jti)));
+    }
   });
 
   it('another service cannot decrypt it', async () => {

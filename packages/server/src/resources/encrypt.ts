@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import { encryptJwt, JweInvalidError } from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
@@ -43,14 +41,11 @@ export async function resourceUserClaims(
   return claims;
 }
 
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
-}
-
 /**
  * Encrypts a signed access token to the resource's newest key (a nested JWT: `cty: JWT`, `typ: at+jwt`), and keeps
- * the signed token until `expiresAt` (ms) under the encrypted one's digest: the issuer cannot decrypt it, and
- * introspection, revocation and token exchange read it from there.
+ * the signed token until `expiresAt` (ms), sealed with a key of the master key, under the encrypted one's keyed
+ * digest: the issuer cannot decrypt what it encrypted, and introspection, revocation and token exchange read it from
+ * there; a copy of the database alone reveals neither the claims nor a token.
  */
 export async function encryptForResource(
   ctx: ServerContext,
@@ -62,7 +57,8 @@ export async function encryptForResource(
   // parseResource refuses an encrypting resource without a key: a row that says otherwise is refused when read.
   if (key === undefined) throw new Error(`resource ${resource.name} encrypts its tokens but has no key`);
   const token = encryptJwt(signed, key.key);
-  await ctx.store.encryptedTokens.record(digest(token), signed, expiresAt);
+  const digest = ctx.master.tokenDigest(token);
+  await ctx.store.encryptedTokens.record(digest, ctx.master.sealToken(signed, digest), expiresAt);
   return token;
 }
 
@@ -73,7 +69,9 @@ export async function encryptForResource(
  */
 export async function ownSignedToken(ctx: ServerContext, token: string): Promise<string> {
   if (!JWE_PARTS.test(token)) return token;
-  const inner = await ctx.store.encryptedTokens.inner(digest(token), ctx.now());
+  const digest = ctx.master.tokenDigest(token);
+  const sealed = await ctx.store.encryptedTokens.inner(digest, ctx.now());
+  const inner = sealed === undefined ? undefined : ctx.master.openToken(sealed, digest);
   if (inner === undefined) throw new JweInvalidError('unknown', 'not an encrypted token this server issued, or it has expired');
   return inner;
 }

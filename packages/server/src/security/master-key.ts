@@ -16,6 +16,8 @@ export class MasterKey {
   private readonly secretDigestKey: Buffer;
   private readonly refreshDigestKey: Buffer;
   private readonly dpopNonceKey: Buffer;
+  private readonly tokenStoreKey: Buffer;
+  private readonly tokenDigestKey: Buffer;
 
   constructor(master: Buffer) {
     if (master.length !== 32) throw new ConfigError('masterKey', 'must be 32 bytes (base64url)');
@@ -24,28 +26,39 @@ export class MasterKey {
     this.secretDigestKey = derive('client-secret digest v1');
     this.refreshDigestKey = derive('refresh-token digest v1');
     this.dpopNonceKey = derive('dpop nonce v1');
+    this.tokenStoreKey = derive('encrypted-token store v1');
+    this.tokenDigestKey = derive('encrypted-token digest v1');
   }
 
+  /** A private signing key encrypted under its `kid` (the associated data). */
   encrypt(plaintext: string, aad: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.encryptionKey, iv);
-    cipher.setAAD(Buffer.from(aad));
-    const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return `v1.${Buffer.concat([iv, ct, cipher.getAuthTag()]).toString('base64url')}`;
+    return seal(this.encryptionKey, plaintext, aad);
   }
 
   /** The private key encrypted under `kid` (its associated data); KeyDecryptionError if this master key cannot. */
   decrypt(box: string, kid: string): string {
-    const raw = box.startsWith('v1.') ? decodeBase64url(box.slice(3)) : undefined;
-    if (!raw || raw.length < 28) throw new KeyDecryptionError(kid, 'format');
-    const decipher = createDecipheriv('aes-256-gcm', this.encryptionKey, raw.subarray(0, 12));
-    decipher.setAAD(Buffer.from(kid));
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    try {
-      return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
-    } catch {
-      throw new KeyDecryptionError(kid, 'authentication');
-    }
+    const opened = open(this.encryptionKey, box, kid);
+    if (typeof opened !== 'string') throw new KeyDecryptionError(kid, opened.failure);
+    return opened;
+  }
+
+  /**
+   * The signed token inside an encrypted access token, encrypted for the store under the digest it is kept by (the
+   * associated data): a copy of the database reveals neither its claims nor a token a service would take.
+   */
+  sealToken(token: string, digest: string): string {
+    return seal(this.tokenStoreKey, token, digest);
+  }
+
+  /** What `sealToken` sealed under `digest`; undefined when it cannot be opened (another master key, a changed row). */
+  openToken(box: string, digest: string): string | undefined {
+    const opened = open(this.tokenStoreKey, box, digest);
+    return typeof opened === 'string' ? opened : undefined;
+  }
+
+  /** Keyed digest of an encrypted access token, the key it is kept by. */
+  tokenDigest(token: string): string {
+    return createHmac('sha256', this.tokenDigestKey).update(token).digest('base64url');
   }
 
   /** Keyed digest of a client secret (HMAC-SHA256): fast, and useless without the master key. */
@@ -63,6 +76,29 @@ export class MasterKey {
    */
   dpopNonce(window: number): string {
     return createHmac('sha256', this.dpopNonceKey).update(`dpop-nonce:${window}`).digest('base64url');
+  }
+}
+
+/** AES-256-GCM of `plaintext` with `aad`: `v1.` and base64url of IV, ciphertext and tag. */
+function seal(key: Buffer, plaintext: string, aad: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad));
+  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return `v1.${Buffer.concat([iv, ct, cipher.getAuthTag()]).toString('base64url')}`;
+}
+
+/** What `seal` sealed with `aad`, or why it cannot be opened. */
+function open(key: Buffer, box: string, aad: string): string | { failure: 'format' | 'authentication' } {
+  const raw = box.startsWith('v1.') ? decodeBase64url(box.slice(3)) : undefined;
+  if (!raw || raw.length < 28) return { failure: 'format' };
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  decipher.setAAD(Buffer.from(aad));
+  decipher.setAuthTag(raw.subarray(raw.length - 16));
+  try {
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+  } catch {
+    return { failure: 'authentication' };
   }
 }
 

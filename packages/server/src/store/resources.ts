@@ -17,12 +17,13 @@ export interface ResourceRepository {
 }
 
 /**
- * The signed inner token of each encrypted access token issued, by the digest of the encrypted token, kept until
- * it expires: the issuer cannot decrypt what it encrypted to a resource, and introspection answers from this.
+ * The signed inner token of each encrypted access token issued (sealed by the master key: the store sees only its
+ * box), by the keyed digest of the encrypted token, kept until it expires: the issuer cannot decrypt what it
+ * encrypted to a resource, and introspection answers from this.
  */
 export interface EncryptedTokenRepository {
   record(digest: string, inner: string, expiresAt: number): Promise<void>;
-  /** The inner token of an unexpired encrypted token, undefined for any other. */
+  /** The (sealed) inner token of an unexpired encrypted token, undefined for any other. */
   inner(digest: string, now: number): Promise<string | undefined>;
   /** Deletes up to `limit` expired records; returns how many went. */
   prune(now: number, limit: number): Promise<number>;
