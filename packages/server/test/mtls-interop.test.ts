@@ -32,7 +32,13 @@ function tlsFetch(ca: string, identity?: CertificatePair) {
     new Promise((resolve, reject) => {
       const req = request(
         url,
-        { method: options.method, headers: options.headers, ca, agent: false, ...(identity ? { cert: identity.cert, key: identity.key } : {}) },
+        {
+          method: options.method,
+          headers: options.headers,
+          ca,
+          agent: false,
+          ...(identity ? { cert: identity.cert, key: identity.key } : {}),
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
@@ -45,7 +51,9 @@ function tlsFetch(ca: string, identity?: CertificatePair) {
       );
       req.on('error', reject);
       const body = options.body;
-      req.end(body === undefined || body === null ? undefined : body instanceof URLSearchParams ? body.toString() : (body as string));
+      req.end(
+        body === undefined || body === null ? undefined : body instanceof URLSearchParams ? body.toString() : (body as string),
+      );
     });
 }
 
@@ -65,12 +73,19 @@ describe('mutual TLS with openid-client and oauth4webapi', () => {
     writeFileSync(join(dir, 'server.crt'), pki.server.cert);
     writeFileSync(join(dir, 'server.key'), pki.server.key);
     writeFileSync(join(dir, 'ca.crt'), pki.ca.cert);
-    t = await startServer({ overrides: { tlsCert: join(dir, 'server.crt'), tlsKey: join(dir, 'server.key'), tlsClientCa: join(dir, 'ca.crt') } });
+    t = await startServer({
+      overrides: { tlsCert: join(dir, 'server.crt'), tlsKey: join(dir, 'server.key'), tlsClientCa: join(dir, 'ca.crt') },
+    });
     holder = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
     thief = await pki.issueClient('intruder', { subject: '/O=Acme/CN=intruder' });
     selfSigned = await pki.selfSigned('reports');
     const service = { grantTypes: ['client_credentials' as const], scopes: ['orders:read'], audiences: ['orders'] };
-    await t.client({ id: 'orders', ...service, authMethod: 'tls_client_auth', tlsClientAuthSubject: { kind: 'subject_dn', value: 'CN=orders,O=Acme' } });
+    await t.client({
+      id: 'orders',
+      ...service,
+      authMethod: 'tls_client_auth',
+      tlsClientAuthSubject: { kind: 'subject_dn', value: 'CN=orders,O=Acme' },
+    });
     const c = new X509Certificate(selfSigned.cert);
     await t.client({
       id: 'reports',
@@ -89,7 +104,10 @@ describe('mutual TLS with openid-client and oauth4webapi', () => {
         jwksOptions: { fetch: tlsFetch(pki.ca.cert) as never },
       }),
     });
-    api.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({ sub: req.principal?.sub, x5t: req.principal?.x5t }));
+    api.get('/orders', { config: { tessera: { scopes: ['orders:read'] } } }, async (req) => ({
+      sub: req.principal?.sub,
+      x5t: req.principal?.x5t,
+    }));
     ordersUrl = `${await api.listen({ port: 0, host: '127.0.0.1' })}/orders`;
   });
   after(async () => {
@@ -120,12 +138,16 @@ describe('mutual TLS with openid-client and oauth4webapi', () => {
     }
   });
 
-  it('openid-client is refused (invalid_client) with a certificate whose subject is not the client\'s', async () => {
+  it("openid-client is refused (invalid_client) with a certificate whose subject is not the client's", async () => {
     const config = await oidc.discovery(new URL(t.url), 'orders', undefined, oidc.TlsClientAuth(), {
       [oidc.customFetch]: tlsFetch(pki.ca.cert, thief) as oidc.CustomFetch,
     });
-    await assert.rejects(oidc.clientCredentialsGrant(config, { resource: 'orders' }), (err: { error?: string }) => {
-      assert.equal(err.error, 'invalid_client');
+    // A 401 with its challenge: openid-client reports the challenge's error (RFC 6749 section 5.2).
+    await assert.rejects(oidc.clientCredentialsGrant(config, { resource: 'orders' }), (err: Record<string, unknown>) => {
+      assert.equal(err.code, 'OAUTH_WWW_AUTHENTICATE_CHALLENGE');
+      assert.equal(err.status, 401);
+      const [challenge] = err.cause as { parameters: { error?: string } }[];
+      assert.equal(challenge!.parameters.error, 'invalid_client');
       return true;
     });
   });
