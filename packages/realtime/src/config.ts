@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { ConfigError, type Algorithm } from '@tessera/core';
+import { ConfigError, importEncryptionJwk, type Algorithm, type EncryptionKey } from '@tessera/core';
 import { loadSettings, readSettingsFile } from '@tessera/core/internal';
 
 import type { ChannelOptions } from './channels.js';
@@ -27,6 +27,8 @@ export interface GatewayConfig {
   readonly algorithms: readonly Algorithm[];
   /** The origin clients connect to, for DPoP proofs (the verifier's `externalOrigin`). */
   readonly externalOrigin: string | undefined;
+  /** The private keys of encrypted access tokens (the verifier's `decryptionKeys`); undefined: tokens are signed only. */
+  readonly decryptionKeys: readonly EncryptionKey[] | undefined;
   readonly host: string;
   readonly port: number;
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
@@ -66,6 +68,7 @@ export function parseGatewayConfig(json: unknown, baseDir: string, options: Load
     audience: v.audience,
     algorithms: v.algorithms as Algorithm[],
     externalOrigin: origin(v.externalOrigin),
+    decryptionKeys: v.decryptionKeyFile === undefined ? undefined : decryptionKeys(v.decryptionKeyFile),
     host: v.host,
     port: v.port,
     tls: tls(v['tls.certFile'], v['tls.keyFile']),
@@ -95,6 +98,30 @@ function tls(certFile: string | undefined, keyFile: string | undefined): Gateway
   if (certFile === undefined) throw new ConfigError('tls.certFile', GATEWAY_SETTINGS['tls.certFile'].invalid);
   if (keyFile === undefined) throw new ConfigError('tls.keyFile', GATEWAY_SETTINGS['tls.keyFile'].invalid);
   return { cert: readSettingFile('tls.certFile', certFile), key: readSettingFile('tls.keyFile', keyFile) };
+}
+
+/** The private JWKs of `decryptionKeyFile`: one, a list, or a JWKS; each a private encryption key. */
+function decryptionKeys(file: string): EncryptionKey[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readSettingFile('decryptionKeyFile', file).toString('utf8')) as unknown;
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new ConfigError('decryptionKeyFile', `${file} is not JSON`);
+    throw err;
+  }
+  const jwks = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'keys' in parsed ? parsed.keys : parsed;
+  const list = Array.isArray(jwks) ? (jwks as unknown[]) : [jwks];
+  if (list.length === 0) throw new ConfigError('decryptionKeyFile', `${file} holds no key`);
+  return list.map((jwk, i) => {
+    let key: EncryptionKey;
+    try {
+      key = importEncryptionJwk(jwk);
+    } catch (err) {
+      throw new ConfigError('decryptionKeyFile', `key ${i} of ${file}: ${(err as Error).message}`);
+    }
+    if (key.kind !== 'private') throw new ConfigError('decryptionKeyFile', `key ${i} of ${file} is not a private key`);
+    return key;
+  });
 }
 
 function revocations(clientId: string | undefined, secretFile: string | undefined, secret: string | undefined) {

@@ -40,6 +40,7 @@ export async function runGateway(config: GatewayConfig, options: { logger?: Logg
       algorithms: config.algorithms,
       jwksUri: `${config.issuer}/.well-known/jwks.json`,
       ...(config.externalOrigin ? { externalOrigin: config.externalOrigin } : {}),
+      ...(config.decryptionKeys ? { decryptionKeys: config.decryptionKeys } : {}),
       ...(revocations ? { revocations } : {}),
     });
     closers.push(() => verifier!.close());

@@ -35,6 +35,11 @@ export const GATEWAY_SETTINGS = {
     invalid: 'must be an http(s) origin such as https://rt.example.com, without a path',
     doc: "The origin clients connect to (`https://rt.example.com` for `wss://rt.example.com/connection/websocket`), behind a proxy or a load balancer: a DPoP proof sent with connect or refresh names this origin and the WebSocket path. Unset: the upgrade request's `Host` header, which the client chooses.",
   },
+  decryptionKeyFile: {
+    type: 'path',
+    invalid: 'must be a file name',
+    doc: "The gateway's private key(s) for encrypted access tokens (docs/encrypted-tokens.md: a resource registered with `tessera resources add --encrypt`, its identifier the gateway's `audience`): a private JWK (what `tessera keys generate --use enc` writes), a JSON list of them, or a JWKS, read at start-up. Then only encrypted tokens are accepted. During a key rotation list both keys. Unset: tokens are signed only.",
+  },
   host: {
     type: 'string',
     default: '127.0.0.1',

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
+import { generateEncryptionKey } from '@tessera/core';
+import { CLI_ACTOR } from '@tessera/server/internal';
 import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
 
@@ -131,5 +133,58 @@ describe('tessera gateway', { skip: await skipWithoutRedis('tessera gateway (Red
     const r2 = run(['gateway', '--config', config]);
     assert.equal(await exitOf(r2.child), 2);
     assert.match(r2.stderr(), /limits\.nope/);
+  });
+});
+
+describe('tessera gateway with decryptionKeyFile (encrypted access tokens)', () => {
+  let auth: AuthServer;
+  let dir: string;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    auth = await startAuthServer();
+    await auth.user('ivy');
+    dir = mkdtempSync(join(tmpdir(), 'tessera-gateway-enc-'));
+    // The gateway's key, as `tessera keys generate --use enc` writes it; the auth server gets the public half.
+    const key = generateEncryptionKey('ECDH-ES+A256KW', { kid: 'gateway-enc-1' });
+    writeFileSync(join(dir, 'gateway-enc.jwk.json'), JSON.stringify(key.toJwk({ private: true })), { mode: 0o600 });
+    await auth.server.admin.resources.add(CLI_ACTOR, {
+      name: 'realtime',
+      resource: 'realtime',
+      encrypt_access_tokens: true,
+      encryption_keys: [key.publicKey().toJwk()],
+    });
+  });
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await exitOf(child);
+    }
+    await auth.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes the encrypted tokens the auth server issues for its audience (the key file named relatively)', async () => {
+    writeFileSync(
+      join(dir, 'gateway.json'),
+      JSON.stringify({
+        issuer: auth.url,
+        algorithms: ['ES256'],
+        decryptionKeyFile: 'gateway-enc.jwk.json',
+        channels: { namespaces: { chat: {} } },
+        revocations: false,
+      }),
+    );
+    const g = run(['gateway', '--config', join(dir, 'gateway.json'), '--port', '0']);
+    child = g.child;
+    const ws = await g.listening;
+    const token = await auth.login('ivy');
+    assert.equal(token.split('.').length, 5, "the auth server encrypts the gateway audience's tokens");
+    const client = new Centrifuge(ws, { websocket: WebSocket, token });
+    client.connect();
+    const connected = await once<{ client: string }>(client, 'connected');
+    assert.match(connected.client, /^[0-9a-f-]{36}$/);
+    client.disconnect();
+    assert.ok(!g.stderr().includes(token), 'no token in the output');
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { ConfigError } from '@tessera/core';
+import { ConfigError, generateEncryptionKey } from '@tessera/core';
 import { GATEWAY_SETTINGS, loadGatewayConfig, parseGatewayConfig } from '@tessera/realtime';
 import { settingRefusals } from '@tessera/testing';
 
@@ -137,6 +137,32 @@ describe('gateway config', () => {
     assert.equal(parse({ ...MINIMAL, port: 9000 }, {}, { port: 0 }).port, 0);
     assert.equal(parse(MINIMAL, {}, { host: '0.0.0.0' }).host, '0.0.0.0');
     refuses(() => parse(MINIMAL, {}, { port: 70000 }), 'port', /must be a port number \(from options\)/);
+  });
+
+  it('decryptionKeyFile: a private JWK, a list or a JWKS beside the config file; a public key, no key or no JSON refused, naming it', () => {
+    const key = generateEncryptionKey('ECDH-ES+A256KW', { kid: 'gw-1' });
+    const next = generateEncryptionKey('RSA-OAEP-256', { kid: 'gw-2' });
+    writeFileSync(join(dir, 'one.jwk.json'), JSON.stringify(key.toJwk({ private: true })));
+    writeFileSync(
+      join(dir, 'jwks.json'),
+      JSON.stringify({ keys: [key.toJwk({ private: true }), next.toJwk({ private: true })] }),
+    );
+    writeFileSync(join(dir, 'public.jwk.json'), JSON.stringify(key.publicKey().toJwk()));
+    writeFileSync(join(dir, 'empty.json'), '[]');
+    writeFileSync(join(dir, 'broken.json'), '{');
+    assert.deepEqual(
+      parse({ ...MINIMAL, decryptionKeyFile: 'one.jwk.json' }).decryptionKeys?.map((k) => [k.kid, k.kind]),
+      [['gw-1', 'private']],
+    );
+    assert.deepEqual(
+      parse({ ...MINIMAL, decryptionKeyFile: 'jwks.json' }).decryptionKeys?.map((k) => k.kid),
+      ['gw-1', 'gw-2'],
+    );
+    assert.equal(parse(MINIMAL).decryptionKeys, undefined);
+    refuses(() => parse({ ...MINIMAL, decryptionKeyFile: 'public.jwk.json' }), 'decryptionKeyFile', /not a private key/);
+    refuses(() => parse({ ...MINIMAL, decryptionKeyFile: 'empty.json' }), 'decryptionKeyFile', /holds no key/);
+    refuses(() => parse({ ...MINIMAL, decryptionKeyFile: 'broken.json' }), 'decryptionKeyFile', /is not JSON/);
+    refuses(() => parse({ ...MINIMAL, decryptionKeyFile: 'missing.json' }), 'decryptionKeyFile', /missing\.json/);
   });
 
   it('files named relatively are read beside the config file; one missing is named with its path', () => {
