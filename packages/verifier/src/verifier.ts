@@ -630,6 +630,8 @@ function decryptionOf(options: VerifierOptions): {
     algorithms: d.algorithms ?? [...new Set(keys.map((k) => k.alg))],
     encryptions: d.encryptions,
     allowDir: d.allowDir,
+    // The cap on a presented token holds for the encrypted token as received (the signed one inside is shorter).
+    ...(options.maxTokenLength !== undefined ? { maxTokenLength: options.maxTokenLength } : {}),
   });
   return { decrypter, keys, acceptUnencrypted: d.acceptUnencrypted === true };
 }

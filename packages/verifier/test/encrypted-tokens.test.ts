@@ -136,6 +136,12 @@ describe('encrypted access tokens: the Verifier', () => {
     await assert.rejects(v.verify(token), { code: 'ERR_TOKEN_REVOKED' });
   });
 
+  it('maxTokenLength caps the encrypted token as presented', async () => {
+    const token = encrypted(issuer.token());
+    assert.equal((await verifier({ maxTokenLength: token.length }).verify(token)).sub, 'alice');
+    await assert.rejects(verifier({ maxTokenLength: token.length - 1 }).verify(token), { code: 'ERR_TOKEN_TOO_LARGE' });
+  });
+
   it('refuses set-ups that could not decrypt or would decrypt with a public key', () => {
     assert.throws(() => verifier({ decryptionKeys: [serviceKey.publicKey()] }), ConfigError);
     assert.throws(() => verifier({ decryptionKeys: [] }), ConfigError);
