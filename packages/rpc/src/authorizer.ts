@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { Code } from '@connectrpc/connect';
 import { ConfigError, requireScopes } from '@tessera/core';
 import {
@@ -48,16 +50,20 @@ export type CallCredentials = RequestCredentials;
 const VOUCH_MS = 60_000;
 /** Calls let in by a gate and not yet met by its interceptor, at most (the oldest forgotten first). */
 const MAX_VOUCHED = 10_000;
+/**
+ * The request header a gate hands its word to the interceptor behind it in: a random value the gate sets on the very
+ * request it let in (after removing any the client sent), never sent to a client, so no other call can present it.
+ */
+export const VOUCH_HEADER = 'x-tessera-gate-vouch';
 
 /**
- * Calls a gate let in with a bound token, per verifier, by path, Authorization and proof: the interceptor behind
- * the gate takes the gate's word for them once. A DPoP proof, since the verifier uses each proof once (its jti)
- * and would refuse it the second time; a client certificate (RFC 8705), since Connect's interceptor sees no TLS
- * connection. Taken out when met (`count`: calls of the same credentials let in and not yet met), so a replayed
- * proof never passes twice, and a certificate-bound call passes the interceptor only as often as the gate let
- * one in.
+ * Calls a gate let in with a bound token, per verifier, by the random value the gate put on the request
+ * (VOUCH_HEADER): the interceptor behind the gate takes the gate's word for that call once. A DPoP proof, since the
+ * verifier uses each proof once (its jti) and would refuse it the second time; a client certificate (RFC 8705),
+ * since Connect's interceptor sees no TLS connection. Bound to the request, its path and its credentials, and taken
+ * out when met: a word left over by a call that never reached the interceptor is of no use to any other call.
  */
-const vouched = new WeakMap<Verifier, Map<string, { principal: Principal; until: number; count: number }>>();
+const vouched = new WeakMap<Verifier, Map<string, { principal: Principal; until: number; call: string }>>();
 
 /** The options checked once, the policy indexed: what the interceptor and the gate share. */
 export class Authorizer {
@@ -95,14 +101,14 @@ export class Authorizer {
    * ConnectError (fixed message, REFUSAL_HEADER set). `gate`: the call is let in before its body is read, and
    * the interceptor behind may take the gate's word for its proof or its client certificate (`takeVouched`).
    */
-  async authorize(path: string, call: CallCredentials, gate = false): Promise<Principal | undefined> {
+  async authorize(path: string, call: CallCredentials, gate = false, vouch?: string | null): Promise<Principal | undefined> {
     const rule = this.index.get(path)?.rule;
     if (rule === undefined) throw this.refuse(path, 'no_policy', undefined);
     if (isPublic(rule)) return undefined;
     let principal: Principal;
     try {
       if (!gate) {
-        const taken = this.takeVouched(path, call, true);
+        const taken = this.takeVouched(path, call, vouch, true);
         if (taken !== undefined) {
           if (rule.scopes && rule.scopes.length > 0) requireScopes(taken.scopes, rule.scopes, rule.mode ?? 'all');
           return taken;
@@ -114,7 +120,7 @@ export class Authorizer {
       // A certificate-bound token without the connection's certificate (Connect's interceptor has none): a call
       // the gate in front checked with it.
       const taken =
-        !gate && err instanceof TokenBindingError && err.reason === 'certificate' ? this.takeVouched(path, call) : undefined;
+        !gate && err instanceof TokenBindingError && err.reason === 'certificate' ? this.takeVouched(path, call, vouch) : undefined;
       if (taken === undefined) throw this.refuse(path, refusalReason(err), err, call.authorization);
       principal = taken;
       try {
@@ -123,11 +129,16 @@ export class Authorizer {
         throw this.refuse(path, refusalReason(scopeErr), scopeErr, call.authorization);
       }
     }
-    if (gate && (principal.jkt !== undefined || principal.x5t !== undefined)) this.vouch(path, call, principal);
     return principal;
   }
 
-  private vouch(path: string, call: CallCredentials, principal: Principal): void {
+  /**
+   * The gate's word for a call it let in with a bound token (a DPoP proof or a client certificate): a random value
+   * for the gate to put on that request (VOUCH_HEADER), which the interceptor behind takes once. Undefined for an
+   * unbound Principal: the interceptor checks that call itself.
+   */
+  vouchFor(path: string, call: CallCredentials, principal: Principal | undefined): string | undefined {
+    if (principal === undefined || (principal.jkt === undefined && principal.x5t === undefined)) return undefined;
     let calls = vouched.get(this.verifier);
     if (calls === undefined) vouched.set(this.verifier, (calls = new Map()));
     const now = this.now();
@@ -135,25 +146,23 @@ export class Authorizer {
       if (v.until > now && calls.size < MAX_VOUCHED) break;
       calls.delete(k);
     }
-    const key = vouchKey(path, call);
-    const live = calls.get(key);
-    const count = live !== undefined && live.until > now ? live.count + 1 : 1;
-    calls.delete(key); // set again: the newest last, forgotten last
-    calls.set(key, { principal, until: now + VOUCH_MS, count });
+    const value = randomBytes(18).toString('base64url');
+    calls.set(value, { principal, until: now + VOUCH_MS, call: callKey(path, call) });
+    return value;
   }
 
   /**
    * The gate's word for this call, taken once: a DPoP call's before it is checked (its proof, used by the gate,
-   * would be refused), a certificate-bound call's when it is refused for want of the connection's certificate.
+   * would be refused), a certificate-bound call's when it is refused for want of the connection's certificate. Only
+   * the word the gate put on this request (`vouch`), for this path and these credentials.
    */
-  private takeVouched(path: string, call: CallCredentials, dpopOnly = false): Principal | undefined {
+  private takeVouched(path: string, call: CallCredentials, vouch: string | null | undefined, dpopOnly = false): Principal | undefined {
+    if (typeof vouch !== 'string' || vouch === '') return undefined;
     if (dpopOnly && (call.dpop === undefined || call.dpop === null || call.dpop === '')) return undefined;
     const calls = vouched.get(this.verifier);
-    const key = vouchKey(path, call);
-    const entry = calls?.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.count > 1) entry.count--;
-    else calls!.delete(key);
+    const entry = calls?.get(vouch);
+    if (entry === undefined || entry.call !== callKey(path, call)) return undefined;
+    calls!.delete(vouch);
     return entry.until > this.now() ? entry.principal : undefined;
   }
 
@@ -170,7 +179,7 @@ export class Authorizer {
   }
 }
 
-function vouchKey(path: string, call: CallCredentials): string {
+function callKey(path: string, call: CallCredentials): string {
   const dpop = typeof call.dpop === 'string' ? call.dpop : (call.dpop ?? []).join(',');
   return `${path}\n${call.method}\n${call.authorization ?? ''}\n${dpop}`;
 }

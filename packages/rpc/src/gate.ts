@@ -1,7 +1,7 @@
 import type { ConnectError } from '@connectrpc/connect';
 import { peerCertificate } from '@tessera/verifier';
 
-import { Authorizer, type AuthOptions, type CallCredentials } from './authorizer.js';
+import { Authorizer, VOUCH_HEADER, type AuthOptions, type CallCredentials } from './authorizer.js';
 import { wireOf, writeRefusal, type NodeRequest, type NodeResponse } from './wire.js';
 
 /** A Node request listener, such as the one `connectNodeAdapter` returns. */
@@ -25,11 +25,18 @@ export function withAuthGate(handler: NodeHandler, options: AuthOptions): NodeHa
     const path = rpcPath(req.url);
     const wire =
       path !== undefined && auth.entry(path) !== undefined ? wireOf(req.method, req.headers['content-type']) : undefined;
+    // Only the gate hands its word to the interceptor: a value a client sent is never one.
+    delete req.headers[VOUCH_HEADER];
     if (wire === undefined) return handler(req, res, next);
+    const call = callCredentials(req);
     auth
-      .authorize(path!, callCredentials(req), true)
+      .authorize(path!, call, true)
       .then(
-        () => handler(req, res, next),
+        (principal) => {
+          const vouch = auth.vouchFor(path!, call, principal);
+          if (vouch !== undefined) req.headers[VOUCH_HEADER] = vouch;
+          return handler(req, res, next);
+        },
         // Authorizer.authorize throws only the refusal's ConnectError.
         (error: unknown) => writeRefusal(res, wire, req.headers['content-type'], error as ConnectError),
       )

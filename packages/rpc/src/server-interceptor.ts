@@ -1,6 +1,6 @@
 import type { Interceptor } from '@connectrpc/connect';
 
-import { Authorizer, type AuthOptions } from './authorizer.js';
+import { Authorizer, VOUCH_HEADER, type AuthOptions } from './authorizer.js';
 import { principalKey } from './context.js';
 import { untilTokenEnds } from './stream-expiry.js';
 
@@ -23,12 +23,13 @@ export function createAuthInterceptor(options: AuthOptions): Interceptor {
     const path = `${req.service.typeName}/${req.method.name}`;
     // The proof names the URL as the client addressed it: Connect's URL of the call (the Host header's origin),
     // or the verifier's externalOrigin and the path.
-    const principal = await auth.authorize(path, {
-      authorization: req.header.get('authorization'),
-      dpop: req.header.get('dpop'),
-      method: req.requestMethod,
-      url: req.url,
-    });
+    const principal = await auth.authorize(
+      path,
+      { authorization: req.header.get('authorization'), dpop: req.header.get('dpop'), method: req.requestMethod, url: req.url },
+      false,
+      // The word of a gate in front (withAuthGate), put on this very request: never one a client can send.
+      req.header.get(VOUCH_HEADER),
+    );
     if (principal === undefined) return next(req);
     req.contextValues.set(principalKey, principal);
     const res = await next(req);
