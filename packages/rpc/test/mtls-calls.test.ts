@@ -6,6 +6,7 @@
  * are bound to thumbprints computed here by node's X509Certificate.
  */
 import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
@@ -117,3 +118,46 @@ for (const gate of [true, false]) {
     });
   });
 }
+
+describe('rpc-vouch-not-per-connection: the gate vouches for a certificate-bound call', () => {
+  let gated: Inventory;
+  let internal: Inventory;
+  before(async () => {
+    // One verifier, as one service builds it: an mTLS listener behind withAuthGate, and an internal plaintext one.
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: buildJwks([key]) });
+    gated = await startInventory({ verifier, gate: true, tls: { cert: pki.server.cert, key: pki.server.key } });
+    internal = await startInventory({ verifier, gate: false });
+  });
+  after(async () => {
+    await gated.close();
+    await internal.close();
+  });
+
+  it("a copied certificate-bound token is not let in without the certificate on the word the gate gave for the holder's call", async () => {
+    const t = token('orders', { 'x5t#S256': x5tOf(holder.cert) });
+    // The holder's call passes the gate (its certificate fits) but never reaches the interceptor (a body Connect
+    // cannot parse): the gate's word for it is left over.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpsRequest(
+        `${gated.h1}/inventory.v1.InventoryService/GetStock`,
+        {
+          method: 'POST',
+          ca: pki.ca.cert,
+          cert: holder.cert,
+          key: holder.key,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
+      req.on('error', reject);
+      req.end('{');
+    });
+    assert.notEqual(status, 401, 'the gate let the holder in');
+    // The copied token, without any certificate, on the other listener of the same service.
+    const transport = createConnectTransport({ baseUrl: internal.h1, httpVersion: '1.1', interceptors: [bearer(t)] });
+    assert.equal(await refused(createClient(InventoryService, transport).getStock({ sku: 'a' })), 'token_invalid');
+  });
+});

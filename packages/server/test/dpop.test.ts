@@ -514,6 +514,20 @@ describe('DPoP proofs used once across instances (Redis)', { skip: redisSkip, ti
     assertBound(await cc(a, onA, p), key);
     assertOAuthError(await cc(a, onA, p), 400, 'invalid_dpop_proof');
   });
+
+  it('dpop-replay-after-redis-outage: a proof an instance spent while Redis was down is still refused by that instance once Redis is back', async () => {
+    // Still down (the test before killed it): the proof is spent in A's memory only.
+    const p = await proof(key, htu);
+    assertBound(await cc(a, onA, p), key);
+    await redis.start();
+    // Until A and B are back on Redis (a fresh proof spent on A is refused on B).
+    await until('both instances are back on Redis', async () => {
+      const q = await proof(key, htu);
+      return (await cc(a, onA, q)).status === 200 && (await cc(b, onB, q)).status === 400;
+    });
+    // The same instance saw p: a replay to it must still be refused, whatever Redis knows.
+    assertOAuthError(await cc(a, onA, p), 400, 'invalid_dpop_proof');
+  });
 });
 
 describe("DPoP-bound tokens at the server's own protected routes (the admin API)", () => {

@@ -155,6 +155,19 @@ describe('encrypted access tokens for a registered resource', () => {
     assert.deepEqual((await introspect(t, payroll as never, token)).body, { active: false });
   });
 
+  it('encrypted-claims-introspection-leak: the client holding an encrypted token cannot read the user claims in it by introspecting it', async () => {
+    const r = await login(t, app as never, 'ada', PASSWORD, { resource: PAYROLL, scope: 'payroll:read email' });
+    const token = r.body.access_token as string;
+    // "The client holds five opaque segments; only the resource, with its private key, reads the claims."
+    const own = await introspect(t, app as never, token);
+    assert.equal(own.status, 200);
+    assert.doesNotMatch(
+      JSON.stringify(own.body),
+      /ada@example\.com/,
+      'introspection hands the client the claims encrypted to the resource',
+    );
+  });
+
   it('refreshes into a new encrypted token', async () => {
     const r = await login(t, app as never, 'ada', PASSWORD, { resource: PAYROLL, scope: 'payroll:read email' });
     const refreshed = await t.form(

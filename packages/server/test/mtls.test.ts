@@ -579,6 +579,92 @@ describe('the Client-Cert header (RFC 9440) of a TLS-terminating proxy', () => {
     }
   });
 
+  it('client-cert-chain-constraints: a chain OpenSSL refuses (name constraints, a CA without keyCertSign, a path length exceeded) is refused from the header too', async () => {
+    const work = join(dir, 'constrained');
+    mkdirSync(work);
+    const f = (name: string) => join(work, name);
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    const ext = (name: string, lines: string[]) => (writeFileSync(f(name), lines.join('\n') + '\n'), f(name));
+    await run('openssl', [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      f('root.key'),
+      '-out',
+      f('root.crt'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=Constrained Root',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    ]);
+    let serial = 10;
+    const sign = async (base: string, subject: string, issuer: string, lines: string[]) => {
+      await run('openssl', ['req', '-new', ...ec, '-keyout', f(`${base}.key`), '-out', f(`${base}.csr`), '-subj', subject]);
+      await run('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        f(`${base}.csr`),
+        '-CA',
+        f(`${issuer}.crt`),
+        '-CAkey',
+        f(`${issuer}.key`),
+        '-set_serial',
+        String(serial++),
+        '-days',
+        '2',
+        '-out',
+        f(`${base}.crt`),
+        '-extfile',
+        ext(`${base}.ext`, lines),
+      ]);
+      return readFileSync(f(`${base}.crt`), 'utf8');
+    };
+    const LEAF = ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=clientAuth'];
+    // A sub-CA for tenant B only (O=TenantB), issuing the DN registered for another tenant's client.
+    const tenantB = await sign('tenant-b', '/O=TenantB/CN=Tenant B CA', 'root', [
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign',
+      'nameConstraints=critical,permitted;dirName:nc',
+      '[nc]',
+      'O=TenantB',
+    ]);
+    const viaTenantB = await sign('leaf-b', '/O=Acme/CN=orders', 'tenant-b', LEAF);
+    // A CA certificate not allowed to sign certificates (no keyCertSign).
+    const noSign = await sign('no-sign', '/CN=Not A Signer', 'root', [
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,digitalSignature',
+    ]);
+    const viaNoSign = await sign('leaf-n', '/O=Acme/CN=orders', 'no-sign', LEAF);
+    // pathlen:0 under the root, then a CA below it anyway.
+    const mid0 = await sign('mid0', '/CN=Pathlen Zero', 'root', [
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      'keyUsage=critical,keyCertSign',
+    ]);
+    const sub = await sign('sub', '/CN=Below Pathlen Zero', 'mid0', [
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign',
+    ]);
+    const viaSub = await sign('leaf-s', '/O=Acme/CN=orders', 'sub', LEAF);
+
+    const t = await startServer({ overrides: { clientCertHeader: true, trustProxy: '127.0.0.1', tlsClientCa: f('root.crt') } });
+    servers.push(t);
+    await dnClient(t);
+    const cases: [string, Record<string, string>][] = [
+      ['outside the name constraints of its CA', { 'client-cert': header(viaTenantB), 'client-cert-chain': header(tenantB) }],
+      ['issued by a CA without keyCertSign', { 'client-cert': header(viaNoSign), 'client-cert-chain': header(noSign) }],
+      ['beyond pathlen:0', { 'client-cert': header(viaSub), 'client-cert-chain': `${header(sub)}, ${header(mid0)}` }],
+    ];
+    const accepted: string[] = [];
+    for (const [what, headers] of cases) if ((await token(t, 'dn', headers)).status === 200) accepted.push(what);
+    assert.deepEqual(accepted, [], 'chains refused by X.509 path validation authenticate the client through Client-Cert');
+  });
+
   it('from any other peer the header is ignored', async () => {
     const t = await behindProxy('10.9.9.9');
     const orders = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
