@@ -53,6 +53,12 @@ export class MemoryProofJtis {
     return 'first';
   }
 
+  /** Whether this instance has a live record of `key` (a proof it accepted, with Redis or without). */
+  has(key: string, now: number): boolean {
+    const until = this.seen.get(key);
+    return until !== undefined && until > now;
+  }
+
   /** Remembers a proof another store has already found new, if there is room (no refusal: that store decided). */
   note(key: string, expiresAt: number): void {
     if (this.seen.size < this.max) this.seen.set(key, expiresAt);
@@ -63,7 +69,8 @@ export class MemoryProofJtis {
  * The jti of accepted proofs across instances: `SET NX PX` in Redis (the first instance to set the key wins), and
  * this instance's own memory as well, which answers alone while Redis cannot be reached (as the rate limits do:
  * security/redis-limits.ts), so that a replay is then refused per instance, never let through everywhere. With Redis
- * up, Redis decides: the instance's memory bound does not cap the cluster's rate.
+ * up, Redis decides what is new (the instance's memory bound does not cap the cluster's rate), and the instance's
+ * memory still refuses a proof it accepted itself (one spent while Redis was down is in its memory only).
  */
 export class ProofJtis {
   private warned = -Infinity;
@@ -76,6 +83,8 @@ export class ProofJtis {
 
   async use(key: string, expiresAt: number, now: number): Promise<ProofUse> {
     if (!this.redis) return this.local.use(key, expiresAt, now);
+    // A proof this instance accepted while Redis was down is in its memory only: Redis would take it as new.
+    if (this.local.has(key, now)) return 'replay';
     try {
       const set = await this.redis.set(`tessera:dpop:jti:${key}`, '1', 'PX', Math.max(expiresAt - now, 1), 'NX');
       if (set !== 'OK') return 'replay';

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../context.js';
 import type { Client } from '../store/types.js';
+import { isEncryptedToken, withoutResourceClaims } from '../resources/encrypt.js';
 import { authenticateClient } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { param, requireForm } from './form.js';
@@ -42,7 +43,9 @@ export function introspectRoute(app: FastifyInstance, ctx: ServerContext): void 
       if (access !== undefined) {
         if (!mayIntrospect(client, access.claims)) return { active: false };
         const jkt = boundJkt(access.claims);
-        return { active: true, token_type: jkt === undefined ? 'Bearer' : 'DPoP', ...access.claims };
+        // An encrypted token's user claims are its resource's alone to read (it decrypts the token itself).
+        const claims = isEncryptedToken(token) ? withoutResourceClaims(access.claims) : access.claims;
+        return { active: true, token_type: jkt === undefined ? 'Bearer' : 'DPoP', ...claims };
       }
       const found = await ctx.store.refreshFamilies.findToken(ctx.master.refreshDigest(token));
       if (found && found.family.clientId === client.id) {

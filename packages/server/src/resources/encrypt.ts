@@ -62,13 +62,29 @@ export async function encryptForResource(
   return token;
 }
 
+/** Whether a token is in the compact JWE form (five segments): an encrypted access token, or nothing of ours. */
+export function isEncryptedToken(token: string): boolean {
+  return JWE_PARTS.test(token);
+}
+
+/**
+ * The claims of an encrypted token as introspection may tell them: without the user claims its resource receives
+ * (`access_token_claims`), which only that resource reads, by decrypting the token itself; the client that holds
+ * the token, which may introspect it, never does.
+ */
+export function withoutResourceClaims(claims: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(claims)) if (!Object.hasOwn(RESOURCE_CLAIM_SCOPES, k)) out[k] = v;
+  return out;
+}
+
 /**
  * The signed token inside an encrypted access token this server issued and still keeps, for its own checks
  * (introspection, revocation, token exchange); the token itself when it is not encrypted. An encrypted token the
  * server does not know (never issued, or expired and pruned) is refused as invalid.
  */
 export async function ownSignedToken(ctx: ServerContext, token: string): Promise<string> {
-  if (!JWE_PARTS.test(token)) return token;
+  if (!isEncryptedToken(token)) return token;
   const digest = ctx.master.tokenDigest(token);
   const sealed = await ctx.store.encryptedTokens.inner(digest, ctx.now());
   const inner = sealed === undefined ? undefined : ctx.master.openToken(sealed, digest);
