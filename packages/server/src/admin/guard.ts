@@ -1,5 +1,5 @@
 import { InsufficientScopeError, TesseraError } from '@tessera/core';
-import { peerCertificate, type Principal } from '@tessera/verifier';
+import type { Principal } from '@tessera/verifier';
 import { sendRejection } from '@tessera/verifier/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -57,8 +57,9 @@ export function bearerGuard(
         dpop: req.headers.dpop,
         method: req.method,
         url: `${ctx.config.issuer.replace(/\/+$/, '')}${req.url}`,
-        // A token bound to a client certificate (RFC 8705) counts on a mutual-TLS connection with that certificate.
-        certificate: () => peerCertificate(req.raw.socket),
+        // A token bound to a client certificate (RFC 8705) counts with that certificate: the request's, from the one
+        // source of it (the mutual-TLS connection, or a trusted proxy's Client-Cert header).
+        certificate: () => ctx.clientCertificates.of(req)?.der,
       };
       return await v.authorizeRequest(request, { scopes });
     } catch (err) {

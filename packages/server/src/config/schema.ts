@@ -237,7 +237,7 @@ export const SETTINGS = {
     env: 'TESSERA_CLIENT_CERT_HEADER',
     type: 'boolean',
     default: false,
-    doc: 'Mutual TLS behind a TLS-terminating proxy: the client certificate is read from the RFC 9440 `Client-Cert` header (its chain from `Client-Cert-Chain`), believed only from `trustProxy` peers (required) and verified against `tlsClientCa` for `tls_client_auth`. From those peers the header is the only source of a client certificate; from any other peer it is ignored. The proxy must remove the headers from what clients send.',
+    doc: 'Mutual TLS behind a TLS-terminating proxy: the client certificate is read from the RFC 9440 `Client-Cert` header, believed only from `trustProxy` peers (required) and verified against `tlsClientCa` for `tls_client_auth`: it must be issued directly by one of its CAs (list intermediate CAs there; `Client-Cert-Chain` is not followed, and a CA with name constraints is refused at start-up, since no X.509 path validation runs on this path). From those peers the header is the only source of a client certificate; from any other peer it is ignored. The proxy must remove the headers from what clients send.',
   },
   redisUrl: {
     env: 'TESSERA_REDIS_URL',

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
-import { certificateThumbprint } from '@tessera/core';
+import { certificateThumbprint, ConfigError } from '@tessera/core';
 import type { FastifyRequest } from 'fastify';
 
 import type { Config } from '../config/schema.js';
@@ -19,11 +19,10 @@ export interface ClientCertificate {
   authorized: boolean;
 }
 
-/** RFC 9440 section 2: the header a TLS-terminating proxy passes the client certificate in, and its chain. */
+/** RFC 9440 section 2: the header a TLS-terminating proxy passes the client certificate in. */
 export const CLIENT_CERT_HEADER = 'client-cert';
-export const CLIENT_CERT_CHAIN_HEADER = 'client-cert-chain';
-/** The longest chain checked from a Client-Cert-Chain header (intermediates between the certificate and a CA). */
-const MAX_CHAIN = 5;
+/** The DER of the OID 2.5.29.30 (id-ce-nameConstraints), as it stands in a certificate's extensions. */
+const NAME_CONSTRAINTS_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]);
 /** RFC 5280 id-kp-clientAuth: a certificate whose extended key usage is stated must allow client authentication. */
 const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
 
@@ -33,9 +32,15 @@ const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
  * (`rejectUnauthorized` false), and what the certificate proves is decided per client, never by the handshake; it is
  * `authorized` only when `tlsClientCa` is set (without it node would verify the chain against its default public CAs,
  * which are not trusted to name clients). With `clientCertHeader`, a request from a `trustProxy` peer carries it in
- * the RFC 9440 `Client-Cert` header instead (the chain in `Client-Cert-Chain`), verified here against `tlsClientCa`;
- * from such a peer the header is the only source (the connection's own certificate is the proxy's), and a malformed
- * header is no certificate. Anyone else's header is ignored.
+ * the RFC 9440 `Client-Cert` header instead, verified here against `tlsClientCa`; from such a peer the header is the
+ * only source (the connection's own certificate is the proxy's), and a malformed header is no certificate. Anyone
+ * else's header is ignored.
+ *
+ * The header's certificate must be issued directly by a CA of `tlsClientCa` (list the intermediate CAs there):
+ * `Client-Cert-Chain` is not followed, since here no X.509 path validation (RFC 5280: path lengths, name
+ * constraints, policies) runs as OpenSSL's does on the TLS path, and a chain through a constrained CA must not pass
+ * where the handshake would refuse it. For the same reason a CA of `tlsClientCa` with name constraints is refused at
+ * start-up in this mode (they would not be enforced).
  */
 export class ClientCertificates {
   private readonly anchors: X509Certificate[];
@@ -48,6 +53,14 @@ export class ClientCertificates {
   ) {
     this.anchors = clientCa === undefined ? [] : pemCertificates(clientCa).filter((c) => c.ca);
     this.trusted = trustedPeers(config.trustProxy);
+    if (config.clientCertHeader) {
+      const constrained = this.anchors.find((a) => a.raw.includes(NAME_CONSTRAINTS_OID));
+      if (constrained !== undefined)
+        throw new ConfigError(
+          'tlsClientCa',
+          `the CA ${constrained.subject.replace(/\n/g, ', ')} has name constraints, which are not enforced on certificates from the Client-Cert header (clientCertHeader): end mutual TLS at Tessera, or trust an unconstrained CA`,
+        );
+    }
   }
 
   /** The request's client certificate; undefined when it has none. */
@@ -67,35 +80,19 @@ export class ClientCertificates {
     const der = byteSequence(header);
     const leaf = der && certificate(der);
     if (!der || !leaf) return undefined;
-    const chainHeader = req.headers[CLIENT_CERT_CHAIN_HEADER];
-    let chain: X509Certificate[] = [];
-    if (typeof chainHeader === 'string') {
-      const parsed = chainHeader.split(',').map((item) => {
-        const bytes = byteSequence(item);
-        return bytes && certificate(bytes);
-      });
-      // A malformed chain does not help verify the certificate: it is verified without one.
-      chain = parsed.every((c) => c !== undefined) ? (parsed as X509Certificate[]) : [];
-    }
-    return { der, thumbprint: certificateThumbprint(der), authorized: this.verified(leaf, chain) };
+    return { der, thumbprint: certificateThumbprint(der), authorized: this.verified(leaf) };
   }
 
-  /** The certificate chains to a CA of `tlsClientCa` through `chain`, every certificate on the way valid now. */
-  private verified(leaf: X509Certificate, chain: readonly X509Certificate[]): boolean {
+  /**
+   * The certificate is an end entity's, for client authentication, valid now, and issued (and signed) by a CA of
+   * `tlsClientCa` valid now that may sign certificates (`checkIssued`: names, key identifiers, keyCertSign).
+   */
+  private verified(leaf: X509Certificate): boolean {
     if (leaf.ca || (leaf.keyUsage !== undefined && !leaf.keyUsage.includes(CLIENT_AUTH_EKU))) return false;
     const now = this.now();
     const valid = (c: X509Certificate) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
-    const issues = (issuer: X509Certificate, c: X509Certificate) =>
-      issuer.ca && c.checkIssued(issuer) && c.verify(issuer.publicKey) && valid(issuer);
-    let current = leaf;
-    if (!valid(current)) return false;
-    for (let depth = 0; depth <= MAX_CHAIN; depth++) {
-      if (this.anchors.some((a) => issues(a, current))) return true;
-      const next = chain.find((c) => c !== current && issues(c, current));
-      if (!next) return false;
-      current = next;
-    }
-    return false;
+    if (!valid(leaf)) return false;
+    return this.anchors.some((a) => valid(a) && leaf.checkIssued(a) && leaf.verify(a.publicKey));
   }
 }
 
