@@ -5,14 +5,14 @@
  * tests are skipped with the reason, except in CI, where they fail.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 import { encryptJwt } from '@tessera/core';
 
+import { pythonBatch, pythonLibraryVersion } from './helpers/python.js';
+
 import { decrypterForAll, innerToken, RECIPIENTS, recipientKey } from './helpers/jwe.js';
 
-const PYTHON = '/usr/bin/python3';
 const MISSING = 'jwcrypto not installed: apt-get install -y python3-jwcrypto';
 
 /** Reads a JSON list of requests on stdin, answers a JSON list of results (or errors) on stdout. */
@@ -34,34 +34,11 @@ def run(req):
     token = jwe.JWE(req["plaintext"].encode("ascii"), json.dumps(req["header"]), algs=ALGS)
     token.add_recipient(key)
     return {"token": token.serialize(compact=True)}
-
-out = []
-for req in json.load(sys.stdin):
-    try:
-        out.append(run(req))
-    except Exception as e:
-        out.append({"error": type(e).__name__ + ": " + str(e)})
-print(json.dumps(out))
 `;
 
-type PyResult = Record<string, unknown> & { error?: string };
+const python = pythonBatch(SCRIPT, 60_000);
 
-function python(requests: readonly Record<string, unknown>[]): PyResult[] {
-  const r = spawnSync(PYTHON, ['-c', SCRIPT], { input: JSON.stringify(requests), encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `python failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as PyResult[];
-}
-
-function jwcryptoVersion(): string | undefined {
-  try {
-    return python([{ op: 'version' }])[0]!.version as string;
-  } catch {
-    return undefined;
-  }
-}
-
-const version = jwcryptoVersion();
+const version = pythonLibraryVersion(python);
 if (version === undefined) {
   if (process.env.CI === 'true') throw new Error(MISSING);
   console.log(`# interop-jwcrypto: SKIPPED, ${MISSING}`);

@@ -5,12 +5,12 @@
  * it the tests are skipped with the reason, except in CI, where they fail.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 import { AccessTokenVerifier, generateKey, importPem, signAccessToken, TokenTypeError, type Key } from '@tessera/core';
 
-const PYTHON = '/usr/bin/python3';
+import { PYTHON, pythonBatch, pythonLibraryVersion, type PyResult } from './helpers/python.js';
+
 const MISSING = 'PyJWT not installed: apt-get install -y python3-jwt python3-cryptography';
 const ISS = 'https://issuer.example';
 const AUD = 'orders';
@@ -34,35 +34,11 @@ def run(req):
         )
         return {"claims": claims, "header": jwt.get_unverified_header(req["token"])}
     return {"token": jwt.encode(req["claims"], key, algorithm=req["alg"], headers=req["headers"])}
-
-out = []
-for req in json.load(sys.stdin):
-    try:
-        out.append(run(req))
-    except Exception as e:
-        out.append({"error": type(e).__name__ + ": " + str(e)})
-print(json.dumps(out))
 `;
 
-type PyResult = Record<string, unknown> & { error?: string };
+const python = pythonBatch(SCRIPT, 30_000);
 
-/** One python process for a batch of requests: PyJWT's import costs a quarter of a second. */
-function python(requests: readonly Record<string, unknown>[]): PyResult[] {
-  const r = spawnSync(PYTHON, ['-c', SCRIPT], { input: JSON.stringify(requests), encoding: 'utf8', timeout: 30_000 });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `python failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as PyResult[];
-}
-
-function pyjwtVersion(): string | undefined {
-  try {
-    return python([{ op: 'version' }])[0]!.version as string;
-  } catch {
-    return undefined;
-  }
-}
-
-const version = pyjwtVersion();
+const version = pythonLibraryVersion(python);
 const skip = version ? false : MISSING;
 
 /** The key material PyJWT takes: SPKI or PKCS#8 PEM, or the secret in base64url. */

@@ -497,71 +497,19 @@ describe('the Client-Cert header (RFC 9440) of a TLS-terminating proxy', () => {
 
   it('a certificate of an intermediate CA authenticates when that CA is in tlsClientCa, never through Client-Cert-Chain', async () => {
     // root -> intermediate -> leaf, made by openssl.
-    const work = join(dir, 'chain');
-    mkdirSync(work);
-    const f = (name: string) => join(work, name);
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-    const ext = (name: string, lines: string[]) => (writeFileSync(f(name), lines.join('\n') + '\n'), f(name));
-    await run('openssl', [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      f('root.key'),
-      '-out',
-      f('root.crt'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=Chain Root',
-      '-addext',
+    const { f, sign } = await opensslCa(join(dir, 'chain'), '/CN=Chain Root');
+    const intermediate = await sign('mid', '/CN=Chain Intermediate', 'root', [
       'basicConstraints=critical,CA:TRUE',
-      '-addext',
       'keyUsage=critical,keyCertSign',
     ]);
-    const sign = async (base: string, subject: string, issuer: string, lines: string[], serial: number) => {
-      await run('openssl', ['req', '-new', ...ec, '-keyout', f(`${base}.key`), '-out', f(`${base}.csr`), '-subj', subject]);
-      await run('openssl', [
-        'x509',
-        '-req',
-        '-in',
-        f(`${base}.csr`),
-        '-CA',
-        f(`${issuer}.crt`),
-        '-CAkey',
-        f(`${issuer}.key`),
-        '-set_serial',
-        String(serial),
-        '-days',
-        '2',
-        '-out',
-        f(`${base}.crt`),
-        '-extfile',
-        ext(`${base}.ext`, lines),
-      ]);
-      return readFileSync(f(`${base}.crt`), 'utf8');
-    };
-    const intermediate = await sign(
-      'mid',
-      '/CN=Chain Intermediate',
-      'root',
-      ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign'],
-      2,
-    );
-    const leaf = await sign(
-      'leaf',
-      '/O=Acme/CN=orders',
-      'mid',
-      ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=clientAuth'],
-      3,
-    );
-    const serverLeaf = await sign(
-      'srv',
-      '/O=Acme/CN=orders',
-      'mid',
-      ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=serverAuth'],
-      4,
-    );
+    const leaf = await sign('leaf', '/O=Acme/CN=orders', 'mid', [
+      'basicConstraints=critical,CA:FALSE',
+      'extendedKeyUsage=clientAuth',
+    ]);
+    const serverLeaf = await sign('srv', '/O=Acme/CN=orders', 'mid', [
+      'basicConstraints=critical,CA:FALSE',
+      'extendedKeyUsage=serverAuth',
+    ]);
     // Only the root trusted: the chain header does not make the intermediate's certificate count.
     const rootOnly = await startServer({
       overrides: { clientCertHeader: true, trustProxy: '127.0.0.1', tlsClientCa: f('root.crt') },
@@ -585,51 +533,7 @@ describe('the Client-Cert header (RFC 9440) of a TLS-terminating proxy', () => {
   });
 
   it('client-cert-chain-constraints: a chain OpenSSL refuses (name constraints, a CA without keyCertSign, a path length exceeded) is refused from the header too', async () => {
-    const work = join(dir, 'constrained');
-    mkdirSync(work);
-    const f = (name: string) => join(work, name);
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-    const ext = (name: string, lines: string[]) => (writeFileSync(f(name), lines.join('\n') + '\n'), f(name));
-    await run('openssl', [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      f('root.key'),
-      '-out',
-      f('root.crt'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=Constrained Root',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign',
-    ]);
-    let serial = 10;
-    const sign = async (base: string, subject: string, issuer: string, lines: string[]) => {
-      await run('openssl', ['req', '-new', ...ec, '-keyout', f(`${base}.key`), '-out', f(`${base}.csr`), '-subj', subject]);
-      await run('openssl', [
-        'x509',
-        '-req',
-        '-in',
-        f(`${base}.csr`),
-        '-CA',
-        f(`${issuer}.crt`),
-        '-CAkey',
-        f(`${issuer}.key`),
-        '-set_serial',
-        String(serial++),
-        '-days',
-        '2',
-        '-out',
-        f(`${base}.crt`),
-        '-extfile',
-        ext(`${base}.ext`, lines),
-      ]);
-      return readFileSync(f(`${base}.crt`), 'utf8');
-    };
+    const { f, sign } = await opensslCa(join(dir, 'constrained'), '/CN=Constrained Root');
     const LEAF = ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=clientAuth'];
     // A sub-CA for tenant B only (O=TenantB), issuing the DN registered for another tenant's client.
     const tenantB = await sign('tenant-b', '/O=TenantB/CN=Tenant B CA', 'root', [
@@ -777,3 +681,56 @@ describe('TLS settings', () => {
     }
   });
 });
+
+/**
+ * A CA of its own made by the openssl command in `work` (a root `root.crt`/`root.key`, valid 2 days, keyCertSign),
+ * and `sign(base, subject, issuer, extensions)`: a certificate of a new P-256 key, signed by `issuer` (`root` or a
+ * `base` signed before), with these openssl extension lines; returns its PEM. `f(name)`: a file of `work`.
+ */
+async function opensslCa(work: string, rootSubject: string) {
+  mkdirSync(work);
+  const f = (name: string) => join(work, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const ext = (name: string, lines: string[]) => (writeFileSync(f(name), lines.join('\n') + '\n'), f(name));
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f('root.key'),
+    '-out',
+    f('root.crt'),
+    '-days',
+    '2',
+    '-subj',
+    rootSubject,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  ]);
+  let serial = 10;
+  const sign = async (base: string, subject: string, issuer: string, lines: string[]) => {
+    await run('openssl', ['req', '-new', ...ec, '-keyout', f(`${base}.key`), '-out', f(`${base}.csr`), '-subj', subject]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      f(`${base}.csr`),
+      '-CA',
+      f(`${issuer}.crt`),
+      '-CAkey',
+      f(`${issuer}.key`),
+      '-set_serial',
+      String(serial++),
+      '-days',
+      '2',
+      '-out',
+      f(`${base}.crt`),
+      '-extfile',
+      ext(`${base}.ext`, lines),
+    ]);
+    return readFileSync(f(`${base}.crt`), 'utf8');
+  };
+  return { f, sign };
+}
