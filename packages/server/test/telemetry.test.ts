@@ -16,6 +16,9 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
+import { CLI_ACTOR } from '@tessera/server/internal';
+
+import { RedisProcess, redisServerAvailable } from './helpers/cluster.js';
 import { basic, startServer, type TestServer } from './helpers/server.js';
 
 const exporter = new InMemorySpanExporter();
@@ -176,6 +179,16 @@ describe('telemetry: spans', () => {
     await t.admin('POST', `/admin/users/${aliceId}/enable`);
   });
 
+  it('an action of the tessera command (the admin service called directly) has actor kind cli', async () => {
+    const client = await t.server.admin.clients.setDisabled(CLI_ACTOR, app.id, true);
+    assert.equal(client.disabled, true);
+    const action = only('tessera.admin.clients.disable');
+    assert.equal(action.attributes['tessera.actor.kind'], 'cli');
+    assert.equal(action.attributes['oauth.client_id'], app.id);
+    assert.equal(only('tessera.revocation').attributes['tessera.revocation.kind'], 'client');
+    await t.server.admin.clients.setDisabled(CLI_ACTOR, app.id, false);
+  });
+
   it('revoking a token (RFC 7009) is a tessera.revocation span of kind jti, without the token', async () => {
     const issued = await t.form(
       '/oauth/token',
@@ -190,6 +203,44 @@ describe('telemetry: spans', () => {
     assert.equal(revocation.attributes['tessera.revocation.kind'], 'jti');
     assert.equal(revocation.attributes['tessera.outcome'], 'success');
     assertNoneHolds([token]);
+  });
+});
+
+const redisReady = await redisServerAvailable();
+const redisSkip = redisReady || process.env.CI === 'true' ? false : 'redis-server is not installed';
+
+describe('telemetry: a revocation published on the Redis bus', { skip: redisSkip }, () => {
+  let redis: RedisProcess;
+  let t: TestServer;
+  before(async () => {
+    redis = await RedisProcess.start();
+    t = await startServer({ overrides: { redisUrl: redis.url } });
+  });
+  after(async () => {
+    await t?.close();
+    await redis?.kill();
+  });
+  afterEach(() => exporter.reset());
+
+  it('the publication is a child span of the revocation', async () => {
+    const svc = await t.client({ id: 'svc', grantTypes: ['client_credentials'], scopes: [], audiences: ['api'] });
+    const issued = await t.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      { authorization: basic(svc.id, svc.secret!) },
+    );
+    exporter.reset();
+    const r = await t.form(
+      '/oauth/revoke',
+      { token: issued.body.access_token as string },
+      { authorization: basic(svc.id, svc.secret!) },
+    );
+    assert.equal(r.status, 200);
+    const revocation = only('tessera.revocation');
+    const publish = only('tessera.revocation.publish');
+    assert.equal(publish.parentSpanContext?.spanId, revocation.spanContext().spanId);
+    assert.equal(publish.attributes['tessera.revocation.seq'], revocation.attributes['tessera.revocation.seq']);
+    assert.equal(publish.attributes['tessera.outcome'], 'success');
   });
 });
 
