@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:https';
 import { Writable } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
 
@@ -17,9 +18,10 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 import { CLI_ACTOR } from '@tessera/server/internal';
+import { createTestPki, type TestPki } from '@tessera/testing';
 
 import { RedisProcess, redisServerAvailable } from './helpers/cluster.js';
-import { basic, startServer, type TestServer } from './helpers/server.js';
+import { basic, startMutualTlsServer, startServer, type TestServer } from './helpers/server.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -203,6 +205,55 @@ describe('telemetry: spans', () => {
     assert.equal(revocation.attributes['tessera.revocation.kind'], 'jti');
     assert.equal(revocation.attributes['tessera.outcome'], 'success');
     assertNoneHolds([token]);
+  });
+});
+
+describe('telemetry: a certificate-bound token (mutual TLS)', () => {
+  let pki: TestPki;
+  let t: TestServer;
+  before(async () => {
+    pki = await createTestPki();
+    t = await startMutualTlsServer(pki);
+  });
+  after(async () => {
+    await t?.close();
+    await pki?.close();
+  });
+  afterEach(() => exporter.reset());
+
+  it('tessera.binding is mtls', async () => {
+    await t.client({
+      id: 'orders',
+      grantTypes: ['client_credentials'],
+      scopes: [],
+      audiences: ['api'],
+      authMethod: 'tls_client_auth',
+      tlsClientAuthSubject: { kind: 'subject_dn', value: 'CN=orders,O=Acme' },
+    });
+    const identity = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${t.url}/oauth/token`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          ca: pki.ca.cert,
+          cert: identity.cert,
+          key: identity.key,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
+      req.on('error', reject);
+      req.end(new URLSearchParams({ grant_type: 'client_credentials', client_id: 'orders' }).toString());
+    });
+    assert.equal(status, 200);
+    const span = only('tessera.token');
+    assert.equal(span.attributes['tessera.binding'], 'mtls');
+    assert.equal(span.attributes['oauth.client_id'], 'orders');
   });
 });
 
