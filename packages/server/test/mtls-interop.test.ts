@@ -7,10 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { createVerifier } from '@tessera/verifier';
@@ -21,7 +18,7 @@ import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as oidc from 'openid-client';
 
-import { startServer, type TestServer } from './helpers/server.js';
+import { startMutualTlsServer, type TestServer } from './helpers/server.js';
 
 /** RFC 8705 x5t#S256 of a PEM certificate, from node's fingerprint (not the server's code). */
 const x5t = (pem: string) => Buffer.from(new X509Certificate(pem).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
@@ -59,7 +56,6 @@ function tlsFetch(ca: string, identity?: CertificatePair) {
 
 describe('mutual TLS with openid-client and oauth4webapi', () => {
   let pki: TestPki;
-  let dir: string;
   let t: TestServer;
   let api: FastifyInstance;
   let ordersUrl: string;
@@ -69,13 +65,7 @@ describe('mutual TLS with openid-client and oauth4webapi', () => {
 
   before(async () => {
     pki = await createTestPki();
-    dir = mkdtempSync(join(tmpdir(), 'tessera-mtls-interop-'));
-    writeFileSync(join(dir, 'server.crt'), pki.server.cert);
-    writeFileSync(join(dir, 'server.key'), pki.server.key);
-    writeFileSync(join(dir, 'ca.crt'), pki.ca.cert);
-    t = await startServer({
-      overrides: { tlsCert: join(dir, 'server.crt'), tlsKey: join(dir, 'server.key'), tlsClientCa: join(dir, 'ca.crt') },
-    });
+    t = await startMutualTlsServer(pki);
     holder = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
     thief = await pki.issueClient('intruder', { subject: '/O=Acme/CN=intruder' });
     selfSigned = await pki.selfSigned('reports');
@@ -114,7 +104,6 @@ describe('mutual TLS with openid-client and oauth4webapi', () => {
     await api?.close();
     await t?.close();
     await pki?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const callOrders = (token: string, identity?: CertificatePair) =>

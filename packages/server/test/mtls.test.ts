@@ -23,7 +23,7 @@ import { createTestPki, type CertificatePair, type TestPki } from '@tessera/test
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 import { issueCode } from './helpers/code-flow.js';
-import { basic, startServer, type Json, type TestServer } from './helpers/server.js';
+import { basic, startMutualTlsServer, startServer, type Json, type TestServer } from './helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -65,7 +65,6 @@ function dnClient(t: TestServer): Promise<unknown> {
 describe('mutual TLS (RFC 8705) at the auth server', () => {
   let pki: TestPki;
   let foreign: TestPki;
-  let dir: string;
   let t: TestServer;
   let url: string;
   const certs: Record<string, CertificatePair> = {};
@@ -122,13 +121,7 @@ describe('mutual TLS (RFC 8705) at the auth server', () => {
 
   before(async () => {
     [pki, foreign] = await Promise.all([createTestPki(), createTestPki()]);
-    dir = mkdtempSync(join(tmpdir(), 'tessera-mtls-'));
-    writeFileSync(join(dir, 'server.crt'), pki.server.cert);
-    writeFileSync(join(dir, 'server.key'), pki.server.key);
-    writeFileSync(join(dir, 'clients-ca.crt'), pki.ca.cert);
-    t = await startServer({
-      overrides: { tlsCert: join(dir, 'server.crt'), tlsKey: join(dir, 'server.key'), tlsClientCa: join(dir, 'clients-ca.crt') },
-    });
+    t = await startMutualTlsServer(pki);
     url = t.url;
     certs.orders = await pki.issueClient('orders', { subject: '/O=Acme/CN=orders' });
     certs.ordersOtherOrg = await pki.issueClient('orders', { subject: '/O=Other/CN=orders' });
@@ -179,7 +172,6 @@ describe('mutual TLS (RFC 8705) at the auth server', () => {
     await t?.close();
     await pki?.close();
     await foreign?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('listens over HTTPS: the derived issuer is https, and the metadata lists the mutual-TLS methods and bound tokens', async () => {

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
+import { traceFields } from '../telemetry.js';
 import { redactUrl } from './credentials.js';
 
 /** Paths that may carry secrets: never logged. */
@@ -18,10 +19,14 @@ function requestSerializer(req: FastifyRequest) {
   };
 }
 
-/** The pino options of the server's logger; `stream` (default stdout) is where the lines go. */
+/**
+ * The pino options of the server's logger; `stream` (default stdout) is where the lines go. A line written inside
+ * a recorded span (telemetry.ts) carries its `trace_id` and `span_id`.
+ */
 export function loggerOptions(level: string, stream?: Writable) {
   return {
     level,
+    mixin: traceFields,
     redact: { paths: REDACT, censor: '[redacted]' },
     serializers: { req: requestSerializer },
     ...(stream ? { stream } : {}),

@@ -1,3 +1,4 @@
+import { context, propagation, SpanKind, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerContext } from '../context.js';
@@ -10,11 +11,12 @@ import { param, requireForm, type Form } from './form.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { jwtBearerClient, jwtBearerGrant } from './grants/jwt-bearer.js';
-import type { Sender } from './issue.js';
+import { confirmation, type Sender } from './issue.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { tokenExchangeGrant } from './grants/token-exchange.js';
 import { JWT_BEARER_GRANT } from '../store/clients.js';
+import { failSpan, tracer } from '../telemetry.js';
 
 const GRANTS = {
   authorization_code: authorizationCodeGrant,
@@ -24,6 +26,8 @@ const GRANTS = {
   'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
   [JWT_BEARER_GRANT]: jwtBearerGrant,
 } as const;
+
+const SERVER_SPAN = { kind: SpanKind.SERVER };
 
 /** Whether the request carries client credentials (RFC 7523 section 3.1: the JWT bearer grant may come without). */
 function hasClientCredentials(authorization: string | undefined, form: Form): boolean {
@@ -76,12 +80,22 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
  * have presented one, or sent a proof) -> the grant's handler, which binds what it issues to the proof's key, else to
  * the certificate when the client binds to it -> metrics and audit. With `dpopNonce` on, every answer carries the
  * next server nonce.
+ *
+ * Each request is one `tessera.token` span (telemetry.ts), a child of the caller's span when the request carries
+ * W3C trace context (traceparent), or of the active span (an HTTP instrumentation's): `oauth.grant_type`,
+ * `oauth.client_id` once authenticated, `tessera.binding` (dpop, mtls) of what it issued, `tessera.outcome`.
  */
 export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
   const limits = ctx.limits;
   const rule = perSecond(ctx.config.tokenRateLimit);
   const limited = ctx.config.tokenRateLimit > 0;
-  app.post('/oauth/token', async (req, reply) => {
+  app.post('/oauth/token', (req, reply) => {
+    const active = context.active();
+    const parent = trace.getSpan(active) === undefined ? propagation.extract(active, req.headers) : active;
+    return tracer.startActiveSpan('tessera.token', SERVER_SPAN, parent, (span) => token(req, reply, span));
+  });
+
+  async function token(req: FastifyRequest, reply: FastifyReply, span: Span) {
     const started = performance.now();
     // Before anything the grant authorizes is read: a cut-off after this refuses the token (oauth/issue.ts).
     const authorizedAt = ctx.now();
@@ -101,6 +115,7 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
         grant === JWT_BEARER_GRANT && !hasClientCredentials(req.headers.authorization, form)
           ? await jwtBearerClient(ctx, form, req.ip)
           : await authenticateClient(ctx, req.headers.authorization, form, req.ip, true, certificate);
+      span.setAttribute('oauth.client_id', client.id);
       allowClientOrigin(req, reply, client);
       if (limited && !(await limits.take(`client:${client.id}`, rule, ctx.now())))
         throw new OAuthError('temporarily_unavailable', 'too many requests', 429);
@@ -121,10 +136,17 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
         );
       const response = await GRANTS[grant as keyof typeof GRANTS](ctx, client, form, req.ip, authorizedAt, sender);
       ctx.metrics.tokens.inc({ grant, outcome: 'success' });
+      span.setAttribute('tessera.outcome', 'success');
+      const cnf = confirmation(sender);
+      if (cnf !== undefined) span.setAttribute('tessera.binding', 'jkt' in cnf ? 'dpop' : 'mtls');
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       return response;
     } catch (err) {
-      if (!(err instanceof OAuthError)) throw err;
+      if (!(err instanceof OAuthError)) {
+        failSpan(span, 'server_error', err);
+        throw err;
+      }
+      failSpan(span, err.error);
       ctx.metrics.tokens.inc({ grant, outcome: err.error });
       if (err.error !== 'invalid_grant' || grant !== 'password') {
         await ctx.audit.refusal(req.ip, { type: 'token.refused', outcome: 'failure', data: { grant, error: err.error } });
@@ -132,6 +154,9 @@ export function tokenRoute(app: FastifyInstance, ctx: ServerContext): void {
       return sendOAuthError(reply, err);
     } finally {
       ctx.metrics.tokenLatency.observe({ grant }, (performance.now() - started) / 1000);
+      span.setAttribute('oauth.grant_type', grant);
+      req.log.debug({ grant }, 'token request');
+      span.end();
     }
-  });
+  }
 }

@@ -3,6 +3,7 @@ import type { RevocationEntry } from '@tessera/verifier';
 import { RevocationSet } from '@tessera/verifier/internal';
 
 import type { Revocation, RevocationKind, Store } from '../store/types.js';
+import { inSpan } from '../telemetry.js';
 
 /** Carries revocations between instances (see bus.ts); one instance alone needs none. */
 export interface RevocationTransport {
@@ -73,12 +74,20 @@ export class RevocationRegistry {
 
   /**
    * A record this instance has just written to the store (alone, or in the transaction of the state change it
-   * announces): applied here and sent to the other instances.
+   * announces): applied here and sent to the other instances. Every revocation made passes here: one
+   * `tessera.revocation` span (its kind and sequence number; the value, a jti or a subject, is left out), with an
+   * event once applied here (the revocation stream told) and a child span `tessera.revocation.publish` for the bus.
    */
-  async announce(r: Revocation): Promise<void> {
-    await this.ingest(r);
-    // Durable already; a bus that is down delays the other instances until their next catch-up, no more.
-    await this.transport?.publish(r).catch(() => undefined);
+  announce(r: Revocation): Promise<void> {
+    const attributes = { 'tessera.revocation.kind': r.kind, 'tessera.revocation.seq': r.seq };
+    return inSpan('tessera.revocation', { attributes }, async (span) => {
+      await this.ingest(r);
+      span.addEvent('tessera.revocation.applied', { 'tessera.revocation.sequence': this.set.sequence });
+      const transport = this.transport;
+      if (transport === undefined) return;
+      // Durable already; a bus that is down delays the other instances until their next catch-up, no more.
+      await inSpan('tessera.revocation.publish', { attributes }, () => transport.publish(r)).catch(() => undefined);
+    });
   }
 
   /** A record read from the store: applied now if it is the next one, else caught up with whatever came before. */

@@ -1,3 +1,4 @@
+import type { Attributes } from '@opentelemetry/api';
 import type { Key } from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
@@ -12,7 +13,8 @@ import type {
   SigningKeyRecord,
   User,
 } from '../store/types.js';
-import type { Actor } from './actor.js';
+import { inSpan } from '../telemetry.js';
+import { CLI_ACTOR, type Actor } from './actor.js';
 import {
   createClient,
   deleteClient,
@@ -178,75 +180,121 @@ export interface AdminService {
   ): Promise<{ families: number; seq: number }>;
 }
 
-/** The admin service of one server context. */
+/** Who acts, for a span: the `tessera` command, or the admin API (an admin access token). */
+function actorKind(by: Actor): string {
+  return by === CLI_ACTOR ? 'cli' : 'admin_api';
+}
+
+/**
+ * The admin service of one server context. Each action runs in one span `tessera.admin.<area>.<action>`
+ * (telemetry.ts): `tessera.actor.kind` for a change, the ids of what it acts on (never a username, token or
+ * secret), `tessera.outcome` (`success` or the AdminError code).
+ */
 export function adminService(ctx: ServerContext): AdminService {
+  const act = <T>(name: string, by: Actor | undefined, ids: Attributes, work: () => Promise<T>): Promise<T> =>
+    inSpan(
+      `tessera.admin.${name}`,
+      { attributes: by === undefined ? ids : { ...ids, 'tessera.actor.kind': actorKind(by) } },
+      work,
+    );
+  const user = (id: string): Attributes => ({ 'tessera.user.id': id });
+  const client = (id: string): Attributes => ({ 'oauth.client_id': id });
+  const none: Attributes = {};
   return Object.freeze({
     users: Object.freeze({
-      create: (by, input) => addUser(ctx, by, input),
-      find: (ref) => findUser(ctx, ref),
-      list: (limit, after) => listUsers(ctx, limit, after),
-      setDisabled: (by, id, disabled) => setUserDisabled(ctx, by, id, disabled),
-      setPassword: (by, id, password) => setPassword(ctx, by, id, password),
-      setProfile: (by, id, profile) => setUserProfile(ctx, by, id, profile),
-      setRoles: (by, id, roles) => setUserRoles(ctx, by, id, roles),
-      grantRole: (by, id, role) => grantRole(ctx, by, id, role),
-      revokeRole: (by, id, role) => revokeRole(ctx, by, id, role),
-      delete: (by, id) => deleteUser(ctx, by, id),
+      create: (by, input) => act('users.create', by, none, () => addUser(ctx, by, input)),
+      find: (ref) => act('users.find', undefined, 'id' in ref ? user(ref.id) : none, () => findUser(ctx, ref)),
+      list: (limit, after) => act('users.list', undefined, none, () => listUsers(ctx, limit, after)),
+      setDisabled: (by, id, disabled) =>
+        act(disabled ? 'users.disable' : 'users.enable', by, user(id), () => setUserDisabled(ctx, by, id, disabled)),
+      setPassword: (by, id, password) => act('users.set_password', by, user(id), () => setPassword(ctx, by, id, password)),
+      setProfile: (by, id, profile) => act('users.set_profile', by, user(id), () => setUserProfile(ctx, by, id, profile)),
+      setRoles: (by, id, roles) => act('users.set_roles', by, user(id), () => setUserRoles(ctx, by, id, roles)),
+      grantRole: (by, id, role) =>
+        act('users.grant_role', by, { ...user(id), 'tessera.role': role }, () => grantRole(ctx, by, id, role)),
+      revokeRole: (by, id, role) =>
+        act('users.revoke_role', by, { ...user(id), 'tessera.role': role }, () => revokeRole(ctx, by, id, role)),
+      delete: (by, id) => act('users.delete', by, user(id), () => deleteUser(ctx, by, id)),
     }),
     roles: Object.freeze({
-      list: () => listRoles(ctx),
-      put: (by, name, permissions, options) => putRole(ctx, by, name, permissions, options),
-      delete: (by, name) => deleteRole(ctx, by, name),
+      list: () => act('roles.list', undefined, none, () => listRoles(ctx)),
+      put: (by, name, permissions, options) =>
+        act('roles.put', by, { 'tessera.role': name }, () => putRole(ctx, by, name, permissions, options)),
+      delete: (by, name) => act('roles.delete', by, { 'tessera.role': name }, () => deleteRole(ctx, by, name)),
     }),
     clients: Object.freeze({
-      create: (by, input) => createClient(ctx, by, input),
-      find: (id) => findClient(ctx, id),
-      list: () => listClients(ctx),
-      update: (by, id, patch) => updateClient(ctx, by, id, patch),
-      setDisabled: (by, id, disabled) => setClientDisabled(ctx, by, id, disabled),
-      rotateSecret: (by, id, overlapSeconds) => rotateClientSecret(ctx, by, id, overlapSeconds),
-      delete: (by, id) => deleteClient(ctx, by, id),
+      create: (by, input) => act('clients.create', by, none, () => createClient(ctx, by, input)),
+      find: (id) => act('clients.find', undefined, client(id), () => findClient(ctx, id)),
+      list: () => act('clients.list', undefined, none, () => listClients(ctx)),
+      update: (by, id, patch) => act('clients.update', by, client(id), () => updateClient(ctx, by, id, patch)),
+      setDisabled: (by, id, disabled) =>
+        act(disabled ? 'clients.disable' : 'clients.enable', by, client(id), () => setClientDisabled(ctx, by, id, disabled)),
+      rotateSecret: (by, id, overlapSeconds) =>
+        act('clients.rotate_secret', by, client(id), () => rotateClientSecret(ctx, by, id, overlapSeconds)),
+      delete: (by, id) => act('clients.delete', by, client(id), () => deleteClient(ctx, by, id)),
     }),
     workloadIssuers: Object.freeze({
-      add: (by, input) => addWorkloadIssuer(ctx, by, input),
-      list: () => listWorkloadIssuers(ctx),
-      get: (name) => getWorkloadIssuer(ctx, name),
-      replace: (by, name, input) => replaceWorkloadIssuer(ctx, by, name, input),
-      remove: (by, name) => removeWorkloadIssuer(ctx, by, name),
+      add: (by, input) => act('workload_issuers.add', by, none, () => addWorkloadIssuer(ctx, by, input)),
+      list: () => act('workload_issuers.list', undefined, none, () => listWorkloadIssuers(ctx)),
+      get: (name) =>
+        act('workload_issuers.get', undefined, { 'tessera.workload_issuer': name }, () => getWorkloadIssuer(ctx, name)),
+      replace: (by, name, input) =>
+        act('workload_issuers.replace', by, { 'tessera.workload_issuer': name }, () =>
+          replaceWorkloadIssuer(ctx, by, name, input),
+        ),
+      remove: (by, name) =>
+        act('workload_issuers.remove', by, { 'tessera.workload_issuer': name }, () => removeWorkloadIssuer(ctx, by, name)),
     }),
     resources: Object.freeze({
-      add: (by, input) => addResource(ctx, by, input),
-      list: () => listResources(ctx),
-      get: (name) => getResource(ctx, name),
-      replace: (by, name, input) => replaceResource(ctx, by, name, input),
-      addKey: (by, name, jwk) => addResourceKey(ctx, by, name, jwk),
-      removeKey: (by, name, kid) => removeResourceKey(ctx, by, name, kid),
-      remove: (by, name) => removeResource(ctx, by, name),
+      add: (by, input) => act('resources.add', by, none, () => addResource(ctx, by, input)),
+      list: () => act('resources.list', undefined, none, () => listResources(ctx)),
+      get: (name) => act('resources.get', undefined, { 'tessera.resource': name }, () => getResource(ctx, name)),
+      replace: (by, name, input) =>
+        act('resources.replace', by, { 'tessera.resource': name }, () => replaceResource(ctx, by, name, input)),
+      addKey: (by, name, jwk) =>
+        act('resources.add_key', by, { 'tessera.resource': name }, () => addResourceKey(ctx, by, name, jwk)),
+      removeKey: (by, name, kid) =>
+        act('resources.remove_key', by, { 'tessera.resource': name, 'tessera.key.kid': kid }, () =>
+          removeResourceKey(ctx, by, name, kid),
+        ),
+      remove: (by, name) => act('resources.remove', by, { 'tessera.resource': name }, () => removeResource(ctx, by, name)),
     }),
     keys: Object.freeze({
-      list: () => listKeys(ctx),
-      rotate: (by) => rotateKeys(ctx, by),
-      import: (by, key) => importSigningKey(ctx, by, key),
-      retire: (by, kid) => retireKey(ctx, by, kid),
+      list: () => act('keys.list', undefined, none, () => listKeys(ctx)),
+      rotate: (by) => act('keys.rotate', by, none, () => rotateKeys(ctx, by)),
+      import: (by, key) => act('keys.import', by, none, () => importSigningKey(ctx, by, key)),
+      retire: (by, kid) => act('keys.retire', by, { 'tessera.key.kid': kid }, () => retireKey(ctx, by, kid)),
     }),
     consents: Object.freeze({
-      list: (userId) => listConsents(ctx, userId),
-      revoke: (by, userId, clientId) => revokeConsent(ctx, by, userId, clientId),
+      list: (userId) => act('consents.list', undefined, user(userId), () => listConsents(ctx, userId)),
+      revoke: (by, userId, clientId) =>
+        act('consents.revoke', by, { ...user(userId), ...client(clientId) }, () => revokeConsent(ctx, by, userId, clientId)),
     }),
     sessions: Object.freeze({
-      list: (userId) => listSessions(ctx, userId),
-      revoke: (by, id) => revokeSession(ctx, by, id),
+      list: (userId) => act('sessions.list', undefined, user(userId), () => listSessions(ctx, userId)),
+      revoke: (by, id) => act('sessions.revoke', by, { 'tessera.session.id': id }, () => revokeSession(ctx, by, id)),
     }),
     browserSessions: Object.freeze({
-      list: (userId) => listBrowserSessions(ctx, userId),
-      revoke: (by, id) => revokeBrowserSession(ctx, by, id),
+      list: (userId) => act('browser_sessions.list', undefined, user(userId), () => listBrowserSessions(ctx, userId)),
+      revoke: (by, id) =>
+        act('browser_sessions.revoke', by, { 'tessera.browser_session.id': id }, () => revokeBrowserSession(ctx, by, id)),
     }),
     tokens: Object.freeze({
-      revoke: (by, token, options) => revokeToken(ctx, by, token, options),
+      // The token itself stays out of the span; its revocation's own span says what it revoked.
+      revoke: (by, token, options) =>
+        act('tokens.revoke', by, options?.clientId === undefined ? none : client(options.clientId), () =>
+          revokeToken(ctx, by, token, options),
+        ),
     }),
     audit: Object.freeze({
-      query: (filter) => ctx.store.audit.query(filter),
+      query: (filter) => act('audit.query', undefined, none, () => ctx.store.audit.query(filter)),
     }),
-    revokeEverything: (by, target, reason) => revokeEverything(ctx, target, reason, by),
+    revokeEverything: (by, target, reason) =>
+      act(
+        target.kind === 'subject' ? 'users.revoke_everything' : 'clients.revoke_everything',
+        by,
+        target.kind === 'subject' ? user(target.id) : client(target.id),
+        () => revokeEverything(ctx, target, reason, by),
+      ),
   } satisfies AdminService);
 }

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createServer, type CreateServerOptions, type TesseraServer } from '@tessera/server';
 import { ADMIN_SCOPE, adminAudience, hashPassword, registerClient, type ClientInput, contextOf } from '@tessera/server/internal';
+import type { TestPki } from '@tessera/testing';
 
 /** A parsed JSON response body; tests read it field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -113,4 +114,25 @@ export async function startServer(options: CreateServerOptions & { dir?: string 
     },
   };
   return t;
+}
+
+/**
+ * A real auth server on HTTPS with the server certificate of `pki`, asking for client certificates issued by its CA
+ * (mutual TLS, RFC 8705); the certificate files are in its data folder, removed by close().
+ */
+export function startMutualTlsServer(pki: TestPki, options: CreateServerOptions = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-mtls-'));
+  writeFileSync(join(dir, 'server.crt'), pki.server.cert);
+  writeFileSync(join(dir, 'server.key'), pki.server.key);
+  writeFileSync(join(dir, 'clients-ca.crt'), pki.ca.cert);
+  return startServer({
+    ...options,
+    dir,
+    overrides: {
+      tlsCert: join(dir, 'server.crt'),
+      tlsKey: join(dir, 'server.key'),
+      tlsClientCa: join(dir, 'clients-ca.crt'),
+      ...options.overrides,
+    },
+  });
 }
