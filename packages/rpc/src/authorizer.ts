@@ -120,7 +120,9 @@ export class Authorizer {
       // A certificate-bound token without the connection's certificate (Connect's interceptor has none): a call
       // the gate in front checked with it.
       const taken =
-        !gate && err instanceof TokenBindingError && err.reason === 'certificate' ? this.takeVouched(path, call, vouch) : undefined;
+        !gate && err instanceof TokenBindingError && err.reason === 'certificate'
+          ? this.takeVouched(path, call, vouch)
+          : undefined;
       if (taken === undefined) throw this.refuse(path, refusalReason(err), err, call.authorization);
       principal = taken;
       try {
@@ -156,7 +158,12 @@ export class Authorizer {
    * would be refused), a certificate-bound call's when it is refused for want of the connection's certificate. Only
    * the word the gate put on this request (`vouch`), for this path and these credentials.
    */
-  private takeVouched(path: string, call: CallCredentials, vouch: string | null | undefined, dpopOnly = false): Principal | undefined {
+  private takeVouched(
+    path: string,
+    call: CallCredentials,
+    vouch: string | null | undefined,
+    dpopOnly = false,
+  ): Principal | undefined {
     if (typeof vouch !== 'string' || vouch === '') return undefined;
     if (dpopOnly && (call.dpop === undefined || call.dpop === null || call.dpop === '')) return undefined;
     const calls = vouched.get(this.verifier);
