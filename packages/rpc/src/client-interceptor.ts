@@ -1,7 +1,9 @@
 import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import { context, SpanKind } from '@opentelemetry/api';
 import type { DpopKey, TokenRequest } from '@tessera/verifier';
 
 import { DPOP_NONCE_HEADER, REFUSAL_HEADER } from './refusal.js';
+import { injectContext, inRpcSpan } from './telemetry.js';
 import { dpopKeyOf, DpopProver, tokenForCall, tokenGetter, type TokenProvider } from './token-provider.js';
 
 export interface TokenInterceptorOptions extends TokenRequest {
@@ -19,6 +21,8 @@ export interface TokenInterceptorOptions extends TokenRequest {
  * not sent: it fails with Unavailable (token endpoint unreachable) or Unauthenticated (refused). With a DPoP
  * key (`dpopKey`, or the source's), each call carries a proof of its own; a unary call refused for want of the
  * server's nonce (`dpop_nonce`) is sent once more with it, and the nonce is kept for the next calls.
+ * Each call is an OpenTelemetry client span (`rpc.call`), its trace context sent in the request headers (W3C
+ * `traceparent`): a no-op without an SDK registered.
  *
  * ```ts
  * const transport = createConnectTransport({
@@ -28,6 +32,18 @@ export interface TokenInterceptorOptions extends TokenRequest {
  * ```
  */
 export function createTokenInterceptor(source: TokenProvider, options: TokenInterceptorOptions = {}): Interceptor {
+  const interceptor = tokenInterceptor(source, options);
+  // Each call in a client span (the token fetch, if any, inside it), its trace context sent with the request.
+  return (next) => {
+    const call = interceptor((req) => {
+      injectContext(req.header);
+      return next(req);
+    });
+    return (req) => inRpcSpan(SpanKind.CLIENT, req, context.active(), () => call(req));
+  };
+}
+
+function tokenInterceptor(source: TokenProvider, options: TokenInterceptorOptions): Interceptor {
   const { dpopKey, ...request } = options;
   const get = tokenGetter(source, request);
   const key = dpopKeyOf(source, dpopKey);

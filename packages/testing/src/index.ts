@@ -34,3 +34,5 @@ export type {
 export { createTestPki } from './pki.js';
 export type { CertificatePair, ClientCertificateOptions, TestPki } from './pki.js';
 export { x5tOf } from './x5t.js';
+export { registerTestTracing } from './tracing.js';
+export type { TestTracing } from './tracing.js';

@@ -14,3 +14,6 @@ export { hasRoom, makeRoom, MAX_ENTRIES } from './bounded-map.js';
 // A response body read up to a size cap, for whoever fetches documents of other servers (the auth server's
 // workload issuers' discovery documents).
 export { readCapped } from './read-capped.js';
+// The OpenTelemetry helpers the verifier's spans are made with, shared by the rpc interceptors' spans: a package's
+// version for its tracer, and the outcome attribute's name.
+export { OUTCOME, packageVersion } from './telemetry.js';

@@ -1,8 +1,10 @@
+import { context, SpanKind, trace, type Span, type SpanOptions } from '@opentelemetry/api';
 import { ConfigError, JwksInvalidError, parseJwks, spiffeBundleJwks, type Algorithm, type KeySet } from '@tessera/core';
 
 import { maxAgeMs } from './cache-control.js';
 import { JwksFetchError, KeysUnavailableError } from './errors.js';
 import { readCapped } from './read-capped.js';
+import { endFailed, endOk, JWKS_FETCH_SPAN, verifierTracer } from './telemetry.js';
 
 export interface RemoteJwksOptions {
   /** Abort a fetch after this many ms. Default 5,000. */
@@ -75,6 +77,9 @@ export class RemoteJwks {
   private inflight: Promise<KeySet> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** Options of the fetch span: a client span naming the URL (without its query or credentials). */
+  private readonly spanOptions: SpanOptions;
+  private readonly backgroundSpanOptions: SpanOptions;
 
   constructor(url: string | URL, algorithms: readonly Algorithm[], options: RemoteJwksOptions = {}) {
     try {
@@ -102,6 +107,14 @@ export class RemoteJwks {
     if (options.format !== undefined && options.format !== 'jwks' && options.format !== 'spiffe-bundle')
       throw new ConfigError('jwks.format', 'must be jwks or spiffe-bundle');
     this.format = options.format ?? 'jwks';
+    const shown = new URL(this.url);
+    shown.search = '';
+    shown.hash = '';
+    shown.username = '';
+    shown.password = '';
+    this.spanOptions = { kind: SpanKind.CLIENT, attributes: { 'url.full': shown.href, 'http.request.method': 'GET' } };
+    // A background refresh belongs to no request: its span starts a trace of its own.
+    this.backgroundSpanOptions = { ...this.spanOptions, root: true };
   }
 
   /** When the current key set was fetched (ms), or 0 if never. */
@@ -162,7 +175,7 @@ export class RemoteJwks {
       );
     }
     this.lastAttemptAt = now;
-    const p = this.fetchOnce().then(
+    const p = this.tracedFetch(why).then(
       ({ set, lifetimeMs }) => {
         const t = this.now();
         this.keys = set;
@@ -210,7 +223,24 @@ export class RemoteJwks {
     return typeof hint === 'number' && Number.isFinite(hint) && hint >= 0 ? hint * 1000 : undefined;
   }
 
-  private async fetchOnce(): Promise<{ set: KeySet; lifetimeMs: number }> {
+  /** One fetch in its `tessera.jwks.fetch` span (the parent of an instrumented fetch's own span). */
+  private async tracedFetch(why: 'keys' | 'kid' | 'background'): Promise<{ set: KeySet; lifetimeMs: number }> {
+    const span = verifierTracer().startSpan(
+      JWKS_FETCH_SPAN,
+      why === 'background' ? this.backgroundSpanOptions : this.spanOptions,
+    );
+    try {
+      const fetched = await context.with(trace.setSpan(context.active(), span), () => this.fetchOnce(span));
+      endOk(span);
+      return fetched;
+    } catch (err) {
+      span.setAttribute('error.type', err instanceof JwksFetchError ? err.reason : 'error');
+      endFailed(span, err);
+      throw err;
+    }
+  }
+
+  private async fetchOnce(span: Span): Promise<{ set: KeySet; lifetimeMs: number }> {
     let res: Response;
     try {
       res = await this.fetchImpl(this.url, {
@@ -225,6 +255,7 @@ export class RemoteJwks {
         cause: err,
       });
     }
+    span.setAttribute('http.response.status_code', res.status);
     try {
       if (res.status >= 300 && res.status < 400)
         throw new JwksFetchError('status', `JWKS endpoint answered a redirect (HTTP ${res.status}); redirects are not followed`);

@@ -30,6 +30,8 @@ import {
   type TokenProfile,
 } from '@tessera/core';
 
+import { context, trace, type Span } from '@opentelemetry/api';
+
 import { hasRoom, MAX_ENTRIES } from './bounded-map.js';
 import { DpopReplayError, KeysUnavailableError, TokenBindingError, TokenMissingError, TokenRevokedError } from './errors.js';
 import { Lru } from './lru.js';
@@ -37,6 +39,7 @@ import { principalFromClaims, type Principal } from './principal.js';
 import { RemoteJwks, type RemoteJwksOptions } from './remote-jwks.js';
 import type { RevocationList } from './revocation/list.js';
 import { revokes } from './revocation/set.js';
+import { endFailed, endOk, markBinding, markCached, startVerifySpan } from './telemetry.js';
 
 export interface VerifierOptions {
   /** Accepted issuer(s), exact match. Required unless `profile.ignoreIssuer` is true. */
@@ -198,6 +201,7 @@ export interface AuthorizeOptions {
 }
 
 const DEFAULT_CACHE_ENTRIES = 10_000;
+const NO_OPTIONS: AuthorizeOptions = Object.freeze({});
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const DPOP_SCHEME = /^dpop(\s|$)/i;
@@ -331,20 +335,68 @@ export class Verifier {
    * checked here: a caller of `verify` refuses a bound token itself (`principal.jkt`, `principal.x5t`), or uses
    * `authorize` / `verifyRequest`, which do.
    */
-  async verify(token: string): Promise<Principal> {
+  verify(token: string): Promise<Principal> {
+    return this.traced(token, undefined, NO_OPTIONS);
+  }
+
+  /**
+   * A full verification (the cache consulted first) in one `tessera.verify` span, whichever public method the
+   * adapter called: `verify` (`request` undefined: `credential` is the token), `authorize` (`request` null:
+   * `credential` is the Authorization header, Bearer only) or `authorizeRequest` (`request`'s credentials). Every
+   * failure, a synchronous one included, is a rejection.
+   */
+  private async traced(
+    credential: string | undefined | null,
+    request: RequestCredentials | undefined | null,
+    options: AuthorizeOptions,
+  ): Promise<Principal> {
+    const span = startVerifySpan();
+    try {
+      let principal: Principal;
+      if (request === undefined) principal = await this.verifyToken(credential as string, span);
+      else if (request === null) principal = bearerOnly(await this.verifyToken(bearerToken(credential), span), undefined);
+      else {
+        const dpop = this.dpopToken(request.authorization);
+        principal =
+          dpop === undefined
+            ? bearerOnly(await this.verifyToken(bearerToken(request.authorization), span), request.certificate, request.provenKey)
+            : this.checkProof(await this.verifyToken(dpop, span), dpop, request);
+      }
+      return granted(span, principal, options);
+    } catch (err) {
+      endFailed(span, err);
+      throw err;
+    }
+  }
+
+  /**
+   * `verify` within the `tessera.verify` span of the public method that called it (one span per verification,
+   * whichever method the adapter used): marks it cached or not, and the token's binding once it is known.
+   */
+  private async verifyToken(token: string, span: Span): Promise<Principal> {
     const cache = this.cache;
     if (cache !== undefined) {
       const hit = this.cached(token);
       if (hit !== undefined) {
-        if (hit.validUntil > this.now()) return this.checkRevoked(hit.principal);
+        if (hit.validUntil > this.now()) {
+          markCached(span);
+          markBinding(span, hit.principal);
+          return this.checkRevoked(hit.principal);
+        }
         cache.delete(cacheKey(token));
       }
     }
     // The keys a `keys` function returns now are the ones the cache entry is tied to (see `cached`).
     const keys = this.staticKeys ?? (this.keySource !== undefined ? this.sourcedKeys(this.keySource) : undefined);
     const signed = this.signedToken(token);
-    const claims = keys !== undefined ? this.core.verifyAccessToken(signed, keys).claims : await this.verifyRemote(signed);
-    const principal = this.checkRevoked(principalFromClaims(claims));
+    const claims =
+      keys !== undefined
+        ? this.core.verifyAccessToken(signed, keys).claims
+        : // The verification span is the parent of the JWKS fetch it may wait for.
+          await context.with(trace.setSpan(context.active(), span), () => this.verifyRemote(signed));
+    const verified = principalFromClaims(claims);
+    markBinding(span, verified);
+    const principal = this.checkRevoked(verified);
     cache?.set(cacheKey(token), { token, principal, keys, validUntil: this.validUntil(principal) });
     return principal;
   }
@@ -355,11 +407,37 @@ export class Verifier {
    * Throws like `authorize` for a missing header or missing scopes.
    */
   authorizeCached(authorization: string | undefined | null, options: AuthorizeOptions = {}): Principal | undefined {
-    const hit = this.bearerHit(authorization);
-    if (hit === undefined) return undefined;
-    const principal = bearerOnly(this.checkRevoked(hit.principal), undefined);
-    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
-    return principal;
+    let hit: CacheEntry | undefined;
+    try {
+      hit = this.bearerHit(authorization);
+    } catch (err) {
+      throw refusedBeforeLookup(err);
+    }
+    return hit === undefined ? undefined : this.answerHit(hit, undefined, undefined, options);
+  }
+
+  /**
+   * The answer of a cache hit, in a `tessera.verify` span of its own (started only now: a miss, which goes on to
+   * a full verification with a span of its own, leaves none): a bearer credential's (`dpop` undefined) or a DPoP
+   * one's, its proof checked against `request`.
+   */
+  private answerHit(
+    hit: CacheEntry,
+    dpop: string | undefined,
+    request: RequestCredentials | undefined,
+    options: AuthorizeOptions,
+  ): Principal {
+    const span = startVerifySpan(true);
+    try {
+      markBinding(span, hit.principal);
+      const p = this.checkRevoked(hit.principal);
+      const principal =
+        dpop === undefined ? bearerOnly(p, request?.certificate, request?.provenKey) : this.checkProof(p, dpop, request!);
+      return granted(span, principal, options);
+    } catch (err) {
+      endFailed(span, err);
+      throw err;
+    }
   }
 
   /** The live cache entry of the token of a Bearer header, undefined when it needs a full verification. */
@@ -379,10 +457,8 @@ export class Verifier {
    * client certificate (`cnf["x5t#S256"]`) only on a mutual-TLS request with that certificate, through
    * `verifyRequest`.
    */
-  async authorize(authorization: string | undefined | null, options: AuthorizeOptions = {}): Promise<Principal> {
-    const principal = bearerOnly(await this.verify(bearerToken(authorization)), undefined);
-    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
-    return principal;
+  authorize(authorization: string | undefined | null, options: AuthorizeOptions = {}): Promise<Principal> {
+    return this.traced(authorization, null, options);
   }
 
   /**
@@ -400,14 +476,8 @@ export class Verifier {
   }
 
   /** `verifyRequest`, and the scopes the caller must hold. */
-  async authorizeRequest(request: RequestCredentials, options: AuthorizeOptions = {}): Promise<Principal> {
-    const dpop = this.dpopToken(request.authorization);
-    const principal =
-      dpop === undefined
-        ? bearerOnly(await this.verify(bearerToken(request.authorization)), request.certificate, request.provenKey)
-        : this.checkProof(await this.verify(dpop), dpop, request);
-    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
-    return principal;
+  authorizeRequest(request: RequestCredentials, options: AuthorizeOptions = {}): Promise<Principal> {
+    return this.traced(undefined, request, options);
   }
 
   /**
@@ -417,19 +487,19 @@ export class Verifier {
    */
   authorizeRequestCached(request: RequestCredentials, options: AuthorizeOptions = {}): Principal | undefined {
     if (this.cache === undefined) return undefined;
-    const dpop = this.dpopToken(request.authorization);
-    let principal: Principal;
-    if (dpop === undefined) {
-      const hit = this.bearerHit(request.authorization);
-      if (hit === undefined) return undefined;
-      principal = bearerOnly(this.checkRevoked(hit.principal), request.certificate, request.provenKey);
-    } else {
-      const hit = this.cached(dpop);
-      if (hit === undefined || hit.validUntil <= this.now()) return undefined;
-      principal = this.checkProof(this.checkRevoked(hit.principal), dpop, request);
+    let dpop: string | undefined;
+    let hit: CacheEntry | undefined;
+    try {
+      dpop = this.dpopToken(request.authorization);
+      if (dpop === undefined) hit = this.bearerHit(request.authorization);
+      else {
+        hit = this.cached(dpop);
+        if (hit !== undefined && hit.validUntil <= this.now()) hit = undefined;
+      }
+    } catch (err) {
+      throw refusedBeforeLookup(err);
     }
-    if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
-    return principal;
+    return hit === undefined ? undefined : this.answerHit(hit, dpop, request, options);
   }
 
   /**
@@ -597,6 +667,19 @@ export class Verifier {
       return this.core.verifyAccessToken(token, next).claims;
     }
   }
+}
+
+/** A verified caller's answer: refused (ERR_INSUFFICIENT_SCOPE) without the scopes `options` name, its span ended ok. */
+function granted(span: Span, principal: Principal, options: AuthorizeOptions): Principal {
+  if (options.scopes && options.scopes.length > 0) requireScopes(principal.scopes, options.scopes, options.mode ?? 'all');
+  endOk(span);
+  return principal;
+}
+
+/** A request refused before its token was looked up (no usable Authorization header): its span, and the error. */
+function refusedBeforeLookup(err: unknown): unknown {
+  endFailed(startVerifySpan(), err);
+  return err;
 }
 
 /** A compact JWE has five segments (a JWS three); anything else is not one. */
