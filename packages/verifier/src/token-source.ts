@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
 
@@ -247,6 +248,8 @@ export class ServiceTokenSource {
       });
     let res: Response;
     try {
+      // The caller's trace (an rpc call fetching its token, say) continues at the auth server (W3C trace context).
+      propagation.inject(context.active(), headers);
       res = await this.fetchImpl(this.endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (cause) {
       throw new TokenRequestError('the token endpoint could not be reached', { cause });
