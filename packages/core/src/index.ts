@@ -88,6 +88,7 @@ export {
 export type { DpopProofVerifyOptions, DpopRequest, VerifiedDpopProof } from './jwt/dpop.js';
 export {
   decryptJwe,
+  isCompactJwe,
   DEFAULT_MAX_JWE_HEADER_LENGTH,
   DEFAULT_MAX_JWE_LENGTH,
   EncryptedAccessTokenVerifier,

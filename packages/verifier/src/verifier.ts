@@ -11,6 +11,7 @@ import {
   DpopProofVerifier,
   EncryptionKey,
   importEncryptionJwk,
+  isCompactJwe,
   JweDecrypter,
   JweUnsupportedError,
   normalizeHtu,
@@ -680,13 +681,6 @@ function granted(span: Span, principal: Principal, options: AuthorizeOptions): P
 function refusedBeforeLookup(err: unknown): unknown {
   endFailed(startVerifySpan(), err);
   return err;
-}
-
-/** A compact JWE has five segments (a JWS three); anything else is not one. */
-function isCompactJwe(token: string): boolean {
-  let dots = 0;
-  for (let i = token.indexOf('.'); i !== -1 && dots < 5; i = token.indexOf('.', i + 1)) dots++;
-  return dots === 4;
 }
 
 /** The decryption set-up of the options: the decrypter, the keys (imported), and whether plain tokens pass too. */

@@ -111,6 +111,13 @@ function undecryptable(): JweInvalidError {
 
 const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** A compact JWE has five segments (a JWS three); anything else is not one. */
+export function isCompactJwe(token: string): boolean {
+  let dots = 0;
+  for (let i = token.indexOf('.'); i !== -1 && dots < 5; i = token.indexOf('.', i + 1)) dots++;
+  return dots === 4;
+}
+
 /**
  * Decrypts compact JWE tokens, in this order: size cap; JSON serialization refused; exactly five segments,
  * each canonical base64url; the header (length cap, UTF-8, strict JSON); `alg` and `enc` in the allowlists,

@@ -1,12 +1,9 @@
-import { encryptJwt, JweInvalidError } from '@tessera/core';
+import { encryptJwt, isCompactJwe, JweInvalidError } from '@tessera/core';
 
 import type { ServerContext } from '../context.js';
 import { OAuthError } from '../oauth/errors.js';
 import { userClaims } from '../oauth/identity-scopes.js';
 import { currentResourceKey, RESOURCE_CLAIM_SCOPES, type Resource } from './resource.js';
-
-/** A compact JWE has five parts; a JWS three. */
-const JWE_PARTS = /^[^.]*\.[^.]*\.[^.]*\.[^.]*\.[^.]*$/;
 
 /**
  * The registered resource among a token's audiences whose tokens are encrypted, if any. A token encrypted to one
@@ -64,7 +61,7 @@ export async function encryptForResource(
 
 /** Whether a token is in the compact JWE form (five segments): an encrypted access token, or nothing of ours. */
 export function isEncryptedToken(token: string): boolean {
-  return JWE_PARTS.test(token);
+  return isCompactJwe(token);
 }
 
 /**
